@@ -1,0 +1,47 @@
+# AINKA build, test and install entry points. `make test` is what CI runs.
+GO       ?= go
+PREFIX   ?= /usr/local
+# Debian's kernel headers (linux-headers-amd64), not `uname -r`: this host's
+# own kernel has no module support; the modules run in the VM harness.
+KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
+BIN      := bin
+
+.PHONY: all build generate check-generated test test-go test-vm bench kmod install uninstall clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Rebuild the eBPF object and its Go bindings (needs clang, llvm, libbpf-dev, bpftool).
+generate:
+	$(GO) generate ./...
+
+# Fail when the committed *_bpfel.{go,o} do not match bpf/ sources.
+check-generated:
+	scripts/check-generated.sh
+
+test: test-go test-vm
+
+test-go:
+	$(GO) test ./...
+
+# Kernel module and second-kernel eBPF tests inside qemu (Debian's 6.1 kernel).
+test-vm:
+	scripts/vm/run.sh
+
+kmod:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+bench:
+	scripts/bench.sh
+
+install: build
+	PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh
+
+uninstall:
+	PREFIX=$(PREFIX) scripts/uninstall.sh
+
+clean:
+	rm -rf $(BIN)
+	$(MAKE) -C kmod KDIR=$(KDIR) clean

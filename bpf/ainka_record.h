@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * ainka_record.h - the wire format of every AINKA event record.
+ *
+ * This layout is a contract shared by the eBPF programs (which write it into
+ * events_map), the trace files (which store the records byte for byte), the
+ * decode stage (which parses them) and the user-space producers of synthetic
+ * records (host samples, kernel-module decisions). Change it only together
+ * with AINKA_SCHEMA_VERSION; decode rejects traces of another schema.
+ *
+ * All fields are little-endian, naturally aligned, with explicit padding so
+ * that the C and Go views agree without compiler help.
+ */
+#ifndef AINKA_RECORD_H
+#define AINKA_RECORD_H
+
+#define AINKA_SCHEMA_VERSION 1
+#define AINKA_COMM_LEN 16
+
+/* Record kinds. Values index stats_map and policies_map; keep them dense. */
+enum ainka_kind {
+	AINKA_KIND_NONE = 0,
+	AINKA_KIND_SYSCALL = 1,
+	AINKA_KIND_SCHED_SWITCH = 2,
+	AINKA_KIND_SCHED_WAKEUP = 3,
+	AINKA_KIND_PAGE_FAULT = 4,
+	AINKA_KIND_NET_RX = 5,
+	AINKA_KIND_BLOCK_IO = 6,
+	/* Produced in user space, never by the eBPF programs. */
+	AINKA_KIND_HOST_SAMPLE = 7,
+	AINKA_KIND_KERNEL_DECISION = 8,
+	AINKA_KIND_MAX = 9,
+};
+
+/* ainka_hdr.flags */
+#define AINKA_F_FAULT_USER    (1u << 0) /* page_fault: exceptions:page_fault_user */
+#define AINKA_F_WAKEUP_NEW    (1u << 1) /* sched_wakeup: sched_wakeup_new */
+#define AINKA_F_PREV_IDLE     (1u << 2) /* sched_switch: prev was the idle task */
+#define AINKA_F_NEXT_IDLE     (1u << 3) /* sched_switch: next is the idle task */
+
+/*
+ * Common header, 40 bytes. ts_ns is bpf_ktime_get_ns() (CLOCK_MONOTONIC):
+ * pipeline time is this event time, never the wall clock. pid is the
+ * thread-group id, tid the thread id, both of the task the record is about
+ * (see each payload).
+ */
+struct ainka_hdr {
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;
+	__u16 kind;
+	__u16 flags;
+	char comm[AINKA_COMM_LEN];
+};
+
+/* syscall: one record per completed syscall, enter and exit paired in the
+ * kernel per thread. Header = the calling task. 64 bytes. */
+struct ainka_syscall {
+	struct ainka_hdr hdr;
+	__u32 id;
+	__u32 _pad;
+	__s64 ret;
+	__u64 latency_ns;
+};
+
+/* sched_switch: header = prev (the task leaving the CPU); the payload
+ * describes next and how long next waited runnable (0 if unknown). 80 bytes. */
+struct ainka_sched_switch {
+	struct ainka_hdr hdr;
+	__u32 next_pid;
+	__u32 next_tid;
+	__s64 prev_state;
+	__u64 runq_latency_ns;
+	char next_comm[AINKA_COMM_LEN];
+};
+
+/* sched_wakeup / sched_wakeup_new (AINKA_F_WAKEUP_NEW): header = the waker,
+ * payload = the woken task. 72 bytes. */
+struct ainka_sched_wakeup {
+	struct ainka_hdr hdr;
+	__u32 target_pid;
+	__u32 target_tid;
+	__u32 target_cpu;
+	__u32 _pad;
+	char target_comm[AINKA_COMM_LEN];
+};
+
+/* page_fault: header = faulting task; AINKA_F_FAULT_USER for user faults.
+ * 64 bytes. */
+struct ainka_page_fault {
+	struct ainka_hdr hdr;
+	__u64 address;
+	__u64 ip;
+	__u64 error_code;
+};
+
+/* net_rx: net:netif_receive_skb. Header = current task (often softirq
+ * context). 56 bytes. */
+struct ainka_net_rx {
+	struct ainka_hdr hdr;
+	__u32 ifindex;
+	__u32 len;
+	__u16 protocol; /* host byte order */
+	__u16 _pad0;
+	__u32 _pad1;
+};
+
+/* block_io: one record per completed request, issue and completion paired
+ * in the kernel. Header = the task that issued the request. 72 bytes. */
+struct ainka_block_io {
+	struct ainka_hdr hdr;
+	__u32 dev;        /* kernel dev_t: major << 20 | minor */
+	__u32 op;         /* REQ_OP_* (cmd_flags & REQ_OP_MASK) */
+	__u64 sector;
+	__u32 nr_sector;
+	__s32 error;      /* blk_status_t mapped to -errno, 0 on success */
+	__u64 latency_ns; /* issue to complete */
+};
+
+/* host_sample: written by the live source in user space every collection
+ * interval (and recorded into traces) so that replays see the same host
+ * signals. Counters are cumulative as the kernel reports them. 112 bytes. */
+struct ainka_host_sample {
+	struct ainka_hdr hdr;
+	__u64 mem_total_kb;
+	__u64 mem_available_kb;
+	__u64 psi_cpu_some_us;  /* /proc/pressure/cpu some total= */
+	__u64 psi_mem_some_us;
+	__u64 psi_mem_full_us;
+	__u64 psi_io_some_us;
+	__u64 psi_io_full_us;
+	__u32 nr_running;       /* /proc/loadavg 4th field, runnable now */
+	__u32 flags;            /* AINKA_HOST_* presence bits */
+	__u64 cpu_busy_ticks;   /* /proc/stat cpu: user+nice+system+irq+softirq+steal */
+	__u64 cpu_total_ticks;
+};
+
+#define AINKA_HOST_HAVE_PSI  (1u << 0)
+#define AINKA_HOST_HAVE_MEM  (1u << 1)
+#define AINKA_HOST_HAVE_STAT (1u << 2)
+
+/* kernel_decision: a fast-path decision or state change that the kernel
+ * module announced on its netlink multicast group, turned into a record by
+ * user space. 88 bytes. */
+struct ainka_kernel_decision {
+	struct ainka_hdr hdr;
+	__u32 rule_id;
+	__u32 action;
+	__u32 state;      /* state after the decision */
+	__u32 metric;
+	__s64 value;      /* the metric's value that matched */
+	__s64 threshold;
+	__u64 latency_ns; /* condition seen -> published, measured in the module */
+	__u64 seq;
+};
+
+#endif /* AINKA_RECORD_H */
