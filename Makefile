@@ -6,12 +6,18 @@ PREFIX   ?= /usr/local
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
 BIN      := bin
 
-.PHONY: all build generate check-generated test test-go test-vm bench kmod install uninstall clean
+RUN_ARGS ?= --duration 30s --tap features
+
+.PHONY: run all build generate check-generated test test-go test-vm bench kmod install uninstall clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The main job: the daemon, live on this host (root), for RUN_ARGS.
+run: build
+	$(BIN)/ainka run $(RUN_ARGS)
 
 # Rebuild the eBPF object and its Go bindings (needs clang, llvm, libbpf-dev, bpftool).
 generate:
