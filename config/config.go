@@ -1,0 +1,235 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// DefaultPath is where the daemon looks for its configuration when no
+// --config flag is given.
+const DefaultPath = "/etc/ainka/config.toml"
+
+// EventKinds lists the event kinds the eBPF programs can emit, in the order
+// of the record format (bpf/ainka_record.h).
+var EventKinds = []string{"syscall", "sched_switch", "sched_wakeup", "page_fault", "net_rx", "block_io"}
+
+// Config is the whole configuration file. The toml tags are the key names of
+// the file; the field comments say which part of the program reads each.
+type Config struct {
+	Daemon    Daemon    `toml:"daemon"`
+	ML        ML        `toml:"ml"`
+	Policy    Policy    `toml:"policy"`
+	Telemetry Telemetry `toml:"telemetry"`
+}
+
+// Daemon is the [daemon] section: the process itself.
+type Daemon struct {
+	// PIDFile is written at start and removed at exit ("" = none).
+	PIDFile string `toml:"pid_file"`
+	// LogFile receives the structured log ("" = standard error, which
+	// journald captures under systemd).
+	LogFile string `toml:"log_file"`
+	// WorkDir holds the daemon's state: the actuation journal and, by
+	// default, the learned model.
+	WorkDir string `toml:"work_dir"`
+	// MaxMemoryMB is the Go memory limit (debug.SetMemoryLimit) in MiB;
+	// 0 leaves the runtime default (GOMEMLIMIT or none).
+	MaxMemoryMB int64 `toml:"max_memory_mb"`
+	// ThreadPoolSize is GOMAXPROCS; 0 uses every CPU.
+	ThreadPoolSize int `toml:"thread_pool_size"`
+	// SocketPath is the control API's unix socket.
+	SocketPath string `toml:"socket_path"`
+	// SocketGroup, when set, lets this group's members use the control
+	// socket besides root (mode 0660 instead of 0600).
+	SocketGroup string `toml:"socket_group"`
+	// MetricsAddr is where /metrics is served when
+	// telemetry.export_prometheus is on.
+	MetricsAddr string `toml:"metrics_addr"`
+	// DryRun makes actuation advice-only: every change is logged, none is
+	// made.
+	DryRun bool `toml:"dry_run"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+}
+
+// ML is the [ml] section: the predict stage's learners.
+type ML struct {
+	// ModelPath is where the learned state is saved and restored.
+	ModelPath string `toml:"model_path"`
+	// TrainingIntervalSec is how often the learned state is retrained
+	// and saved.
+	TrainingIntervalSec int `toml:"training_interval_sec"`
+	// PredictionWindowSec is the forecast horizon.
+	PredictionWindowSec int `toml:"prediction_window_sec"`
+	// LearningRate is the online learners' step size, in (0, 1].
+	LearningRate float64 `toml:"learning_rate"`
+	// BatchSize is the number of feature windows per training step.
+	BatchSize int `toml:"batch_size"`
+	// EnableOnlineLearning lets the learners update while running;
+	// off, the loaded model is only used for prediction.
+	EnableOnlineLearning bool `toml:"enable_online_learning"`
+}
+
+// Policy is the [policy] section: the decide stage.
+type Policy struct {
+	// PolicyFile is the TOML policy set loaded at start and reloaded on
+	// change; a missing file means no file policies.
+	PolicyFile string `toml:"policy_file"`
+	// PolicyUpdateIntervalSec is how often the policy file is checked
+	// for changes.
+	PolicyUpdateIntervalSec int `toml:"policy_update_interval_sec"`
+	// MaxPolicies bounds the number of policies (file + control API).
+	MaxPolicies int `toml:"max_policies"`
+	// PolicyEffectivenessThreshold is the score below which an action
+	// is reverted and its policy paused, in [0, 1].
+	PolicyEffectivenessThreshold float64 `toml:"policy_effectiveness_threshold"`
+	// EmergencyModeThreshold is the anomaly score above which the
+	// engine enters emergency mode, in (0, 1].
+	EmergencyModeThreshold float64 `toml:"emergency_mode_threshold"`
+}
+
+// Telemetry is the [telemetry] section: capture and aggregation.
+type Telemetry struct {
+	// CollectionIntervalMS is the aggregation window.
+	CollectionIntervalMS int `toml:"collection_interval_ms"`
+	// MetricsRetentionHours is how long feature history is kept for
+	// forecasting and training.
+	MetricsRetentionHours int `toml:"metrics_retention_hours"`
+	// EnableDetailedLogging logs every window's features and every
+	// policy evaluation.
+	EnableDetailedLogging bool `toml:"enable_detailed_logging"`
+	// ExportPrometheus serves /metrics at daemon.metrics_addr.
+	ExportPrometheus bool `toml:"export_prometheus"`
+	// EventKinds are the kinds the eBPF programs capture.
+	EventKinds []string `toml:"event_kinds"`
+	// Sampling keeps 1 event in N per kind (absent = every event).
+	Sampling map[string]int `toml:"sampling"`
+	// RingBufferMB is the BPF ring buffer size, a power of two.
+	RingBufferMB int `toml:"ring_buffer_mb"`
+}
+
+// Default returns the configuration the daemon runs with when there is no
+// file. It is valid: Default().Validate() returns nil.
+func Default() *Config {
+	return &Config{
+		Daemon: Daemon{
+			PIDFile:        "/run/ainka/ainka.pid",
+			LogFile:        "",
+			WorkDir:        "/var/lib/ainka",
+			MaxMemoryMB:    128,
+			ThreadPoolSize: 0,
+			SocketPath:     "/run/ainka/ainka.sock",
+			SocketGroup:    "",
+			MetricsAddr:    "127.0.0.1:9464",
+			DryRun:         false,
+			LogLevel:       "info",
+		},
+		ML: ML{
+			ModelPath:            "/var/lib/ainka/model.json",
+			TrainingIntervalSec:  300,
+			PredictionWindowSec:  30,
+			LearningRate:         0.01,
+			BatchSize:            64,
+			EnableOnlineLearning: true,
+		},
+		Policy: Policy{
+			PolicyFile:                   "/etc/ainka/policies.toml",
+			PolicyUpdateIntervalSec:      5,
+			MaxPolicies:                  64,
+			PolicyEffectivenessThreshold: 0.05,
+			EmergencyModeThreshold:       0.95,
+		},
+		Telemetry: Telemetry{
+			CollectionIntervalMS:  100,
+			MetricsRetentionHours: 24,
+			EnableDetailedLogging: false,
+			ExportPrometheus:      false,
+			EventKinds:            append([]string(nil), EventKinds...),
+			Sampling:              map[string]int{},
+			RingBufferMB:          16,
+		},
+	}
+}
+
+// SlogLevel returns daemon.log_level as a slog level. The value is
+// validated, so an unknown name cannot reach here from Load.
+func (d Daemon) SlogLevel() slog.Level {
+	l, _ := ParseLogLevel(d.LogLevel)
+	return l
+}
+
+// ParseLogLevel parses debug, info, warn or error (the --log-level flag).
+func ParseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("%w: log level %q: want debug, info, warn or error", ErrBadValue, s)
+}
+
+// MemoryLimit returns max_memory_mb in bytes (0 = no limit set by AINKA).
+func (d Daemon) MemoryLimit() int64 { return d.MaxMemoryMB << 20 }
+
+// TrainingInterval returns training_interval_sec as a duration.
+func (m ML) TrainingInterval() time.Duration {
+	return time.Duration(m.TrainingIntervalSec) * time.Second
+}
+
+// PredictionWindow returns prediction_window_sec as a duration.
+func (m ML) PredictionWindow() time.Duration {
+	return time.Duration(m.PredictionWindowSec) * time.Second
+}
+
+// UpdateInterval returns policy_update_interval_sec as a duration.
+func (p Policy) UpdateInterval() time.Duration {
+	return time.Duration(p.PolicyUpdateIntervalSec) * time.Second
+}
+
+// CollectionInterval returns collection_interval_ms as a duration.
+func (t Telemetry) CollectionInterval() time.Duration {
+	return time.Duration(t.CollectionIntervalMS) * time.Millisecond
+}
+
+// Retention returns metrics_retention_hours as a duration.
+func (t Telemetry) Retention() time.Duration {
+	return time.Duration(t.MetricsRetentionHours) * time.Hour
+}
+
+// RingBufferBytes returns ring_buffer_mb in bytes.
+func (t Telemetry) RingBufferBytes() int { return t.RingBufferMB << 20 }
+
+// SamplingFor returns the 1-in-N sampling rate of an event kind (1 when
+// the kind has no entry).
+func (t Telemetry) SamplingFor(kind string) int {
+	if n, ok := t.Sampling[kind]; ok && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// KindEnabled reports whether the event kind is captured.
+func (t Telemetry) KindEnabled(kind string) bool {
+	for _, k := range t.EventKinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// MetricsListenAddr returns the address for the Prometheus listener, or ""
+// when telemetry.export_prometheus is off.
+func (c *Config) MetricsListenAddr() string {
+	if !c.Telemetry.ExportPrometheus {
+		return ""
+	}
+	return c.Daemon.MetricsAddr
+}

@@ -1,0 +1,467 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestLoadNoFileGivesDefaults(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("Load(\"\") = %+v, want defaults", c)
+	}
+}
+
+func TestLoadMissingExplicitFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err == nil || !strings.Contains(err.Error(), "read config") || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("err = %v, want read config ... no such file", err)
+	}
+}
+
+func TestEmptyFileGivesDefaults(t *testing.T) {
+	c, err := Load(writeFile(t, "# nothing\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("empty file = %+v, want defaults", c)
+	}
+}
+
+// TestEveryKeyIsRead sets every key of every section to a value that is not
+// its default and checks the loaded Config carries it: no key is parsed and
+// dropped.
+func TestEveryKeyIsRead(t *testing.T) {
+	dir := t.TempDir()
+	text := `
+[daemon]
+pid_file = "/tmp/x/ainka.pid"
+log_file = "/tmp/x/ainka.log"
+work_dir = "/tmp/x/state"
+max_memory_mb = 512
+thread_pool_size = 2
+socket_path = "/tmp/x/ainka.sock"
+socket_group = "0"
+metrics_addr = "127.0.0.1:9999"
+dry_run = true
+log_level = "debug"
+
+[ml]
+model_path = "/tmp/x/model.json"
+training_interval_sec = 60
+prediction_window_sec = 10
+learning_rate = 0.5
+batch_size = 8
+enable_online_learning = false
+
+[policy]
+policy_file = "/tmp/x/policies.toml"
+policy_update_interval_sec = 1
+max_policies = 3
+policy_effectiveness_threshold = 0.3
+emergency_mode_threshold = 0.5
+
+[telemetry]
+collection_interval_ms = 250
+metrics_retention_hours = 2
+enable_detailed_logging = true
+export_prometheus = true
+event_kinds = ["syscall", "block_io"]
+ring_buffer_mb = 64
+sampling = { syscall = 10 }
+`
+	p := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := Default()
+	for _, sec := range []struct {
+		name     string
+		got, def reflect.Value
+	}{
+		{"daemon", reflect.ValueOf(c.Daemon), reflect.ValueOf(def.Daemon)},
+		{"ml", reflect.ValueOf(c.ML), reflect.ValueOf(def.ML)},
+		{"policy", reflect.ValueOf(c.Policy), reflect.ValueOf(def.Policy)},
+		{"telemetry", reflect.ValueOf(c.Telemetry), reflect.ValueOf(def.Telemetry)},
+	} {
+		for i := 0; i < sec.got.NumField(); i++ {
+			key := sec.name + "." + sec.got.Type().Field(i).Tag.Get("toml")
+			if !strings.Contains(text, "\n"+sec.got.Type().Field(i).Tag.Get("toml")+" = ") {
+				t.Errorf("%s: the test file does not set it", key)
+			}
+			if reflect.DeepEqual(sec.got.Field(i).Interface(), sec.def.Field(i).Interface()) {
+				t.Errorf("%s: loaded value %v equals the default: the key was not read", key, sec.got.Field(i).Interface())
+			}
+		}
+	}
+	// The typed accessors the other packages read.
+	if got := c.Telemetry.CollectionInterval(); got != 250*time.Millisecond {
+		t.Errorf("CollectionInterval = %v", got)
+	}
+	if got := c.Telemetry.Retention(); got != 2*time.Hour {
+		t.Errorf("Retention = %v", got)
+	}
+	if got := c.ML.TrainingInterval(); got != time.Minute {
+		t.Errorf("TrainingInterval = %v", got)
+	}
+	if got := c.ML.PredictionWindow(); got != 10*time.Second {
+		t.Errorf("PredictionWindow = %v", got)
+	}
+	if got := c.Policy.UpdateInterval(); got != time.Second {
+		t.Errorf("UpdateInterval = %v", got)
+	}
+	if got := c.Telemetry.RingBufferBytes(); got != 64<<20 {
+		t.Errorf("RingBufferBytes = %d", got)
+	}
+	if c.Telemetry.SamplingFor("syscall") != 10 || c.Telemetry.SamplingFor("net_rx") != 1 {
+		t.Errorf("SamplingFor = %d, %d", c.Telemetry.SamplingFor("syscall"), c.Telemetry.SamplingFor("net_rx"))
+	}
+	if !c.Telemetry.KindEnabled("block_io") || c.Telemetry.KindEnabled("net_rx") {
+		t.Errorf("KindEnabled wrong for %v", c.Telemetry.EventKinds)
+	}
+	if c.Daemon.SlogLevel() != slog.LevelDebug {
+		t.Errorf("SlogLevel = %v", c.Daemon.SlogLevel())
+	}
+	if c.MetricsListenAddr() != "127.0.0.1:9999" {
+		t.Errorf("MetricsListenAddr = %q", c.MetricsListenAddr())
+	}
+	c.Telemetry.ExportPrometheus = false
+	if c.MetricsListenAddr() != "" {
+		t.Errorf("MetricsListenAddr with export_prometheus off = %q, want none", c.MetricsListenAddr())
+	}
+}
+
+func TestRelativePathsResolveAgainstConfigDir(t *testing.T) {
+	p := writeFile(t, "[policy]\npolicy_file = \"policies.toml\"\n[daemon]\nsocket_path = \"run/a.sock\"\n")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(p)
+	if c.Policy.PolicyFile != filepath.Join(dir, "policies.toml") || c.Daemon.SocketPath != filepath.Join(dir, "run/a.sock") {
+		t.Fatalf("paths = %q, %q; want under %s", c.Policy.PolicyFile, c.Daemon.SocketPath, dir)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	long := "/" + strings.Repeat("s", 120)
+	cases := []struct {
+		name, text string
+		sentinel   error
+		key        string
+		line       int
+		msg        string
+	}{
+		{"syntax", "[daemon]\nmax_memory_mb = = 3\n", ErrSyntax, "", 2, "expected value"},
+		{"unclosed table", "[daemon\n", ErrSyntax, "", 2, "to end table name"},
+		{"duplicate key", "[daemon]\ndry_run = true\ndry_run = false\n", ErrSyntax, "", 3, "already been defined"},
+		{"unknown section", "[daemn]\ndry_run = true\n", ErrUnknownKey, "daemn", 1, "unknown section"},
+		{"unknown key with suggestion", "[daemon]\n\nmax_memory = 3\n", ErrUnknownKey, "daemon.max_memory", 3, "did you mean max_memory_mb?"},
+		{"unknown top-level key", "verbose = true\n", ErrUnknownKey, "verbose", 1, "unknown section or key"},
+		{"unknown sampling kind", "[telemetry.sampling]\nsyscalls = 2\n", ErrBadValue, "telemetry.sampling.syscalls", 2, "unknown event kind"},
+		{"wrong type", "[daemon]\nmax_memory_mb = \"lots\"\n", ErrBadValue, "daemon.max_memory_mb", 2, "incompatible types"},
+		{"wrong type bool", "[telemetry]\nexport_prometheus = 1\n", ErrBadValue, "telemetry.export_prometheus", 2, "incompatible types"},
+		{"wrong type list", "[telemetry]\nevent_kinds = \"syscall\"\n", ErrBadValue, "telemetry.event_kinds", 2, "incompatible types"},
+		{"negative memory", "[daemon]\nmax_memory_mb = -1\n", ErrBadValue, "daemon.max_memory_mb", 2, "-1 is outside 0..1048576"},
+		{"tiny memory", "[daemon]\nmax_memory_mb = 4\n", ErrBadValue, "daemon.max_memory_mb", 2, "too small"},
+		{"threads", "[daemon]\nthread_pool_size = -2\n", ErrBadValue, "daemon.thread_pool_size", 2, "outside 0..1024"},
+		{"empty work_dir", "[daemon]\nwork_dir = \"\"\n", ErrBadValue, "daemon.work_dir", 2, "a path is required"},
+		{"empty socket", "[daemon]\nsocket_path = \"\"\n", ErrBadValue, "daemon.socket_path", 2, "a path is required"},
+		{"long socket", "[daemon]\nsocket_path = \"" + long + "\"\n", ErrBadValue, "daemon.socket_path", 2, "longer than a unix socket path"},
+		{"no such group", "[daemon]\nsocket_group = \"no-such-group-ainka\"\n", ErrBadValue, "daemon.socket_group", 2, "does not exist"},
+		{"metrics addr", "[daemon]\nmetrics_addr = \"localhost\"\n", ErrBadValue, "daemon.metrics_addr", 2, "not host:port"},
+		{"metrics port", "[daemon]\nmetrics_addr = \":http\"\n", ErrBadValue, "daemon.metrics_addr", 2, "not a number"},
+		{"metrics port range", "[daemon]\nmetrics_addr = \":70000\"\n", ErrBadValue, "daemon.metrics_addr", 2, "0..65535"},
+		{"prometheus without addr", "[daemon]\nmetrics_addr = \"\"\n[telemetry]\nexport_prometheus = true\n", ErrBadValue, "daemon.metrics_addr", 2, "export_prometheus is on"},
+		{"log level", "[daemon]\nlog_level = \"loud\"\n", ErrBadValue, "daemon.log_level", 2, "want debug, info, warn or error"},
+		{"training interval", "[ml]\ntraining_interval_sec = 0\n", ErrBadValue, "ml.training_interval_sec", 2, "0 is outside 1..604800"},
+		{"prediction window", "[ml]\nprediction_window_sec = -5\n", ErrBadValue, "ml.prediction_window_sec", 2, "outside 1..86400"},
+		{"learning rate zero", "[ml]\nlearning_rate = 0.0\n", ErrBadValue, "ml.learning_rate", 2, "outside (0, 1]"},
+		{"learning rate big", "[ml]\nlearning_rate = 2\n", ErrBadValue, "ml.learning_rate", 2, "outside (0, 1]"},
+		{"learning rate nan", "[ml]\nlearning_rate = nan\n", ErrBadValue, "ml.learning_rate", 2, "outside (0, 1]"},
+		{"batch", "[ml]\nbatch_size = 0\n", ErrBadValue, "ml.batch_size", 2, "outside 1..1048576"},
+		{"policy interval", "[policy]\npolicy_update_interval_sec = 0\n", ErrBadValue, "policy.policy_update_interval_sec", 2, "outside 1..86400"},
+		{"max policies", "[policy]\nmax_policies = 0\n", ErrBadValue, "policy.max_policies", 2, "outside 1..10000"},
+		{"effectiveness", "[policy]\npolicy_effectiveness_threshold = 1.5\n", ErrBadValue, "policy.policy_effectiveness_threshold", 2, "outside [0, 1]"},
+		{"emergency", "[policy]\nemergency_mode_threshold = 0.0\n", ErrBadValue, "policy.emergency_mode_threshold", 2, "outside (0, 1]"},
+		{"collection", "[telemetry]\ncollection_interval_ms = 5\n", ErrBadValue, "telemetry.collection_interval_ms", 2, "outside 10..60000"},
+		{"retention", "[telemetry]\nmetrics_retention_hours = 0\n", ErrBadValue, "telemetry.metrics_retention_hours", 2, "outside 1..8784"},
+		{"unknown kind", "[telemetry]\nevent_kinds = [\"syscall\", \"tcp\"]\n", ErrBadValue, "telemetry.event_kinds", 2, `unknown event kind "tcp"`},
+		{"duplicate kind", "[telemetry]\nevent_kinds = [\"syscall\", \"syscall\"]\n", ErrBadValue, "telemetry.event_kinds", 2, "listed twice"},
+		{"sampling zero", "[telemetry]\nsampling = { net_rx = 0 }\n", ErrBadValue, "telemetry.sampling.net_rx", 2, "outside 1..1048576"},
+		{"sampling table", "[telemetry.sampling]\n\nblock_io = -3\n", ErrBadValue, "telemetry.sampling.block_io", 3, "outside 1..1048576"},
+		{"ring size", "[telemetry]\nring_buffer_mb = 3\n", ErrBadValue, "telemetry.ring_buffer_mb", 2, "not a power of two"},
+		{"dotted key", "daemon.thread_pool_size = 5000\n", ErrBadValue, "daemon.thread_pool_size", 1, "outside 0..1024"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, tc.text)
+			c, err := Load(p)
+			if err == nil {
+				t.Fatalf("Load accepted %q: %+v", tc.text, c)
+			}
+			if !errors.Is(err, tc.sentinel) {
+				t.Errorf("err %v is not %v", err, tc.sentinel)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err %T %v is not a *config.Error", err, err)
+			}
+			if tc.key != "" && ce.Key != tc.key {
+				t.Errorf("key = %q, want %q (err %v)", ce.Key, tc.key, err)
+			}
+			if ce.Line != tc.line {
+				t.Errorf("line = %d, want %d (err %v)", ce.Line, tc.line, err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, p+":"+strconv.Itoa(tc.line)+": ") {
+				t.Errorf("message %q does not start with path:line", msg)
+			}
+			if !strings.Contains(msg, tc.msg) {
+				t.Errorf("message %q does not contain %q", msg, tc.msg)
+			}
+		})
+	}
+}
+
+func TestErrorMessageFormat(t *testing.T) {
+	p := writeFile(t, "[daemon]\nlog_level = \"info\"\nmax_memory_mb = -1\n\n[ml]\nbatch_size = 0\n")
+	_, err := Load(p)
+	want := p + ":3: daemon.max_memory_mb: -1 is outside 0..1048576\n" + p + ":6: ml.batch_size: 0 is outside 1..1048576"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestValidateWithoutFile(t *testing.T) {
+	c := Default()
+	c.Telemetry.RingBufferMB = 0
+	err := c.Validate()
+	if err == nil || err.Error() != "telemetry.ring_buffer_mb: 0 is not a power of two in 1..1024 (the BPF ring buffer needs one)" {
+		t.Fatalf("Validate = %v", err)
+	}
+}
+
+func TestPrintRoundTrip(t *testing.T) {
+	c := Default()
+	c.Daemon.DryRun = true
+	c.Telemetry.Sampling["syscall"] = 16
+	c.Telemetry.EventKinds = []string{"net_rx"}
+	var buf bytes.Buffer
+	if err := c.WriteTOML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[daemon]", "dry_run = true", "[telemetry.sampling]", "syscall = 16", `event_kinds = ["net_rx"]`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("printed config lacks %q:\n%s", want, buf.String())
+		}
+	}
+	back, err := Parse("printed.toml", buf.Bytes())
+	if err != nil {
+		t.Fatalf("re-parse printed config: %v\n%s", err, buf.String())
+	}
+	if !reflect.DeepEqual(back, c) {
+		t.Fatalf("round trip differs:\n%+v\n%+v", back, c)
+	}
+}
+
+func TestShippedConfigMatchesDefaults(t *testing.T) {
+	c, err := Load("../packaging/config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("packaging/config.toml differs from Default():\n%+v\n%+v", c, Default())
+	}
+}
+
+// TestApply shows max_memory_mb and thread_pool_size change the process.
+func TestApply(t *testing.T) {
+	c := Default()
+	c.Daemon.MaxMemoryMB = 77
+	c.Daemon.ThreadPoolSize = 1
+	before := debug.SetMemoryLimit(-1)
+	procs := runtime.GOMAXPROCS(0)
+	restore := c.Apply()
+	if got := debug.SetMemoryLimit(-1); got != 77<<20 {
+		t.Errorf("memory limit = %d, want %d", got, 77<<20)
+	}
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("GOMAXPROCS = %d, want 1", got)
+	}
+	restore()
+	if debug.SetMemoryLimit(-1) != before || runtime.GOMAXPROCS(0) != procs {
+		t.Errorf("restore did not restore (limit %d, procs %d)", debug.SetMemoryLimit(-1), runtime.GOMAXPROCS(0))
+	}
+	// Zero leaves the process as it is.
+	c.Daemon.MaxMemoryMB, c.Daemon.ThreadPoolSize = 0, 0
+	c.Apply()()
+	if debug.SetMemoryLimit(-1) != before || runtime.GOMAXPROCS(0) != procs {
+		t.Errorf("zero values changed the process")
+	}
+}
+
+// TestApplyInChild checks the limits in a fresh process, where no other test
+// has touched them: the same thing the daemon does at start.
+func TestApplyInChild(t *testing.T) {
+	if os.Getenv("AINKA_CONFIG_CHILD") == "1" {
+		c := Default()
+		c.Daemon.MaxMemoryMB = 33
+		c.Daemon.ThreadPoolSize = 1
+		c.Apply()
+		if debug.SetMemoryLimit(-1) != 33<<20 || runtime.GOMAXPROCS(0) != 1 {
+			os.Exit(7)
+		}
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestApplyInChild$")
+	cmd.Env = append(os.Environ(), "AINKA_CONFIG_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func TestPIDFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "run", "ainka.pid")
+	remove, err := WritePIDFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("pid file holds %q", b)
+	}
+	// A live other process in the file: refused.
+	other := exec.Command("sleep", "10")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Process.Kill()
+	os.WriteFile(p, []byte(strconv.Itoa(other.Process.Pid)), 0o644)
+	if _, err := WritePIDFile(p); !errors.Is(err, ErrAlreadyRunning) || !strings.Contains(err.Error(), strconv.Itoa(other.Process.Pid)) {
+		t.Fatalf("live pid: err = %v, want ErrAlreadyRunning naming the pid", err)
+	}
+	// Not ours any more: remove leaves it.
+	if err := remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("remove deleted another process's pid file")
+	}
+	// A stale pid (the process is gone) is replaced.
+	other.Process.Kill()
+	other.Wait()
+	remove, err = WritePIDFile(p)
+	if err != nil {
+		t.Fatalf("stale pid: %v", err)
+	}
+	if err := remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Fatalf("pid file still there after remove")
+	}
+	// Garbage in the file is treated as stale.
+	os.WriteFile(p, []byte("garbage"), 0o644)
+	if _, err := WritePIDFile(p); err != nil {
+		t.Fatalf("garbage pid file: %v", err)
+	}
+	// "" disables the pid file.
+	if rm, err := WritePIDFile(""); err != nil || rm() != nil {
+		t.Fatalf("empty path: %v", err)
+	}
+}
+
+func TestLogOutput(t *testing.T) {
+	var fallback bytes.Buffer
+	d := Default().Daemon
+	w, closeFn, err := d.OpenLogOutput(&fallback)
+	if err != nil || w != &fallback {
+		t.Fatalf("empty log_file: w=%v err=%v, want the fallback", w, err)
+	}
+	closeFn()
+	d.LogFile = filepath.Join(t.TempDir(), "log", "ainka.log")
+	w, closeFn, err = d.OpenLogOutput(&fallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.New(slog.NewTextHandler(w, nil)).Info("hello", "k", 1)
+	closeFn()
+	b, _ := os.ReadFile(d.LogFile)
+	if !strings.Contains(string(b), "msg=hello k=1") || fallback.Len() != 0 {
+		t.Fatalf("log file = %q, fallback = %q", b, fallback.String())
+	}
+	d.LogFile = "/proc/no/such/dir/x.log"
+	if _, _, err := d.OpenLogOutput(&fallback); err == nil {
+		t.Fatal("unwritable log_file accepted")
+	}
+}
+
+func TestEnsureWorkDir(t *testing.T) {
+	d := Default().Daemon
+	d.WorkDir = filepath.Join(t.TempDir(), "state")
+	if err := d.EnsureWorkDir(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(d.WorkDir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("work_dir: %v %v, want a 0700 directory", st, err)
+	}
+}
+
+func TestParseLogLevel(t *testing.T) {
+	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "INFO": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
+		if got, err := ParseLogLevel(in); err != nil || got != want {
+			t.Errorf("ParseLogLevel(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseLogLevel("trace"); !errors.Is(err, ErrBadValue) || !strings.Contains(err.Error(), `"trace"`) {
+		t.Errorf("ParseLogLevel(trace) = %v", err)
+	}
+}
+
+func TestLookupGroup(t *testing.T) {
+	if gid, err := LookupGroup("root"); err != nil || gid != 0 {
+		t.Errorf("LookupGroup(root) = %d, %v", gid, err)
+	}
+	if gid, err := LookupGroup("1234"); err != nil || gid != 1234 {
+		t.Errorf("LookupGroup(1234) = %d, %v", gid, err)
+	}
+	if _, err := LookupGroup("-3"); err == nil {
+		t.Error("negative gid accepted")
+	}
+}

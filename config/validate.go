@@ -1,0 +1,178 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os/user"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxSocketPath is the longest path a unix socket address can hold
+// (sizeof sun_path minus the terminating NUL).
+const maxSocketPath = 107
+
+// Validate checks every value of c. The error joins one *Error per bad key;
+// their Line is 0 since c is not tied to a file (Load fills it in).
+func (c *Config) Validate() error { return c.validate() }
+
+func (c *Config) validate() error {
+	var v validator
+	d := &c.Daemon
+	v.path("daemon.pid_file", d.PIDFile, false)
+	v.path("daemon.log_file", d.LogFile, false)
+	v.path("daemon.work_dir", d.WorkDir, true)
+	v.intRange("daemon.max_memory_mb", d.MaxMemoryMB, 0, 1<<20)
+	if d.MaxMemoryMB > 0 && d.MaxMemoryMB < 16 {
+		v.bad("daemon.max_memory_mb", "%d MiB is too small for the daemon (minimum 16, or 0 for no limit)", d.MaxMemoryMB)
+	}
+	v.intRange("daemon.thread_pool_size", int64(d.ThreadPoolSize), 0, 1024)
+	if v.path("daemon.socket_path", d.SocketPath, true) && len(d.SocketPath) > maxSocketPath {
+		v.bad("daemon.socket_path", "%d bytes is longer than a unix socket path can be (%d)", len(d.SocketPath), maxSocketPath)
+	}
+	if d.SocketGroup != "" {
+		if _, err := LookupGroup(d.SocketGroup); err != nil {
+			v.bad("daemon.socket_group", "%v", err)
+		}
+	}
+	if d.MetricsAddr == "" {
+		if c.Telemetry.ExportPrometheus {
+			v.bad("daemon.metrics_addr", "empty, but telemetry.export_prometheus is on: give host:port")
+		}
+	} else if host, port, err := net.SplitHostPort(d.MetricsAddr); err != nil {
+		v.bad("daemon.metrics_addr", "%q is not host:port: %v", d.MetricsAddr, err)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		v.bad("daemon.metrics_addr", "port %q of %q is not a number in 0..65535", port, d.MetricsAddr)
+	} else if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		v.bad("daemon.metrics_addr", "host %q is neither an IP address nor a host name", host)
+	}
+	if _, err := ParseLogLevel(d.LogLevel); err != nil {
+		v.bad("daemon.log_level", "%q: want debug, info, warn or error", d.LogLevel)
+	}
+
+	m := &c.ML
+	v.path("ml.model_path", m.ModelPath, false)
+	v.intRange("ml.training_interval_sec", int64(m.TrainingIntervalSec), 1, 7*24*3600)
+	v.intRange("ml.prediction_window_sec", int64(m.PredictionWindowSec), 1, 24*3600)
+	if !(m.LearningRate > 0 && m.LearningRate <= 1) || math.IsNaN(m.LearningRate) {
+		v.bad("ml.learning_rate", "%v is outside (0, 1]", m.LearningRate)
+	}
+	v.intRange("ml.batch_size", int64(m.BatchSize), 1, 1<<20)
+
+	p := &c.Policy
+	v.path("policy.policy_file", p.PolicyFile, false)
+	v.intRange("policy.policy_update_interval_sec", int64(p.PolicyUpdateIntervalSec), 1, 24*3600)
+	v.intRange("policy.max_policies", int64(p.MaxPolicies), 1, 10000)
+	if !(p.PolicyEffectivenessThreshold >= 0 && p.PolicyEffectivenessThreshold <= 1) {
+		v.bad("policy.policy_effectiveness_threshold", "%v is outside [0, 1]", p.PolicyEffectivenessThreshold)
+	}
+	if !(p.EmergencyModeThreshold > 0 && p.EmergencyModeThreshold <= 1) {
+		v.bad("policy.emergency_mode_threshold", "%v is outside (0, 1]", p.EmergencyModeThreshold)
+	}
+
+	t := &c.Telemetry
+	v.intRange("telemetry.collection_interval_ms", int64(t.CollectionIntervalMS), 10, 60000)
+	v.intRange("telemetry.metrics_retention_hours", int64(t.MetricsRetentionHours), 1, 24*366)
+	seen := map[string]bool{}
+	for _, k := range t.EventKinds {
+		switch {
+		case !isKind(k):
+			v.bad("telemetry.event_kinds", "unknown event kind %q (kinds: %s)", k, strings.Join(EventKinds, ", "))
+		case seen[k]:
+			v.bad("telemetry.event_kinds", "%q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	kinds := make([]string, 0, len(t.Sampling))
+	for k := range t.Sampling {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		key := "telemetry.sampling." + k
+		if !isKind(k) {
+			v.bad(key, "unknown event kind (kinds: %s)", strings.Join(EventKinds, ", "))
+			continue
+		}
+		v.intRange(key, int64(t.Sampling[k]), 1, 1<<20)
+	}
+	if t.RingBufferMB < 1 || t.RingBufferMB > 1024 || t.RingBufferMB&(t.RingBufferMB-1) != 0 {
+		v.bad("telemetry.ring_buffer_mb", "%d is not a power of two in 1..1024 (the BPF ring buffer needs one)", t.RingBufferMB)
+	}
+	return errors.Join(v.errs...)
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) bad(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...), Err: ErrBadValue})
+}
+
+func (v *validator) intRange(key string, n, lo, hi int64) {
+	if n < lo || n > hi {
+		v.bad(key, "%d is outside %d..%d", n, lo, hi)
+	}
+}
+
+// path checks a path value; it reports whether the value is usable.
+func (v *validator) path(key, p string, required bool) bool {
+	switch {
+	case p == "":
+		if required {
+			v.bad(key, "empty: a path is required")
+		}
+		return false
+	case !filepath.IsAbs(p):
+		v.bad(key, "%q is not an absolute path", p)
+		return false
+	case strings.ContainsRune(p, 0):
+		v.bad(key, "contains a NUL byte")
+		return false
+	}
+	return true
+}
+
+func isKind(k string) bool {
+	for _, e := range EventKinds {
+		if e == k {
+			return true
+		}
+	}
+	return false
+}
+
+// LookupGroup resolves a group name or numeric gid to a gid.
+func LookupGroup(name string) (int, error) {
+	if gid, err := strconv.Atoi(name); err == nil {
+		if gid < 0 {
+			return 0, fmt.Errorf("gid %d is negative", gid)
+		}
+		return gid, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, fmt.Errorf("group %q does not exist on this host (create it with 'groupadd %s')", name, name)
+	}
+	gid, err := strconv.Atoi(g.Gid)
+	if err != nil {
+		return 0, fmt.Errorf("group %q has a non-numeric gid %q", name, g.Gid)
+	}
+	return gid, nil
+}
+
+// tomlKeys lists the toml tag names of a section struct.
+func tomlKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("toml"); tag != "" {
+			keys = append(keys, strings.Split(tag, ",")[0])
+		}
+	}
+	return keys
+}
