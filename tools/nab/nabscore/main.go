@@ -1,0 +1,125 @@
+// Command nabscore runs one of the predict stage's anomaly detectors over
+// the NAB development corpus and scores it with the project's NAB scorer:
+//
+//	go run ./tools/nab/nabscore [-data ../shared/nab] [-detector ainka] [-params alpha=0.05,rest=150] [-files]
+//
+// It prints the normalised score for each profile, per category and over
+// the corpus, with the corpus-optimised thresholds.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/tools/nab"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("nabscore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	wd, _ := os.Getwd()
+	def, _ := nab.DefaultDir(wd)
+	data := fs.String("data", def, "NAB corpus directory (combined_windows.json, data/)")
+	name := fs.String("detector", anomaly.DefaultName, "detector: "+fmt.Sprint(anomaly.Names()))
+	params := fs.String("params", "", "parameter overrides name=value,... (see anomaly.Params)")
+	dump := fs.String("dump", "", "print every row of this corpus file (CATEGORY/NAME.csv) with its window flag and component scores, then exit")
+	files := fs.Bool("files", false, "also print each file's raw score (standard profile)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	newDet, err := anomaly.Factory(*name, *params)
+	if err != nil {
+		fmt.Fprintln(stderr, "nabscore:", err)
+		return 2
+	}
+	c, err := nab.LoadCorpus(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "nabscore:", err)
+		return 1
+	}
+	if *dump != "" {
+		return dumpFile(c, *dump, *name, *params, stdout, stderr)
+	}
+	start := time.Now()
+	scores := nab.Run(c, func() nab.Scorer { return newDet() })
+	detTime := time.Since(start)
+	res, err := nab.Evaluate(c, scores)
+	if err != nil {
+		fmt.Fprintln(stderr, "nabscore:", err)
+		return 1
+	}
+	rows := 0
+	for _, f := range c.Files {
+		rows += len(f.Series.Values)
+	}
+	fmt.Fprintf(stdout, "detector %s params %q: %d files, %d rows, detection %v, total %v\n",
+		*name, *params, len(c.Files), rows, detTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%-24s %9s %9s %9s\n", "category", "standard", "low_FP", "low_FN")
+	for i := range res[0].Categories {
+		fmt.Fprintf(stdout, "%-24s", res[0].Categories[i].Category)
+		for _, r := range res {
+			cr := r.Categories[i]
+			if math.IsNaN(cr.Score) {
+				fmt.Fprintf(stdout, " %9s", fmt.Sprintf("(%.2f)", cr.Raw))
+			} else {
+				fmt.Fprintf(stdout, " %9.2f", cr.Score)
+			}
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "%-24s", "corpus")
+	for _, r := range res {
+		fmt.Fprintf(stdout, " %9.2f", r.Score)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "%-24s", "threshold")
+	for _, r := range res {
+		fmt.Fprintf(stdout, " %9.4f", r.Threshold)
+	}
+	fmt.Fprintln(stdout)
+	if *files {
+		for _, f := range res[0].Files {
+			fmt.Fprintf(stdout, "%-60s %8.3f tp=%d fp=%d fn=%d\n", f.Name, f.Raw, f.Counts.TP, f.Counts.FP, f.Counts.FN)
+		}
+	}
+	return 0
+}
+
+func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer) int {
+	for _, f := range c.Files {
+		if f.Name != file {
+			continue
+		}
+		d, err := anomaly.NewNamed(name, params)
+		if err != nil {
+			fmt.Fprintln(stderr, "nabscore:", err)
+			return 2
+		}
+		w := 0
+		fmt.Fprintln(stdout, "row,value,window,score,fast,slow,seq,spatial,raw_fast,raw_seq")
+		for i, v := range f.Series.Values {
+			in := 0
+			for _, win := range f.Windows {
+				if i >= win.Start && i <= win.End {
+					in = 1
+				}
+			}
+			_ = w
+			s := d.Update(v)
+			p := d.Parts
+			fmt.Fprintf(stdout, "%d,%g,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.3f,%.3f\n", i, v, in, s, p[0], p[1], p[2], p[3], p[4], p[5])
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "nabscore: %q is not a corpus file\n", file)
+	return 2
+}
