@@ -1,0 +1,533 @@
+//go:build ignore
+
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ainka.bpf.c - AINKA's kernel-side capture: six kinds of events written as
+ * ainka_record.h records into one BPF ring buffer.
+ *
+ * Every program is a BTF-enabled raw tracepoint (tp_btf): no perf-event
+ * buffer is prepared, arguments arrive as typed pointers and kernel fields
+ * are read through CO-RE relocations (vmlinux_min.h).
+ *
+ * Accounting (stats_map, per CPU and per kind) is exact: each event that
+ * reaches a counting program is either emitted or filtered, and each emitted
+ * record is either in the ring or lost because the ring was full. The
+ * counters are plain per-CPU increments except for block_io, whose
+ * completion can interrupt an issue or another completion on the same CPU;
+ * the other tracepoints cannot nest with themselves (they run with IRQs off,
+ * in syscall context or in softirq context).
+ */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ainka_record.h"
+#include "ainka_policy.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Default size; user space overrides max_entries before loading. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AINKA_KIND_MAX);
+	__type(key, __u32);
+	__type(value, struct ainka_stats);
+} stats_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ainka_policy);
+} policies_map SEC(".maps");
+
+/* Per-task state: the syscall in flight and when the task became runnable. */
+struct task_ctx {
+	__u64 sys_ts;  /* 0 = no syscall being timed */
+	__u64 sys_id;
+	__u64 enq_ts;  /* 0 = not known to be waiting on a run queue */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_map SEC(".maps");
+
+/* Block requests in flight, keyed by struct request pointer. */
+struct blk_start {
+	__u64 ts;
+	__u64 sector;
+	__u32 pid;
+	__u32 tid;
+	__u32 dev;
+	__u32 op;
+	__u32 nr_sector;
+	__u32 _pad;
+	char comm[AINKA_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct blk_start);
+} blk_map SEC(".maps");
+
+static __always_inline struct ainka_policy *get_policy(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&policies_map, &zero);
+}
+
+static __always_inline struct ainka_stats *get_stats(__u32 kind)
+{
+	return bpf_map_lookup_elem(&stats_map, &kind);
+}
+
+/* Process filters on a thread group: self-exclusion and the pid filter. */
+static __always_inline bool tgid_ok(const struct ainka_policy *pol, __u32 tgid)
+{
+	if (pol->self_tgid && tgid == pol->self_tgid)
+		return false;
+	return !pol->pid || tgid == pol->pid;
+}
+
+/* Filters that apply to the current task (cgroup is read from current). */
+static __always_inline bool current_ok(const struct ainka_policy *pol, __u32 tgid)
+{
+	if (!tgid_ok(pol, tgid))
+		return false;
+	return !pol->cgroup_id || bpf_get_current_cgroup_id() == pol->cgroup_id;
+}
+
+/* 1-in-N sampling over the events that passed the filters on this CPU. */
+static __always_inline bool sample(struct ainka_stats *st, __u32 n)
+{
+	__u64 m = st->matched++;
+	return n <= 1 || m % n == 0;
+}
+
+/* Wake the reader only when enough is unread; user space also polls with a
+ * short deadline, so nothing waits longer than that. */
+static __always_inline __u64 wakeup_flags(const struct ainka_policy *pol)
+{
+	__u64 avail = bpf_ringbuf_query(&events_map, BPF_RB_AVAIL_DATA);
+	return avail >= pol->wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void hdr_current(struct ainka_hdr *h, __u64 now, __u64 pid_tgid,
+					__u16 kind, __u16 flags)
+{
+	h->ts_ns = now;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->cpu = bpf_get_smp_processor_id();
+	h->kind = kind;
+	h->flags = flags;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline __u32 task_cpu(struct task_struct *p)
+{
+	if (bpf_core_field_exists(p->thread_info.cpu))
+		return BPF_CORE_READ(p, thread_info.cpu);
+	return BPF_CORE_READ((struct task_struct___cpu *)p, cpu);
+}
+
+/* ---- syscalls ---------------------------------------------------------- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ainka_sys_enter, struct pt_regs *regs, long id)
+{
+	struct ainka_policy *pol = get_policy();
+	if (!pol || !pol->kind[AINKA_KIND_SYSCALL].enabled)
+		return 0;
+	if (!current_ok(pol, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	struct task_ctx *tc = bpf_task_storage_get(&task_map, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc)
+		return 0;
+	tc->sys_id = id;
+	tc->sys_ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* Counting happens at exit: one event per completed syscall. An exit with no
+ * timed entry (filtered at entry, or entered before attachment) is filtered. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_SYSCALL);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	st->seen++;
+	struct task_ctx *tc = bpf_task_storage_get(&task_map, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->sys_ts)
+		goto filtered;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 lat = now - tc->sys_ts;
+	__u32 id = tc->sys_id;
+	tc->sys_ts = 0;
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_SYSCALL];
+	if (lat < kp->min_latency_ns || !sample(st, kp->sample_n))
+		goto filtered;
+
+	st->emitted++;
+	struct ainka_syscall *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		st->lost++;
+		return 0;
+	}
+	hdr_current(&r->hdr, now, bpf_get_current_pid_tgid(), AINKA_KIND_SYSCALL, 0);
+	r->id = id;
+	r->_pad = 0;
+	r->ret = ret;
+	r->latency_ns = lat;
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	st->filtered++;
+	return 0;
+}
+
+/* ---- scheduling -------------------------------------------------------- */
+
+/* A task becomes runnable: remember when, for the run-queue latency that
+ * sched_switch reports when it gets a CPU. */
+static __always_inline void mark_runnable(struct task_struct *p, __u64 now)
+{
+	if (!p->pid)
+		return;
+	struct task_ctx *tc = bpf_task_storage_get(&task_map, p, 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (tc)
+		tc->enq_ts = now;
+}
+
+static __always_inline int on_wakeup(struct task_struct *p, __u16 flags)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_SCHED_WAKEUP);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	if (pol->kind[AINKA_KIND_SCHED_SWITCH].enabled)
+		mark_runnable(p, now);
+
+	st->seen++;
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_SCHED_WAKEUP];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 target_tgid = p->tgid;
+	if (!kp->enabled)
+		goto filtered;
+	/* Either side may be the process of interest; neither may be us. */
+	if (pol->self_tgid && (target_tgid == pol->self_tgid ||
+			       (__u32)(pid_tgid >> 32) == pol->self_tgid))
+		goto filtered;
+	if (pol->pid && target_tgid != pol->pid && (__u32)(pid_tgid >> 32) != pol->pid)
+		goto filtered;
+	if (pol->cgroup_id && bpf_get_current_cgroup_id() != pol->cgroup_id)
+		goto filtered;
+	if (!sample(st, kp->sample_n))
+		goto filtered;
+
+	st->emitted++;
+	struct ainka_sched_wakeup *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		st->lost++;
+		return 0;
+	}
+	hdr_current(&r->hdr, now, pid_tgid, AINKA_KIND_SCHED_WAKEUP, flags);
+	r->target_pid = target_tgid;
+	r->target_tid = p->pid;
+	r->target_cpu = task_cpu(p);
+	r->_pad = 0;
+	bpf_core_read(r->target_comm, sizeof(r->target_comm), &p->comm);
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	st->filtered++;
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(ainka_sched_wakeup, struct task_struct *p)
+{
+	return on_wakeup(p, 0);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(ainka_sched_wakeup_new, struct task_struct *p)
+{
+	return on_wakeup(p, AINKA_F_WAKEUP_NEW);
+}
+
+#define TASK_RUNNING 0
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(ainka_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_SCHED_SWITCH);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	st->seen++;
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_SCHED_SWITCH];
+	if (!kp->enabled)
+		goto filtered;
+
+	__u64 now = bpf_ktime_get_ns();
+	/* A preempted task goes straight back to the run queue. */
+	if (prev_state == TASK_RUNNING)
+		mark_runnable(prev, now);
+	__u64 runq = 0;
+	__u32 next_tid = next->pid;
+	if (next_tid) {
+		struct task_ctx *tc = bpf_task_storage_get(&task_map, next, 0, 0);
+		if (tc && tc->enq_ts) {
+			runq = now - tc->enq_ts;
+			tc->enq_ts = 0;
+		}
+	}
+
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
+	if (pol->self_tgid && (prev_tgid == pol->self_tgid || next_tgid == pol->self_tgid))
+		goto filtered;
+	if (pol->pid && prev_tgid != pol->pid && next_tgid != pol->pid)
+		goto filtered;
+	if (pol->cgroup_id && bpf_get_current_cgroup_id() != pol->cgroup_id)
+		goto filtered;
+	if (runq < kp->min_latency_ns || !sample(st, kp->sample_n))
+		goto filtered;
+
+	st->emitted++;
+	struct ainka_sched_switch *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		st->lost++;
+		return 0;
+	}
+	__u16 flags = 0;
+	if (!prev->pid)
+		flags |= AINKA_F_PREV_IDLE;
+	if (!next_tid)
+		flags |= AINKA_F_NEXT_IDLE;
+	/* prev is current here: the switch has not happened yet. */
+	r->hdr.ts_ns = now;
+	r->hdr.pid = prev_tgid;
+	r->hdr.tid = prev->pid;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.kind = AINKA_KIND_SCHED_SWITCH;
+	r->hdr.flags = flags;
+	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	r->next_pid = next_tgid;
+	r->next_tid = next_tid;
+	r->prev_state = prev_state;
+	r->runq_latency_ns = runq;
+	bpf_core_read(r->next_comm, sizeof(r->next_comm), &next->comm);
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	st->filtered++;
+	return 0;
+}
+
+/* ---- page faults ------------------------------------------------------- */
+
+static __always_inline int on_fault(__u64 address, struct pt_regs *regs, __u64 error_code,
+				    __u16 flags)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_PAGE_FAULT);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	st->seen++;
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_PAGE_FAULT];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!kp->enabled || !current_ok(pol, pid_tgid >> 32) || !sample(st, kp->sample_n))
+		goto filtered;
+
+	st->emitted++;
+	struct ainka_page_fault *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		st->lost++;
+		return 0;
+	}
+	hdr_current(&r->hdr, bpf_ktime_get_ns(), pid_tgid, AINKA_KIND_PAGE_FAULT, flags);
+	r->address = address;
+	r->ip = BPF_CORE_READ(regs, ip);
+	r->error_code = error_code;
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	st->filtered++;
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(ainka_page_fault_user, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, regs, error_code, AINKA_F_FAULT_USER);
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(ainka_page_fault_kernel, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault(address, regs, error_code, 0);
+}
+
+/* ---- network ----------------------------------------------------------- */
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(ainka_netif_receive_skb, struct sk_buff *skb)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_NET_RX);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	st->seen++;
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_NET_RX];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!kp->enabled || !current_ok(pol, pid_tgid >> 32) || !sample(st, kp->sample_n))
+		goto filtered;
+
+	st->emitted++;
+	struct ainka_net_rx *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		st->lost++;
+		return 0;
+	}
+	hdr_current(&r->hdr, bpf_ktime_get_ns(), pid_tgid, AINKA_KIND_NET_RX, 0);
+	r->ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	r->len = skb->len;
+	r->protocol = __builtin_bswap16(skb->protocol);
+	r->_pad0 = 0;
+	r->_pad1 = 0;
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	st->filtered++;
+	return 0;
+}
+
+/* ---- block I/O --------------------------------------------------------- */
+
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct gendisk *disk = 0;
+	if (bpf_core_field_exists(rq->q->disk))
+		disk = BPF_CORE_READ(rq, q, disk);
+	else if (bpf_core_field_exists(rq->rq_disk))
+		disk = BPF_CORE_READ(rq, rq_disk);
+	if (!disk)
+		return 0;
+	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+}
+
+/* REQ_OP_BITS has been 8 since 4.10. */
+#define REQ_OP_MASK 0xff
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(ainka_block_rq_issue, struct request *rq)
+{
+	struct ainka_policy *pol = get_policy();
+	if (!pol || !pol->kind[AINKA_KIND_BLOCK_IO].enabled)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!current_ok(pol, pid_tgid >> 32))
+		return 0;
+	struct blk_start s = {};
+	s.ts = bpf_ktime_get_ns();
+	s.sector = BPF_CORE_READ(rq, __sector);
+	s.nr_sector = BPF_CORE_READ(rq, __data_len) >> 9;
+	s.op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
+	s.dev = rq_dev(rq);
+	s.pid = pid_tgid >> 32;
+	s.tid = (__u32)pid_tgid;
+	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	__u64 key = (__u64)rq;
+	bpf_map_update_elem(&blk_map, &key, &s, BPF_ANY);
+	return 0;
+}
+
+/* blk_status_t to -errno as blk_status_to_errno() does; the BLK_STS_*
+ * values below are the same from 4.13 to 6.18. */
+static __always_inline __s32 blk_errno(blk_status_t sts)
+{
+	switch (sts) {
+	case 0: return 0;
+	case 1: return -95;  /* NOTSUPP: EOPNOTSUPP */
+	case 2: return -110; /* TIMEOUT: ETIMEDOUT */
+	case 3: return -28;  /* NOSPC: ENOSPC */
+	case 4: return -67;  /* TRANSPORT: ENOLINK */
+	case 5: return -121; /* TARGET: EREMOTEIO */
+	case 6: return -52;  /* NEXUS / RESV_CONFLICT: EBADE */
+	case 7: return -61;  /* MEDIUM: ENODATA */
+	case 8: return -84;  /* PROTECTION: EILSEQ */
+	case 9: return -12;  /* RESOURCE: ENOMEM */
+	case 11: return -78; /* DM_REQUEUE: EREMCHG */
+	case 12: return -11; /* AGAIN: EAGAIN */
+	case 13: return -16; /* DEV_RESOURCE: EBUSY */
+	default: return -5;  /* IOERR and anything newer: EIO */
+	}
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(ainka_block_rq_complete, struct request *rq, blk_status_t error,
+	     unsigned int nr_bytes)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_BLOCK_IO);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	__sync_fetch_and_add(&st->seen, 1);
+	__u64 key = (__u64)rq;
+	struct blk_start *s = bpf_map_lookup_elem(&blk_map, &key);
+	if (!s)
+		goto filtered;
+	__u64 now = bpf_ktime_get_ns();
+	struct blk_start v = *s;
+	bpf_map_delete_elem(&blk_map, &key);
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_BLOCK_IO];
+	if (now - v.ts < kp->min_latency_ns)
+		goto filtered;
+	__u64 m = __sync_fetch_and_add(&st->matched, 1);
+	if (kp->sample_n > 1 && m % kp->sample_n)
+		goto filtered;
+
+	__sync_fetch_and_add(&st->emitted, 1);
+	struct ainka_block_io *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&st->lost, 1);
+		return 0;
+	}
+	r->hdr.ts_ns = now;
+	r->hdr.pid = v.pid;
+	r->hdr.tid = v.tid;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.kind = AINKA_KIND_BLOCK_IO;
+	r->hdr.flags = 0;
+	__builtin_memcpy(r->hdr.comm, v.comm, sizeof(v.comm));
+	r->dev = v.dev;
+	r->op = v.op;
+	r->sector = v.sector;
+	r->nr_sector = v.nr_sector;
+	r->error = blk_errno(error);
+	r->latency_ns = now - v.ts;
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	__sync_fetch_and_add(&st->filtered, 1);
+	return 0;
+}

@@ -1,0 +1,159 @@
+package bpf
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+)
+
+// needKernel skips unless this process can load eBPF on this kernel.
+func needKernel(t testing.TB) {
+	t.Helper()
+	if err := Preflight(); err != nil {
+		t.Skipf("real-kernel test skipped: %v", err)
+	}
+}
+
+func TestPreflightErrors(t *testing.T) {
+	if err := preflight(1000, KernelBTFPath); !errors.Is(err, ErrNotRoot) {
+		t.Errorf("preflight as uid 1000 = %v, want ErrNotRoot", err)
+	}
+	if err := preflight(0, "/nonexistent/btf"); !errors.Is(err, ErrNoBTF) {
+		t.Errorf("preflight without BTF = %v, want ErrNoBTF", err)
+	}
+}
+
+func TestRingSizeValidation(t *testing.T) {
+	for _, n := range []int{-1, 3, 4096 + 1, 1 << 11, 3 << 20} {
+		if _, err := Open(Options{RingBytes: n}); !errors.Is(err, ErrRingSize) {
+			t.Errorf("Open(RingBytes=%d) = %v, want ErrRingSize", n, err)
+		}
+	}
+	if _, err := Open(Options{Kinds: []Kind{KindHostSample}}); !errors.Is(err, ErrNotInProbe) {
+		t.Errorf("Open(host_sample) = %v, want ErrNotInProbe", err)
+	}
+}
+
+func TestKinds(t *testing.T) {
+	for k := Kind(1); k < NumKinds; k++ {
+		got, err := ParseKind(k.String())
+		if err != nil || got != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
+		}
+		if k.RecordSize() < HeaderSize || k.RecordSize()%8 != 0 {
+			t.Errorf("%s: record size %d", k, k.RecordSize())
+		}
+	}
+	if _, err := ParseKind("bogus"); !errors.Is(err, ErrUnknownKind) {
+		t.Errorf("ParseKind(bogus) = %v", err)
+	}
+	if Kind(42).String() != "kind(42)" || Kind(42).Valid() || Kind(0).Valid() {
+		t.Error("out-of-range kind handling")
+	}
+	if RecordKind([]byte{1, 2, 3}) != 0 {
+		t.Error("RecordKind of a short record must be 0")
+	}
+	rec := make([]byte, 64)
+	rec[KindOffset] = byte(KindBlockIO)
+	if RecordKind(rec) != KindBlockIO {
+		t.Error("RecordKind misreads the kind field")
+	}
+}
+
+// TestLoadAttachSyscall loads the object with every kind, enables syscalls
+// for this process only, and checks that a getpid shows up as a record with
+// its syscall id and return value, and that stats_map adds up.
+func TestLoadAttachSyscall(t *testing.T) {
+	needKernel(t)
+	p, err := Open(Options{RingBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for k, err := range p.Missing {
+		t.Logf("kind %s not attached: %v", k, err)
+	}
+	if got := len(p.Attached()); got != len(ProbeKinds) {
+		t.Errorf("attached %v, want all six kinds on this kernel", p.Attached())
+	}
+	rd, err := ringbuf.NewReader(p.Events())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+
+	var pol Policy
+	pol.Kind[KindSyscall] = KindPolicy{Enabled: 1}
+	pol.Pid = uint32(os.Getpid())
+	if err := p.SetPolicy(&pol); err != nil {
+		t.Fatal(err)
+	}
+	back, err := p.Policy()
+	if err != nil || back != pol {
+		t.Fatalf("policy read back %+v, %v", back, err)
+	}
+	const n = 100
+	for range n {
+		unix.Getpid()
+	}
+	pol.Kind[KindSyscall].Enabled = 0
+	if err := p.SetPolicy(&pol); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Detach(); err != nil {
+		t.Fatal(err)
+	}
+
+	getpids, read := 0, uint64(0)
+	rd.SetDeadline(time.Now().Add(10 * time.Millisecond))
+	var rec ringbuf.Record
+	for {
+		if err := rd.ReadInto(&rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			t.Fatal(err)
+		}
+		read++
+		raw := rec.RawSample
+		if RecordKind(raw) != KindSyscall || len(raw) != KindSyscall.RecordSize() {
+			t.Fatalf("record kind %s len %d", RecordKind(raw), len(raw))
+		}
+		pid := le32(raw[8:])
+		id := le32(raw[40:])
+		ret := int64(le64(raw[48:]))
+		if pid != uint32(os.Getpid()) {
+			t.Fatalf("record of pid %d passed the pid filter", pid)
+		}
+		if id == unix.SYS_GETPID {
+			getpids++
+			if ret != int64(os.Getpid()) {
+				t.Errorf("getpid record ret %d, want %d", ret, os.Getpid())
+			}
+		}
+	}
+	if getpids < n {
+		t.Errorf("read %d getpid records, want >= %d", getpids, n)
+	}
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st[KindSyscall]
+	t.Logf("syscall stats %+v, read %d", s, read)
+	if s.Seen != s.Emitted+s.Filtered {
+		t.Errorf("seen %d != emitted %d + filtered %d", s.Seen, s.Emitted, s.Filtered)
+	}
+	if s.Emitted != read+s.Lost {
+		t.Errorf("emitted %d != read %d + lost %d", s.Emitted, read, s.Lost)
+	}
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
