@@ -1,0 +1,203 @@
+package decode_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/decode/decodetest"
+)
+
+// The syscall record laid out by hand from ainka_record.h, so that a
+// mistake shared by the encoder and the decoder cannot hide.
+func TestSyscallOffsets(t *testing.T) {
+	rec := make([]byte, 64)
+	le := func(off int, v uint64, n int) {
+		for i := 0; i < n; i++ {
+			rec[off+i] = byte(v >> (8 * i))
+		}
+	}
+	le(0, 123456789, 8) // ts_ns
+	le(8, 42, 4)        // pid
+	le(12, 43, 4)       // tid
+	le(16, 1, 4)        // cpu
+	le(20, 1, 2)        // kind
+	le(22, 0, 2)        // flags
+	copy(rec[24:], "bash")
+	le(40, 59, 4)              // id
+	le(48, uint64(1<<64-2), 8) // ret = -2
+	le(56, 1500, 8)            // latency_ns
+	var e decode.Event
+	if err := decode.Decode(rec, &e); err != nil {
+		t.Fatal(err)
+	}
+	s := e.Syscall()
+	if e.TsNs != 123456789 || e.PID != 42 || e.TID != 43 || e.CPU != 1 || e.Kind != decode.KindSyscall ||
+		decode.CommString(&e.Comm) != "bash" || s.ID != 59 || s.Ret != -2 || s.LatencyNs != 1500 {
+		t.Fatalf("decoded %+v %+v", e, *s)
+	}
+}
+
+func TestHostSampleOffsets(t *testing.T) {
+	rec := make([]byte, 120)
+	rec[20] = 7
+	for i := 0; i < 7; i++ {
+		rec[40+8*i] = byte(10 + i)
+	}
+	rec[96], rec[100], rec[104], rec[112] = 3, 7, 50, 200
+	var e decode.Event
+	if err := decode.Decode(rec, &e); err != nil {
+		t.Fatal(err)
+	}
+	h := e.HostSample()
+	want := decode.HostSample{MemTotalKB: 10, MemAvailableKB: 11, PSICPUSomeUs: 12, PSIMemSomeUs: 13, PSIMemFullUs: 14,
+		PSIIOSomeUs: 15, PSIIOFullUs: 16, NrRunning: 3, Flags: 7, CPUBusyTicks: 50, CPUTotalTicks: 200}
+	if *h != want {
+		t.Fatalf("got %+v, want %+v", *h, want)
+	}
+}
+
+func TestRoundTripEveryKind(t *testing.T) {
+	recs := [][]byte{
+		decodetest.Syscall(1, 0, 10, "a", 1, -1, 5),
+		decodetest.SchedSwitch(2, 1, 10, "a", 0, "swapper/1", 7),
+		decodetest.SchedWakeup(3, 1, 10, 11, "b", true),
+		decodetest.PageFault(4, 0, 10, "a", 0x1000, true),
+		decodetest.NetRx(5, 0, 2, 1500),
+		decodetest.BlockIO(6, 1, 10, 8<<20|1, 1, 16, -5, 90000),
+		decodetest.HostSample(7, decode.HostSample{MemTotalKB: 1, MemAvailableKB: 2, PSIIOFullUs: 3, NrRunning: 4, CPUTotalTicks: 9}),
+		decodetest.KernelDecision(8, 3, 77),
+	}
+	for i, rec := range recs {
+		var e decode.Event
+		if err := decode.Decode(rec, &e); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if int(e.Kind) != i+1 || len(rec) != decode.RecordSize(e.Kind) {
+			t.Fatalf("record %d: kind %v, %d bytes", i, e.Kind, len(rec))
+		}
+		if back := e.AppendRecord(nil); !bytes.Equal(back, rec) {
+			t.Fatalf("%v: re-encoded record differs:\n%x\n%x", e.Kind, back, rec)
+		}
+		js := e.AppendJSON(nil)
+		var m map[string]any
+		if err := json.Unmarshal(js, &m); err != nil {
+			t.Fatalf("%v: invalid JSON %s: %v", e.Kind, js, err)
+		}
+		for _, k := range []string{"kind", "ts_ns", "cpu", "pid", "comm"} {
+			if _, ok := m[k]; !ok {
+				t.Fatalf("%v: JSON %s lacks %q", e.Kind, js, k)
+			}
+		}
+		if m["kind"] != e.Kind.String() {
+			t.Fatalf("kind %v in %s", m["kind"], js)
+		}
+		raw := decode.AppendRawJSON(nil, rec)
+		if !json.Valid(raw) || !strings.Contains(string(raw), `"kind":"`+e.Kind.String()+`"`) {
+			t.Fatalf("raw JSON %s", raw)
+		}
+	}
+}
+
+func TestBadRecords(t *testing.T) {
+	good := decodetest.Syscall(1, 0, 10, "a", 1, 0, 5)
+	unknown := bytes.Clone(good)
+	unknown[20] = 42
+	none := bytes.Clone(good)
+	none[20] = 0
+	cases := []struct {
+		rec    []byte
+		reason int
+		err    error
+	}{
+		{nil, decode.ReasonShort, decode.ErrShort},
+		{good[:39], decode.ReasonShort, decode.ErrShort},
+		{unknown, decode.ReasonUnknownKind, decode.ErrUnknownKind},
+		{none, decode.ReasonUnknownKind, decode.ErrUnknownKind},
+		{good[:63], decode.ReasonBadLength, decode.ErrBadLength},
+		{append(bytes.Clone(good), 0), decode.ReasonBadLength, decode.ErrBadLength},
+	}
+	set := metrics.NewSet()
+	d := decode.New(set)
+	for _, c := range cases {
+		var e decode.Event
+		if err := decode.Decode(c.rec, &e); !errors.Is(err, c.err) {
+			t.Errorf("Decode(%d bytes) = %v, want %v", len(c.rec), err, c.err)
+		}
+		out := d.Process([][]byte{c.rec, good}, nil)
+		if len(out) != 1 || out[0].Kind != decode.KindSyscall {
+			t.Fatalf("bad record not skipped: %d events", len(out))
+		}
+	}
+	if d.Errors[decode.ReasonShort] != 2 || d.Errors[decode.ReasonUnknownKind] != 2 || d.Errors[decode.ReasonBadLength] != 2 {
+		t.Fatalf("errors = %v", d.Errors)
+	}
+	var buf bytes.Buffer
+	set.WritePrometheus(&buf)
+	for _, want := range []string{`ainka_decode_errors_total{reason="bad_length"} 2`, `ainka_events_total{kind="syscall"} 6`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Fatalf("metrics lack %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestCommEscaping(t *testing.T) {
+	var c [decode.CommLen]byte
+	copy(c[:], "a\"b\\\x01\xff\xc3\xa9")
+	got := string(decode.AppendComm(nil, &c))
+	want := `"a\"b\\\u0001\ufffdé"`
+	if got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if !json.Valid([]byte(got)) {
+		t.Fatal("invalid JSON")
+	}
+}
+
+func TestProcessZeroAlloc(t *testing.T) {
+	recs := decodetest.Mixed(512, 2, 1e9, 1000)
+	d := decode.New(metrics.NewSet())
+	out := make([]decode.Event, 0, len(recs))
+	allocs := testing.AllocsPerRun(100, func() {
+		out = d.Process(recs, out[:0])
+	})
+	if allocs != 0 || len(out) != len(recs) {
+		t.Fatalf("%v allocs, %d events", allocs, len(out))
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, r := range decodetest.Mixed(20, 2, 1, 1) {
+		f.Add(r)
+	}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var e decode.Event
+		if err := decode.Decode(rec, &e); err == nil {
+			if !json.Valid(e.AppendJSON(nil)) {
+				t.Fatalf("invalid JSON for %x", rec)
+			}
+			if !bytes.Equal(e.AppendRecord(nil)[:decode.HeaderSize], rec[:decode.HeaderSize]) {
+				t.Fatalf("header does not round-trip")
+			}
+		}
+		if !json.Valid(decode.AppendRawJSON(nil, rec)) {
+			t.Fatalf("invalid raw JSON for %x", rec)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	recs := decodetest.Mixed(4096, 2, 1e9, 1000)
+	d := decode.New(metrics.NewSet())
+	out := make([]decode.Event, 0, 256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 256 {
+		j := i % 4096
+		out = d.Process(recs[j:j+256], out[:0])
+	}
+}

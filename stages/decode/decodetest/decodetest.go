@@ -1,0 +1,144 @@
+// Package decodetest builds raw records with the exact layout of
+// bpf/ainka_record.h, for tests and benchmarks of the stages that consume
+// them, before (or without) a live kernel source.
+package decodetest
+
+import "github.com/ainka/ainka/stages/decode"
+
+func hdr(kind decode.Kind, ts uint64, cpu, pid uint32, comm string) decode.Event {
+	e := decode.Event{TsNs: ts, PID: pid, TID: pid, CPU: cpu, Kind: kind}
+	decode.SetComm(&e.Comm, comm)
+	return e
+}
+
+// Syscall returns a syscall record.
+func Syscall(ts uint64, cpu, pid uint32, comm string, id uint32, ret int64, latNs uint64) []byte {
+	e := hdr(decode.KindSyscall, ts, cpu, pid, comm)
+	*e.Syscall() = decode.Syscall{ID: id, Ret: ret, LatencyNs: latNs}
+	return e.AppendRecord(nil)
+}
+
+// SchedSwitch returns a sched_switch record from prev (pid, comm) to next;
+// pid 0 is the idle task and sets the idle flags like the eBPF program.
+func SchedSwitch(ts uint64, cpu, prev uint32, prevComm string, next uint32, nextComm string, runqNs uint64) []byte {
+	e := hdr(decode.KindSchedSwitch, ts, cpu, prev, prevComm)
+	if prev == 0 {
+		e.Flags |= decode.FlagPrevIdle
+	}
+	if next == 0 {
+		e.Flags |= decode.FlagNextIdle
+	}
+	s := e.SchedSwitch()
+	s.NextPID, s.NextTID, s.RunqLatencyNs = next, next, runqNs
+	decode.SetComm(&s.NextComm, nextComm)
+	return e.AppendRecord(nil)
+}
+
+// SchedWakeup returns a sched_wakeup record: waker wakes target.
+func SchedWakeup(ts uint64, cpu, waker, target uint32, targetComm string, isNew bool) []byte {
+	e := hdr(decode.KindSchedWakeup, ts, cpu, waker, "waker")
+	if isNew {
+		e.Flags |= decode.FlagWakeupNew
+	}
+	s := e.SchedWakeup()
+	s.TargetPID, s.TargetTID, s.TargetCPU = target, target, cpu
+	decode.SetComm(&s.TargetComm, targetComm)
+	return e.AppendRecord(nil)
+}
+
+// PageFault returns a page_fault record.
+func PageFault(ts uint64, cpu, pid uint32, comm string, addr uint64, user bool) []byte {
+	e := hdr(decode.KindPageFault, ts, cpu, pid, comm)
+	if user {
+		e.Flags |= decode.FlagFaultUser
+	}
+	*e.PageFault() = decode.PageFault{Address: addr, IP: 0xffffffff81000000, ErrorCode: 6}
+	return e.AppendRecord(nil)
+}
+
+// NetRx returns a net_rx record.
+func NetRx(ts uint64, cpu uint32, ifindex, length uint32) []byte {
+	e := hdr(decode.KindNetRx, ts, cpu, 0, "swapper/0")
+	*e.NetRx() = decode.NetRx{Ifindex: ifindex, Len: length, Protocol: 0x0800}
+	return e.AppendRecord(nil)
+}
+
+// BlockIO returns a block_io record; op 0 is a read, 1 a write.
+func BlockIO(ts uint64, cpu, pid uint32, dev, op, sectors uint32, errno int32, latNs uint64) []byte {
+	e := hdr(decode.KindBlockIO, ts, cpu, pid, "fio")
+	*e.BlockIO() = decode.BlockIO{Dev: dev, Op: op, Sector: 2048, NrSector: sectors, Error: errno, LatencyNs: latNs}
+	return e.AppendRecord(nil)
+}
+
+// HostSample returns a host_sample record with every source present.
+func HostSample(ts uint64, s decode.HostSample) []byte {
+	e := hdr(decode.KindHostSample, ts, 0, 0, "ainka")
+	*e.HostSample() = s
+	return e.AppendRecord(nil)
+}
+
+// KernelDecision returns a kernel_decision record.
+func KernelDecision(ts uint64, rule uint32, seq uint64) []byte {
+	e := hdr(decode.KindKernelDecision, ts, 0, 0, "kworker")
+	*e.KernelDecision() = decode.KernelDecision{RuleID: rule, Action: 1, State: 2, Metric: 3, Value: 90, Threshold: 80, LatencyNs: 1500, Seq: seq}
+	return e.AppendRecord(nil)
+}
+
+// Mixed returns n records of a realistic mix on ncpu CPUs, starting at ts0
+// and spaced step ns apart, with a host sample every 100 ms of event time.
+// It is deterministic.
+func Mixed(n int, ncpu uint32, ts0, step uint64) [][]byte {
+	out := make([][]byte, 0, n)
+	var lastHost uint64
+	var hs decode.HostSample
+	hs.MemTotalKB, hs.MemAvailableKB = 16<<20, 8<<20
+	hs.Flags = decode.HostHavePSI | decode.HostHaveMem | decode.HostHaveStat
+	for i := 0; len(out) < n; i++ {
+		ts := ts0 + uint64(i)*step
+		cpu := uint32(i) % ncpu
+		pid := 1000 + uint32(i%37)
+		if ts-lastHost >= 100_000_000 || i == 0 {
+			lastHost = ts
+			hs.PSICPUSomeUs += 5000
+			hs.PSIIOSomeUs += 1000
+			hs.CPUBusyTicks += 5
+			hs.CPUTotalTicks += 20
+			hs.NrRunning = 2
+			out = append(out, HostSample(ts, hs))
+			continue
+		}
+		switch i % 16 {
+		case 0, 1, 2, 3, 4, 5, 6, 7:
+			ret := int64(0)
+			if i%97 == 0 {
+				ret = -11
+			}
+			out = append(out, Syscall(ts, cpu, pid, "worker", uint32(i%300), ret, 200+uint64(i%1000)*10))
+		case 8, 9:
+			next := pid + 1
+			if i%5 == 0 {
+				next = 0
+			}
+			prev := pid
+			if i%7 == 0 {
+				prev = 0
+			}
+			out = append(out, SchedSwitch(ts, cpu, prev, "worker", next, "worker", uint64(i%500)*100))
+		case 10:
+			out = append(out, SchedWakeup(ts, cpu, pid, pid+1, "worker", i%50 == 0))
+		case 11, 12:
+			out = append(out, PageFault(ts, cpu, pid, "worker", uint64(i)<<12, i%3 != 0))
+		case 13:
+			out = append(out, NetRx(ts, cpu, 1, 64+uint32(i%1400)))
+		case 14:
+			out = append(out, BlockIO(ts, cpu, pid, 8<<20, uint32(i%2), 8, 0, 50_000+uint64(i%100)*1000))
+		case 15:
+			if i%1000 == 15 {
+				out = append(out, KernelDecision(ts, 1, uint64(i)))
+			} else {
+				out = append(out, Syscall(ts, cpu, pid, "worker", 0, 0, 300))
+			}
+		}
+	}
+	return out
+}

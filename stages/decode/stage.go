@@ -1,0 +1,100 @@
+package decode
+
+import (
+	"fmt"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// Decoder is the decode stage's processor: raw records in, Events out.
+// Counts are kept in plain fields (one goroutine) and published to the
+// metrics set once per batch, so the per-record cost is a few loads.
+type Decoder struct {
+	// Counts is the number of records decoded, by kind.
+	Counts [NumKinds]uint64
+	// Errors is the number of records rejected, by reason (Reason*).
+	Errors [NumReasons]uint64
+
+	batchCounts [NumKinds]uint64
+	batchErrors [NumReasons]uint64
+	events      [NumKinds]*metrics.Counter
+	errs        [NumReasons]*metrics.Counter
+}
+
+// New returns a decoder that publishes ainka_events_total{kind} and
+// ainka_decode_errors_total{reason} in set (none if set is nil).
+func New(set *metrics.Set) *Decoder {
+	d := &Decoder{}
+	if set != nil {
+		for k := Kind(1); k < NumKinds; k++ {
+			d.events[k] = set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.String()))
+		}
+		for r := 0; r < NumReasons; r++ {
+			d.errs[r] = set.GetOrCreateCounter(fmt.Sprintf(`ainka_decode_errors_total{reason=%q}`, reasonNames[r]))
+		}
+	}
+	return d
+}
+
+// Process decodes each record of in and appends the events to out. A bad
+// record is counted and skipped.
+func (d *Decoder) Process(in [][]byte, out []Event) []Event {
+	n := len(out)
+	if cap(out)-n < len(in) {
+		grown := make([]Event, n, n+len(in)+len(in)/4)
+		copy(grown, out)
+		out = grown
+	}
+	out = out[:n+len(in)]
+	for _, rec := range in {
+		k, reason := check(rec)
+		if reason >= 0 {
+			d.batchErrors[reason]++
+			continue
+		}
+		decode(rec, k, &out[n])
+		d.batchCounts[k]++
+		n++
+	}
+	d.publish()
+	return out[:n]
+}
+
+func (d *Decoder) publish() {
+	for k := range d.batchCounts {
+		if c := d.batchCounts[k]; c != 0 {
+			d.Counts[k] += c
+			if d.events[k] != nil {
+				d.events[k].Add(int(c))
+			}
+			d.batchCounts[k] = 0
+		}
+	}
+	for r := range d.batchErrors {
+		if c := d.batchErrors[r]; c != 0 {
+			d.Errors[r] += c
+			if d.errs[r] != nil {
+				d.errs[r].Add(int(c))
+			}
+			d.batchErrors[r] = 0
+		}
+	}
+}
+
+// Decoded returns the total number of records decoded.
+func (d *Decoder) Decoded() uint64 {
+	var n uint64
+	for _, c := range d.Counts {
+		n += c
+	}
+	return n
+}
+
+// Rejected returns the total number of records rejected.
+func (d *Decoder) Rejected() uint64 {
+	var n uint64
+	for _, c := range d.Errors {
+		n += c
+	}
+	return n
+}
