@@ -212,9 +212,12 @@ type CategoryResult struct {
 
 // FileResult is one file at the corpus threshold.
 type FileResult struct {
-	Name   string
-	Raw    float64
-	Counts Counts
+	Name     string
+	Raw      float64
+	Counts   Counts
+	Detected int     // windows with a detection
+	Windows  int     // scorable windows
+	FPCost   float64 // sum of the false positives' (negative) weights
 }
 
 // Evaluate scores a detector's output for every profile.
@@ -242,7 +245,8 @@ func Evaluate(c *Corpus, scores [][]float64) ([]Result, error) {
 			if err != nil {
 				return nil, err
 			}
-			res.Files = append(res.Files, FileResult{Name: f.Name, Raw: fr, Counts: cnt})
+			det, nw, fpc := detail(f, scores[i], p, t)
+			res.Files = append(res.Files, FileResult{Name: f.Name, Raw: fr, Counts: cnt, Detected: det, Windows: nw, FPCost: fpc})
 			cr, ok := cats[f.Category]
 			if !ok {
 				cr = &CategoryResult{Category: f.Category}
@@ -286,4 +290,21 @@ func nwindows(c *Corpus, scores [][]float64) int {
 		n += k
 	}
 	return n
+}
+
+// detail counts detected windows and sums false-positive costs.
+func detail(f *File, scores []float64, p Profile, t float64) (detected, windows int, fpCost float64) {
+	rows, n := sweep(f, scores, p, 0, nil)
+	hit := map[int]bool{}
+	for _, r := range rows {
+		if r.score < t {
+			continue
+		}
+		if r.win < 0 {
+			fpCost += r.sweep
+		} else {
+			hit[r.win] = true
+		}
+	}
+	return len(hit), n, fpCost
 }

@@ -36,6 +36,9 @@ type Params struct {
 	// SeqDecay is the per-sample forgetting factor of the sequence model
 	// (0 disables the model; 1 never forgets).
 	SeqDecay float64
+	// Log scores the deviation models on sign(x)*log1p(|x|) (1) instead of x
+	// (0): counts and rates have multiplicative noise.
+	Log float64
 	// SpatialTol: a sample beyond the extremes seen so far by more than
 	// this fraction of their range scores 1 (0 disables).
 	SpatialTol float64
@@ -105,6 +108,8 @@ func (p *Params) Set(name, value string) error {
 		p.RestLevel = f
 	case "seq_decay":
 		p.SeqDecay = f
+	case "log":
+		p.Log = f
 	case "spatial_tol":
 		p.SpatialTol = f
 	default:
@@ -245,9 +250,13 @@ func (d *Detector) Update(x float64) float64 {
 		return math.NaN()
 	}
 	learn := !d.Frozen
+	v := x
+	if d.p.Log > 0 {
+		v = math.Copysign(math.Log1p(math.Abs(x)), x)
+	}
 	if d.N == 0 {
-		d.Fast = scale{Mean: x}
-		d.Slow = scale{Mean: x}
+		d.Fast = scale{Mean: v}
+		d.Slow = scale{Mean: v}
 		d.Min, d.Max = x, x
 		d.N = 1
 		return 0
@@ -267,7 +276,7 @@ func (d *Detector) Update(x float64) float64 {
 	if n := float64(d.N); 1/n > fa && learn {
 		fa = 1 / n
 	}
-	zf := d.Fast.z(x, fa, floor)
+	zf := d.Fast.z(v, fa, floor)
 	rawF := math.Erf(zf / math.Sqrt2 / 2)
 	sf := d.LikeFast.update(rawF, d.p.Short, d.p.LongAlpha, learn)
 	score := sf
@@ -276,7 +285,7 @@ func (d *Detector) Update(x float64) float64 {
 		if n := float64(d.N); 1/n > sa && learn {
 			sa = 1 / n
 		}
-		zs := d.Slow.z(x, sa, floor)
+		zs := d.Slow.z(v, sa, floor)
 		rawS := math.Erf(zs / math.Sqrt2 / 2)
 		ss := d.LikeSlow.update(rawS, d.p.Short, d.p.LongAlpha, learn)
 		score = math.Max(score, ss)
@@ -306,7 +315,7 @@ func (d *Detector) Update(x float64) float64 {
 	if d.N-d.LastHigh <= int64(d.p.Rest) {
 		out = 0
 	}
-	if score >= d.p.RestLevel {
+	if out >= d.p.RestLevel {
 		d.LastHigh = d.N
 	}
 	return out

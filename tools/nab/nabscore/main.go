@@ -86,11 +86,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, " %9.4f", r.Threshold)
 	}
 	fmt.Fprintln(stdout)
-	if *files {
-		for _, f := range res[0].Files {
-			fmt.Fprintf(stdout, "%-60s %8.3f tp=%d fp=%d fn=%d\n", f.Name, f.Raw, f.Counts.TP, f.Counts.FP, f.Counts.FN)
+	det, win, fps, fpc := 0, 0, 0, 0.0
+	for _, f := range res[0].Files {
+		det += f.Detected
+		win += f.Windows
+		fps += f.Counts.FP
+		fpc += f.FPCost
+		if *files {
+			fmt.Fprintf(stdout, "%-60s %8.3f windows %d/%d fp=%d fp_cost=%.3f\n", f.Name, f.Raw, f.Detected, f.Windows, f.Counts.FP, f.FPCost)
 		}
 	}
+	fmt.Fprintf(stdout, "standard: windows detected %d/%d, false positives %d costing %.3f\n", det, win, fps, fpc)
 	return 0
 }
 
