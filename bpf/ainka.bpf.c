@@ -26,6 +26,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* The record sizes user space relies on (bpf.Kind.RecordSize). */
+_Static_assert(sizeof(struct ainka_hdr) == 40, "ainka_hdr");
+_Static_assert(sizeof(struct ainka_syscall) == 64, "ainka_syscall");
+_Static_assert(sizeof(struct ainka_sched_switch) == 80, "ainka_sched_switch");
+_Static_assert(sizeof(struct ainka_sched_wakeup) == 72, "ainka_sched_wakeup");
+_Static_assert(sizeof(struct ainka_page_fault) == 64, "ainka_page_fault");
+_Static_assert(sizeof(struct ainka_net_rx) == 56, "ainka_net_rx");
+_Static_assert(sizeof(struct ainka_block_io) == 72, "ainka_block_io");
+_Static_assert(sizeof(struct ainka_host_sample) == 120, "ainka_host_sample");
+_Static_assert(sizeof(struct ainka_kernel_decision) == 88, "ainka_kernel_decision");
+
 /* Default size; user space overrides max_entries before loading. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

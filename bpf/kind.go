@@ -41,8 +41,10 @@ var kindNames = [NumKinds]string{
 	"net_rx", "block_io", "host_sample", "kernel_decision",
 }
 
-// recordSizes are the sizeof() of each record struct in ainka_record.h.
-var recordSizes = [NumKinds]int{0, 64, 80, 72, 64, 56, 72, 112, 88}
+// recordSizes are the sizeof() of each record struct in ainka_record.h,
+// checked at compile time by _Static_assert in ainka.bpf.c. (The header's
+// comment says 112 for host_sample; it is 120.)
+var recordSizes = [NumKinds]int{0, 64, 80, 72, 64, 56, 72, 120, 88}
 
 // ProbeKinds are the kinds the eBPF programs produce, in kind order.
 var ProbeKinds = []Kind{KindSyscall, KindSchedSwitch, KindSchedWakeup, KindPageFault, KindNetRx, KindBlockIO}

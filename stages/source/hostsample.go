@@ -1,0 +1,230 @@
+package source
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"github.com/ainka/ainka/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// HostSampleSize is sizeof(struct ainka_host_sample).
+const HostSampleSize = 120
+
+// Presence bits of ainka_host_sample.flags.
+const (
+	HostHavePSI  = 1 << 0
+	HostHaveMem  = 1 << 1
+	HostHaveStat = 1 << 2
+)
+
+// HostSample is struct ainka_host_sample without its header.
+type HostSample struct {
+	MemTotalKB     uint64
+	MemAvailableKB uint64
+	PSICPUSomeUs   uint64
+	PSIMemSomeUs   uint64
+	PSIMemFullUs   uint64
+	PSIIOSomeUs    uint64
+	PSIIOFullUs    uint64
+	NrRunning      uint32
+	Flags          uint32
+	CPUBusyTicks   uint64
+	CPUTotalTicks  uint64
+}
+
+// AppendRecord appends the sample as a host_sample record stamped tsNs
+// (CLOCK_MONOTONIC) to dst.
+func (h *HostSample) AppendRecord(dst []byte, tsNs uint64) []byte {
+	var r [HostSampleSize]byte
+	le := binary.LittleEndian
+	le.PutUint64(r[0:], tsNs)
+	// pid, tid, cpu stay 0: the record is about the host, not a task.
+	le.PutUint16(r[bpf.KindOffset:], uint16(bpf.KindHostSample))
+	copy(r[24:40], "host")
+	le.PutUint64(r[40:], h.MemTotalKB)
+	le.PutUint64(r[48:], h.MemAvailableKB)
+	le.PutUint64(r[56:], h.PSICPUSomeUs)
+	le.PutUint64(r[64:], h.PSIMemSomeUs)
+	le.PutUint64(r[72:], h.PSIMemFullUs)
+	le.PutUint64(r[80:], h.PSIIOSomeUs)
+	le.PutUint64(r[88:], h.PSIIOFullUs)
+	le.PutUint32(r[96:], h.NrRunning)
+	le.PutUint32(r[100:], h.Flags)
+	le.PutUint64(r[104:], h.CPUBusyTicks)
+	le.PutUint64(r[112:], h.CPUTotalTicks)
+	return append(dst, r[:]...)
+}
+
+// hostSampler reads the host's counters from /proc. Files stay open and are
+// re-read with pread at offset 0 into one buffer, so sampling allocates
+// nothing after the first call.
+type hostSampler struct {
+	meminfo, loadavg, stat *os.File
+	psi                    [3]*os.File // cpu, memory, io
+	buf                    []byte
+}
+
+func newHostSampler(procDir string) *hostSampler {
+	open := func(name string) *os.File {
+		f, err := os.Open(procDir + "/" + name)
+		if err != nil {
+			return nil // absent (no PSI, a container): the flag stays clear
+		}
+		return f
+	}
+	return &hostSampler{
+		meminfo: open("meminfo"),
+		loadavg: open("loadavg"),
+		stat:    open("stat"),
+		psi:     [3]*os.File{open("pressure/cpu"), open("pressure/memory"), open("pressure/io")},
+		buf:     make([]byte, 64<<10),
+	}
+}
+
+func (s *hostSampler) close() {
+	for _, f := range []*os.File{s.meminfo, s.loadavg, s.stat, s.psi[0], s.psi[1], s.psi[2]} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+func (s *hostSampler) read(f *os.File) []byte {
+	if f == nil {
+		return nil
+	}
+	n, err := f.ReadAt(s.buf, 0)
+	if n == 0 && err != nil {
+		return nil
+	}
+	return s.buf[:n]
+}
+
+// sample fills h from /proc; fields whose source is missing stay zero and
+// their presence bit clear.
+func (s *hostSampler) sample(h *HostSample) {
+	*h = HostSample{}
+	if b := s.read(s.meminfo); b != nil {
+		total, ok1 := procField(b, "MemTotal:")
+		avail, ok2 := procField(b, "MemAvailable:")
+		if ok1 && ok2 {
+			h.MemTotalKB, h.MemAvailableKB = total, avail
+			h.Flags |= HostHaveMem
+		}
+	}
+	if b := s.read(s.stat); b != nil {
+		if busy, total, ok := parseStatCPU(b); ok {
+			h.CPUBusyTicks, h.CPUTotalTicks = busy, total
+			h.Flags |= HostHaveStat
+		}
+	}
+	if b := s.read(s.loadavg); b != nil {
+		h.NrRunning = parseLoadavgRunning(b)
+	}
+	cpuB := s.read(s.psi[0])
+	if cpuB != nil {
+		h.PSICPUSomeUs, _ = psiTotal(cpuB, "some")
+		if b := s.read(s.psi[1]); b != nil {
+			h.PSIMemSomeUs, _ = psiTotal(b, "some")
+			h.PSIMemFullUs, _ = psiTotal(b, "full")
+		}
+		if b := s.read(s.psi[2]); b != nil {
+			h.PSIIOSomeUs, _ = psiTotal(b, "some")
+			h.PSIIOFullUs, _ = psiTotal(b, "full")
+		}
+		h.Flags |= HostHavePSI
+	}
+}
+
+// monotonicNs is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+func monotonicNs() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		panic(fmt.Sprintf("clock_gettime(CLOCK_MONOTONIC): %v", err)) // cannot fail on Linux
+	}
+	return uint64(ts.Sec)*1e9 + uint64(ts.Nsec)
+}
+
+// procField returns the first number after key ("MemTotal:") at a line start.
+func procField(b []byte, key string) (uint64, bool) {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if bytes.HasPrefix(line, []byte(key)) {
+			v, _, ok := parseUint(line[len(key):])
+			return v, ok
+		}
+	}
+	return 0, false
+}
+
+// parseStatCPU reads the aggregate "cpu " line of /proc/stat.
+func parseStatCPU(b []byte) (busy, total uint64, ok bool) {
+	if !bytes.HasPrefix(b, []byte("cpu ")) {
+		return 0, 0, false
+	}
+	rest := b[4:]
+	var v [8]uint64 // user nice system idle iowait irq softirq steal
+	for i := range v {
+		n, r, ok := parseUint(rest)
+		if !ok {
+			return 0, 0, false
+		}
+		v[i], rest = n, r
+	}
+	busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+	return busy, busy + v[3] + v[4], true
+}
+
+// parseLoadavgRunning returns the 4th field's numerator ("3/102" -> 3).
+func parseLoadavgRunning(b []byte) uint32 {
+	for f := 0; f < 3; f++ {
+		i := bytes.IndexByte(b, ' ')
+		if i < 0 {
+			return 0
+		}
+		b = b[i+1:]
+	}
+	n, _, _ := parseUint(b)
+	return uint32(n)
+}
+
+// psiTotal returns total= of the "some" or "full" line.
+func psiTotal(b []byte, which string) (uint64, bool) {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !bytes.HasPrefix(line, []byte(which)) {
+			continue
+		}
+		if i := bytes.Index(line, []byte("total=")); i >= 0 {
+			v, _, ok := parseUint(line[i+6:])
+			return v, ok
+		}
+	}
+	return 0, false
+}
+
+// parseUint skips spaces and parses a decimal number, returning the rest.
+func parseUint(b []byte) (uint64, []byte, bool) {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	var v uint64
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + uint64(b[i]-'0')
+	}
+	return v, b[i:], i > 0
+}

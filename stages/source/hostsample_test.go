@@ -1,0 +1,126 @@
+package source
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ainka/ainka/bpf"
+)
+
+func writeProc(t *testing.T, files map[string]string) string {
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestHostSampleParsing(t *testing.T) {
+	dir := writeProc(t, map[string]string{
+		"meminfo":         "MemTotal:        8000000 kB\nMemFree:  100 kB\nMemAvailable:    5000000 kB\n",
+		"stat":            "cpu  100 2 30 1000 40 5 6 7 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n",
+		"loadavg":         "1.72 1.53 0.77 3/102 21825\n",
+		"pressure/cpu":    "some avg10=7.12 avg60=12.08 avg300=15.37 total=102234417\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+		"pressure/memory": "some avg10=0.00 avg60=0.00 avg300=0.00 total=11\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=22\n",
+		"pressure/io":     "some avg10=0.00 avg60=0.00 avg300=0.00 total=33\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=44\n",
+	})
+	s := newHostSampler(dir)
+	defer s.close()
+	var h HostSample
+	s.sample(&h)
+	want := HostSample{MemTotalKB: 8000000, MemAvailableKB: 5000000, PSICPUSomeUs: 102234417,
+		PSIMemSomeUs: 11, PSIMemFullUs: 22, PSIIOSomeUs: 33, PSIIOFullUs: 44, NrRunning: 3,
+		Flags: HostHavePSI | HostHaveMem | HostHaveStat, CPUBusyTicks: 100 + 2 + 30 + 5 + 6 + 7, CPUTotalTicks: 100 + 2 + 30 + 5 + 6 + 7 + 1000 + 40}
+	if h != want {
+		t.Errorf("sample\n got %+v\nwant %+v", h, want)
+	}
+	if n := testing.AllocsPerRun(10, func() { s.sample(&h) }); n != 0 {
+		t.Errorf("sampling allocates %v times", n)
+	}
+	rec := h.AppendRecord(nil, 12345)
+	if len(rec) != bpf.KindHostSample.RecordSize() || bpf.RecordKind(rec) != bpf.KindHostSample {
+		t.Fatalf("record of %d bytes, kind %s", len(rec), bpf.RecordKind(rec))
+	}
+	le := binary.LittleEndian
+	if le.Uint64(rec) != 12345 || le.Uint64(rec[40:]) != 8000000 || le.Uint32(rec[96:]) != 3 || le.Uint64(rec[112:]) != want.CPUTotalTicks {
+		t.Errorf("record fields misplaced: % x", rec)
+	}
+}
+
+func TestHostSampleMissingFiles(t *testing.T) {
+	dir := writeProc(t, map[string]string{"meminfo": "garbage\n", "stat": "intr 1 2 3\n", "loadavg": "nonsense"})
+	s := newHostSampler(dir)
+	defer s.close()
+	var h HostSample
+	s.sample(&h)
+	if h != (HostSample{}) {
+		t.Errorf("bad /proc content gave %+v, want all zero with no presence bits", h)
+	}
+}
+
+func TestHostSampleRealProc(t *testing.T) {
+	s := newHostSampler("/proc")
+	defer s.close()
+	var h HostSample
+	s.sample(&h)
+	if h.Flags&(HostHaveMem|HostHaveStat) != HostHaveMem|HostHaveStat || h.MemAvailableKB == 0 || h.CPUTotalTicks == 0 {
+		t.Errorf("real /proc sample %+v", h)
+	}
+}
+
+// TestInjectAndHostOnly runs a source with no eBPF kind (no root needed):
+// host samples and injected decisions come through, bad injections fail.
+func TestInjectAndHostOnly(t *testing.T) {
+	l, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample, bpf.KindKernelDecision}}, HostInterval: 10e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := make([]byte, bpf.KindKernelDecision.RecordSize())
+	binary.LittleEndian.PutUint16(dec[bpf.KindOffset:], uint16(bpf.KindKernelDecision))
+	binary.LittleEndian.PutUint32(dec[40:], 77)
+	for _, bad := range [][]byte{nil, dec[:50], make([]byte, 64)} {
+		if err := l.Inject(bad); !errors.Is(err, ErrBadRecord) {
+			t.Errorf("Inject(%d bytes) = %v, want ErrBadRecord", len(bad), err)
+		}
+	}
+	sys := make([]byte, 64)
+	sys[bpf.KindOffset] = byte(bpf.KindSyscall)
+	if err := l.Inject(sys); !errors.Is(err, ErrBadRecord) {
+		t.Errorf("Inject(syscall record) = %v, want ErrBadRecord", err)
+	}
+	c := &collector{keep: func(rec []byte) bool { return bpf.RecordKind(rec) == bpf.KindKernelDecision }}
+	capture(t, l, c, 4, func() {
+		for range 3 {
+			if err := l.Inject(dec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; l.Inject(dec) == nil; i++ {
+			if i > 1<<20 {
+				t.Fatal("injection queue never fills")
+			}
+		}
+	})
+	s := checkExact(t, l, c)
+	if c.count[bpf.KindHostSample] == 0 {
+		t.Error("no host samples")
+	}
+	if len(c.recs) < 3 || binary.LittleEndian.Uint32(c.recs[0][40:]) != 77 {
+		t.Errorf("injected decisions: %d delivered", len(c.recs))
+	}
+	if s[bpf.KindKernelDecision].Lost == 0 {
+		t.Error("a full injection queue did not count the refused record as lost")
+	}
+	if err := l.Run(t.Context(), nil); !errors.Is(err, ErrRunning) {
+		t.Errorf("second Run = %v, want ErrRunning", err)
+	}
+}

@@ -1,0 +1,562 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/pipeline"
+	"github.com/cilium/ebpf/ringbuf"
+)
+
+// Defaults of Config.
+const (
+	DefaultReadDeadline = 50 * time.Millisecond
+	DefaultBatchRecords = 4096
+	DefaultHostInterval = 100 * time.Millisecond
+	// maxInjectBytes bounds the records Inject may queue between two reads.
+	maxInjectBytes = 1 << 20
+	// maxRecord is the largest record of ainka_record.h (host_sample).
+	maxRecord = 120
+)
+
+// Config configures a live source.
+type Config struct {
+	// Policy is the initial capture policy. Its Kinds also choose which
+	// programs are attached (nil: all six); kinds this kernel lacks are
+	// left out and explained by Missing and Explain.
+	Policy
+	// RingBytes is the size of events_map (power of two); 0 = 16 MiB.
+	RingBytes int
+	// WakeupBytes: the kernel wakes the reader only once this much is
+	// unread; 0 = RingBytes/16.
+	WakeupBytes int
+	// ReadDeadline bounds how long records wait in the ring when the
+	// wakeup threshold is not reached; 0 = 50 ms.
+	ReadDeadline time.Duration
+	// BatchRecords is the most records per batch; 0 = 4096.
+	BatchRecords int
+	// HostInterval is the host sampling period (collection interval);
+	// 0 = 100 ms, negative = no host samples.
+	HostInterval time.Duration
+	// Metrics receives ainka_bpf_seen_total{kind} and the other source
+	// metrics; nil = none.
+	Metrics *metrics.Set
+	// ProcDir is /proc (tests point it elsewhere).
+	ProcDir string
+}
+
+// KindStats are one kind's counters. For the eBPF kinds, Seen, Emitted,
+// Lost and Filtered come from stats_map; for host_sample and
+// kernel_decision, Emitted counts records produced or injected and Lost
+// those refused. Once Run has returned, for every kind exactly:
+//
+//	Emitted == Read + Lost    and    Read == (records the pipeline took) + Dropped
+type KindStats struct {
+	Seen, Emitted, Lost, Filtered uint64
+	// Read counts records taken from the ring (or produced in user space)
+	// and offered to the pipeline.
+	Read uint64
+	// Dropped counts records of Read that the pipeline had no room for.
+	Dropped uint64
+}
+
+// Stats are the counters of every kind, indexed by bpf.Kind.
+type Stats [bpf.NumKinds]KindStats
+
+// Live is the live source: the eBPF probe, its ring buffer reader, the host
+// sampler and the injection queue.
+type Live struct {
+	cfg    Config
+	probe  *bpf.Probe
+	rd     *ringbuf.Reader
+	host   *hostSampler
+	policy atomic.Pointer[bpf.Policy]
+
+	injMu    sync.Mutex
+	injBuf   []byte
+	injSpare []byte
+
+	read, dropped, userEmitted, userLost [bpf.NumKinds]atomic.Uint64
+
+	statsMu    sync.Mutex
+	closed     bool
+	lastKernel [bpf.NumKinds]bpf.Stats // last stats_map read; final once closed
+
+	ran       atomic.Bool
+	closeOnce sync.Once
+	m         *liveMetrics
+}
+
+// NewLive loads and attaches the eBPF object, writes the policy and opens
+// the ring buffer reader. Errors name what is missing (root, BTF, ...); a
+// kind whose tracepoint this kernel lacks is not an error: see Missing.
+func NewLive(cfg Config) (*Live, error) {
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = bpf.DefaultRingBytes
+	}
+	if cfg.WakeupBytes == 0 {
+		cfg.WakeupBytes = cfg.RingBytes / 16
+	}
+	if cfg.WakeupBytes < 0 || cfg.WakeupBytes > cfg.RingBytes {
+		return nil, fmt.Errorf("%w: wakeup threshold %d bytes outside the %d-byte ring", ErrBadPolicy, cfg.WakeupBytes, cfg.RingBytes)
+	}
+	if cfg.ReadDeadline <= 0 {
+		cfg.ReadDeadline = DefaultReadDeadline
+	}
+	if cfg.BatchRecords <= 0 {
+		cfg.BatchRecords = DefaultBatchRecords
+	}
+	if cfg.HostInterval == 0 {
+		cfg.HostInterval = DefaultHostInterval
+	}
+	if cfg.ProcDir == "" {
+		cfg.ProcDir = "/proc"
+	}
+	var probeKinds []bpf.Kind
+	for _, k := range cfg.Kinds {
+		if !k.Valid() {
+			return nil, fmt.Errorf("%w: kind %s", ErrBadPolicy, k)
+		}
+		if k != bpf.KindHostSample && k != bpf.KindKernelDecision {
+			probeKinds = append(probeKinds, k)
+		}
+	}
+	if cfg.Kinds == nil {
+		probeKinds = bpf.ProbeKinds
+	}
+	// Validate the policy before touching the kernel.
+	if _, err := kernelPolicy(cfg.Policy, probeKinds, uint64(cfg.WakeupBytes)); err != nil {
+		return nil, err
+	}
+
+	l := &Live{cfg: cfg}
+	if len(probeKinds) > 0 {
+		p, err := bpf.Open(bpf.Options{RingBytes: cfg.RingBytes, Kinds: probeKinds})
+		if err != nil {
+			return nil, fmt.Errorf("start eBPF capture: %w", err)
+		}
+		l.probe = p
+		// Run without what the kernel lacks: enable only what is attached.
+		pol := cfg.Policy
+		if pol.Kinds != nil {
+			pol.Kinds = nil
+			for _, k := range cfg.Kinds {
+				if hasKind(p.Attached(), k) || k == bpf.KindHostSample || k == bpf.KindKernelDecision {
+					pol.Kinds = append(pol.Kinds, k)
+				}
+			}
+		}
+		if err := l.SetPolicy(pol); err != nil {
+			p.Close()
+			return nil, err
+		}
+		rd, err := ringbuf.NewReader(p.Events())
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("open events_map reader: %w", err)
+		}
+		l.rd = rd
+	}
+	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, bpf.KindHostSample)) {
+		l.host = newHostSampler(cfg.ProcDir)
+	}
+	if cfg.Metrics != nil {
+		l.m = newLiveMetrics(cfg.Metrics)
+	}
+	return l, nil
+}
+
+// Attached returns the eBPF kinds being captured.
+func (l *Live) Attached() []bpf.Kind {
+	if l.probe == nil {
+		return nil
+	}
+	return l.probe.Attached()
+}
+
+// Missing returns, per requested kind this kernel cannot capture, why.
+func (l *Live) Missing() map[bpf.Kind]error {
+	if l.probe == nil {
+		return nil
+	}
+	return l.probe.Missing
+}
+
+// Explain returns one line per requested kind that is not captured, naming
+// the missing tracepoint; "" when everything requested is attached.
+func (l *Live) Explain() string { return explainMissing(l.Missing()) }
+
+// HostSamples reports whether the host sampler runs.
+func (l *Live) HostSamples() bool { return l.host != nil }
+
+// SetPolicy changes what the kernel records, from the next event on.
+func (l *Live) SetPolicy(p Policy) error {
+	if l.probe == nil {
+		return fmt.Errorf("set policy: %w: no eBPF kind attached", ErrKindNotAttached)
+	}
+	kp, err := kernelPolicy(p, l.probe.Attached(), uint64(l.cfg.WakeupBytes))
+	if err != nil {
+		return err
+	}
+	if err := l.probe.SetPolicy(&kp); err != nil {
+		return err
+	}
+	l.policy.Store(&kp)
+	return nil
+}
+
+// KernelPolicy returns the policy last written to policies_map.
+func (l *Live) KernelPolicy() bpf.Policy {
+	if p := l.policy.Load(); p != nil {
+		return *p
+	}
+	return bpf.Policy{}
+}
+
+// Inject queues a record produced outside the kernel probe (a
+// kernel_decision from the kernel module, or a host_sample) into the
+// stream; it is copied. It never blocks: when more than 1 MiB is waiting,
+// the record is refused, counted as lost, and ErrInjectFull returned.
+func (l *Live) Inject(rec []byte) error {
+	k := bpf.RecordKind(rec)
+	if k != bpf.KindKernelDecision && k != bpf.KindHostSample {
+		return fmt.Errorf("%w: inject accepts kernel_decision and host_sample records, got kind %s (%d bytes)", ErrBadRecord, k, len(rec))
+	}
+	if len(rec) != k.RecordSize() {
+		return fmt.Errorf("%w: %s record of %d bytes, want %d", ErrBadRecord, k, len(rec), k.RecordSize())
+	}
+	l.injMu.Lock()
+	defer l.injMu.Unlock()
+	if len(l.injBuf)+len(rec) > maxInjectBytes {
+		l.userEmitted[k].Add(1)
+		l.userLost[k].Add(1)
+		return fmt.Errorf("inject %s: %w", k, ErrInjectFull)
+	}
+	l.injBuf = append(l.injBuf, rec...)
+	l.userEmitted[k].Add(1)
+	return nil
+}
+
+// Stats returns the counters of every kind. The kernel's are read from
+// stats_map now (or, after Run returned, are the final ones).
+func (l *Live) Stats() Stats {
+	var s Stats
+	k := l.kernelStats()
+	for i := range s {
+		s[i] = KindStats{Seen: k[i].Seen, Emitted: k[i].Emitted, Lost: k[i].Lost, Filtered: k[i].Filtered}
+		if bpf.Kind(i) == bpf.KindHostSample || bpf.Kind(i) == bpf.KindKernelDecision {
+			e := l.userEmitted[i].Load()
+			s[i].Seen, s[i].Emitted, s[i].Lost = e, e, l.userLost[i].Load()
+		}
+		s[i].Read = l.read[i].Load()
+		s[i].Dropped = l.dropped[i].Load()
+	}
+	return s
+}
+
+func (l *Live) kernelStats() [bpf.NumKinds]bpf.Stats {
+	l.statsMu.Lock()
+	defer l.statsMu.Unlock()
+	if l.probe != nil && !l.closed {
+		if s, err := l.probe.Stats(); err == nil {
+			l.lastKernel = s
+		}
+	}
+	return l.lastKernel
+}
+
+// Close detaches the programs and frees the object. Run closes too when it
+// returns; Close is for a Live that never ran.
+func (l *Live) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		if l.probe != nil {
+			l.statsMu.Lock()
+			if s, e := l.probe.Stats(); e == nil {
+				l.lastKernel = s
+			}
+			l.closed = true
+			if l.rd != nil {
+				l.rd.Close()
+				l.rd = nil
+			}
+			err = l.probe.Close()
+			l.statsMu.Unlock()
+		}
+		if l.host != nil {
+			l.host.close()
+		}
+	})
+	return err
+}
+
+// Run reads records into batches until ctx ends. Then it detaches the
+// programs, drains what is left in the ring, hands it on, reads the final
+// (exact) counters and closes. It never blocks on the pipeline while the
+// programs are attached: a full pipeline drops the batch and counts its
+// records per kind.
+func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
+	if !l.ran.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer l.Close()
+	r := &reader{l: l, out: out}
+	// Host samples and metric refreshes share the collection interval.
+	interval := l.cfg.HostInterval
+	if interval <= 0 {
+		interval = DefaultHostInterval
+	}
+	nextHost := time.Now()
+	for ctx.Err() == nil {
+		now := time.Now()
+		if !now.Before(nextHost) {
+			if l.host != nil {
+				r.addHostSample()
+			}
+			nextHost = nextHost.Add(interval)
+			if nextHost.Before(now) {
+				nextHost = now.Add(interval)
+			}
+			l.refreshMetrics()
+		}
+		r.addInjected()
+		deadline := now.Add(l.cfg.ReadDeadline)
+		if nextHost.Before(deadline) {
+			deadline = nextHost
+		}
+		if err := r.readRing(deadline); err != nil {
+			return err
+		}
+	}
+
+	// Stop the kernel side first so that the counters stop moving, then
+	// take everything it emitted.
+	if l.probe != nil {
+		if err := l.probe.Detach(); err != nil {
+			return err
+		}
+		if err := r.readRing(time.Now()); err != nil {
+			return err
+		}
+	}
+	r.addInjected()
+	r.sendFinal()
+	l.Close()
+	l.refreshMetrics()
+	return nil
+}
+
+// reader is Run's state: the batch being filled and its per-kind counts.
+type reader struct {
+	l     *Live
+	out   *pipeline.Emitter[[]byte]
+	b     *pipeline.Batch[[]byte]
+	kinds [bpf.NumKinds]uint64
+	rec   ringbuf.Record
+	hs    HostSample
+}
+
+func (r *reader) batch() *pipeline.Batch[[]byte] {
+	if r.b == nil {
+		b := r.out.Batch()
+		n := r.l.cfg.BatchRecords
+		// Items point into Buf: size Buf once so it never reallocates.
+		if cap(b.Buf) < n*maxRecord {
+			b.Buf = make([]byte, 0, n*maxRecord)
+		}
+		if cap(b.Items) < n {
+			b.Items = make([][]byte, 0, n)
+		}
+		r.b = b
+	}
+	return r.b
+}
+
+func (r *reader) full() bool {
+	b := r.b
+	return b != nil && (len(b.Items) >= r.l.cfg.BatchRecords || cap(b.Buf)-len(b.Buf) < maxRecord)
+}
+
+// commit makes the n bytes after len(Buf) (already written) the next item.
+func (r *reader) commit(n int) {
+	b := r.b
+	start := len(b.Buf)
+	b.Buf = b.Buf[:start+n]
+	rec := b.Buf[start : start+n : start+n]
+	b.Items = append(b.Items, rec)
+	k := bpf.RecordKind(rec)
+	if k >= bpf.NumKinds {
+		k = 0
+	}
+	r.kinds[k]++
+}
+
+// appendRecord copies rec in as the next item.
+func (r *reader) appendRecord(rec []byte) {
+	if r.full() {
+		r.send()
+	}
+	b := r.batch()
+	n := copy(b.Buf[len(b.Buf):cap(b.Buf)], rec)
+	r.commit(n)
+}
+
+// send hands the batch on without blocking; a refused batch is dropped and
+// counted per kind.
+func (r *reader) send() {
+	b := r.b
+	if b == nil {
+		return
+	}
+	r.b = nil
+	if len(b.Items) == 0 {
+		r.out.Release(b)
+		return
+	}
+	ok := r.out.TrySend(b)
+	r.account(ok)
+}
+
+func (r *reader) account(ok bool) {
+	for k, n := range r.kinds {
+		if n == 0 {
+			continue
+		}
+		r.l.read[k].Add(n)
+		if !ok {
+			r.l.dropped[k].Add(n)
+		}
+		r.kinds[k] = 0
+	}
+}
+
+// sendFinal hands the last batch on after the programs are detached:
+// waiting is harmless then, but bounded in case the pipeline died.
+func (r *reader) sendFinal() {
+	b := r.b
+	if b == nil {
+		return
+	}
+	r.b = nil
+	if len(b.Items) == 0 {
+		r.out.Release(b)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.account(r.out.Send(ctx, b) == nil)
+}
+
+// readRing moves records from the ring into batches until the ring is
+// empty and deadline has passed. A partial batch is sent before waiting.
+func (r *reader) readRing(deadline time.Time) error {
+	rd := r.l.rd
+	if rd == nil {
+		if d := time.Until(deadline); d > 0 {
+			time.Sleep(d)
+		}
+		return nil
+	}
+	rd.SetDeadline(deadline)
+	for n := 0; ; n++ {
+		if r.full() {
+			r.send()
+			// Under a sustained flood the ring may never look empty:
+			// come up for host samples and cancellation anyway.
+			if time.Now().After(deadline) {
+				return nil
+			}
+		} else if r.b != nil && len(r.b.Items) > 0 && rd.AvailableBytes() == 0 {
+			r.send() // about to wait: do not sit on records
+		}
+		b := r.batch()
+		start := len(b.Buf)
+		r.rec.RawSample = b.Buf[start:cap(b.Buf)]
+		if err := rd.ReadInto(&r.rec); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil
+			}
+			return fmt.Errorf("read events_map: %w", err)
+		}
+		raw := r.rec.RawSample
+		if len(raw) > 0 && len(raw) <= cap(b.Buf)-start && unsafe.SliceData(raw) == unsafe.SliceData(b.Buf[start:cap(b.Buf)]) {
+			r.commit(len(raw)) // read straight into the batch
+		} else {
+			// Larger than any ainka record: the reader allocated it.
+			r.appendRecord(raw)
+		}
+	}
+}
+
+func (r *reader) addHostSample() {
+	r.l.host.sample(&r.hs)
+	if r.full() {
+		r.send()
+	}
+	b := r.batch()
+	start := len(b.Buf)
+	b.Buf = r.hs.AppendRecord(b.Buf, monotonicNs())
+	n := len(b.Buf) - start
+	b.Buf = b.Buf[:start]
+	r.commit(n)
+	r.l.userEmitted[bpf.KindHostSample].Add(1)
+}
+
+func (r *reader) addInjected() {
+	l := r.l
+	l.injMu.Lock()
+	pending := l.injBuf
+	l.injBuf = l.injSpare[:0]
+	l.injMu.Unlock()
+	for len(pending) > 0 {
+		n := bpf.RecordKind(pending).RecordSize() // checked by Inject
+		r.appendRecord(pending[:n])
+		pending = pending[n:]
+	}
+	l.injMu.Lock()
+	l.injSpare = pending[:0]
+	l.injMu.Unlock()
+}
+
+type liveMetrics struct {
+	seen, emitted, lost, dropped [bpf.NumKinds]*metrics.Counter
+}
+
+func newLiveMetrics(set *metrics.Set) *liveMetrics {
+	m := &liveMetrics{}
+	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+		label := fmt.Sprintf(`{kind=%q}`, k.String())
+		if k <= bpf.KindBlockIO {
+			m.seen[k] = set.GetOrCreateCounter("ainka_bpf_seen_total" + label)
+			m.emitted[k] = set.GetOrCreateCounter("ainka_bpf_emitted_total" + label)
+			m.lost[k] = set.GetOrCreateCounter("ainka_ringbuf_lost_total" + label)
+		}
+		m.dropped[k] = set.GetOrCreateCounter("ainka_source_dropped_total" + label)
+	}
+	return m
+}
+
+// refreshMetrics copies the counters into the metrics set; it runs every
+// host interval and once more with the final counters.
+func (l *Live) refreshMetrics() {
+	if l.m == nil {
+		return
+	}
+	s := l.Stats()
+	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+		if k <= bpf.KindBlockIO {
+			l.m.seen[k].Set(s[k].Seen)
+			l.m.emitted[k].Set(s[k].Emitted)
+			l.m.lost[k].Set(s[k].Lost)
+		}
+		l.m.dropped[k].Set(s[k].Dropped)
+	}
+}
