@@ -15,16 +15,16 @@ type sequence struct {
 	Counts [ctxBins * ctxBins * ctxBins]float32
 	Totals [ctxBins * ctxBins]float32
 	Last   [ctxBins * ctxBins]int64 // sample index of each context's last decay
-	A, B   int
-	Seen   int
+	A, B   int32
+	Seen   int32
 }
 
 // bin maps x into [0, ctxBins) over the range [lo, hi].
-func bin(x, lo, hi float64) int {
+func bin(x, lo, hi float64) int32 {
 	if !(hi > lo) {
 		return ctxBins / 2
 	}
-	i := int((x - lo) / (hi - lo) * ctxBins)
+	i := int32((x - lo) / (hi - lo) * ctxBins)
 	if i < 0 {
 		return 0
 	}
@@ -34,19 +34,22 @@ func bin(x, lo, hi float64) int {
 	return i
 }
 
-// update returns the surprise of bin c after the current context, in [0,1]
-// (1 - the smoothed probability), and learns the transition. decay is the
+// update returns the surprise of bin c after the current context, in [0,1],
+// and learns the transition. decay is the
 // per-sample forgetting factor applied lazily to the touched context.
-func (s *sequence) update(c int, n int64, decay float64, learn bool) float64 {
+func (s *sequence) update(c int32, n int64, decay float64, learn bool) float64 {
 	if s.Seen < 2 {
-		if learn {
-			s.A, s.B = s.B, c
-			s.Seen++
-		}
+		s.A, s.B = s.B, c
+		s.Seen++
 		return 0
 	}
 	ctx := s.A*ctxBins + s.B
 	row := s.Counts[ctx*ctxBins : ctx*ctxBins+ctxBins]
+	if !learn {
+		// Frozen: score without forgetting or counting, but follow the
+		// context.
+		decay = 1
+	}
 	if decay < 1 && s.Last[ctx] != n {
 		f := float32(math.Pow(decay, float64(n-s.Last[ctx])))
 		for i := range row {
@@ -70,7 +73,7 @@ func (s *sequence) update(c int, n int64, decay float64, learn bool) float64 {
 			v += 0.5 * float64(row[j+1])
 		}
 		best = math.Max(best, v)
-		if j == c {
+		if int32(j) == c {
 			mine = v
 		}
 	}
@@ -80,7 +83,7 @@ func (s *sequence) update(c int, n int64, decay float64, learn bool) float64 {
 	if learn {
 		row[c]++
 		s.Totals[ctx]++
-		s.A, s.B = s.B, c
 	}
+	s.A, s.B = s.B, c
 	return raw
 }

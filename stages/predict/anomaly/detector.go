@@ -14,10 +14,11 @@ const maxShort = 64
 
 // Params are a detector's settings. The defaults (DefaultParams) were
 // chosen on the NAB development data with one setting for every series;
-// nothing is tuned per series.
+// nothing is tuned per series and nothing looks at labels.
 type Params struct {
 	// Alpha is the weight of a new sample in the fast baseline and its
-	// deviation (an EWMA: larger learns faster).
+	// deviation (an EWMA: larger learns faster). The stage sets it from
+	// learning_rate.
 	Alpha float64
 	// SlowAlpha is the same for the slow baseline (0 disables it).
 	SlowAlpha float64
@@ -31,30 +32,31 @@ type Params struct {
 	// Rest is the number of samples after a detection during which the
 	// detector reports 0 (one alarm per incident).
 	Rest int
-	// RestLevel is the score that counts as a detection for Rest.
+	// RestLevel is the output that counts as a detection for Rest.
 	RestLevel float64
-	// SeqDecay is the per-sample forgetting factor of the sequence model
-	// (0 disables the model; 1 never forgets).
-	SeqDecay float64
-	// Log scores the deviation models on sign(x)*log1p(|x|) (1) instead of x
-	// (0): counts and rates have multiplicative noise.
-	Log float64
 	// SpatialTol: a sample beyond the extremes seen so far by more than
 	// this fraction of their range scores 1 (0 disables).
 	SpatialTol float64
+	// SeqDecay is the per-sample forgetting factor of the sequence model
+	// (0 disables the model; 1 never forgets).
+	SeqDecay float64
+	// Deferred makes the likelihoods score against the long-run
+	// distribution as of the last Commit instead of the latest one (the
+	// stage commits once per training interval).
+	Deferred bool
 }
 
-// DefaultParams returns the tuned defaults.
+// DefaultParams returns the tuned defaults (docs/predict.md says how).
 func DefaultParams() Params {
 	return Params{
-		Alpha:      0.05,
+		Alpha:      0.12,
 		SlowAlpha:  0.005,
 		Short:      10,
-		LongAlpha:  0.002,
-		Warmup:     150,
-		Rest:       150,
-		RestLevel:  0.6,
-		SpatialTol: 0.05,
+		LongAlpha:  0.0005,
+		Warmup:     300,
+		Rest:       20,
+		RestLevel:  0.65,
+		SpatialTol: 0.02,
 		SeqDecay:   0.999,
 	}
 }
@@ -108,8 +110,6 @@ func (p *Params) Set(name, value string) error {
 		p.RestLevel = f
 	case "seq_decay":
 		p.SeqDecay = f
-	case "log":
-		p.Log = f
 	case "spatial_tol":
 		p.SpatialTol = f
 	default:
@@ -142,29 +142,31 @@ type scale struct {
 }
 
 // z returns |x-mean| in robust standard deviations (MAD*1.2533 is sigma
-// for Gaussian noise) and updates the baseline with weight a.
+// for Gaussian noise) and, when a > 0, updates the baseline with weight a.
 func (s *scale) z(x, a, floor float64) float64 {
 	e := x - s.Mean
 	ae := math.Abs(e)
-	d := s.MAD*1.2533 + floor
-	z := ae / d
+	z := ae / (s.MAD*1.2533 + floor)
 	s.Mean += a * e
 	s.MAD += a * (ae - s.MAD)
 	return z
 }
 
-// likelihood turns a raw score stream into Numenta's log-likelihood score.
+// likelihood turns a raw score stream into Numenta's log-likelihood score:
+// the tail probability of the recent mean raw score under the long-run
+// (normal) distribution of that mean.
 type likelihood struct {
-	Ring  [maxShort]float64
-	Pos   int
-	Fill  int
-	Sum   float64
-	Mean  float64
-	Var   float64
-	Count int
+	Ring      [maxShort]float64
+	Pos, Fill int32
+	Sum       float64
+	// Mean, Var: the long-run distribution being learned; UseMean,
+	// UseVar: the one scored against (equal unless deferred).
+	Mean, Var       float64
+	UseMean, UseVar float64
+	Count           int64
 }
 
-func (l *likelihood) update(raw float64, short int, a float64, learn bool) float64 {
+func (l *likelihood) update(raw float64, short int32, a float64, learn, deferred bool) float64 {
 	if l.Fill == short {
 		l.Sum -= l.Ring[l.Pos]
 	} else {
@@ -177,10 +179,13 @@ func (l *likelihood) update(raw float64, short int, a float64, learn bool) float
 		l.Pos = 0
 	}
 	m := l.Sum / float64(l.Fill)
+	if !deferred {
+		l.UseMean, l.UseVar = l.Mean, l.Var
+	}
 	// Lower bounds as in Numenta's estimateNormal: a near-constant raw
 	// score must not make every wobble look impossible.
-	mean := math.Max(l.Mean, 0.03)
-	sd := math.Sqrt(math.Max(l.Var, 0.0003))
+	mean := math.Max(l.UseMean, 0.03)
+	sd := math.Sqrt(math.Max(l.UseVar, 0.0003))
 	tail := 1.0
 	if l.Count > 0 && m > mean {
 		tail = 0.5 * math.Erfc((m-mean)/sd/math.Sqrt2)
@@ -199,19 +204,25 @@ func (l *likelihood) update(raw float64, short int, a float64, learn bool) float
 	return math.Min(1, math.Log(tail+1e-10)/math.Log(1e-10))
 }
 
-// Detector scores one series.
+func (l *likelihood) commit() { l.UseMean, l.UseVar = l.Mean, l.Var }
+
+// State is everything a detector learns, in fixed-size fields so that it
+// can be persisted with encoding/binary.
+type State struct {
+	N                           int64
+	Fast, Slow                  scale
+	LikeFast, LikeSlow, LikeSeq likelihood
+	Seq                         sequence
+	Min, Max                    float64
+	LastHigh                    int64
+}
+
+// Detector scores one series. The zero value is not usable: call New or
+// Init.
 type Detector struct {
-	p        Params
-	N        int64
-	Fast     scale
-	Slow     scale
-	LikeFast likelihood
-	LikeSlow likelihood
-	LikeSeq  likelihood
-	Seq      sequence
-	Min, Max float64
-	LastHigh int64
-	Frozen   bool
+	p      Params
+	frozen bool
+	S      State
 	// Parts are the last update's component scores, for diagnosis:
 	// fast likelihood, slow likelihood, sequence likelihood, spatial (0/1),
 	// fast raw, sequence raw.
@@ -229,9 +240,15 @@ func New(p Params) (*Detector, error) {
 }
 
 // Init resets d to an untrained detector with parameters p (for detectors
-// kept by value in arrays).
+// kept by value in arrays). p is assumed valid.
 func (d *Detector) Init(p Params) {
-	*d = Detector{p: p, LastHigh: math.MinInt64 / 2}
+	*d = Detector{p: p}
+	d.Reset()
+}
+
+// Reset forgets everything learned, keeping the parameters.
+func (d *Detector) Reset() {
+	d.S = State{LastHigh: math.MinInt64 / 2}
 }
 
 // Params returns the detector's parameters.
@@ -240,83 +257,92 @@ func (d *Detector) Params() Params { return d.p }
 // SetAlpha changes the fast learning rate (the stage's learning_rate).
 func (d *Detector) SetAlpha(a float64) { d.p.Alpha = a }
 
-// Freeze stops learning: samples are scored against the model as it is.
-func (d *Detector) Freeze(f bool) { d.Frozen = f }
+// Freeze stops (true) or resumes (false) learning: while frozen, samples
+// are scored against the model as it is and only the short-term context
+// (the recent raw scores, the last two bins, the rest period) moves on.
+func (d *Detector) Freeze(f bool) { d.frozen = f }
 
-// Update scores x and learns from it. NaN (missing) returns NaN and
+// Commit makes the long-run distributions learned so far the ones scored
+// against (only matters with Params.Deferred).
+func (d *Detector) Commit() {
+	d.S.LikeFast.commit()
+	d.S.LikeSlow.commit()
+	d.S.LikeSeq.commit()
+}
+
+// Update scores x and learns from it. NaN or Inf (missing) returns NaN and
 // leaves the model untouched.
 func (d *Detector) Update(x float64) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return math.NaN()
 	}
-	learn := !d.Frozen
-	v := x
-	if d.p.Log > 0 {
-		v = math.Copysign(math.Log1p(math.Abs(x)), x)
-	}
-	if d.N == 0 {
-		d.Fast = scale{Mean: v}
-		d.Slow = scale{Mean: v}
-		d.Min, d.Max = x, x
-		d.N = 1
+	s := &d.S
+	learn := !d.frozen
+	if s.N == 0 {
+		if !learn {
+			return 0
+		}
+		s.Fast = scale{Mean: x}
+		s.Slow = scale{Mean: x}
+		s.Min, s.Max = x, x
+		s.N = 1
 		return 0
 	}
-	if learn {
-		d.N++
-	}
+	s.N++
 	// A floor on the deviation keeps a flat line from dividing by zero
 	// while still making any change on it surprising.
-	floor := 1e-9 * (1 + math.Abs(d.Fast.Mean))
+	floor := 1e-9 * (1 + math.Abs(s.Fast.Mean))
 	fa, sa := d.p.Alpha, d.p.SlowAlpha
+	// Until the baselines have seen 1/alpha samples, average plainly so
+	// that the first samples do not dominate.
+	if f := 1 / float64(s.N); f > fa {
+		fa = f
+	}
+	if f := 1 / float64(s.N); f > sa && sa > 0 {
+		sa = f
+	}
 	if !learn {
 		fa, sa = 0, 0
 	}
-	// Until the baselines have seen 1/alpha samples, average plainly so
-	// that the first samples do not dominate.
-	if n := float64(d.N); 1/n > fa && learn {
-		fa = 1 / n
-	}
-	zf := d.Fast.z(v, fa, floor)
+	short := int32(d.p.Short)
+	zf := s.Fast.z(x, fa, floor)
 	rawF := math.Erf(zf / math.Sqrt2 / 2)
-	sf := d.LikeFast.update(rawF, d.p.Short, d.p.LongAlpha, learn)
+	sf := s.LikeFast.update(rawF, short, d.p.LongAlpha, learn, d.p.Deferred)
 	score := sf
 	d.Parts = [6]float64{sf, 0, 0, 0, rawF, 0}
 	if d.p.SlowAlpha > 0 {
-		if n := float64(d.N); 1/n > sa && learn {
-			sa = 1 / n
-		}
-		zs := d.Slow.z(v, sa, floor)
+		zs := s.Slow.z(x, sa, floor)
 		rawS := math.Erf(zs / math.Sqrt2 / 2)
-		ss := d.LikeSlow.update(rawS, d.p.Short, d.p.LongAlpha, learn)
+		ss := s.LikeSlow.update(rawS, short, d.p.LongAlpha, learn, d.p.Deferred)
 		score = math.Max(score, ss)
 		d.Parts[1] = ss
 	}
 	if d.p.SeqDecay > 0 {
-		raw := d.Seq.update(bin(x, d.Min, d.Max), d.N, d.p.SeqDecay, learn)
-		sq := d.LikeSeq.update(raw, d.p.Short, d.p.LongAlpha, learn)
+		raw := s.Seq.update(bin(x, s.Min, s.Max), s.N, d.p.SeqDecay, learn)
+		sq := s.LikeSeq.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
 		score = math.Max(score, sq)
 		d.Parts[2], d.Parts[5] = sq, raw
 	}
-	if d.p.SpatialTol > 0 && d.Max > d.Min {
-		tol := (d.Max - d.Min) * d.p.SpatialTol
-		if x > d.Max+tol || x < d.Min-tol {
+	if d.p.SpatialTol > 0 && s.Max > s.Min {
+		tol := (s.Max - s.Min) * d.p.SpatialTol
+		if x > s.Max+tol || x < s.Min-tol {
 			score = 1
 			d.Parts[3] = 1
 		}
 	}
 	if learn {
-		d.Min = math.Min(d.Min, x)
-		d.Max = math.Max(d.Max, x)
+		s.Min = math.Min(s.Min, x)
+		s.Max = math.Max(s.Max, x)
 	}
-	if d.N <= int64(d.p.Warmup) {
+	if s.N <= int64(d.p.Warmup) {
 		return 0
 	}
 	out := score
-	if d.N-d.LastHigh <= int64(d.p.Rest) {
+	if s.N-s.LastHigh <= int64(d.p.Rest) {
 		out = 0
 	}
 	if out >= d.p.RestLevel {
-		d.LastHigh = d.N
+		s.LastHigh = s.N
 	}
 	return out
 }

@@ -1,0 +1,56 @@
+package forecast
+
+import "math"
+
+// Eval compares a forecaster with the naive forecast x[t+h] = x[t] on one
+// series, online: each forecast is made before its target is seen.
+type Eval struct {
+	N        int     // forecasts scored
+	MAE      float64 // mean absolute error of the forecaster
+	NaiveMAE float64 // the same for the naive forecast at the same horizon
+	// MASE is MAE/NaiveMAE: the mean absolute error scaled by the naive
+	// forecast's error at the same horizon over the same points (below 1
+	// beats naive).
+	MASE float64
+	// Coverage is the share of targets inside the prediction interval.
+	Coverage float64
+}
+
+// Evaluate runs a new forecaster with p over xs and scores every forecast
+// whose target lies after the first skip samples.
+func Evaluate(xs []float64, p Params, skip int) (Eval, error) {
+	f, err := New(p)
+	if err != nil {
+		return Eval{}, err
+	}
+	h := p.Horizon
+	preds := make([]Forecast, len(xs))
+	var ev Eval
+	var sumE, sumN float64
+	in := 0
+	for t, x := range xs {
+		preds[t] = f.Update(x)
+		if t >= h && t >= skip {
+			fc := preds[t-h]
+			if math.IsNaN(fc.Value) || math.IsNaN(x) || math.IsNaN(xs[t-h]) {
+				continue
+			}
+			sumE += math.Abs(x - fc.Value)
+			sumN += math.Abs(x - xs[t-h])
+			if x >= fc.Lo && x <= fc.Hi {
+				in++
+			}
+			ev.N++
+		}
+	}
+	if ev.N > 0 {
+		ev.MAE = sumE / float64(ev.N)
+		ev.NaiveMAE = sumN / float64(ev.N)
+		ev.Coverage = float64(in) / float64(ev.N)
+	}
+	ev.MASE = ev.MAE / ev.NaiveMAE
+	if ev.NaiveMAE == 0 {
+		ev.MASE = math.NaN()
+	}
+	return ev, nil
+}

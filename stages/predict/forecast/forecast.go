@@ -1,0 +1,265 @@
+package forecast
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Fixed bounds so that a Forecaster is a plain value without allocations.
+const (
+	MaxOrder   = 8
+	MaxHorizon = 512
+	MaxBatch   = 512
+	ringLen    = MaxOrder + MaxHorizon + MaxBatch
+	dim        = MaxOrder + 1 // lags and an intercept
+)
+
+// Params configure a forecaster.
+type Params struct {
+	Order   int     // number of lags p, 1..MaxOrder
+	Horizon int     // steps ahead h, 1..MaxHorizon
+	Lambda  float64 // RLS forgetting factor in (0,1]; 1 never forgets
+	Batch   int     // training pairs applied together, 1..MaxBatch
+	Z       float64 // interval half-width in error RMS (1.96: ~95% if normal)
+}
+
+// DefaultParams predicts h steps ahead.
+func DefaultParams(h int) Params {
+	return Params{Order: 6, Horizon: h, Lambda: 0.995, Batch: 1, Z: 1.96}
+}
+
+// ErrParams reports an invalid parameter.
+var ErrParams = errors.New("invalid forecaster parameter")
+
+// Validate checks ranges.
+func (p Params) Validate() error {
+	switch {
+	case p.Order < 1 || p.Order > MaxOrder:
+		return fmt.Errorf("%w: order %d not in [1,%d]", ErrParams, p.Order, MaxOrder)
+	case p.Horizon < 1 || p.Horizon > MaxHorizon:
+		return fmt.Errorf("%w: horizon %d not in [1,%d]", ErrParams, p.Horizon, MaxHorizon)
+	case !(p.Lambda > 0 && p.Lambda <= 1):
+		return fmt.Errorf("%w: lambda %v not in (0,1]", ErrParams, p.Lambda)
+	case p.Batch < 1 || p.Batch > MaxBatch:
+		return fmt.Errorf("%w: batch %d not in [1,%d]", ErrParams, p.Batch, MaxBatch)
+	case !(p.Z > 0):
+		return fmt.Errorf("%w: z %v must be > 0", ErrParams, p.Z)
+	}
+	return nil
+}
+
+// State is what a forecaster learns, fixed-size for encoding/binary.
+type State struct {
+	N       int64
+	Ring    [ringLen]float64 // raw values, Ring[N%ringLen] is the newest
+	Mean    float64          // slow standardisation
+	Scale   float64
+	W       [dim]float64       // coefficients
+	P       [dim * dim]float64 // inverse correlation matrix
+	Pending int64              // training pairs waiting for the batch end
+	ErrVar  float64            // EW mean squared h-step error, standardised
+	// Pred holds the forecasts made for the next Horizon steps (the
+	// combined one, the autoregression's and the mean's), so that each can
+	// be scored when its target arrives.
+	Pred, PredAR, PredMean [MaxHorizon]float64
+	// MSE of the candidates (autoregression, naive, mean), standardised
+	// and exponentially weighted: the combination weighs each by 1/MSE.
+	MSE [3]float64
+}
+
+// Forecaster follows one series.
+type Forecaster struct {
+	p      Params
+	frozen bool
+	S      State
+}
+
+// New returns a forecaster; p must be valid.
+func New(p Params) (*Forecaster, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Forecaster{}
+	f.Init(p)
+	return f, nil
+}
+
+// Init makes f an untrained forecaster with parameters p (assumed valid).
+func (f *Forecaster) Init(p Params) {
+	*f = Forecaster{p: p}
+	f.Reset()
+}
+
+// Reset forgets everything learned.
+func (f *Forecaster) Reset() {
+	f.S = State{}
+	for i := 0; i < dim; i++ {
+		f.S.P[i*dim+i] = 100
+	}
+	// Start as the naive forecast: x[t+h] = x[t].
+	f.S.W[1] = 1
+}
+
+// Params returns the parameters.
+func (f *Forecaster) Params() Params { return f.p }
+
+// SetLambda changes the forgetting factor (the stage's learning_rate).
+func (f *Forecaster) SetLambda(l float64) { f.p.Lambda = l }
+
+// Freeze stops (true) or resumes learning; forecasts continue.
+func (f *Forecaster) Freeze(fr bool) { f.frozen = fr }
+
+// at returns x[N-1-k] (k = 0 is the newest value).
+func (s *State) at(k int64) float64 {
+	return s.Ring[(s.N-1-k)%ringLen]
+}
+
+// regressors fills u with the standardised lags ending k steps back.
+func (f *Forecaster) regressors(u *[dim]float64, k int64) {
+	s := &f.S
+	u[0] = 1
+	for j := 1; j <= f.p.Order; j++ {
+		idx := k + int64(j-1)
+		v := s.at(0)
+		if idx < s.N {
+			v = s.at(idx)
+		} else if s.N > 0 {
+			v = s.at(s.N - 1)
+		}
+		u[j] = (v - s.Mean) / s.Scale
+	}
+}
+
+// rls applies one training pair (u, y) with forgetting lambda.
+func (f *Forecaster) rls(u *[dim]float64, y float64) {
+	s := &f.S
+	n := f.p.Order + 1
+	var pu [dim]float64
+	den := f.p.Lambda
+	for i := 0; i < n; i++ {
+		var acc float64
+		for j := 0; j < n; j++ {
+			acc += s.P[i*dim+j] * u[j]
+		}
+		pu[i] = acc
+		den += u[i] * acc
+	}
+	e := y
+	for i := 0; i < n; i++ {
+		e -= s.W[i] * u[i]
+	}
+	inv := 1 / den
+	for i := 0; i < n; i++ {
+		s.W[i] += pu[i] * inv * e
+	}
+	il := 1 / f.p.Lambda
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			s.P[i*dim+j] = (s.P[i*dim+j] - pu[i]*pu[j]*inv) * il
+		}
+	}
+	// Keep P bounded: with forgetting and a constant input it would grow
+	// without limit and the next change would make the fit explode.
+	for i := 0; i < n; i++ {
+		if s.P[i*dim+i] > 1e4 {
+			for j := 0; j < n*dim; j++ {
+				s.P[j] *= 1e4 / s.P[i*dim+i]
+			}
+			break
+		}
+	}
+}
+
+// Forecast is a point forecast with its prediction interval.
+type Forecast struct {
+	Value, Lo, Hi float64
+}
+
+// Update learns from x and returns the forecast for Horizon steps later.
+// NaN or Inf returns a NaN forecast and changes nothing.
+func (f *Forecaster) Update(x float64) Forecast {
+	nan := Forecast{math.NaN(), math.NaN(), math.NaN()}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nan
+	}
+	s := &f.S
+	h := int64(f.p.Horizon)
+	if s.N == 0 {
+		s.Mean, s.Scale = x, math.Abs(x)*0.01+1e-9
+	}
+	// Score the forecasts made h steps ago for this sample.
+	if s.N >= h && !f.frozen {
+		i := s.N % h
+		e := (x - s.Pred[i]) / s.Scale
+		if s.ErrVar == 0 {
+			s.ErrVar = e * e
+		}
+		s.ErrVar += 0.01 * (e*e - s.ErrVar)
+		for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
+			e := (x - p) / s.Scale
+			if s.MSE[c] == 0 {
+				s.MSE[c] = e*e + 1e-12
+			}
+			s.MSE[c] += 0.005 * (e*e - s.MSE[c])
+		}
+	}
+	s.Ring[s.N%ringLen] = x
+	s.N++
+	if !f.frozen {
+		const a = 0.001
+		w := math.Max(a, 1/float64(s.N))
+		d := x - s.Mean
+		s.Mean += w * d
+		s.Scale += w * (math.Abs(d) - s.Scale)
+		if s.Scale < 1e-9*(1+math.Abs(s.Mean)) {
+			s.Scale = 1e-9 * (1 + math.Abs(s.Mean))
+		}
+		if s.N > h {
+			s.Pending++
+			if s.Pending >= int64(f.p.Batch) {
+				// Apply the batch oldest first: pair k has target
+				// x[N-1-k] and lags ending k+h back.
+				var u [dim]float64
+				for k := s.Pending - 1; k >= 0; k-- {
+					if k+h >= s.N {
+						continue
+					}
+					f.regressors(&u, k+h)
+					f.rls(&u, (s.at(k)-s.Mean)/s.Scale)
+				}
+				s.Pending = 0
+			}
+		}
+	}
+	var u [dim]float64
+	f.regressors(&u, 0)
+	var y float64
+	for i := 0; i <= f.p.Order; i++ {
+		y += s.W[i] * u[i]
+	}
+	ar := y*s.Scale + s.Mean
+	if math.IsNaN(ar) || math.IsInf(ar, 0) {
+		ar = x // a diverged fit falls back to the naive forecast
+	}
+	// Choose among the autoregression, the naive forecast and the mean the
+	// one with the lowest recent squared error: where the autoregression
+	// has nothing to add, the stage is no worse than the simpler forecasts.
+	v := ar
+	if s.MSE[0] > 0 {
+		best := 0
+		for c := 1; c < 3; c++ {
+			if s.MSE[c] < s.MSE[best] {
+				best = c
+			}
+		}
+		v = [3]float64{ar, x, s.Mean}[best]
+	}
+	i := (s.N - 1) % h
+	s.Pred[i], s.PredAR[i], s.PredMean[i] = v, ar, s.Mean
+	half := f.p.Z * math.Sqrt(s.ErrVar) * s.Scale
+	if s.ErrVar == 0 {
+		half = math.Inf(1) // no error seen yet: no honest interval
+	}
+	return Forecast{Value: v, Lo: v - half, Hi: v + half}
+}
