@@ -1,0 +1,366 @@
+package aggregate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ainka/ainka/stages/decode"
+)
+
+// Config sets the windowing.
+type Config struct {
+	// IntervalMs is collection_interval_ms: the window length. Default 100.
+	IntervalMs uint32
+	// LatenessMs is how long past its end a window stays open for
+	// out-of-order events. Default half the interval; must be below it.
+	LatenessMs uint32
+	// MaxGapWindows bounds the empty windows emitted for a silent stretch
+	// of event time (a paused capture); past it the windows realign on the
+	// next event and the gap is counted. Default 600.
+	MaxGapWindows uint32
+	// Disabled and SampleEvery say how each kind was captured (from the
+	// trace header or the live policy); windows carry them to features.
+	Disabled    [decode.NumKinds]bool
+	SampleEvery [decode.NumKinds]uint32
+}
+
+// ErrConfig is wrapped by configuration errors.
+var ErrConfig = errors.New("bad aggregate config")
+
+type cpuState struct {
+	last  uint64
+	known bool
+	idle  bool
+}
+
+// Aggregator is the aggregate stage's processor: events in, windows out.
+type Aggregator struct {
+	interval, lateness, maxGap uint64
+
+	started bool
+	maxTs   uint64
+	w       [2]*Window // w[0] is the older open window
+	idx     [2]*taskIndex
+	cpus    [MaxCPUs]cpuState
+	numCPU  int
+
+	havePrevHost bool
+	prevHost     decode.HostSample
+	prevHostTs   uint64
+
+	// Windows, LateEvents and SkippedWindows count what this aggregator
+	// did, for metrics and tests.
+	Windows        uint64
+	LateEvents     uint64
+	SkippedWindows uint64
+}
+
+// New returns an aggregator for cfg.
+func New(cfg Config) (*Aggregator, error) {
+	if cfg.IntervalMs == 0 {
+		cfg.IntervalMs = 100
+	}
+	if cfg.LatenessMs == 0 {
+		cfg.LatenessMs = cfg.IntervalMs / 2
+	}
+	if cfg.LatenessMs >= cfg.IntervalMs {
+		return nil, fmt.Errorf("%w: lateness %d ms must be below the interval %d ms", ErrConfig, cfg.LatenessMs, cfg.IntervalMs)
+	}
+	if cfg.MaxGapWindows == 0 {
+		cfg.MaxGapWindows = 600
+	}
+	a := &Aggregator{
+		interval: uint64(cfg.IntervalMs) * 1e6,
+		lateness: uint64(cfg.LatenessMs) * 1e6,
+		maxGap:   uint64(cfg.MaxGapWindows),
+	}
+	for i := range a.w {
+		a.w[i] = &Window{Disabled: cfg.Disabled, SampleEvery: cfg.SampleEvery}
+		a.idx[i] = &taskIndex{}
+	}
+	return a, nil
+}
+
+// Process folds in into the open windows and appends every window that
+// closed to out.
+func (a *Aggregator) Process(in []decode.Event, out []Window) []Window {
+	for i := range in {
+		e := &in[i]
+		if !a.started {
+			a.start(e.TsNs)
+		}
+		if e.TsNs > a.maxTs {
+			a.maxTs = e.TsNs
+			if a.maxTs >= a.w[0].EndNs+a.lateness {
+				out = a.advance(out)
+			}
+		}
+		a.add(e)
+	}
+	return out
+}
+
+// Flush emits the open windows up to the last one that saw events; that
+// one ends just after the last event and is marked Flushed.
+func (a *Aggregator) Flush(out []Window) []Window {
+	if !a.started {
+		return out
+	}
+	last := -1
+	if a.w[1].Events > 0 {
+		last = 1
+	} else if a.w[0].Events > 0 {
+		last = 0
+	}
+	for i := 0; i <= last; i++ {
+		if i == last {
+			w := a.w[0]
+			w.EndNs = max(min(a.maxTs+1, w.EndNs), w.StartNs+1)
+			w.Flushed = true
+		}
+		out = a.emit(out)
+	}
+	a.started = false
+	return out
+}
+
+func (a *Aggregator) start(ts uint64) {
+	s := ts - ts%a.interval
+	a.w[0].reset(s, s+a.interval)
+	a.w[1].reset(s+a.interval, s+2*a.interval)
+	a.w[0].StartNs = ts // the first window starts with the input, not before
+	a.idx[0].reset()
+	a.idx[1].reset()
+	a.maxTs = ts
+	a.started = true
+}
+
+// advance closes every window that maxTs has passed by more than the
+// lateness, emitting empty windows for quiet stretches up to maxGap.
+func (a *Aggregator) advance(out []Window) []Window {
+	if a.maxTs >= a.w[1].EndNs+a.maxGap*a.interval {
+		// A long silence: close what is open, skip the gap, realign.
+		for a.w[0].Events > 0 || a.w[1].Events > 0 {
+			if a.w[0].Events > 0 {
+				out = a.emit(out)
+			} else {
+				a.rotate()
+			}
+		}
+		s := a.maxTs - a.maxTs%a.interval
+		a.SkippedWindows += (s - a.w[0].StartNs) / a.interval
+		a.w[0].reset(s, s+a.interval)
+		a.w[1].reset(s+a.interval, s+2*a.interval)
+		a.idx[0].reset()
+		a.idx[1].reset()
+		return out
+	}
+	for a.maxTs >= a.w[0].EndNs+a.lateness {
+		out = a.emit(out)
+	}
+	return out
+}
+
+// emit closes w[0]: finishes its CPU time and host deltas, appends a copy
+// to out and recycles it as the newest window.
+func (a *Aggregator) emit(out []Window) []Window {
+	w := a.w[0]
+	for c := 0; c < a.numCPU; c++ {
+		st := &a.cpus[c]
+		if st.known && st.last < w.EndNs {
+			a.account(c, st.last, w.EndNs, st.idle)
+			st.last = w.EndNs
+		}
+	}
+	w.NumCPU = a.numCPU
+	if w.HaveHost {
+		if a.havePrevHost && a.prevHostTs < w.HostTsNs {
+			w.HostBase, w.BaseTsNs = a.prevHost, a.prevHostTs
+		} else {
+			w.HostBase, w.BaseTsNs = w.firstHost, w.firstHostT
+		}
+		w.HaveBase = w.BaseTsNs < w.HostTsNs
+		a.prevHost, a.prevHostTs, a.havePrevHost = w.Host, w.HostTsNs, true
+	}
+	n := len(out)
+	if n < cap(out) {
+		out = out[:n+1]
+	} else {
+		out = append(out, Window{})
+	}
+	out[n] = *w
+	a.Windows++
+	a.rotate()
+	return out
+}
+
+// rotate makes w[1] the oldest window and recycles w[0] after it.
+func (a *Aggregator) rotate() {
+	end := a.w[1].EndNs
+	a.w[0], a.w[1] = a.w[1], a.w[0]
+	a.idx[0], a.idx[1] = a.idx[1], a.idx[0]
+	a.w[1].reset(end, end+a.interval)
+	a.idx[1].reset()
+}
+
+// account adds CPU time [from, to) to the open windows it overlaps.
+func (a *Aggregator) account(cpu int, from, to uint64, idle bool) {
+	for _, w := range a.w {
+		lo, hi := max(from, w.StartNs), min(to, w.EndNs)
+		if hi <= lo {
+			continue
+		}
+		if idle {
+			w.CPUs[cpu].IdleNs += hi - lo
+		} else {
+			w.CPUs[cpu].BusyNs += hi - lo
+		}
+	}
+}
+
+func (a *Aggregator) add(e *decode.Event) {
+	wi := 1
+	switch {
+	case e.TsNs < a.w[0].StartNs:
+		wi = 0
+		a.w[0].Late++
+		a.LateEvents++
+	case e.TsNs < a.w[0].EndNs:
+		wi = 0
+	}
+	w, idx := a.w[wi], a.idx[wi]
+	w.Events++
+	if e.Kind < decode.NumKinds {
+		w.Kinds[e.Kind]++
+	}
+	switch e.Kind {
+	case decode.KindSyscall:
+		s := e.Syscall()
+		w.SyscallLatency.Add(s.LatencyNs)
+		isErr := s.Ret < 0 && s.Ret >= -4095
+		if isErr {
+			w.SyscallErrors++
+		}
+		if s.ID < MaxSyscallID {
+			st := &w.Syscalls[s.ID]
+			st.Count++
+			st.LatencyNs += s.LatencyNs
+			if isErr {
+				st.Errors++
+			}
+		} else {
+			w.SyscallsOther++
+		}
+		if t := w.task(idx, e.PID, &e.Comm); t != nil {
+			t.Syscalls++
+			t.SyscallNs += s.LatencyNs
+			if isErr {
+				t.SyscallErrors++
+			}
+		}
+	case decode.KindSchedSwitch:
+		a.schedSwitch(w, idx, e)
+	case decode.KindSchedWakeup:
+		s := e.SchedWakeup()
+		if e.Flags&decode.FlagWakeupNew != 0 {
+			w.WakeupsNew++
+		}
+		if t := w.task(idx, s.TargetPID, &s.TargetComm); t != nil {
+			t.Wakeups++
+		}
+	case decode.KindPageFault:
+		if e.Flags&decode.FlagFaultUser != 0 {
+			w.FaultsUser++
+		} else {
+			w.FaultsKernel++
+		}
+		if t := w.task(idx, e.PID, &e.Comm); t != nil {
+			t.Faults++
+		}
+	case decode.KindNetRx:
+		s := e.NetRx()
+		w.NetRxBytes += uint64(s.Len)
+		if f := w.iface(s.Ifindex); f != nil {
+			f.Packets++
+			f.Bytes += uint64(s.Len)
+		}
+	case decode.KindBlockIO:
+		s := e.BlockIO()
+		bytes := uint64(s.NrSector) * 512
+		d := w.device(s.Dev)
+		switch s.Op {
+		case 0: // REQ_OP_READ
+			w.BlkReads++
+			w.BlkReadBytes += bytes
+			if d != nil {
+				d.Reads++
+				d.ReadBytes += bytes
+			}
+		case 1: // REQ_OP_WRITE
+			w.BlkWrites++
+			w.BlkWriteBytes += bytes
+			if d != nil {
+				d.Writes++
+				d.WriteBytes += bytes
+			}
+		}
+		if s.Error != 0 {
+			w.BlkErrors++
+			if d != nil {
+				d.Errors++
+			}
+		}
+		if d != nil {
+			d.LatencyNs += s.LatencyNs
+		}
+		w.BlkLatency.Add(s.LatencyNs)
+		if t := w.task(idx, e.PID, &e.Comm); t != nil {
+			t.BlkIOs++
+		}
+	case decode.KindHostSample:
+		h := e.HostSample()
+		if !w.HaveHost || e.TsNs < w.firstHostT {
+			w.firstHost, w.firstHostT = *h, e.TsNs
+		}
+		if !w.HaveHost || e.TsNs >= w.HostTsNs {
+			w.Host, w.HostTsNs = *h, e.TsNs
+		}
+		w.HaveHost = true
+	}
+}
+
+func (a *Aggregator) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
+	s := e.SchedSwitch()
+	prevIdle := e.Flags&decode.FlagPrevIdle != 0 || e.TID == 0
+	nextIdle := e.Flags&decode.FlagNextIdle != 0 || s.NextTID == 0
+	if s.RunqLatencyNs > 0 {
+		w.RunqLatency.Add(s.RunqLatencyNs)
+	}
+	if !prevIdle {
+		if t := w.task(idx, e.PID, &e.Comm); t != nil {
+			t.SwitchesOut++
+		}
+	}
+	if !nextIdle {
+		if t := w.task(idx, s.NextPID, &s.NextComm); t != nil {
+			t.Runs++
+			t.RunqNs += s.RunqLatencyNs
+		}
+	}
+	c := int(e.CPU)
+	if c >= MaxCPUs {
+		w.CPUsOther++
+		return
+	}
+	if c >= a.numCPU {
+		a.numCPU = c + 1
+	}
+	w.CPUs[c].Switches++
+	st := &a.cpus[c]
+	if st.known && e.TsNs > st.last {
+		a.account(c, st.last, e.TsNs, prevIdle)
+	}
+	if !st.known || e.TsNs >= st.last {
+		st.last, st.idle, st.known = e.TsNs, nextIdle, true
+	}
+}
