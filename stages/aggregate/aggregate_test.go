@@ -152,7 +152,7 @@ func TestOutOfOrder(t *testing.T) {
 func TestCPUBusy(t *testing.T) {
 	base := uint64(10) * 1000 * ms
 	evs := events(t,
-		decodetest.SchedSwitch(base, 0, 0, "swapper/0", 5, "work", 0),      // cpu0 busy from 0
+		decodetest.SchedSwitch(base, 0, 0, "swapper/0", 5, "work", 0),       // cpu0 busy from 0
 		decodetest.SchedSwitch(base+30*ms, 0, 5, "work", 0, "swapper/0", 0), // idle from 30
 		decodetest.SchedSwitch(base+80*ms, 0, 0, "swapper/0", 6, "w2", 2000),
 		decodetest.SchedSwitch(base+150*ms, 0, 6, "w2", 0, "swapper/0", 0),
