@@ -465,3 +465,30 @@ func TestLookupGroup(t *testing.T) {
 		t.Error("negative gid accepted")
 	}
 }
+
+// TestDaemonSetConfigIsValid checks the configuration embedded in the
+// Kubernetes manifest, which no daemon reads before a cluster does.
+func TestDaemonSetConfigIsValid(t *testing.T) {
+	b, err := os.ReadFile("../deploy/kubernetes/daemonset.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(b), "  config.toml: |\n")
+	if !ok {
+		t.Fatal("daemonset.yaml has no config.toml block")
+	}
+	var text strings.Builder
+	for _, line := range strings.Split(block, "\n") {
+		if line != "" && !strings.HasPrefix(line, "    ") {
+			break
+		}
+		text.WriteString(strings.TrimPrefix(line, "    ") + "\n")
+	}
+	c, err := Parse("daemonset.yaml:config.toml", []byte(text.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Daemon.DryRun || c.MetricsListenAddr() != "0.0.0.0:9464" {
+		t.Fatalf("daemonset config = %+v", c.Daemon)
+	}
+}
