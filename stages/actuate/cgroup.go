@@ -1,0 +1,103 @@
+package actuate
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ainka/ainka/stages/decide/action"
+)
+
+// ErrNoCgroup2 means the host has no cgroup v2 mount.
+var ErrNoCgroup2 = errors.New("no cgroup2 filesystem mounted")
+
+// FindCgroup2 returns the mount point of the cgroup v2 hierarchy from a
+// mountinfo file (/proc/self/mountinfo). Hosts differ: /sys/fs/cgroup on
+// unified systems, /sys/fs/cgroup/unified on hybrid ones.
+func FindCgroup2(mountinfo string) (string, error) {
+	f, err := os.Open(mountinfo)
+	if err != nil {
+		return "", fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+		fields := strings.Fields(sc.Text())
+		for i, fl := range fields {
+			if fl == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
+				return unescapeMount(fields[4]), nil
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", fmt.Errorf("read mountinfo: %w", err)
+	}
+	return "", ErrNoCgroup2
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var c byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
+				b.WriteByte(c)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// cgroupFile returns the path of file in cgroup rel under root, refusing
+// anything that resolves outside root (a symlinked directory, "..").
+func cgroupFile(root, rel, file string) (string, error) {
+	c, err := action.CleanCgroup(rel)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, c)
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("cgroup %q: %w", c, err)
+	}
+	rroot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("cgroup root %q: %w", root, err)
+	}
+	if real != rroot && !strings.HasPrefix(real, rroot+"/") {
+		return "", fmt.Errorf("cgroup %q resolves to %s, outside the cgroup root %s", c, real, rroot)
+	}
+	p := filepath.Join(real, file)
+	if _, err := os.Stat(p); err != nil {
+		ctrl, _, _ := strings.Cut(file, ".")
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("cgroup %q has no %s: the %s controller is not enabled in %s/cgroup.subtree_control (available: %s)",
+				c, file, ctrl, filepath.Dir(real), readTrim(filepath.Join(filepath.Dir(real), "cgroup.controllers")))
+		}
+		return "", fmt.Errorf("cgroup %q: %w", c, err)
+	}
+	return p, nil
+}
+
+func readTrim(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "?"
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "none"
+	}
+	return s
+}

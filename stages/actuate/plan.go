@@ -1,0 +1,315 @@
+package actuate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ainka/ainka/stages/decide/action"
+)
+
+// errUnsupported: the host lacks what the action needs.
+var errUnsupported = errors.New("unsupported on this host")
+
+// plan is one knob and how to compute its new value from its current one.
+type plan struct {
+	k       *knob
+	compute func(cur string) (target, clamped string, err error)
+}
+
+// plan resolves an action to the knobs it writes.
+func (s *Stage) plan(a action.Action) ([]plan, error) {
+	switch a.Kind {
+	case action.Sysctl:
+		spec, ok := action.Sysctls[a.Target]
+		if !ok {
+			return nil, fmt.Errorf("sysctl %q is not on the allowlist", a.Target)
+		}
+		spec.Name = a.Target
+		p := s.sysctlPath(a.Target)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%w: sysctl %s: %s does not exist", errUnsupported, a.Target, p)
+		}
+		k := fileKnob("sysctl:"+a.Target, p)
+		return []plan{{k, func(cur string) (string, string, error) {
+			v, cl, err := numeric(spec, a, cur)
+			if err != nil {
+				return "", "", err
+			}
+			return s.couple(a.Target, spec, v, cl)
+		}}}, nil
+	case action.Cgroup:
+		if s.cfg.CgroupRoot == "" {
+			return nil, fmt.Errorf("%w: %v", errUnsupported, ErrNoCgroup2)
+		}
+		spec, ok := action.CgroupFiles[a.Knob]
+		if !ok {
+			return nil, fmt.Errorf("cgroup file %q is not allowed", a.Knob)
+		}
+		spec.Name = a.Knob
+		p, err := cgroupFile(s.cfg.CgroupRoot, a.Target, a.Knob)
+		if err != nil {
+			return nil, err
+		}
+		k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
+		return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
+	case action.Readahead:
+		p := filepath.Join(s.cfg.SysBlock, a.Target, "queue", "read_ahead_kb")
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%w: block device %s: no %s", errUnsupported, a.Target, p)
+		}
+		k := fileKnob("readahead:"+a.Target, p)
+		return []plan{{k, func(cur string) (string, string, error) { return numeric(action.ReadaheadSpec, a, cur) }}}, nil
+	case action.Nice, action.IOPrio:
+		sel, err := action.ParseSelector(a.Target)
+		if err != nil {
+			return nil, err
+		}
+		procs, err := selectProcs(s.cfg.Proc, s.cfg.CgroupRoot, sel)
+		if err != nil {
+			return nil, err
+		}
+		if len(procs) == 0 {
+			return nil, fmt.Errorf("selector %s matches no process", a.Target)
+		}
+		var out []plan
+		for _, pi := range procs {
+			if a.Kind == action.Nice {
+				k := procKnob(s.cfg.Proc, "nice", pi.pid, pi.start, pi.comm)
+				out = append(out, plan{k, func(cur string) (string, string, error) { return numeric(action.NiceSpec, a, cur) }})
+			} else {
+				k := procKnob(s.cfg.Proc, "ioprio", pi.pid, pi.start, pi.comm)
+				out = append(out, plan{k, func(cur string) (string, string, error) { return a.Value, "", nil }})
+			}
+		}
+		return out, nil
+	case action.CPUFreq:
+		if _, err := os.Stat(filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq")); err != nil {
+			return nil, fmt.Errorf("%w: cpufreq: no %s (no frequency scaling exposed, as on most VMs)", errUnsupported, filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq"))
+		}
+		file, avail := "scaling_governor", "scaling_available_governors"
+		if a.Target == "epp" {
+			file, avail = "energy_performance_preference", "energy_performance_available_preferences"
+		}
+		dirs, _ := filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpu[0-9]*", "cpufreq"))
+		if len(dirs) == 0 {
+			dirs, _ = filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpufreq", "policy[0-9]*"))
+		}
+		sort.Strings(dirs)
+		var out []plan
+		for _, d := range dirs {
+			p := filepath.Join(d, file)
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("%w: cpufreq: no %s (the driver does not offer %s)", errUnsupported, p, a.Target)
+			}
+			if b, err := os.ReadFile(filepath.Join(d, avail)); err == nil && !contains(strings.Fields(string(b)), a.Value) {
+				return nil, fmt.Errorf("%w: cpufreq: %s %q not offered (%s)", errUnsupported, a.Target, a.Value, strings.TrimSpace(string(b)))
+			}
+			cpu := filepath.Base(filepath.Dir(d))
+			k := fileKnob("cpufreq:"+cpu+":"+file, p)
+			out = append(out, plan{k, func(string) (string, string, error) { return a.Value, "", nil }})
+		}
+		return out, nil
+	case action.Kernel:
+		if s.kernel == nil {
+			return nil, fmt.Errorf("%w: kernel module not loaded", errUnsupported)
+		}
+		if a.Target == "state" {
+			return nil, fmt.Errorf("kernel state is set through the engine's state machine (emergency-mode), not as a knob")
+		}
+		k := kernelKnob(s.kernel, a.Knob)
+		return []plan{{k, func(cur string) (string, string, error) {
+			if cur == absent || a.Op == action.Set {
+				return strconv.FormatInt(int64(a.Num), 10), "", nil
+			}
+			c, err := strconv.ParseFloat(cur, 64)
+			if err != nil {
+				return "", "", fmt.Errorf("recommendation %s: %q", a.Knob, cur)
+			}
+			return strconv.FormatInt(int64(math.Round(applyOp(a.Op, c, a.Num))), 10), "", nil
+		}}}, nil
+	}
+	return nil, fmt.Errorf("action kind %s has no actuator", a.Kind)
+}
+
+func (s *Stage) sysctlPath(name string) string {
+	return filepath.Join(s.cfg.ProcSys, strings.ReplaceAll(name, ".", "/"))
+}
+
+func applyOp(op action.Op, cur, v float64) float64 {
+	switch op {
+	case action.Add:
+		return cur + v
+	case action.Sub:
+		return cur - v
+	case action.Mul:
+		return cur * v
+	}
+	return v
+}
+
+// bound clamps target to the spec's range and to one step from cur.
+func bound(spec action.Spec, cur, target float64) (float64, string) {
+	var why []string
+	t := target
+	if spec.MaxStepRatio > 0 && cur > 0 {
+		lo, hi := cur/spec.MaxStepRatio, cur*spec.MaxStepRatio
+		if t < lo || t > hi {
+			t = math.Max(lo, math.Min(hi, t))
+			why = append(why, fmt.Sprintf("step bounded to ×%g per change", spec.MaxStepRatio))
+		}
+	}
+	if spec.MaxStepAbs > 0 && math.Abs(t-cur) > spec.MaxStepAbs {
+		t = cur + math.Copysign(spec.MaxStepAbs, t-cur)
+		why = append(why, fmt.Sprintf("step bounded to ±%g per change", spec.MaxStepAbs))
+	}
+	if t < spec.Min || t > spec.Max {
+		t = math.Max(spec.Min, math.Min(spec.Max, t))
+		why = append(why, fmt.Sprintf("clamped to [%g, %g]", spec.Min, spec.Max))
+	}
+	t = math.Round(t)
+	if t != math.Round(target) && len(why) == 0 {
+		why = append(why, "rounded")
+	}
+	return t, strings.Join(why, "; ")
+}
+
+func itoa(v float64) string { return strconv.FormatInt(int64(v), 10) }
+
+// numeric computes a knob's new value from its current one.
+func numeric(spec action.Spec, a action.Action, cur string) (string, string, error) {
+	switch spec.Form {
+	case action.Int, action.Bytes:
+		if a.Op == action.Set && !a.IsNum { // "max"
+			if err := spec.CheckValue(a.Value); err != nil {
+				return "", "", err
+			}
+			return a.Value, "", nil
+		}
+		c, err := strconv.ParseFloat(cur, 64)
+		if err != nil {
+			if a.Op != action.Set {
+				return "", "", fmt.Errorf("%s is %q, not a number: %s needs a number", spec.Name, cur, a.Op)
+			}
+			// from "max" any limit is a first step
+			t, why := bound(action.Spec{Min: spec.Min, Max: spec.Max}, 0, a.Num)
+			return itoa(t), why, nil
+		}
+		t, why := bound(spec, c, applyOp(a.Op, c, a.Num))
+		return itoa(t), why, nil
+	case action.IOWeight:
+		f := strings.Fields(cur)
+		c, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return "", "", fmt.Errorf("io.weight is %q", cur)
+		}
+		want := a.Num
+		if a.Op == action.Set && !a.IsNum {
+			vf := strings.Fields(a.Value)
+			want, _ = strconv.ParseFloat(vf[len(vf)-1], 64)
+		} else {
+			want = applyOp(a.Op, c, a.Num)
+		}
+		t, why := bound(spec, c, want)
+		return "default " + itoa(t), why, nil
+	case action.CPUMax:
+		cf := strings.Fields(cur)
+		period := "100000"
+		if len(cf) == 2 {
+			period = cf[1]
+		}
+		if a.Op == action.Set {
+			vf := strings.Fields(a.Value)
+			if vf[0] == "max" || len(cf) == 0 || cf[0] == "max" {
+				return a.Value, "", nil
+			}
+			q, _ := strconv.ParseFloat(vf[0], 64)
+			c, _ := strconv.ParseFloat(cf[0], 64)
+			qs := spec
+			qs.Max = spec.Max * 1000
+			t, why := bound(qs, c, q)
+			p := period
+			if len(vf) == 2 {
+				p = vf[1]
+			}
+			return itoa(t) + " " + p, why, nil
+		}
+		if len(cf) == 0 || cf[0] == "max" {
+			return "", "", fmt.Errorf("cpu.max is %q: set a quota with \"=\" before scaling it", cur)
+		}
+		c, _ := strconv.ParseFloat(cf[0], 64)
+		qs := spec
+		qs.Max = spec.Max * 1000
+		t, why := bound(qs, c, c*a.Num)
+		return itoa(t) + " " + period, why, nil
+	case action.Triple, action.Pair, action.Enum:
+		if err := spec.CheckValue(a.Value); err != nil {
+			return "", "", err
+		}
+		return norm(a.Value), "", nil
+	}
+	return "", "", fmt.Errorf("%s: unsupported form", spec.Name)
+}
+
+// couple enforces the couplings between sysctls against the values the
+// kernel has now. A partner that does not exist here (a network
+// namespace has no net.core.rmem_max before 5.x) imposes nothing.
+func (s *Stage) couple(name string, spec action.Spec, v, why string) (string, string, error) {
+	for _, c := range action.Couplings {
+		switch name {
+		case c.Low:
+			hb, err := os.ReadFile(s.sysctlPath(c.High))
+			if err != nil {
+				continue
+			}
+			hi, err := strconv.ParseInt(strings.TrimSpace(string(hb)), 10, 64)
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(v)
+			changed := false
+			for i := range f {
+				n, err := strconv.ParseInt(f[i], 10, 64)
+				if err == nil && n > hi {
+					f[i] = strconv.FormatInt(hi, 10)
+					changed = true
+				}
+			}
+			if changed {
+				v = strings.Join(f, " ")
+				why = joinWhy(why, fmt.Sprintf("limited by %s = %d (%s)", c.High, hi, c.Why))
+				if err := spec.CheckValue(v); err != nil {
+					return "", "", fmt.Errorf("%s: the coupled limit %s = %d leaves no valid value: %w", name, c.High, hi, err)
+				}
+			}
+		case c.High:
+			lb, err := os.ReadFile(s.sysctlPath(c.Low))
+			if err != nil {
+				continue
+			}
+			lf := strings.Fields(string(lb))
+			lo, err := strconv.ParseInt(lf[len(lf)-1], 10, 64)
+			if err != nil {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err == nil && n < lo {
+				v = strconv.FormatInt(lo, 10)
+				why = joinWhy(why, fmt.Sprintf("kept at or above %s = %d (%s)", c.Low, lo, c.Why))
+			}
+		}
+	}
+	return v, why, nil
+}
+
+func joinWhy(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

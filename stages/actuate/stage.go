@@ -1,0 +1,609 @@
+package actuate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/kmod/genl"
+	"github.com/ainka/ainka/stages/actuate/journal"
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+)
+
+// Config configures the actuate stage.
+type Config struct {
+	// DryRun: compute and report every change, write nothing (not even
+	// the journal, and no restore of a previous run's journal).
+	DryRun bool
+	// JournalPath is the crash-safe journal, e.g. WORK_DIR/journal.
+	// Required unless DryRun.
+	JournalPath string
+
+	// Roots of the host's interfaces, for tests; empty: the real ones.
+	ProcSys    string // /proc/sys
+	Proc       string // /proc
+	SysBlock   string // /sys/block
+	CPUDir     string // /sys/devices/system/cpu
+	CgroupRoot string // empty: the cgroup2 mount from /proc/self/mountinfo
+
+	// Kernel is the kernel module client. Nil: Dial it, unless NoKernel.
+	// Not loaded is normal: kernel actions are then reported unsupported
+	// and everything else is done from user space.
+	Kernel   genl.Client
+	NoKernel bool
+
+	KnobInterval  time.Duration // least real time between two writes of one knob (default 1s; <0 none)
+	MaxWritesPerS int           // writes per second over all knobs (default 20)
+	AuditInterval time.Duration // how often Process checks AINKA's knobs for outside changes (default 1s)
+
+	Logger *slog.Logger
+}
+
+// Change is one knob AINKA has changed and not restored.
+type Change struct {
+	Key, Target     string
+	Original, Value string
+	Policy, Why     string
+	Since           string // wall clock of the first change
+}
+
+// Stage is the actuate stage.
+type Stage struct {
+	cfg    Config
+	log    *slog.Logger
+	kernel genl.Client
+
+	mu        sync.Mutex
+	j         *journal.Journal
+	knobs     map[string]*knob    // open knobs by key
+	groups    map[string][]string // action key -> knob keys it wrote
+	lastWrite map[string]time.Time
+	tokens    float64
+	tokenAt   time.Time
+	lastAudit time.Time
+	closed    bool
+}
+
+// New opens the journal and, if a previous run left knobs changed (it
+// crashed), restores them first.
+func New(cfg Config) (*Stage, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&cfg.ProcSys, "/proc/sys")
+	def(&cfg.Proc, "/proc")
+	def(&cfg.SysBlock, "/sys/block")
+	def(&cfg.CPUDir, "/sys/devices/system/cpu")
+	if cfg.KnobInterval == 0 {
+		cfg.KnobInterval = time.Second
+	}
+	if cfg.KnobInterval < 0 {
+		cfg.KnobInterval = 0
+	}
+	if cfg.MaxWritesPerS == 0 {
+		cfg.MaxWritesPerS = 20
+	}
+	if cfg.MaxWritesPerS < 0 {
+		return nil, fmt.Errorf("actuate config: max writes per second %d must be positive", cfg.MaxWritesPerS)
+	}
+	if cfg.AuditInterval == 0 {
+		cfg.AuditInterval = time.Second
+	}
+	s := &Stage{cfg: cfg, log: cfg.Logger, knobs: map[string]*knob{}, groups: map[string][]string{},
+		lastWrite: map[string]time.Time{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
+	if s.cfg.CgroupRoot == "" {
+		if root, err := FindCgroup2("/proc/self/mountinfo"); err == nil {
+			s.cfg.CgroupRoot = root
+		} else {
+			s.log.Warn("cgroup actions unavailable", "err", err)
+		}
+	}
+	if cfg.Kernel != nil {
+		s.kernel = cfg.Kernel
+	} else if !cfg.NoKernel {
+		c, err := genl.Dial()
+		switch {
+		case err == nil:
+			s.kernel = c
+			s.log.Info("kernel module connected; kernel actions go through it")
+		case errors.Is(err, genl.ErrNotLoaded):
+			s.log.Info("kernel module not loaded; actuating from user space")
+		default:
+			s.log.Warn("kernel module unavailable; actuating from user space", "err", err)
+		}
+	}
+	if cfg.DryRun {
+		if cfg.JournalPath != "" {
+			if _, err := os.Stat(cfg.JournalPath); err == nil {
+				s.log.Warn("dry-run: a journal from an earlier run exists and is left alone; a normal start restores it", "journal", cfg.JournalPath)
+			}
+		}
+		return s, nil
+	}
+	if cfg.JournalPath == "" {
+		return nil, fmt.Errorf("actuate config: a journal path is required (or dry-run)")
+	}
+	j, open, err := journal.Open(cfg.JournalPath)
+	if err != nil {
+		return nil, fmt.Errorf("actuate: %w", err)
+	}
+	s.j = j
+	if len(open) > 0 {
+		s.log.Warn("journal has changes from a run that did not finish; restoring them", "journal", cfg.JournalPath, "knobs", len(open))
+		for _, e := range open {
+			r := s.restoreEntry(e, "recovery after an unclean exit")
+			s.logResult(&r)
+		}
+	}
+	return s, nil
+}
+
+func monoNow() uint64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return uint64(ts.Nano())
+}
+
+// Process performs a batch of decisions and appends one Result per knob
+// touched.
+func (s *Stage) Process(in []decide.Decision, out []Result) []Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return out
+	}
+	if s.cfg.AuditInterval > 0 && time.Since(s.lastAudit) >= s.cfg.AuditInterval && len(s.knobs) > 0 {
+		out = s.audit(out)
+	}
+	for i := range in {
+		out = s.do(&in[i], out)
+	}
+	return out
+}
+
+// Apply is Process for callers outside the pipeline (the control API's
+// optimize command).
+func (s *Stage) Apply(ds []decide.Decision) []Result { return s.Process(ds, nil) }
+
+func why(d *decide.Decision) string {
+	if d.Condition == "" {
+		return d.Reason
+	}
+	var b strings.Builder
+	b.WriteString(d.Condition)
+	if d.NValues > 0 {
+		b.WriteString(" [")
+		for i := 0; i < d.NValues; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s=%.4g", d.Values[i].Name, d.Values[i].Value)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+func (s *Stage) do(d *decide.Decision, out []Result) []Result {
+	base := Result{TimeNs: d.TimeNs, Kind: d.Kind, Policy: d.Policy, Action: d.Action.String(), Why: why(d)}
+	switch d.Kind {
+	case decide.Effect:
+		r := base
+		r.Status, r.Knob, r.Score = Measured, d.Action.Key(), d.Score
+		r.Old, r.New = fmt.Sprintf("%.4g", d.Before), fmt.Sprintf("%.4g", d.After)
+		r.Why = fmt.Sprintf("%s %.4g -> %.4g, score %.3f, policy effectiveness %.3f", d.Objective, d.Before, d.After, d.Score, d.Effectiveness)
+		s.logResult(&r)
+		return append(out, r)
+	case decide.StateChange:
+		r := base
+		r.Action, r.Knob, r.New = "", "kernel:state", d.State.String()
+		r.Status = s.mirrorState(d.State, &r)
+		s.logResult(&r)
+		return append(out, r)
+	case decide.Revert:
+		keys := s.groups[d.Action.Key()]
+		delete(s.groups, d.Action.Key())
+		if len(keys) == 0 {
+			return out
+		}
+		for _, k := range keys {
+			e, ok := s.entry(k)
+			if !ok {
+				continue
+			}
+			r := s.restoreEntry(e, d.Reason)
+			r.TimeNs, r.Kind, r.Policy, r.Action = d.TimeNs, d.Kind, d.Policy, base.Action
+			s.logResult(&r)
+			out = append(out, r)
+		}
+		return out
+	}
+	// Apply
+	if d.Action.Kind == action.Notify {
+		r := base
+		r.Status = Advice
+		s.logResult(&r)
+		return append(out, r)
+	}
+	plans, err := s.plan(d.Action)
+	if err != nil {
+		r := base
+		r.Knob, r.Err = d.Action.Key(), err.Error()
+		r.Status = Rejected
+		if errors.Is(err, errUnsupported) {
+			r.Status = Unsupported
+		}
+		s.logResult(&r)
+		return append(out, r)
+	}
+	for _, p := range plans {
+		r := base
+		r.Knob, r.Target = p.k.key, p.k.desc
+		s.applyPlan(p, d, &r)
+		s.logResult(&r)
+		out = append(out, r)
+	}
+	return out
+}
+
+// entry returns the journal entry of an open knob (in dry-run there is none).
+func (s *Stage) entry(key string) (journal.Entry, bool) {
+	if s.j == nil {
+		return journal.Entry{}, false
+	}
+	return s.j.Get(key)
+}
+
+func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
+	cur, err := p.k.read()
+	if err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		if errors.Is(err, errGone) {
+			r.Status = Unsupported
+		}
+		return
+	}
+	r.Old = cur
+	// Yield: AINKA changed this knob before and someone changed it since.
+	if e, ok := s.entry(p.k.key); ok && !same(cur, e.Written) {
+		s.yield(p.k.key, e, cur)
+		r.Status = Yielded
+		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
+		return
+	}
+	target, clamped, err := p.compute(cur)
+	if err != nil {
+		r.Status, r.Err = Rejected, err.Error()
+		return
+	}
+	r.New, r.Clamped = target, clamped
+	if same(cur, target) {
+		r.Status = Unchanged
+		return
+	}
+	if s.cfg.DryRun {
+		r.Status = DryRun
+		return
+	}
+	now := time.Now()
+	if last, ok := s.lastWrite[p.k.key]; ok && now.Sub(last) < s.cfg.KnobInterval {
+		r.Status, r.Err = RateLimited, fmt.Sprintf("changed %v ago; at most one change per %v", now.Sub(last).Round(time.Millisecond), s.cfg.KnobInterval)
+		return
+	}
+	s.tokens += now.Sub(s.tokenAt).Seconds() * float64(s.cfg.MaxWritesPerS)
+	s.tokenAt = now
+	if max := float64(s.cfg.MaxWritesPerS); s.tokens > max {
+		s.tokens = max
+	}
+	if s.tokens < 1 {
+		r.Status, r.Err = RateLimited, fmt.Sprintf("over %d writes per second", s.cfg.MaxWritesPerS)
+		return
+	}
+	s.tokens--
+	if err := s.j.Intent(p.k.key, p.k.typ, p.k.path, cur, target, d.Policy, r.Why); err != nil {
+		r.Status, r.Err = Failed, err.Error() // no journal, no change
+		return
+	}
+	if err := p.k.write(target); err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		// the journal says "about to write": close it, nothing changed
+		if now, rerr := p.k.read(); rerr == nil && same(now, cur) {
+			s.j.Restored(p.k.key)
+		}
+		return
+	}
+	r.AppliedNs = monoNow()
+	s.lastWrite[p.k.key] = now
+	if got, err := p.k.read(); err == nil {
+		target = got
+		r.New = got
+	}
+	s.j.Applied(p.k.key, target)
+	s.knobs[p.k.key] = p.k
+	ak := d.Action.Key()
+	if !contains(s.groups[ak], p.k.key) {
+		s.groups[ak] = append(s.groups[ak], p.k.key)
+	}
+	r.Status = Applied
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Stage) yield(key string, e journal.Entry, cur string) {
+	s.log.Warn("knob changed outside AINKA; yielding it", "knob", key, "now", cur, "ainka_wrote", e.Written, "original", e.Orig, "policy", e.Policy)
+	s.j.Yielded(key)
+	delete(s.knobs, key)
+}
+
+// knobFor rebuilds the knob of a journal entry.
+func (s *Stage) knobFor(e journal.Entry) (*knob, error) {
+	if k, ok := s.knobs[e.Key]; ok {
+		return k, nil
+	}
+	switch e.Type {
+	case "file":
+		return fileKnob(e.Key, e.Path), nil
+	case "nice", "ioprio":
+		var pid int
+		var start uint64
+		if _, err := fmt.Sscanf(e.Path, "%d:%d", &pid, &start); err != nil {
+			return nil, fmt.Errorf("journal entry %s: bad process %q", e.Key, e.Path)
+		}
+		return procKnob(s.cfg.Proc, e.Type, pid, start, "?"), nil
+	case "kernel":
+		return kernelKnob(s.kernel, e.Path), nil
+	}
+	return nil, fmt.Errorf("journal entry %s: unknown type %q", e.Key, e.Type)
+}
+
+// restoreEntry puts one knob back to its original value, unless someone
+// else changed it after AINKA did.
+func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
+	r := Result{Kind: decide.Revert, Knob: e.Key, Policy: e.Policy, New: e.Orig, Why: why}
+	k, err := s.knobFor(e)
+	if err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		return r
+	}
+	r.Target = k.desc
+	cur, err := k.read()
+	if errors.Is(err, errGone) {
+		r.Status, r.Err = Restored, "nothing to restore: "+err.Error()
+		s.j.Restored(e.Key)
+		delete(s.knobs, e.Key)
+		return r
+	}
+	if err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		return r
+	}
+	r.Old = cur
+	switch {
+	case same(cur, e.Orig):
+	case same(cur, e.Written):
+		if err := k.write(e.Orig); err != nil {
+			r.Status, r.Err = Failed, err.Error()
+			return r
+		}
+		r.AppliedNs = monoNow()
+	default:
+		s.yield(e.Key, e, cur)
+		r.Status = Yielded
+		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); not restored to %q", cur, e.Written, e.Orig)
+		return r
+	}
+	if err := s.j.Restored(e.Key); err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		return r
+	}
+	delete(s.knobs, e.Key)
+	r.Status = Restored
+	return r
+}
+
+// audit yields every open knob whose value someone else changed.
+func (s *Stage) audit(out []Result) []Result {
+	s.lastAudit = time.Now()
+	if s.j == nil {
+		return out
+	}
+	for _, e := range s.j.Open() {
+		k, err := s.knobFor(e)
+		if err != nil {
+			continue
+		}
+		cur, err := k.read()
+		if err != nil || same(cur, e.Written) {
+			continue
+		}
+		s.yield(e.Key, e, cur)
+		r := Result{Kind: decide.Revert, Status: Yielded, Knob: e.Key, Target: k.desc, Policy: e.Policy, Old: e.Written, New: cur,
+			Err: fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Audit checks every knob AINKA changed now and yields those someone else
+// changed since.
+func (s *Stage) Audit() []Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.audit(nil)
+}
+
+func (s *Stage) mirrorState(st decide.State, r *Result) Status {
+	if s.kernel == nil {
+		r.Err = "kernel module not loaded"
+		return Unsupported
+	}
+	if s.cfg.DryRun {
+		return DryRun
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.kernel.SetState(ctx, genl.State(st)+1); err != nil {
+		r.Err = err.Error()
+		return Failed
+	}
+	r.AppliedNs = monoNow()
+	return Mirrored
+}
+
+func (s *Stage) logResult(r *Result) {
+	attrs := []any{"status", r.Status.String(), "kind", r.Kind.String()}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, k, v)
+		}
+	}
+	add("policy", r.Policy)
+	add("knob", r.Knob)
+	add("target", r.Target)
+	add("from", r.Old)
+	add("to", r.New)
+	add("clamped", r.Clamped)
+	add("why", r.Why)
+	add("err", r.Err)
+	if s.cfg.DryRun {
+		attrs = append(attrs, "dry_run", true)
+	}
+	switch r.Status {
+	case Failed, Yielded:
+		s.log.Warn("actuation", attrs...)
+	case Measured:
+		s.log.Info("measured effect", attrs...)
+	default:
+		s.log.Info("actuation", attrs...)
+	}
+}
+
+// Rollback restores every knob AINKA changed (yielding those changed by
+// someone else since) and returns what it did.
+func (s *Stage) Rollback() []Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rollback("rollback")
+}
+
+func (s *Stage) rollback(why string) []Result {
+	if s.j == nil {
+		return nil
+	}
+	var out []Result
+	for _, e := range s.j.Open() {
+		r := s.restoreEntry(e, why)
+		s.logResult(&r)
+		out = append(out, r)
+	}
+	s.groups = map[string][]string{}
+	return out
+}
+
+// RollbackCommands returns shell commands equivalent to Rollback, for
+// "ainka-cli rollback --print".
+func (s *Stage) RollbackCommands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.j == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range s.j.Open() {
+		k, err := s.knobFor(e)
+		if err != nil {
+			out = append(out, "# "+err.Error())
+			continue
+		}
+		out = append(out, k.cmd(e.Orig))
+	}
+	return out
+}
+
+// Changes lists the knobs AINKA has changed and not restored.
+func (s *Stage) Changes() []Change {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.j == nil {
+		return nil
+	}
+	var out []Change
+	for _, e := range s.j.Open() {
+		c := Change{Key: e.Key, Target: e.Path, Original: e.Orig, Value: e.Written, Policy: e.Policy, Why: e.Why, Since: e.Since}
+		if k, ok := s.knobs[e.Key]; ok {
+			c.Target = k.desc
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Reset reverts every change and forgets rate-limit history; the kernel
+// module, when loaded, is reset too.
+func (s *Stage) Reset() []Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.rollback("reset")
+	s.lastWrite = map[string]time.Time{}
+	if s.kernel != nil && !s.cfg.DryRun {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := s.kernel.Reset(ctx); err != nil {
+			s.log.Warn("kernel module reset failed", "err", err)
+		}
+	}
+	return out
+}
+
+// Flush is called at the end of input: nothing is pending in this stage.
+func (s *Stage) Flush(out []Result) []Result { return out }
+
+// Close restores every knob (AINKA leaves the host as it found it on
+// exit) and closes the journal.
+func (s *Stage) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.rollback("exit")
+	if s.kernel != nil && s.cfg.Kernel == nil {
+		s.kernel.Close()
+	}
+	if s.j != nil {
+		return s.j.Close()
+	}
+	return nil
+}
+
+// JournalPath returns the journal file.
+func (s *Stage) JournalPath() string {
+	if s.j == nil {
+		return ""
+	}
+	return filepath.Clean(s.j.Path())
+}
