@@ -211,7 +211,9 @@ const absent = "<unset>"
 // kernelKnob is one recommendation in the kernel module's table.
 func kernelKnob(c genl.Client, name string) *knob {
 	k := &knob{key: "kernel:recommend:" + name, typ: "kernel", path: name, desc: "kernel recommendation " + name}
-	ctx := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Second) }
+	ctx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), time.Second)
+	}
 	k.read = func() (string, error) {
 		if c == nil {
 			return "", fmt.Errorf("%w: kernel module not loaded", errGone)
