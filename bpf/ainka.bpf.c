@@ -125,12 +125,21 @@ static __always_inline bool sample(struct ainka_stats *st, __u32 n)
 	return n <= 1 || m % n == 0;
 }
 
-/* Wake the reader only when enough is unread; user space also polls with a
- * short deadline, so nothing waits longer than that. */
+/* Wake the reader only when the unread data crosses the threshold; user
+ * space also polls with a short deadline, so nothing waits longer than that.
+ * Forcing a wakeup on every record above the threshold would cost an
+ * irq_work (a self-IPI, a VM exit under a hypervisor) per record exactly
+ * when the reader is behind. The crossing is detected within a small window
+ * because producers on other CPUs may reserve between our reserve and the
+ * query; a crossing missed that way is caught by the reader's deadline. */
+#define WAKEUP_WINDOW 512
+
 static __always_inline __u64 wakeup_flags(const struct ainka_policy *pol)
 {
 	__u64 avail = bpf_ringbuf_query(&events_map, BPF_RB_AVAIL_DATA);
-	return avail >= pol->wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (avail >= pol->wakeup_bytes && avail < pol->wakeup_bytes + WAKEUP_WINDOW)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void hdr_current(struct ainka_hdr *h, __u64 now, __u64 pid_tgid,

@@ -2,18 +2,14 @@ package source
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/pipeline"
-	"github.com/cilium/ebpf/ringbuf"
 )
 
 // Defaults of Config.
@@ -76,7 +72,7 @@ type Stats [bpf.NumKinds]KindStats
 type Live struct {
 	cfg    Config
 	probe  *bpf.Probe
-	rd     *ringbuf.Reader
+	rg     *ring
 	host   *hostSampler
 	policy atomic.Pointer[bpf.Policy]
 
@@ -158,12 +154,12 @@ func NewLive(cfg Config) (*Live, error) {
 			p.Close()
 			return nil, err
 		}
-		rd, err := ringbuf.NewReader(p.Events())
+		rg, err := newRing(p.Events())
 		if err != nil {
 			p.Close()
 			return nil, fmt.Errorf("open events_map reader: %w", err)
 		}
-		l.rd = rd
+		l.rg = rg
 	}
 	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, bpf.KindHostSample)) {
 		l.host = newHostSampler(cfg.ProcDir)
@@ -284,9 +280,9 @@ func (l *Live) Close() error {
 				l.lastKernel = s
 			}
 			l.closed = true
-			if l.rd != nil {
-				l.rd.Close()
-				l.rd = nil
+			if l.rg != nil {
+				l.rg.close()
+				l.rg = nil
 			}
 			err = l.probe.Close()
 			l.statsMu.Unlock()
@@ -338,20 +334,44 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 	}
 
 	// Stop the kernel side first so that the counters stop moving, then
-	// take everything it emitted.
+	// take everything it emitted. A program already running on another
+	// CPU may still finish a record after Detach returns, so drain until
+	// the counters add up (or give up after a while; Stats then shows it).
 	if l.probe != nil {
 		if err := l.probe.Detach(); err != nil {
 			return err
 		}
-		if err := r.readRing(time.Now()); err != nil {
-			return err
-		}
 	}
-	r.addInjected()
-	r.sendFinal()
+	for try := 0; ; try++ {
+		if l.probe != nil {
+			if err := r.readRing(time.Time{}); err != nil {
+				return err
+			}
+		}
+		r.addInjected()
+		r.sendFinal()
+		if l.probe == nil || try == 20 || l.drained() {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	l.Close()
 	l.refreshMetrics()
 	return nil
+}
+
+// drained reports whether every record the probe emitted has been read.
+func (l *Live) drained() bool {
+	s, err := l.probe.Stats()
+	if err != nil {
+		return true
+	}
+	for _, k := range bpf.ProbeKinds {
+		if s[k].Emitted != s[k].Lost+l.read[k].Load() {
+			return false
+		}
+	}
+	return true
 }
 
 // reader is Run's state: the batch being filled and its per-kind counts.
@@ -360,7 +380,6 @@ type reader struct {
 	out   *pipeline.Emitter[[]byte]
 	b     *pipeline.Batch[[]byte]
 	kinds [bpf.NumKinds]uint64
-	rec   ringbuf.Record
 	hs    HostSample
 }
 
@@ -456,42 +475,47 @@ func (r *reader) sendFinal() {
 }
 
 // readRing moves records from the ring into batches until the ring is
-// empty and deadline has passed. A partial batch is sent before waiting.
+// empty and deadline has passed (a zero deadline: just empty the ring). A
+// partial batch is sent before waiting, so records never sit in it.
 func (r *reader) readRing(deadline time.Time) error {
-	rd := r.l.rd
-	if rd == nil {
+	rg := r.l.rg
+	if rg == nil {
 		if d := time.Until(deadline); d > 0 {
 			time.Sleep(d)
 		}
 		return nil
 	}
-	rd.SetDeadline(deadline)
-	for n := 0; ; n++ {
+	for {
 		if r.full() {
 			r.send()
-			// Under a sustained flood the ring may never look empty:
-			// come up for host samples and cancellation anyway.
-			if time.Now().After(deadline) {
-				return nil
-			}
-		} else if r.b != nil && len(r.b.Items) > 0 && rd.AvailableBytes() == 0 {
-			r.send() // about to wait: do not sit on records
 		}
 		b := r.batch()
-		start := len(b.Buf)
-		r.rec.RawSample = b.Buf[start:cap(b.Buf)]
-		if err := rd.ReadInto(&r.rec); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return nil
-			}
+		var err error
+		b.Buf, b.Items, err = rg.read(b.Buf, b.Items, r.l.cfg.BatchRecords, maxRecord, &r.kinds)
+		if err != nil {
 			return fmt.Errorf("read events_map: %w", err)
 		}
-		raw := r.rec.RawSample
-		if len(raw) > 0 && len(raw) <= cap(b.Buf)-start && unsafe.SliceData(raw) == unsafe.SliceData(b.Buf[start:cap(b.Buf)]) {
-			r.commit(len(raw)) // read straight into the batch
-		} else {
-			// Larger than any ainka record: the reader allocated it.
-			r.appendRecord(raw)
+		if r.full() {
+			// More may be waiting. Under a sustained flood the ring may
+			// never look empty: come up for host samples and
+			// cancellation anyway.
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return nil
+			}
+			continue
+		}
+		if len(b.Items) > 0 {
+			r.send()
+		}
+		if deadline.IsZero() {
+			return nil
+		}
+		d := time.Until(deadline)
+		if d <= 0 {
+			return nil
+		}
+		if err := rg.wait(d); err != nil {
+			return err
 		}
 	}
 }

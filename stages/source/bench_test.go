@@ -1,0 +1,93 @@
+package source
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/pipeline"
+	"golang.org/x/sys/unix"
+)
+
+type discard struct{}
+
+func (discard) Process(in [][]byte, out []struct{}) []struct{} { return out }
+
+// runDiscard runs l into a pipeline that discards, until the returned stop
+// is called.
+func runDiscard(tb testing.TB, l *Live) (stop func()) {
+	p := pipeline.New(pipeline.Options{})
+	src := pipeline.AddSource[[]byte](p, "source", l)
+	pipeline.AddStage[[]byte, struct{}](p, "discard", src, discard{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetpid measures the probe's cost per syscall: a getpid loop
+// with nothing attached, then with the syscall programs attached and the
+// event filtered (by pid at entry, or by latency at exit), then emitted
+// into the ring and read by the live source. Compare ns/op of the
+// sub-benchmarks; docs/bpf.md has the figures.
+func BenchmarkGetpid(b *testing.B) {
+	loop := func(b *testing.B) {
+		for b.Loop() {
+			unix.Getpid()
+		}
+	}
+	b.Run("baseline", loop)
+	self := uint32(os.Getpid())
+	cases := []struct {
+		name string
+		pol  Policy
+	}{
+		{"filtered_pid", Policy{Pid: 1}},
+		{"filtered_latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: time.Second}}},
+		{"emitted", Policy{Pid: self, IncludeSelf: true}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			needKernel(b)
+			c.pol.Kinds = []bpf.Kind{bpf.KindSyscall}
+			l, err := NewLive(Config{Policy: c.pol, HostInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			stop := runDiscard(b, l)
+			loop(b)
+			stop()
+			s := l.Stats()[bpf.KindSyscall]
+			if s.Emitted > 0 {
+				b.ReportMetric(float64(s.Lost)/float64(s.Emitted), "lost/emitted")
+			}
+		})
+	}
+}
+
+// BenchmarkReplay measures the replay source alone (no stages after it).
+func BenchmarkReplay(b *testing.B) {
+	const n = 100000
+	path := writeTrace(&testing.T{}, n, 1, 1)
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := NewReplay(path, ReplayConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := pipeline.New(pipeline.Options{})
+		src := pipeline.AddSource[[]byte](p, "source", r)
+		pipeline.AddStage[[]byte, struct{}](p, "discard", src, discard{})
+		if err := p.Run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
