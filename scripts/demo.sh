@@ -9,8 +9,8 @@
 #   TRACE  the trace to replay (default: the first of testdata/traces, or of
 #          the installed $PREFIX/share/ainka/traces)
 #
-# The binaries are taken from ./bin (after 'make build'), else from
-# $PREFIX/bin (default /usr/local), else from PATH.
+# The binaries are taken from $AINKA_BIN_DIR when set, else ./bin (after
+# 'make build'), else $PREFIX/bin (default /usr/local), else PATH.
 set -euo pipefail
 
 INTERACTIVE=0
@@ -18,7 +18,7 @@ TRACE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	-i | --interactive) INTERACTIVE=1; shift ;;
-	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "demo.sh: unknown flag $1 (see --help)" >&2; exit 2 ;;
 	*) TRACE=$1; shift ;;
 	esac
@@ -28,7 +28,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PREFIX=${PREFIX:-/usr/local}
 find_bin() {
 	local b
-	for b in "$repo/bin/$1" "$PREFIX/bin/$1"; do
+	for b in ${AINKA_BIN_DIR:+"$AINKA_BIN_DIR/$1"} "$repo/bin/$1" "$PREFIX/bin/$1"; do
 		[[ -x $b ]] && { echo "$b"; return; }
 	done
 	command -v "$1" || { echo "demo.sh: $1 not found: run 'make build' first" >&2; exit 1; }
@@ -42,9 +42,12 @@ if [[ -z $TRACE ]]; then
 fi
 [[ -n $TRACE && -f $TRACE ]] || { echo "demo.sh: no trace to replay: give one (demo.sh [-i] TRACE)" >&2; exit 1; }
 
-bold=$(tput bold 2>/dev/null || true)
-dim=$(tput dim 2>/dev/null || true)
-reset=$(tput sgr0 2>/dev/null || true)
+bold= dim= reset=
+if [[ -t 1 ]]; then
+	bold=$(tput bold 2>/dev/null || true)
+	dim=$(tput dim 2>/dev/null || true)
+	reset=$(tput sgr0 2>/dev/null || true)
+fi
 
 tmp=$(mktemp -d /tmp/ainka-demo.XXXXXX)
 daemon_pid=
@@ -69,7 +72,12 @@ pause() {
 step() {
 	say "$1"
 	shift
-	printf '%s$ ainka-cli %s%s\n' "$dim" "$*" "$reset"
+	local shown= a
+	for a in "$@"; do
+		[[ $a =~ [[:space:]\<\>\|\&\;\$] ]] && a="\"$a\""
+		shown+=" $a"
+	done
+	printf '%s$ ainka-cli%s%s\n' "$dim" "$shown" "$reset"
 	pause
 	"$CLI" --socket "$tmp/ainka.sock" "$@" || printf '%s(exit %d)%s\n' "$dim" "$?" "$reset"
 }

@@ -13,6 +13,8 @@
 #   --trace FILE   start the daemon as a replay of FILE (default: the first
 #                  trace in DIR/share/ainka/traces, else testdata/traces)
 #   --live         start the daemon live (root) instead of a replay
+#   --unit FILE    the systemd unit to verify (default: ainka.service in
+#                  /etc/systemd/system, /lib/systemd/system, /usr/lib/systemd/system)
 #
 # Prints one line per check and a summary; exits 1 if any check failed.
 set -uo pipefail
@@ -21,13 +23,15 @@ PREFIX=/usr/local
 CONFIG=/etc/ainka/config.toml
 TRACE=
 LIVE=0
+UNIT=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--prefix) PREFIX=$2; shift 2 ;;
 	--config) CONFIG=$2; shift 2 ;;
 	--trace) TRACE=$2; shift 2 ;;
 	--live) LIVE=1; shift ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--unit) UNIT=$2; shift 2 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "integration_test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -89,8 +93,8 @@ else
 fi
 
 # 3. The systemd unit.
-unit=
-for u in /etc/systemd/system/ainka.service /lib/systemd/system/ainka.service /usr/lib/systemd/system/ainka.service; do
+unit=$UNIT
+[[ -n $unit ]] || for u in /etc/systemd/system/ainka.service /lib/systemd/system/ainka.service /usr/lib/systemd/system/ainka.service; do
 	[[ -f $u ]] && unit=$u && break
 done
 if [[ -z $unit ]]; then

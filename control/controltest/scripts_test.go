@@ -1,0 +1,82 @@
+package controltest_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// prefix builds the real ainka-cli and the fake daemon (as "ainka") into an
+// installation prefix, the way scripts/install.sh lays them out.
+func prefix(t *testing.T) string {
+	t.Helper()
+	p := t.TempDir()
+	bin := filepath.Join(p, "bin")
+	os.MkdirAll(bin, 0o755)
+	for name, pkg := range map[string]string{
+		"ainka":     "github.com/ainka/ainka/control/controltest/fakeainka",
+		"ainka-cli": "github.com/ainka/ainka/cmd/ainka-cli",
+	} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(p, "x.trace"), []byte("trace"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestIntegrationScript runs scripts/integration_test.sh against a prefix
+// holding the real CLI and a stand-in daemon, checking the script's own
+// logic; the lead's end-to-end test runs it against the real daemon.
+func TestIntegrationScript(t *testing.T) {
+	p := prefix(t)
+	unit, err := os.ReadFile("../../packaging/ainka.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitPath := filepath.Join(p, "ainka.service")
+	os.WriteFile(unitPath, bytes.ReplaceAll(unit, []byte("/usr/local/bin/ainka"), []byte(filepath.Join(p, "bin", "ainka"))), 0o644)
+	cmd := exec.Command("../../scripts/integration_test.sh", "--prefix", p, "--config", "../../packaging/config.toml",
+		"--trace", filepath.Join(p, "x.trace"), "--unit", unitPath)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "FAIL") || !strings.Contains(string(out), " 0 failed") {
+		t.Fatalf("integration_test.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"PASS  a bad config is refused", "PASS  ainka-cli status", "PASS  status shows emergency", "PASS  control socket removed at exit", "PASS  pid file removed at exit"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A broken installation is reported, not passed: no CLI binary.
+	os.Remove(filepath.Join(p, "bin", "ainka-cli"))
+	cmd = exec.Command("../../scripts/integration_test.sh", "--prefix", p, "--trace", filepath.Join(p, "x.trace"))
+	cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin")
+	out, err = cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "FAIL  ainka-cli binary") {
+		t.Fatalf("missing CLI: %v\n%s", err, out)
+	}
+}
+
+func TestDemoScript(t *testing.T) {
+	p := prefix(t)
+	cmd := exec.Command("../../scripts/demo.sh", filepath.Join(p, "x.trace"))
+	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{"$ ainka-cli status", "state:", "policy demo_busy added", "emergency mode on", "sysctl -w vm.swappiness=60", "stopped cleanly"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "(exit ") {
+		t.Errorf("a demo step failed:\n%s", out)
+	}
+}
