@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 const sec = uint64(time.Second)
 
-func win(t uint64, set map[features.ID]float64, joint float64) Window {
+func win(t uint64, set map[features.ID]float64, joint float64) predict.Output {
 	w := NewWindow(t-sec, t)
 	for id, v := range set {
 		w.Vector.Values[id] = v
@@ -76,7 +77,7 @@ func TestForAndCooldown(t *testing.T) {
 		Action: "sysctl vm.swappiness -= 5", Enabled: true, Cooldown: 10 * time.Second, Priority: 10})
 	var fired []uint64
 	for i := uint64(1); i <= 30; i++ {
-		out := s.ProcessWindows([]Window{win(i*sec, map[features.ID]float64{features.RunqLatencyP99Us: 5000}, 0.1)}, nil)
+		out := s.Process([]predict.Output{win(i*sec, map[features.ID]float64{features.RunqLatencyP99Us: 5000}, 0.1)}, nil)
 		for _, d := range out {
 			if d.Kind == Apply {
 				fired = append(fired, i)
@@ -96,7 +97,7 @@ func TestPriorityWinsKnob(t *testing.T) {
 	s := newStage(t, Config{},
 		Policy{Name: "low", Condition: "cpu > 50", Action: "cgroup hogs cpu.weight = 50", Enabled: true, Priority: 10},
 		Policy{Name: "high", Condition: "cpu > 50", Action: "cgroup hogs cpu.weight = 10", Enabled: true, Priority: 90})
-	out := s.ProcessWindows([]Window{win(sec, map[features.ID]float64{features.CPUBusyPct: 99}, 0.1)}, nil)
+	out := s.Process([]predict.Output{win(sec, map[features.ID]float64{features.CPUBusyPct: 99}, 0.1)}, nil)
 	if kinds(out) != "apply:high" {
 		t.Fatalf("decisions %s, want apply:high", kinds(out))
 	}
@@ -105,7 +106,7 @@ func TestPriorityWinsKnob(t *testing.T) {
 		t.Errorf("status %+v", st)
 	}
 	// the high one holds the knob: the low one stays suppressed
-	out = s.ProcessWindows([]Window{win(40*sec, map[features.ID]float64{features.CPUBusyPct: 99}, 0.1)}, nil)
+	out = s.Process([]predict.Output{win(40*sec, map[features.ID]float64{features.CPUBusyPct: 99}, 0.1)}, nil)
 	if applies(out) != 0 {
 		t.Errorf("decisions %s, want none", kinds(out))
 	}
@@ -139,7 +140,7 @@ func effectScenario(t *testing.T, threshold, drop float64) (*Stage, []Decision) 
 		if i > 10 {
 			lat *= 1 - drop
 		}
-		all = s.ProcessWindows([]Window{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu, features.RunqLatencyP99Us: lat}, 0.1)}, all)
+		all = s.Process([]predict.Output{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu, features.RunqLatencyP99Us: lat}, 0.1)}, all)
 	}
 	return s, all
 }
@@ -183,7 +184,7 @@ func TestDriftGuard(t *testing.T) {
 		if i >= 10 {
 			cpu = 95
 		}
-		s.ProcessWindows([]Window{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu, features.BlkLatencyP99Us: 5000 - 100*float64(i)}, 0.1)}, nil)
+		s.Process([]predict.Output{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu, features.BlkLatencyP99Us: 5000 - 100*float64(i)}, 0.1)}, nil)
 	}
 	if st := s.Policies()[0]; st.State != "paused" || st.Effectiveness > 0.05 {
 		t.Errorf("drifting objective credited: %+v", st)
@@ -199,7 +200,7 @@ func TestFlapping(t *testing.T) {
 		if (i/3)%2 == 1 {
 			cpu = 10
 		}
-		s.ProcessWindows([]Window{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu}, 0.1)}, nil)
+		s.Process([]predict.Output{win(i*sec, map[features.ID]float64{features.CPUBusyPct: cpu}, 0.1)}, nil)
 	}
 	st := s.Policies()
 	if st[0].Name != "up" || st[0].State == "paused" {
@@ -217,7 +218,7 @@ func TestEmergency(t *testing.T) {
 	run := func(from, to uint64, joint float64) []Decision {
 		var out []Decision
 		for i := from; i <= to; i++ {
-			out = s.ProcessWindows([]Window{win(i*sec, map[features.ID]float64{features.CPUBusyPct: 90}, joint)}, out)
+			out = s.Process([]predict.Output{win(i*sec, map[features.ID]float64{features.CPUBusyPct: 90}, joint)}, out)
 		}
 		return out
 	}
@@ -242,18 +243,18 @@ func TestEmergency(t *testing.T) {
 	}
 	// with a higher threshold the same score is no emergency
 	s2 := newStage(t, Config{EmergencyThreshold: 0.8})
-	s2.ProcessWindows([]Window{win(sec, nil, 0.75)}, nil)
+	s2.Process([]predict.Output{win(sec, nil, 0.75)}, nil)
 	if s2.State().Emergency {
 		t.Errorf("0.75 is an emergency under threshold 0.8")
 	}
 	// manual
 	s2.SetEmergency(true)
-	out = s2.ProcessWindows([]Window{win(2*sec, nil, 0.1)}, nil)
+	out = s2.Process([]predict.Output{win(2*sec, nil, 0.1)}, nil)
 	if !s2.State().Emergency || len(out) != 1 || out[0].State != Emergency {
 		t.Errorf("manual emergency: %+v %s", s2.State(), kinds(out))
 	}
 	s2.SetEmergency(false)
-	s2.ProcessWindows([]Window{win(3*sec, nil, 0.1)}, nil)
+	s2.Process([]predict.Output{win(3*sec, nil, 0.1)}, nil)
 	if s2.State().Emergency {
 		t.Errorf("manual off ignored")
 	}
@@ -264,14 +265,14 @@ func TestLearningSkipsPredictivePolicies(t *testing.T) {
 		Policy{Name: "anom", Condition: "anomaly(cpu) > 0.5", Action: "notify", Enabled: true},
 		Policy{Name: "plain", Condition: "cpu > 50", Action: "notify", Enabled: true})
 	w := win(sec, map[features.ID]float64{features.CPUBusyPct: 90}, 0.1)
-	w.Anomaly[features.CPUBusyPct] = 0.9
-	out := s.ProcessWindows([]Window{w}, nil)
+	w.Score[features.CPUBusyPct] = 0.9
+	out := s.Process([]predict.Output{w}, nil)
 	if kinds(out) != "apply:plain" {
 		t.Errorf("learning: %s", kinds(out))
 	}
 	w2 := w
 	w2.Vector.EndNs = 20 * sec
-	out = s.ProcessWindows([]Window{w2}, nil)
+	out = s.Process([]predict.Output{w2}, nil)
 	if s.State().State != "optimizing" || !strings.Contains(kinds(out), "apply:anom") {
 		t.Errorf("after learning: %s %s", s.State().State, kinds(out))
 	}
@@ -295,11 +296,11 @@ func TestMaxPolicies(t *testing.T) {
 
 func TestRemoveRevertsActive(t *testing.T) {
 	s := newStage(t, Config{}, Policy{Name: "a", Condition: "cpu > 1", Action: "sysctl vm.swappiness = 10", Enabled: true})
-	s.ProcessWindows([]Window{win(sec, map[features.ID]float64{features.CPUBusyPct: 90}, 0.1)}, nil)
+	s.Process([]predict.Output{win(sec, map[features.ID]float64{features.CPUBusyPct: 90}, 0.1)}, nil)
 	if err := s.RemovePolicy("a"); err != nil {
 		t.Fatal(err)
 	}
-	out := s.ProcessWindows([]Window{win(2*sec, nil, 0.1)}, nil)
+	out := s.Process([]predict.Output{win(2*sec, nil, 0.1)}, nil)
 	if kinds(out) != "revert:a" || out[0].TimeNs != 2*sec {
 		t.Errorf("%s", kinds(out))
 	}
@@ -417,8 +418,8 @@ func TestShippedPolicies(t *testing.T) {
 func TestAppendJSON(t *testing.T) {
 	s := newStage(t, Config{}, Policy{Name: "a", Condition: "cpu > 1 and anomaly(cpu) > 0.1", Action: `cgroup x cpu.max = "50000 100000"`, Enabled: true})
 	w := win(sec, map[features.ID]float64{features.CPUBusyPct: 90}, 0.1)
-	w.Anomaly[features.CPUBusyPct] = 0.5
-	out := s.ProcessWindows([]Window{w}, nil)
+	w.Score[features.CPUBusyPct] = 0.5
+	out := s.Process([]predict.Output{w}, nil)
 	got := string(out[len(out)-1].AppendJSON(nil))
 	want := `{"time_ns":1000000000,"kind":"apply","policy":"a","priority":0,"action":"cgroup x cpu.max = \"50000 100000\"","knob":"cgroup:x:cpu.max","condition":"cpu > 1 and anomaly(cpu) > 0.1","values":{"cpu_busy_pct":90,"anomaly(cpu_busy_pct)":0.5}}`
 	if got != want {
@@ -428,26 +429,43 @@ func TestAppendJSON(t *testing.T) {
 
 func TestProcessAllocs(t *testing.T) {
 	s := newStage(t, Config{}, Policy{Name: "a", Condition: "runq > 2000 for 5s", Action: "sysctl vm.swappiness -= 1", Enabled: true, Objective: "runq"})
-	in := []Window{win(sec, map[features.ID]float64{features.RunqLatencyP99Us: 100}, 0.1)}
+	in := []predict.Output{win(sec, map[features.ID]float64{features.RunqLatencyP99Us: 100}, 0.1)}
 	out := make([]Decision, 0, 16)
 	n := uint64(1)
 	allocs := testing.AllocsPerRun(200, func() {
 		n++
 		in[0].Vector.EndNs = n * sec
-		out = s.ProcessWindows(in, out[:0])
+		out = s.Process(in, out[:0])
 	})
 	if allocs != 0 {
-		t.Errorf("ProcessWindows allocates %v per window", allocs)
+		t.Errorf("Process allocates %v per window", allocs)
 	}
 }
 
 func BenchmarkProcess(b *testing.B) {
 	s, _ := New(Config{Logger: quiet, LearningDuration: -1, EvalInterval: -1})
 	s.AddPolicy(Policy{Name: "a", Condition: "runq > 2000 for 5s", Action: "sysctl vm.swappiness -= 1", Enabled: true})
-	in := []Window{win(sec, map[features.ID]float64{features.RunqLatencyP99Us: 100}, 0.1)}
+	in := []predict.Output{win(sec, map[features.ID]float64{features.RunqLatencyP99Us: 100}, 0.1)}
 	out := make([]Decision, 0, 16)
 	for i := 0; i < b.N; i++ {
 		in[0].Vector.EndNs = uint64(i+2) * sec
-		out = s.ProcessWindows(in, out[:0])
+		out = s.Process(in, out[:0])
+	}
+}
+
+func TestForecastHorizon(t *testing.T) {
+	w := NewWindow(0, sec)
+	w.HorizonNs = uint64(30 * time.Second)
+	w.Vector.Values[features.CPUBusyPct] = 50
+	w.Forecast[features.CPUBusyPct] = predict.Forecast{Value: 90, Lo: 80, Hi: 100}
+	e := windowEnv{&w}
+	if v, lo, hi := e.Forecast(features.CPUBusyPct, 0); v != 90 || lo != 80 || hi != 100 {
+		t.Errorf("own horizon: %v %v %v", v, lo, hi)
+	}
+	if v, _, _ := e.Forecast(features.CPUBusyPct, 15*time.Second); v != 70 {
+		t.Errorf("half horizon: %v, want 70", v)
+	}
+	if v, _, _ := e.Forecast(features.CPUBusyPct, 61*time.Second); !math.IsNaN(v) {
+		t.Errorf("beyond twice the horizon: %v, want NaN", v)
 	}
 }

@@ -7,11 +7,12 @@ import (
 
 	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/decide/expr"
+	"github.com/ainka/ainka/stages/predict"
 )
 
-// ProcessWindows evaluates a batch of windows in event-time order and
-// appends the decisions to out.
-func (s *Stage) ProcessWindows(in []Window, out []Decision) []Decision {
+// Process evaluates a batch of prediction outputs in event-time order and
+// appends the decisions to out. It does not allocate in steady state.
+func (s *Stage) Process(in []predict.Output, out []Decision) []Decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range in {
@@ -22,7 +23,7 @@ func (s *Stage) ProcessWindows(in []Window, out []Decision) []Decision {
 
 // observe is one window: bookkeeping, state machine, effect measurement,
 // and policy evaluation when the cadence says so.
-func (s *Stage) observe(w *Window, out []Decision) []Decision {
+func (s *Stage) observe(w *predict.Output, out []Decision) []Decision {
 	now := w.Vector.EndNs
 	if len(s.pending) > 0 {
 		for i := range s.pending {
@@ -59,7 +60,7 @@ func (s *Stage) observe(w *Window, out []Decision) []Decision {
 	return s.evaluate(env, out)
 }
 
-func (s *Stage) record(w *Window) {
+func (s *Stage) record(w *predict.Output) {
 	e := &s.hist[s.histHead]
 	e.t = w.Vector.EndNs
 	e.v = w.Vector.Values

@@ -15,6 +15,7 @@ import (
 	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/decide/expr"
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
 )
 
 // Config configures the engine. Zero fields take the defaults noted.
@@ -188,7 +189,7 @@ type Stage struct {
 	anomalyClear, emergClear  uint64 // when the score went under the exit level (+1)
 	lastForecastFire          uint64
 	windows, decisions        uint64
-	latest                    Window
+	latest                    predict.Output
 	haveLatest                bool
 	knobs                     map[string]*knobHist
 	hist                      []histEntry

@@ -5,39 +5,27 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
 )
 
-// Forecast is one feature's forecast at the predictor's horizon.
-type Forecast struct {
-	Value, Lo, Hi float64
-}
-
-// Window is what the engine reads of one prediction window: the features
-// and the predictor's view of them. It implements expr.Env.
-type Window struct {
-	Vector   features.Vector
-	Anomaly  [features.Count]float64 // per-feature anomaly score in [0,1], NaN unknown
-	Forecast [features.Count]Forecast
-	Horizon  time.Duration // how far ahead Forecast is
-	Joint    float64       // joint anomaly score in [0,1], NaN unknown
-}
-
-// NewWindow returns a window with every value missing.
-func NewWindow(startNs, endNs uint64) Window {
-	w := Window{Joint: math.NaN()}
+// NewWindow returns a prediction output with every value missing, for
+// callers that build inputs by hand (tests, replays of feature files).
+func NewWindow(startNs, endNs uint64) predict.Output {
+	w := predict.Output{Joint: math.NaN()}
 	w.Vector.StartNs, w.Vector.EndNs = startNs, endNs
 	for i := range w.Vector.Values {
 		w.Vector.Values[i] = math.NaN()
-		w.Anomaly[i] = math.NaN()
-		w.Forecast[i] = Forecast{math.NaN(), math.NaN(), math.NaN()}
+		w.Score[i] = math.NaN()
+		w.Forecast[i] = predict.Forecast{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 	}
 	return w
 }
 
-type windowEnv struct{ w *Window }
+// windowEnv is the expr.Env of one prediction output.
+type windowEnv struct{ w *predict.Output }
 
 func (e windowEnv) Feature(id features.ID) float64 { return e.w.Vector.Values[id] }
-func (e windowEnv) Anomaly(id features.ID) float64 { return e.w.Anomaly[id] }
+func (e windowEnv) Anomaly(id features.ID) float64 { return e.w.Score[id] }
 func (e windowEnv) Joint() float64                 { return e.w.Joint }
 func (e windowEnv) Time() uint64                   { return e.w.Vector.EndNs }
 
@@ -47,7 +35,7 @@ func (e windowEnv) Time() uint64                   { return e.w.Vector.EndNs }
 // forecast any more, and is unknown).
 func (e windowEnv) Forecast(id features.ID, h time.Duration) (float64, float64, float64) {
 	f := e.w.Forecast[id]
-	H := e.w.Horizon
+	H := time.Duration(e.w.HorizonNs)
 	if h == 0 || h == H {
 		return f.Value, f.Lo, f.Hi
 	}
