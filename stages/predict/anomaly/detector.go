@@ -37,6 +37,15 @@ type Params struct {
 	// SpatialTol: a sample beyond the extremes seen so far by more than
 	// this fraction of their range scores 1 (0 disables).
 	SpatialTol float64
+	// Quiet enables the stuck-signal score: the fast deviation collapsing
+	// far below the slow one (a flat line where the series usually moves).
+	Quiet float64
+	// SpatialAfter is the number of samples before the extremes are
+	// trusted for the spatial rule.
+	SpatialAfter int
+	// SpatialZ is the fast deviation (in robust sd) a new extreme must also
+	// have to score 1.
+	SpatialZ float64
 	// SeqDecay is the per-sample forgetting factor of the sequence model
 	// (0 disables the model; 1 never forgets).
 	SeqDecay float64
@@ -59,6 +68,17 @@ func DefaultParams() Params {
 		SpatialTol: 0.02,
 		SeqDecay:   0.999,
 	}
+}
+
+// StageParams are the defaults of the predict stage: DefaultParams with
+// new extremes also required to lie 2 robust standard deviations from the
+// fast baseline (kernel features are heavy-tailed and new extremes of
+// noise are common) and the stuck-signal score on.
+func StageParams() Params {
+	p := DefaultParams()
+	p.SpatialZ = 2
+	p.Quiet = 0.3
+	return p
 }
 
 // ErrParams reports an invalid parameter.
@@ -108,6 +128,12 @@ func (p *Params) Set(name, value string) error {
 		p.Rest = int(f)
 	case "rest_level":
 		p.RestLevel = f
+	case "quiet":
+		p.Quiet = f
+	case "spatial_after":
+		p.SpatialAfter = int(f)
+	case "spatial_z":
+		p.SpatialZ = 2
 	case "seq_decay":
 		p.SeqDecay = f
 	case "spatial_tol":
@@ -201,7 +227,7 @@ func (l *likelihood) update(raw float64, short int32, a float64, learn, deferred
 		l.Var = (1 - w) * (l.Var + w*d*d)
 	}
 	// log(tail)/log(1e-10): a tail of 1e-5 scores 0.5, 1e-10 scores 1.
-	return math.Min(1, math.Log(tail+1e-10)/math.Log(1e-10))
+	return math.Max(0, math.Min(1, math.Log(tail+1e-10)/math.Log(1e-10)))
 }
 
 func (l *likelihood) commit() { l.UseMean, l.UseVar = l.Mean, l.Var }
@@ -212,6 +238,7 @@ type State struct {
 	N                           int64
 	Fast, Slow                  scale
 	LikeFast, LikeSlow, LikeSeq likelihood
+	LikeQuiet                   likelihood
 	Seq                         sequence
 	Min, Max                    float64
 	LastHigh                    int64
@@ -268,6 +295,7 @@ func (d *Detector) Commit() {
 	d.S.LikeFast.commit()
 	d.S.LikeSlow.commit()
 	d.S.LikeSeq.commit()
+	d.S.LikeQuiet.commit()
 }
 
 // Update scores x and learns from it. NaN or Inf (missing) returns NaN and
@@ -317,15 +345,20 @@ func (d *Detector) Update(x float64) float64 {
 		score = math.Max(score, ss)
 		d.Parts[1] = ss
 	}
+	if d.p.Quiet > 0 && d.p.SlowAlpha > 0 {
+		raw := math.Max(0, 1-s.Fast.MAD/(d.p.Quiet*s.Slow.MAD+1e-12))
+		sq := s.LikeQuiet.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
+		score = math.Max(score, sq)
+	}
 	if d.p.SeqDecay > 0 {
 		raw := s.Seq.update(bin(x, s.Min, s.Max), s.N, d.p.SeqDecay, learn)
 		sq := s.LikeSeq.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
 		score = math.Max(score, sq)
 		d.Parts[2], d.Parts[5] = sq, raw
 	}
-	if d.p.SpatialTol > 0 && s.Max > s.Min {
+	if d.p.SpatialTol > 0 && s.Max > s.Min && s.N > int64(d.p.SpatialAfter) {
 		tol := (s.Max - s.Min) * d.p.SpatialTol
-		if x > s.Max+tol || x < s.Min-tol {
+		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
 			score = 1
 			d.Parts[3] = 1
 		}

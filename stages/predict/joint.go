@@ -1,0 +1,99 @@
+package predict
+
+import (
+	"math"
+
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/anomaly"
+)
+
+// clusters is the number of streaming k-means centroids of the joint model.
+const clusters = 8
+
+// jointState is the multivariate model: each feature is standardised by a
+// slow baseline, the standardised vector is assigned to the nearest of up
+// to `clusters` centroids (which follow their members, as in Netdata's
+// k-means), and the distance to that centroid is the raw joint surprise.
+type jointState struct {
+	Mean, MAD [features.Count]float64
+	Seen      [features.Count]int64
+	Cent      [clusters][features.Count]float64
+	Count     [clusters]float64
+	Used      int64
+}
+
+type joint struct {
+	S   jointState
+	Det anomaly.Detector
+}
+
+// jointParams: the distance detector keeps the defaults except that the
+// sequence model (meant for one series' shape) is off.
+func jointParams(lr float64) anomaly.Params {
+	p := anomaly.DefaultParams()
+	p.Alpha = lr
+	p.SeqDecay = 0
+	return p
+}
+
+// update scores one vector; NaN when no feature is present.
+func (j *joint) update(v *features.Vector, learn bool) float64 {
+	s := &j.S
+	var u [features.Count]float64
+	present := 0
+	for i, x := range v.Values {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		present++
+		if s.Seen[i] == 0 {
+			if learn {
+				s.Mean[i] = x
+				s.Seen[i] = 1
+			}
+			continue
+		}
+		d := x - s.Mean[i]
+		u[i] = math.Max(-8, math.Min(8, d/(1.2533*s.MAD[i]+1e-9*(1+math.Abs(s.Mean[i])))))
+		if learn {
+			s.Seen[i]++
+			w := math.Max(0.002, 1/float64(s.Seen[i]))
+			s.Mean[i] += w * d
+			s.MAD[i] += w * (math.Abs(d) - s.MAD[i])
+		}
+	}
+	if present == 0 {
+		return math.NaN()
+	}
+	best, bestD := -1, math.Inf(1)
+	for c := 0; c < int(s.Used); c++ {
+		var d float64
+		for i := range u {
+			e := u[i] - s.Cent[c][i]
+			d += e * e
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	dist := 0.0
+	if best >= 0 {
+		dist = math.Sqrt(bestD / float64(present))
+	}
+	if learn {
+		// A vector far from every centroid founds a new one while there is
+		// room; otherwise the nearest centroid moves towards it.
+		if s.Used < clusters && (best < 0 || dist > 1) {
+			s.Cent[s.Used] = u
+			s.Count[s.Used] = 1
+			s.Used++
+		} else {
+			s.Count[best]++
+			w := math.Max(1/s.Count[best], 0.001)
+			for i := range u {
+				s.Cent[best][i] += w * (u[i] - s.Cent[best][i])
+			}
+		}
+	}
+	return j.Det.Update(dist)
+}

@@ -1,0 +1,237 @@
+package predict
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/stages/predict/forecast"
+)
+
+// Model file format, little endian: a fixed header (modelHeader) followed by
+// the payload (modelState encoded with encoding/binary). The header carries
+// a magic, the format version, the feature count, the payload size and its
+// CRC-32C, so that a truncated, corrupted or foreign file is recognised
+// before anything is decoded.
+const (
+	modelMagic   = "AINKAMDL"
+	ModelVersion = 1
+)
+
+// Errors of Load and ReadModelInfo.
+var (
+	ErrCorrupt      = errors.New("model file is corrupted")
+	ErrIncompatible = errors.New("model file is incompatible with this build")
+	ErrNoModelPath  = errors.New("no model_path configured")
+)
+
+type modelHeader struct {
+	Magic       [8]byte
+	Version     uint32
+	Features    uint32
+	PayloadSize uint64
+	CRC         uint32
+	Horizon     uint32
+	WindowNs    uint64
+	Processed   uint64
+	SavedUnixNs int64
+}
+
+type modelState struct {
+	Det          [features.Count]anomaly.State
+	Fc           [features.Count]forecast.State
+	Joint        jointState
+	JointDet     anomaly.State
+	LastCommitNs uint64
+	FirstDone    uint8
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Save writes the model to Config.ModelPath (see SaveTo).
+func (s *Stage) Save() error {
+	if s.cfg.ModelPath == "" {
+		return fmt.Errorf("save model: %w", ErrNoModelPath)
+	}
+	return s.SaveTo(s.cfg.ModelPath)
+}
+
+// SaveTo writes the model to path crash-safely: a temporary file in the same
+// directory, fsync, rename over path, fsync of the directory. A crash leaves
+// either the old file or the new one, never a mix.
+func (s *Stage) SaveTo(path string) error {
+	s.mu.Lock()
+	st := &modelState{LastCommitNs: s.lastCommitNs}
+	for i := range s.det {
+		st.Det[i] = s.det[i].S
+		st.Fc[i] = s.fc[i].S
+	}
+	st.Joint = s.joint.S
+	st.JointDet = s.joint.Det.S
+	if s.firstDone {
+		st.FirstDone = 1
+	}
+	h := modelHeader{
+		Version:     ModelVersion,
+		Features:    uint32(features.Count),
+		Horizon:     uint32(s.horizon),
+		WindowNs:    uint64(s.cfg.Window.Nanoseconds()),
+		Processed:   s.processed,
+		SavedUnixNs: time.Now().UnixNano(),
+	}
+	s.mu.Unlock()
+
+	var payload bytes.Buffer
+	payload.Grow(binary.Size(st))
+	if err := binary.Write(&payload, binary.LittleEndian, st); err != nil {
+		return fmt.Errorf("save model: encode: %w", err)
+	}
+	copy(h.Magic[:], modelMagic)
+	h.PayloadSize = uint64(payload.Len())
+	h.CRC = crc32.Checksum(payload.Bytes(), castagnoli)
+	var file bytes.Buffer
+	if err := binary.Write(&file, binary.LittleEndian, &h); err != nil {
+		return fmt.Errorf("save model: encode header: %w", err)
+	}
+	file.Write(payload.Bytes())
+
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if _, err := tmp.Write(file.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save model: write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save model: fsync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save model: close %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // make the rename durable; not all filesystems support it
+		d.Close()
+	}
+	return nil
+}
+
+// readModel reads and checks a model file.
+func readModel(path string) (*modelHeader, *modelState, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load model: %w", err)
+	}
+	var h modelHeader
+	hs := binary.Size(&h)
+	if len(b) < hs {
+		return nil, nil, fmt.Errorf("load model %s: %w: %d bytes, shorter than the %d-byte header", path, ErrCorrupt, len(b), hs)
+	}
+	if _, err := binary.Decode(b[:hs], binary.LittleEndian, &h); err != nil {
+		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
+	}
+	if string(h.Magic[:]) != modelMagic {
+		return nil, nil, fmt.Errorf("load model %s: %w: not an AINKA model (bad magic %q)", path, ErrCorrupt, h.Magic[:])
+	}
+	if h.Version != ModelVersion {
+		return nil, nil, fmt.Errorf("load model %s: %w: format version %d, this build reads %d", path, ErrIncompatible, h.Version, ModelVersion)
+	}
+	st := &modelState{}
+	want := binary.Size(st)
+	if h.Features != uint32(features.Count) || h.PayloadSize != uint64(want) {
+		return nil, nil, fmt.Errorf("load model %s: %w: %d features and %d bytes of state, this build has %d and %d",
+			path, ErrIncompatible, h.Features, h.PayloadSize, features.Count, want)
+	}
+	payload := b[hs:]
+	if uint64(len(payload)) != h.PayloadSize {
+		return nil, nil, fmt.Errorf("load model %s: %w: %d bytes of state, header says %d", path, ErrCorrupt, len(payload), h.PayloadSize)
+	}
+	if crc32.Checksum(payload, castagnoli) != h.CRC {
+		return nil, nil, fmt.Errorf("load model %s: %w: checksum mismatch", path, ErrCorrupt)
+	}
+	if _, err := binary.Decode(payload, binary.LittleEndian, st); err != nil {
+		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
+	}
+	return &h, st, nil
+}
+
+// Load replaces the learned state with the model in path. On any error the
+// stage is left as it was. Forecasters saved with another horizon are
+// started afresh (their pending forecasts would be for the wrong window);
+// the anomaly models are kept.
+func (s *Stage) Load(path string) error {
+	h, st, err := readModel(path)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sameHorizon := int(h.Horizon) == s.horizon
+	for i := range s.det {
+		s.det[i].S = st.Det[i]
+		if sameHorizon {
+			s.fc[i].S = st.Fc[i]
+		} else {
+			s.fc[i].Reset()
+		}
+	}
+	s.joint.S = st.Joint
+	s.joint.Det.S = st.JointDet
+	s.lastCommitNs = st.LastCommitNs
+	s.firstDone = st.FirstDone != 0
+	s.processed = h.Processed
+	s.loadErr = nil
+	return nil
+}
+
+// ModelInfo describes a model file (for `ainka model info`).
+type ModelInfo struct {
+	Path      string
+	Version   uint32
+	Size      int64
+	Window    time.Duration
+	Horizon   int // forecast horizon in windows
+	Processed uint64
+	Saved     time.Time
+	// Samples is how many values each feature's detector has learned from.
+	Samples      [features.Count]int64
+	JointSamples int64
+}
+
+// ReadModelInfo reads and checks the model file at path.
+func ReadModelInfo(path string) (*ModelInfo, error) {
+	h, st, err := readModel(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	mi := &ModelInfo{
+		Path: path, Version: h.Version, Size: fi.Size(),
+		Window: time.Duration(h.WindowNs), Horizon: int(h.Horizon),
+		Processed: h.Processed, Saved: time.Unix(0, h.SavedUnixNs).UTC(),
+		JointSamples: st.JointDet.N,
+	}
+	for i := range st.Det {
+		mi.Samples[i] = st.Det[i].N
+	}
+	return mi, nil
+}

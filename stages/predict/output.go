@@ -1,0 +1,65 @@
+package predict
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/forecast"
+)
+
+// Forecast is a feature's predicted value with its prediction interval.
+type Forecast = forecast.Forecast
+
+// Output is the stage's result for one window; doc.go describes each field.
+type Output struct {
+	Vector    features.Vector
+	Score     [features.Count]float64
+	Forecast  [features.Count]Forecast
+	Joint     float64
+	HorizonNs uint64
+}
+
+// AppendJSON appends the output as one JSON object (no newline): keys in a
+// fixed order, features in ID order, floats in strconv 'g' -1 form, NaN and
+// ±Inf as null.
+//
+//	{"start_ns":..,"end_ns":..,"horizon_ns":..,"joint_score":..,"features":
+//	 {"syscalls_per_s":{"value":..,"score":..,"forecast":..,"lo":..,"hi":..},..}}
+func (o *Output) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"start_ns":`...)
+	dst = strconv.AppendUint(dst, o.Vector.StartNs, 10)
+	dst = append(dst, `,"end_ns":`...)
+	dst = strconv.AppendUint(dst, o.Vector.EndNs, 10)
+	dst = append(dst, `,"horizon_ns":`...)
+	dst = strconv.AppendUint(dst, o.HorizonNs, 10)
+	dst = append(dst, `,"joint_score":`...)
+	dst = appendFloat(dst, o.Joint)
+	dst = append(dst, `,"features":{`...)
+	for i := features.ID(0); i < features.Count; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, i.String()...)
+		dst = append(dst, `":{"value":`...)
+		dst = appendFloat(dst, o.Vector.Values[i])
+		dst = append(dst, `,"score":`...)
+		dst = appendFloat(dst, o.Score[i])
+		dst = append(dst, `,"forecast":`...)
+		dst = appendFloat(dst, o.Forecast[i].Value)
+		dst = append(dst, `,"lo":`...)
+		dst = appendFloat(dst, o.Forecast[i].Lo)
+		dst = append(dst, `,"hi":`...)
+		dst = appendFloat(dst, o.Forecast[i].Hi)
+		dst = append(dst, '}')
+	}
+	return append(dst, "}}"...)
+}
+
+func appendFloat(dst []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendFloat(dst, v, 'g', -1, 64)
+}

@@ -1,0 +1,142 @@
+package predict
+
+import (
+	"errors"
+	"io/fs"
+	"sync"
+
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/stages/predict/forecast"
+)
+
+// Stage is the predict stage. Process, Save, Load and Reset may be called
+// from different goroutines: a mutex is held per batch.
+type Stage struct {
+	mu      sync.Mutex
+	cfg     Config
+	horizon int
+	det     [features.Count]anomaly.Detector
+	fc      [features.Count]forecast.Forecaster
+	joint   joint
+	// Event time of the last commit of the likelihood distributions.
+	lastCommitNs uint64
+	firstDone    bool
+	processed    uint64
+	loadErr      error
+}
+
+// New builds the stage. An invalid configuration is an error. When
+// cfg.ModelPath names a model file it is loaded; a missing file is a fresh
+// start, and a corrupted or incompatible one is also a fresh start, with
+// the reason kept for LoadError so that the daemon can log it and run on.
+func New(cfg Config) (*Stage, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Stage{cfg: cfg, horizon: cfg.horizon()}
+	s.init()
+	if cfg.ModelPath != "" {
+		if err := s.Load(cfg.ModelPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.loadErr = err
+		}
+	}
+	return s, nil
+}
+
+func (s *Stage) init() {
+	dp := anomaly.DefaultParams()
+	dp.Alpha = s.cfg.LearningRate
+	dp.Deferred = s.cfg.TrainingIntervalSec > 0
+	fp := forecast.DefaultParams(s.horizon)
+	fp.Lambda = 1 - s.cfg.LearningRate/24
+	fp.Batch = s.cfg.BatchSize
+	freeze := !s.cfg.EnableOnlineLearning
+	for i := range s.det {
+		s.det[i].Init(dp)
+		s.det[i].Freeze(freeze)
+		s.fc[i].Init(fp)
+		s.fc[i].Freeze(freeze)
+	}
+	jp := jointParams(s.cfg.LearningRate)
+	jp.Deferred = dp.Deferred
+	s.joint = joint{}
+	s.joint.Det.Init(jp)
+	s.joint.Det.Freeze(freeze)
+	s.lastCommitNs = 0
+	s.firstDone = false
+	s.processed = 0
+}
+
+// Config returns the configuration the stage runs with.
+func (s *Stage) Config() Config { return s.cfg }
+
+// LoadError is why New could not resume from Config.ModelPath (nil when it
+// resumed or there was no file).
+func (s *Stage) LoadError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadErr
+}
+
+// Reset forgets everything learned (the control plane's reset).
+func (s *Stage) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+}
+
+// Processed is the number of windows processed since the start (or the
+// model's creation, when it was loaded).
+func (s *Stage) Processed() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.processed
+}
+
+// Process appends one Output per input vector to out and returns it. It
+// does not allocate when out has room.
+func (s *Stage) Process(in []features.Vector, out []Output) []Output {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	learn := s.cfg.EnableOnlineLearning
+	intervalNs := uint64(s.cfg.TrainingIntervalSec * 1e9)
+	hns := uint64(s.horizon) * uint64(s.cfg.Window.Nanoseconds())
+	for k := range in {
+		v := &in[k]
+		out = append(out, Output{Vector: *v, HorizonNs: hns})
+		o := &out[len(out)-1]
+		for i := range v.Values {
+			x := v.Values[i]
+			o.Score[i] = s.det[i].Update(x)
+			o.Forecast[i] = s.fc[i].Update(x)
+		}
+		o.Joint = s.joint.update(v, learn)
+		s.processed++
+		// Re-estimate the calibration once per training interval of event
+		// time. The first window starts the clock, and until the first
+		// interval has passed the calibration follows every window (there
+		// is nothing older to score against).
+		if intervalNs > 0 && learn {
+			if s.lastCommitNs == 0 || v.EndNs < s.lastCommitNs {
+				s.lastCommitNs = v.EndNs // start (or, after a time jump, restart) the clock
+			}
+			due := v.EndNs-s.lastCommitNs >= intervalNs
+			if due {
+				s.firstDone = true
+				s.lastCommitNs = v.EndNs
+			}
+			if due || !s.firstDone {
+				for i := range s.det {
+					s.det[i].Commit()
+				}
+				s.joint.Det.Commit()
+			}
+		}
+	}
+	return out
+}
+
+// Flush is a no-op (the stage keeps no partial window); it exists for the
+// pipeline's end-of-input call.
+func (s *Stage) Flush(out []Output) []Output { return out }
