@@ -64,7 +64,7 @@ say() { printf '\n%s== %s%s\n' "$bold" "$*" "$reset"; }
 pause() {
 	[[ $INTERACTIVE == 1 ]] || return 0
 	local answer
-	read -r -p "${dim}[Enter] next step, [q] quit: ${reset}" answer </dev/tty || exit 0
+	read -r -p "${dim}[Enter] next step, [q] quit: ${reset}" answer || exit 0
 	[[ $answer == q ]] && exit 0
 	return 0
 }

@@ -80,3 +80,22 @@ func TestDemoScript(t *testing.T) {
 		t.Errorf("a demo step failed:\n%s", out)
 	}
 }
+
+// TestDemoInteractive answers the -i pauses from standard input: two steps,
+// then q, which ends the tour (and the daemon) early.
+func TestDemoInteractive(t *testing.T) {
+	p := prefix(t)
+	cmd := exec.Command("../../scripts/demo.sh", "-i", filepath.Join(p, "x.trace"))
+	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"))
+	cmd.Stdin = strings.NewReader("\n\nq\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo.sh -i: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "state:") || strings.Contains(string(out), "Metrics:") {
+		t.Fatalf("demo -i did not stop at q after the first step:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(p, "ainka.pid")); err == nil {
+		t.Fatal("pid file left behind")
+	}
+}
