@@ -95,7 +95,12 @@ func TestDemoInteractive(t *testing.T) {
 	if !strings.Contains(string(out), "state:") || strings.Contains(string(out), "Metrics:") {
 		t.Fatalf("demo -i did not stop at q after the first step:\n%s", out)
 	}
-	if _, err := os.Stat(filepath.Join(p, "ainka.pid")); err == nil {
-		t.Fatal("pid file left behind")
+	// The daemon the demo started is gone with it.
+	daemon := filepath.Join(p, "bin", "ainka")
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, exe := range procs {
+		if target, err := os.Readlink(exe); err == nil && target == daemon {
+			t.Fatalf("the demo left its daemon running (%s)", exe)
+		}
 	}
 }
