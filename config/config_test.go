@@ -492,3 +492,35 @@ func TestDaemonSetConfigIsValid(t *testing.T) {
 		t.Fatalf("daemonset config = %+v", c.Daemon)
 	}
 }
+
+// TestDocumented keeps docs/config.md in step with the keys.
+func TestDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sec, keys := range knownKeys {
+		if !strings.Contains(string(b), "### `["+sec+"]`") {
+			t.Errorf("docs/config.md has no section [%s]", sec)
+		}
+		for _, k := range keys {
+			if !strings.Contains(string(b), "| `"+k+"` |") {
+				t.Errorf("docs/config.md does not document %s.%s", sec, k)
+			}
+		}
+	}
+}
+
+func TestAllErrorsAtOnceInFileOrder(t *testing.T) {
+	p := writeFile(t, "[telemetry]\nring_buffer_mb = 3\n[daemon]\nmax_memory = 3\nmax_memory_mb = -1\n")
+	_, err := Load(p)
+	want := p + ":2: telemetry.ring_buffer_mb: 3 is not a power of two in 1..1024 (the BPF ring buffer needs one)\n" +
+		p + ":4: daemon.max_memory: unknown key (did you mean max_memory_mb?)\n" +
+		p + ":5: daemon.max_memory_mb: -1 is outside 0..1048576"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err =\n%v\nwant\n%s", err, want)
+	}
+	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrBadValue) {
+		t.Errorf("joined error does not match both sentinels")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -100,27 +101,30 @@ func Parse(path string, data []byte) (*Config, error) {
 	if !md.IsDefined("telemetry", "event_kinds") {
 		cfg.Telemetry.EventKinds = append([]string(nil), EventKinds...)
 	}
-	var errs []error
+	var errs []*Error
 	for _, k := range md.Undecoded() {
-		key := k.String()
 		errs = append(errs, &Error{
-			Path: path, Line: locate(text, k), Key: key,
+			Path: path, Line: locate(text, k), Key: k.String(),
 			Msg: unknownKeyMsg(k), Err: ErrUnknownKey,
 		})
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	cfg.resolvePaths(filepath.Dir(path))
 	if err := cfg.validate(); err != nil {
-		var out []error
 		for _, e := range unjoin(err) {
 			var ce *Error
 			if errors.As(e, &ce) {
 				ce.Path = path
 				ce.Line = locate(text, strings.Split(ce.Key, "."))
+				errs = append(errs, ce)
 			}
-			out = append(out, e)
+		}
+	}
+	if len(errs) > 0 {
+		// In file order, as an editor would show them.
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		out := make([]error, len(errs))
+		for i, e := range errs {
+			out[i] = e
 		}
 		return nil, errors.Join(out...)
 	}
