@@ -3,15 +3,17 @@
  * ainka_core.ko - the AINKA fast path and its generic netlink protocol.
  *
  * Layout of the concurrency:
- *  - a hard hrtimer samples cheap signals every sample_interval_ms and
- *    evaluates the fast-path rules under RCU; it never sleeps, it only
- *    marks rules and queues work;
- *  - decide_work (a WQ_HIGHPRI workqueue) applies what fired: state,
- *    pre-armed recommendation, actuation, then publishes on "events";
+ *  - a soft hrtimer samples cheap signals every sample_interval_ms and
+ *    evaluates the fast-path rules under RCU. A rule that fires acts there
+ *    and then, in softirq context: state (atomic), pre-armed
+ *    recommendation (rec_lock, GFP_ATOMIC), multicast of the decision
+ *    (GFP_ATOMIC). It never sleeps;
+ *  - decide_work (a WQ_HIGHPRI workqueue) does what may sleep: the rule's
+ *    actuation (renice, readahead) and the undo on recovery;
  *  - slow_work refreshes the signals that need a task walk or a file read
  *    (runnable tasks every 10 ms, PSI every second);
- *  - configuration (rules, recommendations, actuations) changes under
- *    ainka_mutex; readers of rules and recommendations use RCU.
+ *  - rules and actuations change under ainka_mutex, recommendations under
+ *    rec_lock; readers of rules and recommendations use RCU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -94,7 +96,7 @@ MODULE_PARM_DESC(debug, "log every decision");
 
 /* ---- state ---- */
 
-static DEFINE_MUTEX(ainka_mutex);	/* rules, recs, actuations, stopping */
+static DEFINE_MUTEX(ainka_mutex);	/* rules, actuations, stopping */
 static bool ainka_stopping;		/* under ainka_mutex */
 static bool ainka_family_live;
 
@@ -136,7 +138,7 @@ struct ainka_rule {
 };
 
 #define RULE_ACTIVE	0
-#define RULE_FIRE	1
+#define RULE_ACT	1	/* fired: its actuation is for decide_work */
 #define RULE_RECOVER	2
 
 static LIST_HEAD(ainka_rules);		/* by priority desc, id asc */
@@ -149,7 +151,10 @@ struct ainka_rec {
 	char key[AINKA_REC_KEY_MAX];
 };
 
+/* Readers: RCU. Writers: rec_lock, taken from process context and from
+ * the sampler's softirq (a firing rule applies its recommendation). */
 static DEFINE_HASHTABLE(ainka_recs, 8);
+static DEFINE_SPINLOCK(rec_lock);
 static unsigned int nr_recs;
 
 struct ainka_act {
@@ -167,8 +172,8 @@ static unsigned int nr_acts;
 
 struct ainka_detector {
 	spinlock_t lock;
-	s64 mean;
-	u64 var;
+	s64 mean;		/* x 256 */
+	u64 var;		/* of the deviation, x 256 */
 	u32 n;
 };
 
@@ -196,7 +201,12 @@ static const char *const state_names[] = {
 static struct genl_family ainka_family;
 
 static const struct genl_multicast_group ainka_mcgrps[] = {
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+	/* Decisions and states are for administrators only. */
+	{ .name = AINKA_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
+#else
 	{ .name = AINKA_GENL_MCGRP_EVENTS },
+#endif
 };
 
 struct ainka_event {
@@ -324,25 +334,38 @@ static bool rec_key_valid(const char *key)
 	return true;
 }
 
-static int rec_set_locked(const char *key, s64 value)
+/* Any context but hardirq: gfp says whether it may sleep. */
+static int rec_set(const char *key, s64 value, gfp_t gfp)
 {
-	struct ainka_rec *r;
+	struct ainka_rec *r, *n;
+	unsigned long flags;
 
-	lockdep_assert_held(&ainka_mutex);
+	spin_lock_irqsave(&rec_lock, flags);
 	r = rec_find_rcu(key);
 	if (r) {
 		WRITE_ONCE(r->value, value);
+		spin_unlock_irqrestore(&rec_lock, flags);
 		return 0;
 	}
-	if (nr_recs >= AINKA_MAX_RECS)
-		return -ENOSPC;
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	spin_unlock_irqrestore(&rec_lock, flags);
+
+	n = kzalloc(sizeof(*n), gfp);
+	if (!n)
 		return -ENOMEM;
-	strscpy(r->key, key, sizeof(r->key));
-	r->value = value;
-	hash_add_rcu(ainka_recs, &r->node, rec_hash(key));
+	strscpy(n->key, key, sizeof(n->key));
+	n->value = value;
+	spin_lock_irqsave(&rec_lock, flags);
+	r = rec_find_rcu(key);
+	if (r || nr_recs >= AINKA_MAX_RECS) {
+		if (r)
+			WRITE_ONCE(r->value, value);
+		spin_unlock_irqrestore(&rec_lock, flags);
+		kfree(n);
+		return r ? 0 : -ENOSPC;
+	}
+	hash_add_rcu(ainka_recs, &n->node, rec_hash(key));
 	nr_recs++;
+	spin_unlock_irqrestore(&rec_lock, flags);
 	return 0;
 }
 
@@ -594,6 +617,41 @@ static bool rule_cmp(u32 cmp, s64 v, s64 t)
 	return false;
 }
 
+/* The fast path proper, in the sampler's softirq: enter the rule's
+ * state, apply its pre-armed recommendation and publish the decision, with
+ * no round trip and no wake-up. Only an actuation (which may sleep: block
+ * device open, task walk) is left to decide_work. */
+static void rule_fire(struct ainka_rule *r, u64 now, s64 v)
+{
+	struct ainka_event ev = {
+		.type = AINKA_EVENT_DECISION,
+		.rule_id = r->id,
+		.action = r->action,
+		.metric = r->metric,
+		.threshold = r->threshold,
+		.value = v,
+		.ts_ns = now,
+	};
+
+	r->cond_ns = now;
+	r->cond_value = v;
+	r->prev_state = atomic_read(&ainka_state);
+	if (r->target_state)
+		ainka_change_state(r->target_state);
+	if (r->has_rec && rec_set(r->rec_key, r->rec_value, GFP_ATOMIC))
+		pr_warn_ratelimited("rule %u: cannot set recommendation %s\n",
+				    r->id, r->rec_key);
+	ev.state = atomic_read(&ainka_state);
+	ev.prev_state = r->prev_state;
+	atomic64_inc(&r->hits);
+	atomic64_inc(&stat_decisions);
+	ainka_publish(&ev);
+	ainka_record_latency(ev.latency_ns);
+	if (READ_ONCE(debug))
+		pr_info_ratelimited("rule %u fired: metric %u value %lld, latency %llu ns\n",
+				    r->id, r->metric, v, ev.latency_ns);
+}
+
 static enum hrtimer_restart ainka_sample(struct hrtimer *t)
 {
 	u64 now = ktime_get_ns();
@@ -628,11 +686,13 @@ static enum hrtimer_restart ainka_sample(struct hrtimer *t)
 				r->first_true_ns = now;
 			if (!test_bit(RULE_ACTIVE, &r->flags) &&
 			    now - r->first_true_ns >= (u64)r->for_ms * NSEC_PER_MSEC) {
-				r->cond_ns = now;
-				r->cond_value = v;
 				set_bit(RULE_ACTIVE, &r->flags);
-				set_bit(RULE_FIRE, &r->flags);
-				queue = true;
+				rule_fire(r, now, v);
+				if (r->action == AINKA_ACTION_RENICE ||
+				    r->action == AINKA_ACTION_READAHEAD) {
+					set_bit(RULE_ACT, &r->flags);
+					queue = true;
+				}
 			}
 		} else {
 			r->first_true_ns = 0;
@@ -736,35 +796,6 @@ static void rule_act_locked(struct ainka_rule *r)
 		pr_warn_ratelimited("rule %u: actuation failed: %d\n", r->id, err);
 }
 
-static void rule_fire_locked(struct ainka_rule *r)
-{
-	struct ainka_event ev = {
-		.type = AINKA_EVENT_DECISION,
-		.rule_id = r->id,
-		.action = r->action,
-		.metric = r->metric,
-		.threshold = r->threshold,
-		.value = r->cond_value,
-		.ts_ns = r->cond_ns,
-	};
-
-	r->prev_state = atomic_read(&ainka_state);
-	if (r->target_state)
-		ainka_change_state(r->target_state);
-	if (r->has_rec && rec_set_locked(r->rec_key, r->rec_value))
-		pr_warn_ratelimited("rule %u: recommendation table full\n", r->id);
-	rule_act_locked(r);
-	ev.state = atomic_read(&ainka_state);
-	ev.prev_state = r->prev_state;
-	atomic64_inc(&r->hits);
-	atomic64_inc(&stat_decisions);
-	ainka_publish(&ev);
-	ainka_record_latency(ev.latency_ns);
-	if (READ_ONCE(debug))
-		pr_info("rule %u fired: metric %u value %lld, latency %llu ns\n",
-			r->id, r->metric, ev.value, ev.latency_ns);
-}
-
 static void rule_recover_locked(struct ainka_rule *r)
 {
 	struct ainka_event ev = {
@@ -800,8 +831,8 @@ static void ainka_decide(struct work_struct *w)
 
 	mutex_lock(&ainka_mutex);
 	list_for_each_entry(r, &ainka_rules, list) {
-		if (test_and_clear_bit(RULE_FIRE, &r->flags))
-			rule_fire_locked(r);
+		if (test_and_clear_bit(RULE_ACT, &r->flags))
+			rule_act_locked(r);
 		if (test_and_clear_bit(RULE_RECOVER, &r->flags))
 			rule_recover_locked(r);
 	}
@@ -820,7 +851,7 @@ static void ainka_sampler_start_locked(void)
 	if (ainka_stopping)
 		return;
 	WRITE_ONCE(active_interval_ms, READ_ONCE(sample_interval_ms));
-	hrtimer_start(&sampler, ms_to_ktime(active_interval_ms), HRTIMER_MODE_REL);
+	hrtimer_start(&sampler, ms_to_ktime(active_interval_ms), HRTIMER_MODE_REL_SOFT);
 }
 
 /* Reset: undo every actuation, re-arm every rule, back to learning. The
@@ -886,32 +917,35 @@ int ainka_detect_anomaly(u32 metric, s64 value)
 {
 	struct ainka_detector *d;
 	unsigned long flags;
-	s64 dev, adev;
-	u64 sq, sd;
+	s64 x, dev_fp, dc;
+	u64 sq_fp;
 	int ret = 0;
 
 	if (metric >= AINKA_DETECTORS)
 		return -EINVAL;
 	d = &detectors[metric];
+	/* Fixed point, 8 fractional bits: integer EWMAs of small signals
+	 * would otherwise truncate to a zero variance. */
+	x = clamp_t(s64, value, -(1LL << 40), 1LL << 40);
 	spin_lock_irqsave(&d->lock, flags);
 	if (!d->n) {
-		d->mean = value;
+		d->mean = x << 8;
 		d->var = 0;
 		d->n = 1;
 		goto out;
 	}
-	dev = clamp_t(s64, value - d->mean, -(1LL << 31), 1LL << 31);
-	adev = abs(dev);
-	sd = int_sqrt64(d->var);
-	/* 16 observations to warm up, then 3 sigma (and at least 1). */
-	if (d->n >= 16 && (u64)adev > 3 * sd + 1)
+	dev_fp = (x << 8) - d->mean;
+	dc = clamp_t(s64, dev_fp, -(1LL << 30), 1LL << 30);
+	sq_fp = (u64)(dc * dc) >> 8;		/* dev^2, 8 fractional bits */
+	/* 16 observations to warm up, then dev^2 > 9 var + 1: 3 sigma, and
+	 * at least one unit away from the mean. */
+	if (d->n >= 16 && sq_fp > 9 * d->var + 256)
 		ret = 1;
-	sq = (u64)(adev * adev);
-	d->mean += dev / 8;
-	if (sq >= d->var)
-		d->var += (sq - d->var) / 8;
+	d->mean += dev_fp / 8;
+	if (sq_fp >= d->var)
+		d->var += (sq_fp - d->var) / 8;
 	else
-		d->var -= (d->var - sq) / 8;
+		d->var -= (d->var - sq_fp) / 8;
 	if (d->n < U32_MAX)
 		d->n++;
 out:
@@ -938,6 +972,16 @@ s64 ainka_request_prediction(u32 metric, u32 horizon_ms)
 EXPORT_SYMBOL_GPL(ainka_request_prediction);
 
 /* ---- generic netlink ---- */
+
+/* A missing attribute: the extack names it (and marks it missing). */
+#define MISSING(info, attr) ({						\
+	(info)->attrs[attr] ? false : ({				\
+		NL_SET_ERR_ATTR_MISS((info)->extack, NULL, attr);	\
+		GENL_SET_ERR_MSG(info, KBUILD_MODNAME ": missing attribute " #attr); \
+		atomic64_inc(&stat_rejected);				\
+		true;							\
+	});								\
+})
 
 #define REJECT(info, msg, err) ({				\
 	GENL_SET_ERR_MSG(info, KBUILD_MODNAME ": " msg);	\
@@ -1093,7 +1137,7 @@ static int ainka_get_status(struct sk_buff *skb, struct genl_info *info)
 			      samples ? atomic64_read(&stat_sample_cost_ns) / samples : 0,
 			      AINKA_A_UNSPEC) ||
 	    nla_put_u32(msg, AINKA_A_NR_POLICIES, nr_rules) ||
-	    nla_put_u32(msg, AINKA_A_NR_RECS, nr_recs) ||
+	    nla_put_u32(msg, AINKA_A_NR_RECS, READ_ONCE(nr_recs)) ||
 	    nla_put_u32(msg, AINKA_A_NR_ACTUATIONS, nr_acts) ||
 	    nla_put_u64_64bit(msg, AINKA_A_UPTIME_NS, ktime_get_ns() - ainka_load_ns, AINKA_A_UNSPEC)) {
 		mutex_unlock(&ainka_mutex);
@@ -1147,14 +1191,12 @@ static int ainka_set_policy(struct sk_buff *skb, struct genl_info *info)
 	struct ainka_rule *r, *old;
 	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_METRIC) ||
-	    GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_CMP) ||
-	    GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_THRESHOLD) ||
-	    GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_ACTION)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_POLICY_ID) ||
+	    MISSING(info, AINKA_A_POLICY_METRIC) ||
+	    MISSING(info, AINKA_A_POLICY_CMP) ||
+	    MISSING(info, AINKA_A_POLICY_THRESHOLD) ||
+	    MISSING(info, AINKA_A_POLICY_ACTION))
 		return -EINVAL;
-	}
 	if (!!a[AINKA_A_REC_KEY] != !!a[AINKA_A_REC_VALUE])
 		return REJECT(info, "REC_KEY and REC_VALUE go together", -EINVAL);
 	if (a[AINKA_A_REC_KEY] && !rec_key_valid(nla_data(a[AINKA_A_REC_KEY])))
@@ -1240,10 +1282,8 @@ static int ainka_del_policy(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ainka_rule *r;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_ID)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_POLICY_ID))
 		return -EINVAL;
-	}
 	mutex_lock(&ainka_mutex);
 	r = rule_find_locked(nla_get_u32(info->attrs[AINKA_A_POLICY_ID]));
 	if (!r) {
@@ -1299,10 +1339,8 @@ static int ainka_get_policy(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_POLICY_ID)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_POLICY_ID))
 		return -EINVAL;
-	}
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -1347,17 +1385,13 @@ static int ainka_set_rec(struct sk_buff *skb, struct genl_info *info)
 {
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_REC_KEY) ||
-	    GENL_REQ_ATTR_CHECK(info, AINKA_A_REC_VALUE)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_REC_KEY) ||
+	    MISSING(info, AINKA_A_REC_VALUE))
 		return -EINVAL;
-	}
 	if (!rec_key_valid(nla_data(info->attrs[AINKA_A_REC_KEY])))
 		return REJECT(info, "recommendation key must be non-empty [A-Za-z0-9_.:-]", -EINVAL);
-	mutex_lock(&ainka_mutex);
-	err = rec_set_locked(nla_data(info->attrs[AINKA_A_REC_KEY]),
-			     nla_get_s64(info->attrs[AINKA_A_REC_VALUE]));
-	mutex_unlock(&ainka_mutex);
+	err = rec_set(nla_data(info->attrs[AINKA_A_REC_KEY]),
+		      nla_get_s64(info->attrs[AINKA_A_REC_VALUE]), GFP_KERNEL);
 	if (err == -ENOSPC)
 		return REJECT(info, "recommendation table full (4096)", err);
 	return err;
@@ -1367,19 +1401,17 @@ static int ainka_del_rec(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ainka_rec *r;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_REC_KEY)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_REC_KEY))
 		return -EINVAL;
-	}
-	mutex_lock(&ainka_mutex);
+	spin_lock_irq(&rec_lock);
 	r = rec_find_rcu(nla_data(info->attrs[AINKA_A_REC_KEY]));
 	if (!r) {
-		mutex_unlock(&ainka_mutex);
+		spin_unlock_irq(&rec_lock);
 		return REJECT(info, "no recommendation with this key", -ENOENT);
 	}
 	hash_del_rcu(&r->node);
 	nr_recs--;
-	mutex_unlock(&ainka_mutex);
+	spin_unlock_irq(&rec_lock);
 	kfree_rcu(r, rcu);
 	return 0;
 }
@@ -1408,10 +1440,8 @@ static int ainka_get_rec(struct sk_buff *skb, struct genl_info *info)
 	s64 value;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_REC_KEY)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_REC_KEY))
 		return -EINVAL;
-	}
 	key = nla_data(info->attrs[AINKA_A_REC_KEY]);
 	if (ainka_get_recommendation(key, &value))
 		return REJECT(info, "no recommendation with this key", -ENOENT);
@@ -1432,13 +1462,13 @@ static int ainka_dump_rec(struct sk_buff *skb, struct netlink_callback *cb)
 	long bkt = cb->args[0], skip = cb->args[1], i;
 	struct ainka_rec *r;
 
-	mutex_lock(&ainka_mutex);
+	rcu_read_lock();
 	for (; bkt < HASH_SIZE(ainka_recs); bkt++, skip = 0) {
 		i = 0;
-		hlist_for_each_entry(r, &ainka_recs[bkt], node) {
+		hlist_for_each_entry_rcu(r, &ainka_recs[bkt], node) {
 			if (i++ < skip)
 				continue;
-			if (rec_fill(skb, r->key, r->value, NETLINK_CB(cb->skb).portid,
+			if (rec_fill(skb, r->key, READ_ONCE(r->value), NETLINK_CB(cb->skb).portid,
 				     cb->nlh->nlmsg_seq, NLM_F_MULTI)) {
 				cb->args[0] = bkt;
 				cb->args[1] = i - 1;
@@ -1449,7 +1479,7 @@ static int ainka_dump_rec(struct sk_buff *skb, struct netlink_callback *cb)
 	cb->args[0] = bkt;
 	cb->args[1] = 0;
 out:
-	mutex_unlock(&ainka_mutex);
+	rcu_read_unlock();
 	return skb->len;
 }
 
@@ -1479,10 +1509,8 @@ static int ainka_actuate_cmd(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_ACT_KIND)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_ACT_KIND))
 		return -EINVAL;
-	}
 	kind = nla_get_u32(a[AINKA_A_ACT_KIND]);
 	if (kind == AINKA_ACTION_RESTORE) {
 		if (a[AINKA_A_ACT_PID] || a[AINKA_A_ACT_DEV] || a[AINKA_A_ACT_VALUE])
@@ -1492,10 +1520,8 @@ static int ainka_actuate_cmd(struct sk_buff *skb, struct genl_info *info)
 		mutex_unlock(&ainka_mutex);
 		return 0;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, AINKA_A_ACT_VALUE)) {
-		atomic64_inc(&stat_rejected);
+	if (MISSING(info, AINKA_A_ACT_VALUE))
 		return -EINVAL;
-	}
 	value = nla_get_s64(a[AINKA_A_ACT_VALUE]);
 	if (kind == AINKA_ACTION_RENICE) {
 		if (a[AINKA_A_ACT_DEV])
@@ -1519,10 +1545,8 @@ static int ainka_actuate_cmd(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		if (a[AINKA_A_ACT_PID])
 			return REJECT(info, "ACT_PID is for RENICE", -EINVAL);
-		if (GENL_REQ_ATTR_CHECK(info, AINKA_A_ACT_DEV)) {
-			atomic64_inc(&stat_rejected);
-			return -EINVAL;
-		}
+		if (MISSING(info, AINKA_A_ACT_DEV))
+		return -EINVAL;
 		if (value < 0 || value > AINKA_RA_PAGES_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, a[AINKA_A_ACT_VALUE],
 					    KBUILD_MODNAME ": ra_pages out of 0..65536");
@@ -1630,9 +1654,11 @@ static int ainka_proc_show(struct seq_file *m, void *v)
 			   r->id, r->metric, r->cmp, r->threshold, r->for_ms,
 			   r->action, r->priority, r->target_state,
 			   (u64)atomic64_read(&r->hits), test_bit(RULE_ACTIVE, &r->flags));
-	seq_printf(m, "recommendations: %u\n", nr_recs);
-	hash_for_each(ainka_recs, bkt, rec, node)
-		seq_printf(m, "  %s=%lld\n", rec->key, rec->value);
+	seq_printf(m, "recommendations: %u\n", READ_ONCE(nr_recs));
+	rcu_read_lock();
+	hash_for_each_rcu(ainka_recs, bkt, rec, node)
+		seq_printf(m, "  %s=%lld\n", rec->key, READ_ONCE(rec->value));
+	rcu_read_unlock();
 	seq_printf(m, "actuations: %u\n", nr_acts);
 	list_for_each_entry(a, &ainka_acts, list) {
 		if (a->kind == AINKA_ACTION_RENICE)
@@ -1711,9 +1737,9 @@ static int __init ainka_init(void)
 	INIT_WORK(&decide_work, ainka_decide);
 	INIT_WORK(&slow_work, ainka_slow);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-	hrtimer_setup(&sampler, ainka_sample, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	hrtimer_setup(&sampler, ainka_sample, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 #else
-	hrtimer_init(&sampler, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	hrtimer_init(&sampler, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
 	sampler.function = ainka_sample;
 #endif
 	err = genl_register_family(&ainka_family);
@@ -1768,10 +1794,12 @@ static void __exit ainka_exit(void)
 		list_del_rcu(&r->list);
 		kfree_rcu(r, rcu);
 	}
+	spin_lock_irq(&rec_lock);
 	hash_for_each_safe(ainka_recs, bkt, tmp, rec, node) {
 		hash_del_rcu(&rec->node);
 		kfree_rcu(rec, rcu);
 	}
+	spin_unlock_irq(&rec_lock);
 	nr_rules = 0;
 	nr_recs = 0;
 	mutex_unlock(&ainka_mutex);

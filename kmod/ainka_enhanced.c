@@ -20,7 +20,8 @@
 #include "include/ainka.h"
 
 #define TICK_MS			100
-#define ENTER_TICKS		3	/* condition seen this many ticks in a row */
+#define ANOMALY_TICKS		1	/* an anomaly is rare by definition */
+#define ENTER_TICKS		3	/* a trend seen this many ticks in a row */
 #define LEAVE_TICKS		10	/* condition absent this long to go back */
 #define PREDICT_HORIZON_MS	1000
 
@@ -40,10 +41,11 @@ static struct delayed_work tick_work;
 static unsigned int learned, anomalous, calm, rising, stable;
 static s64 last_load;
 
-/* The watched signals feed ainka_core's per-metric detectors. */
+/* The watched signals feed ainka_core's per-metric detectors: smooth
+ * ones only, the instantaneous runnable count is too noisy to be told
+ * from an anomaly at 100 ms. */
 static const u32 watched[] = {
 	AINKA_METRIC_MEM_AVAILABLE_KB,
-	AINKA_METRIC_NR_RUNNING,
 	AINKA_METRIC_LOAD1_MILLI,
 };
 
@@ -97,7 +99,7 @@ static void ainka_tick(struct work_struct *w)
 			enter(AINKA_STATE_OPTIMIZING);
 		break;
 	case AINKA_STATE_OPTIMIZING:
-		if (anomalous >= ENTER_TICKS) {
+		if (anomalous >= ANOMALY_TICKS) {
 			enter(AINKA_STATE_ANOMALY_DETECTION);
 		} else if (rising >= ENTER_TICKS) {
 			enter(AINKA_STATE_PREDICTIVE_SCALING);
@@ -109,7 +111,7 @@ static void ainka_tick(struct work_struct *w)
 			enter(AINKA_STATE_OPTIMIZING);
 		break;
 	case AINKA_STATE_PREDICTIVE_SCALING:
-		if (anomalous >= ENTER_TICKS)
+		if (anomalous >= ANOMALY_TICKS)
 			enter(AINKA_STATE_ANOMALY_DETECTION);
 		else if (stable >= LEAVE_TICKS)
 			enter(AINKA_STATE_OPTIMIZING);

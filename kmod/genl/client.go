@@ -92,7 +92,7 @@ func (c *client) request(ctx context.Context, cmd uint8, flags int, attrs ...*nl
 	}
 	req := nl.NewNetlinkRequest(int(c.family), flags)
 	req.Sockets = c.socks
-	req.AddData(&nl.Genlmsg{Command: cmd, Version: Version})
+	req.AddData(genlHeader{cmd: cmd})
 	for _, a := range attrs {
 		req.AddData(a)
 	}
@@ -349,3 +349,11 @@ func (c *client) Actuate(ctx context.Context, a Actuation) (ActuationResult, err
 		Value: int64(u64(r[0], attrActValue)),
 	}, nil
 }
+
+// genlHeader is struct genlmsghdr with its reserved field zeroed: the
+// kernel refuses a non-zero one, and nl.Genlmsg serializes 4 bytes out of
+// a 2-byte struct, whatever follows it in memory.
+type genlHeader struct{ cmd uint8 }
+
+func (h genlHeader) Len() int          { return 4 }
+func (h genlHeader) Serialize() []byte { return []byte{h.cmd, Version, 0, 0} }

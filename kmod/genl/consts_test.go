@@ -1,6 +1,8 @@
 package genl
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"regexp"
 	"strconv"
@@ -123,10 +125,19 @@ func parseUAPI(t *testing.T, text string) (map[string]int64, map[string]string) 
 	return nums, strs
 }
 
+// skipInVM skips a test that needs the source tree when it runs inside the
+// test VM, which carries only the test binary; the host run checks it.
+func skipInVM(t *testing.T, err error) {
+	if os.Getenv("AINKA_VM") == "1" && errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("source tree not in the VM (%v): checked by the host run", err)
+	}
+}
+
 func TestConstantsMatchUAPIHeader(t *testing.T) {
 	text, err := os.ReadFile("../include/uapi/ainka_genl.h")
 	if err != nil {
-		t.Fatalf("read uAPI header: %v", err)
+		skipInVM(t, err)
+		t.Fatalf("read header: %v", err)
 	}
 	nums, strs := parseUAPI(t, string(text))
 	if len(nums) < 80 {
