@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -90,4 +91,25 @@ func BenchmarkReplay(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkLiveThroughput runs MeasureThroughput for 2 s per iteration
+// with one dd worker and reports records/s, drops and the source's CPU.
+func BenchmarkLiveThroughput(b *testing.B) {
+	needKernel(b)
+	if _, err := exec.LookPath("dd"); err != nil {
+		b.Skipf("no dd for the load: %v", err)
+	}
+	var last Throughput
+	for range b.N {
+		t, err := MeasureThroughput(context.Background(), ThroughputOptions{Duration: 2 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		last = t
+	}
+	b.ReportMetric(last.PerSecond, "records/s")
+	b.ReportMetric(float64(last.Lost+last.Dropped), "lost+dropped")
+	b.ReportMetric(last.CPUPercent, "cpu%")
+	b.Log(last)
 }
