@@ -1,0 +1,473 @@
+package actuate
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+)
+
+// These tests change real kernel state: sysctls inside a network
+// namespace they create, a cgroup they create, a loop device they attach,
+// and processes they start. They skip, naming what is missing, when not
+// root.
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: writes /proc/sys in a new network namespace, cgroup v2 files and process priorities")
+	}
+}
+
+// inNetns runs fn on an OS thread moved into a fresh network namespace.
+// The thread is never unlocked, so it dies with fn's goroutine and the
+// namespace with it.
+func inNetns(t *testing.T, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			t.Errorf("unshare(CLONE_NEWNET): %v", err)
+			return
+		}
+		fn()
+	}()
+	<-done
+}
+
+func sysctl(name string) string {
+	b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(name, ".", "/"))
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return norm(string(b))
+}
+
+func TestHostSysctlNetns(t *testing.T) {
+	needRoot(t)
+	hostSomax, hostRmem := sysctl("net.core.somaxconn"), sysctl("net.ipv4.tcp_rmem")
+	jp := filepath.Join(t.TempDir(), "journal")
+	inNetns(t, func() {
+		origSomax, origRmem, origPorts := sysctl("net.core.somaxconn"), sysctl("net.ipv4.tcp_rmem"), sysctl("net.ipv4.ip_local_port_range")
+		rmemMax := sysctl("net.core.rmem_max")
+		s, err := New(Config{JournalPath: jp, NoKernel: true, KnobInterval: -1, Logger: quiet})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		apply := func(act string) Result {
+			out := s.Process([]decide.Decision{dec(t, act)}, nil)
+			if len(out) != 1 {
+				t.Errorf("%s: %d results", act, len(out))
+				return Result{}
+			}
+			return out[0]
+		}
+		r := apply("sysctl net.core.somaxconn *= 2")
+		n, _ := strconv.Atoi(origSomax)
+		if r.Status != Applied || sysctl("net.core.somaxconn") != strconv.Itoa(min(2*n, 65535)) {
+			t.Errorf("somaxconn: %+v now %s", r, sysctl("net.core.somaxconn"))
+		}
+		// coupled limit against the kernel's real rmem_max
+		r = apply(`sysctl net.ipv4.tcp_rmem = "4096 131072 1073741824"`)
+		want := "4096 131072 " + rmemMax
+		if r.Status != Applied || sysctl("net.ipv4.tcp_rmem") != want || !strings.Contains(r.Clamped, "net.core.rmem_max") {
+			t.Errorf("tcp_rmem: %+v now %q want %q", r, sysctl("net.ipv4.tcp_rmem"), want)
+		}
+		if r = apply(`sysctl net.ipv4.ip_local_port_range = "20000 40000"`); r.Status != Applied || sysctl("net.ipv4.ip_local_port_range") != "20000 40000" {
+			t.Errorf("port range: %+v", r)
+		}
+		// the kernel itself refuses a value: reported, journal closed
+		if r = apply(`sysctl net.ipv4.tcp_congestion_control = dctcp`); r.Status != Applied && r.Status != Failed {
+			t.Errorf("congestion control: %+v", r)
+		}
+		if len(s.Changes()) < 3 {
+			t.Errorf("changes: %+v", s.Changes())
+		}
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+		if sysctl("net.core.somaxconn") != origSomax || sysctl("net.ipv4.tcp_rmem") != origRmem || sysctl("net.ipv4.ip_local_port_range") != origPorts {
+			t.Errorf("not restored: %s %s %s", sysctl("net.core.somaxconn"), sysctl("net.ipv4.tcp_rmem"), sysctl("net.ipv4.ip_local_port_range"))
+		}
+	})
+	if sysctl("net.core.somaxconn") != hostSomax || sysctl("net.ipv4.tcp_rmem") != hostRmem {
+		t.Errorf("the host's own sysctls changed")
+	}
+}
+
+// testCgroup creates a child cgroup of the cgroup2 root and removes it.
+func testCgroup(t *testing.T) (root, rel string) {
+	t.Helper()
+	root, err := FindCgroup2("/proc/self/mountinfo")
+	if err != nil {
+		t.Skipf("no cgroup v2 mount: %v", err)
+	}
+	rel = fmt.Sprintf("ainka-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
+	dir := filepath.Join(root, rel)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("create test cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		// move anything left to the root, then remove
+		if b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil {
+			for _, p := range strings.Fields(string(b)) {
+				os.WriteFile(filepath.Join(root, "cgroup.procs"), []byte(p), 0)
+			}
+		}
+		for i := 0; i < 50; i++ {
+			if err := os.Remove(dir); err == nil || os.IsNotExist(err) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("remove test cgroup %s", dir)
+	})
+	return root, rel
+}
+
+// victim starts a sleeping process with a unique command name.
+func victim(t *testing.T, cgroupDir string) (*exec.Cmd, string) {
+	t.Helper()
+	name := fmt.Sprintf("ainkav%d", os.Getpid()%1000000)
+	bin := filepath.Join(t.TempDir(), name)
+	src, err := os.ReadFile("/bin/sleep")
+	if err != nil {
+		t.Skipf("no /bin/sleep: %v", err)
+	}
+	os.WriteFile(bin, src, 0o755)
+	cmd := exec.Command(bin, "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if cgroupDir != "" {
+		if err := os.WriteFile(filepath.Join(cgroupDir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+			t.Fatalf("move victim into the test cgroup: %v", err)
+		}
+	}
+	return cmd, name
+}
+
+func procNice(pid int) int {
+	pi, err := readStat("/proc", pid)
+	if err != nil {
+		return -100
+	}
+	return pi.nice
+}
+
+func procIOPrio(pid int) string {
+	r, _, e := unix.Syscall(unix.SYS_IOPRIO_GET, ioprioWhoProcess, uintptr(pid), 0)
+	if e != 0 {
+		return e.Error()
+	}
+	return formatIOPrio(int(r))
+}
+
+func TestHostCgroup(t *testing.T) {
+	needRoot(t)
+	root, rel := testCgroup(t)
+	cmd, _ := victim(t, filepath.Join(root, rel))
+	pid := cmd.Process.Pid
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.CgroupRoot != root {
+		t.Errorf("cgroup root %q, want %q", s.cfg.CgroupRoot, root)
+	}
+	origIO := procIOPrio(pid)
+	r := one(t, s, "nice cgroup:"+rel+" = 10")
+	if r.Status != Applied || procNice(pid) != 10 || r.Target != fmt.Sprintf("pid %d (%s)", pid, filepath.Base(cmd.Path)) {
+		t.Errorf("nice by cgroup: %+v, nice now %d", r, procNice(pid))
+	}
+	if r = one(t, s, "ioprio cgroup:"+rel+" = idle"); r.Status != Applied || procIOPrio(pid) != "idle" {
+		t.Errorf("ioprio: %+v, now %s", r, procIOPrio(pid))
+	}
+	// cgroup v2 interface files: only where the controller is enabled
+	ctrls := strings.Fields(readTrim(filepath.Join(root, "cgroup.controllers")))
+	for _, c := range []struct{ ctrl, act, file, want string }{
+		{"cpu", "cpu.weight = 20", "cpu.weight", "20"},
+		{"cpu", `cpu.max = "50000 100000"`, "cpu.max", "50000 100000"},
+		{"memory", "memory.high = 1073741824", "memory.high", "1073741824"},
+		{"io", "io.weight = 50", "io.weight", "default 50"},
+	} {
+		r := one(t, s, "cgroup "+rel+" "+c.act)
+		if !contains(ctrls, c.ctrl) {
+			// hybrid hosts bind the controller to cgroup v1: the error says so
+			if r.Status != Rejected || !strings.Contains(r.Err, "the "+c.ctrl+" controller is not enabled") {
+				t.Errorf("%s without the %s controller: %+v", c.act, c.ctrl, r)
+			}
+			t.Logf("%s: the %s controller is not available in cgroup v2 on this host (%s); checked the error only", c.file, c.ctrl, strings.Join(ctrls, " "))
+			continue
+		}
+		if !strings.Contains(readTrim(filepath.Join(root, "cgroup.subtree_control")), c.ctrl) {
+			if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+"+c.ctrl), 0); err != nil {
+				t.Errorf("enable %s for the test cgroup: %v", c.ctrl, err)
+				continue
+			}
+			r = one(t, s, "cgroup "+rel+" "+c.act)
+		}
+		if r.Status != Applied || readTrim(filepath.Join(root, rel, c.file)) != c.want {
+			t.Errorf("%s: %+v now %q", c.act, r, readTrim(filepath.Join(root, rel, c.file)))
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if procNice(pid) != 0 || procIOPrio(pid) != origIO {
+		t.Errorf("not restored: nice %d ioprio %s (was %s)", procNice(pid), procIOPrio(pid), origIO)
+	}
+	if w := readTrim(filepath.Join(root, rel, "cpu.weight")); w != "?" && w != "100" {
+		t.Errorf("cpu.weight not restored: %s", w)
+	}
+}
+
+func TestCgroupConfinement(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "ok"), 0o755)
+	os.WriteFile(filepath.Join(root, "ok", "cpu.weight"), []byte("100\n"), 0o644)
+	os.WriteFile(filepath.Join(outside, "cpu.weight"), []byte("100\n"), 0o644)
+	os.Symlink(outside, filepath.Join(root, "evil"))
+	if _, err := cgroupFile(root, "ok", "cpu.weight"); err != nil {
+		t.Errorf("ok: %v", err)
+	}
+	if _, err := cgroupFile(root, "evil", "cpu.weight"); err == nil || !strings.Contains(err.Error(), "outside the cgroup root") {
+		t.Errorf("symlink escape: %v", err)
+	}
+	if _, err := cgroupFile(root, "../x", "cpu.weight"); err == nil || !strings.Contains(err.Error(), "escapes") {
+		t.Errorf("dotdot escape: %v", err)
+	}
+	if _, err := cgroupFile(root, "ok", "io.weight"); err == nil || !strings.Contains(err.Error(), "io controller is not enabled") {
+		t.Errorf("missing file: %v", err)
+	}
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	os.WriteFile(mi, []byte("31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n41 31 0:38 / /sys/fs/cgroup/my\\040root rw,relatime - cgroup2 cgroup2 rw\n"), 0o644)
+	if p, err := FindCgroup2(mi); err != nil || p != "/sys/fs/cgroup/my root" {
+		t.Errorf("FindCgroup2 = %q, %v", p, err)
+	}
+	os.WriteFile(mi, []byte("31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"), 0o644)
+	if _, err := FindCgroup2(mi); err != ErrNoCgroup2 {
+		t.Errorf("no cgroup2: %v", err)
+	}
+}
+
+// loopDevice attaches a loop device to a small file.
+func loopDevice(t *testing.T) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "disk")
+	if err := os.WriteFile(f, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("losetup", "-f", "--show", f).Output()
+	if err != nil {
+		t.Skipf("no loop device (losetup: %v)", err)
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return filepath.Base(dev)
+}
+
+func TestHostReadaheadAndTopCPU(t *testing.T) {
+	needRoot(t)
+	dev := loopDevice(t)
+	p := "/sys/block/" + dev + "/queue/read_ahead_kb"
+	orig := readTrim(p)
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := one(t, s, "readahead "+dev+" = 1024"); r.Status != Applied || readTrim(p) != "1024" {
+		t.Errorf("readahead: %+v now %s", r, readTrim(p))
+	}
+	// top-cpu picks a busy process: start one
+	busy := exec.Command("sh", "-c", "while :; do :; done")
+	busy.Start()
+	defer func() { busy.Process.Kill(); busy.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	procs, err := selectProcs("/proc", "", action.Selector{Kind: "top-cpu"})
+	if err != nil || len(procs) != 1 {
+		t.Fatalf("top-cpu: %v %v", procs, err)
+	}
+	t.Logf("top-cpu picked pid %d (%s); the busy loop is %d", procs[0].pid, procs[0].comm, busy.Process.Pid)
+	s.Close()
+	if readTrim(p) != orig {
+		t.Errorf("readahead not restored: %s, want %s", readTrim(p), orig)
+	}
+}
+
+// The kill -9 test: a child process (this test binary, re-executed in a
+// network namespace) journals and changes knobs one by one and is
+// SIGKILLed in the middle; a second start of the stage restores every
+// original value.
+
+const helperEnv = "AINKA_ACTUATE_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "apply":
+		os.Exit(helperApply())
+	case "recover":
+		os.Exit(helperRecover())
+	}
+	os.Exit(m.Run())
+}
+
+func helperActions() []string {
+	name, dev := os.Getenv("AINKA_VICTIM"), os.Getenv("AINKA_LOOP")
+	acts := []string{
+		"sysctl net.core.somaxconn = 1024",
+		"sysctl net.ipv4.tcp_slow_start_after_idle = 0",
+		"nice name:" + name + " = 10",
+		"ioprio name:" + name + " = idle",
+		`sysctl net.ipv4.ip_local_port_range = "30000 40000"`,
+		`sysctl net.ipv4.tcp_rmem = "4096 65536 2097152"`,
+	}
+	if dev != "" {
+		acts = append(acts, "readahead "+dev+" = 2048")
+	}
+	return acts
+}
+
+func helperApply() int {
+	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	for i, act := range helperActions() {
+		a, err := action.Parse(act)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		out := s.Process([]decide.Decision{{TimeNs: uint64(i + 1), Kind: decide.Apply, Policy: "kill9", Action: a}}, nil)
+		for _, r := range out {
+			if r.Status != Applied {
+				fmt.Println("error", act, r.Status, r.Err)
+				return 1
+			}
+		}
+		fmt.Println("applied", i+1)
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Println("done")
+	time.Sleep(time.Minute) // killed before this ends
+	return 0
+}
+
+func helperRecover() int {
+	// New restores what the journal holds; no Close: the restart alone
+	// must be enough.
+	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), NoKernel: true, Logger: quiet})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	fmt.Println("open", len(s.Changes()))
+	return 0
+}
+
+func TestKill9Restore(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip(8) for a named network namespace")
+	}
+	ns := fmt.Sprintf("ainka-k9-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Skipf("ip netns add: %v %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "del", ns).Run()
+	nsRead := func(name string) string {
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/proc/sys/"+strings.ReplaceAll(name, ".", "/")).Output()
+		if err != nil {
+			return "error"
+		}
+		return norm(string(out))
+	}
+	cmd, vname := victim(t, "")
+	pid := cmd.Process.Pid
+	dev := ""
+	if _, err := exec.LookPath("losetup"); err == nil {
+		dev = loopDevice(t)
+	}
+	sysctls := []string{"net.core.somaxconn", "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_rmem"}
+	orig := map[string]string{}
+	for _, n := range sysctls {
+		orig[n] = nsRead(n)
+	}
+	origNice, origIO := procNice(pid), procIOPrio(pid)
+	origRA := ""
+	if dev != "" {
+		origRA = readTrim("/sys/block/" + dev + "/queue/read_ahead_kb")
+	}
+	jp := filepath.Join(t.TempDir(), "journal")
+	env := append(os.Environ(), "AINKA_JOURNAL="+jp, "AINKA_VICTIM="+vname, "AINKA_LOOP="+dev)
+
+	child := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	child.Env = append(env, helperEnv+"=apply")
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	killed := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "error") {
+			t.Fatalf("helper: %s", line)
+		}
+		if line == "applied 4" { // in the middle: more changes follow
+			child.Process.Signal(syscall.SIGKILL)
+			killed = true
+			break
+		}
+	}
+	child.Wait()
+	if !killed {
+		t.Fatal("helper ended before it was killed")
+	}
+	// the first four changes are in place, unrestored
+	if nsRead("net.core.somaxconn") != "1024" || nsRead("net.ipv4.tcp_slow_start_after_idle") != "0" || procNice(pid) != 10 || procIOPrio(pid) != "idle" {
+		t.Fatalf("changes before the kill are not visible: somaxconn %s nice %d ioprio %s",
+			nsRead("net.core.somaxconn"), procNice(pid), procIOPrio(pid))
+	}
+	if st, err := os.Stat(jp); err != nil || st.Size() == 0 {
+		t.Fatalf("no journal after the kill: %v", err)
+	}
+
+	rec := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	rec.Env = append(env, helperEnv+"=recover")
+	out, err := rec.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "open 0") {
+		t.Fatalf("restart: %v %s", err, out)
+	}
+	for _, n := range sysctls {
+		if got := nsRead(n); got != orig[n] {
+			t.Errorf("%s = %q after restart, want %q", n, got, orig[n])
+		}
+	}
+	if procNice(pid) != origNice || procIOPrio(pid) != origIO {
+		t.Errorf("process priority after restart: nice %d ioprio %s, want %d %s", procNice(pid), procIOPrio(pid), origNice, origIO)
+	}
+	if dev != "" && readTrim("/sys/block/"+dev+"/queue/read_ahead_kb") != origRA {
+		t.Errorf("readahead after restart %s, want %s", readTrim("/sys/block/"+dev+"/queue/read_ahead_kb"), origRA)
+	}
+}
