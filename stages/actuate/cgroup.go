@@ -101,3 +101,38 @@ func readTrim(p string) string {
 	}
 	return s
 }
+
+// FindCgroup1CPU returns the mount point of a cgroup v1 hierarchy that
+// holds the cpu controller, or "" when there is none.
+func FindCgroup1CPU(mountinfo string) string {
+	f, err := os.Open(mountinfo)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		for i, fl := range fields {
+			if fl == "-" && i+3 < len(fields) && fields[i+1] == "cgroup" && len(fields) > 4 {
+				for _, o := range strings.Split(fields[i+3], ",") {
+					if o == "cpu" {
+						return unescapeMount(fields[4])
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// v2Has reports whether controller ctrl is available in the cgroup v2
+// hierarchy at all (listed in the root's cgroup.controllers).
+func v2Has(root, ctrl string) bool {
+	for _, c := range strings.Fields(readTrim(filepath.Join(root, "cgroup.controllers"))) {
+		if c == ctrl {
+			return true
+		}
+	}
+	return false
+}

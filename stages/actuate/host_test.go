@@ -471,3 +471,39 @@ func TestKill9Restore(t *testing.T) {
 		t.Errorf("readahead after restart %s, want %s", readTrim("/sys/block/"+dev+"/queue/read_ahead_kb"), origRA)
 	}
 }
+
+func TestHostCPUWeightV1Fallback(t *testing.T) {
+	needRoot(t)
+	v1 := FindCgroup1CPU("/proc/self/mountinfo")
+	root, err := FindCgroup2("/proc/self/mountinfo")
+	if v1 == "" || err != nil || v2Has(root, "cpu") {
+		t.Skip("the cpu controller is not bound to cgroup v1 on this host; TestHostCgroup covers cpu.weight in v2")
+	}
+	rel := fmt.Sprintf("ainka-test-v1-%d", os.Getpid())
+	dir := filepath.Join(v1, rel)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := victim(t, "")
+	os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0)
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.WriteFile(filepath.Join(v1, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0)
+		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := one(t, s, "cgroup "+rel+" cpu.weight = 20")
+	if r.Status != Applied || readTrim(filepath.Join(dir, "cpu.shares")) != "205" || !strings.Contains(r.Clamped, "cgroup v1 cpu.shares 205") {
+		t.Errorf("cpu.weight via v1: %+v shares %s", r, readTrim(filepath.Join(dir, "cpu.shares")))
+	}
+	s.Close()
+	if got := readTrim(filepath.Join(dir, "cpu.shares")); got != "1024" {
+		t.Errorf("cpu.shares after Close %s, want 1024", got)
+	}
+}

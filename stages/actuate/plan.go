@@ -53,6 +53,12 @@ func (s *Stage) plan(a action.Action) ([]plan, error) {
 		}
 		spec.Name = a.Knob
 		p, err := cgroupFile(s.cfg.CgroupRoot, a.Target, a.Knob)
+		if err != nil && a.Knob == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
+			// Hybrid host: the cpu controller is bound to cgroup v1.
+			if pl, err1 := s.planShares(a, spec); err1 == nil {
+				return pl, nil
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -135,6 +141,30 @@ func (s *Stage) plan(a action.Action) ([]plan, error) {
 		}}}, nil
 	}
 	return nil, fmt.Errorf("action kind %s has no actuator", a.Kind)
+}
+
+// planShares writes cpu.weight as the cgroup v1 cpu.shares of the same
+// cgroup path, on hosts whose cpu controller is bound to v1. The two
+// scales meet at the default: weight 100 = 1024 shares.
+func (s *Stage) planShares(a action.Action, spec action.Spec) ([]plan, error) {
+	p, err := cgroupFile(s.cfg.Cgroup1CPU, a.Target, "cpu.shares")
+	if err != nil {
+		return nil, err
+	}
+	k := fileKnob("cgroup:"+a.Target+":cpu.weight", p)
+	return []plan{{k, func(cur string) (string, string, error) {
+		sh, err := strconv.ParseFloat(cur, 64)
+		if err != nil {
+			return "", "", fmt.Errorf("cpu.shares is %q", cur)
+		}
+		w, why, err := numeric(spec, a, strconv.FormatInt(int64(math.Round(sh*100/1024)), 10))
+		if err != nil {
+			return "", "", err
+		}
+		wv, _ := strconv.ParseFloat(w, 64)
+		shares := max(2, math.Round(wv*1024/100))
+		return itoa(shares), joinWhy(why, "cgroup v1 cpu.shares "+itoa(shares)+" for cpu.weight "+w+" (the cpu controller is bound to cgroup v1 here)"), nil
+	}}}, nil
 }
 
 func (s *Stage) sysctlPath(name string) string {

@@ -35,6 +35,10 @@ type Config struct {
 	SysBlock   string // /sys/block
 	CPUDir     string // /sys/devices/system/cpu
 	CgroupRoot string // empty: the cgroup2 mount from /proc/self/mountinfo
+	// Cgroup1CPU is a cgroup v1 hierarchy with the cpu controller, used
+	// for cpu.weight (as cpu.shares) when the host binds cpu to v1. Empty:
+	// found in /proc/self/mountinfo; "-": never.
+	Cgroup1CPU string
 
 	// Kernel is the kernel module client. Nil: Dial it, unless NoKernel.
 	// Not loaded is normal: kernel actions are then reported unsupported
@@ -112,6 +116,12 @@ func New(cfg Config) (*Stage, error) {
 		} else {
 			s.log.Warn("cgroup actions unavailable", "err", err)
 		}
+	}
+	switch s.cfg.Cgroup1CPU {
+	case "":
+		s.cfg.Cgroup1CPU = FindCgroup1CPU("/proc/self/mountinfo")
+	case "-":
+		s.cfg.Cgroup1CPU = ""
 	}
 	if cfg.Kernel != nil {
 		s.kernel = cfg.Kernel
