@@ -98,6 +98,7 @@ func NewServer(d Daemon, opt Options) (*Server, error) {
 		Handler:           s.authorize(mux),
 		ConnContext:       peerContext,
 		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
