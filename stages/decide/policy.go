@@ -34,6 +34,9 @@ type Policy struct {
 	// false for this long.
 	RevertAfter time.Duration
 
+	// Description says what the policy is for, for listings.
+	Description string
+
 	// Origin is where the policy came from: "file:line" or "api".
 	Origin string
 }
@@ -204,7 +207,7 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 		p := Policy{
 			Name: fp.Name, Condition: fp.Condition, Action: fp.Action,
 			Priority: DefaultPriority, Cooldown: DefaultCooldown, Enabled: true,
-			Objective: fp.Objective, Emergency: fp.Emergency,
+			Objective: fp.Objective, Emergency: fp.Emergency, Description: fp.Description,
 			Origin: fmt.Sprintf("%s:%d", name, loc.blockLine(i)),
 		}
 		if fp.Priority != nil {
