@@ -454,3 +454,17 @@ func BenchmarkStatusParallel(b *testing.B) {
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	}
 }
+
+// BenchmarkStatus is one client asking in a loop: the round trip of one
+// `ainka-cli status` request once connected.
+func BenchmarkStatus(b *testing.B) {
+	s := controltest.StartServer(b, controltest.NewFakeDaemon(), control.Options{})
+	c := control.NewClient(s.SocketPath())
+	defer c.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Status(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
