@@ -45,7 +45,7 @@ func New(cfg Config) (*Stage, error) {
 }
 
 func (s *Stage) init() {
-	dp := anomaly.DefaultParams()
+	dp := anomaly.StageParams()
 	dp.Alpha = s.cfg.LearningRate
 	dp.Deferred = s.cfg.TrainingIntervalSec > 0
 	fp := forecast.DefaultParams(s.horizon)

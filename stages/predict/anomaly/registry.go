@@ -18,7 +18,7 @@ var variants = map[string]func(Params) Params{
 	"ainka": func(p Params) Params { return p },
 	// deviation at one scale, no spatial rule.
 	"fast": func(p Params) Params { p.SlowAlpha = 0; p.SpatialTol = 0; return p },
-	// the predict stage's setting: new extremes must also be 3 robust sd
+	// the predict stage's setting: new extremes must also be 2 robust sd
 	// from the fast baseline (fewer alarms on heavy-tailed noise), and a
 	// series that freezes inside its range is flagged.
 	"stage": func(p Params) Params { return StageParams() },

@@ -159,14 +159,18 @@ func (f *Forecaster) rls(u *[dim]float64, y float64) {
 			s.P[i*dim+j] = (s.P[i*dim+j] - pu[i]*pu[j]*inv) * il
 		}
 	}
-	// Keep P bounded: with forgetting and a constant input it would grow
-	// without limit and the next change would make the fit explode.
+	// Keep P bounded: with forgetting, directions the input does not excite
+	// (a constant series, collinear lags) grow without limit and the next
+	// change would make the fit explode. Shrink only the offending row and
+	// column, so that the directions being learned keep their gain.
+	const maxP = 1e4
 	for i := 0; i < n; i++ {
-		if s.P[i*dim+i] > 1e4 {
-			for j := 0; j < n*dim; j++ {
-				s.P[j] *= 1e4 / s.P[i*dim+i]
+		if d := s.P[i*dim+i]; d > maxP {
+			f := math.Sqrt(maxP / d)
+			for j := 0; j < n; j++ {
+				s.P[i*dim+j] *= f
+				s.P[j*dim+i] *= f
 			}
-			break
 		}
 	}
 }
