@@ -394,3 +394,18 @@ func (s *Stage) noteWriter(r *rule, key string, now uint64, out []Decision) []De
 	h.writer = winner.c.Name
 	return out
 }
+
+// Flush emits what is pending (reverts of removed policies, state changes
+// asked for by the operator) at the end of input.
+func (s *Stage) Flush(out []Decision) []Decision {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.pending {
+		if s.pending[i].TimeNs == 0 {
+			s.pending[i].TimeNs = s.lastNs
+		}
+	}
+	out = append(out, s.pending...)
+	s.pending = s.pending[:0]
+	return out
+}
