@@ -22,6 +22,11 @@ const (
 	endFrameLen  = 16
 	statsHdrLen  = 16
 	kindStatsLen = 32
+	// BlockSize is the most record bytes (with their length prefixes) a
+	// records frame holds.
+	BlockSize = 4096
+	// MaxRecordLen is the longest record a trace can hold.
+	MaxRecordLen = 1<<16 - 1
 )
 
 // FrameType tells what a frame carries.
@@ -29,7 +34,7 @@ type FrameType uint8
 
 const (
 	FrameHeader FrameType = 1
-	FrameRecord FrameType = 2
+	FrameRecord FrameType = 2 // a block of records; Reader.Next returns them one by one
 	FrameStats  FrameType = 3
 	FrameEnd    FrameType = 4
 )
@@ -39,7 +44,7 @@ func (t FrameType) String() string {
 	case FrameHeader:
 		return "header"
 	case FrameRecord:
-		return "record"
+		return "records"
 	case FrameStats:
 		return "stats"
 	case FrameEnd:

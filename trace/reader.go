@@ -25,6 +25,11 @@ type Reader struct {
 	recs   uint64
 	frames uint64
 	ended  bool
+	// Unread records of the current block are buf[blk:blkEnd]; indices,
+	// not a slice, so that stepping through a block stores no pointer
+	// (no GC write barrier per record).
+	blk, blkEnd int
+	blkOff      int64 // the block frame's offset, for errors
 }
 
 // NewReader reads and checks the preamble and header of a trace.
@@ -100,47 +105,72 @@ func (r *Reader) NextRecord() ([]byte, error) {
 	}
 }
 
-// Next returns the next record or stats frame. It returns io.EOF after the
-// end frame, and a *FormatError (wrapping ErrTruncated or ErrCorrupt) when
-// the file is damaged.
+// Next returns the next record (one at a time, also from a block) or
+// stats frame. It returns io.EOF after the end frame, and a *FormatError
+// (wrapping ErrTruncated or ErrCorrupt) when the file is damaged.
 func (r *Reader) Next() (FrameType, []byte, error) {
-	if r.err != nil {
-		return 0, nil, r.err
-	}
-	start := r.off
-	t, p, err := r.next()
-	if err != nil {
-		return 0, nil, err
-	}
-	switch t {
-	case FrameRecord:
-		r.recs++
-	case FrameStats:
-		if err := decodeStats(&r.stats, p); err != nil {
-			return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: err.Error()})
+	for {
+		if r.err != nil {
+			return 0, nil, r.err
 		}
-		r.nstats++
-	case FrameEnd:
-		if len(p) != endFrameLen {
-			return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("end frame of %d bytes, want %d", len(p), endFrameLen)})
+		if r.blk < r.blkEnd {
+			return r.nextInBlock()
 		}
-		if n := binary.LittleEndian.Uint64(p); n != r.recs {
-			return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("end frame counts %d records, file has %d", n, r.recs)})
-		}
-		r.ended = true
-		// Anything after the end frame is damage, not a second trace.
-		if n, err := r.fill(1); err != nil {
+		start := r.off
+		t, p, err := r.next()
+		if err != nil {
 			return 0, nil, err
-		} else if n > 0 {
-			return 0, nil, r.fail(&FormatError{Offset: r.off, Kind: ErrCorrupt, Detail: "data after the end frame"})
 		}
-		return 0, nil, r.fail(io.EOF)
-	case FrameHeader:
-		return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: "second header frame"})
-	default:
-		return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("unknown frame type %d", uint8(t))})
+		switch t {
+		case FrameRecord:
+			// p lies in buf just before r.r: the frame was consumed, and
+			// buf is not refilled until the block is used up.
+			r.blk, r.blkEnd, r.blkOff = r.r-len(p), r.r, start
+			continue
+		case FrameStats:
+			if err := decodeStats(&r.stats, p); err != nil {
+				return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: err.Error()})
+			}
+			r.nstats++
+			return t, p, nil
+		case FrameEnd:
+			if len(p) != endFrameLen {
+				return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("end frame of %d bytes, want %d", len(p), endFrameLen)})
+			}
+			if n := binary.LittleEndian.Uint64(p); n != r.recs {
+				return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("end frame counts %d records, file has %d", n, r.recs)})
+			}
+			r.ended = true
+			// Anything after the end frame is damage, not a second trace.
+			if n, err := r.fill(1); err != nil {
+				return 0, nil, err
+			} else if n > 0 {
+				return 0, nil, r.fail(&FormatError{Offset: r.off, Kind: ErrCorrupt, Detail: "data after the end frame"})
+			}
+			return 0, nil, r.fail(io.EOF)
+		case FrameHeader:
+			return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: "second header frame"})
+		default:
+			return 0, nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("unknown frame type %d", uint8(t))})
+		}
 	}
-	return t, p, nil
+}
+
+// nextInBlock returns the next record of the current block. The block's
+// CRC has been checked, so a bad length here is a writer's bug, reported
+// like any other damage.
+func (r *Reader) nextInBlock() (FrameType, []byte, error) {
+	b := r.buf[r.blk:r.blkEnd]
+	if len(b) < 2 {
+		return 0, nil, r.fail(&FormatError{Offset: r.blkOff, Kind: ErrCorrupt, Detail: "record length cut at the end of its block"})
+	}
+	n := int(b[0]) | int(b[1])<<8
+	if 2+n > len(b) {
+		return 0, nil, r.fail(&FormatError{Offset: r.blkOff, Kind: ErrCorrupt, Detail: fmt.Sprintf("record of %d bytes overruns its block", n)})
+	}
+	r.blk += 2 + n
+	r.recs++
+	return FrameRecord, b[2 : 2+n : 2+n], nil
 }
 
 // next reads and checks one frame.

@@ -316,7 +316,13 @@ func TestReaderZeroAlloc(t *testing.T) {
 }
 
 func BenchmarkReader(b *testing.B) {
-	data, _ := buildTrace(b, 10000)
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, testHeader())
+	for i := 0; i < 10000; i++ {
+		w.WriteRecord(record(i))
+	}
+	w.Close()
+	data := buf.Bytes()
 	b.SetBytes(int64(len(data) / 10000))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -343,5 +349,69 @@ func BenchmarkWriter(b *testing.B) {
 		if err := w.WriteRecord(rec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Records written without flushes share blocks; a cut loses at most the
+// block it falls in, and every record before that block is delivered.
+func TestBlocksTruncated(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, testHeader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		if err := w.WriteRecord(record(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	if n, err := readAll(t, data); n != 1000 || err != nil {
+		t.Fatalf("whole file: %d, %v", n, err)
+	}
+	// Average record frame ≈ 74 bytes: blocks hold about 55 of them.
+	if len(data) > 1000*76+2000 {
+		t.Fatalf("%d bytes for 1000 records: blocks not shared", len(data))
+	}
+	for cut := len(data) - 1; cut > 0; cut -= 97 {
+		n, err := readAll(t, data[:cut])
+		if !errors.Is(err, ErrTruncated) {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		// Everything but the cut block (≤ BlockSize) and the header.
+		if want := (cut - 400 - BlockSize) / 76; n < want {
+			t.Fatalf("cut at %d: only %d records delivered", cut, n)
+		}
+	}
+}
+
+func TestBadBlockInside(t *testing.T) {
+	// A block whose CRC is right but whose record length overruns it: the
+	// writer's bug, reported as damage at the block.
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, testHeader())
+	w.Flush()
+	off := buf.Len()
+	block := []byte{10, 0, 1, 2, 3}
+	var fh [frameHdrLen]byte
+	putFrameHeader(fh[:], FrameRecord, block)
+	buf.Write(fh[:])
+	buf.Write(block)
+	n, err := readAll(t, buf.Bytes())
+	if n != 0 || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "overruns its block") || !strings.Contains(err.Error(), strconv.Itoa(off)) {
+		t.Fatalf("got %d, %v", n, err)
+	}
+}
+
+func TestRecordTooLong(t *testing.T) {
+	w, _ := NewWriter(io.Discard, testHeader())
+	if err := w.WriteRecord(make([]byte, MaxRecordLen+1)); err == nil {
+		t.Fatal("oversized record accepted")
+	}
+	if err := w.WriteRecord(make([]byte, MaxRecordLen)); err != nil {
+		t.Fatal(err)
 	}
 }

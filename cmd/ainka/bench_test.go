@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/decode/decodetest"
+	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/trace"
+)
+
+// benchTrace is the trace the replay benchmarks read: BENCH_TRACE if set,
+// else a synthetic mix (100 k events/s of event time).
+func benchTrace(b *testing.B) string {
+	if p := os.Getenv("BENCH_TRACE"); p != "" {
+		return p
+	}
+	path := filepath.Join(b.TempDir(), "mixed.trace")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := trace.NewWriter(f, trace.Header{SchemaVersion: decode.SchemaVersion, CollectionIntervalMs: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range decodetest.Mixed(200_000, 2, 1e12, 10_000) {
+		if err := w.WriteRecord(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+// BenchmarkReplay runs a trace through every wired stage, as `ainka
+// replay` does, and reports events/s; ns/op is per event.
+func BenchmarkReplay(b *testing.B) {
+	path := benchTrace(b)
+	records := countRecords(path)
+	repeat := max(1, b.N/int(records))
+	b.ReportAllocs()
+	b.ResetTimer()
+	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: repeat, BatchRecords: replayBatch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := pipeline.New(pipeline.Options{QueueLen: 8})
+	in := pipeline.AddSource[[]byte](p, "source", src)
+	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(src.Header()), lossless: true, stdout: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	n := c.dec.Decoded()
+	if n != records*uint64(repeat) {
+		b.Fatalf("decoded %d of %d", n, records*uint64(repeat))
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+}

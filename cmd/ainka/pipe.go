@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/aggregate"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/trace"
+)
+
+// stageNames are the pipeline's stages in order: the names --tap accepts.
+var stageNames = []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
+
+// notWired names the stages whose packages have no pipeline processor yet;
+// tapping them is refused with that reason rather than as unknown.
+var notWired = map[string]bool{"decide": true, "actuate": true}
+
+// tapSpec is one --tap STAGE or --tap STAGE=PATH.
+type tapSpec struct {
+	stage string
+	path  string // "" = stdout
+}
+
+// tapFlags collects repeatable --tap values and checks the stage names as
+// they are parsed, so that a typo fails before anything starts.
+type tapFlags []tapSpec
+
+func (t *tapFlags) String() string { return "" }
+
+func (t *tapFlags) Set(v string) error {
+	stage, path, _ := strings.Cut(v, "=")
+	known := false
+	for _, n := range stageNames {
+		known = known || n == stage
+	}
+	if !known {
+		return fmt.Errorf("unknown stage %q (stages: %s)", stage, strings.Join(stageNames, ", "))
+	}
+	if notWired[stage] {
+		return fmt.Errorf("stage %q is not part of this build's pipeline yet", stage)
+	}
+	if strings.Contains(v, "=") && path == "" {
+		return fmt.Errorf("empty path in %q", v)
+	}
+	*t = append(*t, tapSpec{stage: stage, path: path})
+	return nil
+}
+
+// pipeFlags are the flags run and replay share.
+type pipeFlags struct {
+	taps        tapFlags
+	metricsAddr string
+	duration    time.Duration
+}
+
+func (f *pipeFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.taps, "tap", "write `STAGE`'s output as JSON lines to stdout, or STAGE=PATH to a file; repeatable ("+strings.Join(stageNames, ", ")+")")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments (ainka replay FILE --speed 2), returning the positionals.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// printHelp writes a command's usage and flags.
+func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// chain is the built pipeline and the stages that report counters.
+type chain struct {
+	p     *pipeline.Pipeline
+	set   *metrics.Set
+	dec   *decode.Decoder
+	agg   *aggregate.Aggregator
+	files []*os.File
+}
+
+// chainConfig says how to build the stages after the source.
+type chainConfig struct {
+	agg      aggregate.Config
+	lossless bool // taps wait instead of dropping (replay: determinism)
+	taps     []tapSpec
+	stdout   io.Writer
+}
+
+// aggConfigFromHeader sets the window and the kinds' capture from a trace
+// header (or the live policy written as one).
+func aggConfigFromHeader(h trace.Header) aggregate.Config {
+	var c aggregate.Config
+	c.IntervalMs = h.CollectionIntervalMs
+	for _, k := range h.Kinds {
+		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
+			continue
+		}
+		c.Disabled[k.Kind] = !k.Enabled
+		c.SampleEvery[k.Kind] = k.SampleEvery
+	}
+	return c
+}
+
+// buildChain adds the stages after src and the taps. Every stage is built
+// before any runs; a stage that cannot be built fails here.
+func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConfig) (*chain, error) {
+	c := &chain{p: p, set: p.Metrics(), dec: decode.New(p.Metrics())}
+	agg, err := aggregate.New(cfg.agg)
+	if err != nil {
+		return nil, err
+	}
+	c.agg = agg
+	dec := pipeline.AddStage[[]byte, decode.Event](p, "decode", src, c.dec)
+	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
+	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
+	pcfg := predict.DefaultConfig()
+	if cfg.agg.IntervalMs > 0 {
+		pcfg.Window = time.Duration(cfg.agg.IntervalMs) * time.Millisecond
+	}
+	pred, err := predict.New(pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("build predict stage: %w", err)
+	}
+	pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
+	for _, t := range cfg.taps {
+		w := cfg.stdout
+		if t.path != "" {
+			f, err := os.Create(t.path)
+			if err != nil {
+				c.close()
+				return nil, fmt.Errorf("tap %s: %w", t.stage, err)
+			}
+			c.files = append(c.files, f)
+			w = f
+		}
+		if err := p.Tap(t.stage, w, pipeline.TapOptions{Lossless: cfg.lossless}); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// sourceOptions lets taps on the source show raw records.
+func sourceOptions() []pipeline.Option[[]byte] {
+	return []pipeline.Option[[]byte]{pipeline.Encoder(func(dst []byte, rec *[]byte) []byte {
+		return decode.AppendRawJSON(dst, *rec)
+	})}
+}
+
+func (c *chain) close() error {
+	var errs []error
+	for _, f := range c.files {
+		errs = append(errs, f.Close())
+	}
+	c.files = nil
+	return errors.Join(errs...)
+}
+
+// drops sums what the stages and taps dropped.
+func (c *chain) drops() (stage, tap uint64) {
+	for _, s := range c.p.Stats() {
+		stage += s.Dropped
+		tap += s.TapDropped
+	}
+	return stage, tap
+}
