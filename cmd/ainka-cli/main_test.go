@@ -345,3 +345,13 @@ func TestMetricsParser(t *testing.T) {
 		t.Fatalf("parsed %+v", ss)
 	}
 }
+
+// TestRunEveryCommandHelper runs the helper the end-to-end test uses
+// against the real daemon, here against the fake.
+func TestRunEveryCommandHelper(t *testing.T) {
+	bin := controltest.BuildCLI(t)
+	ring := control.NewLogRing(0)
+	slog.New(ring.Handler(nil)).Info("hello", "k", "v")
+	s := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{Logs: ring})
+	controltest.RunEveryCommand(t, bin, s.SocketPath(), controltest.PolicyArgs{Condition: "cpu_busy_pct > 99", Action: "notify"})
+}
