@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 func writeFile(t *testing.T, name, content string) string {
@@ -108,4 +107,3 @@ func TestDetectBadInput(t *testing.T) {
 		t.Errorf("missing input: exit %d", code)
 	}
 }
-
