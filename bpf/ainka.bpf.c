@@ -142,16 +142,28 @@ static __always_inline __u64 wakeup_flags(const struct ainka_policy *pol)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void hdr_current(struct ainka_hdr *h, __u64 now, __u64 pid_tgid,
-					__u16 kind, __u16 flags)
+/* Copy a task's comm with two 8-byte loads. bpf_get_current_comm() and
+ * bpf_probe_read_kernel() cost ~100 ns more per record here; the kernel
+ * keeps comm NUL-padded (strscpy_pad in __set_task_comm), so the raw bytes
+ * are the same. */
+static __always_inline void copy_comm(char *dst, struct task_struct *t)
+{
+	const __u64 *src = (const __u64 *)t->comm;
+	((__u64 *)dst)[0] = src[0];
+	((__u64 *)dst)[1] = src[1];
+}
+
+/* Header about task t (usually current). */
+static __always_inline void hdr_task(struct ainka_hdr *h, __u64 now, struct task_struct *t,
+				     __u16 kind, __u16 flags)
 {
 	h->ts_ns = now;
-	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
+	h->pid = t->tgid;
+	h->tid = t->pid;
 	h->cpu = bpf_get_smp_processor_id();
 	h->kind = kind;
 	h->flags = flags;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	copy_comm(h->comm, t);
 }
 
 static __always_inline __u32 task_cpu(struct task_struct *p)
@@ -169,9 +181,10 @@ int BPF_PROG(ainka_sys_enter, struct pt_regs *regs, long id)
 	struct ainka_policy *pol = get_policy();
 	if (!pol || !pol->kind[AINKA_KIND_SYSCALL].enabled)
 		return 0;
-	if (!current_ok(pol, bpf_get_current_pid_tgid() >> 32))
+	struct task_struct *cur = bpf_get_current_task_btf();
+	if (!current_ok(pol, cur->tgid))
 		return 0;
-	struct task_ctx *tc = bpf_task_storage_get(&task_map, bpf_get_current_task_btf(), 0,
+	struct task_ctx *tc = bpf_task_storage_get(&task_map, cur, 0,
 						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc)
 		return 0;
@@ -190,7 +203,8 @@ int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
 	if (!st || !pol)
 		return 0;
 	st->seen++;
-	struct task_ctx *tc = bpf_task_storage_get(&task_map, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_ctx *tc = bpf_task_storage_get(&task_map, cur, 0, 0);
 	if (!tc || !tc->sys_ts)
 		goto filtered;
 	__u64 now = bpf_ktime_get_ns();
@@ -207,7 +221,7 @@ int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
 		st->lost++;
 		return 0;
 	}
-	hdr_current(&r->hdr, now, bpf_get_current_pid_tgid(), AINKA_KIND_SYSCALL, 0);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_SYSCALL, 0);
 	r->id = id;
 	r->_pad = 0;
 	r->ret = ret;
@@ -245,15 +259,14 @@ static __always_inline int on_wakeup(struct task_struct *p, __u16 flags)
 
 	st->seen++;
 	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_SCHED_WAKEUP];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 target_tgid = p->tgid;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u32 target_tgid = p->tgid, tgid = cur->tgid;
 	if (!kp->enabled)
 		goto filtered;
 	/* Either side may be the process of interest; neither may be us. */
-	if (pol->self_tgid && (target_tgid == pol->self_tgid ||
-			       (__u32)(pid_tgid >> 32) == pol->self_tgid))
+	if (pol->self_tgid && (target_tgid == pol->self_tgid || tgid == pol->self_tgid))
 		goto filtered;
-	if (pol->pid && target_tgid != pol->pid && (__u32)(pid_tgid >> 32) != pol->pid)
+	if (pol->pid && target_tgid != pol->pid && tgid != pol->pid)
 		goto filtered;
 	if (pol->cgroup_id && bpf_get_current_cgroup_id() != pol->cgroup_id)
 		goto filtered;
@@ -266,12 +279,12 @@ static __always_inline int on_wakeup(struct task_struct *p, __u16 flags)
 		st->lost++;
 		return 0;
 	}
-	hdr_current(&r->hdr, now, pid_tgid, AINKA_KIND_SCHED_WAKEUP, flags);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_SCHED_WAKEUP, flags);
 	r->target_pid = target_tgid;
 	r->target_tid = p->pid;
 	r->target_cpu = task_cpu(p);
 	r->_pad = 0;
-	bpf_core_read(r->target_comm, sizeof(r->target_comm), &p->comm);
+	copy_comm(r->target_comm, p);
 	bpf_ringbuf_submit(r, wakeup_flags(pol));
 	return 0;
 filtered:
@@ -341,19 +354,12 @@ int BPF_PROG(ainka_sched_switch, bool preempt, struct task_struct *prev,
 		flags |= AINKA_F_PREV_IDLE;
 	if (!next_tid)
 		flags |= AINKA_F_NEXT_IDLE;
-	/* prev is current here: the switch has not happened yet. */
-	r->hdr.ts_ns = now;
-	r->hdr.pid = prev_tgid;
-	r->hdr.tid = prev->pid;
-	r->hdr.cpu = bpf_get_smp_processor_id();
-	r->hdr.kind = AINKA_KIND_SCHED_SWITCH;
-	r->hdr.flags = flags;
-	bpf_get_current_comm(r->hdr.comm, sizeof(r->hdr.comm));
+	hdr_task(&r->hdr, now, prev, AINKA_KIND_SCHED_SWITCH, flags);
 	r->next_pid = next_tgid;
 	r->next_tid = next_tid;
 	r->prev_state = prev_state;
 	r->runq_latency_ns = runq;
-	bpf_core_read(r->next_comm, sizeof(r->next_comm), &next->comm);
+	copy_comm(r->next_comm, next);
 	bpf_ringbuf_submit(r, wakeup_flags(pol));
 	return 0;
 filtered:
@@ -372,8 +378,8 @@ static __always_inline int on_fault(__u64 address, struct pt_regs *regs, __u64 e
 		return 0;
 	st->seen++;
 	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_PAGE_FAULT];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!kp->enabled || !current_ok(pol, pid_tgid >> 32) || !sample(st, kp->sample_n))
+	struct task_struct *cur = bpf_get_current_task_btf();
+	if (!kp->enabled || !current_ok(pol, cur->tgid) || !sample(st, kp->sample_n))
 		goto filtered;
 
 	st->emitted++;
@@ -382,7 +388,7 @@ static __always_inline int on_fault(__u64 address, struct pt_regs *regs, __u64 e
 		st->lost++;
 		return 0;
 	}
-	hdr_current(&r->hdr, bpf_ktime_get_ns(), pid_tgid, AINKA_KIND_PAGE_FAULT, flags);
+	hdr_task(&r->hdr, bpf_ktime_get_ns(), cur, AINKA_KIND_PAGE_FAULT, flags);
 	r->address = address;
 	r->ip = BPF_CORE_READ(regs, ip);
 	r->error_code = error_code;
@@ -418,8 +424,8 @@ int BPF_PROG(ainka_netif_receive_skb, struct sk_buff *skb)
 		return 0;
 	st->seen++;
 	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_NET_RX];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!kp->enabled || !current_ok(pol, pid_tgid >> 32) || !sample(st, kp->sample_n))
+	struct task_struct *cur = bpf_get_current_task_btf();
+	if (!kp->enabled || !current_ok(pol, cur->tgid) || !sample(st, kp->sample_n))
 		goto filtered;
 
 	st->emitted++;
@@ -428,7 +434,7 @@ int BPF_PROG(ainka_netif_receive_skb, struct sk_buff *skb)
 		st->lost++;
 		return 0;
 	}
-	hdr_current(&r->hdr, bpf_ktime_get_ns(), pid_tgid, AINKA_KIND_NET_RX, 0);
+	hdr_task(&r->hdr, bpf_ktime_get_ns(), cur, AINKA_KIND_NET_RX, 0);
 	r->ifindex = BPF_CORE_READ(skb, dev, ifindex);
 	r->len = skb->len;
 	r->protocol = __builtin_bswap16(skb->protocol);
@@ -464,8 +470,8 @@ int BPF_PROG(ainka_block_rq_issue, struct request *rq)
 	struct ainka_policy *pol = get_policy();
 	if (!pol || !pol->kind[AINKA_KIND_BLOCK_IO].enabled)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!current_ok(pol, pid_tgid >> 32))
+	struct task_struct *cur = bpf_get_current_task_btf();
+	if (!current_ok(pol, cur->tgid))
 		return 0;
 	struct blk_start s = {};
 	s.ts = bpf_ktime_get_ns();
@@ -473,9 +479,9 @@ int BPF_PROG(ainka_block_rq_issue, struct request *rq)
 	s.nr_sector = BPF_CORE_READ(rq, __data_len) >> 9;
 	s.op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
 	s.dev = rq_dev(rq);
-	s.pid = pid_tgid >> 32;
-	s.tid = (__u32)pid_tgid;
-	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	s.pid = cur->tgid;
+	s.tid = cur->pid;
+	copy_comm(s.comm, cur);
 	__u64 key = (__u64)rq;
 	bpf_map_update_elem(&blk_map, &key, &s, BPF_ANY);
 	return 0;

@@ -238,12 +238,21 @@ func TestLiveAllKinds(t *testing.T) {
 			t.Errorf("no %s record", k)
 		}
 	}
+	comm, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantComm [16]byte
+	copy(wantComm[:15], strings.TrimSpace(string(comm)))
 	var sawGetpid, sawUserFault, sawLo, sawBlk bool
 	for _, rec := range c.recs {
 		switch bpf.RecordKind(rec) {
 		case bpf.KindSyscall:
 			if binary.LittleEndian.Uint32(rec[40:]) == unix.SYS_GETPID && int64(binary.LittleEndian.Uint64(rec[48:])) == int64(self) {
 				sawGetpid = true
+				if [16]byte(rec[24:40]) != wantComm {
+					t.Errorf("comm %q, want %q", rec[24:40], wantComm)
+				}
 			}
 		case bpf.KindPageFault:
 			if binary.LittleEndian.Uint16(rec[22:])&1 != 0 {
