@@ -1,0 +1,83 @@
+package nab_test
+
+import (
+	"math"
+	"os"
+	"testing"
+
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/tools/nab"
+)
+
+func loadCorpus(t *testing.T) *nab.Corpus {
+	t.Helper()
+	wd, _ := os.Getwd()
+	dir, ok := nab.DefaultDir(wd)
+	if !ok {
+		t.Skipf("NAB development data not found at %s (../shared/nab beside the repository root)", dir)
+	}
+	c, err := nab.LoadCorpus(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func score(t *testing.T, c *nab.Corpus, name string) []nab.Result {
+	t.Helper()
+	newDet, err := anomaly.Factory(name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := nab.Evaluate(c, nab.Run(c, func() nab.Scorer { return newDet() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestCorpusBaselines checks the scorer on the corpus itself: the null
+// detector scores 0, and the corpus has the windows and labels NAB lists.
+func TestCorpusBaselines(t *testing.T) {
+	c := loadCorpus(t)
+	wins, labels := 0, 0
+	for _, f := range c.Files {
+		wins += len(f.Windows)
+		labels += f.Labels
+	}
+	if len(c.Files) != 41 || wins != 86 || labels != 89 {
+		t.Errorf("corpus: %d files, %d windows, %d labels; want 41, 86, 89", len(c.Files), wins, labels)
+	}
+	zero := make([][]float64, len(c.Files))
+	for i, f := range c.Files {
+		zero[i] = make([]float64, len(f.Series.Values))
+	}
+	res, err := nab.Evaluate(c, zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Score != 0 || r.Null != -r.Profile.FN*86 {
+			t.Errorf("%s: null detector scores %v (null raw %v)", r.Profile.Name, r.Score, r.Null)
+		}
+	}
+}
+
+// TestDetectorScore is the regression guard of the anomaly detectors: the
+// floors sit just under the scores reached (docs/predict.md).
+func TestDetectorScore(t *testing.T) {
+	c := loadCorpus(t)
+	floors := map[string][3]float64{
+		"ainka": {65.0, 59.0, 69.0},
+		"stage": {62.5, 53.0, 67.5},
+	}
+	for name, floor := range floors {
+		res := score(t, c, name)
+		for i, r := range res {
+			t.Logf("%s %s: %.2f (threshold %.4f)", name, r.Profile.Name, r.Score, r.Threshold)
+			if math.IsNaN(r.Score) || r.Score < floor[i] {
+				t.Errorf("%s %s: NAB score %.2f, below the guard %.1f", name, r.Profile.Name, r.Score, floor[i])
+			}
+		}
+	}
+}
