@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -94,24 +95,29 @@ func BenchmarkReplay(b *testing.B) {
 }
 
 // BenchmarkLiveThroughput runs MeasureThroughput for 2 s per iteration
-// with one dd worker and reports records/s, drops and the source's CPU.
+// with one and two dd workers and reports records/s, losses and the
+// source's CPU.
 func BenchmarkLiveThroughput(b *testing.B) {
 	needKernel(b)
 	if _, err := exec.LookPath("dd"); err != nil {
 		b.Skipf("no dd for the load: %v", err)
 	}
-	var last Throughput
-	for range b.N {
-		t, err := MeasureThroughput(context.Background(), ThroughputOptions{Duration: 2 * time.Second})
-		if err != nil {
-			b.Fatal(err)
-		}
-		last = t
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var last Throughput
+			for range b.N {
+				t, err := MeasureThroughput(context.Background(), ThroughputOptions{Duration: 2 * time.Second, Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				last = t
+			}
+			b.ReportMetric(last.PerSecond, "records/s")
+			b.ReportMetric(float64(last.Lost+last.Dropped), "lost+dropped")
+			b.ReportMetric(last.CPUPercent, "cpu%")
+			b.Log(last)
+		})
 	}
-	b.ReportMetric(last.PerSecond, "records/s")
-	b.ReportMetric(float64(last.Lost+last.Dropped), "lost+dropped")
-	b.ReportMetric(last.CPUPercent, "cpu%")
-	b.Log(last)
 }
 
 // getpidNs times a getpid loop for about d and returns ns per call.
