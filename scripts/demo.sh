@@ -11,6 +11,8 @@
 #
 # The binaries are taken from $AINKA_BIN_DIR when set, else ./bin (after
 # 'make build'), else $PREFIX/bin (default /usr/local), else PATH.
+# DEMO_WARMUP (seconds, default 2) is how long the replay runs before the
+# first step.
 set -euo pipefail
 
 INTERACTIVE=0
@@ -18,7 +20,7 @@ TRACE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	-i | --interactive) INTERACTIVE=1; shift ;;
-	-h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "demo.sh: unknown flag $1 (see --help)" >&2; exit 2 ;;
 	*) TRACE=$1; shift ;;
 	esac
@@ -104,7 +106,7 @@ for _ in $(seq 150); do
 	sleep 0.1
 done
 [[ -S $tmp/ainka.sock ]] || { echo "the daemon did not open its socket within 15s"; tail -5 "$tmp/daemon.log"; exit 1; }
-sleep 2 # let a few windows through, so there is something to see
+sleep "${DEMO_WARMUP:-2}" # let a few windows through, so there is something to see
 
 step "What is the daemon doing? State, stage rates and drops, ring buffer losses" status
 step "The same in the design's flag form, as JSON for scripts" --status --json

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,11 +19,30 @@ import (
 	"github.com/ainka/ainka/control/controltest"
 )
 
+// cliBin is the ainka-cli binary, built once for all the tests.
+var cliBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ainka-cli-test")
+	if err != nil {
+		panic(err)
+	}
+	cliBin, err = controltest.BuildTo(dir, "github.com/ainka/ainka/cmd/ainka-cli", "ainka-cli")
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // TestEveryCommandBothSpellings runs the built binary against a control
 // server over a real unix socket: every command, in its word and flag
 // spellings, as a table and as JSON.
 func TestEveryCommandBothSpellings(t *testing.T) {
-	bin := controltest.BuildCLI(t)
+	bin := cliBin
 	ring := control.NewLogRing(0)
 	log := slog.New(ring.Handler(slog.NewTextHandler(io.Discard, nil)))
 	log.Info("pipeline started", "mode", "replay", "stages", 7)
@@ -206,7 +226,7 @@ func TestEveryCommandBothSpellings(t *testing.T) {
 }
 
 func TestPolicyRemove(t *testing.T) {
-	bin := controltest.BuildCLI(t)
+	bin := cliBin
 	s := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{})
 	res := controltest.RunCLI(t, bin, "", "--socket", s.SocketPath(), "policy", "add", "x", "--condition", "cpu>1", "--action", "reduce_freq")
 	if res.Code != 0 {
@@ -229,7 +249,7 @@ func TestPolicyRemove(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
-	bin := controltest.BuildCLI(t)
+	bin := cliBin
 	// 3: not running, with the message the operator needs.
 	missing := filepath.Join(t.TempDir(), "none.sock")
 	res := controltest.RunCLI(t, bin, missing, "status")
@@ -281,7 +301,7 @@ func TestExitCodes(t *testing.T) {
 // TestFollowLogs runs `logs -f`, logs while it follows, and stops it with
 // SIGINT, which is a normal end (exit 0).
 func TestFollowLogs(t *testing.T) {
-	bin := controltest.BuildCLI(t)
+	bin := cliBin
 	ring := control.NewLogRing(0)
 	log := slog.New(ring.Handler(nil))
 	s := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{Logs: ring})
@@ -349,7 +369,7 @@ func TestMetricsParser(t *testing.T) {
 // TestRunEveryCommandHelper runs the helper the end-to-end test uses
 // against the real daemon, here against the fake.
 func TestRunEveryCommandHelper(t *testing.T) {
-	bin := controltest.BuildCLI(t)
+	bin := cliBin
 	ring := control.NewLogRing(0)
 	slog.New(ring.Handler(nil)).Info("hello", "k", "v")
 	s := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{Logs: ring})

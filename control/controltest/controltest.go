@@ -251,12 +251,22 @@ func BuildCLI(t testing.TB) string {
 // Build builds a main package of the module into a temporary directory.
 func Build(t testing.TB, pkg, name string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	bin, err := BuildTo(t.TempDir(), pkg, name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// BuildTo builds a main package of the module as dir/name, for a TestMain
+// that builds once for all of a package's tests.
+func BuildTo(dir, pkg, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin, nil
 }
 
 // Result is one CLI run.

@@ -2,26 +2,54 @@ package controltest_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ainka/ainka/control/controltest"
 )
 
-// prefix builds the real ainka-cli and the fake daemon (as "ainka") into an
-// installation prefix, the way scripts/install.sh lays them out.
+// built holds the real ainka-cli and the fake daemon, built once.
+var built string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ainka-scripts-test")
+	if err != nil {
+		panic(err)
+	}
+	for name, pkg := range map[string]string{
+		"ainka":     "github.com/ainka/ainka/control/controltest/fakeainka",
+		"ainka-cli": "github.com/ainka/ainka/cmd/ainka-cli",
+	} {
+		if _, err := controltest.BuildTo(dir, pkg, name); err != nil {
+			os.RemoveAll(dir)
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	built = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// prefix lays the binaries out in an installation prefix, the way
+// scripts/install.sh does (copies: a test may remove one).
 func prefix(t *testing.T) string {
 	t.Helper()
 	p := t.TempDir()
 	bin := filepath.Join(p, "bin")
 	os.MkdirAll(bin, 0o755)
-	for name, pkg := range map[string]string{
-		"ainka":     "github.com/ainka/ainka/control/controltest/fakeainka",
-		"ainka-cli": "github.com/ainka/ainka/cmd/ainka-cli",
-	} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	for _, name := range []string{"ainka", "ainka-cli"} {
+		b, err := os.ReadFile(filepath.Join(built, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, name), b, 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(p, "x.trace"), []byte("trace"), 0o644); err != nil {
@@ -66,7 +94,7 @@ func TestIntegrationScript(t *testing.T) {
 func TestDemoScript(t *testing.T) {
 	p := prefix(t)
 	cmd := exec.Command("../../scripts/demo.sh", filepath.Join(p, "x.trace"))
-	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"))
+	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"), "DEMO_WARMUP=0.2")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo.sh: %v\n%s", err, out)
@@ -86,7 +114,7 @@ func TestDemoScript(t *testing.T) {
 func TestDemoInteractive(t *testing.T) {
 	p := prefix(t)
 	cmd := exec.Command("../../scripts/demo.sh", "-i", filepath.Join(p, "x.trace"))
-	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"))
+	cmd.Env = append(os.Environ(), "AINKA_BIN_DIR="+filepath.Join(p, "bin"), "DEMO_WARMUP=0.2")
 	cmd.Stdin = strings.NewReader("\n\nq\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
