@@ -20,7 +20,7 @@ TRACE=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	-i | --interactive) INTERACTIVE=1; shift ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	-*) echo "demo.sh: unknown flag $1 (see --help)" >&2; exit 2 ;;
 	*) TRACE=$1; shift ;;
 	esac

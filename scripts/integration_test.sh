@@ -31,7 +31,7 @@ while [[ $# -gt 0 ]]; do
 	--trace) TRACE=$2; shift 2 ;;
 	--live) LIVE=1; shift ;;
 	--unit) UNIT=$2; shift 2 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "integration_test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
