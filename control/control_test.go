@@ -468,3 +468,47 @@ func BenchmarkStatus(b *testing.B) {
 		}
 	}
 }
+
+// TestStopWithFollower: a `logs -f` in progress does not hold up the
+// daemon's exit.
+func TestStopWithFollower(t *testing.T) {
+	ring := control.NewLogRing(10)
+	sock := filepath.Join(controltest.SocketDir(t), "ainka.sock")
+	s, err := control.NewServer(controltest.NewFakeDaemon(), control.Options{SocketPath: sock, Logs: ring, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx) }()
+	followed := make(chan error, 1)
+	got := make(chan struct{}, 1)
+	slog.New(ring.Handler(nil)).Info("before")
+	go func() {
+		followed <- control.NewClient(sock).Logs(context.Background(), 0, true, func(control.LogEntry) error {
+			got <- struct{}{}
+			return nil
+		})
+	}()
+	<-got // the follower is connected
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Serve did not return within 3s with a follower connected")
+	}
+	select {
+	case err := <-followed:
+		if err != nil {
+			t.Fatalf("follower ended with %v, want a clean end", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the follower was not ended")
+	}
+}
