@@ -145,7 +145,7 @@ func TestErrorsReachTheClient(t *testing.T) {
 		t.Errorf("logs without a ring: %v", err)
 	}
 
-	fake.Fail = errors.New("pipeline stopped")
+	fake.SetFail(errors.New("pipeline stopped"))
 	if _, err := c.Optimize(ctx(t)); err == nil || err.Error() != "pipeline stopped" {
 		t.Errorf("daemon failure = %v", err)
 	} else if ae := (*control.APIError)(nil); !errors.As(err, &ae) || ae.Status != 500 {

@@ -29,7 +29,8 @@ type FakeDaemon struct {
 	policies  map[string]control.Policy
 	// Calls records method names in call order, e.g. "Rollback(print)".
 	Calls []string
-	// Fail, when set, is returned by every method.
+	// Fail, when set, is returned by every method; set it with SetFail
+	// once the server runs.
 	Fail error
 	// In is added to the source stage's input counter at each Status, so
 	// the rates move.
@@ -50,6 +51,13 @@ func NewFakeDaemon() *FakeDaemon {
 func (f *FakeDaemon) record(call string) error {
 	f.Calls = append(f.Calls, call)
 	return f.Fail
+}
+
+// SetFail makes every method return err (nil: succeed again).
+func (f *FakeDaemon) SetFail(err error) {
+	f.mu.Lock()
+	f.Fail = err
+	f.mu.Unlock()
 }
 
 // CallLog returns a copy of Calls.
