@@ -120,6 +120,9 @@ func TestInjectAndHostOnly(t *testing.T) {
 	if s[bpf.KindKernelDecision].Lost == 0 {
 		t.Error("a full injection queue did not count the refused record as lost")
 	}
+	if err := l.Inject(dec); !errors.Is(err, ErrStopped) {
+		t.Errorf("Inject after Run = %v, want ErrStopped", err)
+	}
 	if err := l.Run(t.Context(), nil); !errors.Is(err, ErrRunning) {
 		t.Errorf("second Run = %v, want ErrRunning", err)
 	}

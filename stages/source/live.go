@@ -79,6 +79,7 @@ type Live struct {
 	injMu    sync.Mutex
 	injBuf   []byte
 	injSpare []byte
+	stopped  bool // Run has taken its last injected records
 
 	read, dropped, userEmitted, userLost [bpf.NumKinds]atomic.Uint64
 
@@ -231,6 +232,9 @@ func (l *Live) Inject(rec []byte) error {
 	}
 	l.injMu.Lock()
 	defer l.injMu.Unlock()
+	if l.stopped {
+		return fmt.Errorf("inject %s: %w", k, ErrStopped)
+	}
 	if len(l.injBuf)+len(rec) > maxInjectBytes {
 		l.userEmitted[k].Add(1)
 		l.userLost[k].Add(1)
@@ -355,6 +359,12 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Refuse injections from now on, and take the last ones.
+	l.injMu.Lock()
+	l.stopped = true
+	l.injMu.Unlock()
+	r.addInjected()
+	r.sendFinal()
 	l.Close()
 	l.refreshMetrics()
 	return nil

@@ -18,6 +18,7 @@ var (
 	ErrBadRecord       = errors.New("bad record")
 	ErrInjectFull      = errors.New("injection queue full")
 	ErrRunning         = errors.New("source already ran")
+	ErrStopped         = errors.New("source has stopped")
 )
 
 // Policy is what the kernel records, changeable at run time (policies_map).
