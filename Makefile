@@ -43,10 +43,10 @@ bench:
 	scripts/bench.sh
 
 install: build
-	PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh
+	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh
 
 uninstall:
-	PREFIX=$(PREFIX) scripts/uninstall.sh
+	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) scripts/uninstall.sh
 
 clean:
 	rm -rf $(BIN)
