@@ -89,4 +89,3 @@ func runPipeline(ctx context.Context, pf *pipeFlags, lf *liveFlags, stdout, stde
 		kindSummary(live.Stats(), func(k bpf.Kind) uint64 { return c.dec.Counts[k] }))
 	return nil
 }
-
