@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/kmod/genl"
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/actuate"
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/source"
+)
+
+// daemon is the running pipeline as the control API sees it. It only reads
+// snapshots and calls the stages' own goroutine-safe methods, so every
+// request answers at once even when the pipeline is saturated.
+type daemon struct {
+	mode    string // live or replay
+	started time.Time
+	dryRun  bool
+
+	p      *pipeline.Pipeline
+	set    *metrics.Set
+	live   *source.Live // nil in replay
+	pred   *predict.Stage
+	dec    *decide.Stage
+	act    *actuate.Stage
+	kernel genl.Client // nil when the module is not loaded
+}
+
+var _ control.Daemon = (*daemon)(nil)
+
+func (d *daemon) Status(ctx context.Context) (control.Status, error) {
+	st := d.dec.State()
+	s := control.Status{
+		State:     st.State,
+		Mode:      d.mode,
+		PID:       os.Getpid(),
+		StartedAt: d.started,
+		DryRun:    d.dryRun,
+		Emergency: st.Emergency,
+		Policies:  st.Policies,
+	}
+	for _, ps := range d.p.Stats() {
+		s.Stages = append(s.Stages, control.StageStatus{
+			Name: ps.Name, In: ps.In, Out: ps.Out, Dropped: ps.Dropped,
+			QueueLen: ps.QueueLen, QueueCap: ps.QueueCap,
+		})
+	}
+	if d.live != nil {
+		ks := d.live.Stats()
+		for k := range ks {
+			if ks[k].Emitted == 0 && ks[k].Seen == 0 {
+				continue
+			}
+			s.Ring = append(s.Ring, control.KindStats{
+				Kind: bpf.Kind(k).String(), Seen: ks[k].Seen, Emitted: ks[k].Emitted, Lost: ks[k].Lost,
+			})
+		}
+	}
+	if d.kernel != nil {
+		s.KernelModule.Loaded = true
+		if ks, err := d.kernel.Status(ctx); err == nil {
+			s.KernelModule.State = ks.State.String()
+		} else {
+			s.KernelModule.State = "error: " + err.Error()
+		}
+	} else {
+		s.KernelModule.State = "not loaded: actuating from user space"
+	}
+	return s, nil
+}
+
+func (d *daemon) Metrics(_ context.Context, w io.Writer) error {
+	d.set.WritePrometheus(w)
+	metrics.WriteProcessMetrics(w)
+	return nil
+}
+
+func (d *daemon) AddPolicy(_ context.Context, ps control.PolicySpec) error {
+	p := decide.Policy{
+		Name: ps.Name, Condition: ps.Condition, Action: ps.Action,
+		Priority: ps.Priority, Enabled: true, Objective: ps.Objective, Origin: "api",
+	}
+	if p.Priority == 0 {
+		p.Priority = decide.DefaultPriority
+	}
+	if ps.Cooldown != "" {
+		cd, err := time.ParseDuration(ps.Cooldown)
+		if err != nil {
+			return fmt.Errorf("%w: cooldown %q: %v", control.ErrInvalid, ps.Cooldown, err)
+		}
+		p.Cooldown = cd
+	}
+	if err := d.dec.AddPolicy(p); err != nil {
+		return fmt.Errorf("%w: %v", control.ErrInvalid, err)
+	}
+	return nil
+}
+
+func (d *daemon) ListPolicies(context.Context) ([]control.Policy, error) {
+	var out []control.Policy
+	for _, ps := range d.dec.Policies() {
+		src := "file"
+		if ps.Origin == "api" {
+			src = "api"
+		}
+		eff := ps.Effectiveness
+		if math.IsNaN(eff) {
+			eff = 0
+		}
+		out = append(out, control.Policy{
+			Name: ps.Name, Condition: ps.Condition, Action: ps.Action,
+			Priority: ps.Priority, Enabled: ps.Enabled, Source: src,
+			State: ps.State, Reason: ps.PausedReason, Effectiveness: eff,
+			Fired: uint64(ps.Actuations),
+		})
+	}
+	return out, nil
+}
+
+func (d *daemon) RemovePolicy(_ context.Context, name string) error {
+	if err := d.dec.RemovePolicy(name); err != nil {
+		return fmt.Errorf("%w: %v", control.ErrNotFound, err)
+	}
+	return nil
+}
+
+func (d *daemon) Optimize(context.Context) (control.OptimizeResult, error) {
+	ds, err := d.dec.Optimize()
+	if err != nil {
+		return control.OptimizeResult{}, fmt.Errorf("%w: %v", control.ErrConflict, err)
+	}
+	res := control.OptimizeResult{State: d.dec.State().State, DryRun: d.dryRun}
+	rs := d.act.Apply(ds)
+	for i := range ds {
+		dd := control.Decision{
+			Policy:  ds[i].Policy,
+			Matched: ds[i].Kind == decide.Apply,
+			Reason:  reasonOf(&ds[i]),
+			Action:  ds[i].Action.String(),
+		}
+		for j := range rs {
+			if rs[j].Policy != ds[i].Policy {
+				continue
+			}
+			dd.Change = &control.Change{Knob: rs[j].Knob, From: rs[j].Old, To: rs[j].New}
+			dd.Applied = rs[j].Status == actuate.Applied
+			dd.Error = rs[j].Err
+		}
+		res.Decisions = append(res.Decisions, dd)
+	}
+	return res, nil
+}
+
+// reasonOf renders a decision's condition with the values that made it true.
+func reasonOf(d *decide.Decision) string {
+	if d.Reason != "" {
+		return d.Reason
+	}
+	var b strings.Builder
+	b.WriteString(d.Condition)
+	for i := 0; i < d.NValues; i++ {
+		if i == 0 {
+			b.WriteString(" [")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s=%g", d.Values[i].Name, d.Values[i].Value)
+	}
+	if d.NValues > 0 {
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+func (d *daemon) SetEmergency(ctx context.Context, on bool) error {
+	d.dec.SetEmergency(on)
+	if d.kernel != nil {
+		st := genl.StateLearning
+		if on {
+			st = genl.StateEmergency
+		}
+		if err := d.kernel.SetState(ctx, st); err != nil {
+			return fmt.Errorf("mirror emergency mode to the kernel module: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *daemon) Reset(ctx context.Context) (control.ResetResult, error) {
+	var res control.ResetResult
+	d.pred.Reset()
+	res.Cleared = append(res.Cleared, "anomaly baselines and forecasters")
+	d.dec.Reset()
+	res.Cleared = append(res.Cleared, "policy engine state and effectiveness")
+	for _, r := range d.act.Reset() {
+		res.Reverted = append(res.Reverted, control.Change{Knob: r.Knob, From: r.Old, To: r.New})
+	}
+	if d.kernel != nil {
+		if err := d.kernel.Reset(ctx); err != nil {
+			return res, fmt.Errorf("reset the kernel module: %w", err)
+		}
+		res.Cleared = append(res.Cleared, "kernel module state and actuations")
+	}
+	return res, nil
+}
+
+func (d *daemon) Rollback(_ context.Context, printOnly bool) (control.RollbackResult, error) {
+	var res control.RollbackResult
+	if printOnly {
+		for _, c := range d.act.Changes() {
+			res.Restored = append(res.Restored, control.Change{Knob: c.Key, From: c.Value, To: c.Original})
+		}
+		res.Commands = d.act.RollbackCommands()
+		return res, nil
+	}
+	for _, r := range d.act.Rollback() {
+		res.Restored = append(res.Restored, control.Change{Knob: r.Knob, From: r.Old, To: r.New})
+	}
+	return res, nil
+}
