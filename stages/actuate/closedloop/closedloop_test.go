@@ -1,0 +1,474 @@
+package closedloop
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/actuate"
+	"github.com/ainka/ainka/stages/aggregate"
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/source"
+)
+
+var (
+	runs      = flag.Int("runs", 5, "runs with AINKA off and with AINKA on")
+	runFor    = flag.Duration("run-for", 20*time.Second, "length of one run")
+	hogs      = flag.Int("hogs", 4, "stress-ng CPU workers")
+	interval  = flag.Duration("interval", 100*time.Millisecond, "collection interval (window length)")
+	threshold = flag.Int("threshold-us", 2000, "runq_latency_p99_us threshold of the policy")
+	latFor    = flag.Duration("latency-for", 30*time.Second, "length of the condition-to-write latency run (0: skip)")
+	lateness  = flag.Duration("lateness", 0, "aggregate lateness (0: the aggregator's default, half the interval)")
+	readDL    = flag.Duration("read-deadline", 2*time.Millisecond, "source ring read deadline")
+)
+
+func mono() uint64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return uint64(ts.Nano())
+}
+
+// groups are the experiment's cgroups: one directory per hierarchy that
+// must hold the processes (v2 always; v1 cpu when the host binds cpu there).
+type groups struct {
+	v2, v1    string // roots
+	rel       string // ainka-cl-PID
+	useV1     bool
+	hogs, rt  string // relative paths
+	probe     string
+	created   []string
+	cleanupMu sync.Mutex
+}
+
+func setup(t *testing.T) *groups {
+	root, err := actuate.FindCgroup2("/proc/self/mountinfo")
+	if err != nil {
+		t.Skipf("no cgroup2: %v", err)
+	}
+	g := &groups{v2: root, v1: actuate.FindCgroup1CPU("/proc/self/mountinfo"), rel: fmt.Sprintf("ainka-cl-%d", os.Getpid())}
+	ctrls := readTrim(filepath.Join(root, "cgroup.controllers"))
+	g.useV1 = !strings.Contains(" "+ctrls+" ", " cpu ")
+	if g.useV1 && g.v1 == "" {
+		t.Skip("no cpu controller in cgroup v2 or v1")
+	}
+	g.hogs, g.rt, g.probe = g.rel+"/hogs", g.rel+"/rt", g.rel+"/probe"
+	for _, r := range g.roots() {
+		for _, d := range []string{g.rel, g.hogs, g.rt, g.probe} {
+			p := filepath.Join(r, d)
+			if err := os.Mkdir(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			g.created = append(g.created, p)
+		}
+	}
+	if g.useV1 {
+		// cyclictest sets a scheduling policy at start, which a v1 cpu
+		// cgroup without a real-time budget refuses (with
+		// CONFIG_RT_GROUP_SCHED): give the rt group a small one.
+		for _, d := range []string{g.rel, g.rt} {
+			f := filepath.Join(g.v1, d, "cpu.rt_runtime_us")
+			if _, err := os.Stat(f); err == nil {
+				if err := os.WriteFile(f, []byte("50000"), 0); err != nil {
+					t.Fatalf("rt budget %s: %v", f, err)
+				}
+			}
+		}
+	}
+	if !g.useV1 {
+		for _, d := range []string{"", g.rel} {
+			f := filepath.Join(root, d, "cgroup.subtree_control")
+			if !strings.Contains(readTrim(f), "cpu") {
+				if err := os.WriteFile(f, []byte("+cpu"), 0); err != nil {
+					t.Fatalf("enable cpu in %s: %v", f, err)
+				}
+			}
+		}
+	}
+	t.Cleanup(g.remove)
+	return g
+}
+
+func (g *groups) roots() []string {
+	if g.useV1 {
+		return []string{g.v2, g.v1}
+	}
+	return []string{g.v2}
+}
+
+func (g *groups) remove() {
+	for i := len(g.created) - 1; i >= 0; i-- {
+		for k := 0; k < 100 && os.Remove(g.created[i]) != nil; k++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// start runs a command inside cgroup rel of every hierarchy.
+func (g *groups) start(t *testing.T, rel string, args ...string) *exec.Cmd {
+	var sh strings.Builder
+	for _, r := range g.roots() {
+		fmt.Fprintf(&sh, "echo $$ > %s/cgroup.procs && ", filepath.Join(r, rel))
+	}
+	sh.WriteString("exec \"$@\"")
+	cmd := exec.Command("sh", append([]string{"-c", sh.String(), "sh"}, args...)...)
+	return cmd
+}
+
+func readTrim(p string) string {
+	b, _ := os.ReadFile(p)
+	return strings.TrimSpace(string(b))
+}
+
+// cyclicP99 parses cyclictest's histogram (-h) output: p99 and max in µs.
+func cyclicP99(out string) (p99, maxUs float64, n int, err error) {
+	var hist []int
+	overflow := 0
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "# Histogram Overflows:") {
+			overflow, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "# Histogram Overflows:")))
+		}
+		for _, pre := range []string{"# Max Latencys:", "# Max Latencies:"} {
+			if strings.HasPrefix(l, pre) {
+				maxUs, _ = strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(l, pre)), 64)
+			}
+		}
+		f := strings.Fields(l)
+		if len(f) == 2 && !strings.HasPrefix(l, "#") {
+			b, e1 := strconv.Atoi(f[0])
+			c, e2 := strconv.Atoi(f[1])
+			if e1 == nil && e2 == nil {
+				for len(hist) <= b {
+					hist = append(hist, 0)
+				}
+				hist[b] = c
+			}
+		}
+	}
+	for _, c := range hist {
+		n += c
+	}
+	n += overflow
+	if n == 0 {
+		return 0, 0, 0, fmt.Errorf("no samples in cyclictest output: %.200s", out)
+	}
+	want := int(math.Ceil(0.99 * float64(n)))
+	acc := 0
+	for b, c := range hist {
+		acc += c
+		if acc >= want {
+			return float64(b), maxUs, n, nil
+		}
+	}
+	return maxUs, maxUs, n, nil // p99 among the overflows: at most the max
+}
+
+// timed records when each window reaches decide, against its EndNs.
+type timed struct {
+	d    *decide.Stage
+	skip uint64 // windows ending before this are start-up backlog, not counted
+	mu  sync.Mutex
+	lat []float64 // µs from window end to decide
+}
+
+func (t *timed) Process(in []predict.Output, out []decide.Decision) []decide.Decision {
+	now := mono()
+	t.mu.Lock()
+	for i := range in {
+		if e := in[i].Vector.EndNs; now > e && e > t.skip {
+			t.lat = append(t.lat, float64(now-e)/1e3)
+		}
+	}
+	t.mu.Unlock()
+	return t.d.Process(in, out)
+}
+
+// collect keeps the actuate results.
+type collect struct {
+	a   *actuate.Stage
+	mu  sync.Mutex
+	res []actuate.Result
+}
+
+func (c *collect) Process(in []decide.Decision, out []actuate.Result) []actuate.Result {
+	n := len(out)
+	out = c.a.Process(in, out)
+	c.mu.Lock()
+	c.res = append(c.res, out[n:]...)
+	c.mu.Unlock()
+	return out
+}
+
+type loop struct {
+	cancel context.CancelFunc
+	done   chan error
+	tm     *timed
+	col    *collect
+	act    *actuate.Stage
+}
+
+// runAINKA starts the live pipeline with the given policies.
+func runAINKA(t *testing.T, policies string, work string, knobInterval time.Duration) *loop {
+	pf := filepath.Join(work, "policies.toml")
+	if err := os.WriteFile(pf, []byte(policies), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("AINKA_CLOSED_LOOP_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	p := pipeline.New(pipeline.Options{})
+	cfg := source.Config{HostInterval: *interval, ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: p.Metrics()}
+	cfg.Kinds = []bpf.Kind{bpf.KindSchedSwitch, bpf.KindSchedWakeup, bpf.KindHostSample}
+	live, err := source.NewLive(cfg)
+	if err != nil {
+		t.Fatalf("live source: %v", err)
+	}
+	var ac aggregate.Config
+	ac.IntervalMs = uint32(*interval / time.Millisecond)
+	ac.LatenessMs = uint32(*lateness / time.Millisecond)
+	for _, k := range source.TraceKinds(live.KernelPolicy(), live.HostSamples()) {
+		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
+			continue
+		}
+		ac.Disabled[k.Kind] = !k.Enabled
+		ac.SampleEvery[k.Kind] = k.SampleEvery
+	}
+	agg, err := aggregate.New(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := predict.DefaultConfig()
+	pc.Window = *interval
+	pc.ModelPath = filepath.Join(work, "model.json")
+	pred, err := predict.New(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := decide.New(decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: -1, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := actuate.New(actuate.Config{JournalPath: filepath.Join(work, "journal"), NoKernel: true, KnobInterval: knobInterval, MaxWritesPerS: 1000, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := pipeline.AddSource[[]byte](p, "source", live)
+	dec := pipeline.AddStage[[]byte, decode.Event](p, "decode", src, decode.New(p.Metrics()))
+	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
+	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
+	po := pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
+	tm := &timed{d: d, skip: mono() + 2e9}
+	ds := pipeline.AddStage[predict.Output, decide.Decision](p, "decide", po, tm)
+	col := &collect{a: a}
+	pipeline.AddStage[decide.Decision, actuate.Result](p, "actuate", ds, col)
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &loop{cancel: cancel, done: make(chan error, 1), tm: tm, col: col, act: a}
+	go func() {
+		err := p.Run(ctx)
+		live.Close()
+		l.done <- err
+	}()
+	return l
+}
+
+func (l *loop) stop(t *testing.T) {
+	l.cancel()
+	if err := <-l.done; err != nil && ctxErr(err) {
+		t.Logf("pipeline: %v", err)
+	}
+	l.act.Close()
+}
+
+func ctxErr(err error) bool { return !strings.Contains(err.Error(), "context canceled") }
+
+func pct(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	return fmt.Sprintf("median %.0f, min %.0f, max %.0f, mean %.0f (n=%d)", s[len(s)/2], s[0], s[len(s)-1], sum/float64(len(s)), len(s))
+}
+
+type report struct {
+	Interval          string
+	Lateness          string
+	Nice              int
+	Hogs              int
+	RunFor            string
+	OffP99, OnP99     []float64
+	OffMax, OnMax     []float64
+	ActLatencyUs      []float64 // window end -> write applied, per actuation
+	WindowToDecideUs  []float64 `json:"-"`
+	WindowP50, WinP99 float64
+	WinP999           float64
+	Windows           int
+}
+
+func TestClosedLoop(t *testing.T) {
+	if os.Getenv("AINKA_CLOSED_LOOP") == "" {
+		t.Skip("set AINKA_CLOSED_LOOP=1 to run the closed-loop experiment (root, stress-ng, cyclictest; minutes of CPU load)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: eBPF, cgroups")
+	}
+	for _, b := range []string{"stress-ng", "cyclictest"} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("needs %s (apt-get install stress-ng rt-tests)", b)
+		}
+	}
+	g := setup(t)
+	work := t.TempDir()
+	rep := report{Interval: interval.String(), Lateness: lateness.String(), Hogs: *hogs, RunFor: runFor.String()}
+	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
+		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
+	}
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v, nice %d, %d hogs, runs of %v",
+		*interval, *lateness, *readDL, rep.Nice, *hogs, *runFor)
+	policy := fmt.Sprintf(`[[policy]]
+name = "hogs-weight"
+condition = "runq_latency_p99_us > %d for 1s"
+action = "cgroup %s cpu.weight = 10"
+objective = "minimize runq_latency_p99_us"
+priority = 80
+cooldown = "0s"
+`, *threshold, g.hogs)
+
+	one := func(on bool) (float64, float64, []actuate.Result) {
+		dur := int(runFor.Seconds())
+		hog := g.start(t, g.hogs, "stress-ng", "--cpu", strconv.Itoa(*hogs), "--timeout", strconv.Itoa(dur+10)+"s", "--quiet")
+		if err := hog.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { hog.Process.Signal(unix.SIGTERM); hog.Wait() }()
+		var l *loop
+		if on {
+			l = runAINKA(t, policy, work, -1)
+		}
+		time.Sleep(time.Second)
+		ct := g.start(t, g.rt, "cyclictest", "-q", "-m", "-t", "1", "-p", "0", "--policy=other", "-i", "1000",
+			"-h", "100000", "-D", strconv.Itoa(dur)+"s")
+		out, err := ct.CombinedOutput()
+		var res []actuate.Result
+		if l != nil {
+			l.stop(t)
+			l.col.mu.Lock()
+			res = l.col.res
+			l.col.mu.Unlock()
+			l.tm.mu.Lock()
+			rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
+			l.tm.mu.Unlock()
+		}
+		if err != nil {
+			t.Fatalf("cyclictest: %v %.2000s", err, out)
+		}
+		p99, mx, n, err := cyclicP99(string(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("AINKA on=%v: cyclictest p99 %.0f µs, max %.0f µs (%d samples), %d actuation results", on, p99, mx, n, len(res))
+		return p99, mx, res
+	}
+	for i := 0; i < *runs; i++ {
+		p, m, _ := one(false)
+		rep.OffP99, rep.OffMax = append(rep.OffP99, p), append(rep.OffMax, m)
+		p, m, res := one(true)
+		rep.OnP99, rep.OnMax = append(rep.OnP99, p), append(rep.OnMax, m)
+		for _, r := range res {
+			if r.Status == actuate.Applied && r.Kind == decide.Apply {
+				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
+				t.Logf("  applied %s %s -> %s (%s) %.0f µs after the window closed; why: %s", r.Knob, r.Old, r.New, r.Clamped, float64(r.AppliedNs-r.TimeNs)/1e3, r.Why)
+			}
+		}
+	}
+	// condition-to-write latency at volume: a policy on a probe cgroup
+	// whose condition (latency above its own forecast) flips every few
+	// windows, with its revert right after, so that every flip to true is
+	// a write.
+	if *latFor > 0 {
+		probe := fmt.Sprintf(`[[policy]]
+name = "latency-probe"
+condition = "runq_latency_p99_us > forecast(runq_latency_p99_us)"
+action = "cgroup %s cpu.weight = 10"
+cooldown = "0s"
+revert_after = "1ns"
+`, g.probe)
+		hog := g.start(t, g.hogs, "stress-ng", "--cpu", strconv.Itoa(*hogs), "--timeout", strconv.Itoa(int(latFor.Seconds())+10)+"s", "--quiet")
+		hog.Start()
+		l := runAINKA(t, probe, work, -1)
+		time.Sleep(*latFor)
+		l.stop(t)
+		hog.Process.Signal(unix.SIGTERM)
+		hog.Wait()
+		for _, r := range l.col.res {
+			if r.Status == actuate.Applied && r.Kind == decide.Apply {
+				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
+			}
+		}
+		rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
+	}
+	rep.Windows = len(rep.WindowToDecideUs)
+	rep.WindowP50, rep.WinP99, rep.WinP999 = pct(rep.WindowToDecideUs, .5), pct(rep.WindowToDecideUs, .99), pct(rep.WindowToDecideUs, .999)
+	t.Logf("cyclictest p99 µs, AINKA off: %s", spread(rep.OffP99))
+	t.Logf("cyclictest p99 µs, AINKA on:  %s", spread(rep.OnP99))
+	t.Logf("cyclictest max µs, AINKA off: %s", spread(rep.OffMax))
+	t.Logf("cyclictest max µs, AINKA on:  %s", spread(rep.OnMax))
+	t.Logf("condition (window end) -> write applied, µs: p50 %.0f p99 %.0f p99.9 %.0f (n=%d)",
+		pct(rep.ActLatencyUs, .5), pct(rep.ActLatencyUs, .99), pct(rep.ActLatencyUs, .999), len(rep.ActLatencyUs))
+	t.Logf("window end -> decide, µs (every window): p50 %.0f p99 %.0f p99.9 %.0f (n=%d)", rep.WindowP50, rep.WinP99, rep.WinP999, rep.Windows)
+	if out := os.Getenv("AINKA_CLOSED_LOOP_OUT"); out != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		os.WriteFile(out, b, 0o644)
+	}
+	if len(rep.ActLatencyUs) == 0 {
+		t.Error("AINKA never acted: the condition never held (is the threshold above what the hogs cause?)")
+	}
+}
+
+func TestCyclicParse(t *testing.T) {
+	out := "# comment\n000000 000000\n000001 000090\n000002 000009\n000003 000001\n# Total: 000000100\n# Max Latencies: 00003\n# Histogram Overflows: 00000\n"
+	p, m, n, err := cyclicP99(out)
+	if err != nil || p != 2 || m != 3 || n != 100 {
+		t.Errorf("p99 %v max %v n %d err %v", p, m, n, err)
+	}
+	if _, _, _, err := cyclicP99("nothing"); err == nil {
+		t.Error("empty output parsed")
+	}
+}
