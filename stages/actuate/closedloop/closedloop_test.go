@@ -189,8 +189,8 @@ func cyclicP99(out string) (p99, maxUs float64, n int, err error) {
 type timed struct {
 	d    *decide.Stage
 	skip uint64 // windows ending before this are start-up backlog, not counted
-	mu  sync.Mutex
-	lat []float64 // µs from window end to decide
+	mu   sync.Mutex
+	lat  []float64 // µs from window end to decide
 }
 
 func (t *timed) Process(in []predict.Output, out []decide.Decision) []decide.Decision {
