@@ -727,24 +727,44 @@ static int psi_parse_avg10(const char *buf, s64 *out)
 	return 0;
 }
 
-static void psi_read(const char *path, u32 metric)
+/* PSI totals of the whole system. psi_system is not exported to modules,
+ * so read what user space reads: the cgroup2 root's pressure files
+ * (kernfs, readable with kernel_read), or /proc/pressure where that file
+ * supports read_iter (kernel_read refuses, loudly, files that do not). */
+static const char *const psi_dirs[] = {
+	"/sys/fs/cgroup/", "/sys/fs/cgroup/unified/", "/proc/pressure/",
+};
+
+static void psi_read(const char *res, u32 metric)
 {
-	char buf[128];
+	char path[64], buf[128];
 	struct file *f;
 	loff_t pos = 0;
+	unsigned int i;
 	ssize_t n;
 	s64 v;
 
-	f = filp_open(path, O_RDONLY, 0);
-	if (IS_ERR(f))
-		return;		/* kernel without PSI: the metric stays absent */
-	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	filp_close(f, NULL);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (!psi_parse_avg10(buf, &v))
-		metric_store(metric, v);
+	for (i = 0; i < ARRAY_SIZE(psi_dirs); i++) {
+		snprintf(path, sizeof(path), "%s%s%s", psi_dirs[i], res,
+			 i < 2 ? ".pressure" : "");
+		f = filp_open(path, O_RDONLY, 0);
+		if (IS_ERR(f))
+			continue;
+		if (!f->f_op->read_iter) {
+			filp_close(f, NULL);
+			continue;
+		}
+		n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+		filp_close(f, NULL);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (!psi_parse_avg10(buf, &v)) {
+			metric_store(metric, v);
+			return;
+		}
+	}
+	/* No PSI here (kernel without it, no cgroup2): the metric stays absent. */
 }
 
 static void ainka_slow(struct work_struct *w)
@@ -762,9 +782,9 @@ static void ainka_slow(struct work_struct *w)
 
 	if (now - psi_last_ns >= NSEC_PER_SEC) {
 		psi_last_ns = now;
-		psi_read("/proc/pressure/cpu", AINKA_METRIC_PSI_CPU_SOME);
-		psi_read("/proc/pressure/memory", AINKA_METRIC_PSI_MEM_SOME);
-		psi_read("/proc/pressure/io", AINKA_METRIC_PSI_IO_SOME);
+		psi_read("cpu", AINKA_METRIC_PSI_CPU_SOME);
+		psi_read("memory", AINKA_METRIC_PSI_MEM_SOME);
+		psi_read("io", AINKA_METRIC_PSI_IO_SOME);
 	}
 }
 

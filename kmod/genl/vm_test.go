@@ -578,3 +578,94 @@ func TestVMStateMachine(t *testing.T) {
 	_ = ballast
 	figure("state machine: learning -> optimizing -> anomaly-detection on a 256 MiB allocation")
 }
+
+func readProc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/ainka")
+	if err != nil {
+		t.Fatalf("read /proc/ainka: %v", err)
+	}
+	return string(b)
+}
+
+func TestVMProcAinka(t *testing.T) {
+	c := dialVM(t)
+	ctx := ctxT(t, 30*time.Second)
+	w := func(cmd string) error { return os.WriteFile("/proc/ainka", []byte(cmd+"\n"), 0) }
+	for _, cmd := range []string{"emergency", "learning", "debug", "debug", "reset", "config_update"} {
+		if err := w(cmd); err != nil {
+			t.Fatalf("write %q: %v", cmd, err)
+		}
+		if cmd == "emergency" && !strings.Contains(readProc(t), "state: emergency\n") {
+			t.Fatalf("after 'emergency': %s", readProc(t))
+		}
+	}
+	if err := w("bogus"); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("unknown command = %v, want EINVAL", err)
+	}
+	if err := w(strings.Repeat("x", 64)); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("overlong command = %v, want EINVAL", err)
+	}
+	// Parameters are validated on write too; config_update applies them.
+	param := "/sys/module/ainka_core/parameters/sample_interval_ms"
+	for _, bad := range []string{"0", "1001", "-1", "ten"} {
+		if err := os.WriteFile(param, []byte(bad), 0); err == nil {
+			t.Fatalf("sample_interval_ms=%s accepted", bad)
+		}
+	}
+	if err := os.WriteFile(param, []byte("5"), 0); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		os.WriteFile(param, []byte("1"), 0)
+		w("config_update")
+	}()
+	if st, _ := c.Status(ctx); st.SampleInterval != time.Millisecond {
+		t.Fatalf("interval changed before config_update: %v", st.SampleInterval)
+	}
+	if err := w("config_update"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c.Status(ctx); st.SampleInterval != 5*time.Millisecond {
+		t.Fatalf("interval after config_update: %v", st.SampleInterval)
+	}
+	for _, want := range []string{"version: 1\n", "state: learning\n", "latency_ns: p50 ", "policies: ", "recommendations: ", "actuations: 0\n"} {
+		if !strings.Contains(readProc(t), want) {
+			t.Fatalf("/proc/ainka lacks %q:\n%s", want, readProc(t))
+		}
+	}
+}
+
+func TestVMEverySignalSampled(t *testing.T) {
+	c := dialVM(t)
+	ctx := ctxT(t, 30*time.Second)
+	ch, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One always-true rule per metric: each decision proves the sampler
+	// reads that signal (PSI included).
+	for m := MetricMemAvailableKB; m <= metricMax; m++ {
+		if err := c.SetPolicy(ctx, Policy{ID: 500 + uint32(m), Metric: m, Cmp: CmpGE, Threshold: 0, Action: ActionNotify}); err != nil {
+			t.Fatal(err)
+		}
+		defer c.DelPolicy(context.Background(), 500+uint32(m))
+	}
+	got := map[Metric]int64{}
+	deadline := time.After(5 * time.Second)
+	for len(got) < metricMax {
+		select {
+		case e := <-ch:
+			if e.Type == EventDecision && e.RuleID == 500+uint32(e.Metric) {
+				got[e.Metric] = e.Value
+			}
+		case <-deadline:
+			t.Fatalf("signals sampled: %v; missing some of 1..%d", got, metricMax)
+		}
+	}
+	var parts []string
+	for m := MetricMemAvailableKB; m <= metricMax; m++ {
+		parts = append(parts, fmt.Sprintf("%v=%d", m, got[m]))
+	}
+	figure("signals: %s", strings.Join(parts, " "))
+}

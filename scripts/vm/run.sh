@@ -9,7 +9,8 @@
 # built with CGO_ENABLED=0 `go test -c` and run as root with AINKA_VM=1,
 # after ainka_core (sample_interval_ms=1), ainka_enhanced and the test
 # consumer are inserted. The guest has /proc, /sys, devtmpfs, tracefs,
-# debugfs, bpffs, /sys/kernel/btf/vmlinux, /tmp, a 16 MiB /dev/ram0 and
+# debugfs, bpffs, cgroup2 at /sys/fs/cgroup, /sys/kernel/btf/vmlinux, /tmp,
+# a 16 MiB /dev/ram0 and
 # unlimited memlock.
 #
 # Environment:
@@ -18,6 +19,8 @@
 #   AINKA_VM_TIMEOUT  seconds for the whole guest run (default 300)
 #   AINKA_VM_ACCEL    qemu accelerator (default tcg: nested KVM does not work here)
 #   AINKA_VM_KEEP     keep the work directory (serial log, initramfs)
+#   AINKA_VM_PACKAGES another package list instead of scripts/vm/packages.txt
+#   AINKA_VM_VERBOSE  print the whole serial log
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
