@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -668,4 +670,59 @@ func TestVMEverySignalSampled(t *testing.T) {
 		parts = append(parts, fmt.Sprintf("%v=%d", m, got[m]))
 	}
 	figure("signals: %s", strings.Join(parts, " "))
+}
+
+// A rule whose condition clears undoes what it did: its actuation and
+// its state.
+func TestVMRecoveryRestores(t *testing.T) {
+	c := dialVM(t)
+	ctx := ctxT(t, 60*time.Second)
+	dev := ram0(t)
+	orig := readaheadKB(t)
+	if err := c.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	avail, err := memAvailableKB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// True once 128 MiB of the available memory is taken.
+	threshold := avail - 128<<10
+	if err := c.SetPolicy(ctx, Policy{ID: 600, Metric: MetricMemAvailableKB, Cmp: CmpLT, Threshold: threshold,
+		Action: ActionReadahead, ActDev: dev, ActValue: 1024, TargetState: StateEmergency}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DelPolicy(context.Background(), 600)
+	ballast := make([]byte, 256<<20)
+	for i := 0; i < len(ballast); i += 4096 {
+		ballast[i] = 1
+	}
+	e := waitEvent(t, ch, 10*time.Second, func(e Event) bool { return e.Type == EventDecision && e.RuleID == 600 })
+	if e.State != StateEmergency || e.Value >= threshold {
+		t.Fatalf("decision = %+v", e)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for readaheadKB(t) != 4096 {
+		if time.Now().After(deadline) {
+			t.Fatalf("read_ahead_kb = %d after the rule fired, want 4096", readaheadKB(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ballast = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	e = waitEvent(t, ch, 10*time.Second, func(e Event) bool { return e.Type == EventRecovery && e.RuleID == 600 })
+	if e.State != StateLearning {
+		t.Fatalf("state after recovery = %v, want learning again", e.State)
+	}
+	if kb := readaheadKB(t); kb != orig {
+		t.Fatalf("read_ahead_kb after recovery = %d, want %d", kb, orig)
+	}
+	if st, err := c.Status(ctx); err != nil || st.Actuations != 0 {
+		t.Fatalf("actuations left after recovery: %d, %v", st.Actuations, err)
+	}
 }
