@@ -21,5 +21,5 @@ $GO test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" ./stages/decode ./
 $GO test -run '^$' -bench BenchmarkReplay -benchmem -benchtime 4000000x ./cmd/ainka
 for t in testdata/traces/*.trace; do
 	echo "# trace $t"
-	BENCH_TRACE=$t $GO test -run '^$' -bench BenchmarkReplay -benchmem -benchtime 2000000x ./cmd/ainka
+	BENCH_TRACE=$PWD/$t $GO test -run '^$' -bench BenchmarkReplay -benchmem -benchtime 2000000x ./cmd/ainka
 done

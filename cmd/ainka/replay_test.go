@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"io"
 	"math/rand/v2"
@@ -100,6 +101,11 @@ func TestTaps(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 		if len(lines) < 5 {
 			t.Fatalf("%s tap: %d lines", s, len(lines))
+		}
+		for i, l := range lines {
+			if !json.Valid([]byte(l)) {
+				t.Fatalf("%s tap line %d is not JSON: %s", s, i+1, l)
+			}
 		}
 		if s == "source" || s == "decode" {
 			for _, k := range []string{`"kind":"`, `"ts_ns":`, `"cpu":`, `"pid":`, `"comm":`} {
