@@ -184,6 +184,7 @@ func TestBadInput(t *testing.T) {
 		{"other schema", []string{"replay", file("s.trace", schema)}, exitFailure, "event schema version 2, this ainka decodes version 1"},
 		{"missing file", []string{"replay", filepath.Join(dir, "nope.trace")}, exitFailure, "no such file"},
 		{"unknown tap", []string{"replay", file("g.trace", good), "--tap", "decoder"}, exitUsage, `unknown stage "decoder"`},
+		{"unwired tap", []string{"replay", file("g.trace", good), "--tap", "actuate"}, exitUsage, `stage "actuate" is not part of this build's pipeline yet`},
 		{"empty tap path", []string{"replay", file("g.trace", good), "--tap", "decode="}, exitUsage, "empty path"},
 		{"bad metrics addr", []string{"replay", file("g.trace", good), "--metrics-addr", "localhost"}, exitUsage, `bad --metrics-addr "localhost"`},
 		{"metrics addr in use", []string{"replay", file("g.trace", good), "--metrics-addr", "256.1.1.1:80"}, exitFailure, "--metrics-addr"},
