@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,18 @@ func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.taps, "tap", "write `STAGE`'s output as JSON lines to stdout, or STAGE=PATH to a file; repeatable ("+strings.Join(stageNames, ", ")+")")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
+}
+
+// withDuration cancels ctx after d (0: never). It cancels rather than
+// setting a deadline because a cancelled source is a normal end, while a
+// deadline would read as the source failing.
+func withDuration(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if d > 0 {
+		t := time.AfterFunc(d, cancel)
+		return ctx, func() { t.Stop(); cancel() }
+	}
+	return ctx, cancel
 }
 
 // parseArgs parses flags that may come before or after the positional

@@ -49,7 +49,7 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *duration)
+	ctx, cancel := withDuration(ctx, *duration)
 	defer cancel()
 	return exitCode(stderr, "record", record(ctx, cancel, *out, *maxRecords, *note, &lf, stderr))
 }

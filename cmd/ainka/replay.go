@@ -86,11 +86,8 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 		}
 		defer ms.Close()
 	}
-	if pf.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, pf.duration)
-		defer cancel()
-	}
+	ctx, cancel := withDuration(ctx, pf.duration)
+	defer cancel()
 	var bar *progress
 	if isTerminal(stderr) {
 		bar = startProgress(stderr, path, repeat, c)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -290,5 +291,16 @@ func TestRunNotRoot(t *testing.T) {
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != exitNotReady || !strings.Contains(stderr.String(), "needs root") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("err %v, stderr %q", err, stderr.String())
+	}
+}
+
+// --duration ends a paced replay early, as a normal end (exit 0).
+func TestReplayDuration(t *testing.T) {
+	path := traces(t)[0]
+	_, stderr, code := ainka("replay", path, "--speed", "1", "--duration", "300ms")
+	all := countRecords(path)
+	var n uint64
+	if _, err := fmt.Sscanf(stderr, "replay: %d events", &n); err != nil || code != 0 || n == 0 || n >= all {
+		t.Fatalf("exit %d, %d of %d events: %q", code, n, all, stderr)
 	}
 }

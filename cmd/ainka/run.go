@@ -72,11 +72,8 @@ func runPipeline(ctx context.Context, pf *pipeFlags, lf *liveFlags, stdout, stde
 		return err
 	}
 	defer c.close()
-	if pf.duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, pf.duration)
-		defer cancel()
-	}
+	ctx, cancel := withDuration(ctx, pf.duration)
+	defer cancel()
 	start := time.Now()
 	runErr := p.Run(ctx)
 	if err := c.close(); err != nil && runErr == nil {
