@@ -82,3 +82,6 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	}
 	return append(b, '}')
 }
+
+// MarshalJSON writes the result as AppendJSON does.
+func (r Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(nil), nil }

@@ -2,6 +2,7 @@ package decide
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -467,5 +468,21 @@ func TestForecastHorizon(t *testing.T) {
 	}
 	if v, _, _ := e.Forecast(features.CPUBusyPct, 61*time.Second); !math.IsNaN(v) {
 		t.Errorf("beyond twice the horizon: %v, want NaN", v)
+	}
+}
+
+func TestMarshalJSON(t *testing.T) {
+	s := newStage(t, Config{}, NewPolicy("a", "cpu > 1", "sysctl vm.swappiness = 10"))
+	b, err := json.Marshal(s.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"name":"a","condition":"cpu \u003e 1","action":"sysctl vm.swappiness = 10","priority":50,"cooldown":"30s","enabled":true,"origin":"api","state":"armed","effectiveness":null,"measurements":0,"actuations":0,"suppressed":0,"knob":"sysctl:vm.swappiness"}]`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	ds := s.Process([]predict.Output{win(sec, map[features.ID]float64{features.CPUBusyPct: math.NaN()}, 0.1)}, nil)
+	if _, err := json.Marshal(ds); err != nil {
+		t.Errorf("decisions: %v", err)
 	}
 }
