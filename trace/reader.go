@@ -34,48 +34,66 @@ type Reader struct {
 
 // NewReader reads and checks the preamble and header of a trace.
 func NewReader(src io.Reader) (*Reader, error) {
-	r := &Reader{src: src, buf: make([]byte, 256<<10)}
+	r := &Reader{}
+	if err := r.Reset(src); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reset makes r read another trace (or the same file again, for repeated
+// replays), keeping its buffer, and reads that trace's header.
+func (r *Reader) Reset(src io.Reader) error {
+	buf := r.buf
+	if buf == nil {
+		buf = make([]byte, 256<<10)
+	}
+	*r = Reader{src: src, buf: buf}
+	return r.start()
+}
+
+func (r *Reader) start() error {
 	n, err := r.fill(preambleLen)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p := r.buf[r.r : r.r+n]
 	if n == 0 {
-		return nil, &FormatError{Offset: 0, Kind: ErrNotTrace, Detail: "empty file"}
+		return &FormatError{Offset: 0, Kind: ErrNotTrace, Detail: "empty file"}
 	}
 	if n < len(Magic) || string(p[:len(Magic)]) != Magic {
 		if n < len(Magic) && string(p) == Magic[:n] {
-			return nil, &FormatError{Offset: 0, Kind: ErrTruncated, Detail: fmt.Sprintf("file ends after %d of %d preamble bytes", n, preambleLen)}
+			return &FormatError{Offset: 0, Kind: ErrTruncated, Detail: fmt.Sprintf("file ends after %d of %d preamble bytes", n, preambleLen)}
 		}
-		return nil, &FormatError{Offset: 0, Kind: ErrNotTrace, Detail: fmt.Sprintf("bad magic %q, want %q", p[:min(n, len(Magic))], Magic)}
+		return &FormatError{Offset: 0, Kind: ErrNotTrace, Detail: fmt.Sprintf("bad magic %q, want %q", p[:min(n, len(Magic))], Magic)}
 	}
 	if n < preambleLen {
-		return nil, &FormatError{Offset: 0, Kind: ErrTruncated, Detail: fmt.Sprintf("file ends after %d of %d preamble bytes", n, preambleLen)}
+		return &FormatError{Offset: 0, Kind: ErrTruncated, Detail: fmt.Sprintf("file ends after %d of %d preamble bytes", n, preambleLen)}
 	}
 	v := binary.LittleEndian.Uint32(p[8:])
 	if v == 0 {
-		return nil, &FormatError{Offset: 8, Kind: ErrCorrupt, Detail: "format version 0"}
+		return &FormatError{Offset: 8, Kind: ErrCorrupt, Detail: "format version 0"}
 	}
 	if v > FormatVersion {
-		return nil, &VersionError{File: v, Supported: FormatVersion}
+		return &VersionError{File: v, Supported: FormatVersion}
 	}
 	if binary.LittleEndian.Uint32(p[12:]) != 0 {
-		return nil, &FormatError{Offset: 12, Kind: ErrCorrupt, Detail: "reserved preamble bytes not zero"}
+		return &FormatError{Offset: 12, Kind: ErrCorrupt, Detail: "reserved preamble bytes not zero"}
 	}
 	r.consume(preambleLen)
 	start := r.off
 	t, payload, err := r.next()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if t != FrameHeader {
-		return nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("first frame is %v, want header", t)})
+		return r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("first frame is %v, want header", t)})
 	}
 	if err := json.Unmarshal(payload, &r.hdr); err != nil {
-		return nil, r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("bad header: %v", err)})
+		return r.fail(&FormatError{Offset: start, Kind: ErrCorrupt, Detail: fmt.Sprintf("bad header: %v", err)})
 	}
 	r.hdr.FormatVersion = v
-	return r, nil
+	return nil
 }
 
 // Header returns the capture's header.

@@ -21,7 +21,14 @@ func TestWriteSeeds(t *testing.T) {
 	crc[ends[3]+15] ^= 0x40
 	future := bytes.Clone(data)
 	binary.LittleEndian.PutUint32(future[8:], FormatVersion+1)
+	var blocks bytes.Buffer
+	bw, _ := NewWriter(&blocks, testHeader())
+	for i := 0; i < 120; i++ {
+		bw.WriteRecord(record(i))
+	}
+	bw.Close()
 	seeds := map[string][]byte{
+		"blocks":    blocks.Bytes(),
 		"valid":     data,
 		"truncated": data[:ends[5]+7],
 		"crc":       crc,

@@ -415,3 +415,35 @@ func TestRecordTooLong(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReset(t *testing.T) {
+	data, _ := buildTrace(t, 50)
+	r, err := NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pass := 0; pass < 3; pass++ {
+		if pass > 0 {
+			if err := r.Reset(bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := 0
+		for {
+			rec, err := r.NextRecord()
+			if err == io.EOF {
+				break
+			}
+			if err != nil || !bytes.Equal(rec, record(n)) {
+				t.Fatalf("pass %d record %d: %v", pass, n, err)
+			}
+			n++
+		}
+		if n != 50 || r.Records() != 50 {
+			t.Fatalf("pass %d: %d records", pass, n)
+		}
+	}
+	if err := r.Reset(bytes.NewReader([]byte("junk"))); !errors.Is(err, ErrNotTrace) {
+		t.Fatalf("reset to junk: %v", err)
+	}
+}
