@@ -143,6 +143,7 @@ struct ainka_rule {
 
 static LIST_HEAD(ainka_rules);		/* by priority desc, id asc */
 static unsigned int nr_rules;
+static unsigned int rules_gen = 1;	/* bumped on change: dumps see it */
 
 struct ainka_rec {
 	struct hlist_node node;
@@ -156,6 +157,7 @@ struct ainka_rec {
 static DEFINE_HASHTABLE(ainka_recs, 8);
 static DEFINE_SPINLOCK(rec_lock);
 static unsigned int nr_recs;
+static unsigned int recs_gen = 1;	/* bumped on insert/delete, under rec_lock */
 
 struct ainka_act {
 	struct list_head list;
@@ -365,6 +367,7 @@ static int rec_set(const char *key, s64 value, gfp_t gfp)
 	}
 	hash_add_rcu(ainka_recs, &n->node, rec_hash(key));
 	nr_recs++;
+	recs_gen++;
 	spin_unlock_irqrestore(&rec_lock, flags);
 	return 0;
 }
@@ -1188,6 +1191,7 @@ static void rule_insert_locked(struct ainka_rule *nr)
 {
 	struct ainka_rule *r;
 
+	rules_gen++;
 	list_for_each_entry(r, &ainka_rules, list) {
 		if (nr->priority > r->priority ||
 		    (nr->priority == r->priority && nr->id < r->id)) {
@@ -1200,6 +1204,7 @@ static void rule_insert_locked(struct ainka_rule *nr)
 
 static void rule_remove_locked(struct ainka_rule *r)
 {
+	rules_gen++;
 	list_del_rcu(&r->list);
 	ainka_restore_locked(false, r->id);
 	kfree_rcu(r, rcu);
@@ -1316,14 +1321,17 @@ static int ainka_del_policy(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* cb: the dump this message belongs to, NULL for a single reply. */
 static int rule_fill(struct sk_buff *skb, const struct ainka_rule *r, u32 portid,
-		     u32 seq, int flags)
+		     u32 seq, int flags, struct netlink_callback *cb)
 {
 	void *hdr = genlmsg_put(skb, portid, seq, &ainka_family, flags,
 				AINKA_CMD_GET_POLICY);
 
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_u32(skb, AINKA_A_POLICY_ID, r->id) ||
 	    nla_put_u32(skb, AINKA_A_POLICY_METRIC, r->metric) ||
 	    nla_put_u32(skb, AINKA_A_POLICY_CMP, r->cmp) ||
@@ -1371,7 +1379,7 @@ static int ainka_get_policy(struct sk_buff *skb, struct genl_info *info)
 		nlmsg_free(msg);
 		return REJECT(info, "no policy with this id", -ENOENT);
 	}
-	err = rule_fill(msg, r, info->snd_portid, info->snd_seq, 0);
+	err = rule_fill(msg, r, info->snd_portid, info->snd_seq, 0, NULL);
 	mutex_unlock(&ainka_mutex);
 	if (err) {
 		nlmsg_free(msg);
@@ -1387,11 +1395,14 @@ static int ainka_dump_policy(struct sk_buff *skb, struct netlink_callback *cb)
 	struct ainka_rule *r;
 
 	mutex_lock(&ainka_mutex);
+	/* A change between two parts of the dump shifts positions: flag the
+	 * dump interrupted (NLM_F_DUMP_INTR) so that the reader retries. */
+	cb->seq = rules_gen;
 	list_for_each_entry(r, &ainka_rules, list) {
 		if (i++ < skip)
 			continue;
 		if (rule_fill(skb, r, NETLINK_CB(cb->skb).portid,
-			      cb->nlh->nlmsg_seq, NLM_F_MULTI)) {
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI, cb)) {
 			i--;
 			break;
 		}
@@ -1431,19 +1442,22 @@ static int ainka_del_rec(struct sk_buff *skb, struct genl_info *info)
 	}
 	hash_del_rcu(&r->node);
 	nr_recs--;
+	recs_gen++;
 	spin_unlock_irq(&rec_lock);
 	kfree_rcu(r, rcu);
 	return 0;
 }
 
 static int rec_fill(struct sk_buff *skb, const char *key, s64 value, u32 portid,
-		    u32 seq, int flags)
+		    u32 seq, int flags, struct netlink_callback *cb)
 {
 	void *hdr = genlmsg_put(skb, portid, seq, &ainka_family, flags,
 				AINKA_CMD_GET_RECOMMENDATION);
 
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, AINKA_A_REC_KEY, key) ||
 	    nla_put_s64(skb, AINKA_A_REC_VALUE, value, AINKA_A_UNSPEC)) {
 		genlmsg_cancel(skb, hdr);
@@ -1468,7 +1482,7 @@ static int ainka_get_rec(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	err = rec_fill(msg, key, value, info->snd_portid, info->snd_seq, 0);
+	err = rec_fill(msg, key, value, info->snd_portid, info->snd_seq, 0, NULL);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -1482,6 +1496,7 @@ static int ainka_dump_rec(struct sk_buff *skb, struct netlink_callback *cb)
 	long bkt = cb->args[0], skip = cb->args[1], i;
 	struct ainka_rec *r;
 
+	cb->seq = READ_ONCE(recs_gen);
 	rcu_read_lock();
 	for (; bkt < HASH_SIZE(ainka_recs); bkt++, skip = 0) {
 		i = 0;
@@ -1489,7 +1504,7 @@ static int ainka_dump_rec(struct sk_buff *skb, struct netlink_callback *cb)
 			if (i++ < skip)
 				continue;
 			if (rec_fill(skb, r->key, READ_ONCE(r->value), NETLINK_CB(cb->skb).portid,
-				     cb->nlh->nlmsg_seq, NLM_F_MULTI)) {
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI, cb)) {
 				cb->args[0] = bkt;
 				cb->args[1] = i - 1;
 				goto out;

@@ -268,8 +268,21 @@ func (c *client) Policy(ctx context.Context, id uint32) (Policy, error) {
 	return parsePolicy(r[0]), nil
 }
 
+// dumpRetries bounds the retries of a dump that changes while it is read
+// (the module flags it NLM_F_DUMP_INTR).
+const dumpRetries = 5
+
+func (c *client) dump(ctx context.Context, cmd uint8) ([]map[uint16][]byte, error) {
+	for i := 0; ; i++ {
+		r, err := c.request(ctx, cmd, unix.NLM_F_DUMP)
+		if !errors.Is(err, nl.ErrDumpInterrupted) || i == dumpRetries {
+			return r, err
+		}
+	}
+}
+
 func (c *client) Policies(ctx context.Context) ([]Policy, error) {
-	r, err := c.request(ctx, cmdGetPolicy, unix.NLM_F_DUMP)
+	r, err := c.dump(ctx, cmdGetPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +315,7 @@ func (c *client) Recommendation(ctx context.Context, key string) (int64, error) 
 }
 
 func (c *client) Recommendations(ctx context.Context) (map[string]int64, error) {
-	r, err := c.request(ctx, cmdGetRecommendation, unix.NLM_F_DUMP)
+	r, err := c.dump(ctx, cmdGetRecommendation)
 	if err != nil {
 		return nil, err
 	}
