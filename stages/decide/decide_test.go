@@ -384,6 +384,8 @@ func TestFileErrors(t *testing.T) {
 		{head + "condition = \"cpu > 1\n", "f.toml:3:"},
 		{head + "condition = \"cpu > 1\"\naction = \"notify\"\n" + head + "condition = \"cpu > 2\"\naction = \"notify\"\n", "f.toml:6:9: policy \"p\" is defined twice (first at line 1)"},
 		{head + "condition = \"cpu > 1\"\naction = \"notify\"\npriority = 5000\n", "f.toml:5:12: policy \"p\": priority 5000 outside"},
+		{"[policy]\nname = \"x\"\n", "f.toml:1:1: key \"policy\": incompatible types"},
+		{head + "condition = \"cpu > 1\"\naction = \"notify\"\n[[policy]]\n", "f.toml:5:1: policy \"\": missing name"},
 	}
 	for _, c := range cases {
 		_, err := ParseFile("f.toml", []byte(c.src))
@@ -485,4 +487,20 @@ func TestMarshalJSON(t *testing.T) {
 	if _, err := json.Marshal(ds); err != nil {
 		t.Errorf("decisions: %v", err)
 	}
+}
+
+func FuzzParseFile(f *testing.F) {
+	f.Add(goodFile)
+	f.Add("[policy]\nname = 1\n")
+	f.Add("[[policy]]\ncondition = \"\"\"\ncpu >\n\"\"\"\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := ParseFile("f.toml", []byte(s))
+		if err == nil {
+			for _, p := range ps {
+				if _, err := compile(p, nil, 0); err != nil {
+					t.Fatalf("accepted a policy that does not compile: %v", err)
+				}
+			}
+		}
+	})
 }

@@ -191,7 +191,11 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 			if line >= 1 && line <= len(lines) {
 				col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " \t")) + 1
 			}
-			return nil, &posError{name, line, col, fmt.Sprintf("key %q: %s", m[2], m[3])}
+			msg := fmt.Sprintf("key %q: %s", m[2], m[3])
+			if m[2] == "policy" {
+				msg += " (write each policy as a [[policy]] table)"
+			}
+			return nil, &posError{name, line, col, msg}
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrPolicy, name, err)
 	}
