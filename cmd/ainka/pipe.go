@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
+	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
@@ -21,10 +24,6 @@ import (
 
 // stageNames are the pipeline's stages in order: the names --tap accepts.
 var stageNames = []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
-
-// notWired names the stages whose packages have no pipeline processor yet;
-// tapping them is refused with that reason rather than as unknown.
-var notWired = map[string]bool{"decide": true, "actuate": true}
 
 // tapSpec is one --tap STAGE or --tap STAGE=PATH.
 type tapSpec struct {
@@ -47,9 +46,6 @@ func (t *tapFlags) Set(v string) error {
 	if !known {
 		return fmt.Errorf("unknown stage %q (stages: %s)", stage, strings.Join(stageNames, ", "))
 	}
-	if notWired[stage] {
-		return fmt.Errorf("stage %q is not part of this build's pipeline yet", stage)
-	}
 	if strings.Contains(v, "=") && path == "" {
 		return fmt.Errorf("empty path in %q", v)
 	}
@@ -62,12 +58,14 @@ type pipeFlags struct {
 	taps        tapFlags
 	metricsAddr string
 	duration    time.Duration
+	policyFile  string
 }
 
 func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.taps, "tap", "write `STAGE`'s output as JSON lines to stdout, or STAGE=PATH to a file; repeatable ("+strings.Join(stageNames, ", ")+")")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
+	fs.StringVar(&f.policyFile, "policy", "", "policy `FILE` for the decide stage (default: no policies)")
 }
 
 // withDuration cancels ctx after d (0: never). It cancels rather than
@@ -116,6 +114,9 @@ type chain struct {
 	set   *metrics.Set
 	dec   *decode.Decoder
 	agg   *aggregate.Aggregator
+	pred  *predict.Stage
+	dcd   *decide.Stage
+	act   *actuate.Stage
 	files []*os.File
 }
 
@@ -125,6 +126,11 @@ type chainConfig struct {
 	lossless bool // taps wait instead of dropping (replay: determinism)
 	taps     []tapSpec
 	stdout   io.Writer
+	// policyFile feeds decide; logger gets decide's and actuate's logs.
+	policyFile string
+	logger     *slog.Logger
+	// noKernel keeps actuate from dialling the kernel module (replays).
+	noKernel bool
 }
 
 // aggConfigFromHeader sets the window and the kinds' capture from a trace
@@ -162,7 +168,32 @@ func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConf
 	if err != nil {
 		return nil, fmt.Errorf("build predict stage: %w", err)
 	}
-	pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
+	out := pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
+	c.pred = pred
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.policyFile != "" {
+		// decide treats a missing file as "no policies yet" (a daemon
+		// waits for it); asked for on the command line, it is a mistake.
+		if _, err := os.Stat(cfg.policyFile); err != nil {
+			return nil, usagef("--policy: %v", err)
+		}
+	}
+	// Decisions are made in event time, so a replay decides as the live
+	// run did; actuate is always a dry run here: it reports what it would
+	// change and writes nothing, live or replayed.
+	c.dcd, err = decide.New(decide.Config{PolicyFile: cfg.policyFile, UpdateInterval: -1, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("build decide stage: %w", err)
+	}
+	c.act, err = actuate.New(actuate.Config{DryRun: true, NoKernel: cfg.noKernel, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("build actuate stage: %w", err)
+	}
+	dcs := pipeline.AddStage[predict.Output, decide.Decision](p, "decide", out, c.dcd)
+	pipeline.AddStage[decide.Decision, actuate.Result](p, "actuate", dcs, c.act)
 	for _, t := range cfg.taps {
 		w := cfg.stdout
 		if t.path != "" {

@@ -87,20 +87,22 @@ func TestGolden(t *testing.T) {
 func TestTaps(t *testing.T) {
 	path := traces(t)[0]
 	dir := t.TempDir()
-	args := []string{"replay", path}
-	for _, s := range []string{"source", "decode", "aggregate", "features", "predict"} {
+	policy := filepath.Join(dir, "p.toml")
+	os.WriteFile(policy, []byte("[[policy]]\nname = \"busy\"\ncondition = \"cpu >= 0\"\naction = \"notify\"\ncooldown = \"1s\"\n"), 0o644)
+	args := []string{"replay", path, "--policy", policy}
+	for _, s := range stageNames {
 		args = append(args, "--tap", s+"="+filepath.Join(dir, s+".jsonl"))
 	}
 	if _, stderr, code := ainka(args...); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, s := range []string{"source", "decode", "aggregate", "features", "predict"} {
+	for _, s := range stageNames {
 		b, err := os.ReadFile(filepath.Join(dir, s+".jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) < 5 {
+		if want := map[bool]int{true: 1, false: 5}[s == "decide" || s == "actuate"]; len(lines) < want || lines[0] == "" {
 			t.Fatalf("%s tap: %d lines", s, len(lines))
 		}
 		for i, l := range lines {
@@ -185,7 +187,7 @@ func TestBadInput(t *testing.T) {
 		{"other schema", []string{"replay", file("s.trace", schema)}, exitFailure, "event schema version 2, this ainka decodes version 1"},
 		{"missing file", []string{"replay", filepath.Join(dir, "nope.trace")}, exitFailure, "no such file"},
 		{"unknown tap", []string{"replay", file("g.trace", good), "--tap", "decoder"}, exitUsage, `unknown stage "decoder"`},
-		{"unwired tap", []string{"replay", file("g.trace", good), "--tap", "actuate"}, exitUsage, `stage "actuate" is not part of this build's pipeline yet`},
+		{"missing policy file", []string{"replay", file("g.trace", good), "--policy", filepath.Join(dir, "none.toml")}, exitUsage, "none.toml"},
 		{"empty tap path", []string{"replay", file("g.trace", good), "--tap", "decode="}, exitUsage, "empty path"},
 		{"bad metrics addr", []string{"replay", file("g.trace", good), "--metrics-addr", "localhost"}, exitUsage, `bad --metrics-addr "localhost"`},
 		{"metrics addr in use", []string{"replay", file("g.trace", good), "--metrics-addr", "256.1.1.1:80"}, exitFailure, "--metrics-addr"},

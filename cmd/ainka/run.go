@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -67,7 +68,8 @@ func runPipeline(ctx context.Context, pf *pipeFlags, lf *liveFlags, stdout, stde
 	}
 	in := pipeline.AddSource[[]byte](p, "source", live, sourceOptions()...)
 	agg := aggConfigFromHeader(captureHeader(live, lf.interval, ""))
-	c, err := buildChain(p, in, chainConfig{agg: agg, taps: pf.taps, stdout: stdout})
+	c, err := buildChain(p, in, chainConfig{agg: agg, taps: pf.taps, stdout: stdout,
+		policyFile: pf.policyFile, logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}
