@@ -33,6 +33,10 @@ func (s Status) String() string { return statusNames[s] }
 type Result struct {
 	TimeNs    uint64 // event time of the decision
 	AppliedNs uint64 // CLOCK_MONOTONIC when the write completed (0: no write)
+	// ReceivedNs is CLOCK_MONOTONIC when the stage took the decision:
+	// AppliedNs-ReceivedNs is the stage's own share of the latency
+	// (journal fsync, write), ReceivedNs-TimeNs the pipeline's.
+	ReceivedNs uint64
 	Kind      decide.Kind
 	Status    Status
 	Policy    string
@@ -51,6 +55,8 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	b = append(b, `{"time_ns":`...)
 	b = strconv.AppendUint(b, r.TimeNs, 10)
 	if r.AppliedNs != 0 {
+		b = append(b, `,"received_ns":`...)
+		b = strconv.AppendUint(b, r.ReceivedNs, 10)
 		b = append(b, `,"applied_ns":`...)
 		b = strconv.AppendUint(b, r.AppliedNs, 10)
 	}

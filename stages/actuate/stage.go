@@ -210,7 +210,7 @@ func why(d *decide.Decision) string {
 }
 
 func (s *Stage) do(d *decide.Decision, out []Result) []Result {
-	base := Result{TimeNs: d.TimeNs, Kind: d.Kind, Policy: d.Policy, Action: d.Action.String(), Why: why(d)}
+	base := Result{TimeNs: d.TimeNs, ReceivedNs: monoNow(), Kind: d.Kind, Policy: d.Policy, Action: d.Action.String(), Why: why(d)}
 	switch d.Kind {
 	case decide.Effect:
 		r := base

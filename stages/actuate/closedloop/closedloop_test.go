@@ -336,6 +336,7 @@ type report struct {
 	OffP99, OnP99     []float64
 	OffMax, OnMax     []float64
 	ActLatencyUs      []float64 // window end -> write applied, per actuation
+	StageLatencyUs    []float64 // actuate took the decision -> write applied
 	WindowToDecideUs  []float64 `json:"-"`
 	WindowP50, WinP99 float64
 	WinP999           float64
@@ -414,6 +415,7 @@ cooldown = "0s"
 		for _, r := range res {
 			if r.Status == actuate.Applied && r.Kind == decide.Apply {
 				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
+				rep.StageLatencyUs = append(rep.StageLatencyUs, float64(r.AppliedNs-r.ReceivedNs)/1e3)
 				t.Logf("  applied %s %s -> %s (%s) %.0f µs after the window closed; why: %s", r.Knob, r.Old, r.New, r.Clamped, float64(r.AppliedNs-r.TimeNs)/1e3, r.Why)
 			}
 		}
@@ -440,6 +442,7 @@ revert_after = "1ns"
 		for _, r := range l.col.res {
 			if r.Status == actuate.Applied && r.Kind == decide.Apply {
 				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
+				rep.StageLatencyUs = append(rep.StageLatencyUs, float64(r.AppliedNs-r.ReceivedNs)/1e3)
 			}
 		}
 		rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
@@ -452,6 +455,8 @@ revert_after = "1ns"
 	t.Logf("cyclictest max µs, AINKA on:  %s", spread(rep.OnMax))
 	t.Logf("condition (window end) -> write applied, µs: p50 %.0f p99 %.0f p99.9 %.0f (n=%d)",
 		pct(rep.ActLatencyUs, .5), pct(rep.ActLatencyUs, .99), pct(rep.ActLatencyUs, .999), len(rep.ActLatencyUs))
+	t.Logf("of which in the actuate stage (journal fsync + write), µs: p50 %.0f p99 %.0f p99.9 %.0f",
+		pct(rep.StageLatencyUs, .5), pct(rep.StageLatencyUs, .99), pct(rep.StageLatencyUs, .999))
 	t.Logf("window end -> decide, µs (every window): p50 %.0f p99 %.0f p99.9 %.0f (n=%d)", rep.WindowP50, rep.WinP99, rep.WinP999, rep.Windows)
 	if out := os.Getenv("AINKA_CLOSED_LOOP_OUT"); out != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
