@@ -37,17 +37,17 @@ type Result struct {
 	// AppliedNs-ReceivedNs is the stage's own share of the latency
 	// (journal fsync, write), ReceivedNs-TimeNs the pipeline's.
 	ReceivedNs uint64
-	Kind      decide.Kind
-	Status    Status
-	Policy    string
-	Action    string
-	Knob      string // journal key, e.g. sysctl:vm.swappiness
-	Target    string // file or process, for humans
-	Old, New  string
-	Clamped   string // why the value differs from the one asked for
-	Why       string // the condition and its values
-	Err       string
-	Score     float64 // Measured: the effect score
+	Kind       decide.Kind
+	Status     Status
+	Policy     string
+	Action     string
+	Knob       string // journal key, e.g. sysctl:vm.swappiness
+	Target     string // file or process, for humans
+	Old, New   string
+	Clamped    string // why the value differs from the one asked for
+	Why        string // the condition and its values
+	Err        string
+	Score      float64 // Measured: the effect score
 }
 
 // AppendJSON appends the result as one JSON object with a fixed key order.
