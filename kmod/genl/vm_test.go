@@ -275,9 +275,34 @@ func percentile(d []time.Duration, p int) time.Duration {
 	return s[(len(s)-1)*p/100]
 }
 
+const intervalParam = "/sys/module/ainka_core/parameters/sample_interval_ms"
+
+// setInterval switches the running sampler to ms and returns the undo.
+func setInterval(t *testing.T, ms string) func() {
+	t.Helper()
+	old, err := os.ReadFile(intervalParam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(v string) error {
+		if err := os.WriteFile(intervalParam, []byte(v), 0); err != nil {
+			return err
+		}
+		return os.WriteFile("/proc/ainka", []byte("config_update"), 0)
+	}
+	if err := apply(ms); err != nil {
+		t.Fatalf("sample_interval_ms=%s: %v", ms, err)
+	}
+	return func() { apply(strings.TrimSpace(string(old))) }
+}
+
 func TestVMFastPathDecisionLatency(t *testing.T) {
 	c := dialVM(t)
 	ctx := ctxT(t, 120*time.Second)
+	defer setInterval(t, "1")()
+	if st, err := c.Status(ctx); err != nil || st.SampleInterval != time.Millisecond {
+		t.Fatalf("sampler not at 1 ms: %v, %v", st.SampleInterval, err)
+	}
 	if err := c.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -614,26 +639,23 @@ func TestVMProcAinka(t *testing.T) {
 		t.Fatalf("overlong command = %v, want EINVAL", err)
 	}
 	// Parameters are validated on write too; config_update applies them.
-	param := "/sys/module/ainka_core/parameters/sample_interval_ms"
 	for _, bad := range []string{"0", "1001", "-1", "ten"} {
-		if err := os.WriteFile(param, []byte(bad), 0); err == nil {
+		if err := os.WriteFile(intervalParam, []byte(bad), 0); err == nil {
 			t.Fatalf("sample_interval_ms=%s accepted", bad)
 		}
 	}
-	if err := os.WriteFile(param, []byte("5"), 0); err != nil {
+	before, err := c.Status(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		os.WriteFile(param, []byte("1"), 0)
-		w("config_update")
-	}()
-	if st, _ := c.Status(ctx); st.SampleInterval != time.Millisecond {
+	if err := os.WriteFile(intervalParam, []byte("7"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := c.Status(ctx); st.SampleInterval != before.SampleInterval {
 		t.Fatalf("interval changed before config_update: %v", st.SampleInterval)
 	}
-	if err := w("config_update"); err != nil {
-		t.Fatal(err)
-	}
-	if st, _ := c.Status(ctx); st.SampleInterval != 5*time.Millisecond {
+	defer setInterval(t, "7")()
+	if st, _ := c.Status(ctx); st.SampleInterval != 7*time.Millisecond {
 		t.Fatalf("interval after config_update: %v", st.SampleInterval)
 	}
 	for _, want := range []string{"version: 1\n", "state: learning\n", "latency_ns: p50 ", "policies: ", "recommendations: ", "actuations: 0\n"} {

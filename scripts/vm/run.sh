@@ -7,7 +7,7 @@
 # What runs in the guest: every line of scripts/vm/packages.txt,
 #   <go package path> [test binary arguments...]
 # built with CGO_ENABLED=0 `go test -c` and run as root with AINKA_VM=1,
-# after ainka_core (sample_interval_ms=1), ainka_enhanced and the test
+# after ainka_core (default 10 ms sampler), ainka_enhanced and the test
 # consumer are inserted. The guest has /proc, /sys, devtmpfs, tracefs,
 # debugfs, bpffs, cgroup2 at /sys/fs/cgroup, /sys/kernel/btf/vmlinux, /tmp,
 # a 16 MiB /dev/ram0 and
@@ -17,16 +17,18 @@
 #   KDIR              kernel headers (default: newest /usr/src/linux-headers-*-amd64)
 #   AINKA_VM_CACHE    vmlinuz + brd.ko cache (default /var/cache/ainka-vm)
 #   AINKA_VM_TIMEOUT  seconds for the whole guest run (default 300)
-#   AINKA_VM_ACCEL    qemu accelerator (default tcg: nested KVM does not work here)
+#   AINKA_VM_ACCEL    qemu accelerator; default: kvm if a probe guest boots under
+#                     it (result cached per host kernel), else tcg
 #   AINKA_VM_KEEP     keep the work directory (serial log, initramfs)
 #   AINKA_VM_PACKAGES another package list instead of scripts/vm/packages.txt
 #   AINKA_VM_VERBOSE  print the whole serial log
 set -euo pipefail
+trap 'echo "test-vm: FAIL: $BASH_COMMAND exited $? (line $LINENO)" >&2' ERR
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${AINKA_VM_CACHE:-/var/cache/ainka-vm}
 TIMEOUT=${AINKA_VM_TIMEOUT:-300}
-ACCEL=${AINKA_VM_ACCEL:-tcg}
+ACCEL=${AINKA_VM_ACCEL:-}
 PKGLIST=${AINKA_VM_PACKAGES:-$ROOT/scripts/vm/packages.txt}
 
 say() { echo "test-vm: $*" >&2; }
@@ -67,6 +69,29 @@ if [ ! -f "$KC/vmlinuz" ] || [ ! -f "$KC/brd.ko" ]; then
 	*) cp "$brd" "$KC/brd.ko" ;;
 	esac
 	rm -rf "$tmp"
+fi
+
+# --- accelerator: KVM only when a probe guest really boots under it ------
+# (/dev/kvm may exist and still hang a nested guest, as on the CI VMs.)
+if [ -z "$ACCEL" ]; then
+	ACCEL=tcg
+	if [ -w /dev/kvm ]; then
+		probe=$CACHE/kvm-probe-$(uname -r)
+		if [ ! -f "$probe" ]; then
+			p=$(mktemp -d)
+			mkdir -p "$p/r/bin"
+			cp /bin/busybox "$p/r/bin/"
+			printf '#!/bin/busybox sh\n/bin/busybox echo AINKA-KVM-OK\n/bin/busybox poweroff -f\n' >"$p/r/init"
+			chmod 0755 "$p/r/init"
+			(cd "$p/r" && find . | cpio -o -H newc --quiet | gzip -1 >"$p/i.gz")
+			timeout 30 qemu-system-x86_64 -accel kvm -m 256M -display none -monitor none \
+				-serial "file:$p/log" -net none -no-reboot -kernel "$KC/vmlinuz" \
+				-initrd "$p/i.gz" -append "console=ttyS0 panic=-1 quiet" </dev/null >/dev/null 2>&1 || true
+			if grep -qa AINKA-KVM-OK "$p/log" 2>/dev/null; then echo kvm >"$probe"; else echo tcg >"$probe"; fi
+			rm -rf "$p"
+		fi
+		ACCEL=$(cat "$probe")
+	fi
 fi
 
 # --- build -------------------------------------------------------------
