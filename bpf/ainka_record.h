@@ -120,7 +120,7 @@ struct ainka_block_io {
 
 /* host_sample: written by the live source in user space every collection
  * interval (and recorded into traces) so that replays see the same host
- * signals. Counters are cumulative as the kernel reports them. 112 bytes. */
+ * signals. Counters are cumulative as the kernel reports them. 120 bytes. */
 struct ainka_host_sample {
 	struct ainka_hdr hdr;
 	__u64 mem_total_kb;
