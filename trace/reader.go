@@ -46,7 +46,7 @@ func NewReader(src io.Reader) (*Reader, error) {
 func (r *Reader) Reset(src io.Reader) error {
 	buf := r.buf
 	if buf == nil {
-		buf = make([]byte, 256<<10)
+		buf = make([]byte, 64<<10) // a few blocks; reads this size cost little more per byte than larger ones
 	}
 	*r = Reader{src: src, buf: buf}
 	return r.start()
