@@ -87,7 +87,10 @@ func detect(inPath, outPath, name, params string, stdout io.Writer) error {
 		line = append(line, ',')
 		line = strconv.AppendFloat(line, v, 'g', -1, 64)
 		line = append(line, ',')
-		line = strconv.AppendFloat(line, d.Update(v), 'g', -1, 64)
+		// The time of day is context for the detector (what is usual at
+		// this hour); it is read from the row's own timestamp.
+		h, m, sec := s.Times[i].Clock()
+		line = strconv.AppendFloat(line, d.UpdateAt(v, anomaly.Bucket(h*3600+m*60+sec)), 'g', -1, 64)
 		line = append(line, '\n')
 		bw.Write(line)
 	}

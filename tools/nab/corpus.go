@@ -198,3 +198,52 @@ func readJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// ReadResults reads a detector's scores for f from a CSV with header
+// "timestamp,value,anomaly_score" (or NAB's results files, whose first
+// three columns are these), checking that the rows match f's.
+func ReadResults(r io.Reader, f *File) ([]float64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	var out []float64
+	line := 0
+	col := -1
+	for sc.Scan() {
+		line++
+		cells := strings.Split(strings.TrimRight(sc.Text(), "\r"), ",")
+		if line == 1 {
+			for i, c := range cells {
+				if strings.TrimSpace(c) == "anomaly_score" {
+					col = i
+				}
+			}
+			if col < 0 || strings.TrimSpace(cells[0]) != "timestamp" {
+				return nil, fmt.Errorf("line 1: %w, want timestamp,...,anomaly_score", ErrHeader)
+			}
+			continue
+		}
+		if len(cells) <= col {
+			return nil, fmt.Errorf("line %d: %w", line, ErrColumns)
+		}
+		i := len(out)
+		if i >= len(f.Series.Times) {
+			return nil, fmt.Errorf("line %d: more rows than %s has", line, f.Name)
+		}
+		t, err := ParseTime(strings.TrimSpace(cells[0]))
+		if err != nil || !t.Equal(f.Series.Times[i]) {
+			return nil, fmt.Errorf("line %d: %w: %q is not row %d of %s", line, ErrTimestamp, cells[0], i, f.Name)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(cells[col]), 64)
+		if err != nil || math.IsNaN(v) {
+			return nil, fmt.Errorf("line %d: %w %q", line, ErrValue, cells[col])
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", line+1, err)
+	}
+	if len(out) != len(f.Series.Values) {
+		return nil, fmt.Errorf("%d rows, %s has %d: %w", len(out), f.Name, len(f.Series.Values), ErrScores)
+	}
+	return out, nil
+}

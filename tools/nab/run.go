@@ -3,11 +3,13 @@ package nab
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // Scorer is a fresh detector for one series: it is called once per row in
-// order and returns the row's anomaly score in [0,1].
-type Scorer func(x float64) float64
+// order with the value and the row's wall-clock time, and returns the
+// row's anomaly score in [0,1].
+type Scorer func(x float64, t time.Time) float64
 
 // Run applies a new detector from newDetector to every file of the corpus,
 // in parallel, and returns the score series in corpus order.
@@ -24,7 +26,7 @@ func Run(c *Corpus, newDetector func() Scorer) [][]float64 {
 			det := newDetector()
 			sc := make([]float64, len(f.Series.Values))
 			for j, v := range f.Series.Values {
-				sc[j] = det(v)
+				sc[j] = det(v, f.Series.Times[j])
 			}
 			out[i] = sc
 		}()

@@ -164,3 +164,29 @@ func TestReadSeriesErrors(t *testing.T) {
 		t.Errorf("good CSV: %+v, %v", s, err)
 	}
 }
+
+func TestReadResults(t *testing.T) {
+	f := toyFile()
+	var b strings.Builder
+	b.WriteString("timestamp,value,anomaly_score\n")
+	for i, ts := range f.Series.Raw {
+		b.WriteString(ts + ",1,0." + string(rune('0'+i%10)) + "\n")
+	}
+	sc, err := ReadResults(strings.NewReader(b.String()), f)
+	if err != nil || len(sc) != 60 || sc[3] != 0.3 {
+		t.Fatalf("ReadResults: %v %v", sc, err)
+	}
+	for _, c := range []struct {
+		name, in string
+		want     error
+	}{
+		{"header", "time,value\n", ErrHeader},
+		{"timestamp", "timestamp,value,anomaly_score\n2000-01-01 00:00:00,1,0\n", ErrTimestamp},
+		{"value", "timestamp,value,anomaly_score\n" + f.Series.Raw[0] + ",1,x\n", ErrValue},
+		{"short", "timestamp,value,anomaly_score\n" + f.Series.Raw[0] + ",1,0\n", ErrScores},
+	} {
+		if _, err := ReadResults(strings.NewReader(c.in), f); !errors.Is(err, c.want) {
+			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
+		}
+	}
+}

@@ -18,9 +18,7 @@ var variants = map[string]func(Params) Params{
 	"ainka": func(p Params) Params { return p },
 	// deviation at one scale, no spatial rule.
 	"fast": func(p Params) Params { p.SlowAlpha = 0; p.SpatialTol = 0; return p },
-	// the predict stage's setting: new extremes must also be 2 robust sd
-	// from the fast baseline (fewer alarms on heavy-tailed noise), and a
-	// series that freezes inside its range is flagged.
+	// the predict stage's setting (StageParams).
 	"stage": func(p Params) Params { return StageParams() },
 	// no rest period after a detection.
 	"norest": func(p Params) Params { p.Rest = 0; return p },
@@ -38,7 +36,7 @@ func Names() []string {
 
 // Factory returns a constructor of detectors called name, with the
 // parameter overrides in params ("name=value,...").
-func Factory(name, params string) (func() func(float64) float64, error) {
+func Factory(name, params string) (func() *Detector, error) {
 	v, ok := variants[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (have %v)", ErrUnknown, name, Names())
@@ -47,10 +45,10 @@ func Factory(name, params string) (func() func(float64) float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() func(float64) float64 {
+	return func() *Detector {
 		d := &Detector{}
 		d.Init(p)
-		return d.Update
+		return d
 	}, nil
 }
 

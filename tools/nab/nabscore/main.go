@@ -3,6 +3,10 @@
 //
 //	go run ./tools/nab/nabscore [-data ../shared/nab] [-detector ainka] [-params alpha=0.05,rest=150] [-files]
 //
+// With -results DIR it scores CSV files DIR/CATEGORY/NAME.csv instead
+// (columns timestamp,value,anomaly_score, as `ainka detect` writes them and
+// as NAB's results files begin), so any detector's output can be scored.
+//
 // It prints the normalised score for each profile, per category and over
 // the corpus, with the corpus-optimised thresholds.
 package main
@@ -13,6 +17,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ainka/ainka/stages/predict/anomaly"
@@ -32,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("detector", anomaly.DefaultName, "detector: "+fmt.Sprint(anomaly.Names()))
 	params := fs.String("params", "", "parameter overrides name=value,... (see anomaly.Params)")
 	dump := fs.String("dump", "", "print every row of this corpus file (CATEGORY/NAME.csv) with its window flag and component scores, then exit")
+	subset := fs.String("subset", "", "score only the even or odd files of the sorted corpus (even|odd), to check that a setting generalises")
+	results := fs.String("results", "", "score the CSV files under this directory (CATEGORY/NAME.csv with an anomaly_score column) instead of running a detector")
 	files := fs.Bool("files", false, "also print each file's raw score (standard profile)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -46,11 +53,45 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nabscore:", err)
 		return 1
 	}
+	if *subset == "even" || *subset == "odd" {
+		keep := c.Files[:0:0]
+		for i, f := range c.Files {
+			if (i%2 == 0) == (*subset == "even") {
+				keep = append(keep, f)
+			}
+		}
+		c.Files = keep
+	} else if *subset != "" {
+		fmt.Fprintf(stderr, "nabscore: -subset %q: want even or odd\n", *subset)
+		return 2
+	}
 	if *dump != "" {
 		return dumpFile(c, *dump, *name, *params, stdout, stderr)
 	}
 	start := time.Now()
-	scores := nab.Run(c, func() nab.Scorer { return newDet() })
+	var scores [][]float64
+	if *results != "" {
+		*name = "results " + *results
+		for _, f := range c.Files {
+			fh, err := os.Open(filepath.Join(*results, filepath.FromSlash(f.Name)))
+			if err != nil {
+				fmt.Fprintln(stderr, "nabscore:", err)
+				return 1
+			}
+			sc, err := nab.ReadResults(fh, f)
+			fh.Close()
+			if err != nil {
+				fmt.Fprintf(stderr, "nabscore: %s: %v\n", fh.Name(), err)
+				return 1
+			}
+			scores = append(scores, sc)
+		}
+	} else {
+		scores = nab.Run(c, func() nab.Scorer {
+			d := newDet()
+			return func(x float64, t time.Time) float64 { return d.UpdateAt(x, anomaly.Bucket(secondsOfDay(t))) }
+		})
+	}
 	detTime := time.Since(start)
 	res, err := nab.Evaluate(c, scores)
 	if err != nil {
@@ -120,7 +161,7 @@ func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer
 				}
 			}
 			_ = w
-			s := d.Update(v)
+			s := d.UpdateAt(v, anomaly.Bucket(secondsOfDay(f.Series.Times[i])))
 			p := d.Parts
 			fmt.Fprintf(stdout, "%d,%g,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.3f,%.3f\n", i, v, in, s, p[0], p[1], p[2], p[3], p[4], p[5])
 		}
@@ -128,4 +169,9 @@ func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "nabscore: %q is not a corpus file\n", file)
 	return 2
+}
+
+func secondsOfDay(t time.Time) int {
+	h, m, s := t.Clock()
+	return h*3600 + m*60 + s
 }
