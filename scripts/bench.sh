@@ -16,10 +16,16 @@ echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 $GO test -run '^$' -bench 'BenchmarkReader|BenchmarkWriter' -benchmem -benchtime "$BENCHTIME" ./trace
 $GO test -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" ./stages/decode ./stages/aggregate
 
-# Replay through every wired stage (as `ainka replay`), on the synthetic
-# mix and on each recorded workload trace. -benchtime Nx is in events.
-$GO test -run '^$' -bench BenchmarkReplay -benchmem -benchtime 4000000x ./cmd/ainka
-for t in testdata/traces/*.trace; do
-	echo "# trace $t"
-	BENCH_TRACE=$PWD/$t $GO test -run '^$' -bench BenchmarkReplay -benchmem -benchtime 2000000x ./cmd/ainka
+# Replay through every stage (as `ainka replay`), on the synthetic mix and
+# on each recorded workload trace; one test binary for all of them.
+# -benchtime Nx is in events.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+$GO test -c -o "$tmp/replay.test" ./cmd/ainka
+root=$PWD
+cd cmd/ainka
+"$tmp/replay.test" -test.run '^$' -test.bench BenchmarkReplay -test.benchmem -test.benchtime 4000000x
+for t in "$root"/testdata/traces/*.trace; do
+	echo "# trace ${t#"$root"/}"
+	BENCH_TRACE=$t "$tmp/replay.test" -test.run '^$' -test.bench BenchmarkReplay -test.benchmem -test.benchtime 2000000x
 done
