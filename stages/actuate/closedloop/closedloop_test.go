@@ -40,6 +40,7 @@ var (
 	threshold = flag.Int("threshold-us", 2000, "runq_latency_p99_us threshold of the policy")
 	latFor    = flag.Duration("latency-for", 30*time.Second, "length of the condition-to-write latency run (0: skip)")
 	lateness  = flag.Duration("lateness", 0, "aggregate lateness (0: the aggregator's default, half the interval)")
+	effThr    = flag.Float64("effectiveness-threshold", -1, "policy_effectiveness_threshold (-1: never revert, so that every on-run keeps its action)")
 	readDL    = flag.Duration("read-deadline", 2*time.Millisecond, "source ring read deadline")
 )
 
@@ -267,7 +268,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := decide.New(decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: -1, Logger: logger})
+	d, err := decide.New(decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,6 +414,9 @@ cooldown = "0s"
 		p, m, res := one(true)
 		rep.OnP99, rep.OnMax = append(rep.OnP99, p), append(rep.OnMax, m)
 		for _, r := range res {
+			if r.Status == actuate.Measured {
+				t.Logf("  measured effect: %s", r.Why)
+			}
 			if r.Status == actuate.Applied && r.Kind == decide.Apply {
 				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
 				rep.StageLatencyUs = append(rep.StageLatencyUs, float64(r.AppliedNs-r.ReceivedNs)/1e3)
