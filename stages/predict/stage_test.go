@@ -12,8 +12,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/stages/predict/forecast"
 )
 
 // vectors makes n windows of 100 ms with seasonal noise on every feature
@@ -477,4 +480,16 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/64, "ns/vector")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/64/float64(features.Count), "ns/feature")
+}
+
+// TestMemoryPerSeries reports the fixed memory of each learner (go test -v);
+// docs/predict.md quotes it. It fails if a learner grows past its budget.
+func TestMemoryPerSeries(t *testing.T) {
+	det := unsafe.Sizeof(anomaly.Detector{})
+	fc := unsafe.Sizeof(forecast.Forecaster{})
+	st := unsafe.Sizeof(Stage{})
+	t.Logf("per series: anomaly detector %d B, forecaster %d B; whole stage (%d features + joint) %d B", det, fc, features.Count, st)
+	if det > 32<<10 || fc > 32<<10 {
+		t.Errorf("per-series memory %d + %d B, budget 32 KiB each", det, fc)
+	}
 }

@@ -247,6 +247,9 @@ func (l *likelihood) update(raw float64, short int32, a float64, learn, deferred
 		l.Mean += w * d
 		l.Var = (1 - w) * (l.Var + w*d*d)
 	}
+	if tail >= 1 {
+		return 0 // the usual case, without the logarithm
+	}
 	// log(tail)/log(1e-10): a tail of 1e-5 scores 0.5, 1e-10 scores 1.
 	return math.Max(0, math.Min(1, math.Log(tail+1e-10)/math.Log(1e-10)))
 }

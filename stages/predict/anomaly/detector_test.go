@@ -214,3 +214,15 @@ func BenchmarkUpdate(b *testing.B) {
 		d.Update(xs[i&4095])
 	}
 }
+
+// BenchmarkUpdateAt includes the time-of-day baseline (as `ainka detect`
+// runs it).
+func BenchmarkUpdateAt(b *testing.B) {
+	xs := series(4096, 1)
+	d, _ := New(DefaultParams())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.UpdateAt(xs[i&4095], int32(i/64%Buckets))
+	}
+}

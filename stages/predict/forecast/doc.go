@@ -4,8 +4,9 @@
 // x[t], ..., x[t-p+1] (a direct rather than iterated forecast, so errors do
 // not compound). Values are standardised by a slowly moving mean and scale
 // so that one setting fits bytes per second and percentages alike. The
-// interval is the forecast plus or minus z times the exponentially
-// weighted RMS of the model's own h-step errors.
+// interval is the forecast plus or minus a running quantile (95% by
+// default) of the forecaster's own h-step absolute errors, so that its
+// coverage holds for heavy-tailed errors too.
 //
 // Memory is constant (fixed arrays) and an update costs O(p^2) without
 // allocating; training pairs can be applied in mini-batches (the stage's

@@ -21,12 +21,12 @@ type Params struct {
 	Horizon int     // steps ahead h, 1..MaxHorizon
 	Lambda  float64 // RLS forgetting factor in (0,1]; 1 never forgets
 	Batch   int     // training pairs applied together, 1..MaxBatch
-	Z       float64 // interval half-width in error RMS (1.96: ~95% if normal)
+	Cover   float64 // target share of targets inside the interval, e.g. 0.95
 }
 
 // DefaultParams predicts h steps ahead.
 func DefaultParams(h int) Params {
-	return Params{Order: 6, Horizon: h, Lambda: 0.995, Batch: 1, Z: 1.96}
+	return Params{Order: 6, Horizon: h, Lambda: 0.995, Batch: 1, Cover: 0.95}
 }
 
 // ErrParams reports an invalid parameter.
@@ -43,8 +43,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: lambda %v not in (0,1]", ErrParams, p.Lambda)
 	case p.Batch < 1 || p.Batch > MaxBatch:
 		return fmt.Errorf("%w: batch %d not in [1,%d]", ErrParams, p.Batch, MaxBatch)
-	case !(p.Z > 0):
-		return fmt.Errorf("%w: z %v must be > 0", ErrParams, p.Z)
+	case !(p.Cover > 0 && p.Cover < 1):
+		return fmt.Errorf("%w: cover %v not in (0,1)", ErrParams, p.Cover)
 	}
 	return nil
 }
@@ -58,7 +58,10 @@ type State struct {
 	W       [dim]float64       // coefficients
 	P       [dim * dim]float64 // inverse correlation matrix
 	Pending int64              // training pairs waiting for the batch end
-	ErrVar  float64            // EW mean squared h-step error, standardised
+	// ErrQ tracks the Cover quantile of the standardised absolute h-step
+	// error (stochastic approximation): the interval is ±ErrQ, so it is
+	// calibrated whatever the shape of the errors.
+	ErrQ float64
 	// Pred holds the forecasts made for the next Horizon steps (the
 	// combined one, the autoregression's and the mean's), so that each can
 	// be scored when its target arrives.
@@ -195,11 +198,16 @@ func (f *Forecaster) Update(x float64) Forecast {
 	// Score the forecasts made h steps ago for this sample.
 	if s.N >= h && !f.frozen {
 		i := s.N % h
-		e := (x - s.Pred[i]) / s.Scale
-		if s.ErrVar == 0 {
-			s.ErrVar = e * e
+		e := math.Abs(x-s.Pred[i]) / s.Scale
+		if s.ErrQ == 0 {
+			s.ErrQ = e + 1e-9
 		}
-		s.ErrVar += 0.01 * (e*e - s.ErrVar)
+		step := 0.05 * (s.ErrQ + 1e-6)
+		if e > s.ErrQ {
+			s.ErrQ += step * f.p.Cover
+		} else {
+			s.ErrQ -= step * (1 - f.p.Cover)
+		}
 		for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
 			e := (x - p) / s.Scale
 			if s.MSE[c] == 0 {
@@ -261,8 +269,8 @@ func (f *Forecaster) Update(x float64) Forecast {
 	}
 	i := (s.N - 1) % h
 	s.Pred[i], s.PredAR[i], s.PredMean[i] = v, ar, s.Mean
-	half := f.p.Z * math.Sqrt(s.ErrVar) * s.Scale
-	if s.ErrVar == 0 {
+	half := s.ErrQ * s.Scale
+	if s.ErrQ == 0 {
 		half = math.Inf(1) // no error seen yet: no honest interval
 	}
 	return Forecast{Value: v, Lo: v - half, Hi: v + half}

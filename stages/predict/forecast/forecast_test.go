@@ -9,11 +9,11 @@ import (
 
 func TestParamsValidate(t *testing.T) {
 	for _, p := range []Params{
-		{Order: 0, Horizon: 1, Lambda: 1, Batch: 1, Z: 2},
-		{Order: 1, Horizon: MaxHorizon + 1, Lambda: 1, Batch: 1, Z: 2},
-		{Order: 1, Horizon: 1, Lambda: 0, Batch: 1, Z: 2},
-		{Order: 1, Horizon: 1, Lambda: 1, Batch: 0, Z: 2},
-		{Order: 1, Horizon: 1, Lambda: 1, Batch: 1, Z: 0},
+		{Order: 0, Horizon: 1, Lambda: 1, Batch: 1, Cover: 0.95},
+		{Order: 1, Horizon: MaxHorizon + 1, Lambda: 1, Batch: 1, Cover: 0.95},
+		{Order: 1, Horizon: 1, Lambda: 0, Batch: 1, Cover: 0.95},
+		{Order: 1, Horizon: 1, Lambda: 1, Batch: 0, Cover: 0.95},
+		{Order: 1, Horizon: 1, Lambda: 1, Batch: 1, Cover: 1},
 	} {
 		if _, err := New(p); !errors.Is(err, ErrParams) {
 			t.Errorf("%+v: err %v, want ErrParams", p, err)
