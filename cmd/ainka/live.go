@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
 	"golang.org/x/sys/unix"
@@ -122,7 +123,7 @@ func openLive(cfg source.Config) (*source.Live, error) {
 // captureHeader describes a live capture as a trace header.
 func captureHeader(l *source.Live, interval time.Duration, note string) trace.Header {
 	h := trace.Header{
-		SchemaVersion:        1,
+		SchemaVersion:        decode.SchemaVersion,
 		NumCPU:               numCPU(),
 		CaptureStart:         time.Now(),
 		CollectionIntervalMs: uint32(interval / time.Millisecond),
