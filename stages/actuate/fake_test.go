@@ -150,8 +150,15 @@ func TestYield(t *testing.T) {
 	if r.Status != Yielded || read(t, p) != "77" {
 		t.Errorf("did not yield: %+v, file %s", r, read(t, p))
 	}
-	// now it is no longer AINKA's: a new change journals 77 as original
-	one(t, s, "sysctl vm.swappiness = 70")
+	// yielded for good: later decisions leave it alone
+	if r := one(t, s, "sysctl vm.swappiness = 70"); r.Status != Yielded || read(t, p) != "77" || !strings.Contains(r.Err, "until reset") {
+		t.Errorf("yielded knob touched again: %+v, file %s", r, read(t, p))
+	}
+	// after a reset AINKA may change it again; the periodic audit yields too
+	s.Reset()
+	if r := one(t, s, "sysctl vm.swappiness = 70"); r.Status != Applied {
+		t.Errorf("after reset: %+v", r)
+	}
 	os.WriteFile(p, []byte("1\n"), 0o644)
 	if out := s.Audit(); len(out) != 1 || out[0].Status != Yielded {
 		t.Errorf("audit: %+v", out)

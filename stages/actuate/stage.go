@@ -72,6 +72,7 @@ type Stage struct {
 	knobs     map[string]*knob    // open knobs by key
 	groups    map[string][]string // action key -> knob keys it wrote
 	lastWrite map[string]time.Time
+	yielded   map[string]string // knobs given up to an outside change: never touched again until Reset
 	tokens    float64
 	tokenAt   time.Time
 	lastAudit time.Time
@@ -109,7 +110,7 @@ func New(cfg Config) (*Stage, error) {
 		cfg.AuditInterval = time.Second
 	}
 	s := &Stage{cfg: cfg, log: cfg.Logger, knobs: map[string]*knob{}, groups: map[string][]string{},
-		lastWrite: map[string]time.Time{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
+		lastWrite: map[string]time.Time{}, yielded: map[string]string{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
 	if s.cfg.CgroupRoot == "" {
 		if root, err := FindCgroup2("/proc/self/mountinfo"); err == nil {
 			s.cfg.CgroupRoot = root
@@ -289,6 +290,10 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		return
 	}
 	r.Old = cur
+	if why, ok := s.yielded[p.k.key]; ok {
+		r.Status, r.Err = Yielded, why
+		return
+	}
 	// Yield: AINKA changed this knob before and someone changed it since.
 	if e, ok := s.entry(p.k.key); ok && !same(cur, e.Written) {
 		s.yield(p.k.key, e, cur)
@@ -365,6 +370,8 @@ func (s *Stage) yield(key string, e journal.Entry, cur string) {
 	s.log.Warn("knob changed outside AINKA; yielding it", "knob", key, "now", cur, "ainka_wrote", e.Written, "original", e.Orig, "policy", e.Policy)
 	s.j.Yielded(key)
 	delete(s.knobs, key)
+	s.yielded[key] = fmt.Sprintf("yielded at %s to an outside change (to %q); AINKA no longer touches it until reset",
+		time.Now().UTC().Format(time.RFC3339), cur)
 }
 
 // knobFor rebuilds the knob of a journal entry.
@@ -571,13 +578,15 @@ func (s *Stage) Changes() []Change {
 	return out
 }
 
-// Reset reverts every change and forgets rate-limit history; the kernel
+// Reset reverts every change, forgets rate-limit history and the knobs
+// yielded to outside changes (AINKA may change them again); the kernel
 // module, when loaded, is reset too.
 func (s *Stage) Reset() []Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.rollback("reset")
 	s.lastWrite = map[string]time.Time{}
+	s.yielded = map[string]string{}
 	if s.kernel != nil && !s.cfg.DryRun {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
