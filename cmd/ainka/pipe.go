@@ -152,6 +152,7 @@ func aggConfigFromHeader(h trace.Header) aggregate.Config {
 // before any runs; a stage that cannot be built fails here.
 func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConfig) (*chain, error) {
 	c := &chain{p: p, set: p.Metrics(), dec: decode.New(p.Metrics())}
+	cfg.agg.Metrics = c.set
 	agg, err := aggregate.New(cfg.agg)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/ainka/ainka/stages/decode"
 )
 
@@ -22,6 +24,10 @@ type Config struct {
 	// trace header or the live policy); windows carry them to features.
 	Disabled    [decode.NumKinds]bool
 	SampleEvery [decode.NumKinds]uint32
+	// Metrics receives ainka_aggregate_windows_total,
+	// ainka_aggregate_late_events_total and
+	// ainka_aggregate_skipped_windows_total; nil = none.
+	Metrics *metrics.Set
 }
 
 // ErrConfig is wrapped by configuration errors.
@@ -53,6 +59,8 @@ type Aggregator struct {
 	Windows        uint64
 	LateEvents     uint64
 	SkippedWindows uint64
+
+	mWindows, mLate, mSkipped *metrics.Counter
 }
 
 // New returns an aggregator for cfg.
@@ -73,6 +81,11 @@ func New(cfg Config) (*Aggregator, error) {
 		interval: uint64(cfg.IntervalMs) * 1e6,
 		lateness: uint64(cfg.LatenessMs) * 1e6,
 		maxGap:   uint64(cfg.MaxGapWindows),
+	}
+	if cfg.Metrics != nil {
+		a.mWindows = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_windows_total")
+		a.mLate = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_late_events_total")
+		a.mSkipped = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_skipped_windows_total")
 	}
 	for i := range a.w {
 		a.w[i] = &Window{Disabled: cfg.Disabled, SampleEvery: cfg.SampleEvery}
@@ -148,7 +161,11 @@ func (a *Aggregator) advance(out []Window) []Window {
 			}
 		}
 		s := a.maxTs - a.maxTs%a.interval
-		a.SkippedWindows += (s - a.w[0].StartNs) / a.interval
+		skipped := (s - a.w[0].StartNs) / a.interval
+		a.SkippedWindows += skipped
+		if a.mSkipped != nil {
+			a.mSkipped.Add(int(skipped))
+		}
 		a.w[0].reset(s, s+a.interval)
 		a.w[1].reset(s+a.interval, s+2*a.interval)
 		a.idx[0].reset()
@@ -190,6 +207,10 @@ func (a *Aggregator) emit(out []Window) []Window {
 	}
 	out[n] = *w
 	a.Windows++
+	if a.mWindows != nil { // once per window, not per event
+		a.mWindows.Inc()
+		a.mLate.Add(int(w.Late))
+	}
 	a.rotate()
 	return out
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/decode/decodetest"
 )
@@ -260,5 +262,24 @@ func BenchmarkAggregate(b *testing.B) {
 			out = a.Flush(out[:0])
 		}
 		out = a.Process(evs[j:j+256], out[:0])
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	set := metrics.NewSet()
+	base := uint64(10) * 1000 * ms
+	evs := events(t,
+		decodetest.Syscall(base+10*ms, 0, 1, "a", 1, 0, 1),
+		decodetest.Syscall(base+260*ms, 1, 1, "a", 1, 0, 1),
+		decodetest.Syscall(base+95*ms, 0, 1, "a", 1, 0, 1), // late
+	)
+	a, _ := New(Config{LatenessMs: 30, Metrics: set})
+	a.Flush(a.Process(evs, nil))
+	var buf bytes.Buffer
+	set.WritePrometheus(&buf)
+	for _, want := range []string{"ainka_aggregate_windows_total 3", "ainka_aggregate_late_events_total 1", "ainka_aggregate_skipped_windows_total 0"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, buf.String())
+		}
 	}
 }
