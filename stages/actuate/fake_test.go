@@ -268,3 +268,29 @@ func TestBadConfig(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestCapabilities(t *testing.T) {
+	_, cfg := fakeSys(t)
+	cfg.Cgroup1CPU = "-"
+	s, _ := New(cfg)
+	defer s.Close()
+	got := map[string]Capability{}
+	for _, c := range s.Capabilities() {
+		got[c.Kind] = c
+	}
+	if c := got["cpufreq"]; c.Available || !strings.Contains(c.Detail, "unsupported on this host") {
+		t.Errorf("cpufreq: %+v", c)
+	}
+	if c := got["kernel"]; c.Available || !strings.Contains(c.Detail, "not loaded") {
+		t.Errorf("kernel: %+v", c)
+	}
+	if c := got["readahead"]; !strings.Contains(c.Detail, "fake0") {
+		t.Errorf("readahead: %+v", c)
+	}
+	if c := got["cgroup"]; !strings.Contains(c.Detail, "cgroup v2 at") {
+		t.Errorf("cgroup: %+v", c)
+	}
+	if len(got) != 7 {
+		t.Errorf("%d kinds", len(got))
+	}
+}

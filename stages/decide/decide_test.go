@@ -504,3 +504,23 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+func TestBadConfig(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{EmergencyThreshold: 1.5}, "emergency_mode_threshold 1.5 outside (0, 1]"},
+		{Config{EffectivenessThreshold: 2}, "policy_effectiveness_threshold 2 outside [-1, 1]"},
+		{Config{MaxPolicies: -1}, "max_policies -1 must be positive"},
+		{Config{AnomalyEnter: 0.5, AnomalyExit: 0.7}, "anomaly exit 0.7 above enter 0.5"},
+	} {
+		c.cfg.Logger = quiet
+		if _, err := New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	if _, err := (&Stage{}).Optimize(); err == nil {
+		t.Error("Optimize before any window")
+	}
+}
