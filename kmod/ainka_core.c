@@ -130,7 +130,7 @@ struct ainka_rule {
 	s64 act_value;
 	/* runtime */
 	u64 first_true_ns;
-	u64 cond_ns;
+	u64 cond_ns;		/* the last firing: sample time and value */
 	s64 cond_value;
 	u32 prev_state;
 	atomic64_t hits;
@@ -1685,10 +1685,11 @@ static int ainka_proc_show(struct seq_file *m, void *v)
 	mutex_lock(&ainka_mutex);
 	seq_printf(m, "policies: %u\n", nr_rules);
 	list_for_each_entry(r, &ainka_rules, list)
-		seq_printf(m, "  id=%u metric=%u cmp=%u threshold=%lld for_ms=%u action=%u prio=%u state=%u hits=%llu active=%d\n",
+		seq_printf(m, "  id=%u metric=%u cmp=%u threshold=%lld for_ms=%u action=%u prio=%u state=%u hits=%llu active=%d last_value=%lld last_ns=%llu\n",
 			   r->id, r->metric, r->cmp, r->threshold, r->for_ms,
 			   r->action, r->priority, r->target_state,
-			   (u64)atomic64_read(&r->hits), test_bit(RULE_ACTIVE, &r->flags));
+			   (u64)atomic64_read(&r->hits), test_bit(RULE_ACTIVE, &r->flags),
+			   READ_ONCE(r->cond_value), READ_ONCE(r->cond_ns));
 	seq_printf(m, "recommendations: %u\n", READ_ONCE(nr_recs));
 	rcu_read_lock();
 	hash_for_each_rcu(ainka_recs, bkt, rec, node)
