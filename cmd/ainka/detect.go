@@ -87,10 +87,9 @@ func detect(inPath, outPath, name, params string, stdout io.Writer) error {
 		line = append(line, ',')
 		line = strconv.AppendFloat(line, v, 'g', -1, 64)
 		line = append(line, ',')
-		// The time of day is context for the detector (what is usual at
-		// this hour); it is read from the row's own timestamp.
-		h, m, sec := s.Times[i].Clock()
-		line = strconv.AppendFloat(line, d.UpdateAt(v, anomaly.Bucket(h*3600+m*60+sec)), 'g', -1, 64)
+		// The time of day and of week are context for the detector (what
+		// is usual at this hour); they come from the row's own timestamp.
+		line = strconv.AppendFloat(line, d.UpdateAt(v, anomaly.Bucket(s.Times[i])), 'g', -1, 64)
 		line = append(line, '\n')
 		bw.Write(line)
 	}

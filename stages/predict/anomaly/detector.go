@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxShort bounds the likelihood's short averaging window so that the ring
@@ -46,7 +47,7 @@ type Params struct {
 	// SpatialZ is the fast deviation (in robust sd) a new extreme must also
 	// have to score 1.
 	SpatialZ float64
-	// Season is the learning rate of the time-of-day baselines (UpdateAt;
+	// Season is the learning rate of the time-of-week baselines (UpdateAt;
 	// 0 disables them).
 	Season float64
 	// SeqRange > 0 bins the sequence model over the slow mean ± SeqRange
@@ -263,7 +264,7 @@ type State struct {
 	Fast, Slow                  scale
 	LikeFast, LikeSlow, LikeSeq likelihood
 	LikeQuiet, LikeSeason       likelihood
-	// Season is a baseline per time-of-day bucket (UpdateAt).
+	// Season is a baseline per time bucket (UpdateAt).
 	Season      [Buckets]scale
 	SeasonCount [Buckets]int64
 	Seq         sequence
@@ -326,23 +327,29 @@ func (d *Detector) Commit() {
 	d.S.LikeSeason.commit()
 }
 
-// Buckets is the number of time-of-day buckets of the seasonal baseline
-// (30 minutes each).
-const Buckets = 48
+// Buckets is the number of time buckets of the seasonal baseline: the 48
+// half hours of a weekday and the 48 of a weekend day.
+const Buckets = 96
 
-// Bucket returns the time-of-day bucket of a wall-clock time given as
-// seconds since midnight.
-func Bucket(secondsOfDay int) int32 {
-	return int32(secondsOfDay % 86400 * Buckets / 86400)
+// Bucket returns the time bucket of a sample's timestamp (read from its own
+// clock fields, without time-zone conversion).
+func Bucket(t time.Time) int32 {
+	h, m, _ := t.Clock()
+	b := int32((h*60 + m) / 30)
+	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		b += 48
+	}
+	return b
 }
 
 // Update scores x and learns from it (no time-of-day context).
 func (d *Detector) Update(x float64) float64 { return d.UpdateAt(x, -1) }
 
-// UpdateAt scores x and learns from it. bucket is x's time-of-day bucket
-// (see Bucket), or -1 when the series has no wall-clock time; with it, the
-// detector also compares x with what is usual at that time of day, as
-// Numenta's HTM detector does with its time-of-day encoding. NaN or Inf (missing) returns NaN and
+// UpdateAt scores x and learns from it. bucket is x's time bucket (see
+// Bucket), or -1 when the series has no wall-clock time; with it, the
+// detector also compares x with what is usual at that time of day and kind
+// of day, as Numenta's HTM detector does with its time-of-day and weekend
+// encodings. NaN or Inf (missing) returns NaN and
 // leaves the model untouched.
 func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // series builds n samples of seasonal noise: level 100, a sine of period 50
@@ -170,6 +171,57 @@ func TestMissingAndFrozen(t *testing.T) {
 	if d.S.Fast != before || d.S.Seq.Counts != seq || d.S.Min > 100 || d.S.Max > 120 {
 		t.Errorf("frozen detector learned: baseline %+v -> %+v", before, d.S.Fast)
 	}
+}
+
+func TestBucket(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		want int32
+	}{
+		{time.Date(2015, 4, 1, 0, 10, 0, 0, time.UTC), 0},   // Wednesday
+		{time.Date(2015, 4, 1, 23, 59, 0, 0, time.UTC), 47}, // Wednesday
+		{time.Date(2015, 4, 4, 13, 45, 0, 0, time.UTC), 75}, // Saturday: 48+27
+		{time.Date(2015, 4, 5, 0, 0, 0, 0, time.UTC), 48},   // Sunday
+	} {
+		if got := Bucket(c.t); got != c.want {
+			t.Errorf("Bucket(%v) = %d, want %d", c.t, got, c.want)
+		}
+	}
+}
+
+// The time-of-week baseline catches a value that is normal for the series
+// but not at this hour: a daily cycle that stays high one night.
+func TestSeasonCatchesOffHourValue(t *testing.T) {
+	t0 := time.Date(2015, 3, 2, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 5))
+	step := 15 * time.Minute
+	n := 96 * 40 // 40 days
+	det, _ := New(DefaultParams())
+	noSeason := DefaultParams()
+	noSeason.Season = 0
+	plain, _ := New(noSeason)
+	anomalyAt := 96*35 + 8 // 02:00 on day 35
+	var withHit, plainHit bool
+	for i := 0; i < n; i++ {
+		ts := t0.Add(time.Duration(i) * step)
+		h := ts.Hour()
+		x := 10 + r.NormFloat64()*0.5
+		if h >= 8 && h < 20 {
+			x += 20 // busy by day
+		}
+		if i >= anomalyAt && i < anomalyAt+8 {
+			x += 20 // busy at 02:00: only the hour makes it odd
+		}
+		a, b := det.UpdateAt(x, Bucket(ts)), plain.Update(x)
+		if i >= anomalyAt && i < anomalyAt+8 {
+			withHit = withHit || a >= threshold
+			plainHit = plainHit || b >= threshold
+		}
+	}
+	if !withHit {
+		t.Error("time-of-week baseline missed a day-time level at night")
+	}
+	t.Logf("without the time of day the detector fires: %v", plainHit)
 }
 
 func TestParams(t *testing.T) {

@@ -89,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	} else {
 		scores = nab.Run(c, func() nab.Scorer {
 			d := newDet()
-			return func(x float64, t time.Time) float64 { return d.UpdateAt(x, anomaly.Bucket(secondsOfDay(t))) }
+			return func(x float64, t time.Time) float64 { return d.UpdateAt(x, anomaly.Bucket(t)) }
 		})
 	}
 	detTime := time.Since(start)
@@ -161,7 +161,7 @@ func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer
 				}
 			}
 			_ = w
-			s := d.UpdateAt(v, anomaly.Bucket(secondsOfDay(f.Series.Times[i])))
+			s := d.UpdateAt(v, anomaly.Bucket(f.Series.Times[i]))
 			p := d.Parts
 			fmt.Fprintf(stdout, "%d,%g,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.3f,%.3f\n", i, v, in, s, p[0], p[1], p[2], p[3], p[4], p[5])
 		}
@@ -169,9 +169,4 @@ func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "nabscore: %q is not a corpus file\n", file)
 	return 2
-}
-
-func secondsOfDay(t time.Time) int {
-	h, m, s := t.Clock()
-	return h*3600 + m*60 + s
 }
