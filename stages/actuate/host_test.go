@@ -331,6 +331,9 @@ func TestMain(m *testing.M) {
 
 func helperActions() []string {
 	name, dev := os.Getenv("AINKA_VICTIM"), os.Getenv("AINKA_LOOP")
+	if cg := os.Getenv("AINKA_CGROUP"); cg != "" {
+		return []string{"cgroup " + cg + " cpu.weight = 20", "nice name:" + name + " = 7", "cgroup " + cg + " cpu.weight = 40"}
+	}
 	acts := []string{
 		"sysctl net.core.somaxconn = 1024",
 		"sysctl net.ipv4.tcp_slow_start_after_idle = 0",
@@ -505,5 +508,71 @@ func TestHostCPUWeightV1Fallback(t *testing.T) {
 	s.Close()
 	if got := readTrim(filepath.Join(dir, "cpu.shares")); got != "1024" {
 		t.Errorf("cpu.shares after Close %s, want 1024", got)
+	}
+}
+
+// TestKill9RestoreCgroup is the kill -9 test for cgroup files (outside a
+// network namespace: "ip netns exec" remounts /sys without the cgroup
+// mounts). cpu.weight is the v2 file, or v1 cpu.shares on hybrid hosts.
+func TestKill9RestoreCgroup(t *testing.T) {
+	needRoot(t)
+	root, err := FindCgroup2("/proc/self/mountinfo")
+	if err != nil {
+		t.Skipf("no cgroup2: %v", err)
+	}
+	rel := fmt.Sprintf("ainka-k9-%d", os.Getpid())
+	var dir, file, orig string
+	if v2Has(root, "cpu") {
+		if !strings.Contains(readTrim(filepath.Join(root, "cgroup.subtree_control")), "cpu") {
+			if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
+				t.Skipf("enable cpu in %s: %v", root, err)
+			}
+		}
+		dir, file = filepath.Join(root, rel), "cpu.weight"
+	} else if v1 := FindCgroup1CPU("/proc/self/mountinfo"); v1 != "" {
+		dir, file = filepath.Join(v1, rel), "cpu.shares"
+	} else {
+		t.Skip("no cpu controller in cgroup v2 or v1")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(dir)
+	orig = readTrim(filepath.Join(dir, file))
+	cmd, vname := victim(t, "")
+	jp := filepath.Join(t.TempDir(), "journal")
+	env := append(os.Environ(), "AINKA_JOURNAL="+jp, "AINKA_VICTIM="+vname, "AINKA_CGROUP="+rel)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(env, helperEnv+"=apply")
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	killed := false
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "error") {
+			t.Fatalf("helper: %s", l)
+		} else if l == "applied 2" {
+			child.Process.Signal(syscall.SIGKILL)
+			killed = true
+			break
+		}
+	}
+	child.Wait()
+	if !killed {
+		t.Fatal("helper ended before it was killed")
+	}
+	if now := readTrim(filepath.Join(dir, file)); now == orig || procNice(cmd.Process.Pid) != 7 {
+		t.Fatalf("changes before the kill not visible: %s = %s (was %s), nice %d", file, now, orig, procNice(cmd.Process.Pid))
+	}
+	rec := exec.Command(os.Args[0], "-test.run=^$")
+	rec.Env = append(env, helperEnv+"=recover")
+	if out, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(out), "open 0") {
+		t.Fatalf("restart: %v %s", err, out)
+	}
+	if now := readTrim(filepath.Join(dir, file)); now != orig || procNice(cmd.Process.Pid) != 0 {
+		t.Errorf("after restart %s = %s (want %s), nice %d (want 0)", file, now, orig, procNice(cmd.Process.Pid))
 	}
 }
