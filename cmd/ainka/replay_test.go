@@ -306,3 +306,24 @@ func TestReplayDuration(t *testing.T) {
 		t.Fatalf("exit %d, %d of %d events: %q", code, n, all, stderr)
 	}
 }
+
+// With the default lateness no record of the recorded traces arrives too
+// late for its window: the windowing matches how the live source orders
+// records (host samples stamped at read time, ring records behind them).
+func TestNoLateEvents(t *testing.T) {
+	for _, path := range traces(t) {
+		out, stderr, code := ainka("replay", path, "--tap", "aggregate")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", path, code, stderr)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var w struct{ Late, Events uint64 }
+			if err := json.Unmarshal([]byte(l), &w); err != nil {
+				t.Fatal(err)
+			}
+			if w.Late != 0 {
+				t.Fatalf("%s: a window has %d late events of %d", path, w.Late, w.Events)
+			}
+		}
+	}
+}

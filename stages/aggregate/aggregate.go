@@ -45,6 +45,12 @@ type Aggregator struct {
 
 	started bool
 	maxTs   uint64
+	// While the first window is open, records up to the lateness older
+	// than the first one extend it backwards instead of counting as late:
+	// the first record read is often not the oldest (a host sample stamped
+	// at read time, before ring records that waited in the ring).
+	firstTs uint64
+	inFirst bool
 	w       [2]*Window // w[0] is the older open window
 	idx     [2]*taskIndex
 	cpus    [MaxCPUs]cpuState
@@ -141,7 +147,10 @@ func (a *Aggregator) start(ts uint64) {
 	s := ts - ts%a.interval
 	a.w[0].reset(s, s+a.interval)
 	a.w[1].reset(s+a.interval, s+2*a.interval)
-	a.w[0].StartNs = ts // the first window starts with the input, not before
+	// The first window starts with the input, not before; see add for
+	// records older than the first.
+	a.w[0].StartNs = ts
+	a.firstTs, a.inFirst = ts, true
 	a.idx[0].reset()
 	a.idx[1].reset()
 	a.maxTs = ts
@@ -207,6 +216,7 @@ func (a *Aggregator) emit(out []Window) []Window {
 	}
 	out[n] = *w
 	a.Windows++
+	a.inFirst = false
 	if a.mWindows != nil { // once per window, not per event
 		a.mWindows.Inc()
 		a.mLate.Add(int(w.Late))
@@ -242,6 +252,9 @@ func (a *Aggregator) account(cpu int, from, to uint64, idle bool) {
 func (a *Aggregator) add(e *decode.Event) {
 	wi := 1
 	switch {
+	case a.inFirst && e.TsNs < a.w[0].StartNs && e.TsNs+a.lateness >= a.firstTs:
+		wi = 0
+		a.w[0].StartNs = e.TsNs
 	case e.TsNs < a.w[0].StartNs:
 		wi = 0
 		a.w[0].Late++

@@ -91,7 +91,7 @@ func TestWindowsByEventTime(t *testing.T) {
 		total += w.Kinds[decode.KindSyscall]
 		wantStart := base + uint64(i)*100*ms
 		if i == 0 {
-			wantStart = base + 5*ms
+			wantStart = base + 5*ms // the first record
 		}
 		if w.StartNs != wantStart {
 			t.Errorf("window %d starts at %d, want %d", i, w.StartNs, wantStart)
@@ -148,6 +148,21 @@ func TestOutOfOrder(t *testing.T) {
 	ws := run(t, Config{LatenessMs: 30}, 1, evs)
 	if len(ws) != 3 || ws[0].Events != 2 || ws[1].Events != 1 || ws[2].Events != 2 || ws[2].Late != 1 {
 		t.Fatalf("windows: %d; events %v", len(ws), []uint64{ws[0].Events, ws[1].Events})
+	}
+}
+
+// The first record is often not the oldest: records up to the lateness
+// before it belong to the first window, not to "late".
+func TestFirstWindowLateness(t *testing.T) {
+	base := uint64(10) * 1000 * ms
+	evs := events(t,
+		decodetest.HostSample(base+70*ms, decode.HostSample{}),
+		decodetest.Syscall(base+45*ms, 0, 1, "a", 1, 0, 1),
+		decodetest.Syscall(base+30*ms, 0, 1, "a", 1, 0, 1), // beyond the lateness: late
+	)
+	ws := run(t, Config{LatenessMs: 30}, 8, evs)
+	if len(ws) != 1 || ws[0].StartNs != base+45*ms || ws[0].Events != 3 || ws[0].Late != 1 {
+		t.Fatalf("%d windows, start %d, events %d, late %d", len(ws), ws[0].StartNs-base, ws[0].Events, ws[0].Late)
 	}
 }
 
