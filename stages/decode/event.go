@@ -204,8 +204,7 @@ func SetComm(c *[CommLen]byte, s string) {
 var le = binary.LittleEndian
 
 // recordSize is sizeof() of each record struct, by kind, as a C compiler
-// lays out bpf/ainka_record.h (host_sample is 120 bytes: its comment's
-// "112" forgets the two tick counters).
+// lays out bpf/ainka_record.h (checked by the view size assertions above).
 var recordSize = [NumKinds]int{0, 64, 80, 72, 64, 56, 72, 120, 88}
 
 // RecordSize returns the wire size of a record of kind k, 0 for an unknown kind.
