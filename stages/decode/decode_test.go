@@ -201,3 +201,12 @@ func BenchmarkDecode(b *testing.B) {
 		out = d.Process(recs[j:j+256], out[:0])
 	}
 }
+
+// decode and the eBPF loader must agree on every record size.
+func TestRecordSizesMatchLoader(t *testing.T) {
+	for k := decode.Kind(1); k < decode.NumKinds; k++ {
+		if decode.RecordSize(k) != k.RecordSize() {
+			t.Errorf("%v: decode says %d bytes, package bpf %d", k, decode.RecordSize(k), k.RecordSize())
+		}
+	}
+}
