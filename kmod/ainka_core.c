@@ -115,6 +115,10 @@ static u64 lat_ring[AINKA_LAT_RING];
 static unsigned int lat_next, lat_count;
 static u64 lat_max;
 
+/* Cost of the last samples; written by the sampler only (one at a time). */
+static u32 cost_ring[AINKA_LAT_RING];
+static unsigned int cost_next;
+
 /* A fast-path rule. Configuration fields are immutable once published;
  * replacement is a new object. Runtime fields belong to the sampler
  * (first_true_ns) or travel through the atomic flag bits. */
@@ -714,7 +718,10 @@ static enum hrtimer_restart ainka_sample(struct hrtimer *t)
 		queue_work(ainka_wq, &slow_work);
 	}
 	atomic64_inc(&stat_samples);
-	atomic64_add(ktime_get_ns() - now, &stat_sample_cost_ns);
+	now = ktime_get_ns() - now;
+	atomic64_add(now, &stat_sample_cost_ns);
+	WRITE_ONCE(cost_ring[cost_next], (u32)min_t(u64, now, U32_MAX));
+	cost_next = (cost_next + 1) % AINKA_LAT_RING;
 	hrtimer_forward_now(t, ms_to_ktime(interval));
 	return HRTIMER_RESTART;
 }
@@ -1103,6 +1110,25 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median of the recorded sample costs (racy snapshot: statistics only). */
+static u64 cost_median(u64 samples)
+{
+	unsigned int n = min_t(u64, samples, AINKA_LAT_RING), i;
+	u64 *copy, med;
+
+	if (!n)
+		return 0;
+	copy = kmalloc_array(n, sizeof(u64), GFP_KERNEL);
+	if (!copy)
+		return 0;
+	for (i = 0; i < n; i++)
+		copy[i] = READ_ONCE(cost_ring[i]);
+	sort(copy, n, sizeof(u64), cmp_u64, NULL);
+	med = copy[(n - 1) / 2];
+	kfree(copy);
+	return med;
+}
+
 static void lat_percentiles(u64 *p50, u64 *p99, u64 *max, u64 *count)
 {
 	unsigned int n, i;
@@ -1159,6 +1185,7 @@ static int ainka_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, AINKA_A_SAMPLE_COST_NS,
 			      samples ? atomic64_read(&stat_sample_cost_ns) / samples : 0,
 			      AINKA_A_UNSPEC) ||
+	    nla_put_u64_64bit(msg, AINKA_A_SAMPLE_COST_P50_NS, cost_median(samples), AINKA_A_UNSPEC) ||
 	    nla_put_u32(msg, AINKA_A_NR_POLICIES, nr_rules) ||
 	    nla_put_u32(msg, AINKA_A_NR_RECS, READ_ONCE(nr_recs)) ||
 	    nla_put_u32(msg, AINKA_A_NR_ACTUATIONS, nr_acts) ||
@@ -1672,8 +1699,9 @@ static int ainka_proc_show(struct seq_file *m, void *v)
 	seq_printf(m, "events_sent: %llu\nevents_dropped: %llu\n",
 		   (u64)atomic64_read(&stat_events_sent),
 		   (u64)atomic64_read(&stat_events_dropped));
-	seq_printf(m, "sample_cost_ns: %llu\n",
-		   samples ? (u64)atomic64_read(&stat_sample_cost_ns) / samples : 0);
+	seq_printf(m, "sample_cost_ns: mean %llu p50 %llu\n",
+		   samples ? (u64)atomic64_read(&stat_sample_cost_ns) / samples : 0,
+		   cost_median(samples));
 	seq_printf(m, "latency_ns: p50 %llu p99 %llu max %llu n %llu\n",
 		   p50, p99, max, count);
 	seq_puts(m, "metrics:");

@@ -21,7 +21,7 @@
 
 #define TICK_MS			100
 #define ANOMALY_TICKS		1	/* an anomaly is rare by definition */
-#define ENTER_TICKS		3	/* a trend seen this many ticks in a row */
+#define RISING_UPDATES		2	/* load average updates in a row (10 s) */
 #define LEAVE_TICKS		10	/* condition absent this long to go back */
 #define PREDICT_HORIZON_MS	1000
 
@@ -75,15 +75,13 @@ static void ainka_tick(struct work_struct *w)
 
 	anomalous = anomaly ? anomalous + 1 : 0;
 	calm = anomaly ? 0 : calm + 1;
-	/* A load average climbing tick after tick announces demand ahead. */
-	if (load > last_load + 10) {
-		rising++;
-		stable = 0;
-	} else {
-		rising = 0;
-		stable++;
+	/* A load average climbing update after update (the kernel updates it
+	 * every 5 s, so compare updates, not ticks) announces demand ahead. */
+	if (load != last_load) {
+		rising = load > last_load + 10 ? rising + 1 : 0;
+		last_load = load;
 	}
-	last_load = load;
+	stable = rising ? 0 : stable + 1;
 
 	if (READ_ONCE(learning_mode)) {
 		learned = 0;
@@ -101,7 +99,7 @@ static void ainka_tick(struct work_struct *w)
 	case AINKA_STATE_OPTIMIZING:
 		if (anomalous >= ANOMALY_TICKS) {
 			enter(AINKA_STATE_ANOMALY_DETECTION);
-		} else if (rising >= ENTER_TICKS) {
+		} else if (rising >= RISING_UPDATES) {
 			enter(AINKA_STATE_PREDICTIVE_SCALING);
 			ainka_request_prediction(AINKA_METRIC_LOAD1_MILLI, PREDICT_HORIZON_MS);
 		}

@@ -191,6 +191,7 @@ func (c *client) Status(ctx context.Context) (Status, error) {
 		LatencyMax:      time.Duration(u64(a, attrLatMaxNs)),
 		LatencyCount:    u64(a, attrLatCount),
 		SampleCost:      time.Duration(u64(a, attrSampleCostNs)),
+		SampleCostP50:   time.Duration(u64(a, attrSampleCostP50Ns)),
 		Policies:        u32(a, attrNrPolicies),
 		Recommendations: u32(a, attrNrRecs),
 		Actuations:      u32(a, attrNrActuations),

@@ -78,7 +78,8 @@ const (
 	attrPrevState        = 41
 	attrEventSource      = 42
 	attrHorizonMs        = 43
-	attrMax              = 43
+	attrSampleCostP50Ns  = 44
+	attrMax              = 44
 )
 
 // State is the module's state (enum ainka_state).

@@ -45,7 +45,8 @@ var goConsts = map[string]int64{
 	"AINKA_A_EVENT_SEQ": attrEventSeq, "AINKA_A_EVENT_TS_NS": attrEventTsNs,
 	"AINKA_A_EVENT_LATENCY_NS": attrEventLatencyNs, "AINKA_A_EVENT_VALUE": attrEventValue,
 	"AINKA_A_PREV_STATE": attrPrevState, "AINKA_A_EVENT_SOURCE": attrEventSource,
-	"AINKA_A_HORIZON_MS": attrHorizonMs, "AINKA_A_MAX": attrMax,
+	"AINKA_A_HORIZON_MS": attrHorizonMs, "AINKA_A_SAMPLE_COST_P50_NS": attrSampleCostP50Ns,
+	"AINKA_A_MAX": attrMax,
 
 	"AINKA_STATE_UNSPEC": int64(StateUnspec), "AINKA_STATE_LEARNING": int64(StateLearning),
 	"AINKA_STATE_OPTIMIZING": int64(StateOptimizing), "AINKA_STATE_ANOMALY_DETECTION": int64(StateAnomalyDetection),

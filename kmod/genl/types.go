@@ -59,6 +59,7 @@ type Status struct {
 	LatencyMax      time.Duration
 	LatencyCount    uint64
 	SampleCost      time.Duration // mean cost of one sample in the hrtimer
+	SampleCostP50   time.Duration // median of the last 1024 samples
 	Policies        uint32
 	Recommendations uint32
 	Actuations      uint32

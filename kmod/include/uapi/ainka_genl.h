@@ -88,6 +88,7 @@ enum ainka_attr {
 	AINKA_A_PREV_STATE = 41,	/* u32 */
 	AINKA_A_EVENT_SOURCE = 42,	/* string, kernel consumer name */
 	AINKA_A_HORIZON_MS = 43,	/* u32 prediction request */
+	AINKA_A_SAMPLE_COST_P50_NS = 44, /* u64 median cost, last 1024 samples */
 	__AINKA_A_MAX,
 };
 #define AINKA_A_MAX (__AINKA_A_MAX - 1)
