@@ -17,8 +17,9 @@ type Config struct {
 	// out-of-order events. Default half the interval; must be below it.
 	LatenessMs uint32
 	// MaxGapWindows bounds the empty windows emitted for a silent stretch
-	// of event time (a paused capture); past it the windows realign on the
-	// next event and the gap is counted. Default 600.
+	// of event time (a paused capture; live, host samples arrive every
+	// interval); past it the windows realign on the next event and the gap
+	// is counted. It also bounds the memory one batch can need. Default 20.
 	MaxGapWindows uint32
 	// Disabled and SampleEvery say how each kind was captured (from the
 	// trace header or the live policy); windows carry them to features.
@@ -60,13 +61,14 @@ type Aggregator struct {
 	prevHost     decode.HostSample
 	prevHostTs   uint64
 
-	// Windows, LateEvents and SkippedWindows count what this aggregator
-	// did, for metrics and tests.
+	// Windows, LateEvents, SkippedWindows and BadTimestamps count what
+	// this aggregator did, for metrics and tests.
 	Windows        uint64
 	LateEvents     uint64
 	SkippedWindows uint64
+	BadTimestamps  uint64
 
-	mWindows, mLate, mSkipped *metrics.Counter
+	mWindows, mLate, mSkipped, mBadTs *metrics.Counter
 }
 
 // New returns an aggregator for cfg.
@@ -81,7 +83,7 @@ func New(cfg Config) (*Aggregator, error) {
 		return nil, fmt.Errorf("%w: lateness %d ms must be below the interval %d ms", ErrConfig, cfg.LatenessMs, cfg.IntervalMs)
 	}
 	if cfg.MaxGapWindows == 0 {
-		cfg.MaxGapWindows = 600
+		cfg.MaxGapWindows = 20
 	}
 	a := &Aggregator{
 		interval: uint64(cfg.IntervalMs) * 1e6,
@@ -92,6 +94,7 @@ func New(cfg Config) (*Aggregator, error) {
 		a.mWindows = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_windows_total")
 		a.mLate = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_late_events_total")
 		a.mSkipped = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_skipped_windows_total")
+		a.mBadTs = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_bad_timestamps_total")
 	}
 	for i := range a.w {
 		a.w[i] = &Window{Disabled: cfg.Disabled, SampleEvery: cfg.SampleEvery}
@@ -100,11 +103,23 @@ func New(cfg Config) (*Aggregator, error) {
 	return a, nil
 }
 
+// MaxEventTs bounds event time: CLOCK_MONOTONIC of a host up for 146
+// years. A later timestamp is a damaged record; dropping it (counted in
+// BadTimestamps) keeps window arithmetic clear of overflow.
+const MaxEventTs = 1 << 62
+
 // Process folds in into the open windows and appends every window that
 // closed to out.
 func (a *Aggregator) Process(in []decode.Event, out []Window) []Window {
 	for i := range in {
 		e := &in[i]
+		if e.TsNs > MaxEventTs {
+			a.BadTimestamps++
+			if a.mBadTs != nil {
+				a.mBadTs.Inc()
+			}
+			continue
+		}
 		if !a.started {
 			a.start(e.TsNs)
 		}
