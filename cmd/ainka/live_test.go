@@ -118,3 +118,33 @@ func TestRunLive(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordLive records a second of this host and replays the file:
+// header, stats snapshots and every record make it through.
+func TestRecordLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to load eBPF programs")
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skip("needs kernel BTF (/sys/kernel/btf/vmlinux)")
+	}
+	path := filepath.Join(t.TempDir(), "live.trace")
+	_, stderr, code := ainka("record", "-o", path, "--duration", "1s", "--kinds", "syscall,sched_switch,host_sample", "--sample", "syscall=4", "--note", "test")
+	if code != 0 || !regexp.MustCompile(`^record: \d+ records, \d+ bytes to `).MatchString(stderr) {
+		t.Fatalf("record: exit %d: %q", code, stderr)
+	}
+	out, stderr, code := ainka("trace", "info", path)
+	if code != 0 {
+		t.Fatalf("trace info: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"note:            test", "syscall (1 in 4)", "page_fault (off)", "emitted"} {
+		if !bytes.Contains([]byte(out), []byte(want)) {
+			t.Errorf("trace info lacks %q:\n%s", want, out)
+		}
+	}
+	n := countRecords(path)
+	_, stderr, code = ainka("replay", path)
+	if code != 0 || !bytes.Contains([]byte(stderr), []byte("replay: "+strconv.FormatUint(n, 10)+" events")) || n < 10 {
+		t.Fatalf("replay of %d records: exit %d: %q", n, code, stderr)
+	}
+}
