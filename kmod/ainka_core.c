@@ -642,18 +642,28 @@ static void rule_fire(struct ainka_rule *r, u64 now, s64 v)
 
 	r->cond_ns = now;
 	r->cond_value = v;
-	r->prev_state = atomic_read(&ainka_state);
-	if (r->target_state)
-		ainka_change_state(r->target_state);
+	r->prev_state = r->target_state ?
+		atomic_xchg(&ainka_state, r->target_state) : atomic_read(&ainka_state);
 	if (r->has_rec && rec_set(r->rec_key, r->rec_value, GFP_ATOMIC))
 		pr_warn_ratelimited("rule %u: cannot set recommendation %s\n",
 				    r->id, r->rec_key);
-	ev.state = atomic_read(&ainka_state);
+	ev.state = r->target_state ? r->target_state : r->prev_state;
 	ev.prev_state = r->prev_state;
 	atomic64_inc(&r->hits);
 	atomic64_inc(&stat_decisions);
+	/* The decision first: the state change it implies is announced
+	 * right after, so that it does not delay the decision. */
 	ainka_publish(&ev);
 	ainka_record_latency(ev.latency_ns);
+	if (r->target_state && r->prev_state != r->target_state) {
+		struct ainka_event sc = {
+			.type = AINKA_EVENT_STATE_CHANGE,
+			.state = r->target_state,
+			.prev_state = r->prev_state,
+		};
+
+		ainka_publish(&sc);
+	}
 	if (READ_ONCE(debug))
 		pr_info_ratelimited("rule %u fired: metric %u value %lld, latency %llu ns\n",
 				    r->id, r->metric, v, ev.latency_ns);
