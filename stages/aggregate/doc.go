@@ -6,8 +6,13 @@
 // Records from different CPUs reach user space slightly out of order, so a
 // window [start, end) closes only when an event at or after end+lateness
 // has been seen; an event older than the oldest open window is counted in
-// it as late. Given the same input order the output is the same, bit for
-// bit: that is what makes replays and golden tests possible.
+// it as late (except before the first window closes: the first record
+// read is often not the oldest, so older records within the lateness
+// extend the first window backwards). A silent stretch of event time
+// yields empty windows, up to Config.MaxGapWindows, then the windows
+// realign. Given the same input order the output is the same, bit for
+// bit, whatever the batch boundaries: that is what makes replays and
+// golden tests possible.
 //
 // Memory is fixed: windows are plain arrays (bounded task, device and
 // interface tables whose overflow is counted), recycled between windows,
