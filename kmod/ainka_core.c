@@ -185,6 +185,26 @@ struct ainka_detector {
 
 static struct ainka_detector detectors[AINKA_DETECTORS];
 
+/* Every rule, recommendation and actuation record alive: must be 0 once
+ * the module has freed everything at unload, else it reports a leak. */
+static atomic_t live_objs = ATOMIC_INIT(0);
+
+static void *ainka_zalloc(size_t size, gfp_t gfp)
+{
+	void *p = kzalloc(size, gfp);
+
+	if (p)
+		atomic_inc(&live_objs);
+	return p;
+}
+
+static void ainka_free(void *p)
+{
+	if (p)
+		atomic_dec(&live_objs);
+	kfree(p);
+}
+
 static struct hrtimer sampler;
 static struct workqueue_struct *ainka_wq;
 static struct work_struct decide_work, slow_work;
@@ -311,7 +331,17 @@ static u32 ainka_change_state(u32 state)
 	return prev;
 }
 
-/* ---- recommendations (RCU readers, writers under ainka_mutex) ---- */
+/* ---- recommendations (RCU readers, writers under rec_lock) ---- */
+
+static void rec_free_rcu(struct rcu_head *head)
+{
+	ainka_free(container_of(head, struct ainka_rec, rcu));
+}
+
+static void rule_free_rcu(struct rcu_head *head)
+{
+	ainka_free(container_of(head, struct ainka_rule, rcu));
+}
 
 static u32 rec_hash(const char *key)
 {
@@ -355,7 +385,7 @@ static int rec_set(const char *key, s64 value, gfp_t gfp)
 	}
 	spin_unlock_irqrestore(&rec_lock, flags);
 
-	n = kzalloc(sizeof(*n), gfp);
+	n = ainka_zalloc(sizeof(*n), gfp);
 	if (!n)
 		return -ENOMEM;
 	strscpy(n->key, key, sizeof(n->key));
@@ -366,7 +396,7 @@ static int rec_set(const char *key, s64 value, gfp_t gfp)
 		if (r)
 			WRITE_ONCE(r->value, value);
 		spin_unlock_irqrestore(&rec_lock, flags);
-		kfree(n);
+		ainka_free(n);
 		return r ? 0 : -ENOSPC;
 	}
 	hash_add_rcu(ainka_recs, &n->node, rec_hash(key));
@@ -532,7 +562,7 @@ static int ainka_actuate_locked(u32 kind, struct pid *pid, dev_t dev,
 		put_pid(pid);
 		return 0;
 	}
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = ainka_zalloc(sizeof(*a), GFP_KERNEL);
 	if (!a) {
 		/* Cannot record: undo rather than leave an unrestorable change. */
 		if (kind == AINKA_ACTION_RENICE) {
@@ -577,7 +607,7 @@ static void act_restore_one(struct ainka_act *a)
 	}
 	list_del(&a->list);
 	nr_acts--;
-	kfree(a);
+	ainka_free(a);
 }
 
 /* Restore the actuations of one rule, or every one when all is set. */
@@ -1244,7 +1274,7 @@ static void rule_remove_locked(struct ainka_rule *r)
 	rules_gen++;
 	list_del_rcu(&r->list);
 	ainka_restore_locked(false, r->id);
-	kfree_rcu(r, rcu);
+	call_rcu(&r->rcu, rule_free_rcu);
 }
 
 static int ainka_set_policy(struct sk_buff *skb, struct genl_info *info)
@@ -1264,7 +1294,7 @@ static int ainka_set_policy(struct sk_buff *skb, struct genl_info *info)
 	if (a[AINKA_A_REC_KEY] && !rec_key_valid(nla_data(a[AINKA_A_REC_KEY])))
 		return REJECT(info, "recommendation key must be non-empty [A-Za-z0-9_.:-]", -EINVAL);
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = ainka_zalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	r->id = nla_get_u32(a[AINKA_A_POLICY_ID]);
@@ -1336,7 +1366,7 @@ static int ainka_set_policy(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&ainka_mutex);
 	return 0;
 free:
-	kfree(r);
+	ainka_free(r);
 	return err;
 }
 
@@ -1481,7 +1511,7 @@ static int ainka_del_rec(struct sk_buff *skb, struct genl_info *info)
 	nr_recs--;
 	recs_gen++;
 	spin_unlock_irq(&rec_lock);
-	kfree_rcu(r, rcu);
+	call_rcu(&r->rcu, rec_free_rcu);
 	return 0;
 }
 
@@ -1866,19 +1896,22 @@ static void __exit ainka_exit(void)
 	ainka_restore_locked(true, 0);
 	list_for_each_entry_safe(r, rt, &ainka_rules, list) {
 		list_del_rcu(&r->list);
-		kfree_rcu(r, rcu);
+		call_rcu(&r->rcu, rule_free_rcu);
 	}
 	spin_lock_irq(&rec_lock);
 	hash_for_each_safe(ainka_recs, bkt, tmp, rec, node) {
 		hash_del_rcu(&rec->node);
-		kfree_rcu(rec, rcu);
+		call_rcu(&rec->rcu, rec_free_rcu);
 	}
 	spin_unlock_irq(&rec_lock);
 	nr_rules = 0;
 	nr_recs = 0;
 	mutex_unlock(&ainka_mutex);
-	rcu_barrier();		/* every kfree_rcu above has run */
-	pr_info("unloaded: actuations restored\n");
+	rcu_barrier();		/* every call_rcu above has run */
+	if (atomic_read(&live_objs))
+		pr_err("leak: %d objects not freed at unload\n", atomic_read(&live_objs));
+	else
+		pr_info("unloaded: actuations restored, every object freed\n");
 }
 
 module_init(ainka_init);
