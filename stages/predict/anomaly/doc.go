@@ -1,19 +1,22 @@
-// Package anomaly holds the streaming anomaly detectors of the predict
-// stage. Each Detector follows one series: it learns online from the first
-// sample, keeps constant memory, costs O(1) per update without allocating,
-// and returns a score in [0,1].
+// Package anomaly holds the streaming anomaly detector of the predict
+// stage. A Detector follows one series: it learns online from the first
+// sample, keeps constant memory (fixed arrays, about 25 KB), costs O(1) per
+// update without allocating, and returns a score in [0,1].
 //
-// The default detector chains three ideas that each earn points on the
-// Numenta Anomaly Benchmark (see docs/predict.md for the figures):
+// Components, each calibrated by Numenta's anomaly likelihood (the tail
+// probability of the recent mean raw score under its long-run
+// distribution, reported as log(tail)/log(1e-10)), combined by maximum:
 //
-//  1. robust deviation: the distance of the sample from an exponentially
-//     weighted baseline, in units of an exponentially weighted mean
-//     absolute deviation, at a fast and a slow time scale;
-//  2. anomaly likelihood (Numenta's post-processing): the tail probability
-//     of the recent mean of that raw score under its long-run distribution,
-//     which turns "unusually surprising lately" into a calibrated score and
-//     catches level shifts and variance changes as well as spikes;
-//  3. spike suppression: after a detection the detector stays quiet for a
-//     rest period, because one alarm per incident is what an operator (and
-//     NAB) wants.
+//   - robust deviation from an exponentially weighted baseline, in units of
+//     its mean absolute deviation, at a fast and a slow time scale;
+//   - a time-of-week baseline (UpdateAt with Bucket: half hours of weekdays
+//     and weekend days) for series with wall-clock timestamps;
+//   - an order-2 Markov model of the quantised series, for shapes that stay
+//     inside the usual range but break the usual sequence;
+//   - the spatial rule: a new extreme beyond the range seen so far;
+//   - optionally (the stage's setting) a stuck-signal score.
+//
+// After a detection the detector reports 0 for a rest period: one alarm per
+// incident. DefaultParams are tuned on the NAB development data (see
+// docs/predict.md); StageParams are the predict stage's setting.
 package anomaly
