@@ -771,3 +771,25 @@ func TestVMRecoveryRestores(t *testing.T) {
 		t.Fatalf("actuations left after recovery: %d, %v", st.Actuations, err)
 	}
 }
+
+func TestVMForDuration(t *testing.T) {
+	c := dialVM(t)
+	ctx := ctxT(t, 30*time.Second)
+	ch, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := monotonicNs()
+	if err := c.SetPolicy(ctx, Policy{ID: 530, Metric: MetricMemAvailableKB, Cmp: CmpGT, Threshold: 0,
+		For: 300 * time.Millisecond, Action: ActionNotify}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DelPolicy(context.Background(), 530)
+	e := waitEvent(t, ch, 10*time.Second, func(e Event) bool { return e.Type == EventDecision && e.RuleID == 530 })
+	if held := time.Duration(e.TsNs - set); held < 300*time.Millisecond {
+		t.Fatalf("rule fired %v after it was set, before its 300 ms for-duration", held)
+	}
+	if p, err := c.Policy(ctx, 530); err != nil || p.Hits != 1 || !p.Active {
+		t.Fatalf("after firing: %+v, %v", p, err)
+	}
+}
