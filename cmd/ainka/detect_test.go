@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func writeFile(t *testing.T, name, content string) string {
+func detectTestFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -27,10 +27,10 @@ func TestDetect(t *testing.T) {
 			v = 500
 		}
 		in.WriteString("2015-01-01 ")
-		in.WriteString(pad(i/3600%24) + ":" + pad(i/60%60) + ":" + pad(i%60))
-		in.WriteString("," + itoa(v) + "\n")
+		in.WriteString(detectPad(i/3600%24) + ":" + detectPad(i/60%60) + ":" + detectPad(i%60))
+		in.WriteString("," + detectItoa(v) + "\n")
 	}
-	inPath := writeFile(t, "in.csv", in.String())
+	inPath := detectTestFile(t, "in.csv", in.String())
 	outPath := filepath.Join(t.TempDir(), "out.csv")
 	var stdout, stderr bytes.Buffer
 	if code := runDetect([]string{"--input", inPath, "--output", outPath}, &stdout, &stderr); code != 0 {
@@ -50,14 +50,14 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-func pad(n int) string {
+func detectPad(n int) string {
 	if n < 10 {
-		return "0" + itoa(n)
+		return "0" + detectItoa(n)
 	}
-	return itoa(n)
+	return detectItoa(n)
 }
 
-func itoa(n int) string {
+func detectItoa(n int) string {
 	if n == 0 {
 		return "0"
 	}
@@ -80,7 +80,7 @@ func TestDetectBadInput(t *testing.T) {
 		{"no rows", "timestamp,value\n", "no data rows"},
 	}
 	for _, c := range cases {
-		in := writeFile(t, "in.csv", c.content)
+		in := detectTestFile(t, "in.csv", c.content)
 		var stdout, stderr bytes.Buffer
 		code := runDetect([]string{"--input", in, "--output", filepath.Join(t.TempDir(), "o.csv")}, &stdout, &stderr)
 		msg := stderr.String()
