@@ -66,8 +66,9 @@ type State struct {
 	// combined one, the autoregression's and the mean's), so that each can
 	// be scored when its target arrives.
 	Pred, PredAR, PredMean [MaxHorizon]float64
-	// MSE of the candidates (autoregression, naive, mean), standardised
-	// and exponentially weighted: the combination weighs each by 1/MSE.
+	// MSE holds the candidates' (autoregression, naive, mean) recent mean
+	// absolute errors, standardised and exponentially weighted; the
+	// forecast is the candidate with the smallest.
 	MSE [3]float64
 }
 
@@ -152,6 +153,11 @@ func (f *Forecaster) rls(u *[dim]float64, y float64) {
 	for i := 0; i < n; i++ {
 		e -= s.W[i] * u[i]
 	}
+	// Huber-style clipping: a spike moves the fit no more than an error of
+	// a few typical sizes would, so that one outlier does not spoil it.
+	if lim := 3 * (s.ErrQ + 1e-9) / 2; s.ErrQ > 0 && math.Abs(e) > lim {
+		e = math.Copysign(lim, e)
+	}
 	inv := 1 / den
 	for i := 0; i < n; i++ {
 		s.W[i] += pu[i] * inv * e
@@ -209,11 +215,11 @@ func (f *Forecaster) Update(x float64) Forecast {
 			s.ErrQ -= step * (1 - f.p.Cover)
 		}
 		for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
-			e := (x - p) / s.Scale
+			e := math.Abs(x-p) / s.Scale
 			if s.MSE[c] == 0 {
-				s.MSE[c] = e*e + 1e-12
+				s.MSE[c] = e + 1e-12
 			}
-			s.MSE[c] += 0.005 * (e*e - s.MSE[c])
+			s.MSE[c] += 0.005 * (e - s.MSE[c])
 		}
 	}
 	s.Ring[s.N%ringLen] = x
@@ -255,7 +261,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 		ar = x // a diverged fit falls back to the naive forecast
 	}
 	// Choose among the autoregression, the naive forecast and the mean the
-	// one with the lowest recent squared error: where the autoregression
+	// one with the lowest recent absolute error: where the autoregression
 	// has nothing to add, the stage is no worse than the simpler forecasts.
 	v := ar
 	if s.MSE[0] > 0 {
