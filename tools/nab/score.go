@@ -56,7 +56,8 @@ func sweep(f *File, scores []float64, p Profile, winBase int, dst []row) ([]row,
 	next := 0
 	cur := -1 // index into f.Windows of the window we are in
 	prevRight, prevWidth := -1, 0.0
-	seen := map[int]bool{}
+	seen := 0
+	lastWin := -1
 	for i, sc := range scores {
 		if cur < 0 && next < len(f.Windows) && i == f.Windows[next].Start {
 			cur = next
@@ -80,8 +81,9 @@ func sweep(f *File, scores []float64, p Profile, winBase int, dst []row) ([]row,
 		}
 		if i >= prob {
 			dst = append(dst, row{score: sc, sweep: w, win: win})
-			if win >= 0 {
-				seen[win] = true
+			if win >= 0 && win != lastWin {
+				seen++ // windows are visited in order, each once
+				lastWin = win
 			}
 		}
 		if cur >= 0 && i == f.Windows[cur].End {
@@ -90,7 +92,7 @@ func sweep(f *File, scores []float64, p Profile, winBase int, dst []row) ([]row,
 			cur = -1
 		}
 	}
-	return dst, len(seen)
+	return dst, seen
 }
 
 // Counts are NAB's per-row confusion counts over the scored rows.
@@ -103,11 +105,19 @@ func FileScore(f *File, scores []float64, p Profile, t float64) (float64, Counts
 		return 0, Counts{}, fmt.Errorf("%s: %d scores for %d rows: %w", f.Name, len(scores), len(f.Series.Values), ErrScores)
 	}
 	rows, _ := sweep(f, scores, p, 0, nil)
-	best := map[int]float64{}
+	// best[w] is window w's value; NaN until a scorable row of it is seen
+	// (a window entirely in the probationary period does not count).
+	best := make([]float64, len(f.Windows))
+	for i := range best {
+		best[i] = math.NaN()
+	}
 	var c Counts
 	raw := 0.0
 	for _, r := range rows {
 		det := r.score >= t
+		if r.win >= 0 && math.IsNaN(best[r.win]) {
+			best[r.win] = -p.FN
+		}
 		switch {
 		case r.win < 0 && det:
 			c.FP++
@@ -116,19 +126,15 @@ func FileScore(f *File, scores []float64, p Profile, t float64) (float64, Counts
 			c.TN++
 		case det:
 			c.TP++
-			if _, ok := best[r.win]; !ok {
-				best[r.win] = -p.FN
-			}
 			best[r.win] = math.Max(best[r.win], r.sweep)
 		default:
 			c.FN++
-			if _, ok := best[r.win]; !ok {
-				best[r.win] = -p.FN
-			}
 		}
 	}
 	for _, v := range best {
-		raw += v
+		if !math.IsNaN(v) {
+			raw += v
+		}
 	}
 	return raw, c, nil
 }
@@ -295,16 +301,17 @@ func nwindows(c *Corpus, scores [][]float64) int {
 // detail counts detected windows and sums false-positive costs.
 func detail(f *File, scores []float64, p Profile, t float64) (detected, windows int, fpCost float64) {
 	rows, n := sweep(f, scores, p, 0, nil)
-	hit := map[int]bool{}
+	hit := make([]bool, len(f.Windows))
 	for _, r := range rows {
 		if r.score < t {
 			continue
 		}
 		if r.win < 0 {
 			fpCost += r.sweep
-		} else {
+		} else if !hit[r.win] {
 			hit[r.win] = true
+			detected++
 		}
 	}
-	return len(hit), n, fpCost
+	return detected, n, fpCost
 }
