@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
@@ -59,13 +61,15 @@ type pipeFlags struct {
 	metricsAddr string
 	duration    time.Duration
 	policyFile  string
+	hold        bool
 }
 
 func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.taps, "tap", "write `STAGE`'s output as JSON lines to stdout, or STAGE=PATH to a file; repeatable ("+strings.Join(stageNames, ", ")+")")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
-	fs.StringVar(&f.policyFile, "policy", "", "policy `FILE` for the decide stage (default: no policies)")
+	fs.StringVar(&f.policyFile, "policy", "", "policy `FILE` for the decide stage (default: the configuration's policy_file; replay: none)")
+	fs.BoolVar(&f.hold, "hold", false, "replay: after the input ends, keep serving the control socket until SIGINT/SIGTERM or --duration")
 }
 
 // withDuration cancels ctx after d (0: never). It cancels rather than
@@ -131,6 +135,12 @@ type chainConfig struct {
 	logger     *slog.Logger
 	// noKernel keeps actuate from dialling the kernel module (replays).
 	noKernel bool
+	// conf is the daemon's configuration (nil: built-in defaults); live
+	// lets actuate write (unless conf says dry_run); kernel is the module
+	// client, nil when it is not loaded.
+	conf   *config.Config
+	live   bool
+	kernel genl.Client
 }
 
 // aggConfigFromHeader sets the window and the kinds' capture from a trace
@@ -161,7 +171,7 @@ func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConf
 	dec := pipeline.AddStage[[]byte, decode.Event](p, "decode", src, c.dec)
 	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
 	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
-	pcfg := predict.DefaultConfig()
+	pcfg := predictConfig(cfg.conf)
 	if cfg.agg.IntervalMs > 0 {
 		pcfg.Window = time.Duration(cfg.agg.IntervalMs) * time.Millisecond
 	}
@@ -175,21 +185,32 @@ func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConf
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	dcfg := decideConfig(cfg.conf, cfg.live)
 	if cfg.policyFile != "" {
 		// decide treats a missing file as "no policies yet" (a daemon
 		// waits for it); asked for on the command line, it is a mistake.
 		if _, err := os.Stat(cfg.policyFile); err != nil {
 			return nil, usagef("--policy: %v", err)
 		}
+		dcfg.PolicyFile = cfg.policyFile
 	}
+	dcfg.Logger = logger
 	// Decisions are made in event time, so a replay decides as the live
-	// run did; actuate is always a dry run here: it reports what it would
-	// change and writes nothing, live or replayed.
-	c.dcd, err = decide.New(decide.Config{PolicyFile: cfg.policyFile, UpdateInterval: -1, Logger: logger})
+	// run did. A replay never changes this host: its actuate stage only
+	// reports what it would change; live, dry_run decides the same.
+	c.dcd, err = decide.New(dcfg)
 	if err != nil {
 		return nil, fmt.Errorf("build decide stage: %w", err)
 	}
-	c.act, err = actuate.New(actuate.Config{DryRun: true, NoKernel: cfg.noKernel, Logger: logger})
+	acfg := actuate.Config{DryRun: true, NoKernel: cfg.noKernel, Kernel: cfg.kernel, Logger: logger}
+	if cfg.live && cfg.conf != nil && !cfg.conf.Daemon.DryRun {
+		acfg.DryRun = false
+		acfg.JournalPath = journalPath(cfg.conf)
+	}
+	if acfg.Kernel == nil {
+		acfg.NoKernel = true // dialled once by the daemon; nil means not loaded
+	}
+	c.act, err = actuate.New(acfg)
 	if err != nil {
 		return nil, fmt.Errorf("build actuate stage: %w", err)
 	}
@@ -237,4 +258,38 @@ func (c *chain) drops() (stage, tap uint64) {
 		tap += s.TapDropped
 	}
 	return stage, tap
+}
+
+// predictConfig maps the [ml] section onto the predict stage.
+func predictConfig(conf *config.Config) predict.Config {
+	pcfg := predict.DefaultConfig()
+	if conf == nil {
+		return pcfg
+	}
+	pcfg.LearningRate = conf.ML.LearningRate
+	pcfg.BatchSize = conf.ML.BatchSize
+	pcfg.TrainingIntervalSec = float64(conf.ML.TrainingIntervalSec)
+	pcfg.PredictionWindowSec = float64(conf.ML.PredictionWindowSec)
+	pcfg.EnableOnlineLearning = conf.ML.EnableOnlineLearning
+	pcfg.ModelPath = conf.ML.ModelPath
+	return pcfg
+}
+
+// decideConfig maps the [policy] section onto the decide stage. A replay
+// never polls the policy file: its decisions must depend on the trace only.
+func decideConfig(conf *config.Config, live bool) decide.Config {
+	if conf == nil {
+		return decide.Config{UpdateInterval: -1}
+	}
+	dcfg := decide.Config{
+		PolicyFile:             conf.Policy.PolicyFile,
+		UpdateInterval:         -1,
+		MaxPolicies:            conf.Policy.MaxPolicies,
+		EffectivenessThreshold: conf.Policy.PolicyEffectivenessThreshold,
+		EmergencyThreshold:     conf.Policy.EmergencyModeThreshold,
+	}
+	if live {
+		dcfg.UpdateInterval = conf.Policy.UpdateInterval()
+	}
+	return dcfg
 }

@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/source"
@@ -26,7 +29,9 @@ const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--tap STAGE[
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	var pf pipeFlags
+	var df daemonFlags
 	pf.register(fs)
+	df.register(fs)
 	speed := fs.Float64("speed", 0, "pace records by event time: 1 = as captured, 2 = twice as fast; 0 = as fast as possible")
 	repeat := fs.Int("repeat", 1, "replay the file `N` times (event time keeps increasing), for benchmarking")
 	pos, err := parseArgs(fs, args)
@@ -43,12 +48,25 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	if err == nil && (*speed < 0 || *speed != *speed) {
 		err = usagef("--speed %v: must be 0 (as fast as possible) or positive", *speed)
 	}
+	var cfg *config.Config
+	if err == nil {
+		cfg, err = df.load(false)
+	}
+	if err == nil && df.printConfig {
+		if err = cfg.Validate(); err == nil {
+			err = cfg.WriteTOML(stdout)
+		}
+		if err != nil {
+			return exitCode(stderr, "replay", usageError{err})
+		}
+		return exitOK
+	}
 	if err != nil {
 		return exitCode(stderr, "replay", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return exitCode(stderr, "replay", replay(ctx, pos[0], *speed, *repeat, &pf, stdout, stderr))
+	return exitCode(stderr, "replay", replay(ctx, pos[0], *speed, *repeat, &pf, cfg, stdout, stderr))
 }
 
 // replayBatch is the records per batch of a replay: small enough that a
@@ -63,7 +81,10 @@ type replayResult struct {
 	drops, tapDropped uint64
 }
 
-func replay(ctx context.Context, path string, speed float64, repeat int, pf *pipeFlags, stdout, stderr io.Writer) error {
+func replay(ctx context.Context, path string, speed float64, repeat int, pf *pipeFlags, cfg *config.Config, stdout, stderr io.Writer) error {
+	if cfg == nil {
+		cfg, _ = (&daemonFlags{}).load(false)
+	}
 	src, err := source.NewReplay(path, source.ReplayConfig{Speed: speed, Repeat: repeat, BatchRecords: replayBatch})
 	if err != nil {
 		return err
@@ -75,11 +96,33 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 	p := pipeline.New(pipeline.Options{QueueLen: 8})
 	in := pipeline.AddSource[[]byte](p, "source", src, sourceOptions()...)
 	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(hdr), lossless: true, taps: pf.taps, stdout: stdout,
-		policyFile: pf.policyFile, noKernel: true})
+		policyFile: pf.policyFile, noKernel: true, conf: cfg})
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	// A replay is a daemon too when asked for a socket (the CLI can then
+	// drive it); otherwise it logs to stderr only at warn and above.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var ring *control.LogRing
+	if cfg.Daemon.SocketPath != "" {
+		var closeLog func() error
+		if log, ring, closeLog, err = newLogger(cfg, stderr); err != nil {
+			return err
+		}
+		defer closeLog()
+	}
+	if cfg.Telemetry.EnableDetailedLogging {
+		if err := tapDetails(p, log, true); err != nil {
+			return err
+		}
+	}
+	d := &daemon{mode: "replay", started: time.Now(), dryRun: true, p: p, set: c.set,
+		pred: c.pred, dec: c.dcd, act: c.act}
+	svc, err := startServices(ctx, d, cfg, ring, log, nil)
+	if err != nil {
+		return err
+	}
 	var ms *metricsServer
 	if pf.metricsAddr != "" {
 		if ms, err = listenMetrics(pf.metricsAddr, c.set); err != nil {
@@ -97,6 +140,12 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 	runErr := p.Run(ctx)
 	elapsed := time.Since(start)
 	bar.stop()
+	if pf.hold && runErr == nil {
+		// --hold: keep serving the control API on the replayed state
+		// until SIGINT/SIGTERM (or --duration), for the CLI and demos.
+		<-ctx.Done()
+	}
+	runErr = errors.Join(runErr, svc.stop(), shutdown(c, log))
 	if err := c.close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close tap file: %w", err)
 	}
