@@ -127,11 +127,11 @@ func Default() *Config {
 			LogLevel:       "info",
 		},
 		ML: ML{
-			ModelPath:            "/var/lib/ainka/model.json",
-			TrainingIntervalSec:  300,
-			PredictionWindowSec:  30,
-			LearningRate:         0.01,
-			BatchSize:            64,
+			ModelPath:            "/var/lib/ainka/model.bin",
+			TrainingIntervalSec:  60,
+			PredictionWindowSec:  1,
+			LearningRate:         0.12,
+			BatchSize:            1,
 			EnableOnlineLearning: true,
 		},
 		Policy: Policy{

@@ -78,7 +78,7 @@ log_level = "debug"
 
 [ml]
 model_path = "/tmp/x/model.json"
-training_interval_sec = 60
+training_interval_sec = 120
 prediction_window_sec = 10
 learning_rate = 0.5
 batch_size = 8
@@ -135,7 +135,7 @@ sampling = { syscall = 10 }
 	if got := c.Telemetry.Retention(); got != 2*time.Hour {
 		t.Errorf("Retention = %v", got)
 	}
-	if got := c.ML.TrainingInterval(); got != time.Minute {
+	if got := c.ML.TrainingInterval(); got != 2*time.Minute {
 		t.Errorf("TrainingInterval = %v", got)
 	}
 	if got := c.ML.PredictionWindow(); got != 10*time.Second {

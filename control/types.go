@@ -160,7 +160,7 @@ type ResetResult struct {
 // that would restore it.
 type RollbackResult struct {
 	Restored []Change `json:"restored"`
-	Commands []string `json:"commands,omitempty"`
+	Commands []string `json:"commands,omitzero"` // present (maybe empty) with --print
 }
 
 // EmergencyRequest is the body of POST /v1/emergency.

@@ -221,7 +221,8 @@ func (d *daemon) Rollback(_ context.Context, printOnly bool) (control.RollbackRe
 		for _, c := range d.act.Changes() {
 			res.Restored = append(res.Restored, control.Change{Knob: c.Key, From: c.Value, To: c.Original})
 		}
-		res.Commands = d.act.RollbackCommands()
+		// An empty list, not none: "nothing to roll back" is an answer.
+		res.Commands = append([]string{}, d.act.RollbackCommands()...)
 		return res, nil
 	}
 	for _, r := range d.act.Rollback() {

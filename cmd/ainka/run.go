@@ -124,6 +124,9 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 			return err
 		}
 	}
+	if err := c.pred.LoadError(); err != nil {
+		log.Warn("saved model not usable: learning from scratch", "err", err)
+	}
 	d := &daemon{mode: "live", started: time.Now(), dryRun: cfg.Daemon.DryRun, p: p, set: p.Metrics(),
 		live: live, pred: c.pred, dec: c.dcd, act: c.act, kernel: kernel}
 	svc, err := startServices(ctx, d, cfg, ring, log, live)

@@ -16,12 +16,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/sourcegraph/conc/pool"
 )
@@ -202,6 +204,9 @@ func startServices(ctx context.Context, d *daemon, cfg *config.Config, ring *con
 	}
 	s.wp.Go(func(ctx context.Context) error { d.dec.Watch(ctx); return nil })
 	s.wp.Go(func(ctx context.Context) error { reloadOnHUP(ctx, d, log); return nil })
+	if every := cfg.ML.TrainingInterval(); live != nil && d.pred.Config().ModelPath != "" && every > 0 {
+		s.wp.Go(func(ctx context.Context) error { saveModelEvery(ctx, d.pred, every, log); return nil })
+	}
 	if d.kernel != nil && live != nil {
 		s.wp.Go(func(ctx context.Context) error { return forwardKernelEvents(ctx, d.kernel, live, log) })
 	}
@@ -286,4 +291,21 @@ func tapDetails(p *pipeline.Pipeline, log *slog.Logger, lossless bool) error {
 		}
 	}
 	return nil
+}
+
+// saveModelEvery persists the learned state every training interval, so a
+// crash loses at most one interval of learning.
+func saveModelEvery(ctx context.Context, pred *predict.Stage, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := pred.Save(); err != nil {
+				log.Error("save model", "err", err)
+			}
+		}
+	}
 }
