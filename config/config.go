@@ -94,8 +94,8 @@ type Policy struct {
 type Telemetry struct {
 	// CollectionIntervalMS is the aggregation window.
 	CollectionIntervalMS int `toml:"collection_interval_ms"`
-	// MetricsRetentionHours is how long feature history is kept for
-	// forecasting and training.
+	// MetricsRetentionHours is how long learned history is kept: a saved
+	// model last written longer ago is moved aside at start.
 	MetricsRetentionHours int `toml:"metrics_retention_hours"`
 	// EnableDetailedLogging logs every window's features and every
 	// policy evaluation.

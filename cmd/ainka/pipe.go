@@ -172,6 +172,16 @@ func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConf
 	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
 	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
 	pcfg := predictConfig(cfg.conf)
+	if cfg.conf != nil {
+		retired, err := retireStaleModel(pcfg.ModelPath, cfg.conf.Telemetry.Retention(), time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if retired && cfg.logger != nil {
+			cfg.logger.Warn("saved model older than metrics_retention_hours: moved aside, learning afresh",
+				"path", pcfg.ModelPath+".stale", "retention", cfg.conf.Telemetry.Retention())
+		}
+	}
 	if cfg.agg.IntervalMs > 0 {
 		pcfg.Window = time.Duration(cfg.agg.IntervalMs) * time.Millisecond
 	}
@@ -273,6 +283,30 @@ func predictConfig(conf *config.Config) predict.Config {
 	pcfg.EnableOnlineLearning = conf.ML.EnableOnlineLearning
 	pcfg.ModelPath = conf.ML.ModelPath
 	return pcfg
+}
+
+// retireStaleModel keeps learned history no longer than
+// metrics_retention_hours: a saved model last written before that is moved
+// aside (PATH.stale) and learning starts afresh, so a daemon that was off
+// for days does not score today's host against a stale baseline.
+func retireStaleModel(path string, retention time.Duration, now time.Time) (retired bool, err error) {
+	if path == "" || retention <= 0 {
+		return false, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("model_path: %w", err)
+	}
+	if now.Sub(st.ModTime()) <= retention {
+		return false, nil
+	}
+	if err := os.Rename(path, path+".stale"); err != nil {
+		return false, fmt.Errorf("retire stale model: %w", err)
+	}
+	return true, nil
 }
 
 // decideConfig maps the [policy] section onto the decide stage. A replay

@@ -124,8 +124,8 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 		return err
 	}
 	var ms *metricsServer
-	if pf.metricsAddr != "" {
-		if ms, err = listenMetrics(pf.metricsAddr, c.set); err != nil {
+	if addr := metricsAddr(pf.metricsAddr, cfg); addr != "" {
+		if ms, err = listenMetrics(addr, c.set); err != nil {
 			return err
 		}
 		defer ms.Close()

@@ -61,6 +61,7 @@ func (f *daemonFlags) load(live bool) (*config.Config, error) {
 		cfg = config.Default()
 		cfg.Policy.PolicyFile = ""
 		cfg.ML.ModelPath = ""
+		cfg.Daemon.SocketPath = "" // a replay serves no socket unless asked
 	}
 	if f.logLevel != "" {
 		if _, err := config.ParseLogLevel(f.logLevel); err != nil {
@@ -76,8 +77,6 @@ func (f *daemonFlags) load(live bool) (*config.Config, error) {
 		cfg.Daemon.SocketPath = f.socket
 	case os.Getenv("AINKA_SOCKET") != "":
 		cfg.Daemon.SocketPath = os.Getenv("AINKA_SOCKET")
-	case !live:
-		cfg.Daemon.SocketPath = "" // a replay serves no socket unless asked
 	}
 	return cfg, nil
 }
