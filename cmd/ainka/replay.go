@@ -136,10 +136,13 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 	if isTerminal(stderr) {
 		bar = startProgress(stderr, path, repeat, c)
 	}
+	log.Info("replay started", "trace", path, "kernel", hdr.KernelRelease, "host", hdr.Hostname,
+		"policies", c.dcd.State().Policies, "socket", cfg.Daemon.SocketPath)
 	start := time.Now()
 	runErr := p.Run(ctx)
 	elapsed := time.Since(start)
 	bar.stop()
+	log.Info("replay input ended", "events", c.dec.Decoded(), "elapsed", elapsed.String())
 	if pf.hold && runErr == nil {
 		// --hold: keep serving the control API on the replayed state
 		// until SIGINT/SIGTERM (or --duration), for the CLI and demos.
