@@ -90,6 +90,7 @@ type Live struct {
 	ran       atomic.Bool
 	closeOnce sync.Once
 	m         *liveMetrics
+	wrapped   uint64 // records that crossed the ring's end, once closed (tests)
 }
 
 // NewLive loads and attaches the eBPF object, writes the policy and opens
@@ -285,6 +286,7 @@ func (l *Live) Close() error {
 			}
 			l.closed = true
 			if l.rg != nil {
+				l.wrapped = l.rg.wrapped
 				l.rg.close()
 				l.rg = nil
 			}

@@ -19,15 +19,23 @@ import (
 // position after every record; at a million records per second the
 // producer CPUs then re-fetch that cache line on every reserve. This reader
 // copies a whole batch and publishes the consumer position once.
+//
+// The data pages are mapped once, not twice as libbpf and cilium do (so
+// that a record crossing the end of the ring reads as contiguous): the
+// kernel maps every page of the mapping at mmap time, so the second copy
+// would add the ring's size to the daemon's RSS (16 MiB by default). A
+// record that wraps is copied in two parts instead.
 type ring struct {
 	consPage []byte // consumer position, read-write
-	prodArea []byte // producer position page + data pages mapped twice
+	prodArea []byte // producer position page + data pages
 	consPos  *uint64
 	prodPos  *uint64
-	data     []byte // 2*size bytes: a record never needs wrapping by hand
+	data     []byte // size bytes
+	size     uint64
 	mask     uint64
 	epfd     int
 	events   [1]unix.EpollEvent
+	wrapped  uint64 // records copied in two parts (tests)
 }
 
 // Layout of struct bpf_ringbuf_hdr.
@@ -47,7 +55,7 @@ func newRing(m *ebpf.Map) (*ring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap ring consumer page: %w", err)
 	}
-	prod, err := unix.Mmap(fd, int64(page), page+2*size, unix.PROT_READ, unix.MAP_SHARED)
+	prod, err := unix.Mmap(fd, int64(page), page+size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		unix.Munmap(cons)
 		return nil, fmt.Errorf("mmap ring data pages: %w", err)
@@ -75,6 +83,7 @@ func newRing(m *ebpf.Map) (*ring, error) {
 		consPos:  (*uint64)(unsafe.Pointer(&cons[0])),
 		prodPos:  (*uint64)(unsafe.Pointer(&prod[0])),
 		data:     prod[page:],
+		size:     uint64(size),
 		mask:     uint64(size - 1),
 		epfd:     epfd,
 	}, nil
@@ -116,6 +125,7 @@ func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[bp
 	for cons < prod && len(items) < maxItems && cap(buf)-len(buf) >= maxRec {
 		off := cons & r.mask
 		// Atomic load: pairs with the kernel's xchg that clears the busy bit.
+		// Headers are 8-byte aligned in a ring of whole pages: never split.
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[off])))
 		if hdr&ringBusyBit != 0 {
 			break
@@ -127,14 +137,20 @@ func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[bp
 			break
 		}
 		if hdr&ringDiscardBit == 0 {
-			src := r.data[off+ringHdrSize : off+ringHdrSize+n]
 			if int(n) > maxRec {
 				// Not an ainka record; skip it rather than overflow buf.
 				cons += total
 				continue
 			}
+			from := (off + ringHdrSize) & r.mask
 			s := len(buf)
-			buf = append(buf, src...)
+			if to := from + n; to <= r.size {
+				buf = append(buf, r.data[from:to]...)
+			} else {
+				buf = append(buf, r.data[from:]...)
+				buf = append(buf, r.data[:to-r.size]...)
+				r.wrapped++
+			}
 			rec := buf[s:len(buf):len(buf)]
 			items = append(items, rec)
 			k := bpf.RecordKind(rec)

@@ -1,0 +1,225 @@
+#!/bin/sh
+# bench-live.sh — the live data plane at a controlled event rate, through
+# the real daemon: `ainka run --no-act` (every kind attached, all six
+# stages, GOMEMLIMIT from max_memory_mb) while a getppid loop makes RATE
+# syscalls per second. Per rate it reports the kernel's emitted records/s
+# during the load window, the daemon's CPU (% of one core, from
+# process_cpu_seconds_total) and RSS (process_resident_memory_bytes, peak of
+# 1 s samples), and the run's accounting: lost in the ring, dropped by the
+# source, dropped by any stage, and whether decoded == emitted - lost -
+# dropped for every kind. A run passes when nothing was lost or dropped.
+#
+# Rates are tried in order with short runs, stopping at the first failure;
+# then the highest passing rate is held for SUSTAIN seconds (about 2 min in
+# all by default).
+#
+# Usage: sudo scripts/bench-live.sh
+#   env: RATES ("250000 500000 750000 1000000"), STEP_SECONDS (8),
+#        SUSTAIN (60; 0 = skip), WORKERS (2 getppid processes),
+#        NICE (0: the daemon's nice level), MAX_MEMORY_MB (48), RING_MB (16),
+#        PORT (19464), AINKA (a built binary; default: go build)
+set -eu
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then echo "bench-live.sh: needs root (eBPF)" >&2; exit 3; fi
+command -v cc >/dev/null || { echo "bench-live.sh: needs a C compiler (cc) for the load generator" >&2; exit 3; }
+RATES=${RATES:-250000 500000 750000 1000000}
+STEP_SECONDS=${STEP_SECONDS:-8}
+SUSTAIN=${SUSTAIN:-60}
+WORKERS=${WORKERS:-2}
+NICE=${NICE:-0}
+MAX_MEMORY_MB=${MAX_MEMORY_MB:-48}
+RING_MB=${RING_MB:-16}
+PORT=${PORT:-19464}
+
+tmp=$(mktemp -d /tmp/ainka-bench-live.XXXXXX)
+daemon=
+cleanup() {
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+if [ -n "${AINKA:-}" ]; then
+	cp "$AINKA" "$tmp/ainka"
+else
+	${GO:-go} build -o "$tmp/ainka" ./cmd/ainka
+fi
+
+# The load: WORKERS processes together making RATE getppid() calls per
+# second, paced in 1 ms steps (clock_gettime through the vDSO, so the only
+# syscalls are the getppid calls and one nanosleep per idle millisecond).
+cat >"$tmp/loadgen.c" <<'EOF'
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/mman.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: loadgen RATE SECONDS WORKERS\n");
+		return 2;
+	}
+	double rate = atof(argv[1]), secs = atof(argv[2]);
+	int workers = atoi(argv[3]);
+	if (rate <= 0 || secs <= 0 || workers <= 0) {
+		fprintf(stderr, "loadgen: RATE, SECONDS and WORKERS must be positive\n");
+		return 2;
+	}
+	unsigned long *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (done == MAP_FAILED) {
+		perror("loadgen: mmap");
+		return 1;
+	}
+	double t0 = now();
+	for (int w = 0; w < workers; w++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("loadgen: fork");
+			return 1;
+		}
+		if (pid == 0) {
+			double r = rate / workers, start = now(), end = start + secs;
+			unsigned long n = 0;
+			for (;;) {
+				double t = now();
+				if (t >= end)
+					break;
+				unsigned long target = (unsigned long)((t - start) * r) + 1;
+				if (n >= target) {
+					struct timespec d = {0, 1000000};
+					nanosleep(&d, NULL);
+					continue;
+				}
+				unsigned long chunk = target - n;
+				if (chunk > 256)
+					chunk = 256;
+				for (unsigned long i = 0; i < chunk; i++)
+					syscall(SYS_getppid);
+				n += chunk;
+			}
+			__atomic_fetch_add(&done[0], n, __ATOMIC_RELAXED);
+			_exit(0);
+		}
+	}
+	while (wait(NULL) > 0)
+		;
+	double el = now() - t0;
+	printf("%lu %.3f\n", done[0], el);
+	return 0;
+}
+EOF
+cc -O2 -o "$tmp/loadgen" "$tmp/loadgen.c"
+
+cat >"$tmp/config.toml" <<EOF
+[daemon]
+pid_file = "$tmp/ainka.pid"
+work_dir = "$tmp/work"
+socket_path = "$tmp/ainka.sock"
+max_memory_mb = $MAX_MEMORY_MB
+metrics_addr = ""
+[ml]
+model_path = ""
+[policy]
+policy_file = ""
+[telemetry]
+ring_buffer_mb = $RING_MB
+EOF
+
+metrics() { curl -sf "http://127.0.0.1:$PORT/metrics"; }
+# sum of a metric family (all label sets)
+msum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%.6f\n", s }'; }
+
+# run_rate RATE SECONDS: one daemon run with the load held for SECONDS.
+# Prints one result line; returns 1 when anything was lost or dropped.
+run_rate() {
+	rate=$1 secs=$2
+	nice -n "$NICE" "$tmp/ainka" run --no-act --config "$tmp/config.toml" --metrics-addr "127.0.0.1:$PORT" \
+		--duration "$((secs + 4))s" >/dev/null 2>"$tmp/err" &
+	daemon=$!
+	i=0
+	until metrics >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$daemon" 2>/dev/null; then
+			echo "bench-live.sh: the daemon did not start:" >&2
+			cat "$tmp/err" >&2
+			return 2
+		fi
+		sleep 0.1
+	done
+	sleep 1 # past start-up: programs attached, first windows out
+	metrics >"$tmp/m0"
+	"$tmp/loadgen" "$rate" "$secs" "$WORKERS" >"$tmp/load" &
+	load=$!
+	rss=0
+	while kill -0 "$load" 2>/dev/null; do
+		sleep 1
+		r=$(metrics | msum process_resident_memory_bytes)
+		rss=$(awk -v a="$rss" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+	done
+	wait "$load"
+	metrics >"$tmp/m1"
+	wait "$daemon" || { echo "bench-live.sh: the daemon failed:" >&2; cat "$tmp/err" >&2; daemon=; return 2; }
+	daemon=
+	calls=$(cut -d' ' -f1 "$tmp/load")
+	el=$(cut -d' ' -f2 "$tmp/load")
+	em0=$(msum ainka_bpf_emitted_total <"$tmp/m0")
+	em1=$(msum ainka_bpf_emitted_total <"$tmp/m1")
+	cpu0=$(msum process_cpu_seconds_total <"$tmp/m0")
+	cpu1=$(msum process_cpu_seconds_total <"$tmp/m1")
+	stagedrop=$(msum ainka_stage_dropped_total <"$tmp/m1")
+	summary=$(grep '^run: ' "$tmp/err" || true)
+	[ -n "$summary" ] || { echo "bench-live.sh: no summary line:" >&2; cat "$tmp/err" >&2; return 2; }
+	echo "$summary" | tr ';' '\n' | awk -v rate="$rate" -v calls="$calls" -v el="$el" \
+		-v em0="$em0" -v em1="$em1" -v cpu0="$cpu0" -v cpu1="$cpu1" -v rss="$rss" -v sd="$stagedrop" \
+		-v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+	{
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "emitted") e = kv[2]
+			if (kv[1] == "decoded") d = kv[2]
+			if (kv[1] == "lost") { l = kv[2]; lost += l }
+			if (kv[1] == "dropped") { p = kv[2]; dropped += p; if (e != d + l + p) bad++ }
+		}
+		emitted += e
+	}
+	END {
+		ok = (lost == 0 && dropped == 0 && sd == 0 && bad == 0)
+		printf "target %8d/s  load %8.0f getppid/s  emitted %8.0f records/s (%.2f of 1 M)  daemon CPU %5.1f%% of a core  RSS peak %5.1f MiB  lost %d  dropped %d  stage-dropped %d  accounting %s  loadavg %s  %s\n",
+			rate, calls / el, (em1 - em0) / el, (em1 - em0) / el / 1e6, 100 * (cpu1 - cpu0) / el, rss / 1048576,
+			lost, dropped, sd, (bad ? "MISMATCH" : "exact"), load, (ok ? "PASS" : "FAIL")
+		exit !ok
+	}'
+}
+
+echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) CPUs; ainka run --no-act, all kinds, ring ${RING_MB} MiB, max_memory_mb=$MAX_MEMORY_MB, nice $NICE, $WORKERS getppid workers"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+best=
+for rate in $RATES; do
+	if run_rate "$rate" "$STEP_SECONDS"; then
+		best=$rate
+	else
+		[ $? -eq 2 ] && exit 1
+		break
+	fi
+done
+if [ -z "$best" ]; then
+	echo "# no rate passed"
+	exit 1
+fi
+echo "# highest passing rate in ${STEP_SECONDS}s steps: $best/s"
+if [ "$SUSTAIN" -gt 0 ]; then
+	echo "# sustained run: $best/s for ${SUSTAIN}s"
+	run_rate "$best" "$SUSTAIN" || exit 1
+fi

@@ -1,0 +1,52 @@
+package source
+
+import (
+	"encoding/binary"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// TestRingWrap uses the smallest ring (one page) so that records cross its
+// end many times: the reader maps the data pages once and copies such
+// records in two parts; every record must still arrive intact.
+func TestRingWrap(t *testing.T) {
+	needKernel(t)
+	self := uint32(os.Getpid())
+	l, err := NewLive(Config{
+		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true},
+		RingBytes: os.Getpagesize(), HostInterval: -1, ReadDeadline: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var getpidRecs int
+	c := &collector{keep: func(rec []byte) bool {
+		if binary.LittleEndian.Uint32(rec[40:]) == unix.SYS_GETPID {
+			getpidRecs++
+			if ret := int64(binary.LittleEndian.Uint64(rec[48:])); ret != int64(self) || hdrPid(rec) != self {
+				t.Errorf("getpid record damaged: pid %d, return value %d, want %d", hdrPid(rec), ret, self)
+			}
+		}
+		return false
+	}}
+	capture(t, l, c, 64, func() {
+		// 10 records (720 bytes) at a time, so that the reader keeps up
+		// with a 4 KiB ring; 2000 records go round it 35 times.
+		for range 200 {
+			getpids(10)
+			time.Sleep(100 * time.Microsecond)
+		}
+	})
+	s := checkExact(t, l, c)[bpf.KindSyscall]
+	if l.wrapped == 0 {
+		t.Errorf("no record crossed the end of the ring (%d read, %d lost)", s.Read, s.Lost)
+	}
+	if getpidRecs < 1000 {
+		t.Errorf("%d getpid records delivered of 2000 (lost %d)", getpidRecs, s.Lost)
+	}
+	t.Logf("%d records read, %d crossed the end of the ring, %d lost", s.Read, l.wrapped, s.Lost)
+}
