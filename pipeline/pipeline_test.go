@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,5 +321,45 @@ func BenchmarkChain(b *testing.B) {
 	b.ResetTimer()
 	if err := p.Run(context.Background()); err != nil {
 		b.Fatal(err)
+	}
+}
+
+func TestHasPointers(t *testing.T) {
+	type plain struct {
+		A uint64
+		B [16]byte
+		C [2]struct{ X float64 }
+	}
+	type withSlice struct {
+		A uint64
+		B []byte
+	}
+	for _, tc := range []struct {
+		t    reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[num](), false},
+		{reflect.TypeFor[plain](), false},
+		{reflect.TypeFor[[]byte](), true},
+		{reflect.TypeFor[withSlice](), true},
+		{reflect.TypeFor[string](), true},
+		{reflect.TypeFor[*int](), true},
+		{reflect.TypeFor[[3]*int](), true},
+	} {
+		if got := hasPointers(tc.t); got != tc.want {
+			t.Errorf("hasPointers(%v) = %v, want %v", tc.t, got, tc.want)
+		}
+	}
+}
+
+// TestRecycledBatchesDropReferences: a batch of pointer-holding items is
+// cleared when recycled, so the pipeline never pins what stages let go of.
+func TestRecycledBatchesDropReferences(t *testing.T) {
+	f := newFreeList[[]byte](1)
+	b := f.get()
+	b.Items = append(b.Items, []byte("x"))
+	f.put(b)
+	if got := b.Items[:1][0]; got != nil {
+		t.Errorf("recycled batch still references %q", got)
 	}
 }
