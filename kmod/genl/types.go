@@ -39,7 +39,10 @@ type Client interface {
 	Reset(ctx context.Context) error
 	Actuate(ctx context.Context, a Actuation) (ActuationResult, error)
 	// Subscribe delivers the "events" multicast group until ctx ends;
-	// the channel is closed then, or when the socket fails.
+	// the channel is closed then, or when the socket fails. It needs
+	// CAP_NET_ADMIN. A reader that falls behind loses events (the socket
+	// overruns); Event.Seq is contiguous over all event types, so a gap
+	// counts the loss.
 	Subscribe(ctx context.Context) (<-chan Event, error)
 	Close() error
 }
