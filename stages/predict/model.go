@@ -22,7 +22,7 @@ import (
 // before anything is decoded.
 const (
 	modelMagic   = "AINKAMDL"
-	ModelVersion = 1
+	ModelVersion = 2
 )
 
 // Errors of Load and ReadModelInfo.

@@ -72,8 +72,8 @@ func TestCorpusBaselines(t *testing.T) {
 func TestDetectorScore(t *testing.T) {
 	c := loadCorpus(t)
 	floors := map[string][3]float64{
-		"ainka": {71.2, 65.0, 75.5},
-		"stage": {62.7, 53.4, 67.9},
+		"ainka": {72.1, 65.5, 76.5},
+		"stage": {64.6, 55.1, 69.9},
 	}
 	for name, floor := range floors {
 		res := score(t, c, name)

@@ -57,6 +57,15 @@ type Params struct {
 	// SeqDecay is the per-sample forgetting factor of the sequence model
 	// (0 disables the model; 1 never forgets).
 	SeqDecay float64
+	// ZDecay > 0 enables the deviation-record rule: a sample whose fast
+	// deviation exceeds, by the factor 1+ZTol, every earlier deviation
+	// (their maximum decaying by ZDecay per sample) scores 1. It is the
+	// spatial rule in units of the local noise: it catches a spike that
+	// is not a record of the whole series but is the largest surprise in
+	// a long while.
+	ZDecay float64
+	// ZTol is the margin of the deviation-record rule.
+	ZTol float64
 	// Deferred makes the likelihoods score against the long-run
 	// distribution as of the last Commit instead of the latest one (the
 	// stage commits once per training interval).
@@ -77,6 +86,8 @@ func DefaultParams() Params {
 		SpatialZ:   1,
 		SeqDecay:   0.999,
 		Season:     0.15,
+		ZDecay:     0.9999,
+		ZTol:       1,
 	}
 }
 
@@ -119,6 +130,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: rest_level %v not in (0,1]", ErrParams, p.RestLevel)
 	case !(p.SeqDecay >= 0 && p.SeqDecay <= 1):
 		return fmt.Errorf("%w: seq_decay %v not in [0,1]", ErrParams, p.SeqDecay)
+	case !(p.ZDecay >= 0 && p.ZDecay <= 1):
+		return fmt.Errorf("%w: z_decay %v not in [0,1]", ErrParams, p.ZDecay)
+	case !(p.ZTol >= 0):
+		return fmt.Errorf("%w: z_tol %v < 0", ErrParams, p.ZTol)
 	case !(p.SpatialTol >= 0):
 		return fmt.Errorf("%w: spatial_tol %v < 0", ErrParams, p.SpatialTol)
 	}
@@ -160,6 +175,10 @@ func (p *Params) Set(name, value string) error {
 		p.SeqDecay = f
 	case "spatial_tol":
 		p.SpatialTol = f
+	case "z_decay":
+		p.ZDecay = f
+	case "z_tol":
+		p.ZTol = f
 	default:
 		return fmt.Errorf("%w: unknown parameter %q", ErrParams, name)
 	}
@@ -270,6 +289,8 @@ type State struct {
 	Seq         sequence
 	Min, Max    float64
 	LastHigh    int64
+	// ZMax is the decaying maximum of the fast deviations seen so far.
+	ZMax float64
 }
 
 // Detector scores one series. The zero value is not usable: call New or
@@ -437,6 +458,15 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
 			score = 1
 			d.Parts[3] = 1
+		}
+	}
+	if d.p.ZDecay > 0 {
+		if s.N > int64(d.p.SpatialAfter) && s.ZMax > 0 && zf > s.ZMax*(1+d.p.ZTol) {
+			score = 1
+			d.Parts[3] = 1
+		}
+		if learn {
+			s.ZMax = math.Max(zf, s.ZMax*d.p.ZDecay)
 		}
 	}
 	if learn {

@@ -14,6 +14,9 @@
 //   - an order-2 Markov model of the quantised series, for shapes that stay
 //     inside the usual range but break the usual sequence;
 //   - the spatial rule: a new extreme beyond the range seen so far;
+//   - the deviation-record rule: a deviation more than twice the largest
+//     of the recent past (a slowly decaying maximum), i.e. the spatial
+//     rule in units of the local noise;
 //   - optionally (the stage's setting) a stuck-signal score.
 //
 // After a detection the detector reports 0 for a rest period: one alarm per
