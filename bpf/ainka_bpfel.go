@@ -51,6 +51,13 @@ type ainkaBlkStart struct {
 	Comm     [16]int8
 }
 
+type ainkaSysSlot struct {
+	_   structs.HostLayout
+	Tid uint32
+	Id  uint32
+	Ts  uint64
+}
+
 type ainkaTaskCtx struct {
 	_     structs.HostLayout
 	SysTs uint64
@@ -66,6 +73,7 @@ const (
 	ainkaMapEventsMap             = "events_map"
 	ainkaMapPoliciesMap           = "policies_map"
 	ainkaMapStatsMap              = "stats_map"
+	ainkaMapSysSlotMap            = "sys_slot_map"
 	ainkaMapTaskMap               = "task_map"
 	ainkaProgAinkaBlockRqComplete = "ainka_block_rq_complete"
 	ainkaProgAinkaBlockRqIssue    = "ainka_block_rq_issue"
@@ -77,6 +85,7 @@ const (
 	ainkaProgAinkaSchedWakeupNew  = "ainka_sched_wakeup_new"
 	ainkaProgAinkaSysEnter        = "ainka_sys_enter"
 	ainkaProgAinkaSysExit         = "ainka_sys_exit"
+	ainkaProgAinkaSysSwitch       = "ainka_sys_switch"
 )
 
 // loadAinka returns the embedded CollectionSpec for ainka.
@@ -131,6 +140,7 @@ type ainkaProgramSpecs struct {
 	AinkaSchedWakeupNew  *ebpf.ProgramSpec `ebpf:"ainka_sched_wakeup_new"`
 	AinkaSysEnter        *ebpf.ProgramSpec `ebpf:"ainka_sys_enter"`
 	AinkaSysExit         *ebpf.ProgramSpec `ebpf:"ainka_sys_exit"`
+	AinkaSysSwitch       *ebpf.ProgramSpec `ebpf:"ainka_sys_switch"`
 }
 
 // ainkaMapSpecs contains maps before they are loaded into the kernel.
@@ -141,6 +151,7 @@ type ainkaMapSpecs struct {
 	EventsMap   *ebpf.MapSpec `ebpf:"events_map"`
 	PoliciesMap *ebpf.MapSpec `ebpf:"policies_map"`
 	StatsMap    *ebpf.MapSpec `ebpf:"stats_map"`
+	SysSlotMap  *ebpf.MapSpec `ebpf:"sys_slot_map"`
 	TaskMap     *ebpf.MapSpec `ebpf:"task_map"`
 }
 
@@ -174,6 +185,7 @@ type ainkaMaps struct {
 	EventsMap   *ebpf.Map `ebpf:"events_map"`
 	PoliciesMap *ebpf.Map `ebpf:"policies_map"`
 	StatsMap    *ebpf.Map `ebpf:"stats_map"`
+	SysSlotMap  *ebpf.Map `ebpf:"sys_slot_map"`
 	TaskMap     *ebpf.Map `ebpf:"task_map"`
 }
 
@@ -183,6 +195,7 @@ func (m *ainkaMaps) Close() error {
 		m.EventsMap,
 		m.PoliciesMap,
 		m.StatsMap,
+		m.SysSlotMap,
 		m.TaskMap,
 	)
 }
@@ -207,6 +220,7 @@ type ainkaPrograms struct {
 	AinkaSchedWakeupNew  *ebpf.Program `ebpf:"ainka_sched_wakeup_new"`
 	AinkaSysEnter        *ebpf.Program `ebpf:"ainka_sys_enter"`
 	AinkaSysExit         *ebpf.Program `ebpf:"ainka_sys_exit"`
+	AinkaSysSwitch       *ebpf.Program `ebpf:"ainka_sys_switch"`
 }
 
 func (p *ainkaPrograms) Close() error {
@@ -221,6 +235,7 @@ func (p *ainkaPrograms) Close() error {
 		p.AinkaSchedWakeupNew,
 		p.AinkaSysEnter,
 		p.AinkaSysExit,
+		p.AinkaSysSwitch,
 	)
 }
 

@@ -51,6 +51,8 @@ var programs = map[Kind][]program{
 	KindSyscall: {
 		{name: "ainka_sys_enter", tracepoint: "sys_enter", group: "raw_syscalls"},
 		{name: "ainka_sys_exit", tracepoint: "sys_exit", group: "raw_syscalls"},
+		// Parks the per-CPU syscall slot of a task switched out mid-syscall.
+		{name: "ainka_sys_switch", tracepoint: "sched_switch", group: "sched"},
 	},
 	KindSchedSwitch: {
 		{name: "ainka_sched_switch", tracepoint: "sched_switch", group: "sched"},
@@ -335,4 +337,24 @@ func (p *Probe) Close() error {
 		p.coll = nil
 	}
 	return err
+}
+
+// ProgramStats returns the kernel's run count and cumulative run time of
+// each loaded program, by program name (ainka_sys_enter, ...). They advance
+// only while BPF run-time statistics are enabled (ebpf.EnableStats with
+// BPF_STATS_RUN_TIME, or the kernel.bpf_stats_enabled sysctl), which costs
+// two clock reads per run; benchmarks use them to cost programs one by one.
+func (p *Probe) ProgramStats() (map[string]ebpf.ProgramStats, error) {
+	if p.coll == nil {
+		return nil, errors.New("program stats: probe closed")
+	}
+	out := make(map[string]ebpf.ProgramStats, len(p.coll.Programs))
+	for name, prog := range p.coll.Programs {
+		s, err := prog.Stats()
+		if err != nil {
+			return nil, fmt.Errorf("program stats of %s: %w", name, err)
+		}
+		out[name] = *s
+	}
+	return out, nil
 }

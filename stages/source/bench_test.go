@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -180,5 +182,61 @@ func BenchmarkGetpidOverhead(b *testing.B) {
 			b.ReportMetric(best[i]-base, c.name+"-delta-ns")
 		}
 		b.ReportMetric(float64(lost), "lost")
+	}
+}
+
+// BenchmarkProgramCost reports the run time of the syscall programs
+// themselves, per getpid, from the kernel's BPF run-time statistics: the
+// same cases as BenchmarkGetpidOverhead, but free of the scheduling noise
+// of a shared machine (the dispatch to the programs is not included, and
+// the statistics add two clock reads per run to each figure).
+func BenchmarkProgramCost(b *testing.B) {
+	needKernel(b)
+	self := uint32(os.Getpid())
+	cases := []struct {
+		name string
+		pol  Policy
+	}{
+		{"filtered-pid", Policy{Pid: 1}},
+		{"filtered-latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: time.Second}}},
+		{"emitted", Policy{Pid: self, IncludeSelf: true}},
+	}
+	for i := range cases {
+		cases[i].pol.Kinds = []bpf.Kind{bpf.KindSyscall}
+	}
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		b.Skipf("BPF run-time statistics unavailable: %v", err)
+	}
+	defer stats.Close()
+	const calls = 200000
+	for range b.N {
+		l, err := NewLive(Config{Policy: cases[0].pol, HostInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		stop := runDiscard(b, l)
+		for _, c := range cases {
+			if err := l.SetPolicy(c.pol); err != nil {
+				b.Fatal(err)
+			}
+			before, err := l.probe.ProgramStats()
+			if err != nil {
+				b.Fatal(err)
+			}
+			getpids(calls)
+			after, err := l.probe.ProgramStats()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var total float64
+			for _, prog := range []string{"ainka_sys_enter", "ainka_sys_exit"} {
+				ns := float64(after[prog].Runtime-before[prog].Runtime) / float64(after[prog].RunCount-before[prog].RunCount)
+				b.ReportMetric(ns, c.name+"-"+strings.TrimPrefix(prog, "ainka_")+"-ns")
+				total += ns
+			}
+			b.ReportMetric(total, c.name+"-ns")
+		}
+		stop()
 	}
 }
