@@ -236,6 +236,11 @@ func BenchmarkProgramCost(b *testing.B) {
 				total += ns
 			}
 			b.ReportMetric(total, c.name+"-ns")
+			// Per context switch, not per getpid: parks the enter time of
+			// a task switched out mid-syscall.
+			if sw := after["ainka_sys_switch"].RunCount - before["ainka_sys_switch"].RunCount; sw > 0 {
+				b.ReportMetric(float64(after["ainka_sys_switch"].Runtime-before["ainka_sys_switch"].Runtime)/float64(sw), c.name+"-sys_switch-ns/switch")
+			}
 		}
 		stop()
 	}

@@ -1,0 +1,116 @@
+package source
+
+import (
+	"encoding/binary"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// TestSyscallSlotParking checks the two paths of a syscall's enter time: a
+// syscall that sleeps is switched out, so its per-CPU slot is parked in
+// task storage and its exit, here on another CPU (the sleeper is moved
+// while asleep), must still report its own id and full latency; meanwhile
+// another thread of ours makes getpid calls on both CPUs, whose records
+// must carry the getpid id and short latencies (the fast path, which a
+// slot left by the sleeper would corrupt).
+func TestSyscallSlotParking(t *testing.T) {
+	needKernel(t)
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs to move a sleeping thread")
+	}
+	self := uint32(os.Getpid())
+	l, err := NewLive(Config{
+		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true},
+		RingBytes: 4 << 20, HostInterval: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sleep = 30 * time.Millisecond
+	var sleeperTid int
+	c := &collector{keep: func(rec []byte) bool {
+		id := binary.LittleEndian.Uint32(rec[40:])
+		return id == unix.SYS_CLOCK_NANOSLEEP || id == unix.SYS_GETPID
+	}}
+	capture(t, l, c, 64, func() {
+		var wg sync.WaitGroup
+		tidc := make(chan int)
+		wg.Add(2)
+		go func() { // the sleeper: starts on CPU 0, wakes up on CPU 1
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var set unix.CPUSet
+			set.Set(0)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				t.Errorf("pin to CPU 0: %v", err)
+			}
+			tidc <- unix.Gettid()
+			// clock_nanosleep: the Go runtime itself uses nanosleep.
+			ts := unix.NsecToTimespec(int64(sleep))
+			unix.ClockNanosleep(unix.CLOCK_MONOTONIC, 0, &ts, nil)
+		}()
+		sleeperTid = <-tidc
+		stop := make(chan struct{})
+		go func() { // getpid calls, moving between the CPUs
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for cpu := 0; ; cpu = 1 - cpu {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var set unix.CPUSet
+				set.Set(cpu)
+				unix.SchedSetaffinity(0, &set)
+				getpids(100)
+			}
+		}()
+		time.Sleep(sleep / 3)
+		var set unix.CPUSet
+		set.Set(1)
+		if err := unix.SchedSetaffinity(sleeperTid, &set); err != nil {
+			t.Errorf("move the sleeper to CPU 1: %v", err)
+		}
+		time.Sleep(sleep)
+		close(stop)
+		wg.Wait()
+	})
+	checkExact(t, l, c)
+	var slept, getpid int
+	for _, rec := range c.recs {
+		id := binary.LittleEndian.Uint32(rec[40:])
+		tid := int(binary.LittleEndian.Uint32(rec[12:]))
+		lat := time.Duration(binary.LittleEndian.Uint64(rec[56:]))
+		cpu := binary.LittleEndian.Uint32(rec[16:])
+		switch {
+		case id == unix.SYS_CLOCK_NANOSLEEP && tid == sleeperTid:
+			slept++
+			if lat < sleep || lat > 10*sleep {
+				t.Errorf("the %s clock_nanosleep reported a latency of %s", sleep, lat)
+			}
+			if cpu != 1 {
+				t.Errorf("the sleeper's clock_nanosleep exited on CPU %d, want 1 (moved while asleep)", cpu)
+			}
+		case id == unix.SYS_GETPID:
+			getpid++
+			if ret := int64(binary.LittleEndian.Uint64(rec[48:])); ret != int64(self) {
+				t.Errorf("getpid record with return value %d, want %d", ret, self)
+			}
+			if lat > 5*time.Millisecond {
+				t.Errorf("getpid with a latency of %s: a stale enter time?", lat)
+			}
+		}
+	}
+	if slept != 1 || getpid == 0 {
+		t.Errorf("%d records of the sleeper's clock_nanosleep (want 1), %d of getpid", slept, getpid)
+	}
+}
