@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/stages/predict/forecast"
 )
 
@@ -32,6 +33,14 @@ type Config struct {
 	// EnableOnlineLearning false freezes all models: windows are scored and
 	// forecast but nothing is learned.
 	EnableOnlineLearning bool
+	// BootOffsetNs is wall-clock minus event time (CLOCK_REALTIME −
+	// CLOCK_MONOTONIC, as in a trace header's boot_offset_ns, or measured
+	// at the start of a live run). When it is set, wall time = window end
+	// + BootOffsetNs and every feature's detector also compares the window
+	// with what is usual at that half hour of a weekday or weekend day
+	// (UTC, so that a replay gives the same scores on any host). 0 means
+	// unknown: no time-of-week baseline.
+	BootOffsetNs int64
 	// ModelPath is the model file for Save and for New to resume from; ""
 	// disables persistence.
 	ModelPath string
@@ -64,6 +73,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: batch_size %d not in [1,%d]", ErrConfig, c.BatchSize, forecast.MaxBatch)
 	case !(c.TrainingIntervalSec >= 0) || math.IsInf(c.TrainingIntervalSec, 0):
 		return fmt.Errorf("%w: training_interval_sec %v must be >= 0", ErrConfig, c.TrainingIntervalSec)
+	case c.BootOffsetNs < 0:
+		return fmt.Errorf("%w: boot_offset_ns %d < 0 (wall clock before 1970)", ErrConfig, c.BootOffsetNs)
 	case !(c.PredictionWindowSec > 0):
 		return fmt.Errorf("%w: prediction_window_sec %v must be > 0", ErrConfig, c.PredictionWindowSec)
 	}
@@ -80,4 +91,13 @@ func (c Config) horizon() int {
 		h = 1
 	}
 	return h
+}
+
+// bucket is the time-of-week bucket of a window ending at event time
+// endNs, or -1 without a wall clock.
+func (c Config) bucket(endNs uint64) int32 {
+	if c.BootOffsetNs == 0 {
+		return -1
+	}
+	return anomaly.Bucket(time.Unix(0, int64(endNs)+c.BootOffsetNs).UTC())
 }

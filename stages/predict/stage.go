@@ -106,9 +106,10 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 		v := &in[k]
 		out = append(out, Output{Vector: *v, HorizonNs: hns})
 		o := &out[len(out)-1]
+		b := s.cfg.bucket(v.EndNs)
 		for i := range v.Values {
 			x := v.Values[i]
-			o.Score[i] = s.det[i].Update(x)
+			o.Score[i] = s.det[i].UpdateAt(x, b)
 			o.Forecast[i] = s.fc[i].Update(x)
 		}
 		o.Joint = s.joint.update(v, learn)

@@ -189,6 +189,7 @@ func TestConfigValidate(t *testing.T) {
 		{"batch_size", func(c *Config) { c.BatchSize = 0 }},
 		{"training_interval_sec", func(c *Config) { c.TrainingIntervalSec = -1 }},
 		{"prediction_window_sec", func(c *Config) { c.PredictionWindowSec = 0 }},
+		{"boot_offset_ns", func(c *Config) { c.BootOffsetNs = -1 }},
 		{"prediction_window_sec", func(c *Config) { c.PredictionWindowSec = 1000 }},
 	} {
 		cfg := DefaultConfig()
@@ -468,9 +469,14 @@ func TestConcurrentSaveReset(t *testing.T) {
 	}
 }
 
-func BenchmarkProcess(b *testing.B) {
+func BenchmarkProcess(b *testing.B) { benchProcess(b, 0) }
+
+// BenchmarkProcessWallClock: the same with the time-of-week baseline.
+func BenchmarkProcessWallClock(b *testing.B) { benchProcess(b, monday) }
+
+func benchProcess(b *testing.B, offset int64) {
 	in := vectors(4096, 13)
-	s := newStage(b, nil)
+	s := newStage(b, func(c *Config) { c.BootOffsetNs = offset })
 	out := make([]Output, 0, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -491,5 +497,85 @@ func TestMemoryPerSeries(t *testing.T) {
 	t.Logf("per series: anomaly detector %d B, forecaster %d B; whole stage (%d features + joint) %d B", det, fc, features.Count, st)
 	if det > 32<<10 || fc > 32<<10 {
 		t.Errorf("per-series memory %d + %d B, budget 32 KiB each", det, fc)
+	}
+}
+
+// monday is the boot offset that puts event time 0 at Monday 2026-11-23
+// 00:00 UTC.
+var monday = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC).UnixNano()
+
+// dailyVectors: 5-minute windows over two weeks, every feature a daily
+// cycle with noise; from day shiftDay on, the cycle runs three hours late
+// (every value is a usual one and every step a usual step: only the time
+// of day is wrong).
+func dailyVectors(shiftDay int) []features.Vector {
+	const step = 5 * 60 * 1e9
+	r := rand.New(rand.NewPCG(21, 5))
+	out := make([]features.Vector, 14*288)
+	for k := range out {
+		v := &out[k]
+		v.StartNs = uint64(k) * step
+		v.EndNs = v.StartNs + step
+		hours := float64(k) / 12
+		if k >= shiftDay*288 {
+			hours -= 3
+		}
+		for i := range v.Values {
+			lvl := float64(10 * (i + 1))
+			v.Values[i] = lvl + lvl/4*math.Sin(2*math.Pi*hours/24) + r.NormFloat64()*lvl/100
+		}
+	}
+	return out
+}
+
+// With the boot offset the stage knows the time of day and flags a daily
+// cycle running three hours late; without it, it cannot, and neither
+// raises an alarm on the clean days before.
+func TestBootOffsetTimeOfWeek(t *testing.T) {
+	const shiftDay = 10 // a Thursday
+	in := dailyVectors(shiftDay)
+	for _, c := range []struct {
+		offset int64
+		want   bool
+	}{{monday, true}, {0, false}} {
+		s := newStage(t, func(cfg *Config) {
+			cfg.Window = 5 * time.Minute
+			cfg.BootOffsetNs = c.offset
+		})
+		out := run(s, in)
+		f := features.CPUBusyPct
+		clean, shifted := 0, 0
+		for k := 7 * 288; k < len(out); k++ {
+			if out[k].Score[f] >= 0.65 {
+				if k < shiftDay*288 {
+					clean++
+				} else {
+					shifted++
+				}
+			}
+		}
+		if clean > 0 {
+			t.Errorf("offset %d: %d alarms on clean days 7-9", c.offset, clean)
+		}
+		if (shifted > 0) != c.want {
+			t.Errorf("offset %d: %d alarms on the shifted days, want alarms: %v", c.offset, shifted, c.want)
+		}
+	}
+}
+
+// The wall-clock bucket is derived from event time + offset, in UTC.
+func TestConfigBucket(t *testing.T) {
+	c := DefaultConfig()
+	if b := c.bucket(123); b != -1 {
+		t.Errorf("no offset: bucket %d, want -1", b)
+	}
+	c.BootOffsetNs = monday
+	// Monday 13:40 UTC is the 28th half hour of a weekday.
+	if b := c.bucket(uint64((13*60 + 40) * 60e9)); b != 27 {
+		t.Errorf("Monday 13:40: bucket %d, want 27", b)
+	}
+	// Saturday 00:10 is the first half hour of a weekend day.
+	if b := c.bucket(uint64((5*24*60 + 10) * 60e9)); b != 48 {
+		t.Errorf("Saturday 00:10: bucket %d, want 48", b)
 	}
 }

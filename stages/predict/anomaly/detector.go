@@ -96,7 +96,9 @@ func DefaultParams() Params {
 // wall-clock time of day, so the stage learns more slowly (alpha 0.12,
 // slow 0.005, warm-up 300), requires a new extreme to lie 2 robust standard
 // deviations from the fast baseline too, and flags a series that freezes
-// inside its range (Quiet). These were validated on the synthetic tests
+// inside its range (Quiet). The time-of-week baseline applies only when
+// the stage knows the wall clock (Config.BootOffsetNs) and so calls
+// UpdateAt with a bucket; with Update it is off. These were validated on the synthetic tests
 // (no false alarm on 200,000 clean samples) and score lower on NAB than
 // DefaultParams; docs/predict.md has both.
 func StageParams() Params {
@@ -106,7 +108,6 @@ func StageParams() Params {
 	p.Warmup = 300
 	p.SpatialZ = 2
 	p.Quiet = 0.3
-	p.Season = 0
 	return p
 }
 

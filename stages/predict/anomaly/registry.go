@@ -18,8 +18,11 @@ var variants = map[string]func(Params) Params{
 	"ainka": func(p Params) Params { return p },
 	// deviation at one scale, no spatial rule.
 	"fast": func(p Params) Params { p.SlowAlpha = 0; p.SpatialTol = 0; return p },
-	// the predict stage's setting (StageParams).
+	// the predict stage's setting (StageParams) with a wall clock
+	// (predict.Config.BootOffsetNs set).
 	"stage": func(p Params) Params { return StageParams() },
+	// the same without a wall clock: no time-of-week baseline.
+	"stage-mono": func(p Params) Params { p = StageParams(); p.Season = 0; return p },
 	// no rest period after a detection.
 	"norest": func(p Params) Params { p.Rest = 0; return p },
 }
