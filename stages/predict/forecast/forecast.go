@@ -70,7 +70,19 @@ type State struct {
 	// absolute errors, standardised and exponentially weighted; the
 	// forecast is the candidate with the smallest.
 	MSE [3]float64
+	// Cold holds the summed one-step absolute errors of the naive forecast
+	// and of the running mean, which choose the forecast until the first
+	// h-step errors exist (a cold start, e.g. the first prediction window
+	// after the daemon starts).
+	Cold [2]float64
+	// Scored counts the h-step errors seen (capped at minScored).
+	Scored int64
 }
+
+// minScored is how many h-step errors the choice among the autoregression,
+// the naive forecast and the mean waits for; before, the cold-start rule
+// chooses (a choice made on a handful of errors is mostly noise).
+const minScored = 16
 
 // Forecaster follows one series.
 type Forecaster struct {
@@ -214,6 +226,9 @@ func (f *Forecaster) Update(x float64) Forecast {
 		} else {
 			s.ErrQ -= step * (1 - f.p.Cover)
 		}
+		if s.Scored < minScored {
+			s.Scored++
+		}
 		for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
 			e := math.Abs(x-p) / s.Scale
 			if s.MSE[c] == 0 {
@@ -221,6 +236,10 @@ func (f *Forecaster) Update(x float64) Forecast {
 			}
 			s.MSE[c] += 0.005 * (e - s.MSE[c])
 		}
+	}
+	if s.N >= 1 && s.Scored < minScored && !f.frozen {
+		s.Cold[0] += math.Abs(x - s.at(0))
+		s.Cold[1] += math.Abs(x - s.median())
 	}
 	s.Ring[s.N%ringLen] = x
 	s.N++
@@ -264,7 +283,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 	// one with the lowest recent absolute error: where the autoregression
 	// has nothing to add, the stage is no worse than the simpler forecasts.
 	v := ar
-	if s.MSE[0] > 0 {
+	if s.Scored >= minScored {
 		best := 0
 		for c := 1; c < 3; c++ {
 			if s.MSE[c] < s.MSE[best] {
@@ -272,7 +291,18 @@ func (f *Forecaster) Update(x float64) Forecast {
 			}
 		}
 		v = [3]float64{ar, x, s.Mean}[best]
+	} else {
+		// Cold start: too few h-step errors to choose on. The one-step
+		// errors say whether the series wanders (naive wins) or scatters
+		// around a level (the median wins); over h steps a wandering
+		// series drifts further, so this choice leans towards naive where
+		// it matters.
+		v = x
+		if s.Cold[1] < s.Cold[0] {
+			v = s.median()
+		}
 	}
+
 	i := (s.N - 1) % h
 	s.Pred[i], s.PredAR[i], s.PredMean[i] = v, ar, s.Mean
 	half := s.ErrQ * s.Scale
@@ -280,4 +310,27 @@ func (f *Forecaster) Update(x float64) Forecast {
 		half = math.Inf(1) // no error seen yet: no honest interval
 	}
 	return Forecast{Value: v, Lo: v - half, Hi: v + half}
+}
+
+// coldLen bounds the values the cold-start median looks at (the newest).
+const coldLen = 32
+
+// median is the median of the newest min(N, coldLen) values: under absolute
+// error the best constant forecast, and unlike the mean not dragged by the
+// bursts that kernel rates have.
+func (s *State) median() float64 {
+	n := min(s.N, coldLen)
+	var v [coldLen]float64
+	for k := int64(0); k < n; k++ {
+		x := s.at(k)
+		j := k
+		for ; j > 0 && v[j-1] > x; j-- {
+			v[j] = v[j-1]
+		}
+		v[j] = x
+	}
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
