@@ -33,6 +33,11 @@ type Params struct {
 	// Rest is the number of samples after a detection during which the
 	// detector reports 0 (one alarm per incident).
 	Rest int
+	// RestSoft (> Rest) extends the rest period for the likelihood
+	// scores: until RestSoft samples after a detection only the spatial
+	// and deviation-record rules can raise another alarm. A likelihood
+	// that stays high is the same incident; a new record is new evidence.
+	RestSoft int
 	// RestLevel is the output that counts as a detection for Rest.
 	RestLevel float64
 	// SpatialTol: a sample beyond the extremes seen so far by more than
@@ -81,6 +86,7 @@ func DefaultParams() Params {
 		LongAlpha:  0.0005,
 		Warmup:     150,
 		Rest:       20,
+		RestSoft:   100,
 		RestLevel:  0.65,
 		SpatialTol: 0.02,
 		SpatialZ:   1,
@@ -125,8 +131,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: short %d not in [1,%d]", ErrParams, p.Short, maxShort)
 	case !(p.LongAlpha > 0 && p.LongAlpha <= 1):
 		return fmt.Errorf("%w: long_alpha %v not in (0,1]", ErrParams, p.LongAlpha)
-	case p.Warmup < 0 || p.Rest < 0:
-		return fmt.Errorf("%w: warmup and rest must be >= 0", ErrParams)
+	case p.Warmup < 0 || p.Rest < 0 || p.RestSoft < 0:
+		return fmt.Errorf("%w: warmup, rest and rest_soft must be >= 0", ErrParams)
 	case !(p.RestLevel > 0 && p.RestLevel <= 1):
 		return fmt.Errorf("%w: rest_level %v not in (0,1]", ErrParams, p.RestLevel)
 	case !(p.SeqDecay >= 0 && p.SeqDecay <= 1):
@@ -160,6 +166,8 @@ func (p *Params) Set(name, value string) error {
 		p.Warmup = int(f)
 	case "rest":
 		p.Rest = int(f)
+	case "rest_soft":
+		p.RestSoft = int(f)
 	case "rest_level":
 		p.RestLevel = f
 	case "quiet":
@@ -454,16 +462,20 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		score = math.Max(score, sq)
 		d.Parts[2], d.Parts[5] = sq, raw
 	}
+	// hard: a new record (spatial or deviation-record rule) fired.
+	hard := false
 	if d.p.SpatialTol > 0 && s.Max > s.Min && s.N > int64(d.p.SpatialAfter) {
 		tol := (s.Max - s.Min) * d.p.SpatialTol
 		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
 			score = 1
+			hard = true
 			d.Parts[3] = 1
 		}
 	}
 	if d.p.ZDecay > 0 {
 		if s.N > int64(d.p.SpatialAfter) && s.ZMax > 0 && zf > s.ZMax*(1+d.p.ZTol) {
 			score = 1
+			hard = true
 			d.Parts[3] = 1
 		}
 		if learn {
@@ -478,7 +490,8 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		return 0
 	}
 	out := score
-	if s.N-s.LastHigh <= int64(d.p.Rest) {
+	since := s.N - s.LastHigh
+	if since <= int64(d.p.Rest) || (since <= int64(d.p.RestSoft) && !hard) {
 		out = 0
 	}
 	if out >= d.p.RestLevel {

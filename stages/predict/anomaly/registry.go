@@ -24,7 +24,7 @@ var variants = map[string]func(Params) Params{
 	// the same without a wall clock: no time-of-week baseline.
 	"stage-mono": func(p Params) Params { p = StageParams(); p.Season = 0; return p },
 	// no rest period after a detection.
-	"norest": func(p Params) Params { p.Rest = 0; return p },
+	"norest": func(p Params) Params { p.Rest = 0; p.RestSoft = 0; return p },
 }
 
 // Names lists the registered detectors.
