@@ -14,7 +14,10 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultReadDeadline = 50 * time.Millisecond
+	// MaxReadDeadline bounds the default ReadDeadline (long intervals).
+	MaxReadDeadline = 50 * time.Millisecond
+	// MinReadDeadline bounds the default ReadDeadline (short intervals).
+	MinReadDeadline     = time.Millisecond
 	DefaultBatchRecords = 4096
 	DefaultHostInterval = 100 * time.Millisecond
 	// maxInjectBytes bounds the records Inject may queue between two reads.
@@ -35,7 +38,13 @@ type Config struct {
 	// unread; 0 = RingBytes/16.
 	WakeupBytes int
 	// ReadDeadline bounds how long records wait in the ring when the
-	// wakeup threshold is not reached; 0 = 50 ms.
+	// wakeup threshold is not reached; 0 = DefaultReadDeadline(HostInterval):
+	// a twentieth of the collection interval, within 1 to 50 ms (5 ms at
+	// 100 ms). The aggregator closes a window only once it has read a
+	// record past the window's end (plus its lateness), so this deadline
+	// adds to the latency from a condition to its decision. Shorter costs
+	// CPU even at a constant event rate: more, smaller batches through
+	// every stage, and more batch churn for the GC (docs/performance.md).
 	ReadDeadline time.Duration
 	// BatchRecords is the most records per batch; 0 = 4096.
 	BatchRecords int
@@ -47,6 +56,16 @@ type Config struct {
 	Metrics *metrics.Set
 	// ProcDir is /proc (tests point it elsewhere).
 	ProcDir string
+}
+
+// DefaultReadDeadline is the ring read deadline for a collection interval:
+// interval/20 within [MinReadDeadline, MaxReadDeadline]; a negative
+// interval (no host samples) counts as DefaultHostInterval.
+func DefaultReadDeadline(interval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = DefaultHostInterval
+	}
+	return min(max(interval/20, MinReadDeadline), MaxReadDeadline)
 }
 
 // KindStats are one kind's counters. For the eBPF kinds, Seen, Emitted,
@@ -106,14 +125,14 @@ func NewLive(cfg Config) (*Live, error) {
 	if cfg.WakeupBytes < 0 || cfg.WakeupBytes > cfg.RingBytes {
 		return nil, fmt.Errorf("%w: wakeup threshold %d bytes outside the %d-byte ring", ErrBadPolicy, cfg.WakeupBytes, cfg.RingBytes)
 	}
-	if cfg.ReadDeadline <= 0 {
-		cfg.ReadDeadline = DefaultReadDeadline
-	}
 	if cfg.BatchRecords <= 0 {
 		cfg.BatchRecords = DefaultBatchRecords
 	}
 	if cfg.HostInterval == 0 {
 		cfg.HostInterval = DefaultHostInterval
+	}
+	if cfg.ReadDeadline <= 0 {
+		cfg.ReadDeadline = DefaultReadDeadline(cfg.HostInterval)
 	}
 	if cfg.ProcDir == "" {
 		cfg.ProcDir = "/proc"

@@ -50,3 +50,19 @@ func TestRingWrap(t *testing.T) {
 	}
 	t.Logf("%d records read, %d crossed the end of the ring, %d lost", s.Read, l.wrapped, s.Lost)
 }
+
+func TestDefaultReadDeadline(t *testing.T) {
+	for _, c := range []struct{ interval, want time.Duration }{
+		{100 * time.Millisecond, 5 * time.Millisecond},
+		{10 * time.Millisecond, time.Millisecond},
+		{time.Millisecond, time.Millisecond},
+		{500 * time.Millisecond, 25 * time.Millisecond},
+		{time.Minute, 50 * time.Millisecond},
+		{0, 5 * time.Millisecond},
+		{-1, 5 * time.Millisecond},
+	} {
+		if got := DefaultReadDeadline(c.interval); got != c.want {
+			t.Errorf("DefaultReadDeadline(%s) = %s, want %s", c.interval, got, c.want)
+		}
+	}
+}
