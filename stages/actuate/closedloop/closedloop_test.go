@@ -41,7 +41,7 @@ var (
 	latFor    = flag.Duration("latency-for", 30*time.Second, "length of the condition-to-write latency run (0: skip)")
 	lateness  = flag.Duration("lateness", 0, "aggregate lateness (0: the aggregator's default, half the interval)")
 	effThr    = flag.Float64("effectiveness-threshold", -1, "policy_effectiveness_threshold (-1: never revert, so that every on-run keeps its action)")
-	readDL    = flag.Duration("read-deadline", 2*time.Millisecond, "source ring read deadline")
+	readDL    = flag.Duration("read-deadline", 0, "source ring read deadline (0: the source default for the interval, source.DefaultReadDeadline)")
 )
 
 func mono() uint64 {
@@ -362,7 +362,7 @@ func TestClosedLoop(t *testing.T) {
 	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
 		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
 	}
-	t.Logf("interval %v, lateness %v (0 = default), read deadline %v, nice %d, %d hogs, runs of %v",
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), nice %d, %d hogs, runs of %v",
 		*interval, *lateness, *readDL, rep.Nice, *hogs, *runFor)
 	policy := fmt.Sprintf(`[[policy]]
 name = "hogs-weight"
