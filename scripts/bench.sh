@@ -1,8 +1,11 @@
 #!/bin/sh
 # Data-plane benchmarks (make bench). Short runs on one P: the figures in
-# docs/performance.md come from one run of this script.
+# docs/performance.md come from one run of this script. As root it then
+# measures the probe's cost per syscall and the live pipeline at controlled
+# rates (scripts/bench-live.sh, about 2 minutes).
 #   BENCHTIME=1s scripts/bench.sh       # longer runs
 #   BENCH_TRACE=FILE scripts/bench.sh   # replay benchmark on another trace
+#   BENCH_LIVE=0 scripts/bench.sh       # without the live part
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -29,3 +32,16 @@ for t in "$root"/testdata/traces/*.trace; do
 	echo "# trace ${t#"$root"/}"
 	BENCH_TRACE=$t "$tmp/replay.test" -test.run '^$' -test.bench BenchmarkReplay -test.benchmem -test.benchtime 2000000x
 done
+
+# Probe cost per syscall and the live pipeline at controlled rates: real
+# kernel paths, so only as root (BENCH_LIVE=0 skips them).
+cd "$root"
+if [ "$(id -u)" = 0 ] && [ "${BENCH_LIVE:-1}" != 0 ]; then
+	unset GOMAXPROCS
+	echo "# probe cost per getpid (wall clock, min of 5 rounds; and the programs' own run time)"
+	$GO test -run '^$' -bench 'BenchmarkGetpidOverhead|BenchmarkProgramCost' -benchtime 1x ./stages/source
+	echo "# live: ainka run at controlled syscall rates (scripts/bench-live.sh)"
+	scripts/bench-live.sh
+else
+	echo "# live benchmarks skipped (need root; BENCH_LIVE=0)"
+fi
