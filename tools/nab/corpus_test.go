@@ -72,9 +72,9 @@ func TestCorpusBaselines(t *testing.T) {
 func TestDetectorScore(t *testing.T) {
 	c := loadCorpus(t)
 	floors := map[string][3]float64{
-		"ainka":      {72.8, 67.0, 77.0},
-		"stage":      {71.0, 63.4, 75.8},
-		"stage-mono": {66.8, 59.1, 71.4},
+		"ainka":      {75.2, 69.3, 79.4},
+		"stage":      {73.0, 65.1, 77.9},
+		"stage-mono": {66.8, 59.3, 71.4},
 	}
 	for name, floor := range floors {
 		res := score(t, c, name)

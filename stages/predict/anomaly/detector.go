@@ -69,8 +69,14 @@ type Params struct {
 	// is not a record of the whole series but is the largest surprise in
 	// a long while.
 	ZDecay float64
-	// ZTol is the margin of the deviation-record rule.
+	// ZTol is the margin of the deviation-record rules.
 	ZTol float64
+	// SeasonAfter > 0 enables the seasonal deviation-record rule from
+	// that sample on: a deviation from the time-of-week baseline more than
+	// 1+ZTol times every earlier one (decaying by ZDecay) scores 1 — an
+	// ordinary value at a time of week where it never occurs, such as a
+	// holiday on a weekday. Before, the bucket baselines are too young.
+	SeasonAfter int
 	// Deferred makes the likelihoods score against the long-run
 	// distribution as of the last Commit instead of the latest one (the
 	// stage commits once per training interval).
@@ -80,20 +86,21 @@ type Params struct {
 // DefaultParams returns the tuned defaults (docs/predict.md says how).
 func DefaultParams() Params {
 	return Params{
-		Alpha:      0.3,
-		SlowAlpha:  0.01,
-		Short:      10,
-		LongAlpha:  0.0005,
-		Warmup:     150,
-		Rest:       20,
-		RestSoft:   100,
-		RestLevel:  0.65,
-		SpatialTol: 0.02,
-		SpatialZ:   1,
-		SeqDecay:   0.999,
-		Season:     0.15,
-		ZDecay:     0.9999,
-		ZTol:       1,
+		Alpha:       0.3,
+		SlowAlpha:   0.01,
+		Short:       10,
+		LongAlpha:   0.0005,
+		Warmup:      150,
+		Rest:        20,
+		RestSoft:    100,
+		RestLevel:   0.65,
+		SpatialTol:  0.02,
+		SpatialZ:    1,
+		SeqDecay:    0.999,
+		Season:      0.15,
+		ZDecay:      0.9999,
+		ZTol:        1.5,
+		SeasonAfter: 300,
 	}
 }
 
@@ -131,8 +138,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: short %d not in [1,%d]", ErrParams, p.Short, maxShort)
 	case !(p.LongAlpha > 0 && p.LongAlpha <= 1):
 		return fmt.Errorf("%w: long_alpha %v not in (0,1]", ErrParams, p.LongAlpha)
-	case p.Warmup < 0 || p.Rest < 0 || p.RestSoft < 0:
-		return fmt.Errorf("%w: warmup, rest and rest_soft must be >= 0", ErrParams)
+	case p.Warmup < 0 || p.Rest < 0 || p.RestSoft < 0 || p.SeasonAfter < 0:
+		return fmt.Errorf("%w: warmup, rest, rest_soft and season_after must be >= 0", ErrParams)
 	case !(p.RestLevel > 0 && p.RestLevel <= 1):
 		return fmt.Errorf("%w: rest_level %v not in (0,1]", ErrParams, p.RestLevel)
 	case !(p.SeqDecay >= 0 && p.SeqDecay <= 1):
@@ -188,6 +195,8 @@ func (p *Params) Set(name, value string) error {
 		p.ZDecay = f
 	case "z_tol":
 		p.ZTol = f
+	case "season_after":
+		p.SeasonAfter = int(f)
 	default:
 		return fmt.Errorf("%w: unknown parameter %q", ErrParams, name)
 	}
@@ -298,8 +307,9 @@ type State struct {
 	Seq         sequence
 	Min, Max    float64
 	LastHigh    int64
-	// ZMax is the decaying maximum of the fast deviations seen so far.
-	ZMax float64
+	// ZMax is the decaying maximum of the fast deviations seen so far,
+	// ZSeasonMax that of the deviations from the time-of-week baseline.
+	ZMax, ZSeasonMax float64
 }
 
 // Detector scores one series. The zero value is not usable: call New or
@@ -414,6 +424,8 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		fa, sa = 0, 0
 	}
 	short := int32(d.p.Short)
+	// hard: a new record (spatial or deviation-record rule) fired.
+	hard := false
 	zf := s.Fast.z(x, fa, floor)
 	rawF := math.Erf(zf / math.Sqrt2 / 2)
 	sf := s.LikeFast.update(rawF, short, d.p.LongAlpha, learn, d.p.Deferred)
@@ -445,6 +457,15 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		}
 		ss := s.LikeSeason.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
 		score = math.Max(score, ss)
+		if d.p.SeasonAfter > 0 && d.p.ZDecay > 0 && s.SeasonCount[bucket] >= 3 && s.N > int64(d.p.SeasonAfter) {
+			if s.ZSeasonMax > 0 && z > s.ZSeasonMax*(1+d.p.ZTol) {
+				score = 1
+				hard = true
+			}
+			if learn {
+				s.ZSeasonMax = math.Max(z, s.ZSeasonMax*d.p.ZDecay)
+			}
+		}
 	}
 	if d.p.Quiet > 0 && d.p.SlowAlpha > 0 {
 		raw := math.Max(0, 1-s.Fast.MAD/(d.p.Quiet*s.Slow.MAD+1e-12))
@@ -462,8 +483,6 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		score = math.Max(score, sq)
 		d.Parts[2], d.Parts[5] = sq, raw
 	}
-	// hard: a new record (spatial or deviation-record rule) fired.
-	hard := false
 	if d.p.SpatialTol > 0 && s.Max > s.Min && s.N > int64(d.p.SpatialAfter) {
 		tol := (s.Max - s.Min) * d.p.SpatialTol
 		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
