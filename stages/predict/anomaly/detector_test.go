@@ -278,3 +278,54 @@ func BenchmarkUpdateAt(b *testing.B) {
 		d.UpdateAt(xs[i&4095], int32(i/64%Buckets))
 	}
 }
+
+// weekly builds weeks of 5-minute samples from Monday 00:00: on weekdays
+// a business-hours bump on a level of 100, at weekends the level alone,
+// with noise of sd 3. holiday >= 0 is a weekday (day index) that looks
+// like a weekend day.
+func weekly(weeks, holiday int, seed uint64) ([]float64, []time.Time) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC) // a Monday
+	n := weeks * 7 * 288
+	xs, ts := make([]float64, n), make([]time.Time, n)
+	for i := range xs {
+		day, h := i/288, float64(i%288)/12
+		x := 100.0
+		if wd := day % 7; wd < 5 && day != holiday && h >= 8 && h < 18 {
+			x += 50 * math.Sin(math.Pi*(h-8)/10)
+		}
+		xs[i], ts[i] = x+3*r.NormFloat64(), t0.Add(time.Duration(i)*5*time.Minute)
+	}
+	return xs, ts
+}
+
+// With timestamps, the default detector flags a weekday that looks like a
+// weekend day (every value and step is a usual one; only the time of week
+// is wrong) within its business hours, and keeps quiet over the clean
+// weeks before it.
+func TestHolidayWithTimeOfWeek(t *testing.T) {
+	const holiday = 5*7 + 2 // Wednesday of week 6
+	xs, ts := weekly(7, holiday, 1)
+	d, _ := New(DefaultParams())
+	first, clean := -1, 0
+	for i, x := range xs {
+		s := d.UpdateAt(x, Bucket(ts[i]))
+		if s < threshold || i < 7*288 {
+			continue
+		}
+		if i >= holiday*288 && i < (holiday+1)*288 {
+			if first < 0 {
+				first = i - holiday*288
+			}
+		} else if i < holiday*288 {
+			clean++
+		}
+	}
+	t.Logf("holiday detected %d samples after its midnight; %d alarms over weeks 2-6 before it", first, clean)
+	if first < 0 || first > 18*12 {
+		t.Errorf("holiday not detected by 18:00 (first alarm at sample %d of the day)", first)
+	}
+	if clean > 3 {
+		t.Errorf("%d alarms on the clean weeks before the holiday, want <= 3", clean)
+	}
+}
