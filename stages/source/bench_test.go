@@ -117,6 +117,7 @@ func BenchmarkLiveThroughput(b *testing.B) {
 			b.ReportMetric(last.PerSecond, "records/s")
 			b.ReportMetric(float64(last.Lost+last.Dropped), "lost+dropped")
 			b.ReportMetric(last.CPUPercent, "cpu%")
+			b.ReportMetric(last.AllocsPerRecord, "allocs/record")
 			b.Log(last)
 		})
 	}
