@@ -22,6 +22,7 @@ set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "bench-live.sh: needs root (eBPF)" >&2; exit 3; fi
 command -v cc >/dev/null || { echo "bench-live.sh: needs a C compiler (cc) for the load generator" >&2; exit 3; }
+command -v curl >/dev/null || { echo "bench-live.sh: needs curl to read the daemon's /metrics" >&2; exit 3; }
 RATES=${RATES:-250000 500000 750000 1000000}
 STEP_SECONDS=${STEP_SECONDS:-8}
 SUSTAIN=${SUSTAIN:-60}
