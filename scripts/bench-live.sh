@@ -14,7 +14,7 @@
 # all by default).
 #
 # Usage: sudo scripts/bench-live.sh
-#   env: RATES ("250000 500000 750000 1000000"), STEP_SECONDS (8),
+#   env: RATES ("250000 500000 750000 1000000 1250000"), STEP_SECONDS (8),
 #        SUSTAIN (60; 0 = skip), WORKERS (2 getppid processes),
 #        NICE (0: the daemon's nice level), MAX_MEMORY_MB (48), RING_MB (16),
 #        PORT (19464), AINKA (a built binary; default: go build)
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "bench-live.sh: needs root (eBPF)" >&2; exit 3; fi
 command -v cc >/dev/null || { echo "bench-live.sh: needs a C compiler (cc) for the load generator" >&2; exit 3; }
 command -v curl >/dev/null || { echo "bench-live.sh: needs curl to read the daemon's /metrics" >&2; exit 3; }
-RATES=${RATES:-250000 500000 750000 1000000}
+RATES=${RATES:-250000 500000 750000 1000000 1250000}
 STEP_SECONDS=${STEP_SECONDS:-8}
 SUSTAIN=${SUSTAIN:-60}
 WORKERS=${WORKERS:-2}
