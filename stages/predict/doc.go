@@ -1,8 +1,11 @@
 // Package predict is the learning stage: for every window's feature vector
 // it scores each feature and the vector as a whole for anomalies, and
 // forecasts each feature one prediction window ahead with an interval, all
-// learned online from event time alone (no wall clock, so that replays are
-// deterministic and faster than real time).
+// learned online from event time (so that replays are deterministic and
+// faster than real time). Config.BootOffsetNs, the wall clock's offset from
+// event time (a trace header's boot_offset_ns, or measured at the start of
+// a live run), adds a time-of-week baseline derived from event time + offset
+// in UTC, which keeps replays deterministic.
 //
 // Use:
 //

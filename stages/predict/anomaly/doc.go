@@ -14,12 +14,14 @@
 //   - an order-2 Markov model of the quantised series, for shapes that stay
 //     inside the usual range but break the usual sequence;
 //   - the spatial rule: a new extreme beyond the range seen so far;
-//   - the deviation-record rule: a deviation more than twice the largest
-//     of the recent past (a slowly decaying maximum), i.e. the spatial
-//     rule in units of the local noise;
+//   - the deviation-record rules: a deviation from the fast baseline, or
+//     from the time-of-week baseline, more than 2.5 times the largest of
+//     the recent past (a slowly decaying maximum), i.e. the spatial rule in
+//     units of the local noise;
 //   - optionally (the stage's setting) a stuck-signal score.
 //
-// After a detection the detector reports 0 for a rest period: one alarm per
+// After a detection the detector reports 0 for a rest period, and for a
+// longer soft rest only the record rules may alarm again: one alarm per
 // incident. DefaultParams are tuned on the NAB development data (see
 // docs/predict.md); StageParams are the predict stage's setting.
 package anomaly
