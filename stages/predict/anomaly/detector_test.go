@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -227,6 +228,12 @@ func TestSeasonCatchesOffHourValue(t *testing.T) {
 func TestParams(t *testing.T) {
 	if _, err := ParseParams(DefaultParams(), "alpha=2"); !errors.Is(err, ErrParams) {
 		t.Errorf("alpha=2: err %v, want ErrParams", err)
+	}
+	for _, bad := range []string{"z_decay=1.5", "z_decay=-0.1", "z_tol=-1", "rest_soft=-1", "season_after=-5"} {
+		name, _, _ := strings.Cut(bad, "=")
+		if _, err := ParseParams(DefaultParams(), bad); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err %v, want ErrParams naming %s", bad, err, name)
+		}
 	}
 	if _, err := ParseParams(DefaultParams(), "nope=1"); !errors.Is(err, ErrParams) {
 		t.Errorf("unknown: err %v, want ErrParams", err)

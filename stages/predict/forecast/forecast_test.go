@@ -92,3 +92,36 @@ func BenchmarkUpdate(b *testing.B) {
 		f.Update(xs[i&4095])
 	}
 }
+
+// In the cold start (fewer than minScored h-step errors) the forecast is
+// the running median for a series that scatters around a level and the
+// naive one for a series that wanders, and on the scattering series it
+// beats naive over its first 2h forecasts.
+func TestColdStart(t *testing.T) {
+	const h = 10
+	r := rand.New(rand.NewPCG(4, 4))
+	noisy := make([]float64, 3*h)
+	ramp := make([]float64, 3*h)
+	for i := range noisy {
+		noisy[i] = 100 + 10*r.NormFloat64()
+		if i%7 == 3 {
+			noisy[i] += 200 // bursts
+		}
+		ramp[i] = float64(5 * i)
+	}
+	ev, err := Evaluate(noisy, DefaultParams(h), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bursty noise: cold-start MASE %.3f over %d forecasts", ev.MASE, ev.N)
+	if !(ev.MASE < 0.8) {
+		t.Errorf("bursty noise: cold-start MASE %.3f over %d forecasts, want < 0.8", ev.MASE, ev.N)
+	}
+	f, _ := New(DefaultParams(h))
+	for i, x := range ramp {
+		fc := f.Update(x)
+		if f.S.Scored < minScored && fc.Value != x {
+			t.Fatalf("ramp, sample %d: cold-start forecast %v, want the naive %v", i, fc.Value, x)
+		}
+	}
+}
