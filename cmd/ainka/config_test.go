@@ -91,6 +91,8 @@ log_file = %q
 log_level = "debug"
 socket_path = %q
 metrics_addr = %q
+[ml]
+model_path = ""
 [telemetry]
 enable_detailed_logging = true
 export_prometheus = true

@@ -295,10 +295,9 @@ func retireStaleModel(path string, retention time.Duration, now time.Time) (reti
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, nil
-		}
-		return false, fmt.Errorf("model_path: %w", err)
+		// Absent or unreadable: predict reports it (LoadError) and
+		// learns afresh; there is nothing to retire.
+		return false, nil
 	}
 	if now.Sub(st.ModTime()) <= retention {
 		return false, nil

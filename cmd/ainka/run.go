@@ -65,6 +65,13 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 }
 
 func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liveFlags, stdout, stderr io.Writer) error {
+	// A live source must never wait for the pipeline: give the queues
+	// room for bursts (64 batches of up to 4096 records).
+	p := pipeline.New(pipeline.Options{QueueLen: 64})
+	scfg, err := lf.config(p.Metrics()) // bad capture flags are usage errors, root or not
+	if err != nil {
+		return err
+	}
 	if os.Geteuid() != 0 {
 		return notReadyError{errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
 	}
@@ -83,13 +90,6 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 		if err := cfg.Daemon.EnsureWorkDir(); err != nil {
 			return fmt.Errorf("work_dir: %w", err)
 		}
-	}
-	// A live source must never wait for the pipeline: give the queues
-	// room for bursts (64 batches of up to 4096 records).
-	p := pipeline.New(pipeline.Options{QueueLen: 64})
-	scfg, err := lf.config(p.Metrics())
-	if err != nil {
-		return err
 	}
 	// Bind the metrics address before loading anything into the kernel.
 	var ms *metricsServer

@@ -270,7 +270,7 @@ func Build(t testing.TB, pkg, name string) string {
 // that builds once for all of a package's tests.
 func BuildTo(dir, pkg, name string) (string, error) {
 	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
