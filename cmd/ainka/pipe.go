@@ -141,6 +141,9 @@ type chainConfig struct {
 	conf   *config.Config
 	live   bool
 	kernel genl.Client
+	// bootOffsetNs is wall clock minus event time (from the trace header
+	// or the live host): predict's time-of-week baselines need it.
+	bootOffsetNs int64
 }
 
 // aggConfigFromHeader sets the window and the kinds' capture from a trace
@@ -172,6 +175,7 @@ func buildChain(p *pipeline.Pipeline, src pipeline.Output[[]byte], cfg chainConf
 	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
 	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
 	pcfg := predictConfig(cfg.conf)
+	pcfg.BootOffsetNs = cfg.bootOffsetNs
 	if cfg.conf != nil {
 		retired, err := retireStaleModel(pcfg.ModelPath, cfg.conf.Telemetry.Retention(), time.Now())
 		if err != nil {

@@ -96,7 +96,7 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 	p := pipeline.New(pipeline.Options{QueueLen: 8})
 	in := pipeline.AddSource[[]byte](p, "source", src, sourceOptions()...)
 	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(hdr), lossless: true, taps: pf.taps, stdout: stdout,
-		policyFile: pf.policyFile, noKernel: true, conf: cfg})
+		policyFile: pf.policyFile, noKernel: true, conf: cfg, bootOffsetNs: max(hdr.BootOffsetNs, 0)})
 	if err != nil {
 		return err
 	}

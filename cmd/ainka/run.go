@@ -112,9 +112,9 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 		defer kernel.Close()
 	}
 	in := pipeline.AddSource[[]byte](p, "source", live, sourceOptions()...)
-	agg := aggConfigFromHeader(captureHeader(live, lf.interval, ""))
-	c, err := buildChain(p, in, chainConfig{agg: agg, taps: pf.taps, stdout: stdout,
-		policyFile: pf.policyFile, logger: log, conf: cfg, live: true, kernel: kernel})
+	hdr := captureHeader(live, lf.interval, "")
+	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(hdr), taps: pf.taps, stdout: stdout,
+		policyFile: pf.policyFile, logger: log, conf: cfg, live: true, kernel: kernel, bootOffsetNs: max(hdr.BootOffsetNs, 0)})
 	if err != nil {
 		return err
 	}
