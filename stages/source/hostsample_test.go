@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ainka/ainka/bpf"
 )
@@ -125,5 +127,51 @@ func TestInjectAndHostOnly(t *testing.T) {
 	}
 	if err := l.Run(t.Context(), nil); !errors.Is(err, ErrRunning) {
 		t.Errorf("second Run = %v, want ErrRunning", err)
+	}
+}
+
+func TestNextAligned(t *testing.T) {
+	for _, c := range []struct{ mono, iv, phase, want uint64 }{
+		{1000, 100, 3, 1003},
+		{1002, 100, 3, 1003},
+		{1003, 100, 3, 1103},
+		{1050, 100, 3, 1103},
+		{1099, 100, 0, 1100},
+		{1100, 100, 0, 1200},
+	} {
+		if got := nextAligned(c.mono, c.iv, c.phase); got != c.want {
+			t.Errorf("nextAligned(%d, %d, %d) = %d, want %d", c.mono, c.iv, c.phase, got, c.want)
+		}
+	}
+}
+
+// TestHostPhase checks that with HostPhase the host samples are taken just
+// after multiples of the interval (CLOCK_MONOTONIC), and that a phase
+// outside [0, interval) is refused.
+func TestHostPhase(t *testing.T) {
+	const interval, phase = 20 * time.Millisecond, 3 * time.Millisecond
+	for _, bad := range []time.Duration{-time.Millisecond, interval, 2 * interval} {
+		if _, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample}}, HostInterval: interval, HostPhase: bad}); !errors.Is(err, ErrBadPolicy) {
+			t.Errorf("HostPhase %s: err %v, want ErrBadPolicy", bad, err)
+		}
+	}
+	l, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample}}, HostInterval: interval, HostPhase: phase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &collector{keep: func(rec []byte) bool { return bpf.RecordKind(rec) == bpf.KindHostSample }}
+	capture(t, l, c, 4, func() { time.Sleep(12 * interval) })
+	var phases []time.Duration
+	for _, rec := range c.recs {
+		ts := binary.LittleEndian.Uint64(rec[0:])
+		phases = append(phases, time.Duration(ts%uint64(interval)))
+	}
+	if len(phases) < 6 {
+		t.Fatalf("%d host samples in %s at a %s interval", len(phases), 12*interval, interval)
+	}
+	slices.Sort(phases)
+	// Timers may fire late on a loaded machine, never early.
+	if med := phases[len(phases)/2]; med < phase || med >= phase+5*time.Millisecond {
+		t.Errorf("median sample phase %s, want within 5 ms after %s (all: %v)", med, phase, phases)
 	}
 }

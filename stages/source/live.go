@@ -51,6 +51,16 @@ type Config struct {
 	// HostInterval is the host sampling period (collection interval);
 	// 0 = 100 ms, negative = no host samples.
 	HostInterval time.Duration
+	// HostPhase, when positive, takes each host sample at HostPhase past a
+	// multiple of HostInterval in CLOCK_MONOTONIC, i.e. just after the end
+	// of an aggregation window (windows are aligned to multiples of the
+	// interval in event time). With HostPhase a little above the
+	// aggregator's lateness, the sample's timestamp closes the window at
+	// once instead of when the next kernel event happens to be read: a
+	// watermark. The ring is drained before each sample so that records
+	// older than it go first. 0 = samples every HostInterval from the
+	// start, unaligned. Must be below HostInterval.
+	HostPhase time.Duration
 	// Metrics receives ainka_bpf_seen_total{kind} and the other source
 	// metrics; nil = none.
 	Metrics *metrics.Set
@@ -133,6 +143,9 @@ func NewLive(cfg Config) (*Live, error) {
 	}
 	if cfg.ReadDeadline <= 0 {
 		cfg.ReadDeadline = DefaultReadDeadline(cfg.HostInterval)
+	}
+	if cfg.HostPhase < 0 || (cfg.HostPhase > 0 && cfg.HostPhase >= cfg.HostInterval) {
+		return nil, fmt.Errorf("%w: host sample phase %s outside [0, interval %s)", ErrBadPolicy, cfg.HostPhase, cfg.HostInterval)
 	}
 	if cfg.ProcDir == "" {
 		cfg.ProcDir = "/proc"
@@ -336,15 +349,27 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 		interval = DefaultHostInterval
 	}
 	nextHost := time.Now()
+	if l.cfg.HostPhase > 0 {
+		nextHost = alignedTime(nextHost, interval, l.cfg.HostPhase)
+	}
 	for ctx.Err() == nil {
 		now := time.Now()
 		if !now.Before(nextHost) {
 			if l.host != nil {
+				// Records already in the ring are older than the
+				// sample: hand them on first, so that a sample that
+				// closes a window does not make them late.
+				if err := r.readRing(time.Time{}); err != nil {
+					return err
+				}
 				r.addHostSample()
 			}
 			nextHost = nextHost.Add(interval)
 			if nextHost.Before(now) {
 				nextHost = now.Add(interval)
+				if l.cfg.HostPhase > 0 {
+					nextHost = alignedTime(now, interval, l.cfg.HostPhase)
+				}
 			}
 			l.refreshMetrics()
 		}
@@ -389,6 +414,23 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 	l.Close()
 	l.refreshMetrics()
 	return nil
+}
+
+// alignedTime returns the first time after now that is phase past a
+// multiple of interval in CLOCK_MONOTONIC (Go's monotonic clock readings
+// are CLOCK_MONOTONIC too, so the offset carries over).
+func alignedTime(now time.Time, interval, phase time.Duration) time.Time {
+	mono := monotonicNs()
+	return now.Add(time.Duration(nextAligned(mono, uint64(interval), uint64(phase)) - mono))
+}
+
+// nextAligned returns the first t > mono with t % interval == phase.
+func nextAligned(mono, interval, phase uint64) uint64 {
+	t := mono - mono%interval + phase
+	if t <= mono {
+		t += interval
+	}
+	return t
 }
 
 // drained reports whether every record the probe emitted has been read.

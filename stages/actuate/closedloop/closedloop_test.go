@@ -41,6 +41,7 @@ var (
 	latFor    = flag.Duration("latency-for", 30*time.Second, "length of the condition-to-write latency run (0: skip)")
 	lateness  = flag.Duration("lateness", 0, "aggregate lateness (0: the aggregator's default, half the interval)")
 	effThr    = flag.Float64("effectiveness-threshold", -1, "policy_effectiveness_threshold (-1: never revert, so that every on-run keeps its action)")
+	hostPhase = flag.Duration("host-phase", -1, "host samples at this phase past each window end, as a watermark (negative: lateness + 0.5 ms when the lateness is set, else off; 0s: off)")
 	readDL    = flag.Duration("read-deadline", 0, "source ring read deadline (0: the source default for the interval, source.DefaultReadDeadline)")
 )
 
@@ -206,6 +207,33 @@ func (t *timed) Process(in []predict.Output, out []decide.Decision) []decide.Dec
 	return t.d.Process(in, out)
 }
 
+// timedAgg records, for every window the aggregator closes, the time from
+// the window's end to its closing: the part of the condition-to-decision
+// latency spent before the window exists (ring read deadline, decode,
+// waiting for a record past end + lateness); timed has the rest.
+type timedAgg struct {
+	a    *aggregate.Aggregator
+	skip uint64
+	mu   sync.Mutex
+	lat  []float64 // µs from window end to the window closed
+}
+
+func (t *timedAgg) Process(in []decode.Event, out []aggregate.Window) []aggregate.Window {
+	n := len(out)
+	out = t.a.Process(in, out)
+	now := mono()
+	t.mu.Lock()
+	for i := n; i < len(out); i++ {
+		if e := out[i].EndNs; now > e && e > t.skip {
+			t.lat = append(t.lat, float64(now-e)/1e3)
+		}
+	}
+	t.mu.Unlock()
+	return out
+}
+
+func (t *timedAgg) Flush(out []aggregate.Window) []aggregate.Window { return t.a.Flush(out) }
+
 // collect keeps the actuate results.
 type collect struct {
 	a   *actuate.Stage
@@ -226,6 +254,7 @@ type loop struct {
 	cancel context.CancelFunc
 	done   chan error
 	tm     *timed
+	ta     *timedAgg
 	col    *collect
 	act    *actuate.Stage
 }
@@ -241,7 +270,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	p := pipeline.New(pipeline.Options{})
-	cfg := source.Config{HostInterval: *interval, ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: p.Metrics()}
+	cfg := source.Config{HostInterval: *interval, HostPhase: phaseFor(*hostPhase, *lateness), ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: p.Metrics()}
 	cfg.Kinds = []bpf.Kind{bpf.KindSchedSwitch, bpf.KindSchedWakeup, bpf.KindHostSample}
 	live, err := source.NewLive(cfg)
 	if err != nil {
@@ -278,7 +307,8 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	}
 	src := pipeline.AddSource[[]byte](p, "source", live)
 	dec := pipeline.AddStage[[]byte, decode.Event](p, "decode", src, decode.New(p.Metrics()))
-	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, agg)
+	ta := &timedAgg{a: agg, skip: mono() + 2e9}
+	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, ta)
 	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
 	po := pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
 	tm := &timed{d: d, skip: mono() + 2e9}
@@ -286,13 +316,25 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	col := &collect{a: a}
 	pipeline.AddStage[decide.Decision, actuate.Result](p, "actuate", ds, col)
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &loop{cancel: cancel, done: make(chan error, 1), tm: tm, col: col, act: a}
+	l := &loop{cancel: cancel, done: make(chan error, 1), tm: tm, ta: ta, col: col, act: a}
 	go func() {
 		err := p.Run(ctx)
 		live.Close()
 		l.done <- err
 	}()
 	return l
+}
+
+// phaseFor resolves -host-phase: -1 = just past the lateness when one is
+// set, so that each host sample closes the window it follows.
+func phaseFor(flagPhase, lateness time.Duration) time.Duration {
+	if flagPhase >= 0 {
+		return flagPhase
+	}
+	if lateness > 0 {
+		return lateness + 500*time.Microsecond
+	}
+	return 0
 }
 
 func (l *loop) stop(t *testing.T) {
@@ -329,19 +371,22 @@ func spread(xs []float64) string {
 }
 
 type report struct {
-	Interval          string
-	Lateness          string
-	Nice              int
-	Hogs              int
-	RunFor            string
-	OffP99, OnP99     []float64
-	OffMax, OnMax     []float64
-	ActLatencyUs      []float64 // window end -> write applied, per actuation
-	StageLatencyUs    []float64 // actuate took the decision -> write applied
-	WindowToDecideUs  []float64 `json:"-"`
-	WindowP50, WinP99 float64
-	WinP999           float64
-	Windows           int
+	Interval           string
+	Lateness           string
+	Nice               int
+	Hogs               int
+	RunFor             string
+	OffP99, OnP99      []float64
+	OffMax, OnMax      []float64
+	ActLatencyUs       []float64 // window end -> write applied, per actuation
+	StageLatencyUs     []float64 // actuate took the decision -> write applied
+	WindowToDecideUs   []float64 `json:"-"`
+	WindowToCloseUs    []float64 `json:"-"`
+	CloseP50, CloseP99 float64
+	CloseP999          float64
+	WindowP50, WinP99  float64
+	WinP999            float64
+	Windows            int
 }
 
 func TestClosedLoop(t *testing.T) {
@@ -362,8 +407,8 @@ func TestClosedLoop(t *testing.T) {
 	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
 		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
 	}
-	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), nice %d, %d hogs, runs of %v",
-		*interval, *lateness, *readDL, rep.Nice, *hogs, *runFor)
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, %d hogs, runs of %v",
+		*interval, *lateness, *readDL, phaseFor(*hostPhase, *lateness), rep.Nice, *hogs, *runFor)
 	policy := fmt.Sprintf(`[[policy]]
 name = "hogs-weight"
 condition = "runq_latency_p99_us > %d for 1s"
@@ -397,6 +442,9 @@ cooldown = "0s"
 			l.tm.mu.Lock()
 			rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
 			l.tm.mu.Unlock()
+			l.ta.mu.Lock()
+			rep.WindowToCloseUs = append(rep.WindowToCloseUs, l.ta.lat...)
+			l.ta.mu.Unlock()
 		}
 		if err != nil {
 			t.Fatalf("cyclictest: %v %.2000s", err, out)
@@ -450,8 +498,10 @@ revert_after = "1ns"
 			}
 		}
 		rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
+		rep.WindowToCloseUs = append(rep.WindowToCloseUs, l.ta.lat...)
 	}
 	rep.Windows = len(rep.WindowToDecideUs)
+	rep.CloseP50, rep.CloseP99, rep.CloseP999 = pct(rep.WindowToCloseUs, .5), pct(rep.WindowToCloseUs, .99), pct(rep.WindowToCloseUs, .999)
 	rep.WindowP50, rep.WinP99, rep.WinP999 = pct(rep.WindowToDecideUs, .5), pct(rep.WindowToDecideUs, .99), pct(rep.WindowToDecideUs, .999)
 	t.Logf("cyclictest p99 µs, AINKA off: %s", spread(rep.OffP99))
 	t.Logf("cyclictest p99 µs, AINKA on:  %s", spread(rep.OnP99))
@@ -462,6 +512,8 @@ revert_after = "1ns"
 	t.Logf("of which in the actuate stage (journal fsync + write), µs: p50 %.0f p99 %.0f p99.9 %.0f",
 		pct(rep.StageLatencyUs, .5), pct(rep.StageLatencyUs, .99), pct(rep.StageLatencyUs, .999))
 	t.Logf("window end -> decide, µs (every window): p50 %.0f p99 %.0f p99.9 %.0f (n=%d)", rep.WindowP50, rep.WinP99, rep.WinP999, rep.Windows)
+	t.Logf("of which window end -> window closed by the aggregator, µs: p50 %.0f p99 %.0f p99.9 %.0f (n=%d)",
+		rep.CloseP50, rep.CloseP99, rep.CloseP999, len(rep.WindowToCloseUs))
 	if out := os.Getenv("AINKA_CLOSED_LOOP_OUT"); out != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		os.WriteFile(out, b, 0o644)
