@@ -17,11 +17,15 @@
 #   KDIR              kernel headers (default: newest /usr/src/linux-headers-*-amd64)
 #   AINKA_VM_CACHE    vmlinuz + brd.ko cache (default /var/cache/ainka-vm)
 #   AINKA_VM_TIMEOUT  seconds for the whole guest run (default 300)
-#   AINKA_VM_ACCEL    qemu accelerator; default: kvm if a probe guest boots under
-#                     it (result cached per host kernel), else tcg
+#   AINKA_VM_ACCEL    qemu -accel value, used as given; default: kvm if a probe
+#                     guest boots under it (result cached per host kernel), else
+#                     tcg,thread=single (see below)
 #   AINKA_VM_KEEP     keep the work directory (serial log, initramfs)
 #   AINKA_VM_PACKAGES another package list instead of scripts/vm/packages.txt
 #   AINKA_VM_VERBOSE  print the whole serial log
+#   AINKA_VM_APPEND   more guest kernel command line, e.g.
+#                     "softlockup_all_cpu_backtrace=1 panic_print=0x1" to get
+#                     every CPU's stack and every task's state on a lockup
 set -euo pipefail
 trap 'echo "test-vm: FAIL: $BASH_COMMAND exited $? (line $LINENO)" >&2' ERR
 
@@ -92,6 +96,17 @@ if [ -z "$ACCEL" ]; then
 		fi
 		ACCEL=$(cat "$probe")
 	fi
+	# Multi-threaded TCG (QEMU 7.2, one host thread per vCPU) can keep
+	# running a stale translation of kernel text that another vCPU is
+	# patching: when the guest flips a jump label with text_poke_bp (every
+	# attach and detach of a tp_btf program flips raw_syscalls:sys_enter),
+	# a vCPU translating the site during the patch can cache the transient
+	# int3; once the patch is done, each int3 hit is taken as a breakpoint
+	# "removed right after we hit it" (kprobe_int3_handler), the IP is
+	# backed up and the stale int3 runs again, for ever: both CPUs stuck at
+	# syscall_trace_enter+0xe9, a soft lockup (docs/dev/bpf-6.1-lockup.md).
+	# One thread for all vCPUs serialises translation and patching.
+	[ "$ACCEL" != tcg ] || ACCEL=tcg,thread=single
 fi
 
 # --- build -------------------------------------------------------------
@@ -132,7 +147,7 @@ qrc=0
 timeout "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -m 1G -smp 2 -cpu max \
 	-display none -monitor none -serial "file:$LOG" -net none -no-reboot \
 	-kernel "$KC/vmlinuz" -initrd "$WORK/initramfs.gz" \
-	-append "console=ttyS0 panic=-1 loglevel=5 softlockup_panic=1" </dev/null || qrc=$?
+	-append "console=ttyS0 panic=-1 loglevel=5 softlockup_panic=1 ${AINKA_VM_APPEND:-}" </dev/null || qrc=$?
 elapsed=$(( $(date +%s) - start ))
 tr -d '\r' <"$LOG" >"$LOG.txt"
 if [ -n "${AINKA_VM_VERBOSE:-}" ]; then cat "$LOG.txt"; fi
