@@ -66,14 +66,26 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 
 func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liveFlags, stdout, stderr io.Writer) error {
 	// A live source must never wait for the pipeline: give the queues
-	// room for bursts (64 batches of up to 4096 records).
-	p := pipeline.New(pipeline.Options{QueueLen: 64})
+	// room for bursts (32 batches of up to 4096 records), but no more:
+	// every batch a burst puts in flight stays in the free lists, and RSS
+	// with it.
+	p := pipeline.New(pipeline.Options{QueueLen: 32})
 	scfg, err := lf.config(p.Metrics()) // bad capture flags are usage errors, root or not
 	if err != nil {
 		return err
 	}
 	if os.Geteuid() != 0 {
 		return notReadyError{errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
+	}
+	// Live, the ring delivers records in reservation order, microseconds
+	// apart across CPUs: a window can close 2 ms after its end rather than
+	// the replay default of half an interval, which is 50 ms off every
+	// decision. Host samples are taken just past each window's end (after
+	// draining the ring) so that their timestamps close windows at once.
+	var lateness time.Duration // 0: the aggregator's default
+	if lf.interval >= 8*time.Millisecond {
+		lateness = 2 * time.Millisecond
+		scfg.HostPhase = lateness + 500*time.Microsecond
 	}
 	defer cfg.Apply()() // max_memory_mb, thread_pool_size
 	log, ring, closeLog, err := newLogger(cfg, stderr)
@@ -113,7 +125,9 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 	}
 	in := pipeline.AddSource[[]byte](p, "source", live, sourceOptions()...)
 	hdr := captureHeader(live, lf.interval, "")
-	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(hdr), taps: pf.taps, stdout: stdout,
+	agg := aggConfigFromHeader(hdr)
+	agg.LatenessMs = uint32(lateness / time.Millisecond)
+	c, err := buildChain(p, in, chainConfig{agg: agg, taps: pf.taps, stdout: stdout,
 		policyFile: pf.policyFile, logger: log, conf: cfg, live: true, kernel: kernel, bootOffsetNs: max(hdr.BootOffsetNs, 0)})
 	if err != nil {
 		return err
