@@ -66,10 +66,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 
 func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liveFlags, stdout, stderr io.Writer) error {
 	// A live source must never wait for the pipeline: give the queues
-	// room for bursts (32 batches of up to 4096 records), but no more:
-	// every batch a burst puts in flight stays in the free lists, and RSS
-	// with it.
-	p := pipeline.New(pipeline.Options{QueueLen: 32})
+	// room for bursts (64 batches of up to 4096 records). 32 lost records
+	// at 1 M/s over 60 s (docs/performance.md); 64 held with RSS under
+	// 64 MiB, but every batch a burst puts in flight stays in the free
+	// lists, so RSS tracks the largest burst.
+	p := pipeline.New(pipeline.Options{QueueLen: 64})
 	scfg, err := lf.config(p.Metrics()) // bad capture flags are usage errors, root or not
 	if err != nil {
 		return err
