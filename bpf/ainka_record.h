@@ -142,7 +142,9 @@ struct ainka_host_sample {
 
 /* kernel_decision: a fast-path decision or state change that the kernel
  * module announced on its netlink multicast group, turned into a record by
- * user space. 88 bytes. */
+ * user space. hdr.flags holds the announcement's type, enum ainka_event_type
+ * of kmod/include/uapi/ainka_genl.h (AINKA_DECISION_* below mirror it).
+ * 88 bytes. */
 struct ainka_kernel_decision {
 	struct ainka_hdr hdr;
 	__u32 rule_id;
@@ -154,5 +156,12 @@ struct ainka_kernel_decision {
 	__u64 latency_ns; /* condition seen -> published, measured in the module */
 	__u64 seq;
 };
+
+/* kernel_decision hdr.flags: which announcement the record carries. */
+#define AINKA_DECISION_RULE     1 /* a fast-path rule fired */
+#define AINKA_DECISION_RECOVERY 2 /* its condition cleared; actions undone */
+#define AINKA_DECISION_STATE    3 /* a state change */
+#define AINKA_DECISION_KERNEL   4 /* ainka_register_event from a kernel consumer */
+#define AINKA_DECISION_PREDICT  5 /* ainka_request_prediction: user space asked */
 
 #endif /* AINKA_RECORD_H */

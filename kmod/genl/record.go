@@ -20,7 +20,7 @@ func (e Event) AppendRecord(dst []byte) []byte {
 	le.PutUint64(r[0:], e.TsNs)
 	// pid, tid, cpu: 0
 	le.PutUint16(r[20:], kindKernelDecision)
-	// flags: 0
+	le.PutUint16(r[22:], uint16(e.Type)) // AINKA_DECISION_*: the announcement's type
 	copy(r[24:24+16], recordComm)
 	le.PutUint32(r[hdrSize+0:], e.RuleID)
 	le.PutUint32(r[hdrSize+4:], uint32(e.Action))

@@ -2,6 +2,7 @@ package genl
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -79,7 +80,7 @@ func TestAppendRecordMatchesRecordHeader(t *testing.T) {
 	rec = rec[1:]
 	want := map[string]uint64{
 		"hdr.ts_ns": e.TsNs, "hdr.pid": 0, "hdr.tid": 0, "hdr.cpu": 0, "hdr.kind": kindKernelDecision,
-		"hdr.flags": 0, "rule_id": 77, "action": uint64(ActionRenice), "state": uint64(StateEmergency),
+		"hdr.flags": uint64(EventDecision), "rule_id": 77, "action": uint64(ActionRenice), "state": uint64(StateEmergency),
 		"metric": uint64(MetricMemAvailableKB), "value": uint64(0xFFFFFFFFFFFFFFFB), "threshold": 1 << 40,
 		"latency_ns": 4321, "seq": e.Seq,
 	}
@@ -106,6 +107,36 @@ func TestAppendRecordMatchesRecordHeader(t *testing.T) {
 		}
 		if got != w {
 			t.Errorf("%s at offset %d = %#x, want %#x", f.name, f.off, got, w)
+		}
+	}
+}
+
+// TestDecisionTypesMatchRecordHeader: the AINKA_DECISION_* values that
+// kernel_decision records carry in hdr.flags are the module's event types.
+func TestDecisionTypesMatchRecordHeader(t *testing.T) {
+	src, err := os.ReadFile("../../bpf/ainka_record.h")
+	if err != nil {
+		skipInVM(t, err)
+		t.Fatalf("read header: %v", err)
+	}
+	want := map[string]EventType{
+		"AINKA_DECISION_RULE": EventDecision, "AINKA_DECISION_RECOVERY": EventRecovery,
+		"AINKA_DECISION_STATE": EventStateChange, "AINKA_DECISION_KERNEL": EventKernel,
+		"AINKA_DECISION_PREDICT": EventPredictionRequest,
+	}
+	for name, v := range want {
+		var got int
+		found := false
+		for _, line := range strings.Split(string(src), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 3 && f[0] == "#define" && f[1] == name {
+				if _, err := fmt.Sscan(f[2], &got); err == nil {
+					found = true
+				}
+			}
+		}
+		if !found || got != int(v) {
+			t.Errorf("%s = %d (found %v), want %d", name, got, found, v)
 		}
 	}
 }

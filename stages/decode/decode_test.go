@@ -2,6 +2,7 @@ package decode_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -207,6 +208,22 @@ func TestRecordSizesMatchLoader(t *testing.T) {
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {
 		if decode.RecordSize(k) != k.RecordSize() {
 			t.Errorf("%v: decode says %d bytes, package bpf %d", k, decode.RecordSize(k), k.RecordSize())
+		}
+	}
+}
+
+// TestKernelDecisionEventType: the announcement's type travels in the
+// header's flags and is named in the JSON.
+func TestKernelDecisionEventType(t *testing.T) {
+	for flags, want := range map[uint16]string{1: "decision", 2: "recovery", 3: "state_change", 0: "unknown", 99: "unknown"} {
+		rec := decodetest.KernelDecision(8, 3, 77)
+		binary.LittleEndian.PutUint16(rec[22:], flags)
+		var e decode.Event
+		if err := decode.Decode(rec, &e); err != nil {
+			t.Fatal(err)
+		}
+		if js := string(e.AppendJSON(nil)); !strings.Contains(js, `"event":"`+want+`"`) {
+			t.Errorf("flags %d: JSON %s lacks event %q", flags, js, want)
 		}
 	}
 }

@@ -74,6 +74,9 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = appendUint(dst, `,"cpu_total_ticks":`, s.CPUTotalTicks)
 	case KindKernelDecision:
 		s := e.KernelDecision()
+		dst = append(dst, `,"event":"`...)
+		dst = append(dst, DecisionType(e.Flags).String()...)
+		dst = append(dst, '"')
 		dst = appendUint(dst, `,"rule_id":`, uint64(s.RuleID))
 		dst = appendUint(dst, `,"action":`, uint64(s.Action))
 		dst = appendUint(dst, `,"state":`, uint64(s.State))
@@ -165,4 +168,18 @@ func AppendJSONString(dst []byte, s []byte) []byte {
 		i += size
 	}
 	return append(dst, '"')
+}
+
+// DecisionType is what a kernel_decision record announces (its header's
+// flags, AINKA_DECISION_* in bpf/ainka_record.h).
+type DecisionType uint16
+
+var decisionTypes = [...]string{1: "decision", 2: "recovery", 3: "state_change", 4: "kernel_event", 5: "prediction_request"}
+
+// String names the type; an unknown value is "unknown".
+func (t DecisionType) String() string {
+	if int(t) < len(decisionTypes) && decisionTypes[t] != "" {
+		return decisionTypes[t]
+	}
+	return "unknown"
 }
