@@ -183,17 +183,11 @@ func reasonOf(d *decide.Decision) string {
 	return b.String()
 }
 
-func (d *daemon) SetEmergency(ctx context.Context, on bool) error {
+// SetEmergency forces emergency mode. The engine announces the state change
+// with the next window, and actuate mirrors it to the kernel module like any
+// other state change, so there is one path to the module, not two.
+func (d *daemon) SetEmergency(_ context.Context, on bool) error {
 	d.dec.SetEmergency(on)
-	if d.kernel != nil {
-		st := genl.StateLearning
-		if on {
-			st = genl.StateEmergency
-		}
-		if err := d.kernel.SetState(ctx, st); err != nil {
-			return fmt.Errorf("mirror emergency mode to the kernel module: %w", err)
-		}
-	}
 	return nil
 }
 
