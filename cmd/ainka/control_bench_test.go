@@ -23,7 +23,7 @@ import (
 // and status requests are timed. It reports the p50/p99/max latency of
 // Status and the events the daemon took meanwhile. Root only.
 //
-//	go test -run XXX -bench ControlUnderLoad -benchtime 1x ./cmd/ainka
+//	go test -run '^$' -bench ControlUnderLoad -benchtime 1x ./cmd/ainka
 func BenchmarkControlUnderLoad(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to load the eBPF programs")
