@@ -24,7 +24,7 @@ func init() {
 	register(command{name: "replay", summary: "run the pipeline on a recorded trace", run: runReplay})
 }
 
-const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--tap STAGE[=PATH]]... [--metrics-addr ADDR] [--duration D]"
+const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--config FILE] [--dry-run] [--socket PATH [--hold]] [--policy FILE] [--tap STAGE[=PATH]]... [--metrics-addr ADDR] [--duration D]"
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
@@ -53,13 +53,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		cfg, err = df.load(false)
 	}
 	if err == nil && df.printConfig {
-		if err = cfg.Validate(); err == nil {
-			err = cfg.WriteTOML(stdout)
-		}
-		if err != nil {
-			return exitCode(stderr, "replay", usageError{err})
-		}
-		return exitOK
+		return exitCode(stderr, "replay", printEffectiveConfig(cfg, stdout))
 	}
 	if err != nil {
 		return exitCode(stderr, "replay", err)
@@ -82,9 +76,6 @@ type replayResult struct {
 }
 
 func replay(ctx context.Context, path string, speed float64, repeat int, pf *pipeFlags, cfg *config.Config, stdout, stderr io.Writer) error {
-	if cfg == nil {
-		cfg, _ = (&daemonFlags{}).load(false)
-	}
 	src, err := source.NewReplay(path, source.ReplayConfig{Speed: speed, Repeat: repeat, BatchRecords: replayBatch})
 	if err != nil {
 		return err

@@ -46,14 +46,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		applyTelemetry(cfg, &lf, explicitFlags(fs))
 		if df.printConfig {
-			// --dry-run: validate, print the effective configuration, exit.
-			if err = cfg.Validate(); err == nil {
-				err = cfg.WriteTOML(stdout)
-			}
-			if err != nil {
-				return exitCode(stderr, "run", usageError{err})
-			}
-			return exitOK
+			return exitCode(stderr, "run", printEffectiveConfig(cfg, stdout))
 		}
 	}
 	if err != nil {

@@ -81,6 +81,18 @@ func (f *daemonFlags) load(live bool) (*config.Config, error) {
 	return cfg, nil
 }
 
+// printEffectiveConfig is --dry-run: validate the configuration and print
+// it as it will be used; any problem is a usage error (exit 2).
+func printEffectiveConfig(cfg *config.Config, w io.Writer) error {
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if err := cfg.WriteTOML(w); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
 // explicitFlags returns the names of the flags given on the command line.
 func explicitFlags(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}
