@@ -108,25 +108,6 @@ type Corpus struct {
 	Files []*File
 }
 
-// DefaultDir finds ../shared/nab beside the repository root that contains
-// dir (walking up to go.mod). ok is false when it is absent.
-func DefaultDir(dir string) (string, bool) {
-	for d := dir; ; {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(d, "..", "shared", "nab")
-			if _, err := os.Stat(filepath.Join(p, "combined_windows.json")); err == nil {
-				return p, true
-			}
-			return p, false
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", false
-		}
-		d = parent
-	}
-}
-
 // LoadCorpus reads dir/combined_windows.json, dir/combined_labels.json and
 // every series they name under dir/data.
 func LoadCorpus(dir string) (*Corpus, error) {

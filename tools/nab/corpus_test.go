@@ -2,7 +2,6 @@ package nab_test
 
 import (
 	"math"
-	"os"
 	"testing"
 	"time"
 
@@ -12,12 +11,7 @@ import (
 
 func loadCorpus(t *testing.T) *nab.Corpus {
 	t.Helper()
-	wd, _ := os.Getwd()
-	dir, ok := nab.DefaultDir(wd)
-	if !ok {
-		t.Skipf("NAB development data not found at %s (../shared/nab beside the repository root)", dir)
-	}
-	c, err := nab.LoadCorpus(dir)
+	c, err := nab.LoadCorpus(nab.TestData(t))
 	if err != nil {
 		t.Fatal(err)
 	}

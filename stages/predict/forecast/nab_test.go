@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"math"
-	"os"
 	"sort"
 	"testing"
 
@@ -14,11 +13,7 @@ import (
 // The per-series figures are logged (go test -v) and copied to
 // docs/predict.md.
 func TestNABMASE(t *testing.T) {
-	wd, _ := os.Getwd()
-	dir, ok := nab.DefaultDir(wd)
-	if !ok {
-		t.Skipf("NAB development data not found at %s (../shared/nab beside the repository)", dir)
-	}
+	dir := nab.TestData(t)
 	c, err := nab.LoadCorpus(dir)
 	if err != nil {
 		t.Fatal(err)

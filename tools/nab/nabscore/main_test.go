@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -28,11 +27,7 @@ func TestBadArguments(t *testing.T) {
 }
 
 func TestScoresSubset(t *testing.T) {
-	wd, _ := os.Getwd()
-	dir, ok := nab.DefaultDir(wd)
-	if !ok {
-		t.Skipf("NAB development data not found at %s", dir)
-	}
+	dir := nab.TestData(t)
 	var out, errb bytes.Buffer
 	if code := run([]string{"-data", dir, "-subset", "odd"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
