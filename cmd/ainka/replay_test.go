@@ -45,7 +45,7 @@ func ainka(args ...string) (string, string, int) {
 }
 
 // Replaying a trace is deterministic: twice the same bytes, and the
-// golden file's bytes.
+// golden file's bytes; and every feature is within its possible range.
 func TestGolden(t *testing.T) {
 	for _, path := range traces(t) {
 		name := strings.TrimSuffix(filepath.Base(path), ".trace")
@@ -63,6 +63,14 @@ func TestGolden(t *testing.T) {
 			}
 			if strings.Count(out1, "\n") < 10 {
 				t.Fatalf("only %d feature vectors", strings.Count(out1, "\n"))
+			}
+			for i, line := range strings.Split(strings.TrimSuffix(out1, "\n"), "\n") {
+				for _, msg := range checkFeatureRanges(line) {
+					t.Errorf("vector %d: %s", i+1, msg)
+				}
+			}
+			if t.Failed() {
+				t.FailNow() // never pin impossible values, not even with -update
 			}
 			golden := filepath.Join("../../testdata/golden", name+".features.jsonl")
 			if *update {

@@ -114,5 +114,10 @@ func psiPct(w *aggregate.Window, total func(*decode.HostSample) uint64) float64 
 	if cur < base {
 		return nan // counter reset: no honest value
 	}
-	return float64(cur-base) * 1e5 / float64(w.HostTsNs-w.BaseTsNs)
+	// The sample's timestamp is taken after /proc/pressure is read, so the
+	// two readings' intervals differ by the scheduling jitter between read
+	// and clock_gettime (up to a millisecond on a loaded host, about 1% of a
+	// 100 ms window): a fully stalled window can measure a little over 100%.
+	// No share of time exceeds the time.
+	return min(float64(cur-base)*1e5/float64(w.HostTsNs-w.BaseTsNs), 100)
 }

@@ -154,3 +154,21 @@ func TestProcessZeroAlloc(t *testing.T) {
 		t.Fatalf("%v allocs, %d vectors for %d windows", allocs, len(out), len(ws))
 	}
 }
+
+// A PSI total that grew by more than the samples' timestamps are apart
+// (read-to-timestamp jitter on a fully stalled host) is 100 %, not more.
+func TestPSIAtMost100(t *testing.T) {
+	host := func(ts, psi uint64) []byte {
+		return decodetest.HostSample(ts, decode.HostSample{PSICPUSomeUs: psi, PSIMemSomeUs: psi / 2, Flags: decode.HostHavePSI})
+	}
+	ws := windows(t, aggregate.Config{},
+		host(1e9, 0),
+		host(1e9+50*ms, 50_500), // 50.5 ms of stall measured over 50 ms
+		decodetest.Syscall(1e9+200*ms, 0, 1, "a", 0, 0, 1),
+	)
+	var v Vector
+	Compute(&ws[0], &v)
+	if v.Values[PSICPUSomePct] != 100 || !near(v.Values[PSIMemSomePct], 50.5) {
+		t.Errorf("psi cpu %v %%, mem %v %%; want 100 and 50.5", v.Values[PSICPUSomePct], v.Values[PSIMemSomePct])
+	}
+}

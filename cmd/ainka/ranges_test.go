@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// checkFeatureRanges reports every value of a features tap line that no
+// window can produce: a percentage outside [0,100], a negative rate, size
+// or latency, a p50 above its p99, a "full" PSI share above its "some"
+// share, a window that ends before it starts. A feature without a rule is
+// itself an error, so that a new feature gets a range when it is added.
+func checkFeatureRanges(line string) []string {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(line), &v); err != nil {
+		return []string{fmt.Sprintf("not JSON: %v", err)}
+	}
+	var bad []string
+	nums := map[string]float64{}
+	for k, x := range v {
+		f, ok := x.(float64)
+		if x == nil {
+			continue // NaN: no source in this window
+		}
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s: %v is not a number", k, x))
+			continue
+		}
+		nums[k] = f
+		if msg := featureRange(k, f); msg != "" {
+			bad = append(bad, msg)
+		}
+	}
+	if nums["end_ns"] <= nums["start_ns"] {
+		bad = append(bad, fmt.Sprintf("end_ns %v not after start_ns %v", nums["end_ns"], nums["start_ns"]))
+	}
+	for k, f := range nums {
+		if base, ok := strings.CutSuffix(k, "_p50_us"); ok {
+			if p99, ok := nums[base+"_p99_us"]; ok && f > p99 {
+				bad = append(bad, fmt.Sprintf("%s %v above %s_p99_us %v", k, f, base, p99))
+			}
+		}
+		if base, ok := strings.CutSuffix(k, "_full_pct"); ok {
+			if some, ok := nums[base+"_some_pct"]; ok && f > some {
+				bad = append(bad, fmt.Sprintf("%s %v above %s_some_pct %v", k, f, base, some))
+			}
+		}
+	}
+	return bad
+}
+
+// featureRange checks one value against the rule its name implies.
+func featureRange(k string, f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Sprintf("%s: %v", k, f)
+	}
+	switch {
+	case strings.HasSuffix(k, "_pct"):
+		if f < 0 || f > 100 {
+			return fmt.Sprintf("%s: %v outside [0,100]", k, f)
+		}
+	case strings.HasSuffix(k, "_per_s"), strings.HasSuffix(k, "_pps"), strings.HasSuffix(k, "_iops"),
+		strings.HasSuffix(k, "_us"), strings.HasSuffix(k, "_mb"), strings.HasSuffix(k, "_ns"), k == "nr_running":
+		if f < 0 {
+			return fmt.Sprintf("%s: %v is negative", k, f)
+		}
+	default:
+		return fmt.Sprintf("%s: no range rule for this feature (add one to checkFeatureRanges)", k)
+	}
+	return ""
+}
