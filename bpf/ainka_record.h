@@ -14,10 +14,18 @@
 #ifndef AINKA_RECORD_H
 #define AINKA_RECORD_H
 
-#define AINKA_SCHEMA_VERSION 1
-#define AINKA_COMM_LEN 16
+/*
+ * Constants are enums, not #defines, so that they reach the object's BTF
+ * and bpf2go generates them for Go (bpf/record); a #define would have to be
+ * copied by hand.
+ */
+enum ainka_format {
+	AINKA_SCHEMA_VERSION = 1,
+	AINKA_COMM_LEN = 16,
+};
 
-/* Record kinds. Values index stats_map and policies_map; keep them dense. */
+/* Record kinds. Values index stats_map and policies_map; keep them dense.
+ * Adding one: see bpf/doc.go. */
 enum ainka_kind {
 	AINKA_KIND_NONE = 0,
 	AINKA_KIND_SYSCALL = 1,
@@ -33,10 +41,12 @@ enum ainka_kind {
 };
 
 /* ainka_hdr.flags */
-#define AINKA_F_FAULT_USER    (1u << 0) /* page_fault: exceptions:page_fault_user */
-#define AINKA_F_WAKEUP_NEW    (1u << 1) /* sched_wakeup: sched_wakeup_new */
-#define AINKA_F_PREV_IDLE     (1u << 2) /* sched_switch: prev was the idle task */
-#define AINKA_F_NEXT_IDLE     (1u << 3) /* sched_switch: next is the idle task */
+enum ainka_hdr_flag {
+	AINKA_F_FAULT_USER = 1 << 0, /* page_fault: exceptions:page_fault_user */
+	AINKA_F_WAKEUP_NEW = 1 << 1, /* sched_wakeup: sched_wakeup_new */
+	AINKA_F_PREV_IDLE  = 1 << 2, /* sched_switch: prev was the idle task */
+	AINKA_F_NEXT_IDLE  = 1 << 3, /* sched_switch: next is the idle task */
+};
 
 /*
  * Common header, 40 bytes. ts_ns is bpf_ktime_get_ns() (CLOCK_MONOTONIC):
@@ -136,9 +146,12 @@ struct ainka_host_sample {
 	__u64 cpu_total_ticks;
 };
 
-#define AINKA_HOST_HAVE_PSI  (1u << 0)
-#define AINKA_HOST_HAVE_MEM  (1u << 1)
-#define AINKA_HOST_HAVE_STAT (1u << 2)
+/* ainka_host_sample.flags */
+enum ainka_host_flag {
+	AINKA_HOST_HAVE_PSI  = 1 << 0,
+	AINKA_HOST_HAVE_MEM  = 1 << 1,
+	AINKA_HOST_HAVE_STAT = 1 << 2,
+};
 
 /* kernel_decision: a fast-path decision or state change that the kernel
  * module announced on its netlink multicast group, turned into a record by
@@ -158,10 +171,12 @@ struct ainka_kernel_decision {
 };
 
 /* kernel_decision hdr.flags: which announcement the record carries. */
-#define AINKA_DECISION_RULE     1 /* a fast-path rule fired */
-#define AINKA_DECISION_RECOVERY 2 /* its condition cleared; actions undone */
-#define AINKA_DECISION_STATE    3 /* a state change */
-#define AINKA_DECISION_KERNEL   4 /* ainka_register_event from a kernel consumer */
-#define AINKA_DECISION_PREDICT  5 /* ainka_request_prediction: user space asked */
+enum ainka_decision_type {
+	AINKA_DECISION_RULE     = 1, /* a fast-path rule fired */
+	AINKA_DECISION_RECOVERY = 2, /* its condition cleared; actions undone */
+	AINKA_DECISION_STATE    = 3, /* a state change */
+	AINKA_DECISION_KERNEL   = 4, /* ainka_register_event from a kernel consumer */
+	AINKA_DECISION_PREDICT  = 5, /* ainka_request_prediction: user space asked */
+};
 
 #endif /* AINKA_RECORD_H */

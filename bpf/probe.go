@@ -6,11 +6,19 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 )
+
+// ProbeKinds are the kinds the eBPF programs produce, in kind order. (The
+// others, host_sample and kernel_decision, are written in user space.)
+var ProbeKinds = []record.Kind{
+	record.KindSyscall, record.KindSchedSwitch, record.KindSchedWakeup,
+	record.KindPageFault, record.KindNetRx, record.KindBlockIO,
+}
 
 // Policy is the value of policies_map (struct ainka_policy).
 type Policy = ainkaAinkaPolicy
@@ -47,35 +55,35 @@ type program struct {
 }
 
 // programs lists, per kind, what must be attached for the kind to work.
-var programs = map[Kind][]program{
-	KindSyscall: {
+var programs = map[record.Kind][]program{
+	record.KindSyscall: {
 		{name: "ainka_sys_enter", tracepoint: "sys_enter", group: "raw_syscalls"},
 		{name: "ainka_sys_exit", tracepoint: "sys_exit", group: "raw_syscalls"},
 		// Parks the per-CPU syscall slot of a task switched out mid-syscall.
 		{name: "ainka_sys_switch", tracepoint: "sched_switch", group: "sched"},
 	},
-	KindSchedSwitch: {
+	record.KindSchedSwitch: {
 		{name: "ainka_sched_switch", tracepoint: "sched_switch", group: "sched"},
 	},
-	KindSchedWakeup: {
+	record.KindSchedWakeup: {
 		{name: "ainka_sched_wakeup", tracepoint: "sched_wakeup", group: "sched"},
 		{name: "ainka_sched_wakeup_new", tracepoint: "sched_wakeup_new", group: "sched", optional: true},
 	},
-	KindPageFault: {
+	record.KindPageFault: {
 		{name: "ainka_page_fault_user", tracepoint: "page_fault_user", group: "exceptions"},
 		{name: "ainka_page_fault_kernel", tracepoint: "page_fault_kernel", group: "exceptions"},
 	},
-	KindNetRx: {
+	record.KindNetRx: {
 		{name: "ainka_netif_receive_skb", tracepoint: "netif_receive_skb", group: "net"},
 	},
-	KindBlockIO: {
+	record.KindBlockIO: {
 		{name: "ainka_block_rq_issue", tracepoint: "block_rq_issue", group: "block"},
 		{name: "ainka_block_rq_complete", tracepoint: "block_rq_complete", group: "block"},
 	},
 }
 
 // Tracepoints returns the "group:name" tracepoints that kind k attaches to.
-func Tracepoints(k Kind) []string {
+func Tracepoints(k record.Kind) []string {
 	var out []string
 	for _, p := range programs[k] {
 		out = append(out, p.group+":"+p.tracepoint)
@@ -90,16 +98,16 @@ type Options struct {
 	RingBytes int
 	// Kinds to attach; nil means all of ProbeKinds. Kinds that the kernel
 	// lacks are left out and reported in Probe.Missing.
-	Kinds []Kind
+	Kinds []record.Kind
 }
 
 // Probe is the loaded eBPF object with its programs attached.
 type Probe struct {
 	coll     *ebpf.Collection
 	links    []link.Link
-	attached []Kind
+	attached []record.Kind
 	// Missing explains, per kind, why it is not attached.
-	Missing map[Kind]error
+	Missing map[record.Kind]error
 }
 
 // Preflight checks, without loading anything, that this process can load
@@ -162,9 +170,9 @@ func Open(opts Options) (*Probe, error) {
 	}
 	spec.Maps["events_map"].MaxEntries = uint32(opts.RingBytes)
 
-	p := &Probe{Missing: map[Kind]error{}}
+	p := &Probe{Missing: map[record.Kind]error{}}
 	want := map[string]bool{}
-	var toAttach []Kind
+	var toAttach []record.Kind
 	for _, k := range kinds {
 		if err := kindAvailable(kernel, k); err != nil {
 			p.Missing[k] = err
@@ -177,8 +185,8 @@ func Open(opts Options) (*Probe, error) {
 	}
 	// Runq latency is measured from the wakeups: attach them for
 	// sched_switch too, when the kernel has them.
-	if contains(toAttach, KindSchedSwitch) && kindAvailable(kernel, KindSchedWakeup) == nil {
-		for _, prog := range programs[KindSchedWakeup] {
+	if contains(toAttach, record.KindSchedSwitch) && kindAvailable(kernel, record.KindSchedWakeup) == nil {
+		for _, prog := range programs[record.KindSchedWakeup] {
 			want[prog.name] = true
 		}
 	}
@@ -215,7 +223,7 @@ func Open(opts Options) (*Probe, error) {
 	return p, nil
 }
 
-func contains(ks []Kind, k Kind) bool {
+func contains(ks []record.Kind, k record.Kind) bool {
 	for _, x := range ks {
 		if x == k {
 			return true
@@ -244,7 +252,7 @@ func hasTracepoint(kernel *btf.Spec, tp string) bool {
 }
 
 // kindAvailable checks that the kernel has every required tracepoint of k.
-func kindAvailable(kernel *btf.Spec, k Kind) error {
+func kindAvailable(kernel *btf.Spec, k record.Kind) error {
 	var missing []string
 	for _, p := range programs[k] {
 		if !p.optional && !hasTracepoint(kernel, p.tracepoint) {
@@ -260,9 +268,9 @@ func kindAvailable(kernel *btf.Spec, k Kind) error {
 // ErrNoTracepoint means the running kernel lacks a tracepoint a kind needs.
 var ErrNoTracepoint = errors.New("tracepoint not in this kernel")
 
-func joinMissing(m map[Kind]error) string {
+func joinMissing(m map[record.Kind]error) string {
 	var parts []string
-	for k := Kind(1); k < NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		if err, ok := m[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s: %v", k, err))
 		}
@@ -271,7 +279,7 @@ func joinMissing(m map[Kind]error) string {
 }
 
 // Attached returns the kinds whose programs are attached, in kind order.
-func (p *Probe) Attached() []Kind { return append([]Kind(nil), p.attached...) }
+func (p *Probe) Attached() []record.Kind { return append([]record.Kind(nil), p.attached...) }
 
 // Events returns events_map, the ring buffer the records are written to.
 func (p *Probe) Events() *ebpf.Map { return p.coll.Maps["events_map"] }
@@ -293,14 +301,14 @@ func (p *Probe) Policy() (Policy, error) {
 	return pol, nil
 }
 
-// Stats returns stats_map summed over CPUs, indexed by Kind.
-func (p *Probe) Stats() ([NumKinds]Stats, error) {
-	var out [NumKinds]Stats
+// Stats returns stats_map summed over CPUs, indexed by record.Kind.
+func (p *Probe) Stats() ([record.NumKinds]Stats, error) {
+	var out [record.NumKinds]Stats
 	var perCPU []Stats
 	m := p.coll.Maps["stats_map"]
-	for k := uint32(0); k < NumKinds; k++ {
+	for k := uint32(0); k < record.NumKinds; k++ {
 		if err := m.Lookup(k, &perCPU); err != nil {
-			return out, fmt.Errorf("read stats_map[%s]: %w", Kind(k), err)
+			return out, fmt.Errorf("read stats_map[%s]: %w", record.Kind(k), err)
 		}
 		for _, s := range perCPU {
 			out[k].Seen += s.Seen

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -35,34 +36,8 @@ func TestRingSizeValidation(t *testing.T) {
 			t.Errorf("Open(RingBytes=%d) = %v, want ErrRingSize", n, err)
 		}
 	}
-	if _, err := Open(Options{Kinds: []Kind{KindHostSample}}); !errors.Is(err, ErrNotInProbe) {
+	if _, err := Open(Options{Kinds: []record.Kind{record.KindHostSample}}); !errors.Is(err, ErrNotInProbe) {
 		t.Errorf("Open(host_sample) = %v, want ErrNotInProbe", err)
-	}
-}
-
-func TestKinds(t *testing.T) {
-	for k := Kind(1); k < NumKinds; k++ {
-		got, err := ParseKind(k.String())
-		if err != nil || got != k {
-			t.Errorf("ParseKind(%q) = %v, %v", k.String(), got, err)
-		}
-		if k.RecordSize() < HeaderSize || k.RecordSize()%8 != 0 {
-			t.Errorf("%s: record size %d", k, k.RecordSize())
-		}
-	}
-	if _, err := ParseKind("bogus"); !errors.Is(err, ErrUnknownKind) {
-		t.Errorf("ParseKind(bogus) = %v", err)
-	}
-	if Kind(42).String() != "kind(42)" || Kind(42).Valid() || Kind(0).Valid() {
-		t.Error("out-of-range kind handling")
-	}
-	if RecordKind([]byte{1, 2, 3}) != 0 {
-		t.Error("RecordKind of a short record must be 0")
-	}
-	rec := make([]byte, 64)
-	rec[KindOffset] = byte(KindBlockIO)
-	if RecordKind(rec) != KindBlockIO {
-		t.Error("RecordKind misreads the kind field")
 	}
 }
 
@@ -89,7 +64,7 @@ func TestLoadAttachSyscall(t *testing.T) {
 	defer rd.Close()
 
 	var pol Policy
-	pol.Kind[KindSyscall] = KindPolicy{Enabled: 1}
+	pol.Kind[record.KindSyscall] = KindPolicy{Enabled: 1}
 	pol.Pid = uint32(os.Getpid())
 	if err := p.SetPolicy(&pol); err != nil {
 		t.Fatal(err)
@@ -102,7 +77,7 @@ func TestLoadAttachSyscall(t *testing.T) {
 	for range n {
 		unix.Getpid()
 	}
-	pol.Kind[KindSyscall].Enabled = 0
+	pol.Kind[record.KindSyscall].Enabled = 0
 	if err := p.SetPolicy(&pol); err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +97,8 @@ func TestLoadAttachSyscall(t *testing.T) {
 		}
 		read++
 		raw := rec.RawSample
-		if RecordKind(raw) != KindSyscall || len(raw) != KindSyscall.RecordSize() {
-			t.Fatalf("record kind %s len %d", RecordKind(raw), len(raw))
+		if record.RecordKind(raw) != record.KindSyscall || len(raw) != record.KindSyscall.RecordSize() {
+			t.Fatalf("record kind %s len %d", record.RecordKind(raw), len(raw))
 		}
 		pid := le32(raw[8:])
 		id := le32(raw[40:])
@@ -145,7 +120,7 @@ func TestLoadAttachSyscall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := st[KindSyscall]
+	s := st[record.KindSyscall]
 	t.Logf("syscall stats %+v, read %d", s, read)
 	if s.Seen != s.Emitted+s.Filtered {
 		t.Errorf("seen %d != emitted %d + filtered %d", s.Seen, s.Emitted, s.Filtered)
@@ -206,7 +181,7 @@ func TestProbeEveryKind(t *testing.T) {
 	if err := p.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	var got [NumKinds]uint64
+	var got [record.NumKinds]uint64
 	rd.SetDeadline(time.Now())
 	var rec ringbuf.Record
 	for {
@@ -216,7 +191,7 @@ func TestProbeEveryKind(t *testing.T) {
 			}
 			t.Fatal(err)
 		}
-		k := RecordKind(rec.RawSample)
+		k := record.RecordKind(rec.RawSample)
 		if !k.Valid() || len(rec.RawSample) != k.RecordSize() {
 			t.Fatalf("record kind %d of %d bytes", k, len(rec.RawSample))
 		}
@@ -229,7 +204,7 @@ func TestProbeEveryKind(t *testing.T) {
 	for _, k := range ProbeKinds {
 		s := st[k]
 		t.Logf("%-13s read %6d  %+v", k, got[k], s)
-		if k != KindBlockIO && got[k] == 0 {
+		if k != record.KindBlockIO && got[k] == 0 {
 			t.Errorf("no %s record on %s", k, kernelRelease())
 		}
 		if s.Seen != s.Emitted+s.Filtered || s.Emitted != got[k]+s.Lost {

@@ -8,7 +8,8 @@
 #  1. bpf/ainka_bpfel.stamp holds the sha256 of every input (the C sources,
 #     headers and the go:generate lines) as of the last `go generate`: any
 #     edit without regenerating fails, whatever compiler CI has.
-#  2. The object is regenerated in a temporary copy of the tree and compared.
+#  2. The objects (bpf/ainka_bpfel, bpf/record/record_bpfel) are regenerated
+#     in a temporary copy of the tree and compared.
 #     The Go bindings must match byte for byte. The .o must match byte for
 #     byte only when CI's clang is the version recorded in the stamp: another
 #     clang legitimately emits different (equally valid) code, so then only
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$root/bpf/ainka_bpfel.stamp
 
 inputs_hash() {
-	(cd "$1" && cat bpf2go.go bpf/ainka.bpf.c bpf/*.h) | sha256sum | cut -d' ' -f1
+	(cd "$1" && cat bpf2go.go bpf/ainka.bpf.c bpf/*.h bpf/record/record.bpf.c) | sha256sum | cut -d' ' -f1
 }
 
 clang_version() {
@@ -49,21 +50,22 @@ cp "$root/bpf2go.go" "$root/go.mod" "$root/go.sum" "$tmp/"
 cp "$root/scripts/check-generated.sh" "$tmp/scripts/"
 (cd "$tmp" && go generate . ) || fail "go generate failed"
 
-cmp -s "$root/bpf/ainka_bpfel.go" "$tmp/bpf/ainka_bpfel.go" ||
-	fail "bpf/ainka_bpfel.go differs from a fresh generation: $(diff "$root/bpf/ainka_bpfel.go" "$tmp/bpf/ainka_bpfel.go" | head -20)"
-
 stamped_clang=$(sed -n 's/^clang //p' "$stamp")
-if [ "$stamped_clang" = "$(clang_version)" ]; then
-	cmp -s "$root/bpf/ainka_bpfel.o" "$tmp/bpf/ainka_bpfel.o" ||
-		fail "bpf/ainka_bpfel.o differs from a fresh build with the same clang $stamped_clang"
-else
-	echo "check-generated: clang $(clang_version) here, $stamped_clang in the stamp: comparing sections and BTF only" >&2
-	summary() {
-		llvm-objdump -h "$1" | awk 'NR>5 {print $2}' | sort
-		bpftool btf dump file "$1" format raw | grep -E "^\[[0-9]+\] (STRUCT|DATASEC|FUNC) " | sed 's/^\[[0-9]*\] //; s/type_id=[0-9]*//g' | sort
-	}
-	summary "$root/bpf/ainka_bpfel.o" >"$tmp/want.txt"
-	summary "$tmp/bpf/ainka_bpfel.o" >"$tmp/got.txt"
-	diff -u "$tmp/want.txt" "$tmp/got.txt" >&2 || fail "programs, maps or BTF types of bpf/ainka_bpfel.o differ"
-fi
-echo "check-generated: bpf/ainka_bpfel.{go,o} are up to date"
+summary() {
+	llvm-objdump -h "$1" | awk 'NR>5 {print $2}' | sort
+	bpftool btf dump file "$1" format raw | grep -E "^\[[0-9]+\] (STRUCT|ENUM|DATASEC|FUNC) " | sed 's/^\[[0-9]*\] //; s/type_id=[0-9]*//g' | sort
+}
+for obj in bpf/ainka_bpfel bpf/record/record_bpfel; do
+	cmp -s "$root/$obj.go" "$tmp/$obj.go" ||
+		fail "$obj.go differs from a fresh generation: $(diff "$root/$obj.go" "$tmp/$obj.go" | head -20)"
+	if [ "$stamped_clang" = "$(clang_version)" ]; then
+		cmp -s "$root/$obj.o" "$tmp/$obj.o" ||
+			fail "$obj.o differs from a fresh build with the same clang $stamped_clang"
+	else
+		echo "check-generated: clang $(clang_version) here, $stamped_clang in the stamp: comparing $obj.o's sections and BTF only" >&2
+		summary "$root/$obj.o" >"$tmp/want.txt"
+		summary "$tmp/$obj.o" >"$tmp/got.txt"
+		diff -u "$tmp/want.txt" "$tmp/got.txt" >&2 || fail "programs, maps or BTF types of $obj.o differ"
+	fi
+done
+echo "check-generated: bpf/ainka_bpfel.{go,o} and bpf/record/record_bpfel.{go,o} are up to date"

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
@@ -63,7 +63,7 @@ func (d *daemon) Status(ctx context.Context) (control.Status, error) {
 				continue
 			}
 			s.Ring = append(s.Ring, control.KindStats{
-				Kind: bpf.Kind(k).String(), Seen: ks[k].Seen, Emitted: ks[k].Emitted, Lost: ks[k].Lost,
+				Kind: record.Kind(k).String(), Seen: ks[k].Seen, Emitted: ks[k].Emitted, Lost: ks[k].Lost,
 			})
 		}
 	}

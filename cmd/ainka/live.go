@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
@@ -28,7 +29,7 @@ type liveFlags struct {
 }
 
 // kindValues is a repeatable KIND=VALUE flag.
-type kindValues map[bpf.Kind]string
+type kindValues map[record.Kind]string
 
 func (k kindValues) String() string { return "" }
 
@@ -37,7 +38,7 @@ func (k kindValues) Set(v string) error {
 	if !ok || val == "" {
 		return fmt.Errorf("want KIND=VALUE, got %q", v)
 	}
-	kind, err := bpf.ParseKind(name)
+	kind, err := record.ParseKind(name)
 	if err != nil {
 		return err
 	}
@@ -59,9 +60,9 @@ func (f *liveFlags) register(fs *flag.FlagSet) {
 func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 	var cfg source.Config
 	if f.kinds != "" {
-		cfg.Kinds = []bpf.Kind{}
+		cfg.Kinds = []record.Kind{}
 		for _, name := range strings.Split(f.kinds, ",") {
-			k, err := bpf.ParseKind(strings.TrimSpace(name))
+			k, err := record.ParseKind(strings.TrimSpace(name))
 			if err != nil {
 				return cfg, usagef("--kinds: %v", err)
 			}
@@ -69,7 +70,7 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 		}
 	}
 	if len(f.sample) > 0 {
-		cfg.SampleEvery = map[bpf.Kind]uint32{}
+		cfg.SampleEvery = map[record.Kind]uint32{}
 		for k, v := range f.sample {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil || n == 0 {
@@ -79,7 +80,7 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 		}
 	}
 	if len(f.minLatency) > 0 {
-		cfg.MinLatency = map[bpf.Kind]time.Duration{}
+		cfg.MinLatency = map[record.Kind]time.Duration{}
 		for k, v := range f.minLatency {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
@@ -180,9 +181,9 @@ func traceStats(s source.Stats) trace.Stats {
 // kindSummary is one line of per-kind accounting: emitted = decoded + lost
 // + dropped, exactly, once a capture has stopped (decoded nil: a recording,
 // which writes what it reads).
-func kindSummary(s source.Stats, decoded func(bpf.Kind) uint64) string {
+func kindSummary(s source.Stats, decoded func(record.Kind) uint64) string {
 	var parts []string
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		ks := s[k]
 		if ks.Emitted == 0 && ks.Seen == 0 {
 			continue

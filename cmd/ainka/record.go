@@ -51,7 +51,7 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := withDuration(ctx, *duration)
 	defer cancel()
-	return exitCode(stderr, "record", record(ctx, cancel, *out, *maxRecords, *note, &lf, stderr))
+	return exitCode(stderr, "record", recordTrace(ctx, cancel, *out, *maxRecords, *note, &lf, stderr))
 }
 
 // recordSink is the stage that writes raw records into the trace, with a
@@ -87,7 +87,7 @@ func (s *recordSink) Process(in [][]byte, out []struct{}) []struct{} {
 	return out
 }
 
-func record(ctx context.Context, cancel context.CancelFunc, path string, maxRecords uint64, note string, lf *liveFlags, stderr io.Writer) error {
+func recordTrace(ctx context.Context, cancel context.CancelFunc, path string, maxRecords uint64, note string, lf *liveFlags, stderr io.Writer) error {
 	p := pipeline.New(pipeline.Options{})
 	cfg, err := lf.config(p.Metrics())
 	if err != nil {

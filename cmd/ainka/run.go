@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/pipeline"
 )
@@ -156,7 +156,7 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 		return runErr
 	}
 	fmt.Fprintf(stderr, "run: %d events in %s; %s\n", c.dec.Decoded(), time.Since(start).Round(time.Millisecond),
-		kindSummary(live.Stats(), func(k bpf.Kind) uint64 { return c.dec.Counts[k] }))
+		kindSummary(live.Stats(), func(k record.Kind) uint64 { return c.dec.Counts[k] }))
 	return nil
 }
 

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
@@ -123,7 +123,7 @@ func applyTelemetry(cfg *config.Config, lf *liveFlags, given map[string]bool) {
 	}
 	if !given["sample"] {
 		for name, n := range t.Sampling {
-			if k, err := bpf.ParseKind(name); err == nil {
+			if k, err := record.ParseKind(name); err == nil {
 				lf.sample[k] = strconv.Itoa(n)
 			}
 		}

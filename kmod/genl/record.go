@@ -1,34 +1,33 @@
 package genl
 
-import "encoding/binary"
+import (
+	"unsafe"
 
-// Layout of struct ainka_kernel_decision in bpf/ainka_record.h.
-const (
-	kindKernelDecision = 8 // AINKA_KIND_KERNEL_DECISION
-	hdrSize            = 40
-	KernelDecisionSize = 88
-	recordComm         = "ainka_core"
+	"github.com/ainka/ainka/bpf/record"
 )
 
-// AppendRecord appends the event as the record bytes of struct
-// ainka_kernel_decision (little-endian, 88 bytes): hdr.ts_ns is the
+// KernelDecisionSize is sizeof(struct ainka_kernel_decision): what
+// AppendRecord appends.
+const KernelDecisionSize = int(unsafe.Sizeof(record.KernelDecision{}))
+
+// recordComm names the module as the records' task.
+var recordComm = func() (c [record.CommLen]int8) {
+	record.SetComm(&c, "ainka_core")
+	return c
+}()
+
+// AppendRecord appends the event as a kernel_decision record
+// (struct ainka_kernel_decision of bpf/ainka_record.h): hdr.ts_ns is the
 // event's CLOCK_MONOTONIC time (the condition's sample for decisions),
-// pid/tid/cpu are 0 (no task is concerned), comm is "ainka_core".
+// pid/tid/cpu are 0 (no task is concerned), comm is "ainka_core" and
+// hdr.flags the announcement's type (record.Decision*, the values of
+// EventType).
 func (e Event) AppendRecord(dst []byte) []byte {
-	var r [KernelDecisionSize]byte
-	le := binary.LittleEndian
-	le.PutUint64(r[0:], e.TsNs)
-	// pid, tid, cpu: 0
-	le.PutUint16(r[20:], kindKernelDecision)
-	le.PutUint16(r[22:], uint16(e.Type)) // AINKA_DECISION_*: the announcement's type
-	copy(r[24:24+16], recordComm)
-	le.PutUint32(r[hdrSize+0:], e.RuleID)
-	le.PutUint32(r[hdrSize+4:], uint32(e.Action))
-	le.PutUint32(r[hdrSize+8:], uint32(e.State))
-	le.PutUint32(r[hdrSize+12:], uint32(e.Metric))
-	le.PutUint64(r[hdrSize+16:], uint64(e.Value))
-	le.PutUint64(r[hdrSize+24:], uint64(e.Threshold))
-	le.PutUint64(r[hdrSize+32:], uint64(e.Latency))
-	le.PutUint64(r[hdrSize+40:], e.Seq)
-	return append(dst, r[:]...)
+	r := record.KernelDecision{
+		Hdr: record.Header{TsNs: e.TsNs, Kind: uint16(record.KindKernelDecision),
+			Flags: uint16(e.Type), Comm: recordComm},
+		RuleId: e.RuleID, Action: uint32(e.Action), State: uint32(e.State), Metric: uint32(e.Metric),
+		Value: e.Value, Threshold: e.Threshold, LatencyNs: uint64(e.Latency), Seq: e.Seq,
+	}
+	return record.Append(dst, &r)
 }

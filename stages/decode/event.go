@@ -1,55 +1,45 @@
 package decode
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 )
 
 // SchemaVersion is AINKA_SCHEMA_VERSION of bpf/ainka_record.h: the record
 // layout this package decodes. A trace of another schema cannot be replayed.
-const SchemaVersion = 1
+const SchemaVersion = record.SchemaVersion
 
 // Kind is a record kind (enum ainka_kind).
-type Kind = bpf.Kind
+type Kind = record.Kind
 
-// Record kinds, re-exported so that consumers of events need not import the
-// eBPF loader's names.
+// The wire format's names, re-exported so that consumers of events need
+// not import bpf/record.
 const (
-	KindSyscall        = bpf.KindSyscall
-	KindSchedSwitch    = bpf.KindSchedSwitch
-	KindSchedWakeup    = bpf.KindSchedWakeup
-	KindPageFault      = bpf.KindPageFault
-	KindNetRx          = bpf.KindNetRx
-	KindBlockIO        = bpf.KindBlockIO
-	KindHostSample     = bpf.KindHostSample
-	KindKernelDecision = bpf.KindKernelDecision
-	NumKinds           = bpf.NumKinds
-)
+	KindSyscall        = record.KindSyscall
+	KindSchedSwitch    = record.KindSchedSwitch
+	KindSchedWakeup    = record.KindSchedWakeup
+	KindPageFault      = record.KindPageFault
+	KindNetRx          = record.KindNetRx
+	KindBlockIO        = record.KindBlockIO
+	KindHostSample     = record.KindHostSample
+	KindKernelDecision = record.KindKernelDecision
+	NumKinds           = record.NumKinds
 
-// Sizes of the wire format.
-const (
-	HeaderSize    = 40
-	CommLen       = 16
-	MaxRecordSize = 120
-)
+	HeaderSize    = record.HeaderSize
+	CommLen       = record.CommLen
+	MaxRecordSize = record.MaxRecordSize
 
-// Header flags (ainka_hdr.flags).
-const (
-	FlagFaultUser = 1 << 0
-	FlagWakeupNew = 1 << 1
-	FlagPrevIdle  = 1 << 2
-	FlagNextIdle  = 1 << 3
-)
+	FlagFaultUser = record.FlagFaultUser
+	FlagWakeupNew = record.FlagWakeupNew
+	FlagPrevIdle  = record.FlagPrevIdle
+	FlagNextIdle  = record.FlagNextIdle
 
-// Host sample presence bits (ainka_host_sample.flags).
-const (
-	HostHavePSI  = 1 << 0
-	HostHaveMem  = 1 << 1
-	HostHaveStat = 1 << 2
+	HostHavePSI  = record.HostHavePSI
+	HostHaveMem  = record.HostHaveMem
+	HostHaveStat = record.HostHaveStat
 )
 
 // Why a record was rejected. The values index Decoder.Errors.
@@ -74,6 +64,12 @@ var (
 
 // Event is one decoded record. Its size is fixed (no pointers), so batches
 // of events are plain memory that the pipeline recycles.
+//
+// Its memory is a record's: the header fields lay out like record.Header
+// and the payload views like the record structs after their header
+// (TestEventMatchesRecords), so decoding is one copy of the record's bytes
+// and encoding one append. That holds because bpf/record, and so this
+// package, builds only for little-endian targets, the wire's byte order.
 type Event struct {
 	TsNs  uint64 // CLOCK_MONOTONIC, kernel time of the event
 	PID   uint32 // thread-group id
@@ -87,8 +83,9 @@ type Event struct {
 	p [10]uint64
 }
 
-// Payload views. Each mirrors its C struct after the header, field for
-// field, so the offsets in Decode read like the header file.
+// Payload views: each is its record struct of bpf/record after the header,
+// with Go names (ID, NextPID) and comms as bytes. TestEventMatchesRecords
+// checks them field by field against the generated types.
 type (
 	Syscall struct {
 		ID        uint32
@@ -155,18 +152,12 @@ type (
 	}
 )
 
-// The views must fit the union and match the C sizes (record - header).
+// The union holds the largest payload exactly, after a header-sized header.
 var (
-	_ [unsafe.Sizeof(Event{}.p) - unsafe.Sizeof(HostSample{})]byte
-	_ [unsafe.Sizeof(HostSample{}) - (120 - HeaderSize)]byte
-	_ [(120 - HeaderSize) - unsafe.Sizeof(HostSample{})]byte
-	_ [unsafe.Sizeof(Syscall{}) - (64 - HeaderSize)]byte
-	_ [unsafe.Sizeof(SchedSwitch{}) - (80 - HeaderSize)]byte
-	_ [unsafe.Sizeof(SchedWakeup{}) - (72 - HeaderSize)]byte
-	_ [unsafe.Sizeof(PageFault{}) - (64 - HeaderSize)]byte
-	_ [unsafe.Sizeof(NetRx{}) - (56 - HeaderSize)]byte
-	_ [unsafe.Sizeof(BlockIO{}) - (72 - HeaderSize)]byte
-	_ [unsafe.Sizeof(KernelDecision{}) - (88 - HeaderSize)]byte
+	_ [int(unsafe.Sizeof(Event{})) - MaxRecordSize]byte
+	_ [MaxRecordSize - int(unsafe.Sizeof(Event{}))]byte
+	_ [int(unsafe.Offsetof(Event{}.p)) - HeaderSize]byte
+	_ [HeaderSize - int(unsafe.Offsetof(Event{}.p))]byte
 )
 
 // The views alias the union; they are valid only for the matching Kind
@@ -201,31 +192,19 @@ func SetComm(c *[CommLen]byte, s string) {
 	copy(c[:CommLen-1], s)
 }
 
-var le = binary.LittleEndian
-
-// recordSize is sizeof() of each record struct, by kind, as a C compiler
-// lays out bpf/ainka_record.h (checked by the view size assertions above).
-var recordSize = [NumKinds]int{0, 64, 80, 72, 64, 56, 72, 120, 88}
-
 // RecordSize returns the wire size of a record of kind k, 0 for an unknown kind.
-func RecordSize(k Kind) int {
-	if k >= NumKinds {
-		return 0
-	}
-	return recordSize[k]
-}
+func RecordSize(k Kind) int { return k.RecordSize() }
 
 // check validates a record's length against its kind and returns the kind
 // or the reject reason.
 func check(rec []byte) (Kind, int) {
-	if len(rec) < HeaderSize {
+	k := record.RecordKind(rec)
+	switch {
+	case len(rec) < HeaderSize:
 		return 0, ReasonShort
-	}
-	k := Kind(le.Uint16(rec[20:]))
-	if k == 0 || k >= NumKinds {
+	case !k.Valid():
 		return k, ReasonUnknownKind
-	}
-	if len(rec) != recordSize[k] {
+	case len(rec) != k.RecordSize():
 		return k, ReasonBadLength
 	}
 	return k, -1
@@ -236,75 +215,22 @@ func Decode(rec []byte, e *Event) error {
 	k, reason := check(rec)
 	switch reason {
 	case -1:
-		decode(rec, k, e)
+		decode(rec, e)
 		return nil
 	case ReasonShort:
 		return fmt.Errorf("decode: %w: %d bytes", ErrShort, len(rec))
 	case ReasonUnknownKind:
 		return fmt.Errorf("decode: %w %d", ErrUnknownKind, uint16(k))
 	default:
-		return fmt.Errorf("decode: %w: %v record of %d bytes, want %d", ErrBadLength, k, len(rec), recordSize[k])
+		return fmt.Errorf("decode: %w: %v record of %d bytes, want %d", ErrBadLength, k, len(rec), k.RecordSize())
 	}
 }
 
-// decode parses a record whose kind and length were checked.
-func decode(rec []byte, k Kind, e *Event) {
-	_ = rec[HeaderSize-1]
-	e.TsNs = le.Uint64(rec[0:])
-	e.PID = le.Uint32(rec[8:])
-	e.TID = le.Uint32(rec[12:])
-	e.CPU = le.Uint32(rec[16:])
-	e.Kind = k
-	e.Flags = le.Uint16(rec[22:])
-	copy(e.Comm[:], rec[24:40])
-	p := rec[HeaderSize:]
-	switch k {
-	case KindSyscall:
-		_ = p[23]
-		s := e.Syscall()
-		*s = Syscall{ID: le.Uint32(p[0:]), Ret: int64(le.Uint64(p[8:])), LatencyNs: le.Uint64(p[16:])}
-	case KindSchedSwitch:
-		_ = p[39]
-		s := e.SchedSwitch()
-		s.NextPID = le.Uint32(p[0:])
-		s.NextTID = le.Uint32(p[4:])
-		s.PrevState = int64(le.Uint64(p[8:]))
-		s.RunqLatencyNs = le.Uint64(p[16:])
-		copy(s.NextComm[:], p[24:40])
-	case KindSchedWakeup:
-		_ = p[31]
-		s := e.SchedWakeup()
-		s.TargetPID = le.Uint32(p[0:])
-		s.TargetTID = le.Uint32(p[4:])
-		s.TargetCPU = le.Uint32(p[8:])
-		copy(s.TargetComm[:], p[16:32])
-	case KindPageFault:
-		_ = p[23]
-		*e.PageFault() = PageFault{Address: le.Uint64(p[0:]), IP: le.Uint64(p[8:]), ErrorCode: le.Uint64(p[16:])}
-	case KindNetRx:
-		_ = p[15]
-		*e.NetRx() = NetRx{Ifindex: le.Uint32(p[0:]), Len: le.Uint32(p[4:]), Protocol: le.Uint16(p[8:])}
-	case KindBlockIO:
-		_ = p[31]
-		*e.BlockIO() = BlockIO{
-			Dev: le.Uint32(p[0:]), Op: le.Uint32(p[4:]), Sector: le.Uint64(p[8:]),
-			NrSector: le.Uint32(p[16:]), Error: int32(le.Uint32(p[20:])), LatencyNs: le.Uint64(p[24:]),
-		}
-	case KindHostSample:
-		_ = p[79]
-		*e.HostSample() = HostSample{
-			MemTotalKB: le.Uint64(p[0:]), MemAvailableKB: le.Uint64(p[8:]),
-			PSICPUSomeUs: le.Uint64(p[16:]), PSIMemSomeUs: le.Uint64(p[24:]), PSIMemFullUs: le.Uint64(p[32:]),
-			PSIIOSomeUs: le.Uint64(p[40:]), PSIIOFullUs: le.Uint64(p[48:]),
-			NrRunning: le.Uint32(p[56:]), Flags: le.Uint32(p[60:]),
-			CPUBusyTicks: le.Uint64(p[64:]), CPUTotalTicks: le.Uint64(p[72:]),
-		}
-	case KindKernelDecision:
-		_ = p[47]
-		*e.KernelDecision() = KernelDecision{
-			RuleID: le.Uint32(p[0:]), Action: le.Uint32(p[4:]), State: le.Uint32(p[8:]), Metric: le.Uint32(p[12:]),
-			Value: int64(le.Uint64(p[16:])), Threshold: int64(le.Uint64(p[24:])),
-			LatencyNs: le.Uint64(p[32:]), Seq: le.Uint64(p[40:]),
-		}
-	}
+// wire is e's memory as record bytes (see Event).
+func (e *Event) wire() *[MaxRecordSize]byte {
+	return (*[MaxRecordSize]byte)(unsafe.Pointer(e))
 }
+
+// decode copies a record whose kind and length were checked into e. The
+// payload bytes past this kind's struct keep what they held.
+func decode(rec []byte, e *Event) { copy(e.wire()[:], rec) }

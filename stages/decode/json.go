@@ -95,16 +95,16 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 func AppendRawJSON(dst []byte, rec []byte) []byte {
 	dst = append(dst, '{')
 	if len(rec) >= HeaderSize {
-		var c [CommLen]byte
-		copy(c[:], rec[24:40])
+		var h Event // the header only: its memory is a record's (see Event)
+		copy(h.wire()[:HeaderSize], rec)
 		dst = append(dst, `"kind":"`...)
-		dst = append(dst, Kind(le.Uint16(rec[20:])).String()...)
-		dst = appendUint(dst, `","ts_ns":`, le.Uint64(rec[0:]))
-		dst = appendUint(dst, `,"cpu":`, uint64(le.Uint32(rec[16:])))
-		dst = appendUint(dst, `,"pid":`, uint64(le.Uint32(rec[8:])))
-		dst = appendUint(dst, `,"tid":`, uint64(le.Uint32(rec[12:])))
+		dst = append(dst, h.Kind.String()...)
+		dst = appendUint(dst, `","ts_ns":`, h.TsNs)
+		dst = appendUint(dst, `,"cpu":`, uint64(h.CPU))
+		dst = appendUint(dst, `,"pid":`, uint64(h.PID))
+		dst = appendUint(dst, `,"tid":`, uint64(h.TID))
 		dst = append(dst, `,"comm":`...)
-		dst = AppendComm(dst, &c)
+		dst = AppendComm(dst, &h.Comm)
 		dst = append(dst, ',')
 	}
 	dst = appendUint(dst, `"len":`, uint64(len(rec)))

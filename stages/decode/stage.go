@@ -52,7 +52,7 @@ func (d *Decoder) Process(in [][]byte, out []Event) []Event {
 			d.batchErrors[reason]++
 			continue
 		}
-		decode(rec, k, &out[n])
+		decode(rec, &out[n])
 		d.batchCounts[k]++
 		n++
 	}

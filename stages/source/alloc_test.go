@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 )
 
 // TestLiveNoAllocPerRecord checks that the live path (ring reader, batches,
@@ -17,7 +17,7 @@ func TestLiveNoAllocPerRecord(t *testing.T) {
 	needKernel(t)
 	self := uint32(os.Getpid())
 	l, err := NewLive(Config{
-		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true},
+		Policy:    Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: self, IncludeSelf: true},
 		RingBytes: 4 << 20, HostInterval: -1,
 	})
 	if err != nil {
@@ -42,7 +42,7 @@ func TestLiveNoAllocPerRecord(t *testing.T) {
 		c.mu.Unlock()
 		allocs = m1.Mallocs - m0.Mallocs
 	})
-	s := checkExact(t, l, c)[bpf.KindSyscall]
+	s := checkExact(t, l, c)[record.KindSyscall]
 	if delivered < 100000 {
 		t.Fatalf("only %d records delivered during the measurement (lost %d, dropped %d)", delivered, s.Lost, s.Dropped)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
@@ -54,13 +54,13 @@ func BenchmarkGetpid(b *testing.B) {
 		pol  Policy
 	}{
 		{"filtered_pid", Policy{Pid: 1}},
-		{"filtered_latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: time.Second}}},
+		{"filtered_latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[record.Kind]time.Duration{record.KindSyscall: time.Second}}},
 		{"emitted", Policy{Pid: self, IncludeSelf: true}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			needKernel(b)
-			c.pol.Kinds = []bpf.Kind{bpf.KindSyscall}
+			c.pol.Kinds = []record.Kind{record.KindSyscall}
 			l, err := NewLive(Config{Policy: c.pol, HostInterval: -1})
 			if err != nil {
 				b.Fatal(err)
@@ -68,7 +68,7 @@ func BenchmarkGetpid(b *testing.B) {
 			stop := runDiscard(b, l)
 			loop(b)
 			stop()
-			s := l.Stats()[bpf.KindSyscall]
+			s := l.Stats()[record.KindSyscall]
 			if s.Emitted > 0 {
 				b.ReportMetric(float64(s.Lost)/float64(s.Emitted), "lost/emitted")
 			}
@@ -148,11 +148,11 @@ func BenchmarkGetpidOverhead(b *testing.B) {
 		pol  Policy
 	}{
 		{"filtered-pid", Policy{Pid: 1}},
-		{"filtered-latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: time.Second}}},
+		{"filtered-latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[record.Kind]time.Duration{record.KindSyscall: time.Second}}},
 		{"emitted", Policy{Pid: self, IncludeSelf: true}},
 	}
 	for i := range cases {
-		cases[i].pol.Kinds = []bpf.Kind{bpf.KindSyscall}
+		cases[i].pol.Kinds = []record.Kind{record.KindSyscall}
 	}
 	for range b.N {
 		base := 1e18
@@ -175,7 +175,7 @@ func BenchmarkGetpidOverhead(b *testing.B) {
 				best[i] = min(best[i], getpidNs(slice))
 			}
 			stop()
-			lost += l.Stats()[bpf.KindSyscall].Lost
+			lost += l.Stats()[record.KindSyscall].Lost
 		}
 		b.ReportMetric(base, "base-ns")
 		for i, c := range cases {
@@ -199,11 +199,11 @@ func BenchmarkProgramCost(b *testing.B) {
 		pol  Policy
 	}{
 		{"filtered-pid", Policy{Pid: 1}},
-		{"filtered-latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: time.Second}}},
+		{"filtered-latency", Policy{Pid: self, IncludeSelf: true, MinLatency: map[record.Kind]time.Duration{record.KindSyscall: time.Second}}},
 		{"emitted", Policy{Pid: self, IncludeSelf: true}},
 	}
 	for i := range cases {
-		cases[i].pol.Kinds = []bpf.Kind{bpf.KindSyscall}
+		cases[i].pol.Kinds = []record.Kind{record.KindSyscall}
 	}
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {

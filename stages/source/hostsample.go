@@ -2,60 +2,25 @@ package source
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"golang.org/x/sys/unix"
 )
 
-// HostSampleSize is sizeof(struct ainka_host_sample).
-const HostSampleSize = 120
+// hostComm is the comm of host_sample records: they are about the host,
+// not a task (pid, tid and cpu stay 0).
+var hostComm = func() (c [record.CommLen]int8) {
+	record.SetComm(&c, "host")
+	return c
+}()
 
-// Presence bits of ainka_host_sample.flags.
-const (
-	HostHavePSI  = 1 << 0
-	HostHaveMem  = 1 << 1
-	HostHaveStat = 1 << 2
-)
-
-// HostSample is struct ainka_host_sample without its header.
-type HostSample struct {
-	MemTotalKB     uint64
-	MemAvailableKB uint64
-	PSICPUSomeUs   uint64
-	PSIMemSomeUs   uint64
-	PSIMemFullUs   uint64
-	PSIIOSomeUs    uint64
-	PSIIOFullUs    uint64
-	NrRunning      uint32
-	Flags          uint32
-	CPUBusyTicks   uint64
-	CPUTotalTicks  uint64
-}
-
-// AppendRecord appends the sample as a host_sample record stamped tsNs
-// (CLOCK_MONOTONIC) to dst.
-func (h *HostSample) AppendRecord(dst []byte, tsNs uint64) []byte {
-	var r [HostSampleSize]byte
-	le := binary.LittleEndian
-	le.PutUint64(r[0:], tsNs)
-	// pid, tid, cpu stay 0: the record is about the host, not a task.
-	le.PutUint16(r[bpf.KindOffset:], uint16(bpf.KindHostSample))
-	copy(r[24:40], "host")
-	le.PutUint64(r[40:], h.MemTotalKB)
-	le.PutUint64(r[48:], h.MemAvailableKB)
-	le.PutUint64(r[56:], h.PSICPUSomeUs)
-	le.PutUint64(r[64:], h.PSIMemSomeUs)
-	le.PutUint64(r[72:], h.PSIMemFullUs)
-	le.PutUint64(r[80:], h.PSIIOSomeUs)
-	le.PutUint64(r[88:], h.PSIIOFullUs)
-	le.PutUint32(r[96:], h.NrRunning)
-	le.PutUint32(r[100:], h.Flags)
-	le.PutUint64(r[104:], h.CPUBusyTicks)
-	le.PutUint64(r[112:], h.CPUTotalTicks)
-	return append(dst, r[:]...)
+// appendHostSample appends h as a host_sample record stamped tsNs
+// (CLOCK_MONOTONIC) to dst; it sets h's header.
+func appendHostSample(dst []byte, h *record.HostSample, tsNs uint64) []byte {
+	h.Hdr = record.Header{TsNs: tsNs, Kind: uint16(record.KindHostSample), Comm: hostComm}
+	return record.Append(dst, h)
 }
 
 // hostSampler reads the host's counters from /proc. Files stay open and are
@@ -103,22 +68,22 @@ func (s *hostSampler) read(f *os.File) []byte {
 	return s.buf[:n]
 }
 
-// sample fills h from /proc; fields whose source is missing stay zero and
-// their presence bit clear.
-func (s *hostSampler) sample(h *HostSample) {
-	*h = HostSample{}
+// sample fills h's payload from /proc; fields whose source is missing stay
+// zero and their presence bit clear.
+func (s *hostSampler) sample(h *record.HostSample) {
+	*h = record.HostSample{}
 	if b := s.read(s.meminfo); b != nil {
 		total, ok1 := procField(b, "MemTotal:")
 		avail, ok2 := procField(b, "MemAvailable:")
 		if ok1 && ok2 {
-			h.MemTotalKB, h.MemAvailableKB = total, avail
-			h.Flags |= HostHaveMem
+			h.MemTotalKb, h.MemAvailableKb = total, avail
+			h.Flags |= record.HostHaveMem
 		}
 	}
 	if b := s.read(s.stat); b != nil {
 		if busy, total, ok := parseStatCPU(b); ok {
-			h.CPUBusyTicks, h.CPUTotalTicks = busy, total
-			h.Flags |= HostHaveStat
+			h.CpuBusyTicks, h.CpuTotalTicks = busy, total
+			h.Flags |= record.HostHaveStat
 		}
 	}
 	if b := s.read(s.loadavg); b != nil {
@@ -126,16 +91,16 @@ func (s *hostSampler) sample(h *HostSample) {
 	}
 	cpuB := s.read(s.psi[0])
 	if cpuB != nil {
-		h.PSICPUSomeUs, _ = psiTotal(cpuB, "some")
+		h.PsiCpuSomeUs, _ = psiTotal(cpuB, "some")
 		if b := s.read(s.psi[1]); b != nil {
-			h.PSIMemSomeUs, _ = psiTotal(b, "some")
-			h.PSIMemFullUs, _ = psiTotal(b, "full")
+			h.PsiMemSomeUs, _ = psiTotal(b, "some")
+			h.PsiMemFullUs, _ = psiTotal(b, "full")
 		}
 		if b := s.read(s.psi[2]); b != nil {
-			h.PSIIOSomeUs, _ = psiTotal(b, "some")
-			h.PSIIOFullUs, _ = psiTotal(b, "full")
+			h.PsiIoSomeUs, _ = psiTotal(b, "some")
+			h.PsiIoFullUs, _ = psiTotal(b, "full")
 		}
-		h.Flags |= HostHavePSI
+		h.Flags |= record.HostHavePSI
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 )
 
 func writeProc(t *testing.T, files map[string]string) string {
@@ -37,23 +37,25 @@ func TestHostSampleParsing(t *testing.T) {
 	})
 	s := newHostSampler(dir)
 	defer s.close()
-	var h HostSample
+	var h record.HostSample
 	s.sample(&h)
-	want := HostSample{MemTotalKB: 8000000, MemAvailableKB: 5000000, PSICPUSomeUs: 102234417,
-		PSIMemSomeUs: 11, PSIMemFullUs: 22, PSIIOSomeUs: 33, PSIIOFullUs: 44, NrRunning: 3,
-		Flags: HostHavePSI | HostHaveMem | HostHaveStat, CPUBusyTicks: 100 + 2 + 30 + 5 + 6 + 7, CPUTotalTicks: 100 + 2 + 30 + 5 + 6 + 7 + 1000 + 40}
+	want := record.HostSample{MemTotalKb: 8000000, MemAvailableKb: 5000000, PsiCpuSomeUs: 102234417,
+		PsiMemSomeUs: 11, PsiMemFullUs: 22, PsiIoSomeUs: 33, PsiIoFullUs: 44, NrRunning: 3,
+		Flags:        record.HostHavePSI | record.HostHaveMem | record.HostHaveStat,
+		CpuBusyTicks: 100 + 2 + 30 + 5 + 6 + 7, CpuTotalTicks: 100 + 2 + 30 + 5 + 6 + 7 + 1000 + 40}
 	if h != want {
 		t.Errorf("sample\n got %+v\nwant %+v", h, want)
 	}
 	if n := testing.AllocsPerRun(10, func() { s.sample(&h) }); n != 0 {
 		t.Errorf("sampling allocates %v times", n)
 	}
-	rec := h.AppendRecord(nil, 12345)
-	if len(rec) != bpf.KindHostSample.RecordSize() || bpf.RecordKind(rec) != bpf.KindHostSample {
-		t.Fatalf("record of %d bytes, kind %s", len(rec), bpf.RecordKind(rec))
+	rec := appendHostSample(nil, &h, 12345)
+	if len(rec) != record.KindHostSample.RecordSize() || record.RecordKind(rec) != record.KindHostSample {
+		t.Fatalf("record of %d bytes, kind %s", len(rec), record.RecordKind(rec))
 	}
 	le := binary.LittleEndian
-	if le.Uint64(rec) != 12345 || le.Uint64(rec[40:]) != 8000000 || le.Uint32(rec[96:]) != 3 || le.Uint64(rec[112:]) != want.CPUTotalTicks {
+	if le.Uint64(rec) != 12345 || le.Uint64(rec[40:]) != 8000000 || le.Uint32(rec[96:]) != 3 || le.Uint64(rec[112:]) != want.CpuTotalTicks ||
+		string(rec[24:29]) != "host\x00" {
 		t.Errorf("record fields misplaced: % x", rec)
 	}
 }
@@ -62,9 +64,9 @@ func TestHostSampleMissingFiles(t *testing.T) {
 	dir := writeProc(t, map[string]string{"meminfo": "garbage\n", "stat": "intr 1 2 3\n", "loadavg": "nonsense"})
 	s := newHostSampler(dir)
 	defer s.close()
-	var h HostSample
+	var h record.HostSample
 	s.sample(&h)
-	if h != (HostSample{}) {
+	if h != (record.HostSample{}) {
 		t.Errorf("bad /proc content gave %+v, want all zero with no presence bits", h)
 	}
 }
@@ -72,9 +74,9 @@ func TestHostSampleMissingFiles(t *testing.T) {
 func TestHostSampleRealProc(t *testing.T) {
 	s := newHostSampler("/proc")
 	defer s.close()
-	var h HostSample
+	var h record.HostSample
 	s.sample(&h)
-	if h.Flags&(HostHaveMem|HostHaveStat) != HostHaveMem|HostHaveStat || h.MemAvailableKB == 0 || h.CPUTotalTicks == 0 {
+	if h.Flags&(record.HostHaveMem|record.HostHaveStat) != record.HostHaveMem|record.HostHaveStat || h.MemAvailableKb == 0 || h.CpuTotalTicks == 0 {
 		t.Errorf("real /proc sample %+v", h)
 	}
 }
@@ -82,12 +84,12 @@ func TestHostSampleRealProc(t *testing.T) {
 // TestInjectAndHostOnly runs a source with no eBPF kind (no root needed):
 // host samples and injected decisions come through, bad injections fail.
 func TestInjectAndHostOnly(t *testing.T) {
-	l, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample, bpf.KindKernelDecision}}, HostInterval: 10e6})
+	l, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample, record.KindKernelDecision}}, HostInterval: 10e6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := make([]byte, bpf.KindKernelDecision.RecordSize())
-	binary.LittleEndian.PutUint16(dec[bpf.KindOffset:], uint16(bpf.KindKernelDecision))
+	dec := make([]byte, record.KindKernelDecision.RecordSize())
+	binary.LittleEndian.PutUint16(dec[record.KindOffset:], uint16(record.KindKernelDecision))
 	binary.LittleEndian.PutUint32(dec[40:], 77)
 	for _, bad := range [][]byte{nil, dec[:50], make([]byte, 64)} {
 		if err := l.Inject(bad); !errors.Is(err, ErrBadRecord) {
@@ -95,11 +97,11 @@ func TestInjectAndHostOnly(t *testing.T) {
 		}
 	}
 	sys := make([]byte, 64)
-	sys[bpf.KindOffset] = byte(bpf.KindSyscall)
+	sys[record.KindOffset] = byte(record.KindSyscall)
 	if err := l.Inject(sys); !errors.Is(err, ErrBadRecord) {
 		t.Errorf("Inject(syscall record) = %v, want ErrBadRecord", err)
 	}
-	c := &collector{keep: func(rec []byte) bool { return bpf.RecordKind(rec) == bpf.KindKernelDecision }}
+	c := &collector{keep: func(rec []byte) bool { return record.RecordKind(rec) == record.KindKernelDecision }}
 	capture(t, l, c, 4, func() {
 		for range 3 {
 			if err := l.Inject(dec); err != nil {
@@ -113,13 +115,13 @@ func TestInjectAndHostOnly(t *testing.T) {
 		}
 	})
 	s := checkExact(t, l, c)
-	if c.count[bpf.KindHostSample] == 0 {
+	if c.count[record.KindHostSample] == 0 {
 		t.Error("no host samples")
 	}
 	if len(c.recs) < 3 || binary.LittleEndian.Uint32(c.recs[0][40:]) != 77 {
 		t.Errorf("injected decisions: %d delivered", len(c.recs))
 	}
-	if s[bpf.KindKernelDecision].Lost == 0 {
+	if s[record.KindKernelDecision].Lost == 0 {
 		t.Error("a full injection queue did not count the refused record as lost")
 	}
 	if err := l.Inject(dec); !errors.Is(err, ErrStopped) {
@@ -151,15 +153,15 @@ func TestNextAligned(t *testing.T) {
 func TestHostPhase(t *testing.T) {
 	const interval, phase = 20 * time.Millisecond, 3 * time.Millisecond
 	for _, bad := range []time.Duration{-time.Millisecond, interval, 2 * interval} {
-		if _, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample}}, HostInterval: interval, HostPhase: bad}); !errors.Is(err, ErrBadPolicy) {
+		if _, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample}}, HostInterval: interval, HostPhase: bad}); !errors.Is(err, ErrBadPolicy) {
 			t.Errorf("HostPhase %s: err %v, want ErrBadPolicy", bad, err)
 		}
 	}
-	l, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindHostSample}}, HostInterval: interval, HostPhase: phase})
+	l, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample}}, HostInterval: interval, HostPhase: phase})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &collector{keep: func(rec []byte) bool { return bpf.RecordKind(rec) == bpf.KindHostSample }}
+	c := &collector{keep: func(rec []byte) bool { return record.RecordKind(rec) == record.KindHostSample }}
 	capture(t, l, c, 4, func() { time.Sleep(12 * interval) })
 	var phases []time.Duration
 	for _, rec := range c.recs {

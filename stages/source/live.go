@@ -9,6 +9,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 )
 
@@ -93,8 +94,8 @@ type KindStats struct {
 	Dropped uint64
 }
 
-// Stats are the counters of every kind, indexed by bpf.Kind.
-type Stats [bpf.NumKinds]KindStats
+// Stats are the counters of every kind, indexed by record.Kind.
+type Stats [record.NumKinds]KindStats
 
 // Live is the live source: the eBPF probe, its ring buffer reader, the host
 // sampler and the injection queue.
@@ -110,11 +111,11 @@ type Live struct {
 	injSpare []byte
 	stopped  bool // Run has taken its last injected records
 
-	read, dropped, userEmitted, userLost [bpf.NumKinds]atomic.Uint64
+	read, dropped, userEmitted, userLost [record.NumKinds]atomic.Uint64
 
 	statsMu    sync.Mutex
 	closed     bool
-	lastKernel [bpf.NumKinds]bpf.Stats // last stats_map read; final once closed
+	lastKernel [record.NumKinds]bpf.Stats // last stats_map read; final once closed
 
 	ran       atomic.Bool
 	closeOnce sync.Once
@@ -150,12 +151,12 @@ func NewLive(cfg Config) (*Live, error) {
 	if cfg.ProcDir == "" {
 		cfg.ProcDir = "/proc"
 	}
-	var probeKinds []bpf.Kind
+	var probeKinds []record.Kind
 	for _, k := range cfg.Kinds {
 		if !k.Valid() {
 			return nil, fmt.Errorf("%w: kind %s", ErrBadPolicy, k)
 		}
-		if k != bpf.KindHostSample && k != bpf.KindKernelDecision {
+		if k != record.KindHostSample && k != record.KindKernelDecision {
 			probeKinds = append(probeKinds, k)
 		}
 	}
@@ -179,7 +180,7 @@ func NewLive(cfg Config) (*Live, error) {
 		if pol.Kinds != nil {
 			pol.Kinds = nil
 			for _, k := range cfg.Kinds {
-				if hasKind(p.Attached(), k) || k == bpf.KindHostSample || k == bpf.KindKernelDecision {
+				if hasKind(p.Attached(), k) || k == record.KindHostSample || k == record.KindKernelDecision {
 					pol.Kinds = append(pol.Kinds, k)
 				}
 			}
@@ -195,7 +196,7 @@ func NewLive(cfg Config) (*Live, error) {
 		}
 		l.rg = rg
 	}
-	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, bpf.KindHostSample)) {
+	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, record.KindHostSample)) {
 		l.host = newHostSampler(cfg.ProcDir)
 	}
 	if cfg.Metrics != nil {
@@ -205,7 +206,7 @@ func NewLive(cfg Config) (*Live, error) {
 }
 
 // Attached returns the eBPF kinds being captured.
-func (l *Live) Attached() []bpf.Kind {
+func (l *Live) Attached() []record.Kind {
 	if l.probe == nil {
 		return nil
 	}
@@ -213,7 +214,7 @@ func (l *Live) Attached() []bpf.Kind {
 }
 
 // Missing returns, per requested kind this kernel cannot capture, why.
-func (l *Live) Missing() map[bpf.Kind]error {
+func (l *Live) Missing() map[record.Kind]error {
 	if l.probe == nil {
 		return nil
 	}
@@ -256,8 +257,8 @@ func (l *Live) KernelPolicy() bpf.Policy {
 // stream; it is copied. It never blocks: when more than 1 MiB is waiting,
 // the record is refused, counted as lost, and ErrInjectFull returned.
 func (l *Live) Inject(rec []byte) error {
-	k := bpf.RecordKind(rec)
-	if k != bpf.KindKernelDecision && k != bpf.KindHostSample {
+	k := record.RecordKind(rec)
+	if k != record.KindKernelDecision && k != record.KindHostSample {
 		return fmt.Errorf("%w: inject accepts kernel_decision and host_sample records, got kind %s (%d bytes)", ErrBadRecord, k, len(rec))
 	}
 	if len(rec) != k.RecordSize() {
@@ -285,7 +286,7 @@ func (l *Live) Stats() Stats {
 	k := l.kernelStats()
 	for i := range s {
 		s[i] = KindStats{Seen: k[i].Seen, Emitted: k[i].Emitted, Lost: k[i].Lost, Filtered: k[i].Filtered}
-		if bpf.Kind(i) == bpf.KindHostSample || bpf.Kind(i) == bpf.KindKernelDecision {
+		if record.Kind(i) == record.KindHostSample || record.Kind(i) == record.KindKernelDecision {
 			e := l.userEmitted[i].Load()
 			s[i].Seen, s[i].Emitted, s[i].Lost = e, e, l.userLost[i].Load()
 		}
@@ -295,7 +296,7 @@ func (l *Live) Stats() Stats {
 	return s
 }
 
-func (l *Live) kernelStats() [bpf.NumKinds]bpf.Stats {
+func (l *Live) kernelStats() [record.NumKinds]bpf.Stats {
 	l.statsMu.Lock()
 	defer l.statsMu.Unlock()
 	if l.probe != nil && !l.closed {
@@ -452,8 +453,8 @@ type reader struct {
 	l     *Live
 	out   *pipeline.Emitter[[]byte]
 	b     *pipeline.Batch[[]byte]
-	kinds [bpf.NumKinds]uint64
-	hs    HostSample
+	kinds [record.NumKinds]uint64
+	hs    record.HostSample
 }
 
 func (r *reader) batch() *pipeline.Batch[[]byte] {
@@ -484,8 +485,8 @@ func (r *reader) commit(n int) {
 	b.Buf = b.Buf[:start+n]
 	rec := b.Buf[start : start+n : start+n]
 	b.Items = append(b.Items, rec)
-	k := bpf.RecordKind(rec)
-	if k >= bpf.NumKinds {
+	k := record.RecordKind(rec)
+	if k >= record.NumKinds {
 		k = 0
 	}
 	r.kinds[k]++
@@ -600,11 +601,11 @@ func (r *reader) addHostSample() {
 	}
 	b := r.batch()
 	start := len(b.Buf)
-	b.Buf = r.hs.AppendRecord(b.Buf, monotonicNs())
+	b.Buf = appendHostSample(b.Buf, &r.hs, monotonicNs())
 	n := len(b.Buf) - start
 	b.Buf = b.Buf[:start]
 	r.commit(n)
-	r.l.userEmitted[bpf.KindHostSample].Add(1)
+	r.l.userEmitted[record.KindHostSample].Add(1)
 }
 
 func (r *reader) addInjected() {
@@ -614,7 +615,7 @@ func (r *reader) addInjected() {
 	l.injBuf = l.injSpare[:0]
 	l.injMu.Unlock()
 	for len(pending) > 0 {
-		n := bpf.RecordKind(pending).RecordSize() // checked by Inject
+		n := record.RecordKind(pending).RecordSize() // checked by Inject
 		r.appendRecord(pending[:n])
 		pending = pending[n:]
 	}
@@ -624,14 +625,14 @@ func (r *reader) addInjected() {
 }
 
 type liveMetrics struct {
-	seen, emitted, lost, dropped [bpf.NumKinds]*metrics.Counter
+	seen, emitted, lost, dropped [record.NumKinds]*metrics.Counter
 }
 
 func newLiveMetrics(set *metrics.Set) *liveMetrics {
 	m := &liveMetrics{}
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		label := fmt.Sprintf(`{kind=%q}`, k.String())
-		if k <= bpf.KindBlockIO {
+		if k <= record.KindBlockIO {
 			m.seen[k] = set.GetOrCreateCounter("ainka_bpf_seen_total" + label)
 			m.emitted[k] = set.GetOrCreateCounter("ainka_bpf_emitted_total" + label)
 			m.lost[k] = set.GetOrCreateCounter("ainka_ringbuf_lost_total" + label)
@@ -648,8 +649,8 @@ func (l *Live) refreshMetrics() {
 		return
 	}
 	s := l.Stats()
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
-		if k <= bpf.KindBlockIO {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
+		if k <= record.KindBlockIO {
 			l.m.seen[k].Set(s[k].Seen)
 			l.m.emitted[k].Set(s[k].Emitted)
 			l.m.lost[k].Set(s[k].Lost)

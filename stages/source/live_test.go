@@ -15,6 +15,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -32,7 +33,7 @@ func needKernel(t testing.TB) {
 // keeps copies for inspection.
 type collector struct {
 	mu     sync.Mutex
-	count  [bpf.NumKinds]uint64
+	count  [record.NumKinds]uint64
 	total  uint64
 	recs   [][]byte
 	keep   func(rec []byte) bool
@@ -44,7 +45,7 @@ func (c *collector) Process(in [][]byte, out []struct{}) []struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, rec := range in {
-		k := bpf.RecordKind(rec)
+		k := record.RecordKind(rec)
 		if len(rec) != k.RecordSize() {
 			c.badLen++
 		}
@@ -88,7 +89,7 @@ func capture(t *testing.T, l *Live, c *collector, queueLen int, work func()) {
 func checkExact(t *testing.T, l *Live, c *collector) Stats {
 	t.Helper()
 	s := l.Stats()
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		ks := s[k]
 		if ks.Emitted != ks.Read+ks.Lost {
 			t.Errorf("%s: emitted %d != read %d + lost %d", k, ks.Emitted, ks.Read, ks.Lost)
@@ -96,7 +97,7 @@ func checkExact(t *testing.T, l *Live, c *collector) Stats {
 		if ks.Read != c.count[k]+ks.Dropped {
 			t.Errorf("%s: read %d != delivered %d + dropped %d", k, ks.Read, c.count[k], ks.Dropped)
 		}
-		if k <= bpf.KindBlockIO && ks.Seen != ks.Emitted+ks.Filtered {
+		if k <= record.KindBlockIO && ks.Seen != ks.Emitted+ks.Filtered {
 			t.Errorf("%s: seen %d != emitted %d + filtered %d", k, ks.Seen, ks.Emitted, ks.Filtered)
 		}
 	}
@@ -219,8 +220,8 @@ func TestLiveAllKinds(t *testing.T) {
 	}
 	self := uint32(os.Getpid())
 	c := &collector{keep: func(rec []byte) bool {
-		k := bpf.RecordKind(rec)
-		return hdrPid(rec) == self && k != bpf.KindSchedSwitch && k != bpf.KindSchedWakeup || k == bpf.KindHostSample || k == bpf.KindBlockIO
+		k := record.RecordKind(rec)
+		return hdrPid(rec) == self && k != record.KindSchedSwitch && k != record.KindSchedWakeup || k == record.KindHostSample || k == record.KindBlockIO
 	}}
 	blockReads := directFile(t, t.TempDir(), 16)
 	capture(t, l, c, 64, func() {
@@ -233,8 +234,8 @@ func TestLiveAllKinds(t *testing.T) {
 		runChild(t)
 		time.Sleep(120 * time.Millisecond) // one host sample at least
 	})
-	for _, k := range append(bpf.ProbeKinds, bpf.KindHostSample) {
-		if c.count[k] == 0 && (k != bpf.KindBlockIO || blockReads != nil) {
+	for _, k := range append(bpf.ProbeKinds, record.KindHostSample) {
+		if c.count[k] == 0 && (k != record.KindBlockIO || blockReads != nil) {
 			t.Errorf("no %s record", k)
 		}
 	}
@@ -246,23 +247,23 @@ func TestLiveAllKinds(t *testing.T) {
 	copy(wantComm[:15], strings.TrimSpace(string(comm)))
 	var sawGetpid, sawUserFault, sawLo, sawBlk bool
 	for _, rec := range c.recs {
-		switch bpf.RecordKind(rec) {
-		case bpf.KindSyscall:
+		switch record.RecordKind(rec) {
+		case record.KindSyscall:
 			if binary.LittleEndian.Uint32(rec[40:]) == unix.SYS_GETPID && int64(binary.LittleEndian.Uint64(rec[48:])) == int64(self) {
 				sawGetpid = true
 				if [16]byte(rec[24:40]) != wantComm {
 					t.Errorf("comm %q, want %q", rec[24:40], wantComm)
 				}
 			}
-		case bpf.KindPageFault:
+		case record.KindPageFault:
 			if binary.LittleEndian.Uint16(rec[22:])&1 != 0 {
 				sawUserFault = true
 			}
-		case bpf.KindNetRx:
+		case record.KindNetRx:
 			if binary.LittleEndian.Uint32(rec[40:]) == 1 && binary.LittleEndian.Uint16(rec[48:]) == 0x0800 {
 				sawLo = true // ifindex 1 = lo, ETH_P_IP
 			}
-		case bpf.KindBlockIO:
+		case record.KindBlockIO:
 			if hdrPid(rec) == self && binary.LittleEndian.Uint32(rec[44:]) == 0 /* REQ_OP_READ */ &&
 				binary.LittleEndian.Uint32(rec[56:]) == 8 && binary.LittleEndian.Uint64(rec[64:]) > 0 {
 				sawBlk = true // a 4 KiB read of ours with a latency
@@ -276,7 +277,7 @@ func TestLiveAllKinds(t *testing.T) {
 		t.Errorf("getpid %v, user fault %v, IPv4 on lo %v, our O_DIRECT read %v", sawGetpid, sawUserFault, sawLo, sawBlk)
 	}
 	s := checkExact(t, l, c)
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		t.Logf("%-15s %+v delivered %d", k, s[k], c.count[k])
 	}
 	var sb strings.Builder
@@ -294,7 +295,7 @@ func TestLiveAllKinds(t *testing.T) {
 func TestLiveDropsAreCounted(t *testing.T) {
 	needKernel(t)
 	l, err := NewLive(Config{
-		Policy:       Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: uint32(os.Getpid()), IncludeSelf: true},
+		Policy:       Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: uint32(os.Getpid()), IncludeSelf: true},
 		BatchRecords: 16, RingBytes: 1 << 20, HostInterval: -1, ReadDeadline: 5 * time.Millisecond,
 	})
 	if err != nil {
@@ -308,17 +309,17 @@ func TestLiveDropsAreCounted(t *testing.T) {
 		}
 	})
 	s := checkExact(t, l, c)
-	if s[bpf.KindSyscall].Dropped == 0 {
-		t.Errorf("no drops counted with a 20 ms/batch stage: %+v", s[bpf.KindSyscall])
+	if s[record.KindSyscall].Dropped == 0 {
+		t.Errorf("no drops counted with a 20 ms/batch stage: %+v", s[record.KindSyscall])
 	}
-	t.Logf("syscall %+v delivered %d", s[bpf.KindSyscall], c.count[bpf.KindSyscall])
+	t.Logf("syscall %+v delivered %d", s[record.KindSyscall], c.count[record.KindSyscall])
 }
 
 // policyCase runs a getpid workload under a policy and returns the syscall
 // records of this process and the stats.
 func policyCase(t *testing.T, pol Policy, work func()) (*collector, Stats) {
 	t.Helper()
-	pol.Kinds = []bpf.Kind{bpf.KindSyscall, bpf.KindPageFault}
+	pol.Kinds = []record.Kind{record.KindSyscall, record.KindPageFault}
 	l, err := NewLive(Config{Policy: pol, RingBytes: 4 << 20, HostInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -335,8 +336,8 @@ func TestPolicySelfExclusion(t *testing.T) {
 	if len(c.recs) != 0 {
 		t.Errorf("%d records of this process despite self-exclusion", len(c.recs))
 	}
-	if s[bpf.KindSyscall].Filtered < 2000 {
-		t.Errorf("syscall filtered %d, want >= 2000", s[bpf.KindSyscall].Filtered)
+	if s[record.KindSyscall].Filtered < 2000 {
+		t.Errorf("syscall filtered %d, want >= 2000", s[record.KindSyscall].Filtered)
 	}
 }
 
@@ -361,13 +362,13 @@ func TestPolicySampling(t *testing.T) {
 	needKernel(t)
 	const n = 10
 	c, s := policyCase(t, Policy{Pid: uint32(os.Getpid()), IncludeSelf: true,
-		SampleEvery: map[bpf.Kind]uint32{bpf.KindSyscall: n}}, func() { getpids(20000) })
+		SampleEvery: map[record.Kind]uint32{record.KindSyscall: n}}, func() { getpids(20000) })
 	// Each CPU emits the 1st, (n+1)th, ... event that passed the filters:
 	// ceil(matched_cpu / n) per CPU.
-	sys := s[bpf.KindSyscall]
+	sys := s[record.KindSyscall]
 	lo, hi := sys.Emitted*n-uint64(numCPU())*n, sys.Emitted*n
-	if c.count[bpf.KindSyscall] != sys.Emitted-sys.Lost-sys.Dropped {
-		t.Errorf("delivered %d, emitted %d", c.count[bpf.KindSyscall], sys.Emitted)
+	if c.count[record.KindSyscall] != sys.Emitted-sys.Lost-sys.Dropped {
+		t.Errorf("delivered %d, emitted %d", c.count[record.KindSyscall], sys.Emitted)
 	}
 	if sys.Emitted < 20000/n || sys.Emitted > 2*20000/n {
 		t.Errorf("1-in-%d sampling of 20000 getpids emitted %d", n, sys.Emitted)
@@ -387,14 +388,14 @@ func TestPolicyMinLatency(t *testing.T) {
 	needKernel(t)
 	self := uint32(os.Getpid())
 	c, _ := policyCase(t, Policy{Pid: self, IncludeSelf: true,
-		MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: 5 * time.Millisecond}}, func() {
+		MinLatency: map[record.Kind]time.Duration{record.KindSyscall: 5 * time.Millisecond}}, func() {
 		getpids(1000)
 		ts := unix.Timespec{Nsec: int64(20 * time.Millisecond)}
 		unix.Nanosleep(&ts, nil)
 	})
 	var slept bool
 	for _, rec := range c.recs {
-		if bpf.RecordKind(rec) != bpf.KindSyscall {
+		if record.RecordKind(rec) != record.KindSyscall {
 			continue
 		}
 		lat := binary.LittleEndian.Uint64(rec[56:])
@@ -415,7 +416,7 @@ func TestPolicyMinLatency(t *testing.T) {
 func TestPolicyDisableAtRunTime(t *testing.T) {
 	needKernel(t)
 	self := uint32(os.Getpid())
-	l, err := NewLive(Config{Policy: Policy{Kinds: []bpf.Kind{bpf.KindSyscall, bpf.KindPageFault}, Pid: self, IncludeSelf: true},
+	l, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindSyscall, record.KindPageFault}, Pid: self, IncludeSelf: true},
 		RingBytes: 1 << 20, HostInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +424,7 @@ func TestPolicyDisableAtRunTime(t *testing.T) {
 	c := &collector{}
 	var before, after Stats
 	capture(t, l, c, 64, func() {
-		if err := l.SetPolicy(Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true}); err != nil {
+		if err := l.SetPolicy(Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: self, IncludeSelf: true}); err != nil {
 			t.Fatal(err)
 		}
 		before = l.Stats()
@@ -431,25 +432,25 @@ func TestPolicyDisableAtRunTime(t *testing.T) {
 		after = l.Stats()
 	})
 	checkExact(t, l, c)
-	pf0, pf1 := before[bpf.KindPageFault], after[bpf.KindPageFault]
+	pf0, pf1 := before[record.KindPageFault], after[record.KindPageFault]
 	if pf1.Seen-pf0.Seen < 256 {
 		t.Errorf("page faults seen while disabled: %d, want >= 256", pf1.Seen-pf0.Seen)
 	}
 	if pf1.Emitted != pf0.Emitted {
 		t.Errorf("disabled page_fault still emitted %d", pf1.Emitted-pf0.Emitted)
 	}
-	if err := l.SetPolicy(Policy{Kinds: []bpf.Kind{bpf.KindNetRx}}); !errors.Is(err, ErrKindNotAttached) {
+	if err := l.SetPolicy(Policy{Kinds: []record.Kind{record.KindNetRx}}); !errors.Is(err, ErrKindNotAttached) {
 		t.Errorf("enabling an unattached kind: %v", err)
 	}
 }
 
 func TestBadPolicies(t *testing.T) {
 	for _, pol := range []Policy{
-		{Kinds: []bpf.Kind{0}},
-		{Kinds: []bpf.Kind{42}},
-		{MinLatency: map[bpf.Kind]time.Duration{bpf.KindNetRx: time.Millisecond}},
-		{MinLatency: map[bpf.Kind]time.Duration{bpf.KindSyscall: -time.Millisecond}},
-		{SampleEvery: map[bpf.Kind]uint32{99: 2}},
+		{Kinds: []record.Kind{0}},
+		{Kinds: []record.Kind{42}},
+		{MinLatency: map[record.Kind]time.Duration{record.KindNetRx: time.Millisecond}},
+		{MinLatency: map[record.Kind]time.Duration{record.KindSyscall: -time.Millisecond}},
+		{SampleEvery: map[record.Kind]uint32{99: 2}},
 	} {
 		if _, err := NewLive(Config{Policy: pol}); !errors.Is(err, ErrBadPolicy) {
 			t.Errorf("NewLive(%+v) = %v, want ErrBadPolicy", pol, err)

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 	"golang.org/x/sys/unix"
 )
@@ -71,7 +71,7 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 		opts.Workers = 1
 	}
 	l, err := NewLive(Config{
-		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}},
+		Policy:    Policy{Kinds: []record.Kind{record.KindSyscall}},
 		RingBytes: opts.RingBytes, BatchRecords: opts.BatchRecords, HostInterval: -1,
 	})
 	if err != nil {
@@ -112,7 +112,7 @@ func MeasureThroughput(ctx context.Context, opts ThroughputOptions) (Throughput,
 		return Throughput{}, err
 	}
 	cpu := time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()) + time.Duration(ru1.Stime.Nano()-ru0.Stime.Nano())
-	s := l.Stats()[bpf.KindSyscall]
+	s := l.Stats()[record.KindSyscall]
 	t := Throughput{
 		Elapsed: elapsed, Delivered: cs.n.Load(), Emitted: s.Emitted, Lost: s.Lost, Dropped: s.Dropped,
 		CPUPercent: 100 * cpu.Seconds() / elapsed.Seconds(),

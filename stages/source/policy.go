@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/trace"
 	"golang.org/x/sys/unix"
 )
@@ -25,13 +26,13 @@ var (
 type Policy struct {
 	// Kinds to record; nil means every attached kind. host_sample here (or
 	// nil) turns the host sampler on; kernel_decision needs no switch.
-	Kinds []bpf.Kind
+	Kinds []record.Kind
 	// SampleEvery[k] = N records 1 in N events of kind k that pass the
 	// filters; 0 and 1 mean every event.
-	SampleEvery map[bpf.Kind]uint32
+	SampleEvery map[record.Kind]uint32
 	// MinLatency[k] filters shorter events out: syscall latency,
 	// sched_switch run-queue latency, block_io latency.
-	MinLatency map[bpf.Kind]time.Duration
+	MinLatency map[record.Kind]time.Duration
 	// Pid keeps only this thread group (for sched kinds: either task of
 	// the switch or wakeup); 0 = all.
 	Pid uint32
@@ -42,7 +43,7 @@ type Policy struct {
 	IncludeSelf bool
 }
 
-func hasKind(ks []bpf.Kind, k bpf.Kind) bool {
+func hasKind(ks []record.Kind, k record.Kind) bool {
 	for _, x := range ks {
 		if x == k {
 			return true
@@ -52,7 +53,7 @@ func hasKind(ks []bpf.Kind, k bpf.Kind) bool {
 }
 
 // kernelPolicy turns p into policies_map's value. Kinds must be attached.
-func kernelPolicy(p Policy, attached []bpf.Kind, wakeupBytes uint64) (bpf.Policy, error) {
+func kernelPolicy(p Policy, attached []record.Kind, wakeupBytes uint64) (bpf.Policy, error) {
 	var kp bpf.Policy
 	kinds := p.Kinds
 	if kinds == nil {
@@ -62,7 +63,7 @@ func kernelPolicy(p Policy, attached []bpf.Kind, wakeupBytes uint64) (bpf.Policy
 		if !k.Valid() {
 			return kp, fmt.Errorf("%w: kind %s", ErrBadPolicy, k)
 		}
-		if k == bpf.KindHostSample || k == bpf.KindKernelDecision {
+		if k == record.KindHostSample || k == record.KindKernelDecision {
 			continue // produced in user space
 		}
 		if !hasKind(attached, k) {
@@ -77,7 +78,7 @@ func kernelPolicy(p Policy, attached []bpf.Kind, wakeupBytes uint64) (bpf.Policy
 		kp.Kind[k].SampleN = n
 	}
 	for k, d := range p.MinLatency {
-		if k != bpf.KindSyscall && k != bpf.KindSchedSwitch && k != bpf.KindBlockIO {
+		if k != record.KindSyscall && k != record.KindSchedSwitch && k != record.KindBlockIO {
 			return kp, fmt.Errorf("%w: min latency applies to syscall, sched_switch and block_io, not %s", ErrBadPolicy, k)
 		}
 		if d < 0 {
@@ -114,14 +115,14 @@ func CgroupID(path string) (uint64, error) {
 // TraceKinds describes p for a trace header: every kind, whether it was on
 // and its sampling and latency filter.
 func TraceKinds(p bpf.Policy, hostSamples bool) []trace.KindConfig {
-	out := make([]trace.KindConfig, 0, bpf.NumKinds-1)
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	out := make([]trace.KindConfig, 0, record.NumKinds-1)
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		kc := trace.KindConfig{Kind: uint16(k), Name: k.String(), Enabled: p.Kind[k].Enabled != 0,
 			SampleEvery: p.Kind[k].SampleN, MinLatencyNs: p.Kind[k].MinLatencyNs}
 		switch k {
-		case bpf.KindHostSample:
+		case record.KindHostSample:
 			kc.Enabled = hostSamples
-		case bpf.KindKernelDecision:
+		case record.KindKernelDecision:
 			kc.Enabled = true
 		}
 		out = append(out, kc)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/trace"
 )
@@ -29,8 +29,8 @@ func writeTrace(t *testing.T, n int, base, step uint64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := make([]byte, bpf.KindSyscall.RecordSize())
-	binary.LittleEndian.PutUint16(rec[bpf.KindOffset:], uint16(bpf.KindSyscall))
+	rec := make([]byte, record.KindSyscall.RecordSize())
+	binary.LittleEndian.PutUint16(rec[record.KindOffset:], uint16(record.KindSyscall))
 	for i := range n {
 		binary.LittleEndian.PutUint64(rec, base+uint64(i)*step)
 		binary.LittleEndian.PutUint32(rec[40:], uint32(i))

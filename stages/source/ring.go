@@ -8,7 +8,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 )
@@ -117,7 +117,7 @@ func (r *ring) wait(d time.Duration) error {
 // written, maxItems is reached or buf has less than maxRec bytes left. It
 // returns the extended slices and publishes the consumer position once.
 // kinds counts the records read per kind.
-func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[bpf.NumKinds]uint64) ([]byte, [][]byte, error) {
+func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[record.NumKinds]uint64) ([]byte, [][]byte, error) {
 	cons := atomic.LoadUint64(r.consPos)
 	prod := atomic.LoadUint64(r.prodPos)
 	start := cons
@@ -153,8 +153,8 @@ func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[bp
 			}
 			rec := buf[s:len(buf):len(buf)]
 			items = append(items, rec)
-			k := bpf.RecordKind(rec)
-			if k >= bpf.NumKinds {
+			k := record.RecordKind(rec)
+			if k >= record.NumKinds {
 				k = 0
 			}
 			kinds[k]++

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +17,7 @@ func TestRingWrap(t *testing.T) {
 	needKernel(t)
 	self := uint32(os.Getpid())
 	l, err := NewLive(Config{
-		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true},
+		Policy:    Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: self, IncludeSelf: true},
 		RingBytes: os.Getpagesize(), HostInterval: -1, ReadDeadline: time.Millisecond,
 	})
 	if err != nil {
@@ -41,7 +41,7 @@ func TestRingWrap(t *testing.T) {
 			time.Sleep(100 * time.Microsecond)
 		}
 	})
-	s := checkExact(t, l, c)[bpf.KindSyscall]
+	s := checkExact(t, l, c)[record.KindSyscall]
 	if l.wrapped == 0 {
 		t.Errorf("no record crossed the end of the ring (%d read, %d lost)", s.Read, s.Lost)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +26,7 @@ func TestSyscallSlotParking(t *testing.T) {
 	}
 	self := uint32(os.Getpid())
 	l, err := NewLive(Config{
-		Policy:    Policy{Kinds: []bpf.Kind{bpf.KindSyscall}, Pid: self, IncludeSelf: true},
+		Policy:    Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: self, IncludeSelf: true},
 		RingBytes: 4 << 20, HostInterval: -1,
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,13 +31,13 @@ func EnsureTracefs() error {
 
 // explainMissing says, per kind left out, what the kernel lacks: whether
 // the tracepoint exists at all (tracefs) or only its BTF is missing.
-func explainMissing(missing map[bpf.Kind]error) string {
+func explainMissing(missing map[record.Kind]error) string {
 	if len(missing) == 0 {
 		return ""
 	}
 	tracefs := EnsureTracefs() == nil
 	var lines []string
-	for k := bpf.Kind(1); k < bpf.NumKinds; k++ {
+	for k := record.Kind(1); k < record.NumKinds; k++ {
 		err, ok := missing[k]
 		if !ok {
 			continue

@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
@@ -271,7 +271,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	}
 	p := pipeline.New(pipeline.Options{})
 	cfg := source.Config{HostInterval: *interval, HostPhase: phaseFor(*hostPhase, *lateness), ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: p.Metrics()}
-	cfg.Kinds = []bpf.Kind{bpf.KindSchedSwitch, bpf.KindSchedWakeup, bpf.KindHostSample}
+	cfg.Kinds = []record.Kind{record.KindSchedSwitch, record.KindSchedWakeup, record.KindHostSample}
 	live, err := source.NewLive(cfg)
 	if err != nil {
 		t.Fatalf("live source: %v", err)
