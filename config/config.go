@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/ainka/ainka/settings"
 )
 
 // DefaultPath is where the daemon looks for its configuration when no
@@ -142,7 +144,7 @@ func Default() *Config {
 			EmergencyModeThreshold:       0.95,
 		},
 		Telemetry: Telemetry{
-			CollectionIntervalMS:  100,
+			CollectionIntervalMS:  int(settings.DefaultInterval / time.Millisecond),
 			MetricsRetentionHours: 24,
 			EnableDetailedLogging: false,
 			ExportPrometheus:      false,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/daemon"
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/decode/decodetest"
 	"github.com/ainka/ainka/stages/source"
@@ -60,18 +60,16 @@ func BenchmarkReplay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := pipeline.New(pipeline.Options{QueueLen: 8})
-	in := pipeline.AddSource[[]byte](p, "source", src)
-	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(src.Header()), lossless: true, stdout: io.Discard})
+	c, err := daemon.Build(src, daemon.ChainOptions{Settings: settings.FromHeader(src.Header()), QueueLen: 8})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := p.Run(context.Background()); err != nil {
+	if err := c.Pipeline.Run(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
-	n := c.dec.Decoded()
+	n := c.Decoder.Decoded()
 	if n != records*uint64(repeat) {
 		b.Fatalf("decoded %d of %d", n, records*uint64(repeat))
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/tools/nab"
 )
@@ -38,13 +39,13 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case err != nil:
-		err = usagef("%v", err)
+		err = daemon.Usagef("%v", err)
 	case fs.NArg() > 0:
-		err = usagef("unexpected argument %q (usage: %s)", fs.Arg(0), detectSynopsis)
+		err = daemon.Usagef("unexpected argument %q (usage: %s)", fs.Arg(0), detectSynopsis)
 	case *in == "":
-		err = usagef("--input is required (usage: %s)", detectSynopsis)
+		err = daemon.Usagef("--input is required (usage: %s)", detectSynopsis)
 	case *out == "":
-		err = usagef("--output is required (usage: %s)", detectSynopsis)
+		err = daemon.Usagef("--output is required (usage: %s)", detectSynopsis)
 	}
 	if err == nil {
 		err = detect(*in, *out, *det, *params, stdout)
@@ -55,7 +56,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 func detect(inPath, outPath, name, params string, stdout io.Writer) error {
 	d, err := anomaly.NewNamed(name, params)
 	if err != nil {
-		return usagef("%v", err)
+		return daemon.Usagef("%v", err)
 	}
 	var r io.Reader = os.Stdin
 	if inPath != "-" {

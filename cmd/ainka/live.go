@@ -12,6 +12,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/daemon"
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
@@ -53,7 +55,7 @@ func (f *liveFlags) register(fs *flag.FlagSet) {
 	fs.Var(f.minLatency, "min-latency", "drop events of a kind faster than D: `KIND=D` (syscall, sched_switch, block_io; repeatable)")
 	fs.UintVar(&f.pid, "pid", 0, "record only this process (thread group `ID`)")
 	fs.IntVar(&f.ringMB, "ring-mb", 16, "size of the eBPF ring buffer in `MiB` (power of two)")
-	fs.DurationVar(&f.interval, "interval", 100*time.Millisecond, "collection interval: window length and host sampling period")
+	fs.DurationVar(&f.interval, "interval", settings.DefaultInterval, "collection interval: window length and host sampling period")
 }
 
 // config turns the flags into the live source's configuration.
@@ -64,7 +66,7 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 		for _, name := range strings.Split(f.kinds, ",") {
 			k, err := record.ParseKind(strings.TrimSpace(name))
 			if err != nil {
-				return cfg, usagef("--kinds: %v", err)
+				return cfg, daemon.Usagef("--kinds: %v", err)
 			}
 			cfg.Kinds = append(cfg.Kinds, k)
 		}
@@ -74,7 +76,7 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 		for k, v := range f.sample {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil || n == 0 {
-				return cfg, usagef("--sample %s=%s: want a positive integer", k, v)
+				return cfg, daemon.Usagef("--sample %s=%s: want a positive integer", k, v)
 			}
 			cfg.SampleEvery[k] = uint32(n)
 		}
@@ -84,16 +86,16 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 		for k, v := range f.minLatency {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
-				return cfg, usagef("--min-latency %s=%s: want a duration such as 50us", k, v)
+				return cfg, daemon.Usagef("--min-latency %s=%s: want a duration such as 50us", k, v)
 			}
 			cfg.MinLatency[k] = d
 		}
 	}
 	if f.interval < time.Millisecond || f.interval%time.Millisecond != 0 {
-		return cfg, usagef("--interval %s: want whole milliseconds, at least 1ms", f.interval)
+		return cfg, daemon.Usagef("--interval %s: want whole milliseconds, at least 1ms", f.interval)
 	}
 	if f.ringMB <= 0 || f.ringMB&(f.ringMB-1) != 0 {
-		return cfg, usagef("--ring-mb %d: want a power of two", f.ringMB)
+		return cfg, daemon.Usagef("--ring-mb %d: want a power of two", f.ringMB)
 	}
 	cfg.Pid = uint32(f.pid)
 	cfg.RingBytes = f.ringMB << 20
@@ -106,15 +108,15 @@ func (f *liveFlags) config(set *metrics.Set) (source.Config, error) {
 // a notReadyError (exit 3) with the reason.
 func openLive(cfg source.Config) (*source.Live, error) {
 	if os.Geteuid() != 0 {
-		return nil, notReadyError{errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
+		return nil, daemon.NotReadyError{Err: errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
 	}
 	l, err := source.NewLive(cfg)
 	if err != nil {
 		if errors.Is(err, bpf.ErrNotRoot) || errors.Is(err, bpf.ErrNoBTF) || errors.Is(err, bpf.ErrNoKinds) {
-			return nil, notReadyError{err}
+			return nil, daemon.NotReadyError{Err: err}
 		}
 		if errors.Is(err, source.ErrBadPolicy) {
-			return nil, usageError{err}
+			return nil, daemon.UsageError{Err: err}
 		}
 		return nil, err
 	}

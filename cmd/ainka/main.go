@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/ainka/ainka/daemon"
 )
 
 // Exit codes, documented in README.md.
@@ -36,16 +38,6 @@ func register(c command) {
 	commands[c.name] = c
 }
 
-// usageError marks errors caused by how the command was called.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
-
 // exitCode maps an error to the documented exit code and prints it as one
 // line, never a stack trace.
 func exitCode(stderr io.Writer, name string, err error) int {
@@ -53,22 +45,14 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "ainka %s: %v\n", name, err)
-	var ue usageError
-	if errors.As(err, &ue) {
+	if errors.Is(err, daemon.ErrUsage) {
 		return exitUsage
 	}
-	var nr notReadyError
-	if errors.As(err, &nr) {
+	if errors.Is(err, daemon.ErrNotReady) {
 		return exitNotReady
 	}
 	return exitFailure
 }
-
-// notReadyError marks errors that name something the host lacks.
-type notReadyError struct{ err error }
-
-func (n notReadyError) Error() string { return n.err.Error() }
-func (n notReadyError) Unwrap() error { return n.err }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: ainka COMMAND [flags]")

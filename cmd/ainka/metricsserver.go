@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/daemon"
 )
 
 // metricsServer serves /metrics: the pipeline's set plus Go and process
@@ -26,7 +27,7 @@ func listenMetrics(addr string, set *metrics.Set) (*metricsServer, error) {
 		if err == nil {
 			err = errors.New("want HOST:PORT")
 		}
-		return nil, usagef("bad --metrics-addr %q: %v", addr, errors.Unwrap(err))
+		return nil, daemon.Usagef("bad --metrics-addr %q: %v", addr, errors.Unwrap(err))
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
 )
@@ -24,7 +25,7 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "usage: %s\n", modelSynopsis)
 			return exitOK
 		}
-		return exitCode(stderr, "model", usagef("want a subcommand: %s", modelSynopsis))
+		return exitCode(stderr, "model", daemon.Usagef("want a subcommand: %s", modelSynopsis))
 	}
 	fs := flag.NewFlagSet("model info", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -38,9 +39,9 @@ func runModel(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case err != nil:
-		err = usagef("%v", err)
+		err = daemon.Usagef("%v", err)
 	case fs.NArg() > 0:
-		err = usagef("unexpected argument %q (usage: %s)", fs.Arg(0), modelSynopsis)
+		err = daemon.Usagef("unexpected argument %q (usage: %s)", fs.Arg(0), modelSynopsis)
 	}
 	if err == nil {
 		err = modelInfo(*path, stdout)

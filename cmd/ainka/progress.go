@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ainka/ainka/daemon"
 	"golang.org/x/term"
 )
 
@@ -20,12 +21,12 @@ func isTerminal(w io.Writer) bool {
 type progress struct {
 	w     io.Writer
 	total uint64
-	c     *chain
+	c     *daemon.Chain
 	done  chan struct{}
 	wg    sync.WaitGroup
 }
 
-func startProgress(w io.Writer, path string, repeat int, c *chain) *progress {
+func startProgress(w io.Writer, path string, repeat int, c *daemon.Chain) *progress {
 	p := &progress{w: w, total: countRecords(path) * uint64(repeat), c: c, done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.loop()
@@ -44,7 +45,7 @@ func (p *progress) loop() {
 			return
 		case <-t.C:
 			var n uint64
-			for _, s := range p.c.p.Stats() {
+			for _, s := range p.c.Pipeline.Stats() {
 				if s.Name == "decode" {
 					n = s.In
 				}

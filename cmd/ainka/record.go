@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
@@ -38,11 +39,11 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err != nil:
 	case len(pos) != 0:
-		err = usagef("unexpected argument %q (%s)", pos[0], recordSynopsis)
+		err = daemon.Usagef("unexpected argument %q (%s)", pos[0], recordSynopsis)
 	case *out == "":
-		err = usagef("-o FILE is required (%s)", recordSynopsis)
+		err = daemon.Usagef("-o FILE is required (%s)", recordSynopsis)
 	case *duration <= 0:
-		err = usagef("--duration %s: must be positive", *duration)
+		err = daemon.Usagef("--duration %s: must be positive", *duration)
 	}
 	if err != nil {
 		return exitCode(stderr, "record", err)

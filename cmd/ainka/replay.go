@@ -14,7 +14,8 @@ import (
 
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
-	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/daemon"
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
@@ -40,13 +41,13 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err == nil && len(pos) != 1 {
-		err = usagef("want exactly one trace FILE, got %d arguments (%s)", len(pos), replaySynopsis)
+		err = daemon.Usagef("want exactly one trace FILE, got %d arguments (%s)", len(pos), replaySynopsis)
 	}
 	if err == nil && *repeat < 1 {
-		err = usagef("--repeat %d: must be at least 1", *repeat)
+		err = daemon.Usagef("--repeat %d: must be at least 1", *repeat)
 	}
 	if err == nil && (*speed < 0 || *speed != *speed) {
-		err = usagef("--speed %v: must be 0 (as fast as possible) or positive", *speed)
+		err = daemon.Usagef("--speed %v: must be 0 (as fast as possible) or positive", *speed)
 	}
 	var cfg *config.Config
 	if err == nil {
@@ -84,39 +85,36 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 	if hdr.SchemaVersion != decode.SchemaVersion {
 		return fmt.Errorf("trace %s: event schema version %d, this ainka decodes version %d", path, hdr.SchemaVersion, decode.SchemaVersion)
 	}
-	p := pipeline.New(pipeline.Options{QueueLen: 8})
-	in := pipeline.AddSource[[]byte](p, "source", src, sourceOptions()...)
-	c, err := buildChain(p, in, chainConfig{agg: aggConfigFromHeader(hdr), lossless: true, taps: pf.taps, stdout: stdout,
-		policyFile: pf.policyFile, noKernel: true, conf: cfg, bootOffsetNs: max(hdr.BootOffsetNs, 0)})
+	c, taps, err := daemon.Assemble(src, daemon.ChainOptions{Settings: settings.FromHeader(hdr), Config: cfg,
+		PolicyFile: pf.policyFile, QueueLen: 8}, pf.taps, stdout)
 	if err != nil {
 		return err
 	}
-	defer c.close()
+	defer taps.Close()
 	// A replay is a daemon too when asked for a socket (the CLI can then
 	// drive it); otherwise it logs to stderr only at warn and above.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var ring *control.LogRing
 	if cfg.Daemon.SocketPath != "" {
 		var closeLog func() error
-		if log, ring, closeLog, err = newLogger(cfg, stderr); err != nil {
+		if log, ring, closeLog, err = daemon.NewLogger(cfg, stderr); err != nil {
 			return err
 		}
 		defer closeLog()
 	}
 	if cfg.Telemetry.EnableDetailedLogging {
-		if err := tapDetails(p, log, true); err != nil {
+		if err := daemon.TapDetails(c.Pipeline, log, true); err != nil {
 			return err
 		}
 	}
-	d := &daemon{mode: "replay", started: time.Now(), dryRun: true, p: p, set: c.set,
-		pred: c.pred, dec: c.dcd, act: c.act}
-	svc, err := startServices(ctx, d, cfg, ring, log, nil)
+	ctl := daemon.NewController(c, "replay", true, nil, nil)
+	svc, err := daemon.NewServices(ctl, cfg, ring, log, nil)
 	if err != nil {
 		return err
 	}
 	var ms *metricsServer
 	if addr := metricsAddr(pf.metricsAddr, cfg); addr != "" {
-		if ms, err = listenMetrics(addr, c.set); err != nil {
+		if ms, err = listenMetrics(addr, c.Pipeline.Metrics()); err != nil {
 			return err
 		}
 		defer ms.Close()
@@ -128,23 +126,27 @@ func replay(ctx context.Context, path string, speed float64, repeat int, pf *pip
 		bar = startProgress(stderr, path, repeat, c)
 	}
 	log.Info("replay started", "trace", path, "kernel", hdr.KernelRelease, "host", hdr.Hostname,
-		"policies", c.dcd.State().Policies, "socket", cfg.Daemon.SocketPath)
-	start := time.Now()
-	runErr := p.Run(ctx)
-	elapsed := time.Since(start)
-	bar.stop()
-	log.Info("replay input ended", "events", c.dec.Decoded(), "elapsed", elapsed.String())
-	if pf.hold && runErr == nil {
-		// --hold: keep serving the control API on the replayed state
-		// until SIGINT/SIGTERM (or --duration), for the CLI and demos.
-		<-ctx.Done()
+		"policies", c.Decide.State().Policies, "socket", cfg.Daemon.SocketPath)
+	var elapsed time.Duration
+	runErr := svc.Run(ctx, func(ctx context.Context) error {
+		start := time.Now()
+		err := c.Pipeline.Run(ctx)
+		elapsed = time.Since(start)
+		bar.stop()
+		log.Info("replay input ended", "events", c.Decoder.Decoded(), "elapsed", elapsed.String())
+		if pf.hold && err == nil {
+			// --hold: keep serving the control API on the replayed state
+			// until SIGINT/SIGTERM (or --duration), for the CLI and demos.
+			<-ctx.Done()
+		}
+		return err
+	})
+	runErr = errors.Join(runErr, c.Shutdown(log))
+	if err := taps.Close(); err != nil && runErr == nil {
+		runErr = err
 	}
-	runErr = errors.Join(runErr, svc.stop(), shutdown(c, log))
-	if err := c.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("close tap file: %w", err)
-	}
-	res := replayResult{events: c.dec.Decoded(), rejected: c.dec.Rejected(), elapsed: elapsed}
-	res.drops, res.tapDropped = c.drops()
+	res := replayResult{events: c.Decoder.Decoded(), rejected: c.Decoder.Rejected(), elapsed: elapsed}
+	res.drops, res.tapDropped = c.Drops()
 	if runErr != nil {
 		// One line: the damage, and how much was replayed before it.
 		return fmt.Errorf("%w (%d events replayed before it)", runErr, res.events)

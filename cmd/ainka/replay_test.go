@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/decode/decodetest"
 	"github.com/ainka/ainka/trace"
@@ -98,13 +99,13 @@ func TestTaps(t *testing.T) {
 	policy := filepath.Join(dir, "p.toml")
 	os.WriteFile(policy, []byte("[[policy]]\nname = \"busy\"\ncondition = \"cpu >= 0\"\naction = \"notify\"\ncooldown = \"1s\"\n"), 0o644)
 	args := []string{"replay", path, "--policy", policy}
-	for _, s := range stageNames {
+	for _, s := range daemon.StageNames {
 		args = append(args, "--tap", s+"="+filepath.Join(dir, s+".jsonl"))
 	}
 	if _, stderr, code := ainka(args...); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, s := range stageNames {
+	for _, s := range daemon.StageNames {
 		b, err := os.ReadFile(filepath.Join(dir, s+".jsonl"))
 		if err != nil {
 			t.Fatal(err)

@@ -6,15 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
-	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/daemon"
+	"github.com/ainka/ainka/settings"
 )
 
 func init() {
@@ -37,7 +38,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err == nil && len(pos) != 0 {
-		err = usagef("unexpected argument %q (%s)", pos[0], runSynopsis)
+		err = daemon.Usagef("unexpected argument %q (%s)", pos[0], runSynopsis)
 	}
 	var cfg *config.Config
 	if err == nil {
@@ -63,26 +64,18 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 	// at 1 M/s over 60 s (docs/performance.md); 64 held with RSS under
 	// 64 MiB, but every batch a burst puts in flight stays in the free
 	// lists, so RSS tracks the largest burst.
-	p := pipeline.New(pipeline.Options{QueueLen: 64})
-	scfg, err := lf.config(p.Metrics()) // bad capture flags are usage errors, root or not
+	set := metrics.NewSet()
+	scfg, err := lf.config(set) // bad capture flags are usage errors, root or not
 	if err != nil {
 		return err
 	}
 	if os.Geteuid() != 0 {
-		return notReadyError{errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
+		return daemon.NotReadyError{Err: errors.New("needs root to load eBPF programs (CAP_BPF, CAP_PERFMON): run it as root")}
 	}
-	// Live, the ring delivers records in reservation order, microseconds
-	// apart across CPUs: a window can close 2 ms after its end rather than
-	// the replay default of half an interval, which is 50 ms off every
-	// decision. Host samples are taken just past each window's end (after
-	// draining the ring) so that their timestamps close windows at once.
-	var lateness time.Duration // 0: the aggregator's default
-	if lf.interval >= 8*time.Millisecond {
-		lateness = 2 * time.Millisecond
-		scfg.HostPhase = lateness + 500*time.Microsecond
-	}
+	st := settings.Live(lf.interval)
+	scfg.HostPhase = st.HostPhase
 	defer cfg.Apply()() // max_memory_mb, thread_pool_size
-	log, ring, closeLog, err := newLogger(cfg, stderr)
+	log, ring, closeLog, err := daemon.NewLogger(cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -100,7 +93,7 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 	// Bind the metrics address before loading anything into the kernel.
 	var ms *metricsServer
 	if addr := metricsAddr(pf.metricsAddr, cfg); addr != "" {
-		if ms, err = listenMetrics(addr, p.Metrics()); err != nil {
+		if ms, err = listenMetrics(addr, set); err != nil {
 			return err
 		}
 		defer ms.Close()
@@ -113,65 +106,47 @@ func runPipeline(ctx context.Context, cfg *config.Config, pf *pipeFlags, lf *liv
 	if msg := live.Explain(); msg != "" {
 		log.Warn(msg)
 	}
-	kernel := dialKernel(log)
+	kernel := daemon.DialKernel(log)
 	if kernel != nil {
 		defer kernel.Close()
 	}
-	in := pipeline.AddSource[[]byte](p, "source", live, sourceOptions()...)
 	hdr := captureHeader(live, lf.interval, "")
-	agg := aggConfigFromHeader(hdr)
-	agg.LatenessMs = uint32(lateness / time.Millisecond)
-	c, err := buildChain(p, in, chainConfig{agg: agg, taps: pf.taps, stdout: stdout,
-		policyFile: pf.policyFile, logger: log, conf: cfg, live: true, kernel: kernel, bootOffsetNs: max(hdr.BootOffsetNs, 0)})
+	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
+	c, taps, err := daemon.Assemble(live, daemon.ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
+		PolicyFile: pf.policyFile, Logger: log, QueueLen: 64, Metrics: set}, pf.taps, stdout)
 	if err != nil {
 		return err
 	}
-	defer c.close()
+	defer taps.Close()
 	if cfg.Telemetry.EnableDetailedLogging {
-		if err := tapDetails(p, log, false); err != nil {
+		if err := daemon.TapDetails(c.Pipeline, log, false); err != nil {
+			c.Actuate.Close()
 			return err
 		}
 	}
-	if err := c.pred.LoadError(); err != nil {
+	if err := c.Predict.LoadError(); err != nil {
 		log.Warn("saved model not usable: learning from scratch", "err", err)
 	}
-	d := &daemon{mode: "live", started: time.Now(), dryRun: cfg.Daemon.DryRun, p: p, set: p.Metrics(),
-		live: live, pred: c.pred, dec: c.dcd, act: c.act, kernel: kernel}
-	svc, err := startServices(ctx, d, cfg, ring, log, live)
+	ctl := daemon.NewController(c, "live", cfg.Daemon.DryRun, live, kernel)
+	svc, err := daemon.NewServices(ctl, cfg, ring, log, live)
 	if err != nil {
-		c.act.Close()
+		c.Actuate.Close()
 		return err
 	}
 	ctx, cancel := withDuration(ctx, pf.duration)
 	defer cancel()
 	log.Info("ainka running", "kinds", fmt.Sprint(live.Attached()), "dry_run", cfg.Daemon.DryRun,
-		"socket", cfg.Daemon.SocketPath, "policies", c.dcd.State().Policies)
+		"socket", cfg.Daemon.SocketPath, "policies", c.Decide.State().Policies)
 	start := time.Now()
-	runErr := p.Run(ctx)
-	runErr = errors.Join(runErr, svc.stop(), shutdown(c, log))
-	if err := c.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("close tap file: %w", err)
+	runErr := svc.Run(ctx, c.Pipeline.Run)
+	runErr = errors.Join(runErr, c.Shutdown(log))
+	if err := taps.Close(); err != nil && runErr == nil {
+		runErr = err
 	}
 	if runErr != nil {
 		return runErr
 	}
-	fmt.Fprintf(stderr, "run: %d events in %s; %s\n", c.dec.Decoded(), time.Since(start).Round(time.Millisecond),
-		kindSummary(live.Stats(), func(k record.Kind) uint64 { return c.dec.Counts[k] }))
+	fmt.Fprintf(stderr, "run: %d events in %s; %s\n", c.Decoder.Decoded(), time.Since(start).Round(time.Millisecond),
+		kindSummary(live.Stats(), func(k record.Kind) uint64 { return c.Decoder.Counts[k] }))
 	return nil
-}
-
-// shutdown saves what was learned and puts back every knob AINKA changed.
-func shutdown(c *chain, log *slog.Logger) error {
-	var errs []error
-	if c.pred.Config().ModelPath != "" {
-		if err := c.pred.Save(); err != nil {
-			errs = append(errs, fmt.Errorf("save model: %w", err))
-		} else {
-			log.Info("model saved", "path", c.pred.Config().ModelPath)
-		}
-	}
-	if err := c.act.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("restore knobs: %w", err))
-	}
-	return errors.Join(errs...)
 }

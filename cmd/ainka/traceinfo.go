@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/trace"
 )
@@ -24,7 +25,7 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "usage: ainka trace info FILE")
 			return exitOK
 		}
-		return exitCode(stderr, "trace", usagef("want a subcommand: ainka trace info FILE"))
+		return exitCode(stderr, "trace", daemon.Usagef("want a subcommand: ainka trace info FILE"))
 	}
 	fs := flag.NewFlagSet("trace info", flag.ContinueOnError)
 	pos, err := parseArgs(fs, args[1:])
@@ -33,7 +34,7 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err == nil && len(pos) != 1 {
-		err = usagef("want exactly one trace FILE, got %d arguments", len(pos))
+		err = daemon.Usagef("want exactly one trace FILE, got %d arguments", len(pos))
 	}
 	if err == nil {
 		err = traceInfo(pos[0], stdout)

@@ -3,19 +3,23 @@ package aggregate
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/decode"
 )
 
 // Config sets the windowing.
 type Config struct {
-	// IntervalMs is collection_interval_ms: the window length. Default 100.
-	IntervalMs uint32
-	// LatenessMs is how long past its end a window stays open for
-	// out-of-order events. Default half the interval; must be below it.
-	LatenessMs uint32
+	// Interval is the collection interval: the window length. Default
+	// settings.DefaultInterval.
+	Interval time.Duration
+	// Lateness is how long past its end a window stays open for
+	// out-of-order events. Default half the interval in whole
+	// milliseconds (as traces store it); must be below the interval.
+	Lateness time.Duration
 	// MaxGapWindows bounds the empty windows emitted for a silent stretch
 	// of event time (a paused capture; live, host samples arrive every
 	// interval); past it the windows realign on the next event and the gap
@@ -73,21 +77,21 @@ type Aggregator struct {
 
 // New returns an aggregator for cfg.
 func New(cfg Config) (*Aggregator, error) {
-	if cfg.IntervalMs == 0 {
-		cfg.IntervalMs = 100
+	if cfg.Interval <= 0 {
+		cfg.Interval = settings.DefaultInterval
 	}
-	if cfg.LatenessMs == 0 {
-		cfg.LatenessMs = cfg.IntervalMs / 2
+	if cfg.Lateness <= 0 {
+		cfg.Lateness = (cfg.Interval / 2).Truncate(time.Millisecond)
 	}
-	if cfg.LatenessMs >= cfg.IntervalMs {
-		return nil, fmt.Errorf("%w: lateness %d ms must be below the interval %d ms", ErrConfig, cfg.LatenessMs, cfg.IntervalMs)
+	if cfg.Lateness >= cfg.Interval {
+		return nil, fmt.Errorf("%w: lateness %s must be below the interval %s", ErrConfig, cfg.Lateness, cfg.Interval)
 	}
 	if cfg.MaxGapWindows == 0 {
 		cfg.MaxGapWindows = 20
 	}
 	a := &Aggregator{
-		interval: uint64(cfg.IntervalMs) * 1e6,
-		lateness: uint64(cfg.LatenessMs) * 1e6,
+		interval: uint64(cfg.Interval.Nanoseconds()),
+		lateness: uint64(cfg.Lateness.Nanoseconds()),
 		maxGap:   uint64(cfg.MaxGapWindows),
 	}
 	if cfg.Metrics != nil {
@@ -412,4 +416,18 @@ func (a *Aggregator) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 	if !st.known || e.TsNs >= st.last {
 		st.last, st.idle, st.known = e.TsNs, nextIdle, true
 	}
+}
+
+// ConfigFrom is the windowing the resolved settings ask for: their
+// interval and lateness, and how each kind was captured.
+func ConfigFrom(s settings.Settings) Config {
+	c := Config{Interval: s.Interval, Lateness: s.Lateness}
+	for _, k := range s.Kinds {
+		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
+			continue
+		}
+		c.Disabled[k.Kind] = !k.Enabled
+		c.SampleEvery[k.Kind] = k.SampleEvery
+	}
+	return c
 }

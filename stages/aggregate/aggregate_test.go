@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"time"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -145,7 +147,7 @@ func TestOutOfOrder(t *testing.T) {
 		decodetest.Syscall(base+260*ms, 1, 1, "a", 1, 0, 1), // closes windows 0 and 1
 		decodetest.Syscall(base+95*ms, 0, 1, "a", 1, 0, 1),  // too late: counted in window 2
 	)
-	ws := run(t, Config{LatenessMs: 30}, 1, evs)
+	ws := run(t, Config{Lateness: 30 * time.Millisecond}, 1, evs)
 	if len(ws) != 3 || ws[0].Events != 2 || ws[1].Events != 1 || ws[2].Events != 2 || ws[2].Late != 1 {
 		t.Fatalf("windows: %d; events %v", len(ws), []uint64{ws[0].Events, ws[1].Events})
 	}
@@ -160,7 +162,7 @@ func TestFirstWindowLateness(t *testing.T) {
 		decodetest.Syscall(base+45*ms, 0, 1, "a", 1, 0, 1),
 		decodetest.Syscall(base+30*ms, 0, 1, "a", 1, 0, 1), // beyond the lateness: late
 	)
-	ws := run(t, Config{LatenessMs: 30}, 8, evs)
+	ws := run(t, Config{Lateness: 30 * time.Millisecond}, 8, evs)
 	if len(ws) != 1 || ws[0].StartNs != base+45*ms || ws[0].Events != 3 || ws[0].Late != 1 {
 		t.Fatalf("%d windows, start %d, events %d, late %d", len(ws), ws[0].StartNs-base, ws[0].Events, ws[0].Late)
 	}
@@ -245,7 +247,7 @@ func TestTableBounds(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	if _, err := New(Config{IntervalMs: 100, LatenessMs: 100}); !errors.Is(err, ErrConfig) {
+	if _, err := New(Config{Interval: 100 * time.Millisecond, Lateness: 100 * time.Millisecond}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("lateness = interval accepted: %v", err)
 	}
 }
@@ -288,7 +290,7 @@ func TestMetrics(t *testing.T) {
 		decodetest.Syscall(base+260*ms, 1, 1, "a", 1, 0, 1),
 		decodetest.Syscall(base+95*ms, 0, 1, "a", 1, 0, 1), // late
 	)
-	a, _ := New(Config{LatenessMs: 30, Metrics: set})
+	a, _ := New(Config{Lateness: 30 * time.Millisecond, Metrics: set})
 	a.Flush(a.Process(evs, nil))
 	var buf bytes.Buffer
 	set.WritePrometheus(&buf)

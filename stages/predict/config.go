@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/stages/predict/forecast"
 )
@@ -49,7 +50,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Window:               100 * time.Millisecond,
+		Window:               settings.DefaultInterval,
 		LearningRate:         0.12,
 		BatchSize:            1,
 		TrainingIntervalSec:  60,

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
@@ -31,16 +31,7 @@ func traceVectors(t *testing.T, path string) ([]features.Vector, trace.Header) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	h := r.Header()
-	var cfg aggregate.Config
-	cfg.IntervalMs = h.CollectionIntervalMs
-	for _, k := range h.Kinds {
-		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
-			continue
-		}
-		cfg.Disabled[k.Kind] = !k.Enabled
-		cfg.SampleEvery[k.Kind] = k.SampleEvery
-	}
-	agg, err := aggregate.New(cfg)
+	agg, err := aggregate.New(aggregate.ConfigFrom(settings.FromHeader(h)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +112,8 @@ func TestTraceMASE(t *testing.T) {
 		for _, p := range paths {
 			vecs, h := traceVectors(t, p)
 			cfg := DefaultConfig()
-			cfg.Window = time.Duration(h.CollectionIntervalMs) * time.Millisecond
-			cfg.BootOffsetNs = h.BootOffsetNs
+			st := settings.FromHeader(h)
+			cfg.Window, cfg.BootOffsetNs = st.IntervalOrDefault(), st.BootOffsetNs
 			cfg.PredictionWindowSec = sec
 			s, err := New(cfg)
 			if err != nil {

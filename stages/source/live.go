@@ -11,6 +11,7 @@ import (
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/settings"
 )
 
 // Defaults of Config.
@@ -20,7 +21,7 @@ const (
 	// MinReadDeadline bounds the default ReadDeadline (short intervals).
 	MinReadDeadline     = time.Millisecond
 	DefaultBatchRecords = 4096
-	DefaultHostInterval = 100 * time.Millisecond
+	DefaultHostInterval = settings.DefaultInterval
 	// maxInjectBytes bounds the records Inject may queue between two reads.
 	maxInjectBytes = 1 << 20
 	// maxRecord is the largest record of ainka_record.h (host_sample).

@@ -21,13 +21,15 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decode"
-	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
 )
@@ -269,52 +271,43 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	if os.Getenv("AINKA_CLOSED_LOOP_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	p := pipeline.New(pipeline.Options{})
-	cfg := source.Config{HostInterval: *interval, HostPhase: phaseFor(*hostPhase, *lateness), ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: p.Metrics()}
+	set := metrics.NewSet()
+	cfg := source.Config{HostInterval: *interval, HostPhase: phaseFor(*hostPhase, *lateness), ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: set}
 	cfg.Kinds = []record.Kind{record.KindSchedSwitch, record.KindSchedWakeup, record.KindHostSample}
 	live, err := source.NewLive(cfg)
 	if err != nil {
 		t.Fatalf("live source: %v", err)
 	}
-	var ac aggregate.Config
-	ac.IntervalMs = uint32(*interval / time.Millisecond)
-	ac.LatenessMs = uint32(*lateness / time.Millisecond)
-	for _, k := range source.TraceKinds(live.KernelPolicy(), live.HostSamples()) {
-		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
-			continue
-		}
-		ac.Disabled[k.Kind] = !k.Enabled
-		ac.SampleEvery[k.Kind] = k.SampleEvery
-	}
-	agg, err := aggregate.New(ac)
+	ta := &timedAgg{skip: mono() + 2e9}
+	tm := &timed{skip: mono() + 2e9}
+	col := &collect{}
+	c, err := daemon.Build(live, daemon.ChainOptions{
+		Settings: settings.Settings{Interval: *interval, Lateness: *lateness, Kinds: source.TraceKinds(live.KernelPolicy(), live.HostSamples())},
+		Metrics:  set,
+		Adjust: func(s *daemon.StageConfigs) {
+			s.Predict.ModelPath = filepath.Join(work, "model.json")
+			s.Decide = decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger}
+			s.Actuate = actuate.Config{JournalPath: filepath.Join(work, "journal"), NoKernel: true, KnobInterval: knobInterval, MaxWritesPerS: 1000, Logger: logger}
+		},
+		Wrap: []daemon.Wrapper{
+			daemon.WrapStage("aggregate", func(p pipeline.Processor[decode.Event, aggregate.Window]) pipeline.Processor[decode.Event, aggregate.Window] {
+				ta.a = p.(*aggregate.Aggregator)
+				return ta
+			}),
+			daemon.WrapStage("decide", func(p pipeline.Processor[predict.Output, decide.Decision]) pipeline.Processor[predict.Output, decide.Decision] {
+				tm.d = p.(*decide.Stage)
+				return tm
+			}),
+			daemon.WrapStage("actuate", func(p pipeline.Processor[decide.Decision, actuate.Result]) pipeline.Processor[decide.Decision, actuate.Result] {
+				col.a = p.(*actuate.Stage)
+				return col
+			}),
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := predict.DefaultConfig()
-	pc.Window = *interval
-	pc.ModelPath = filepath.Join(work, "model.json")
-	pred, err := predict.New(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := decide.New(decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := actuate.New(actuate.Config{JournalPath: filepath.Join(work, "journal"), NoKernel: true, KnobInterval: knobInterval, MaxWritesPerS: 1000, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := pipeline.AddSource[[]byte](p, "source", live)
-	dec := pipeline.AddStage[[]byte, decode.Event](p, "decode", src, decode.New(p.Metrics()))
-	ta := &timedAgg{a: agg, skip: mono() + 2e9}
-	win := pipeline.AddStage[decode.Event, aggregate.Window](p, "aggregate", dec, ta)
-	vec := pipeline.AddStage[aggregate.Window, features.Vector](p, "features", win, features.NewExtractor())
-	po := pipeline.AddStage[features.Vector, predict.Output](p, "predict", vec, pred)
-	tm := &timed{d: d, skip: mono() + 2e9}
-	ds := pipeline.AddStage[predict.Output, decide.Decision](p, "decide", po, tm)
-	col := &collect{a: a}
-	pipeline.AddStage[decide.Decision, actuate.Result](p, "actuate", ds, col)
+	p, a := c.Pipeline, c.Actuate
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &loop{cancel: cancel, done: make(chan error, 1), tm: tm, ta: ta, col: col, act: a}
 	go func() {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -20,10 +20,10 @@ import (
 	"github.com/ainka/ainka/stages/source"
 )
 
-// daemon is the running pipeline as the control API sees it. It only reads
-// snapshots and calls the stages' own goroutine-safe methods, so every
-// request answers at once even when the pipeline is saturated.
-type daemon struct {
+// Controller is the running daemon as the control API sees it. It only
+// reads snapshots and calls the stages' own goroutine-safe methods, so
+// every request answers at once even when the pipeline is saturated.
+type Controller struct {
 	mode    string // live or replay
 	started time.Time
 	dryRun  bool
@@ -37,9 +37,16 @@ type daemon struct {
 	kernel genl.Client // nil when the module is not loaded
 }
 
-var _ control.Daemon = (*daemon)(nil)
+// NewController serves the chain to the control API; live and kernel may
+// be nil (a replay, no module).
+func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel genl.Client) *Controller {
+	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
+		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel}
+}
 
-func (d *daemon) Status(ctx context.Context) (control.Status, error) {
+var _ control.Daemon = (*Controller)(nil)
+
+func (d *Controller) Status(ctx context.Context) (control.Status, error) {
 	st := d.dec.State()
 	s := control.Status{
 		State:     st.State,
@@ -80,13 +87,13 @@ func (d *daemon) Status(ctx context.Context) (control.Status, error) {
 	return s, nil
 }
 
-func (d *daemon) Metrics(_ context.Context, w io.Writer) error {
+func (d *Controller) Metrics(_ context.Context, w io.Writer) error {
 	d.set.WritePrometheus(w)
 	metrics.WriteProcessMetrics(w)
 	return nil
 }
 
-func (d *daemon) AddPolicy(_ context.Context, ps control.PolicySpec) error {
+func (d *Controller) AddPolicy(_ context.Context, ps control.PolicySpec) error {
 	p := decide.Policy{
 		Name: ps.Name, Condition: ps.Condition, Action: ps.Action,
 		Priority: ps.Priority, Enabled: true, Objective: ps.Objective, Origin: "api",
@@ -107,7 +114,7 @@ func (d *daemon) AddPolicy(_ context.Context, ps control.PolicySpec) error {
 	return nil
 }
 
-func (d *daemon) ListPolicies(context.Context) ([]control.Policy, error) {
+func (d *Controller) ListPolicies(context.Context) ([]control.Policy, error) {
 	var out []control.Policy
 	for _, ps := range d.dec.Policies() {
 		src := "file"
@@ -128,14 +135,14 @@ func (d *daemon) ListPolicies(context.Context) ([]control.Policy, error) {
 	return out, nil
 }
 
-func (d *daemon) RemovePolicy(_ context.Context, name string) error {
+func (d *Controller) RemovePolicy(_ context.Context, name string) error {
 	if err := d.dec.RemovePolicy(name); err != nil {
 		return fmt.Errorf("%w: %v", control.ErrNotFound, err)
 	}
 	return nil
 }
 
-func (d *daemon) Optimize(context.Context) (control.OptimizeResult, error) {
+func (d *Controller) Optimize(context.Context) (control.OptimizeResult, error) {
 	ds, err := d.dec.Optimize()
 	if err != nil {
 		return control.OptimizeResult{}, fmt.Errorf("%w: %v", control.ErrConflict, err)
@@ -186,12 +193,12 @@ func reasonOf(d *decide.Decision) string {
 // SetEmergency forces emergency mode. The engine announces the state change
 // with the next window, and actuate mirrors it to the kernel module like any
 // other state change, so there is one path to the module, not two.
-func (d *daemon) SetEmergency(_ context.Context, on bool) error {
+func (d *Controller) SetEmergency(_ context.Context, on bool) error {
 	d.dec.SetEmergency(on)
 	return nil
 }
 
-func (d *daemon) Reset(ctx context.Context) (control.ResetResult, error) {
+func (d *Controller) Reset(ctx context.Context) (control.ResetResult, error) {
 	var res control.ResetResult
 	d.pred.Reset()
 	res.Cleared = append(res.Cleared, "anomaly baselines and forecasters")
@@ -209,7 +216,7 @@ func (d *daemon) Reset(ctx context.Context) (control.ResetResult, error) {
 	return res, nil
 }
 
-func (d *daemon) Rollback(_ context.Context, printOnly bool) (control.RollbackResult, error) {
+func (d *Controller) Rollback(_ context.Context, printOnly bool) (control.RollbackResult, error) {
 	var res control.RollbackResult
 	if printOnly {
 		for _, c := range d.act.Changes() {

@@ -1,0 +1,242 @@
+package daemon
+
+import (
+	"fmt"
+	"io"
+
+	"log/slog"
+	"path/filepath"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/kmod/genl"
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/settings"
+	"github.com/ainka/ainka/stages/actuate"
+	"github.com/ainka/ainka/stages/aggregate"
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// StageNames are the chain's stages in order: the names --tap accepts.
+// join adds them in this order; TestStageNames keeps the two in step.
+var StageNames = []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
+
+// Chain is the built pipeline and the stages the daemon talks to.
+type Chain struct {
+	Pipeline   *pipeline.Pipeline
+	Decoder    *decode.Decoder
+	Aggregator *aggregate.Aggregator
+	Predict    *predict.Stage
+	Decide     *decide.Stage
+	Actuate    *actuate.Stage
+}
+
+// ChainOptions say how to build the chain.
+type ChainOptions struct {
+	// Settings are the resolved timing and capture settings.
+	Settings settings.Settings
+	// Config is the daemon's configuration; nil: built-in defaults.
+	Config *config.Config
+	// Live lets actuate write (unless the configuration says dry_run) and
+	// decide poll its policy file. A replay decides exactly as the live
+	// run did but never changes this host.
+	Live bool
+	// Kernel is the kernel module's client; nil: not loaded.
+	Kernel genl.Client
+	// PolicyFile overrides [policy] policy_file when set.
+	PolicyFile string
+	// Logger gets decide's and actuate's logs; nil: none.
+	Logger *slog.Logger
+	// QueueLen is the pipeline's queue length in batches (0: its default).
+	QueueLen int
+	// Metrics receives every stage's metrics (nil: a new set); the
+	// source and the /metrics server share it.
+	Metrics *metrics.Set
+	// Wrap wraps or observes stages' processors as they are joined.
+	Wrap []Wrapper
+	// Adjust, when set, may change the stages' configurations after
+	// they are derived and before anything is built (tests, tools).
+	Adjust func(*StageConfigs)
+}
+
+// StageConfigs are the configurations of the stages after the source.
+type StageConfigs struct {
+	Aggregate aggregate.Config
+	Predict   predict.Config
+	Decide    decide.Config
+	Actuate   actuate.Config
+}
+
+// Build constructs every stage and then joins them behind src, as Grafana
+// OBI's swarm does: a stage that cannot be built fails here, before any
+// runs. To add a stage: give StageConfigs its configuration (filled in
+// stageConfigs), construct it in construct, add it in join and name it in
+// StageNames.
+func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics})}
+	cfgs := stageConfigs(o)
+	cfgs.Aggregate.Metrics = c.Pipeline.Metrics()
+	if o.Adjust != nil {
+		o.Adjust(&cfgs)
+	}
+	if err := c.construct(cfgs); err != nil {
+		return nil, err
+	}
+	if err := c.join(src, o.Wrap); err != nil {
+		c.Actuate.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// stageConfigs derives each stage's configuration from the settings and
+// the configuration: the one place they meet.
+func stageConfigs(o ChainOptions) StageConfigs {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := StageConfigs{Aggregate: aggregate.ConfigFrom(o.Settings), Predict: predictConfig(o.Config), Decide: decideConfig(o.Config, o.Live)}
+	s.Predict.Window = o.Settings.IntervalOrDefault()
+	s.Predict.BootOffsetNs = o.Settings.BootOffsetNs
+	if o.PolicyFile != "" {
+		s.Decide.PolicyFile = o.PolicyFile
+	}
+	s.Decide.Logger = log
+	// Decisions are made in event time, so a replay decides as the live
+	// run did. A replay never changes this host: its actuate stage only
+	// reports what it would change; live, dry_run decides the same.
+	s.Actuate = actuate.Config{DryRun: true, Kernel: o.Kernel, NoKernel: o.Kernel == nil, Logger: log}
+	if o.Live && o.Config != nil && !o.Config.Daemon.DryRun {
+		s.Actuate.DryRun = false
+		s.Actuate.JournalPath = JournalPath(o.Config)
+	}
+	return s
+}
+
+// construct builds every stage after the source; actuate comes last
+// because it is the only one holding resources (its journal).
+func (c *Chain) construct(s StageConfigs) error {
+	var err error
+	c.Decoder = decode.New(c.Pipeline.Metrics())
+	if c.Aggregator, err = aggregate.New(s.Aggregate); err != nil {
+		return err
+	}
+	if c.Predict, err = predict.New(s.Predict); err != nil {
+		return fmt.Errorf("build predict stage: %w", err)
+	}
+	if c.Decide, err = decide.New(s.Decide); err != nil {
+		return fmt.Errorf("build decide stage: %w", err)
+	}
+	if c.Actuate, err = actuate.New(s.Actuate); err != nil {
+		return fmt.Errorf("build actuate stage: %w", err)
+	}
+	return nil
+}
+
+// join adds the source and the built stages to the pipeline, in
+// StageNames order.
+func (c *Chain) join(src pipeline.Source[[]byte], wraps []Wrapper) error {
+	j := &joiner{p: c.Pipeline, wraps: wraps}
+	raw := pipeline.AddSource(c.Pipeline, "source", src, sourceOptions()...)
+	ev := addStage[[]byte, decode.Event](j, "decode", raw, c.Decoder)
+	win := addStage[decode.Event, aggregate.Window](j, "aggregate", ev, c.Aggregator)
+	vec := addStage[aggregate.Window, features.Vector](j, "features", win, features.NewExtractor())
+	out := addStage[features.Vector, predict.Output](j, "predict", vec, c.Predict)
+	dcs := addStage[predict.Output, decide.Decision](j, "decide", out, c.Decide)
+	addStage[decide.Decision, actuate.Result](j, "actuate", dcs, c.Actuate)
+	return j.done()
+}
+
+// sourceOptions lets taps on the source show raw records.
+func sourceOptions() []pipeline.Option[[]byte] {
+	return []pipeline.Option[[]byte]{pipeline.Encoder(func(dst []byte, rec *[]byte) []byte {
+		return decode.AppendRawJSON(dst, *rec)
+	})}
+}
+
+// Drops sums what the stages and taps dropped.
+func (c *Chain) Drops() (stage, tap uint64) {
+	for _, s := range c.Pipeline.Stats() {
+		stage += s.Dropped
+		tap += s.TapDropped
+	}
+	return stage, tap
+}
+
+// predictConfig maps the [ml] section onto the predict stage.
+func predictConfig(conf *config.Config) predict.Config {
+	pcfg := predict.DefaultConfig()
+	if conf == nil {
+		return pcfg
+	}
+	pcfg.LearningRate = conf.ML.LearningRate
+	pcfg.BatchSize = conf.ML.BatchSize
+	pcfg.TrainingIntervalSec = float64(conf.ML.TrainingIntervalSec)
+	pcfg.PredictionWindowSec = float64(conf.ML.PredictionWindowSec)
+	pcfg.EnableOnlineLearning = conf.ML.EnableOnlineLearning
+	pcfg.ModelPath = conf.ML.ModelPath
+	return pcfg
+}
+
+// decideConfig maps the [policy] section onto the decide stage. A replay
+// never polls the policy file: its decisions must depend on the trace only.
+func decideConfig(conf *config.Config, live bool) decide.Config {
+	if conf == nil {
+		return decide.Config{UpdateInterval: -1}
+	}
+	dcfg := decide.Config{
+		PolicyFile:             conf.Policy.PolicyFile,
+		UpdateInterval:         -1,
+		MaxPolicies:            conf.Policy.MaxPolicies,
+		EffectivenessThreshold: conf.Policy.PolicyEffectivenessThreshold,
+		EmergencyThreshold:     conf.Policy.EmergencyModeThreshold,
+	}
+	if live {
+		dcfg.UpdateInterval = conf.Policy.UpdateInterval()
+	}
+	return dcfg
+}
+
+// JournalPath is where actuate journals original values; none in advice
+// mode, where nothing is written.
+func JournalPath(cfg *config.Config) string {
+	if cfg.Daemon.DryRun {
+		return ""
+	}
+	return filepath.Join(cfg.Daemon.WorkDir, "journal")
+}
+
+// Assemble does, in order, what must succeed before the pipeline runs: it
+// checks the policy file named on the command line, opens the tap files,
+// retires a stale model, builds the chain behind src and attaches the
+// taps (lossless in a replay, for determinism). Close the taps after the
+// run; on error nothing is left open.
+func Assemble(src pipeline.Source[[]byte], o ChainOptions, taps []TapSpec, stdout io.Writer) (*Chain, *Taps, error) {
+	if err := CheckPolicyFile(o.PolicyFile); err != nil {
+		return nil, nil, err
+	}
+	t, err := OpenTaps(taps, stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := RetireModel(o.Config, o.Logger); err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	c, err := Build(src, o)
+	if err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	if err := t.Attach(c.Pipeline, !o.Live); err != nil {
+		c.Actuate.Close()
+		t.Close()
+		return nil, nil, err
+	}
+	return c, t, nil
+}
