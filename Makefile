@@ -8,7 +8,7 @@ BIN      := bin
 
 RUN_ARGS ?= --duration 30s --tap features
 
-.PHONY: run all build generate check-generated test test-go test-vm bench kmod install uninstall clean
+.PHONY: run all build generate check-generated test test-go test-vm bench bench-quick kmod install uninstall clean
 
 all: build
 
@@ -27,7 +27,7 @@ generate:
 check-generated:
 	scripts/check-generated.sh
 
-test: test-go test-vm
+test: test-go test-vm bench-quick
 
 test-go:
 	$(GO) test ./...
@@ -41,6 +41,12 @@ kmod:
 
 bench:
 	scripts/bench.sh
+
+# The effectiveness suite, once per scenario and arm, short (≤ 10 min):
+# fails if an arm leaves the host changed or the ainka arm makes a
+# scenario worse than untuned beyond its noise band (docs/bench.md).
+bench-quick: build
+	$(BIN)/ainka-bench --quick --out $(BIN)/bench-quick
 
 install: build
 	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh

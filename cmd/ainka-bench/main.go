@@ -76,6 +76,9 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	if f.duration < 0 || f.duration > time.Minute {
 		return nil, fmt.Errorf("--duration %s: must be in 0..60s", f.duration)
 	}
+	if f.repeats < 1 {
+		return nil, fmt.Errorf("--repeats %d: repeats must be at least 1", f.repeats)
+	}
 	if f.quick && !explicit(fs, "repeats") {
 		f.repeats = 1
 	}

@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	register(Spec{
+		Name:    "readahead",
+		Summary: "fio buffered 4 KiB reads (psync) of a loop device (losetup --direct-io=on, 1 GiB backing file on the real disk), phases alternating sequential and random, the device's cache flushed before each phase",
+		Primary: MetricSpec{Name: "geomean_mib_s", Unit: "MiB/s", NoiseFloor: 0.25},
+		// throughput-performance raises readahead to ≥ 4096 KiB on disks.
+		TunedProfile: "throughput-performance",
+		Knob: Knob{Name: "read_ahead_kb", Values: []string{"16", "128", "1024", "8192"},
+			QuickValues: []string{"16", "8192"}},
+		Tools: []string{"fio", "losetup"},
+		New:   func() Scenario { return &readahead{} },
+	})
+}
+
+const raImageMiB = 1024
+
+type readahead struct {
+	dev     string // /dev/loopN
+	origRA  string
+	raFile  string
+	phases  []raPhase
+	marks   []Mark
+	samples []Point
+}
+
+type raPhase struct {
+	kind  string // read or randread
+	start float64
+	mibS  float64
+	bw    []Point
+}
+
+// raImage is the backing file, kept in the work directory across runs:
+// written once with incompressible data (a fresh sparse file would read
+// zeros without touching the disk).
+func raImage(dir string) (string, error) {
+	p := filepath.Join(filepath.Dir(dir), "readahead.img")
+	if st, err := os.Stat(p); err == nil && st.Size() == raImageMiB<<20 {
+		return p, nil
+	}
+	if _, err := run(context.Background(), "fio", "--name=fill", "--filename="+p, "--rw=write", "--bs=1M",
+		"--size="+strconv.Itoa(raImageMiB)+"M", "--refill_buffers", "--end_fsync=1", "--output=/dev/null"); err != nil {
+		return "", fmt.Errorf("readahead: write backing file: %w", err)
+	}
+	return p, nil
+}
+
+func (r *readahead) Setup(ctx context.Context, env *Env) error {
+	img, err := raImage(env.Dir)
+	if err != nil {
+		return err
+	}
+	out, err := run(ctx, "losetup", "--direct-io=on", "--find", "--show", img)
+	if err != nil {
+		return fmt.Errorf("readahead: losetup: %w", err)
+	}
+	r.dev = strings.TrimSpace(string(out))
+	r.raFile = filepath.Join("/sys/block", filepath.Base(r.dev), "queue", "read_ahead_kb")
+	if r.origRA, err = readTrim(r.raFile); err != nil {
+		return err
+	}
+	if env.KnobValue != "" {
+		return writeFile(r.raFile, env.KnobValue)
+	}
+	return nil
+}
+
+// Workload runs the phases back to back and samples the device's
+// read_ahead_kb every 100 ms beside them: a change (by an arm) is a mark.
+func (r *readahead) Workload(ctx context.Context, env *Env) error {
+	n := 6
+	if env.Quick {
+		n = 4
+	}
+	phaseLen := env.Duration / time.Duration(n)
+	t0 := time.Now()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go r.watchKnob(t0, stop, done)
+	defer func() { close(stop); <-done }()
+	for i := 0; i < n; i++ {
+		kind := "read"
+		if i%2 == 1 {
+			kind = "randread"
+		}
+		if err := flushBuffers(r.dev); err != nil {
+			return err
+		}
+		start := time.Since(t0).Seconds()
+		r.marks = append(r.marks, Mark{T: start, Label: "phase " + kind})
+		ph, err := r.phase(ctx, env, kind, i, phaseLen)
+		if err != nil {
+			return err
+		}
+		ph.start = start
+		r.phases = append(r.phases, ph)
+	}
+	if n := len(r.samples); n > 0 { // the knob's last value holds to the end
+		r.samples = append(r.samples, Point{T: time.Since(t0).Seconds(), V: r.samples[n-1].V})
+	}
+	return nil
+}
+
+func (r *readahead) watchKnob(t0 time.Time, stop, done chan struct{}) {
+	defer close(done)
+	last, _ := readTrim(r.raFile)
+	r.samples = append(r.samples, Point{T: 0, V: atof(last)})
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		v, err := readTrim(r.raFile)
+		if err != nil || v == last {
+			continue
+		}
+		t := time.Since(t0).Seconds()
+		r.marks = append(r.marks, Mark{T: t, Label: "ra=" + v})
+		r.samples = append(r.samples, Point{T: t, V: atof(v)})
+		last = v
+	}
+}
+
+func (r *readahead) phase(ctx context.Context, env *Env, kind string, i int, d time.Duration) (raPhase, error) {
+	logPrefix := filepath.Join(env.Dir, fmt.Sprintf("phase%d", i))
+	out, err := run(ctx, "fio", "--name="+kind, "--filename="+r.dev, "--rw="+kind, "--bs=4k", "--ioengine=psync",
+		"--direct=0", "--fadvise_hint=0", "--time_based", fmt.Sprintf("--runtime=%dms", d.Milliseconds()),
+		"--write_bw_log="+logPrefix, "--log_avg_msec=250", "--output-format=json")
+	if err != nil {
+		return raPhase{}, fmt.Errorf("readahead phase %d (%s): %w", i, kind, err)
+	}
+	jobs, err := parseFio(out)
+	if err != nil {
+		return raPhase{}, fmt.Errorf("readahead phase %d: %w", i, err)
+	}
+	ph := raPhase{kind: kind, mibS: jobs[kind].Read.BW / 1024}
+	ph.bw, err = readBWLog(logPrefix + "_bw.1.log")
+	return ph, err
+}
+
+// readBWLog reads fio's bandwidth log: "msec, KiB/s, dir, bs, offset".
+func readBWLog(path string) ([]Point, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("fio bandwidth log: %w", err)
+	}
+	var pts []Point
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(l, ",")
+		if len(f) < 2 {
+			continue
+		}
+		ms, err1 := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
+		kib, err2 := strconv.ParseFloat(strings.TrimSpace(f[1]), 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("fio bandwidth log %s: bad line %q", path, l)
+		}
+		pts = append(pts, Point{T: ms / 1000, V: kib / 1024})
+	}
+	return pts, nil
+}
+
+func (r *readahead) Metric(env *Env) (*Figures, error) {
+	f := newFigures()
+	per := map[string][]float64{}
+	var ttb []float64
+	for i, ph := range r.phases {
+		per[ph.kind] = append(per[ph.kind], ph.mibS)
+		for _, p := range ph.bw {
+			f.Series["MiB/s"] = append(f.Series["MiB/s"], Point{T: ph.start + p.T, V: p.V})
+		}
+		if i > 0 {
+			ttb = append(ttb, timeToSteady(ph.bw))
+		}
+		f.Values[fmt.Sprintf("phase%d_%s_mib_s", i, ph.kind)] = ph.mibS
+	}
+	seq, rnd := summarize(per["read"]).Median, summarize(per["randread"]).Median
+	if seq <= 0 || rnd <= 0 {
+		return nil, fmt.Errorf("readahead: no throughput measured (seq %.3g, random %.3g MiB/s)", seq, rnd)
+	}
+	f.Values["seq_mib_s"], f.Values["rand_mib_s"] = seq, rnd
+	f.Values["geomean_mib_s"] = math.Sqrt(seq * rnd)
+	f.Values["time_to_steady_s_max"] = maxOf(ttb)
+	if len(r.samples) > 0 {
+		f.Values["read_ahead_kb_start"] = r.samples[0].V
+	}
+	f.Values["ra_changes"] = float64(len(r.samples) - 2)
+	f.Series["read_ahead_kb/100"] = scale(r.samples, 0.01)
+	f.Marks = r.marks
+	return f, nil
+}
+
+// timeToSteady is the time from a phase's start until its throughput
+// first reaches 90 % of the phase's steady state (the median of its
+// second half): how long a phase change costs before the setting fits.
+func timeToSteady(bw []Point) float64 {
+	if len(bw) < 2 {
+		return 0
+	}
+	var tail []float64
+	for _, p := range bw[len(bw)/2:] {
+		tail = append(tail, p.V)
+	}
+	sort.Float64s(tail)
+	steady := quantile(tail, 0.5)
+	for _, p := range bw {
+		if p.V >= 0.9*steady {
+			return p.T
+		}
+	}
+	return bw[len(bw)-1].T
+}
+
+func (r *readahead) Teardown(ctx context.Context, env *Env) error {
+	if r.dev == "" {
+		return nil
+	}
+	var err error
+	if env.KnobValue != "" { // the oracle's own change; other arms restore theirs
+		err = writeFile(r.raFile, r.origRA)
+	}
+	if _, derr := run(ctx, "losetup", "-d", r.dev); derr != nil && err == nil {
+		err = derr
+	}
+	return err
+}
+
+// flushBuffers drops the device's page cache (BLKFLSBUF): only this
+// device, not the whole host's caches.
+func flushBuffers(dev string) error {
+	f, err := os.Open(dev)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0); err != nil {
+		return fmt.Errorf("flush %s: %w", dev, err)
+	}
+	return nil
+}
+
+func atof(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
+}
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+func scale(pts []Point, k float64) []Point {
+	out := make([]Point, len(pts))
+	for i, p := range pts {
+		out[i] = Point{T: p.T, V: p.V * k}
+	}
+	return out
+}
