@@ -48,7 +48,7 @@ func benchTrace(b *testing.B) string {
 // replay` does, and reports events/s; ns/op is per event.
 func BenchmarkReplay(b *testing.B) {
 	path := benchTrace(b)
-	records := countRecords(path)
+	records := daemon.CountRecords(path)
 	if records == 0 {
 		b.Fatalf("no records in %s (BENCH_TRACE is relative to cmd/ainka)", path)
 	}
@@ -56,7 +56,7 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	b.ResetTimer()
-	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: repeat, BatchRecords: replayBatch})
+	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: repeat, BatchRecords: daemon.ReplayBatch})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/daemon"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,7 +143,7 @@ func TestRecordLive(t *testing.T) {
 			t.Errorf("trace info lacks %q:\n%s", want, out)
 		}
 	}
-	n := countRecords(path)
+	n := daemon.CountRecords(path)
 	_, stderr, code = ainka("replay", path)
 	if code != 0 || !bytes.Contains([]byte(stderr), []byte("replay: "+strconv.FormatUint(n, 10)+" events")) || n < 10 {
 		t.Fatalf("replay of %d records: exit %d: %q", n, code, stderr)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/daemon"
 )
 
@@ -45,16 +45,10 @@ func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.hold, "hold", false, "replay: after the input ends, keep serving the control socket until SIGINT/SIGTERM or --duration")
 }
 
-// withDuration cancels ctx after d (0: never). It cancels rather than
-// setting a deadline because a cancelled source is a normal end, while a
-// deadline would read as the source failing.
-func withDuration(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	if d > 0 {
-		t := time.AfterFunc(d, cancel)
-		return ctx, func() { t.Stop(); cancel() }
-	}
-	return ctx, cancel
+// options are the daemon's options from the shared flags.
+func (f *pipeFlags) options(cfg *config.Config, stdout, stderr io.Writer) daemon.Options {
+	return daemon.Options{Config: cfg, PolicyFile: f.policyFile, Taps: f.taps, MetricsAddr: f.metricsAddr,
+		Duration: f.duration, Stdout: stdout, Stderr: stderr}
 }
 
 // parseArgs parses flags that may come before or after the positional

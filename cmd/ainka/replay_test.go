@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +15,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/decode/decodetest"
@@ -131,7 +128,7 @@ func TestTaps(t *testing.T) {
 
 func TestRepeat(t *testing.T) {
 	path := traces(t)[0]
-	n := countRecords(path)
+	n := daemon.CountRecords(path)
 	_, stderr, code := ainka("replay", path, "--repeat", "3")
 	if code != 0 || !strings.Contains(stderr, "replay: "+utoa(3*n)+" events") {
 		t.Fatalf("exit %d: %s (want %d events)", code, stderr, 3*n)
@@ -252,27 +249,6 @@ func TestTraceInfo(t *testing.T) {
 	}
 }
 
-func TestMetricsEndpoint(t *testing.T) {
-	set := metrics.NewSet()
-	set.GetOrCreateCounter(`ainka_stage_in_total{stage="decode"}`).Add(3)
-	ms, err := listenMetrics("127.0.0.1:0", set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ms.Close()
-	resp, err := http.Get("http://" + ms.Addr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{`ainka_stage_in_total{stage="decode"} 3`, "go_memstats_alloc_bytes", "process_resident_memory_bytes"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %q", want)
-		}
-	}
-}
-
 // ainka run as an unprivileged user: exit 3 and one line saying why. The
 // binary is built and run as nobody, which needs root to arrange.
 func TestRunNotRoot(t *testing.T) {
@@ -309,7 +285,7 @@ func TestRunNotRoot(t *testing.T) {
 func TestReplayDuration(t *testing.T) {
 	path := traces(t)[0]
 	_, stderr, code := ainka("replay", path, "--speed", "1", "--duration", "300ms")
-	all := countRecords(path)
+	all := daemon.CountRecords(path)
 	var n uint64
 	if _, err := fmt.Sscanf(stderr, "replay: %d events", &n); err != nil || code != 0 || n == 0 || n >= all {
 		t.Fatalf("exit %d, %d of %d events: %q", code, n, all, stderr)

@@ -113,15 +113,3 @@ func applyTelemetry(cfg *config.Config, lf *liveFlags, given map[string]bool) {
 		}
 	}
 }
-
-// metricsAddr is where /metrics is served: --metrics-addr, else the
-// configuration's address when export_prometheus is on, else nowhere.
-func metricsAddr(flagAddr string, cfg *config.Config) string {
-	if flagAddr != "" {
-		return flagAddr
-	}
-	if cfg.Telemetry.ExportPrometheus {
-		return cfg.Daemon.MetricsAddr
-	}
-	return ""
-}

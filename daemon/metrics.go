@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"errors"
@@ -9,25 +9,24 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/ainka/ainka/daemon"
 )
 
-// metricsServer serves /metrics: the pipeline's set plus Go and process
+// MetricsServer serves /metrics: the pipeline's set plus Go and process
 // metrics, in Prometheus text format.
-type metricsServer struct {
+type MetricsServer struct {
 	ln  net.Listener
 	srv *http.Server
 }
 
-// listenMetrics checks addr and binds it before anything starts, so a bad
+// ListenMetrics checks addr and binds it before anything starts, so a bad
 // --metrics-addr is one clear error rather than a failure halfway.
-func listenMetrics(addr string, set *metrics.Set) (*metricsServer, error) {
+func ListenMetrics(addr string, set *metrics.Set) (*MetricsServer, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" || strings.ContainsAny(host, "/ ") {
 		if err == nil {
 			err = errors.New("want HOST:PORT")
 		}
-		return nil, daemon.Usagef("bad --metrics-addr %q: %v", addr, errors.Unwrap(err))
+		return nil, Usagef("bad --metrics-addr %q: %v", addr, errors.Unwrap(err))
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -39,15 +38,15 @@ func listenMetrics(addr string, set *metrics.Set) (*metricsServer, error) {
 		set.WritePrometheus(w)
 		metrics.WriteProcessMetrics(w) // Go runtime and process metrics
 	})
-	s := &metricsServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	s := &MetricsServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go s.srv.Serve(ln)
 	return s, nil
 }
 
 // Addr is the bound address (useful with port 0).
-func (s *metricsServer) Addr() string { return s.ln.Addr().String() }
+func (s *MetricsServer) Addr() string { return s.ln.Addr().String() }
 
-func (s *metricsServer) Close() error {
+func (s *MetricsServer) Close() error {
 	if s == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ainka/ainka/daemon"
 	"golang.org/x/term"
 )
 
@@ -21,13 +20,13 @@ func isTerminal(w io.Writer) bool {
 type progress struct {
 	w     io.Writer
 	total uint64
-	c     *daemon.Chain
+	c     *Chain
 	done  chan struct{}
 	wg    sync.WaitGroup
 }
 
-func startProgress(w io.Writer, path string, repeat int, c *daemon.Chain) *progress {
-	p := &progress{w: w, total: countRecords(path) * uint64(repeat), c: c, done: make(chan struct{})}
+func startProgress(w io.Writer, path string, repeat int, c *Chain) *progress {
+	p := &progress{w: w, total: CountRecords(path) * uint64(repeat), c: c, done: make(chan struct{})}
 	p.wg.Add(1)
 	go p.loop()
 	return p

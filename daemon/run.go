@@ -1,0 +1,202 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/kmod/genl"
+	"github.com/ainka/ainka/settings"
+	"github.com/ainka/ainka/stages/source"
+)
+
+// Options are the command line's choices for a live run or a replay.
+type Options struct {
+	// Config is the configuration with the command line laid over it.
+	Config *config.Config
+	// PolicyFile overrides [policy] policy_file (--policy); it must exist.
+	PolicyFile string
+	// Taps write stages' outputs as JSON lines (--tap).
+	Taps []TapSpec
+	// MetricsAddr serves /metrics (--metrics-addr); "" = the
+	// configuration's address when export_prometheus is on.
+	MetricsAddr string
+	// Duration stops the daemon after this long (0: never).
+	Duration time.Duration
+	// Extend, when set, is called once the chain and the services are
+	// built and before anything runs: to add taps or services.
+	Extend func(*Chain, *Services) error
+	// Stdout receives --tap output without a path; Stderr the log and
+	// the summary line.
+	Stdout, Stderr io.Writer
+}
+
+// metricsAddr is where /metrics is served: --metrics-addr, else the
+// configuration's address when export_prometheus is on, else nowhere.
+func (o *Options) metricsAddr() string {
+	if o.MetricsAddr != "" {
+		return o.MetricsAddr
+	}
+	if o.Config.Telemetry.ExportPrometheus {
+		return o.Config.Daemon.MetricsAddr
+	}
+	return ""
+}
+
+// serveMetrics binds /metrics for set when asked to (nil otherwise).
+func (o *Options) serveMetrics(set *metrics.Set) (*MetricsServer, error) {
+	if addr := o.metricsAddr(); addr != "" {
+		return ListenMetrics(addr, set)
+	}
+	return nil, nil
+}
+
+// Run is the daemon on this host: it captures with capture, decides and
+// actuates until ctx ends (or Duration), then restores every knob it
+// changed and prints one summary line.
+func Run(ctx context.Context, o Options, capture source.Config) error {
+	if os.Geteuid() != 0 {
+		return errNotRoot
+	}
+	cfg := o.Config
+	st := settings.Live(capture.HostInterval)
+	capture.HostPhase = st.HostPhase
+	set := metrics.NewSet()
+	capture.Metrics = set
+	defer cfg.Apply()() // max_memory_mb, thread_pool_size
+	log, ring, closeLog, err := NewLogger(cfg, o.Stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cleanup, err := prepareHost(cfg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	// Bind the metrics address before loading anything into the kernel.
+	ms, err := o.serveMetrics(set)
+	if err != nil {
+		return err
+	}
+	defer ms.Close()
+	live, err := OpenLive(capture)
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	if msg := live.Explain(); msg != "" {
+		log.Warn(msg)
+	}
+	kernel := DialKernel(log)
+	if kernel != nil {
+		defer kernel.Close()
+	}
+	hdr := captureHeader(live, st.Interval, "")
+	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
+	return runLive(ctx, o, live, kernel, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
+		PolicyFile: o.PolicyFile, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
+}
+
+// liveQueueLen: a live source must never wait for the pipeline, so the
+// queues have room for bursts (64 batches of up to 4096 records). 32 lost
+// records at 1 M/s over 60 s (docs/performance.md); 64 held with RSS under
+// 64 MiB, but every batch a burst puts in flight stays in the free lists,
+// so RSS tracks the largest burst.
+const liveQueueLen = 64
+
+// prepareHost writes the pid file and makes the work directory (not in
+// advice mode, where nothing is journaled because nothing is written).
+func prepareHost(cfg *config.Config) (func() error, error) {
+	removePID, err := config.WritePIDFile(cfg.Daemon.PIDFile)
+	if err != nil {
+		return nil, fmt.Errorf("pid_file: %w", err)
+	}
+	if !cfg.Daemon.DryRun {
+		if err := cfg.Daemon.EnsureWorkDir(); err != nil {
+			removePID()
+			return nil, fmt.Errorf("work_dir: %w", err)
+		}
+	}
+	return removePID, nil
+}
+
+// runLive builds the chain behind the capture and runs it with the
+// services.
+func runLive(ctx context.Context, o Options, live *source.Live, kernel genl.Client, co ChainOptions, ring *control.LogRing) error {
+	cfg, log := o.Config, co.Logger
+	c, taps, err := Assemble(live, co, o.Taps, o.Stdout)
+	if err != nil {
+		return err
+	}
+	defer taps.Close()
+	if err := c.Predict.LoadError(); err != nil {
+		log.Warn("saved model not usable: learning from scratch", "err", err)
+	}
+	svc, err := c.services(o, NewController(c, "live", cfg.Daemon.DryRun, live, kernel), ring, log, live)
+	if err != nil {
+		c.Actuate.Close()
+		return err
+	}
+	ctx, cancel := withDuration(ctx, o.Duration)
+	defer cancel()
+	log.Info("ainka running", "kinds", fmt.Sprint(live.Attached()), "dry_run", cfg.Daemon.DryRun,
+		"socket", cfg.Daemon.SocketPath, "policies", c.Decide.State().Policies)
+	start := time.Now()
+	if err := c.finish(svc.Run(ctx, c.Pipeline.Run), log, taps); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Stderr, "run: %d events in %s; %s\n", c.Decoder.Decoded(), time.Since(start).Round(time.Millisecond),
+		kindSummary(live.Stats(), func(k record.Kind) uint64 { return c.Decoder.Counts[k] }))
+	return nil
+}
+
+// services adds detail logging, sets up the services and lets Extend add
+// its own.
+func (c *Chain) services(o Options, ctl *Controller, ring *control.LogRing, log *slog.Logger, live *source.Live) (*Services, error) {
+	if o.Config.Telemetry.EnableDetailedLogging {
+		if err := TapDetails(c.Pipeline, log, live == nil); err != nil {
+			return nil, err
+		}
+	}
+	svc, err := NewServices(ctl, o.Config, ring, log, live)
+	if err != nil {
+		return nil, err
+	}
+	if o.Extend != nil {
+		if err := o.Extend(c, svc); err != nil {
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+// finish saves the model, restores the knobs and closes the taps after a
+// run, joining their errors to the run's.
+func (c *Chain) finish(runErr error, log *slog.Logger, taps *Taps) error {
+	runErr = errors.Join(runErr, c.Shutdown(log))
+	if err := taps.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// withDuration cancels ctx after d (0: never). It cancels rather than
+// setting a deadline because a cancelled source is a normal end, while a
+// deadline would read as the source failing.
+func withDuration(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if d > 0 {
+		t := time.AfterFunc(d, cancel)
+		return ctx, func() { t.Stop(); cancel() }
+	}
+	return ctx, cancel
+}
