@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -179,4 +180,38 @@ func socketServices(t *testing.T, c *Chain) *Services {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// TestFailingServiceStopsReplay: a replay daemon holding its control
+// socket open (it would serve until SIGTERM) stops as soon as a service
+// fails, and returns that service's error.
+func TestFailingServiceStopsReplay(t *testing.T) {
+	cfg := config.Default()
+	cfg.Policy.PolicyFile, cfg.ML.ModelPath = "", ""
+	cfg.Daemon.SocketPath = filepath.Join(t.TempDir(), "ainka.sock")
+	var stderr strings.Builder
+	boom := errors.New("boom")
+	o := Options{Config: cfg, Stdout: io.Discard, Stderr: &stderr, Extend: func(c *Chain, s *Services) error {
+		s.Go("failing service", func(ctx context.Context) error {
+			// Fail once the input has been replayed: the daemon is
+			// then only holding.
+			for c.Decoder.Decoded() == 0 || c.Pipeline.Stats()[1].QueueLen > 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			return boom
+		})
+		return nil
+	}}
+	done := make(chan error, 1)
+	go func() {
+		done <- Replay(context.Background(), o, ReplayOptions{Path: "../testdata/traces/cpu.trace", Repeat: 1, Hold: true})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "failing service: boom") {
+			t.Fatalf("replay returned %v, want the service's error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a failed service did not stop the holding replay")
+	}
 }

@@ -3,6 +3,16 @@
 // names the error kinds that decide the exit code. cmd/ainka only turns
 // flags into options and errors into exit codes.
 //
+// # Running
+//
+// Run is the daemon on this host (a live capture), Replay the same chain
+// on a recorded trace, Record a capture written to a trace file. Each takes
+// Options (or RecordOptions) that cmd/ainka fills from its flags, and
+// returns an error whose kind gives the exit code. Options.Extend is the
+// hook for things that run beside the pipeline of a daemon — a terminal
+// view, a tuner: it gets the built chain (to tap or wrap) and the
+// services (to add one) before anything starts.
+//
 // # Building the chain
 //
 // Build constructs every stage first and then joins them behind the

@@ -55,41 +55,68 @@ func traceInfo(path string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h := r.Header()
-	var counts [decode.NumKinds]uint64
-	var other, bytes uint64
-	var minTs, maxTs uint64
-	var readErr error
+	sc, readErr := scanTrace(r)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "file:\t%s\n", path)
+	writeHeader(tw, r.Header())
+	fmt.Fprintf(tw, "records:\t%d (%d bytes) over %s of event time\n", r.Records(), sc.bytes, sc.span().Round(time.Millisecond))
+	tw.Flush()
+	fmt.Fprintln(w)
+	st, haveStats := r.Stats()
+	writeKindTable(w, &sc, st, haveStats)
+	return readErr
+}
+
+// traceScan is what reading every record of a trace tells.
+type traceScan struct {
+	counts       [decode.NumKinds]uint64
+	other, bytes uint64
+	minTs, maxTs uint64
+}
+
+func (sc *traceScan) span() time.Duration {
+	if sc.maxTs > sc.minTs {
+		return time.Duration(sc.maxTs - sc.minTs)
+	}
+	return 0
+}
+
+// scanTrace counts the records per kind and their event-time span, up to
+// the end or the damage (returned).
+func scanTrace(r *trace.Reader) (traceScan, error) {
+	var sc traceScan
 	for {
 		rec, err := r.NextRecord()
 		if err != nil {
 			if err != io.EOF {
-				readErr = err
+				return sc, err
 			}
-			break
+			return sc, nil
 		}
-		bytes += uint64(len(rec))
+		sc.bytes += uint64(len(rec))
 		if len(rec) < decode.HeaderSize {
-			other++
+			sc.other++
 			continue
 		}
 		k := decode.Kind(uint16(rec[20]) | uint16(rec[21])<<8)
 		if k < decode.NumKinds {
-			counts[k]++
+			sc.counts[k]++
 		} else {
-			other++
+			sc.other++
 		}
 		ts := uint64(0)
 		for i := 7; i >= 0; i-- {
 			ts = ts<<8 | uint64(rec[i])
 		}
-		if minTs == 0 || ts < minTs {
-			minTs = ts
+		if sc.minTs == 0 || ts < sc.minTs {
+			sc.minTs = ts
 		}
-		maxTs = max(maxTs, ts)
+		sc.maxTs = max(sc.maxTs, ts)
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "file:\t%s\n", path)
+}
+
+// writeHeader prints the header's fields, one per line.
+func writeHeader(tw io.Writer, h trace.Header) {
 	fmt.Fprintf(tw, "format version:\t%d\n", h.FormatVersion)
 	fmt.Fprintf(tw, "schema version:\t%d\n", h.SchemaVersion)
 	fmt.Fprintf(tw, "kernel release:\t%s\n", h.KernelRelease)
@@ -117,17 +144,12 @@ func traceInfo(path string, w io.Writer) error {
 		kinds = append(kinds, s)
 	}
 	fmt.Fprintf(tw, "kinds:\t%s\n", strings.Join(kinds, ", "))
-	total := r.Records()
-	span := time.Duration(0)
-	if maxTs > minTs {
-		span = time.Duration(maxTs - minTs)
-	}
-	fmt.Fprintf(tw, "records:\t%d (%d bytes) over %s of event time\n", total, bytes, span.Round(time.Millisecond))
-	tw.Flush()
+}
 
-	st, haveStats := r.Stats()
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+// writeKindTable prints the records of each kind beside the kernel's last
+// counters, when the trace has them.
+func writeKindTable(w io.Writer, sc *traceScan, st trace.Stats, haveStats bool) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	if haveStats {
 		fmt.Fprintln(tw, "kind\trecords\tseen\temitted\tlost\tfiltered\t")
 	} else {
@@ -136,14 +158,13 @@ func traceInfo(path string, w io.Writer) error {
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {
 		if haveStats && int(k) < st.N {
 			s := st.Kinds[k]
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", k, counts[k], s.Seen, s.Emitted, s.Lost, s.Filtered)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", k, sc.counts[k], s.Seen, s.Emitted, s.Lost, s.Filtered)
 		} else {
-			fmt.Fprintf(tw, "%s\t%d\t\n", k, counts[k])
+			fmt.Fprintf(tw, "%s\t%d\t\n", k, sc.counts[k])
 		}
 	}
-	if other > 0 {
-		fmt.Fprintf(tw, "unknown\t%d\t\n", other)
+	if sc.other > 0 {
+		fmt.Fprintf(tw, "unknown\t%d\t\n", sc.other)
 	}
 	tw.Flush()
-	return readErr
 }
