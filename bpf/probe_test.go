@@ -2,6 +2,7 @@ package bpf
 
 import (
 	"errors"
+	"github.com/ainka/ainka/internal/testenv"
 	"net"
 	"os"
 	"testing"
@@ -17,7 +18,7 @@ import (
 func needKernel(t testing.TB) {
 	t.Helper()
 	if err := Preflight(); err != nil {
-		t.Skipf("real-kernel test skipped: %v", err)
+		testenv.SkipUnlessVM(t, "real-kernel test skipped: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,7 @@ func TestClosedLoopLive(t *testing.T) {
 	if _, err := exec.LookPath("stress-ng"); err != nil {
 		t.Skip("needs stress-ng (apt-get install stress-ng)")
 	}
+	testenv.LoadsCPU(t)
 	v2, err := actuate.FindCgroup2("/proc/self/mountinfo")
 	if err != nil {
 		t.Skipf("no cgroup2: %v", err)

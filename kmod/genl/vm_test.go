@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"os/exec"
 	"runtime"
@@ -505,7 +506,7 @@ func readaheadKB(t *testing.T) int {
 	t.Helper()
 	b, err := os.ReadFile("/sys/block/ram0/queue/read_ahead_kb")
 	if err != nil {
-		t.Skipf("no /dev/ram0 here: %v", err)
+		testenv.SkipUnlessVM(t, "no /dev/ram0 here: %v", err)
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
@@ -526,7 +527,7 @@ func ram0(t *testing.T) uint32 {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Stat("/dev/ram0", &st); err != nil {
-		t.Skipf("no /dev/ram0 here: %v", err)
+		testenv.SkipUnlessVM(t, "no /dev/ram0 here: %v", err)
 	}
 	return DevT(unix.Major(st.Rdev), unix.Minor(st.Rdev))
 }
@@ -599,7 +600,7 @@ func TestVMStateMachine(t *testing.T) {
 	// ainka_enhanced drives learning -> optimizing once allowed to.
 	param := "/sys/module/ainka_enhanced/parameters/"
 	if _, err := os.Stat(param); err != nil {
-		t.Skipf("ainka_enhanced not loaded: %v", err)
+		testenv.SkipUnlessVM(t, "ainka_enhanced not loaded: %v", err)
 	}
 	write := func(name, v string) {
 		if err := os.WriteFile(param+name, []byte(v), 0); err != nil {

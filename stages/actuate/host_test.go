@@ -3,6 +3,7 @@ package actuate
 import (
 	"bufio"
 	"fmt"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,9 +212,10 @@ func TestHostCgroup(t *testing.T) {
 	if s.cfg.CgroupRoot != root {
 		t.Errorf("cgroup root %q, want %q", s.cfg.CgroupRoot, root)
 	}
-	origIO := procIOPrio(pid)
-	r := one(t, s, "nice cgroup:"+rel+" = 10")
-	if r.Status != Applied || procNice(pid) != 10 || r.Target != fmt.Sprintf("pid %d (%s)", pid, filepath.Base(cmd.Path)) {
+	origIO, origNice := procIOPrio(pid), procNice(pid)
+	want := niceAside(origNice)
+	r := one(t, s, "nice cgroup:"+rel+" = "+strconv.Itoa(want))
+	if r.Status != Applied || procNice(pid) != want || r.Target != fmt.Sprintf("pid %d (%s)", pid, filepath.Base(cmd.Path)) {
 		t.Errorf("nice by cgroup: %+v, nice now %d", r, procNice(pid))
 	}
 	if r = one(t, s, "ioprio cgroup:"+rel+" = idle"); r.Status != Applied || procIOPrio(pid) != "idle" {
@@ -250,8 +252,8 @@ func TestHostCgroup(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if procNice(pid) != 0 || procIOPrio(pid) != origIO {
-		t.Errorf("not restored: nice %d ioprio %s (was %s)", procNice(pid), procIOPrio(pid), origIO)
+	if procNice(pid) != origNice || procIOPrio(pid) != origIO {
+		t.Errorf("not restored: nice %d ioprio %s (was %d, %s)", procNice(pid), procIOPrio(pid), origNice, origIO)
 	}
 	if w := readTrim(filepath.Join(root, rel, "cpu.weight")); w != "?" && w != "100" {
 		t.Errorf("cpu.weight not restored: %s", w)
@@ -316,11 +318,13 @@ func TestHostReadaheadAndTopCPU(t *testing.T) {
 	if r := one(t, s, "readahead "+dev+" = 1024"); r.Status != Applied || readTrim(p) != "1024" {
 		t.Errorf("readahead: %+v now %s", r, readTrim(p))
 	}
-	// top-cpu picks a busy process: start one at the highest priority, so
-	// that it holds a whole core against whatever else the machine runs; a
-	// process of other helpers may still outdo it for one sample, not for
-	// three in a row.
-	busy := exec.Command("nice", "-n", "-20", "sh", "-c", "while :; do :; done")
+	testenv.LoadsCPU(t)
+	// top-cpu picks a busy process: start one that spins on every CPU at
+	// the highest priority, so that no other process of the machine can
+	// use more CPU time; a burst of another one may still outdo it for one
+	// sample, not for three in a row.
+	busy := exec.Command("nice", "-n", "-20", os.Args[0], "-test.run=^$")
+	busy.Env = append(os.Environ(), helperEnv+"=spin")
 	if err := busy.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -359,19 +363,39 @@ func TestMain(m *testing.M) {
 		os.Exit(helperApply())
 	case "recover":
 		os.Exit(helperRecover())
+	case "spin": // one busy thread per CPU: top-cpu's obvious choice
+		for range runtime.NumCPU() - 1 {
+			go func() {
+				for {
+				}
+			}()
+		}
+		for {
+		}
 	}
 	os.Exit(m.Run())
 }
 
+// niceAside is a nice value that differs from base, the one the test's
+// victims inherit from the suite (0, or 10 under make test's nice -n 10),
+// so that setting it is a change the journal must revert.
+func niceAside(base int) int {
+	if base < 15 {
+		return 15
+	}
+	return base - 5
+}
+
 func helperActions() []string {
+	nice := strconv.Itoa(niceAside(procNice(os.Getpid()))) // the victim's nice is ours
 	name, dev := os.Getenv("AINKA_VICTIM"), os.Getenv("AINKA_LOOP")
 	if cg := os.Getenv("AINKA_CGROUP"); cg != "" {
-		return []string{"cgroup " + cg + " cpu.weight = 20", "nice name:" + name + " = 7", "cgroup " + cg + " cpu.weight = 40"}
+		return []string{"cgroup " + cg + " cpu.weight = 20", "nice name:" + name + " = " + nice, "cgroup " + cg + " cpu.weight = 40"}
 	}
 	acts := []string{
 		"sysctl net.core.somaxconn = 1024",
 		"sysctl net.ipv4.tcp_slow_start_after_idle = 0",
-		"nice name:" + name + " = 10",
+		"nice name:" + name + " = " + nice,
 		"ioprio name:" + name + " = idle",
 		`sysctl net.ipv4.ip_local_port_range = "30000 40000"`,
 		`sysctl net.ipv4.tcp_rmem = "4096 65536 2097152"`,
@@ -482,7 +506,7 @@ func TestKill9Restore(t *testing.T) {
 		t.Fatal("helper ended before it was killed")
 	}
 	// the first four changes are in place, unrestored
-	if nsRead("net.core.somaxconn") != "1024" || nsRead("net.ipv4.tcp_slow_start_after_idle") != "0" || procNice(pid) != 10 || procIOPrio(pid) != "idle" {
+	if nsRead("net.core.somaxconn") != "1024" || nsRead("net.ipv4.tcp_slow_start_after_idle") != "0" || procNice(pid) != niceAside(origNice) || procIOPrio(pid) != "idle" {
 		t.Fatalf("changes before the kill are not visible: somaxconn %s nice %d ioprio %s",
 			nsRead("net.core.somaxconn"), procNice(pid), procIOPrio(pid))
 	}
@@ -574,6 +598,7 @@ func TestKill9RestoreCgroup(t *testing.T) {
 	defer os.Remove(dir)
 	orig = readTrim(filepath.Join(dir, file))
 	cmd, vname := victim(t, "")
+	origNice := procNice(cmd.Process.Pid)
 	jp := filepath.Join(t.TempDir(), "journal")
 	env := append(os.Environ(), "AINKA_JOURNAL="+jp, "AINKA_VICTIM="+vname, "AINKA_CGROUP="+rel)
 	child := exec.Command(os.Args[0], "-test.run=^$")
@@ -598,7 +623,7 @@ func TestKill9RestoreCgroup(t *testing.T) {
 	if !killed {
 		t.Fatal("helper ended before it was killed")
 	}
-	if now := readTrim(filepath.Join(dir, file)); now == orig || procNice(cmd.Process.Pid) != 7 {
+	if now := readTrim(filepath.Join(dir, file)); now == orig || procNice(cmd.Process.Pid) != niceAside(origNice) {
 		t.Fatalf("changes before the kill not visible: %s = %s (was %s), nice %d", file, now, orig, procNice(cmd.Process.Pid))
 	}
 	rec := exec.Command(os.Args[0], "-test.run=^$")
@@ -606,7 +631,7 @@ func TestKill9RestoreCgroup(t *testing.T) {
 	if out, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(out), "open 0") {
 		t.Fatalf("restart: %v %s", err, out)
 	}
-	if now := readTrim(filepath.Join(dir, file)); now != orig || procNice(cmd.Process.Pid) != 0 {
-		t.Errorf("after restart %s = %s (want %s), nice %d (want 0)", file, now, orig, procNice(cmd.Process.Pid))
+	if now := readTrim(filepath.Join(dir, file)); now != orig || procNice(cmd.Process.Pid) != origNice {
+		t.Errorf("after restart %s = %s (want %s), nice %d (want %d)", file, now, orig, procNice(cmd.Process.Pid), origNice)
 	}
 }

@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,7 +152,7 @@ func TestNextAligned(t *testing.T) {
 // after multiples of the interval (CLOCK_MONOTONIC), and that a phase
 // outside [0, interval) is refused.
 func TestHostPhase(t *testing.T) {
-	const interval, phase = 20 * time.Millisecond, 3 * time.Millisecond
+	const interval, phase = 50 * time.Millisecond, 5 * time.Millisecond
 	for _, bad := range []time.Duration{-time.Millisecond, interval, 2 * interval} {
 		if _, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample}}, HostInterval: interval, HostPhase: bad}); !errors.Is(err, ErrBadPolicy) {
 			t.Errorf("HostPhase %s: err %v, want ErrBadPolicy", bad, err)
@@ -162,6 +163,7 @@ func TestHostPhase(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &collector{keep: func(rec []byte) bool { return record.RecordKind(rec) == record.KindHostSample }}
+	testenv.MeasuresTime(t)
 	capture(t, l, c, 4, func() { time.Sleep(12 * interval) })
 	var phases []time.Duration
 	for _, rec := range c.recs {
@@ -172,8 +174,11 @@ func TestHostPhase(t *testing.T) {
 		t.Fatalf("%d host samples in %s at a %s interval", len(phases), 12*interval, interval)
 	}
 	slices.Sort(phases)
-	// Timers may fire late on a loaded machine, never early.
-	if med := phases[len(phases)/2]; med < phase || med >= phase+5*time.Millisecond {
-		t.Errorf("median sample phase %s, want within 5 ms after %s (all: %v)", med, phase, phases)
+	// Timers may fire late on a loaded machine, never early: a 2-core
+	// machine busy with other work (builds; load tests are kept out by
+	// MeasuresTime) wakes a timer up to ~10 ms late, and the median of 12
+	// samples within 15 ms of the phase still tells aligned from not.
+	if med := phases[len(phases)/2]; med < phase || med >= phase+15*time.Millisecond {
+		t.Errorf("median sample phase %s, want within 15 ms after %s (all: %v)", med, phase, phases)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/ainka/ainka/internal/testenv"
 	"net"
 	"os"
 	"os/exec"
@@ -25,7 +26,7 @@ import (
 func needKernel(t testing.TB) {
 	t.Helper()
 	if err := bpf.Preflight(); err != nil {
-		t.Skipf("real-kernel test skipped: %v", err)
+		testenv.SkipUnlessVM(t, "real-kernel test skipped: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package source
 
 import (
 	"encoding/binary"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ func TestRingWrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.MeasuresTime(t)
 	var getpidRecs int
 	c := &collector{keep: func(rec []byte) bool {
 		if binary.LittleEndian.Uint32(rec[40:]) == unix.SYS_GETPID {
@@ -45,7 +47,10 @@ func TestRingWrap(t *testing.T) {
 	if l.wrapped == 0 {
 		t.Errorf("no record crossed the end of the ring (%d read, %d lost)", s.Read, s.Lost)
 	}
-	if getpidRecs < 1000 {
+	// The reader keeps up with about all of them on an idle machine; on a
+	// loaded one it may be off the CPU for a few ms and the 4 KiB ring
+	// fills, so losses are allowed (counted exactly by checkExact).
+	if getpidRecs < 500 {
 		t.Errorf("%d getpid records delivered of 2000 (lost %d)", getpidRecs, s.Lost)
 	}
 	t.Logf("%d records read, %d crossed the end of the ring, %d lost", s.Read, l.wrapped, s.Lost)

@@ -2,6 +2,7 @@ package source
 
 import (
 	"encoding/binary"
+	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"runtime"
 	"sync"
@@ -22,7 +23,7 @@ import (
 func TestSyscallSlotParking(t *testing.T) {
 	needKernel(t)
 	if runtime.NumCPU() < 2 {
-		t.Skip("needs two CPUs to move a sleeping thread")
+		testenv.SkipUnlessVM(t, "needs two CPUs to move a sleeping thread")
 	}
 	self := uint32(os.Getpid())
 	l, err := NewLive(Config{
@@ -32,6 +33,7 @@ func TestSyscallSlotParking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.MeasuresTime(t)
 	const sleep = 30 * time.Millisecond
 	var sleeperTid int
 	c := &collector{keep: func(rec []byte) bool {
@@ -85,7 +87,7 @@ func TestSyscallSlotParking(t *testing.T) {
 		wg.Wait()
 	})
 	checkExact(t, l, c)
-	var slept, getpid int
+	var slept, getpid, slow int
 	for _, rec := range c.recs {
 		id := binary.LittleEndian.Uint32(rec[40:])
 		tid := int(binary.LittleEndian.Uint32(rec[12:]))
@@ -106,9 +108,14 @@ func TestSyscallSlotParking(t *testing.T) {
 				t.Errorf("getpid record with return value %d, want %d", ret, self)
 			}
 			if lat > 5*time.Millisecond {
-				t.Errorf("getpid with a latency of %s: a stale enter time?", lat)
+				slow++ // preempted inside the call, or a stale enter time
 			}
 		}
+	}
+	// A stale enter time corrupts every call on its CPU until the slot is
+	// rewritten; preemption on a loaded machine delays a rare single call.
+	if slow > max(1, getpid/100) {
+		t.Errorf("%d of %d getpid calls report more than 5 ms: stale enter times", slow, getpid)
 	}
 	if slept != 1 || getpid == 0 {
 		t.Errorf("%d records of the sleeper's clock_nanosleep (want 1), %d of getpid", slept, getpid)
