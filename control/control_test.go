@@ -374,13 +374,17 @@ func TestUnprivilegedPeer(t *testing.T) {
 	if err := os.WriteFile(bin, self, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	runAs := func(sock string, uid, gid uint32) string {
+	// The child's outcome is its stdout; stderr is the Go runtime's and
+	// the tooling's (under -cover: "GOCOVERDIR not set"), shown on failure.
+	runAs := func(sock string, uid, gid uint32, groups ...uint32) string {
 		cmd := exec.Command(bin)
 		cmd.Env = []string{"AINKA_CTL_CHILD_SOCKET=" + sock}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{}}}
-		out, err := cmd.CombinedOutput()
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: append([]uint32{}, groups...)}}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("child as uid %d: %v\n%s", uid, err, out)
+			t.Fatalf("child as uid %d: %v\n%s%s", uid, err, out, stderr.String())
 		}
 		return strings.TrimSpace(string(out))
 	}
@@ -415,11 +419,8 @@ func TestUnprivilegedPeer(t *testing.T) {
 		t.Errorf("non-member past the file mode: %q", out)
 	}
 	// A supplementary group counts too.
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"AINKA_CTL_CHILD_SOCKET=" + grp}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 12345, Groups: []uint32{65534}}}
-	if b, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != "uid=65534 ok" {
-		t.Errorf("supplementary member: %q %v", b, err)
+	if out := runAs(grp, 65534, 12345, 65534); out != "uid=65534 ok" {
+		t.Errorf("supplementary member: %q", out)
 	}
 }
 
