@@ -71,14 +71,3 @@ func (s Settings) IntervalOrDefault() time.Duration {
 	}
 	return s.Interval
 }
-
-// Header writes the settings into a trace header: the one place a
-// duration becomes the header's milliseconds.
-func (s Settings) Header(h trace.Header) trace.Header {
-	h.CollectionIntervalMs = uint32(s.IntervalOrDefault() / time.Millisecond)
-	h.Kinds = s.Kinds
-	if s.BootOffsetNs != 0 {
-		h.BootOffsetNs = s.BootOffsetNs
-	}
-	return h
-}

@@ -21,7 +21,6 @@ const (
 	// MinReadDeadline bounds the default ReadDeadline (short intervals).
 	MinReadDeadline     = time.Millisecond
 	DefaultBatchRecords = 4096
-	DefaultHostInterval = settings.DefaultInterval
 	// maxInjectBytes bounds the records Inject may queue between two reads.
 	maxInjectBytes = 1 << 20
 	// maxRecord is the largest record of ainka_record.h (host_sample).
@@ -51,7 +50,7 @@ type Config struct {
 	// BatchRecords is the most records per batch; 0 = 4096.
 	BatchRecords int
 	// HostInterval is the host sampling period (collection interval);
-	// 0 = 100 ms, negative = no host samples.
+	// 0 = settings.DefaultInterval, negative = no host samples.
 	HostInterval time.Duration
 	// HostPhase, when positive, takes each host sample at HostPhase past a
 	// multiple of HostInterval in CLOCK_MONOTONIC, i.e. just after the end
@@ -72,10 +71,10 @@ type Config struct {
 
 // DefaultReadDeadline is the ring read deadline for a collection interval:
 // interval/20 within [MinReadDeadline, MaxReadDeadline]; a negative
-// interval (no host samples) counts as DefaultHostInterval.
+// interval (no host samples) counts as settings.DefaultInterval.
 func DefaultReadDeadline(interval time.Duration) time.Duration {
 	if interval <= 0 {
-		interval = DefaultHostInterval
+		interval = settings.DefaultInterval
 	}
 	return min(max(interval/20, MinReadDeadline), MaxReadDeadline)
 }
@@ -141,7 +140,7 @@ func NewLive(cfg Config) (*Live, error) {
 		cfg.BatchRecords = DefaultBatchRecords
 	}
 	if cfg.HostInterval == 0 {
-		cfg.HostInterval = DefaultHostInterval
+		cfg.HostInterval = settings.DefaultInterval
 	}
 	if cfg.ReadDeadline <= 0 {
 		cfg.ReadDeadline = DefaultReadDeadline(cfg.HostInterval)
@@ -348,7 +347,7 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 	// Host samples and metric refreshes share the collection interval.
 	interval := l.cfg.HostInterval
 	if interval <= 0 {
-		interval = DefaultHostInterval
+		interval = settings.DefaultInterval
 	}
 	nextHost := time.Now()
 	if l.cfg.HostPhase > 0 {
