@@ -6,7 +6,11 @@ PREFIX   ?= /usr/local
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
 BIN      := bin
 
-RUN_ARGS ?= --duration 30s --tap features
+# On a terminal: the live view (what AINKA sees, thinks and would change),
+# redrawn every second; q ends early. Otherwise a text summary every 5 s.
+# Advice only (--no-act) with the shipped policies; 75 s covers the 60 s of
+# learning and some of what follows.
+RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
 .PHONY: run all build generate check-generated test test-go test-vm bench bench-quick kmod install uninstall clean
 

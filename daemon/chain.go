@@ -6,6 +6,7 @@ import (
 
 	"log/slog"
 	"path/filepath"
+	"slices"
 
 	"github.com/VictoriaMetrics/metrics"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/view"
 )
 
 // StageNames are the chain's stages in order: the names --tap accepts.
@@ -33,6 +35,9 @@ type Chain struct {
 	Predict    *predict.Stage
 	Decide     *decide.Stage
 	Actuate    *actuate.Stage
+	// View sees what the chain does, for the terminal view and
+	// `ainka-cli top` (GET /v1/snapshot).
+	View *view.Recorder
 }
 
 // ChainOptions say how to build the chain.
@@ -86,7 +91,8 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	if err := c.construct(cfgs); err != nil {
 		return nil, err
 	}
-	if err := c.join(src, o.Wrap); err != nil {
+	c.newView(o, cfgs.Actuate.DryRun)
+	if err := c.join(src, append(slices.Clip(o.Wrap), c.viewWrappers()...)); err != nil {
 		c.Actuate.Close()
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/view"
 )
 
 // Controller is the running daemon as the control API sees it. It only
@@ -35,16 +36,26 @@ type Controller struct {
 	dec    *decide.Stage
 	act    *actuate.Stage
 	kernel genl.Client // nil when the module is not loaded
+	view   *view.Recorder
 }
 
 // NewController serves the chain to the control API; live and kernel may
 // be nil (a replay, no module).
 func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel genl.Client) *Controller {
+	if live != nil {
+		c.watchRing(live)
+	}
 	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
-		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel}
+		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel, view: c.View}
 }
 
-var _ control.Daemon = (*Controller)(nil)
+var (
+	_ control.Daemon      = (*Controller)(nil)
+	_ control.Snapshotter = (*Controller)(nil)
+)
+
+// Snapshot is what `ainka-cli top` shows.
+func (d *Controller) Snapshot(context.Context) (view.Snapshot, error) { return d.view.Snapshot(), nil }
 
 func (d *Controller) Status(ctx context.Context) (control.Status, error) {
 	st := d.dec.State()
@@ -201,6 +212,7 @@ func (d *Controller) SetEmergency(_ context.Context, on bool) error {
 func (d *Controller) Reset(ctx context.Context) (control.ResetResult, error) {
 	var res control.ResetResult
 	d.pred.Reset()
+	d.view.Reset()
 	res.Cleared = append(res.Cleared, "anomaly baselines and forecasters")
 	d.dec.Reset()
 	res.Cleared = append(res.Cleared, "policy engine state and effectiveness")

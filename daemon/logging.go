@@ -16,15 +16,16 @@ import (
 )
 
 // NewLogger builds the daemon's structured logger: JSON to log_file (or
-// text to stderr), every record also kept in the ring for `ainka-cli logs`.
-func NewLogger(cfg *config.Config, stderr io.Writer) (*slog.Logger, *control.LogRing, func() error, error) {
+// text to stderr, JSON with jsonLogs), every record also kept in the ring
+// for `ainka-cli logs`.
+func NewLogger(cfg *config.Config, stderr io.Writer, jsonLogs bool) (*slog.Logger, *control.LogRing, func() error, error) {
 	out, closeLog, err := cfg.Daemon.OpenLogOutput(stderr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open log_file: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: cfg.Daemon.SlogLevel()}
 	var h slog.Handler = slog.NewTextHandler(out, opts)
-	if cfg.Daemon.LogFile != "" {
+	if cfg.Daemon.LogFile != "" || jsonLogs {
 		h = slog.NewJSONHandler(out, opts)
 	}
 	ring := control.NewLogRing(0)

@@ -87,13 +87,19 @@ func Replay(ctx context.Context, o Options, r ReplayOptions) error {
 }
 
 // replayLogger: a replay is a daemon too when asked for a socket (the CLI
-// can then drive it); otherwise it logs to stderr only at warn and above.
+// can then drive it); otherwise it logs to stderr only at warn and above,
+// kept in a ring for the view too.
 func replayLogger(o Options) (*slog.Logger, *control.LogRing, func() error, error) {
 	if o.Config.Daemon.SocketPath != "" {
-		return NewLogger(o.Config, o.Stderr)
+		return NewLogger(o.Config, o.logOutput(), o.JSONLogs)
 	}
-	log := slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return log, nil, func() error { return nil }, nil
+	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
+	var h slog.Handler = slog.NewTextHandler(o.logOutput(), opts)
+	if o.JSONLogs {
+		h = slog.NewJSONHandler(o.logOutput(), opts)
+	}
+	ring := control.NewLogRing(0)
+	return slog.New(ring.Handler(h)), ring, func() error { return nil }, nil
 }
 
 // replayRun runs the pipeline to the end of the trace, with the progress

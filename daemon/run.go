@@ -37,6 +37,19 @@ type Options struct {
 	// Stdout receives --tap output without a path; Stderr the log and
 	// the summary line.
 	Stdout, Stderr io.Writer
+	// LogOutput, when set, receives the log instead of Stderr (the
+	// terminal view sends it to io.Discard and shows the warnings).
+	LogOutput io.Writer
+	// JSONLogs writes the log as JSON lines rather than text.
+	JSONLogs bool
+}
+
+// logOutput is where the log goes: LogOutput, else Stderr.
+func (o *Options) logOutput() io.Writer {
+	if o.LogOutput != nil {
+		return o.LogOutput
+	}
+	return o.Stderr
 }
 
 // metricsAddr is where /metrics is served: --metrics-addr, else the
@@ -72,7 +85,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	set := metrics.NewSet()
 	capture.Metrics = set
 	defer cfg.Apply()() // max_memory_mb, thread_pool_size
-	log, ring, closeLog, err := NewLogger(cfg, o.Stderr)
+	log, ring, closeLog, err := NewLogger(cfg, o.logOutput(), o.JSONLogs)
 	if err != nil {
 		return err
 	}
@@ -171,6 +184,7 @@ func (c *Chain) services(o Options, ctl *Controller, ring *control.LogRing, log 
 	if err != nil {
 		return nil, err
 	}
+	c.watchLog(ring)
 	if o.Extend != nil {
 		if err := o.Extend(c, svc); err != nil {
 			return nil, err

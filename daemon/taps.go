@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ainka/ainka/pipeline"
 )
@@ -37,10 +38,22 @@ type Taps struct {
 	files []*os.File
 }
 
-// OpenTaps creates the tap files (stdout for the others).
+// OpenTaps creates the tap files (stdout for the others). Several taps on
+// stdout write whole lines that name their stage.
 func OpenTaps(specs []TapSpec, stdout io.Writer) (*Taps, error) {
 	t := &Taps{specs: specs}
+	onStdout := 0
 	for _, s := range specs {
+		if s.Path == "" {
+			onStdout++
+		}
+	}
+	var mu sync.Mutex
+	for _, s := range specs {
+		if s.Path == "" && onStdout > 1 {
+			t.ws = append(t.ws, newStageLines(&mu, stdout, s.Stage))
+			continue
+		}
 		if s.Path == "" {
 			t.ws = append(t.ws, stdout)
 			continue

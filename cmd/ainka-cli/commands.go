@@ -145,6 +145,8 @@ func (inv *invocation) bind() error {
 				return out.rollback(r, printOnly)
 			})
 		}
+	case "top":
+		return inv.bindTop()
 	case "help":
 	default:
 		return fmt.Errorf("command %q has no implementation", inv.name)

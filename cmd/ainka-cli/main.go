@@ -33,6 +33,9 @@ commands (each also has the flag form shown on the right):
   status                                  --status
       state, uptime, per-stage rates and drops, ring buffer losses,
       kernel module, emergency and dry-run flags
+  top [--once] [--interval D]
+      what the daemon sees, thinks and changes, redrawn like top on a
+      terminal (q quits); --once (or not a terminal) prints it once
   metrics [--raw]                         --metrics
       a readable summary; --raw prints the Prometheus text
   logs [-f] [--since D]                   --logs
@@ -196,6 +199,7 @@ var specs = map[string]spec{
 	"emergency-mode": {minPos: 1, maxPos: 1, posHelp: "on|off"},
 	"reset":          {},
 	"rollback":       {flags: map[string]bool{"print": false}},
+	"top":            {flags: map[string]bool{"once": false, "interval": true}},
 	"help":           {},
 }
 

@@ -24,8 +24,10 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	var pf pipeFlags
 	var df daemonFlags
+	var vf viewFlags
 	pf.register(fs)
 	df.register(fs)
+	vf.register(fs)
 	speed := fs.Float64("speed", 0, "pace records by event time: 1 = as captured, 2 = twice as fast; 0 = as fast as possible")
 	repeat := fs.Int("repeat", 1, "replay the file `N` times (event time keeps increasing), for benchmarking")
 	pos, err := parseArgs(fs, args)
@@ -54,8 +56,14 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return exitCode(stderr, "replay", daemon.Replay(ctx, pf.options(cfg, stdout, stderr),
-		daemon.ReplayOptions{Path: pos[0], Speed: *speed, Repeat: *repeat, Hold: pf.hold, Progress: isTerminal(stderr)}))
+	ctx, o, shown, err := vf.options(ctx, &pf, cfg, "ainka replay "+pos[0], stdout, stderr)
+	if err != nil {
+		return exitCode(stderr, "replay", err)
+	}
+	// The terminal view stays on the replay's final state until q: the
+	// replay holds, and q ends it.
+	return exitCode(stderr, "replay", daemon.Replay(ctx, o,
+		daemon.ReplayOptions{Path: pos[0], Speed: *speed, Repeat: *repeat, Hold: pf.hold || shown, Progress: isTerminal(stderr) && !shown}))
 }
 
 func isTerminal(w io.Writer) bool {

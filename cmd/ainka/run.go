@@ -24,9 +24,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	var pf pipeFlags
 	var lf liveFlags
 	var df daemonFlags
+	var vf viewFlags
 	pf.register(fs)
 	lf.register(fs)
 	df.register(fs)
+	vf.register(fs)
 	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(stdout, fs, runSynopsis)
@@ -51,8 +53,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	capture, err := lf.config() // bad capture flags are usage errors, root or not
+	var o daemon.Options
 	if err == nil {
-		err = daemon.Run(ctx, pf.options(cfg, stdout, stderr), capture)
+		ctx, o, _, err = vf.options(ctx, &pf, cfg, "ainka run", stdout, stderr)
+	}
+	if err == nil {
+		err = daemon.Run(ctx, o, capture)
 	}
 	return exitCode(stderr, "run", err)
 }

@@ -1,0 +1,325 @@
+package view
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/stages/actuate"
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// keep is how many recent decisions and changes a snapshot carries.
+const keep = 8
+
+// RingStats is the kernel-side and source-side loss of one event kind.
+type RingStats struct {
+	Kind    string
+	Lost    uint64 // the eBPF ring buffer was full
+	Dropped uint64 // the source's queue was full
+}
+
+// Sources are where a Recorder reads what its observers do not see. Every
+// function must be safe to call from another goroutine; nil ones are
+// left out of the snapshot. Log and Ring may be given later (Watch).
+type Sources struct {
+	Mode     string // live or replay
+	DryRun   bool
+	Pipeline *pipeline.Pipeline   // stage counters and ainka_events_total
+	Ring     func() []RingStats   // live only
+	Engine   func() decide.Status // the decide stage's State
+	Knobs    func() []actuate.Change
+	Regime   func() string
+	Log      func() []string // recent warnings, newest last
+}
+
+// Recorder keeps what a Snapshot shows. Its Observe* methods run on the
+// stages' goroutines; Tick and Snapshot on any other.
+type Recorder struct {
+	src     Sources
+	started time.Time
+
+	mu        sync.Mutex
+	last      predict.Output
+	have      bool
+	windows   uint64
+	values    [features.Count]series
+	scores    [features.Count]series
+	joint     series
+	decisions []Decision
+	changes   []Change
+
+	// Rates, refreshed by Tick.
+	prevAt   time.Time
+	prevEv   map[string]uint64
+	prevRing map[string]RingStats
+	prevIn   map[string]uint64
+	kinds    []KindRate
+	stages   []Stage
+}
+
+// NewRecorder returns a recorder reading src.
+func NewRecorder(src Sources) *Recorder {
+	r := &Recorder{src: src, started: time.Now(), joint: series{max: true}}
+	for i := range r.scores {
+		r.scores[i].max = true
+	}
+	return r
+}
+
+// Watch sets the log and ring-buffer sources, which exist only once the
+// daemon's logger and live source do; nil leaves one as it was.
+func (r *Recorder) Watch(log func() []string, ring func() []RingStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if log != nil {
+		r.src.Log = log
+	}
+	if ring != nil {
+		r.src.Ring = ring
+	}
+}
+
+// ObservePredict records predict's outputs (Observe's fn).
+func (r *Recorder) ObservePredict(outs []predict.Output) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range outs {
+		o := &outs[i]
+		sec := o.Vector.EndNs / uint64(time.Second)
+		for f := range o.Score {
+			r.values[f].add(sec, o.Vector.Values[f])
+			r.scores[f].add(sec, o.Score[f])
+		}
+		r.joint.add(sec, o.Joint)
+		r.windows++
+	}
+	if len(outs) > 0 {
+		r.last, r.have = outs[len(outs)-1], true
+	}
+}
+
+// ObserveDecisions records decide's outputs.
+func (r *Recorder) ObserveDecisions(ds []decide.Decision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range ds {
+		d := &ds[i]
+		v := Decision{TimeNs: d.TimeNs, Kind: d.Kind.String(), Policy: d.Policy, Why: decisionWhy(d)}
+		if d.Kind != decide.StateChange {
+			v.Action = d.Action.String()
+		}
+		r.decisions = appendKeep(r.decisions, v)
+	}
+}
+
+// ObserveResults records actuate's outputs, except the bookkeeping ones
+// (effect measurements, state mirrored to the module, no-op writes).
+func (r *Recorder) ObserveResults(rs []actuate.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range rs {
+		x := &rs[i]
+		switch x.Status {
+		case actuate.Measured, actuate.Mirrored, actuate.Unchanged:
+			continue
+		}
+		why := x.Why
+		if x.Err != "" {
+			why = x.Err
+		} else if x.Clamped != "" {
+			why += " (" + x.Clamped + ")"
+		}
+		r.changes = appendKeep(r.changes, Change{TimeNs: x.TimeNs, Status: x.Status.String(), Policy: x.Policy,
+			Knob: x.Knob, Old: x.Old, New: x.New, Why: why})
+	}
+}
+
+// Reset forgets the history (ainka-cli reset): scores start afresh.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.values {
+		r.values[i].reset()
+		r.scores[i].reset()
+	}
+	r.joint.reset()
+}
+
+func appendKeep[T any](s []T, v T) []T {
+	s = append(s, v)
+	if len(s) > keep {
+		s = append(s[:0], s[len(s)-keep:]...)
+	}
+	return s
+}
+
+// decisionWhy is a decision's reason in one line: the condition with the
+// values that made it true, or the engine's own words.
+func decisionWhy(d *decide.Decision) string {
+	switch {
+	case d.Kind == decide.Effect:
+		return fmt.Sprintf("%s %.4g → %.4g (score %+.2f, effectiveness %.2f)", d.Objective, d.Before, d.After,
+			d.Score, d.Effectiveness)
+	case d.Kind == decide.StateChange:
+		return "→ " + d.State.String() + ": " + d.Reason
+	case d.Reason != "":
+		return d.Reason
+	}
+	why := d.Condition
+	for i := 0; i < d.NValues; i++ {
+		sep := ", "
+		if i == 0 {
+			sep = " ["
+		}
+		why += fmt.Sprintf("%s%s=%.4g", sep, d.Values[i].Name, d.Values[i].Value)
+	}
+	if d.NValues > 0 {
+		why += "]"
+	}
+	return why
+}
+
+// Run calls Tick every interval until ctx ends.
+func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	r.Tick(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			r.Tick(now)
+		}
+	}
+}
+
+// Tick turns the cumulative counters into rates since the previous Tick.
+func (r *Recorder) Tick(now time.Time) {
+	ev := map[string]uint64{}
+	var st []pipeline.StageStats
+	if p := r.src.Pipeline; p != nil {
+		for k := decode.Kind(1); k < decode.NumKinds; k++ {
+			ev[k.String()] = p.Metrics().GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.String())).Get()
+		}
+		st = p.Stats()
+	}
+	r.mu.Lock()
+	ringFn := r.src.Ring
+	r.mu.Unlock()
+	ring := map[string]RingStats{}
+	if ringFn != nil {
+		for _, rs := range ringFn() {
+			ring[rs.Kind] = rs
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dt := now.Sub(r.prevAt).Seconds()
+	if r.prevAt.IsZero() || dt <= 0 {
+		dt = math.NaN() // no rate before the second tick
+	}
+	rate := func(cur, prev uint64) float64 {
+		if cur < prev {
+			return 0
+		}
+		return float64(cur-prev) / dt
+	}
+	r.kinds = r.kinds[:0]
+	for k := decode.Kind(1); k < decode.NumKinds; k++ {
+		name := k.String()
+		rs, pr := ring[name], r.prevRing[name]
+		if ev[name] == 0 && rs.Lost == 0 && rs.Dropped == 0 {
+			continue
+		}
+		r.kinds = append(r.kinds, KindRate{Kind: name, PerSec: rate(ev[name], r.prevEv[name]), Total: ev[name],
+			Lost: rs.Lost, LostPerSec: rate(rs.Lost, pr.Lost), Dropped: rs.Dropped,
+			DropsPerSec: rate(rs.Dropped, pr.Dropped)})
+	}
+	in := map[string]uint64{}
+	r.stages = r.stages[:0]
+	for _, s := range st {
+		in[s.Name] = s.In
+		fill := 0.0
+		if s.QueueCap > 0 {
+			fill = float64(s.QueueLen) / float64(s.QueueCap)
+		}
+		r.stages = append(r.stages, Stage{Name: s.Name, InPerSec: rate(s.In, r.prevIn[s.Name]),
+			Dropped: s.Dropped + s.TapDropped, Fill: fill})
+	}
+	r.prevAt, r.prevEv, r.prevRing, r.prevIn = now, ev, ring, in
+}
+
+// Snapshot returns what the daemon sees, thinks and changes now.
+func (r *Recorder) Snapshot() Snapshot {
+	now := time.Now()
+	s := Snapshot{At: now, Mode: r.src.Mode, Uptime: now.Sub(r.started).Seconds(), DryRun: r.src.DryRun}
+	if r.src.Engine != nil {
+		e := r.src.Engine()
+		s.Engine = Engine{State: e.State, SinceNs: e.SinceNs, Emergency: e.Emergency, Policies: e.Policies,
+			Decisions: e.Decisions, ReloadError: e.LastReloadError}
+	}
+	if r.src.Regime != nil {
+		s.Regime = r.src.Regime()
+	}
+	if r.src.Knobs != nil {
+		for _, c := range r.src.Knobs() {
+			s.Knobs = append(s.Knobs, Knob{Knob: c.Key, Original: c.Original, Value: c.Value, Policy: c.Policy,
+				Why: c.Why, Since: c.Since})
+		}
+	}
+	r.mu.Lock()
+	logFn := r.src.Log
+	r.mu.Unlock()
+	if logFn != nil {
+		s.Log = logFn()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s.Windows = r.windows
+	s.Kinds = append([]KindRate(nil), r.kinds...)
+	s.Stages = append([]Stage(nil), r.stages...)
+	s.Decisions = append([]Decision(nil), r.decisions...)
+	s.Changes = append([]Change(nil), r.changes...)
+	s.Joint = Num(math.NaN())
+	if r.have {
+		s.EventTimeNs = r.last.Vector.EndNs
+		s.Joint = Num(r.last.Joint)
+		s.JointHist = r.joint.points()
+		s.Features = r.features()
+	}
+	return s
+}
+
+// features lists every feature, the most anomalous first: highest score
+// over the sparkline's span, then the current score, then by name.
+func (r *Recorder) features() []Feature {
+	out := make([]Feature, 0, features.Count)
+	for i := features.ID(0); i < features.Count; i++ {
+		fc := r.last.Forecast[i]
+		sc := r.scores[i].points()
+		out = append(out, Feature{Name: i.String(), Value: Num(r.last.Vector.Values[i]), Score: Num(r.last.Score[i]),
+			MaxScore: maxOf(sc), Forecast: Num(fc.Value), Lo: Num(fc.Lo), Hi: Num(fc.Hi), History: r.values[i].points()})
+	}
+	key := func(n Num) float64 {
+		if !n.Valid() {
+			return -1
+		}
+		return float64(n)
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if ka, kb := key(out[a].MaxScore), key(out[b].MaxScore); ka != kb {
+			return ka > kb
+		}
+		return key(out[a].Score) > key(out[b].Score)
+	})
+	return out
+}

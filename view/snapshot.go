@@ -1,0 +1,145 @@
+package view
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// Num is a float64 that survives JSON: NaN and ±Inf (a missing feature,
+// an interval not learned yet) travel as null and come back as NaN.
+type Num float64
+
+// MarshalJSON writes null for NaN and ±Inf.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Num(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*n = Num(f)
+	return nil
+}
+
+// Valid reports whether n is a finite number.
+func (n Num) Valid() bool { return !math.IsNaN(float64(n)) && !math.IsInf(float64(n), 0) }
+
+// Snapshot is the daemon as a person sees it at one moment.
+type Snapshot struct {
+	At     time.Time `json:"at"`
+	Mode   string    `json:"mode"` // live or replay
+	Uptime float64   `json:"uptime_s"`
+	DryRun bool      `json:"dry_run"`
+	// EventTimeNs is the end of the last window predict scored: in a
+	// replay it runs ahead of the wall clock.
+	EventTimeNs uint64 `json:"event_time_ns"`
+	Windows     uint64 `json:"windows"`
+
+	Engine Engine `json:"engine"`
+	// Regime names the workload regime when a stage classifies one; ""
+	// until then (the view shows the joint anomaly score instead).
+	Regime    string `json:"regime,omitempty"`
+	Joint     Num    `json:"joint_score"`
+	JointHist []Num  `json:"joint_history"`
+
+	Kinds    []KindRate `json:"kinds"`
+	Stages   []Stage    `json:"stages"`
+	Features []Feature  `json:"features"`
+	// Decisions and Changes are the most recent, newest last.
+	Decisions []Decision `json:"decisions"`
+	Changes   []Change   `json:"changes"`
+	// Knobs are the knobs AINKA has changed and not restored.
+	Knobs []Knob `json:"knobs"`
+	// Log is the daemon's most recent warnings and errors, one line each.
+	Log []string `json:"log,omitempty"`
+}
+
+// Engine is the decide stage's state machine.
+type Engine struct {
+	State     string `json:"state"`
+	SinceNs   uint64 `json:"since_ns"` // event time the state was entered
+	Emergency bool   `json:"emergency"`
+	Policies  int    `json:"policies"`
+	Decisions uint64 `json:"decisions"`
+	// ReloadError is the last policy file reload failure, if any.
+	ReloadError string `json:"reload_error,omitempty"`
+}
+
+// KindRate is one event kind: decoded events per second and, live, what
+// the kernel side lost (ring buffer full) and the source dropped (queue
+// full), per second and in total.
+type KindRate struct {
+	Kind        string  `json:"kind"`
+	PerSec      float64 `json:"per_s"`
+	Total       uint64  `json:"total"`
+	Lost        uint64  `json:"lost"`
+	LostPerSec  float64 `json:"lost_per_s"`
+	Dropped     uint64  `json:"dropped"`
+	DropsPerSec float64 `json:"dropped_per_s"`
+}
+
+// Stage is one pipeline stage: items in per second, drops, and how full
+// its input queue is (0..1).
+type Stage struct {
+	Name     string  `json:"name"`
+	InPerSec float64 `json:"in_per_s"`
+	Dropped  uint64  `json:"dropped"`
+	Fill     float64 `json:"queue_fill"`
+}
+
+// Feature is one feature's last value, anomaly score in [0,1], forecast
+// with interval, and recent history (one point per second of event time,
+// oldest first).
+type Feature struct {
+	Name     string `json:"name"`
+	Value    Num    `json:"value"`
+	Score    Num    `json:"score"`
+	MaxScore Num    `json:"max_score"` // highest score over History's span
+	Forecast Num    `json:"forecast"`
+	Lo       Num    `json:"lo"`
+	Hi       Num    `json:"hi"`
+	History  []Num  `json:"history"`
+}
+
+// Decision is one output of the engine with its reason in one line.
+type Decision struct {
+	TimeNs uint64 `json:"time_ns"`
+	Kind   string `json:"kind"` // apply, revert, effect, state
+	Policy string `json:"policy,omitempty"`
+	Action string `json:"action,omitempty"`
+	Why    string `json:"why"`
+}
+
+// Change is what actuate did with one decision on one knob.
+type Change struct {
+	TimeNs uint64 `json:"time_ns"`
+	Status string `json:"status"` // applied, dry_run, restored, yielded, ...
+	Policy string `json:"policy,omitempty"`
+	Knob   string `json:"knob,omitempty"`
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
+	Why    string `json:"why,omitempty"`
+}
+
+// Knob is a knob AINKA holds changed: its original value, the current
+// one, who changed it and since when.
+type Knob struct {
+	Knob     string `json:"knob"`
+	Original string `json:"original"`
+	Value    string `json:"value"`
+	Policy   string `json:"policy"`
+	Why      string `json:"why,omitempty"`
+	Since    string `json:"since"` // wall clock of the first change
+}

@@ -1,0 +1,134 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/ainka/ainka/view"
+)
+
+// Fetch returns the snapshot to show now.
+type Fetch func(ctx context.Context) (view.Snapshot, error)
+
+// Options configure Run.
+type Options struct {
+	Fetch Fetch
+	// Title names what is shown in the footer ("ainka run", a socket).
+	Title string
+	// Interval between redraws (default 1s).
+	Interval time.Duration
+	// In and Out are the terminal (default os.Stdin and os.Stdout).
+	In  io.Reader
+	Out io.Writer
+}
+
+// Run shows snapshots until the user quits or ctx ends. It returns the
+// last snapshot it showed, so a caller can print it once the screen is
+// restored.
+func Run(ctx context.Context, opt Options) (view.Snapshot, error) {
+	if opt.Interval <= 0 {
+		opt.Interval = time.Second
+	}
+	if opt.In == nil {
+		opt.In = os.Stdin
+	}
+	if opt.Out == nil {
+		opt.Out = os.Stdout
+	}
+	m := &model{opt: opt, ctx: ctx, style: styles(lipgloss.NewRenderer(opt.Out))}
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(opt.In), tea.WithOutput(opt.Out), tea.WithAltScreen())
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		err = nil // the daemon ended: a normal end of the view
+	}
+	if err != nil {
+		return m.snap, fmt.Errorf("terminal view: %w", err)
+	}
+	return m.snap, nil
+}
+
+type snapMsg struct {
+	s   view.Snapshot
+	err error
+}
+
+type tickMsg struct{}
+
+type model struct {
+	opt           Options
+	ctx           context.Context
+	style         view.Style
+	snap          view.Snapshot
+	have          bool
+	err           error
+	width, height int
+}
+
+func (m *model) fetch() tea.Msg {
+	ctx, cancel := context.WithTimeout(m.ctx, 2*time.Second)
+	defer cancel()
+	s, err := m.opt.Fetch(ctx)
+	return snapMsg{s, err}
+}
+
+func (m *model) tick() tea.Cmd {
+	return tea.Tick(m.opt.Interval, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+func (m *model) Init() tea.Cmd { return tea.Batch(m.fetch, m.tick()) }
+
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case tea.KeyMsg:
+		switch msg.String() {
+		case "q", "esc", "ctrl+c":
+			return m, tea.Quit
+		}
+	case tickMsg:
+		return m, tea.Batch(m.fetch, m.tick())
+	case snapMsg:
+		m.err = msg.err
+		if msg.err == nil {
+			m.snap, m.have = msg.s, true
+		}
+	}
+	return m, nil
+}
+
+func (m *model) View() string {
+	w, h := m.width, m.height
+	if w == 0 {
+		w, h = 100, 40
+	}
+	foot := m.style.Dim(fmt.Sprintf("%s · every %s · q quits", m.opt.Title, m.opt.Interval))
+	if m.err != nil {
+		foot = m.style.Bad("cannot fetch: "+m.err.Error()) + "  " + foot
+	}
+	body := "waiting for the first snapshot…"
+	if m.have {
+		body = view.Render(m.snap, w, h-2, m.style)
+	}
+	return lipgloss.NewStyle().MaxWidth(w).Render(body) + "\n\n" + lipgloss.NewStyle().MaxWidth(w).Render(foot)
+}
+
+// styles are the view's colours on r's terminal (none on a dumb one).
+func styles(r *lipgloss.Renderer) view.Style {
+	st := func(s lipgloss.Style) func(string) string { return func(x string) string { return s.Render(x) } }
+	return view.Style{
+		Title: st(r.NewStyle().Bold(true).Foreground(lipgloss.Color("12"))),
+		Head:  st(r.NewStyle().Bold(true)),
+		Dim:   st(r.NewStyle().Faint(true)),
+		Good:  st(r.NewStyle().Foreground(lipgloss.Color("10"))),
+		Warn:  st(r.NewStyle().Foreground(lipgloss.Color("11"))),
+		Bad:   st(r.NewStyle().Bold(true).Foreground(lipgloss.Color("9"))),
+	}
+}
