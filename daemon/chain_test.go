@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -213,5 +214,32 @@ func TestFailingServiceStopsReplay(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("a failed service did not stop the holding replay")
+	}
+}
+
+// TestFailedStartReleasesSocket: when a step after binding the control
+// socket fails (an Extend hook, a bad metrics address), the daemon returns
+// that error and leaves no socket file behind.
+func TestFailedStartReleasesSocket(t *testing.T) {
+	hookErr := errors.New("hook failed")
+	for name, tc := range map[string]struct {
+		o    Options
+		want string
+	}{
+		"extend":       {Options{Extend: func(*Chain, *Services) error { return hookErr }}, "hook failed"},
+		"metrics addr": {Options{MetricsAddr: "nonsense"}, `bad --metrics-addr "nonsense"`},
+	} {
+		cfg := config.Default()
+		cfg.Policy.PolicyFile, cfg.ML.ModelPath = "", ""
+		cfg.Daemon.SocketPath = filepath.Join(t.TempDir(), "ainka.sock")
+		o := tc.o
+		o.Config, o.Stdout, o.Stderr = cfg, io.Discard, io.Discard
+		err := Replay(context.Background(), o, ReplayOptions{Path: "../testdata/traces/idle.trace", Repeat: 1})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+		if _, statErr := os.Lstat(cfg.Daemon.SocketPath); statErr == nil {
+			t.Errorf("%s: control socket left behind after a failed start", name)
+		}
 	}
 }

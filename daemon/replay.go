@@ -67,6 +67,7 @@ func Replay(ctx context.Context, o Options, r ReplayOptions) error {
 	}
 	ms, err := o.serveMetrics(c.Pipeline.Metrics())
 	if err != nil {
+		svc.Close()
 		return err
 	}
 	defer ms.Close()

@@ -13,7 +13,6 @@ import (
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
-	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/source"
 )
@@ -115,7 +114,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	}
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
-	return runLive(ctx, o, live, kernel, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
+	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
 		PolicyFile: o.PolicyFile, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
 }
 
@@ -144,7 +143,7 @@ func prepareHost(cfg *config.Config) (func() error, error) {
 
 // runLive builds the chain behind the capture and runs it with the
 // services.
-func runLive(ctx context.Context, o Options, live *source.Live, kernel genl.Client, co ChainOptions, ring *control.LogRing) error {
+func runLive(ctx context.Context, o Options, live *source.Live, co ChainOptions, ring *control.LogRing) error {
 	cfg, log := o.Config, co.Logger
 	c, taps, err := Assemble(live, co, o.Taps, o.Stdout)
 	if err != nil {
@@ -154,7 +153,7 @@ func runLive(ctx context.Context, o Options, live *source.Live, kernel genl.Clie
 	if err := c.Predict.LoadError(); err != nil {
 		log.Warn("saved model not usable: learning from scratch", "err", err)
 	}
-	svc, err := c.services(o, NewController(c, "live", cfg.Daemon.DryRun, live, kernel), ring, log, live)
+	svc, err := c.services(o, NewController(c, "live", cfg.Daemon.DryRun, live, co.Kernel), ring, log, live)
 	if err != nil {
 		c.Actuate.Close()
 		return err
@@ -187,6 +186,7 @@ func (c *Chain) services(o Options, ctl *Controller, ring *control.LogRing, log 
 	c.watchLog(ring)
 	if o.Extend != nil {
 		if err := o.Extend(c, svc); err != nil {
+			svc.Close()
 			return nil, err
 		}
 	}

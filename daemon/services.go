@@ -25,6 +25,7 @@ import (
 // instead of going unnoticed until shutdown.
 type Services struct {
 	tasks []task
+	srv   *control.Server // nil: no control socket
 }
 
 type task struct {
@@ -54,6 +55,7 @@ func NewServices(ctl *Controller, cfg *config.Config, ring *control.LogRing, log
 		if err := srv.Listen(); err != nil {
 			return nil, fmt.Errorf("control socket: %w", err)
 		}
+		s.srv = srv
 		s.Go("control socket", srv.Serve)
 	}
 	s.Go("policy watcher", func(ctx context.Context) error { ctl.dec.Watch(ctx); return nil })
@@ -87,6 +89,20 @@ func (s *Services) Run(ctx context.Context, main func(context.Context) error) er
 		return main(ctx)
 	})
 	return wp.Wait()
+}
+
+// Close releases what NewServices took when Run is not called (a later
+// step of the start failed): the control socket is unbound and its file
+// removed, as at the end of a run.
+func (s *Services) Close() error {
+	if s == nil || s.srv == nil {
+		return nil
+	}
+	// Serving with a context that is already done is the server's own
+	// shutdown path: it closes the listener and removes the socket file.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return s.srv.Serve(ctx)
 }
 
 // reloadOnHUP reloads the policy file on SIGHUP; a bad file keeps the old
