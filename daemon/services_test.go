@@ -27,14 +27,21 @@ func TestFailingServiceStopsDaemon(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		return boom
 	})
+	wantServiceError(t, boom, func() error { return svc.Run(context.Background(), c.Pipeline.Run) })
+}
+
+// wantServiceError runs a daemon and wants it to stop, within seconds, with
+// the failing service's error by name.
+func wantServiceError(t *testing.T, boom error, run func() error) {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- svc.Run(context.Background(), c.Pipeline.Run) }()
+	go func() { done <- run() }()
 	select {
 	case err := <-done:
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "failing service: boom") {
 			t.Fatalf("daemon returned %v, want the service's error", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("a failed service did not stop the daemon")
 	}
 }
@@ -92,18 +99,9 @@ func TestFailingServiceStopsReplay(t *testing.T) {
 		})
 		return nil
 	}}
-	done := make(chan error, 1)
-	go func() {
-		done <- Replay(context.Background(), o, ReplayOptions{Path: "../testdata/traces/cpu.trace", Repeat: 1, Hold: true})
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "failing service: boom") {
-			t.Fatalf("replay returned %v, want the service's error", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("a failed service did not stop the holding replay")
-	}
+	wantServiceError(t, boom, func() error {
+		return Replay(context.Background(), o, ReplayOptions{Path: "../testdata/traces/cpu.trace", Repeat: 1, Hold: true})
+	})
 }
 
 // TestFailedStartReleasesSocket: when a step after binding the control
