@@ -81,7 +81,7 @@ func TestEveryEndpoint(t *testing.T) {
 	}
 
 	o, err := c.Optimize(ctx(t))
-	if err != nil || len(o.Decisions) != 2 || o.Decisions[0].Change.To != "balance_power" {
+	if err != nil || len(o.Decisions) != 2 || o.Decisions[0].Changes[0].To != "balance_power" {
 		t.Fatalf("optimize = %+v, %v", o, err)
 	}
 	if err := c.SetEmergency(ctx(t), true); err != nil {

@@ -129,8 +129,9 @@ type Decision struct {
 	// Reason is the condition with its values ("cpu_busy_pct 97.2 > 90").
 	Reason string `json:"reason,omitempty"`
 	Action string `json:"action,omitempty"`
-	// Change is what the action did (or would do in dry-run).
-	Change *Change `json:"change,omitempty"`
+	// Changes are what the action did (or would do in dry-run), one per
+	// knob: an action on a group of cgroups or processes changes several.
+	Changes []Change `json:"changes,omitempty"`
 	// Applied is false in dry-run, during a cooldown, or on error.
 	Applied bool   `json:"applied"`
 	Error   string `json:"error,omitempty"`

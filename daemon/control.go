@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -37,6 +38,8 @@ type Controller struct {
 	act    *actuate.Stage
 	kernel genl.Client // nil when the module is not loaded
 	view   *view.Recorder
+
+	requests atomic.Uint64 // the last Optimize request's number
 }
 
 // NewController serves the chain to the control API; live and kernel may
@@ -153,52 +156,66 @@ func (d *Controller) RemovePolicy(_ context.Context, name string) error {
 	return nil
 }
 
-func (d *Controller) Optimize(context.Context) (control.OptimizeResult, error) {
-	ds, err := d.dec.Optimize()
+// optimizeTimeout bounds the wait for the next window, which serves an
+// Optimize request (a stalled source would otherwise hang the command).
+const optimizeTimeout = 10 * time.Second
+
+// Optimize asks decide for an evaluation now. The decisions go down the
+// pipeline like any other (taps see them, actuate applies them); actuate
+// hands back the results of this request's decisions, every knob of them.
+func (d *Controller) Optimize(ctx context.Context) (control.OptimizeResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, optimizeTimeout)
+	defer cancel()
+	id := d.requests.Add(1)
+	results := d.act.Expect(id)
+	defer d.act.Forget(id)
+	req, err := d.dec.Optimize(id)
 	if err != nil {
 		return control.OptimizeResult{}, fmt.Errorf("%w: %v", control.ErrConflict, err)
 	}
+	ds, err := req.Wait(ctx)
+	if err != nil {
+		return control.OptimizeResult{}, err
+	}
+	var rs []actuate.Result
+	switch {
+	case len(ds) == 0:
+	case !req.InPipeline():
+		rs = d.act.Apply(ds) // the pipeline has ended: a held replay
+	default:
+		select {
+		case rs = <-results:
+		case <-ctx.Done():
+			return control.OptimizeResult{}, fmt.Errorf("wait for the actuate stage: %w", ctx.Err())
+		}
+	}
 	res := control.OptimizeResult{State: d.dec.State().State, DryRun: d.dryRun}
-	rs := d.act.Apply(ds)
 	for i := range ds {
-		dd := control.Decision{
-			Policy:  ds[i].Policy,
-			Matched: ds[i].Kind == decide.Apply,
-			Reason:  reasonOf(&ds[i]),
-			Action:  ds[i].Action.String(),
-		}
-		for j := range rs {
-			if rs[j].Policy != ds[i].Policy {
-				continue
-			}
-			dd.Change = &control.Change{Knob: rs[j].Knob, From: rs[j].Old, To: rs[j].New}
-			dd.Applied = rs[j].Status == actuate.Applied
-			dd.Error = rs[j].Err
-		}
-		res.Decisions = append(res.Decisions, dd)
+		res.Decisions = append(res.Decisions, optimizeDecision(&ds[i], rs))
 	}
 	return res, nil
 }
 
-// reasonOf renders a decision's condition with the values that made it true.
-func reasonOf(d *decide.Decision) string {
-	if d.Reason != "" {
-		return d.Reason
-	}
-	var b strings.Builder
-	b.WriteString(d.Condition)
-	for i := 0; i < d.NValues; i++ {
-		if i == 0 {
-			b.WriteString(" [")
-		} else {
-			b.WriteString(", ")
+// optimizeDecision reports one decision with the changes actuate made
+// for it (found among rs by policy).
+func optimizeDecision(d *decide.Decision, rs []actuate.Result) control.Decision {
+	dd := control.Decision{Policy: d.Policy, Matched: d.Kind == decide.Apply, Reason: d.Explain(), Action: d.Action.String()}
+	var errs []string
+	all := true // every change written
+	for j := range rs {
+		r := &rs[j]
+		if r.Policy != d.Policy || r.Kind != d.Kind {
+			continue
 		}
-		fmt.Fprintf(&b, "%s=%g", d.Values[i].Name, d.Values[i].Value)
+		dd.Changes = append(dd.Changes, control.Change{Knob: r.Knob, From: r.Old, To: r.New})
+		all = all && r.Status == actuate.Applied
+		if r.Err != "" {
+			errs = append(errs, r.Err)
+		}
 	}
-	if d.NValues > 0 {
-		b.WriteString("]")
-	}
-	return b.String()
+	dd.Applied = len(dd.Changes) > 0 && all
+	dd.Error = strings.Join(errs, "; ")
+	return dd
 }
 
 // SetEmergency forces emergency mode. The engine announces the state change

@@ -268,10 +268,11 @@ func (o *output) optimize(r control.OptimizeResult) error {
 	tw := o.table()
 	fmt.Fprintln(tw, "POLICY\tMATCHED\tACTION\tCHANGE\tAPPLIED\tREASON")
 	for _, d := range r.Decisions {
-		change := "-"
-		if d.Change != nil {
-			change = fmt.Sprintf("%s: %s -> %s", d.Change.Knob, d.Change.From, d.Change.To)
+		var cs []string
+		for _, c := range d.Changes {
+			cs = append(cs, fmt.Sprintf("%s: %s -> %s", c.Knob, c.From, c.To))
 		}
+		change := dash(strings.Join(cs, "; "))
 		applied := yesNo(d.Applied)
 		if d.Error != "" {
 			applied = "error: " + d.Error

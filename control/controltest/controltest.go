@@ -160,7 +160,7 @@ func (f *FakeDaemon) Optimize(ctx context.Context) (control.OptimizeResult, erro
 	}
 	return control.OptimizeResult{State: "optimizing", DryRun: f.DryRun, Decisions: []control.Decision{
 		{Policy: "cpu_high", Matched: true, Reason: "cpu_busy_pct 97.5 > 90", Action: "reduce_freq",
-			Change: &control.Change{Knob: "cpufreq:policy0/energy_performance_preference", From: "performance", To: "balance_power"}},
+			Changes: []control.Change{{Knob: "cpufreq:policy0/energy_performance_preference", From: "performance", To: "balance_power"}}},
 		{Policy: "io_slow", Matched: false, Reason: "blk_latency_p99_us 120 > 5000 is false"},
 	}}, nil
 }

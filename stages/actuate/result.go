@@ -48,6 +48,7 @@ type Result struct {
 	Why        string // the condition and its values
 	Err        string
 	Score      float64 // Measured: the effect score
+	Request    uint64  // the decision's decide.Decision.Request
 }
 
 // AppendJSON appends the result as one JSON object with a fixed key order.
@@ -85,6 +86,10 @@ func (r *Result) AppendJSON(b []byte) []byte {
 	if r.Status == Measured {
 		b = append(b, `,"score":`...)
 		b = strconv.AppendFloat(b, r.Score, 'g', 6, 64)
+	}
+	if r.Request != 0 {
+		b = append(b, `,"request":`...)
+		b = strconv.AppendUint(b, r.Request, 10)
 	}
 	return append(b, '}')
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +76,7 @@ type Stage struct {
 	tokenAt   time.Time
 	lastAudit time.Time
 	closed    bool
+	expected  map[uint64]chan []Result // Optimize requests waited for
 }
 
 // New opens the journal and, if a previous run left knobs changed (it
@@ -181,37 +181,23 @@ func (s *Stage) Process(in []decide.Decision, out []Result) []Result {
 	if s.cfg.AuditInterval > 0 && time.Since(s.lastAudit) >= s.cfg.AuditInterval && len(s.knobs) > 0 {
 		out = s.audit(out)
 	}
+	from := len(out)
 	for i := range in {
 		out = s.do(&in[i], out)
+	}
+	if len(s.expected) > 0 {
+		s.deliver(in, out[from:])
 	}
 	return out
 }
 
-// Apply is Process for callers outside the pipeline (the control API's
-// optimize command).
+// Apply is Process for decisions that cannot go down the pipeline
+// because it has ended: an Optimize request on a replay held open for
+// the control API (see decide.Request.InPipeline).
 func (s *Stage) Apply(ds []decide.Decision) []Result { return s.Process(ds, nil) }
 
-func why(d *decide.Decision) string {
-	if d.Condition == "" {
-		return d.Reason
-	}
-	var b strings.Builder
-	b.WriteString(d.Condition)
-	if d.NValues > 0 {
-		b.WriteString(" [")
-		for i := 0; i < d.NValues; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s=%.4g", d.Values[i].Name, d.Values[i].Value)
-		}
-		b.WriteString("]")
-	}
-	return b.String()
-}
-
 func (s *Stage) do(d *decide.Decision, out []Result) []Result {
-	base := Result{TimeNs: d.TimeNs, ReceivedNs: monoNow(), Kind: d.Kind, Policy: d.Policy, Action: d.Action.String(), Why: why(d)}
+	base := Result{TimeNs: d.TimeNs, ReceivedNs: monoNow(), Kind: d.Kind, Policy: d.Policy, Action: d.Action.String(), Why: d.Explain(), Request: d.Request}
 	switch d.Kind {
 	case decide.Effect:
 		r := base

@@ -33,7 +33,7 @@ func TestControlWhileProcessing(t *testing.T) {
 			s.Policies()
 			s.State()
 			s.SetEmergency(i%2 == 0)
-			s.Optimize()
+			s.Optimize(uint64(i + 1))
 			if err := s.RemovePolicy(name); err != nil {
 				t.Error(err)
 				return

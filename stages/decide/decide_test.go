@@ -520,7 +520,7 @@ func TestBadConfig(t *testing.T) {
 			t.Errorf("%+v: err = %v, want %q", c.cfg, err, c.want)
 		}
 	}
-	if _, err := (&Stage{}).Optimize(); err == nil {
+	if _, err := (&Stage{}).Optimize(1); !errors.Is(err, ErrNoWindow) {
 		t.Error("Optimize before any window")
 	}
 }

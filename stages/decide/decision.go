@@ -1,8 +1,10 @@
 package decide
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/ainka/ainka/stages/decide/action"
 )
@@ -58,6 +60,32 @@ type Decision struct {
 	Effectiveness float64
 
 	Reason string // Revert / StateChange: why, in words
+
+	// Request is the Optimize request the decision answers; 0 for the
+	// decisions of the regular cadence.
+	Request uint64
+}
+
+// Explain says why the decision was made: the condition with the values
+// that made it true ("cpu_busy_pct > 90 [cpu_busy_pct=97.2]"), or, for
+// decisions without a condition, their Reason.
+func (d *Decision) Explain() string {
+	if d.Condition == "" {
+		return d.Reason
+	}
+	var b strings.Builder
+	b.WriteString(d.Condition)
+	if d.NValues > 0 {
+		b.WriteString(" [")
+		for i := 0; i < d.NValues; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s=%.4g", d.Values[i].Name, d.Values[i].Value)
+		}
+		b.WriteString("]")
+	}
+	return b.String()
 }
 
 // AppendJSON appends the decision as one JSON object with a fixed key order.
@@ -117,6 +145,10 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	if d.Reason != "" {
 		b = append(b, `,"reason":`...)
 		b = strconv.AppendQuote(b, d.Reason)
+	}
+	if d.Request != 0 {
+		b = append(b, `,"request":`...)
+		b = strconv.AppendUint(b, d.Request, 10)
 	}
 	return append(b, '}')
 }

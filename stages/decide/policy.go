@@ -54,6 +54,10 @@ type compiled struct {
 	maximize bool
 }
 
+// predictive reports whether the condition reads anomaly scores or
+// forecasts, which do not exist while the predictor learns.
+func (c *compiled) predictive() bool { return c.prog.UsesAnomaly() || c.prog.UsesForecast() }
+
 // posError is an error at a position of the policy file.
 type posError struct {
 	file      string
