@@ -1,10 +1,10 @@
-// Package ainka is the root of the AINKA module. It holds no code: only the
-// go:generate lines that compile the eBPF object in bpf/ with cilium/ebpf's
-// bpf2go (pinned as a go.mod tool), so that `go generate ./...` (and `make
-// generate`) rebuild bpf/ainka_bpfel.{go,o} (the programs) and
-// bpf/record/record_bpfel.{go,o} (the record types of bpf/ainka_record.h, for
-// Go). scripts/check-generated.sh checks that the committed output matches
-// the sources.
+// Package ainka is the root of the AINKA module. It holds no code: only
+// the go:generate lines that compile the eBPF object in bpf/ with
+// cilium/ebpf's bpf2go (pinned as a go.mod tool), so that `go generate
+// ./...` (and `make generate`) rebuild bpf/ainka_bpfel.{go,o} (the
+// programs) and bpf/record/record_bpfel.{go,o} (the record types of
+// bpf/ainka_record.h, for Go). scripts/check-generated.sh checks that the
+// committed output matches the sources.
 package ainka
 
 // -no-strip is off: bpf2go strips DWARF but keeps BTF, which CO-RE needs.

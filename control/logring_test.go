@@ -2,6 +2,7 @@ package control
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -35,7 +36,7 @@ func TestLogRingSince(t *testing.T) {
 	now := time.Now()
 	for _, age := range []time.Duration{time.Hour, time.Minute, time.Second} {
 		rec := slog.NewRecord(now.Add(-age), slog.LevelInfo, age.String(), 0)
-		h.Handle(nil, rec)
+		h.Handle(context.Background(), rec)
 	}
 	es, _ := r.Since(now.Add(-2 * time.Minute))
 	if len(es) != 2 || es[0].Msg != "1m0s" || es[1].Msg != "1s" {

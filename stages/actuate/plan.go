@@ -238,7 +238,7 @@ func numeric(spec action.Spec, a action.Action, cur string) (string, string, err
 		if err != nil {
 			return "", "", fmt.Errorf("io.weight is %q", cur)
 		}
-		want := a.Num
+		var want float64
 		if a.Op == action.Set && !a.IsNum {
 			vf := strings.Fields(a.Value)
 			want, _ = strconv.ParseFloat(vf[len(vf)-1], 64)

@@ -89,11 +89,6 @@ func newRing(m *ebpf.Map) (*ring, error) {
 	}, nil
 }
 
-// avail returns the bytes not yet consumed.
-func (r *ring) avail() uint64 {
-	return atomic.LoadUint64(r.prodPos) - atomic.LoadUint64(r.consPos)
-}
-
 // wait blocks until the kernel wakes the reader or d passes.
 func (r *ring) wait(d time.Duration) error {
 	ms := int(d / time.Millisecond)

@@ -56,13 +56,12 @@ func mono() uint64 {
 // groups are the experiment's cgroups: one directory per hierarchy that
 // must hold the processes (v2 always; v1 cpu when the host binds cpu there).
 type groups struct {
-	v2, v1    string // roots
-	rel       string // ainka-cl-PID
-	useV1     bool
-	hogs, rt  string // relative paths
-	probe     string
-	created   []string
-	cleanupMu sync.Mutex
+	v2, v1   string // roots
+	rel      string // ainka-cl-PID
+	useV1    bool
+	hogs, rt string // relative paths
+	probe    string
+	created  []string
 }
 
 func setup(t *testing.T) *groups {
