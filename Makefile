@@ -12,7 +12,7 @@ BIN      := bin
 # learning and some of what follows.
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
-.PHONY: run all build generate check-generated test test-go test-vm bench bench-quick kmod install uninstall clean
+.PHONY: run all build generate check-generated lint test test-go test-vm bench bench-quick kmod install uninstall clean
 
 all: build
 
@@ -30,6 +30,12 @@ generate:
 # Fail when the committed *_bpfel.{go,o} do not match bpf/ sources.
 check-generated:
 	scripts/check-generated.sh
+
+# go vet and staticcheck, pinned (go run fetches it once into the module cache).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 test: test-go test-vm bench-quick
 
