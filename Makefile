@@ -12,7 +12,7 @@ BIN      := bin
 # learning and some of what follows.
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
-.PHONY: run all build generate check-generated lint test test-go test-vm bench bench-quick kmod install uninstall clean
+.PHONY: run all build generate check-generated lint test test-go test-race test-vm bench bench-quick kmod install uninstall clean
 
 all: build
 
@@ -37,10 +37,17 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-test: test-go test-vm bench-quick
+test: test-go test-race test-vm bench-quick
 
 test-go:
 	$(GO) test ./...
+
+# The packages whose tests run goroutines against each other (the channel
+# pipeline, the stages' concurrency tests, the control API, the daemon),
+# again under the race detector.
+RACE_PKGS ?= ./pipeline/... ./stages/decide/... ./stages/actuate ./stages/predict ./control/... ./daemon/...
+test-race:
+	$(GO) test -race $(RACE_PKGS)
 
 # Kernel module and second-kernel eBPF tests inside qemu (Debian's 6.1 kernel).
 test-vm:
