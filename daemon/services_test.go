@@ -92,7 +92,9 @@ func TestFailingServiceStopsReplay(t *testing.T) {
 		s.Go("failing service", func(ctx context.Context) error {
 			// Fail once the input has been replayed: the daemon is
 			// then only holding.
-			for c.Decoder.Decoded() == 0 || c.Pipeline.Stats()[1].QueueLen > 0 {
+			// (Pipeline stats, not the decoder's counters: only they may
+			// be read while the stages run.)
+			for st := c.Pipeline.Stats(); st[0].Out == 0 || st[1].QueueLen > 0; st = c.Pipeline.Stats() {
 				time.Sleep(10 * time.Millisecond)
 			}
 			return boom
