@@ -24,8 +24,18 @@ import (
 )
 
 // StageNames are the chain's stages in order: the names --tap accepts.
-// join adds them in this order; TestStageNames keeps the two in step.
-var StageNames = []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
+// They are read off join, so a stage added there is named here too.
+var StageNames = stageNames()
+
+// stageNames joins a chain of unbuilt stages into a pipeline that never
+// runs, only to read the names off it.
+func stageNames() []string {
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: 1})}
+	if err := c.join(nil, nil); err != nil {
+		panic("daemon: " + err.Error())
+	}
+	return c.Pipeline.Stages()
+}
 
 // Chain is the built pipeline and the stages the daemon talks to.
 type Chain struct {
@@ -79,8 +89,7 @@ type StageConfigs struct {
 // Build constructs every stage and then joins them behind src, as Grafana
 // OBI's swarm does: a stage that cannot be built fails here, before any
 // runs. To add a stage: give StageConfigs its configuration (filled in
-// stageConfigs), construct it in construct, add it in join and name it in
-// StageNames.
+// stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics})}
 	cfgs := stageConfigs(o)
@@ -144,8 +153,8 @@ func (c *Chain) construct(s StageConfigs) error {
 	return nil
 }
 
-// join adds the source and the built stages to the pipeline, in
-// StageNames order.
+// join adds the source and the built stages to the pipeline: the order
+// of the flow, and the names taps, wrappers and the control API use.
 func (c *Chain) join(src pipeline.Source[[]byte], wraps []Wrapper) error {
 	j := &joiner{p: c.Pipeline, wraps: wraps}
 	raw := pipeline.AddSource(c.Pipeline, "source", src, sourceOptions()...)

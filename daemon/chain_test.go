@@ -32,13 +32,16 @@ func untilCancelled() pipeline.Source[[]byte] {
 	})
 }
 
+// TestStageNames: the names read off join are the built chain's, in the
+// order of the flow.
 func TestStageNames(t *testing.T) {
 	c, err := Build(records(nil), ChainOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Pipeline.Stages(); !slices.Equal(got, StageNames) {
-		t.Fatalf("built stages %v, StageNames %v", got, StageNames)
+	want := []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
+	if got := c.Pipeline.Stages(); !slices.Equal(got, want) || !slices.Equal(StageNames, want) {
+		t.Fatalf("built stages %v, StageNames %v, want %v", got, StageNames, want)
 	}
 }
 

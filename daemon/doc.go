@@ -28,10 +28,9 @@
 //
 // Everything is in chain.go: give StageConfigs a field for its
 // configuration and fill it in stageConfigs, construct the stage in
-// (*Chain).construct (before actuate, which holds the journal), add it in
-// (*Chain).join at its place in the flow, and put its name in StageNames
-// at the same place (TestStageNames checks the two agree). Taps, the
-// control API's stage statistics and --tap's names follow from that.
+// (*Chain).construct (before actuate, which holds the journal) and add it
+// in (*Chain).join at its place in the flow. StageNames (--tap's names),
+// taps, wrappers and the control API's stage statistics follow from join.
 //
 // # Services
 //
