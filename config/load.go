@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ainka/ainka/internal/textdist"
+
 	"github.com/BurntSushi/toml"
 )
 
@@ -180,7 +182,7 @@ func unknownKeyMsg(k toml.Key) string {
 	}
 	best, bestD := "", 4
 	for _, cand := range known {
-		if d := editDistance(k[len(k)-1], cand); d < bestD {
+		if d := textdist.Distance(k[len(k)-1], cand); d < bestD {
 			best, bestD = cand, d
 		}
 	}
@@ -195,26 +197,6 @@ var knownKeys = map[string][]string{
 	"ml":        tomlKeys(ML{}),
 	"policy":    tomlKeys(Policy{}),
 	"telemetry": tomlKeys(Telemetry{}),
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // locate finds the line that defines key in a TOML text, trying shorter

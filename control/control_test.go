@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/control/controltest"
 )
@@ -234,9 +236,7 @@ func TestSocketFile(t *testing.T) {
 }
 
 func TestSocketGroup(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("chown of the socket to a group needs root")
-	}
+	testenv.RequireRoot(t, "chown of the socket to a group")
 	sock := filepath.Join(controltest.SocketDir(t), "ainka.sock")
 	controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{SocketPath: sock, Group: "65534"})
 	st, err := os.Stat(sock)
@@ -360,9 +360,7 @@ func TestLogsOverSocket(t *testing.T) {
 // the mode opened up, by the peer-credential check; a member of the
 // configured group is let in.
 func TestUnprivilegedPeer(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("switching to an unprivileged uid needs root")
-	}
+	testenv.RequireRoot(t, "switching to an unprivileged uid")
 	dir := controltest.SocketDir(t)
 	// The test binary lives in a 0700 build directory: copy it where
 	// nobody can execute it.

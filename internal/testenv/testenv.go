@@ -52,3 +52,12 @@ func lock(tb testing.TB, how int) {
 	}
 	tb.Cleanup(func() { f.Close() }) // closing releases the lock
 }
+
+// RequireRoot skips the test unless it runs as root; why says what needs
+// root ("writes /proc/sys").
+func RequireRoot(tb testing.TB, why string) {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		tb.Skip("needs root: " + why)
+	}
+}

@@ -3,7 +3,6 @@ package actuate
 import (
 	"bufio"
 	"fmt"
-	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ainka/ainka/internal/testenv"
 
 	"golang.org/x/sys/unix"
 
@@ -27,9 +28,7 @@ import (
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: writes /proc/sys in a new network namespace, cgroup v2 files and process priorities")
-	}
+	testenv.RequireRoot(t, "writes /proc/sys in a new network namespace, cgroup v2 files and process priorities")
 }
 
 // inNetns runs fn on an OS thread moved into a fresh network namespace.

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -385,9 +387,7 @@ func TestClosedLoop(t *testing.T) {
 	if os.Getenv("AINKA_CLOSED_LOOP") == "" {
 		t.Skip("set AINKA_CLOSED_LOOP=1 to run the closed-loop experiment (root, stress-ng, cyclictest; minutes of CPU load)")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: eBPF, cgroups")
-	}
+	testenv.RequireRoot(t, "eBPF, cgroups")
 	for _, b := range []string{"stress-ng", "cyclictest"} {
 		if _, err := exec.LookPath(b); err != nil {
 			t.Skipf("needs %s (apt-get install stress-ng rt-tests)", b)

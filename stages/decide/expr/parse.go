@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ainka/ainka/internal/textdist"
+
 	"github.com/ainka/ainka/stages/features"
 )
 
@@ -558,7 +560,7 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 func suggest(s string) string {
 	best, bestD := "", 4
 	try := func(c string) {
-		if d := editDistance(s, c); d < bestD || (d == bestD && best != "" && c < best) {
+		if d := textdist.Distance(s, c); d < bestD || (d == bestD && best != "" && c < best) {
 			best, bestD = c, d
 		}
 	}
@@ -569,24 +571,4 @@ func suggest(s string) string {
 		try(a)
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

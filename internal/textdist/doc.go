@@ -1,0 +1,3 @@
+// Package textdist measures how far apart two words are, for the "did you
+// mean" hints of the configuration and policy parsers.
+package textdist
