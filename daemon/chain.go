@@ -41,7 +41,7 @@ func stageNames() []string {
 type Chain struct {
 	Pipeline   *pipeline.Pipeline
 	Decoder    *decode.Decoder
-	Aggregator *aggregate.Aggregator
+	Aggregator *aggregate.Stage
 	Predict    *predict.Stage
 	Decide     *decide.Stage
 	Actuate    *actuate.Stage
@@ -160,7 +160,7 @@ func (c *Chain) join(src pipeline.Source[[]byte], wraps []Wrapper) error {
 	raw := pipeline.AddSource(c.Pipeline, "source", src, sourceOptions()...)
 	ev := addStage[[]byte, decode.Event](j, "decode", raw, c.Decoder)
 	win := addStage[decode.Event, aggregate.Window](j, "aggregate", ev, c.Aggregator)
-	vec := addStage[aggregate.Window, features.Vector](j, "features", win, features.NewExtractor())
+	vec := addStage[aggregate.Window, features.Vector](j, "features", win, features.New())
 	out := addStage[features.Vector, predict.Output](j, "predict", vec, c.Predict)
 	dcs := addStage[predict.Output, decide.Decision](j, "decide", out, c.Decide)
 	addStage[decide.Decision, actuate.Result](j, "actuate", dcs, c.Actuate)

@@ -51,7 +51,7 @@ func TestWrapStage(t *testing.T) {
 	recs := decodetest.Mixed(5000, 2, 1e9, 10_000)
 	var seen int
 	w := WrapStage("aggregate", func(p pipeline.Processor[decode.Event, aggregate.Window]) pipeline.Processor[decode.Event, aggregate.Window] {
-		return countingAgg{Aggregator: p.(*aggregate.Aggregator), n: &seen}
+		return countingAgg{Stage: p.(*aggregate.Stage), n: &seen}
 	})
 	c, err := Build(records(recs), ChainOptions{Wrap: []Wrapper{w}})
 	if err != nil {
@@ -69,13 +69,13 @@ func TestWrapStage(t *testing.T) {
 }
 
 type countingAgg struct {
-	*aggregate.Aggregator
+	*aggregate.Stage
 	n *int
 }
 
 func (c countingAgg) Process(in []decode.Event, out []aggregate.Window) []aggregate.Window {
 	*c.n += len(in)
-	return c.Aggregator.Process(in, out)
+	return c.Stage.Process(in, out)
 }
 
 // TestWrapStageErrors: a wrapper of the wrong type or of no stage fails

@@ -44,8 +44,8 @@ type cpuState struct {
 	idle  bool
 }
 
-// Aggregator is the aggregate stage's processor: events in, windows out.
-type Aggregator struct {
+// Stage is the aggregate stage's processor: events in, windows out.
+type Stage struct {
 	interval, lateness, maxGap uint64
 
 	started bool
@@ -76,7 +76,7 @@ type Aggregator struct {
 }
 
 // New returns an aggregator for cfg.
-func New(cfg Config) (*Aggregator, error) {
+func New(cfg Config) (*Stage, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = settings.DefaultInterval
 	}
@@ -89,7 +89,7 @@ func New(cfg Config) (*Aggregator, error) {
 	if cfg.MaxGapWindows == 0 {
 		cfg.MaxGapWindows = 20
 	}
-	a := &Aggregator{
+	a := &Stage{
 		interval: uint64(cfg.Interval.Nanoseconds()),
 		lateness: uint64(cfg.Lateness.Nanoseconds()),
 		maxGap:   uint64(cfg.MaxGapWindows),
@@ -114,7 +114,7 @@ const MaxEventTs = 1 << 62
 
 // Process folds in into the open windows and appends every window that
 // closed to out.
-func (a *Aggregator) Process(in []decode.Event, out []Window) []Window {
+func (a *Stage) Process(in []decode.Event, out []Window) []Window {
 	for i := range in {
 		e := &in[i]
 		if e.TsNs > MaxEventTs {
@@ -140,7 +140,7 @@ func (a *Aggregator) Process(in []decode.Event, out []Window) []Window {
 
 // Flush emits the open windows up to the last one that saw events; that
 // one ends just after the last event and is marked Flushed.
-func (a *Aggregator) Flush(out []Window) []Window {
+func (a *Stage) Flush(out []Window) []Window {
 	if !a.started {
 		return out
 	}
@@ -162,7 +162,7 @@ func (a *Aggregator) Flush(out []Window) []Window {
 	return out
 }
 
-func (a *Aggregator) start(ts uint64) {
+func (a *Stage) start(ts uint64) {
 	s := ts - ts%a.interval
 	a.w[0].reset(s, s+a.interval)
 	a.w[1].reset(s+a.interval, s+2*a.interval)
@@ -178,7 +178,7 @@ func (a *Aggregator) start(ts uint64) {
 
 // advance closes every window that maxTs has passed by more than the
 // lateness, emitting empty windows for quiet stretches up to maxGap.
-func (a *Aggregator) advance(out []Window) []Window {
+func (a *Stage) advance(out []Window) []Window {
 	if a.maxTs >= a.w[1].EndNs+a.maxGap*a.interval {
 		// A long silence: close what is open, skip the gap, realign.
 		for a.w[0].Events > 0 || a.w[1].Events > 0 {
@@ -208,7 +208,7 @@ func (a *Aggregator) advance(out []Window) []Window {
 
 // emit closes w[0]: finishes its CPU time and host deltas, appends a copy
 // to out and recycles it as the newest window.
-func (a *Aggregator) emit(out []Window) []Window {
+func (a *Stage) emit(out []Window) []Window {
 	w := a.w[0]
 	for c := 0; c < a.numCPU; c++ {
 		st := &a.cpus[c]
@@ -245,7 +245,7 @@ func (a *Aggregator) emit(out []Window) []Window {
 }
 
 // rotate makes w[1] the oldest window and recycles w[0] after it.
-func (a *Aggregator) rotate() {
+func (a *Stage) rotate() {
 	end := a.w[1].EndNs
 	a.w[0], a.w[1] = a.w[1], a.w[0]
 	a.idx[0], a.idx[1] = a.idx[1], a.idx[0]
@@ -254,7 +254,7 @@ func (a *Aggregator) rotate() {
 }
 
 // account adds CPU time [from, to) to the open windows it overlaps.
-func (a *Aggregator) account(cpu int, from, to uint64, idle bool) {
+func (a *Stage) account(cpu int, from, to uint64, idle bool) {
 	for _, w := range a.w {
 		lo, hi := max(from, w.StartNs), min(to, w.EndNs)
 		if hi <= lo {
@@ -268,7 +268,7 @@ func (a *Aggregator) account(cpu int, from, to uint64, idle bool) {
 	}
 }
 
-func (a *Aggregator) add(e *decode.Event) {
+func (a *Stage) add(e *decode.Event) {
 	wi := 1
 	switch {
 	case a.inFirst && e.TsNs < a.w[0].StartNs && e.TsNs+a.lateness >= a.firstTs:
@@ -382,7 +382,7 @@ func (a *Aggregator) add(e *decode.Event) {
 	}
 }
 
-func (a *Aggregator) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
+func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 	s := e.SchedSwitch()
 	prevIdle := e.Flags&decode.FlagPrevIdle != 0 || e.TID == 0
 	nextIdle := e.Flags&decode.FlagNextIdle != 0 || s.NextTID == 0

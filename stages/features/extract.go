@@ -7,16 +7,16 @@ import (
 	"github.com/ainka/ainka/stages/decode"
 )
 
-// Extractor is the features stage's processor: one Vector per window. It
+// Stage is the features stage's processor: one Vector per window. It
 // keeps no state: every feature is computed from its window alone (PSI
 // deltas included, since windows carry their base host sample).
-type Extractor struct{}
+type Stage struct{}
 
-// NewExtractor returns the features processor.
-func NewExtractor() *Extractor { return &Extractor{} }
+// New returns the features processor.
+func New() *Stage { return &Stage{} }
 
 // Process appends one vector per window of in to out.
-func (x *Extractor) Process(in []aggregate.Window, out []Vector) []Vector {
+func (x *Stage) Process(in []aggregate.Window, out []Vector) []Vector {
 	for i := range in {
 		n := len(out)
 		if n < cap(out) {

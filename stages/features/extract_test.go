@@ -147,7 +147,7 @@ func TestJSON(t *testing.T) {
 
 func TestProcessZeroAlloc(t *testing.T) {
 	ws := windows(t, aggregate.Config{}, decodetest.Mixed(20000, 2, 1e9, 100_000)...)
-	x := NewExtractor()
+	x := New()
 	out := make([]Vector, 0, len(ws))
 	allocs := testing.AllocsPerRun(50, func() { out = x.Process(ws, out[:0]) })
 	if allocs != 0 || len(out) != len(ws) {

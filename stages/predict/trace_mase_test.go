@@ -50,7 +50,7 @@ func traceVectors(t *testing.T, path string) ([]features.Vector, trace.Header) {
 		}
 	}
 	ws := agg.Flush(agg.Process(evs, nil))
-	return features.NewExtractor().Process(ws, nil), h
+	return features.New().Process(ws, nil), h
 }
 
 // traceMASE is the stage's forecast error at its horizon over the naive

@@ -215,7 +215,7 @@ func (t *timed) Process(in []predict.Output, out []decide.Decision) []decide.Dec
 // latency spent before the window exists (ring read deadline, decode,
 // waiting for a record past end + lateness); timed has the rest.
 type timedAgg struct {
-	a    *aggregate.Aggregator
+	a    *aggregate.Stage
 	skip uint64
 	mu   sync.Mutex
 	lat  []float64 // µs from window end to the window closed
@@ -292,7 +292,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 		},
 		Wrap: []daemon.Wrapper{
 			daemon.WrapStage("aggregate", func(p pipeline.Processor[decode.Event, aggregate.Window]) pipeline.Processor[decode.Event, aggregate.Window] {
-				ta.a = p.(*aggregate.Aggregator)
+				ta.a = p.(*aggregate.Stage)
 				return ta
 			}),
 			daemon.WrapStage("decide", func(p pipeline.Processor[predict.Output, decide.Decision]) pipeline.Processor[predict.Output, decide.Decision] {
