@@ -11,7 +11,7 @@ func TestDistance(t *testing.T) {
 		{"", "abc", 3},
 		{"abc", "", 3},
 		{"cpu_busy_pct", "cpu_busy_pct", 0},
-		{"cpu_bsy_pct", "cpu_busy_pct", 1},  // insertion
+		{"cpu_bsy_pct", "cpu_busy_pct", 1},   // insertion
 		{"cpu_buusy_pct", "cpu_busy_pct", 1}, // deletion
 		{"swapiness", "swappiness", 1},
 		{"kitten", "sitting", 3}, // two substitutions and an insertion
