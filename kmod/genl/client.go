@@ -98,6 +98,10 @@ func (c *client) request(ctx context.Context, cmd uint8, flags int, attrs ...*nl
 	}
 	msgs, err := req.Execute(unix.NETLINK_GENERIC, c.family)
 	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return nil, moduleErr(errno, "ainka "+cmdNames[cmd]+": "+err.Error())
+		}
 		return nil, fmt.Errorf("ainka %s: %w", cmdNames[cmd], err)
 	}
 	out := make([]map[uint16][]byte, 0, len(msgs))
@@ -249,6 +253,9 @@ func parsePolicy(a map[uint16][]byte) Policy {
 }
 
 func (c *client) SetPolicy(ctx context.Context, p Policy) error {
+	if err := ValidatePolicy(p); err != nil {
+		return err
+	}
 	_, err := c.request(ctx, cmdSetPolicy, unix.NLM_F_ACK, policyAttrs(p)...)
 	return err
 }
@@ -295,6 +302,9 @@ func (c *client) Policies(ctx context.Context) ([]Policy, error) {
 }
 
 func (c *client) SetRecommendation(ctx context.Context, key string, value int64) error {
+	if err := ValidateRecKey(key); err != nil {
+		return err
+	}
 	_, err := c.request(ctx, cmdSetRecommendation, unix.NLM_F_ACK, attrStr(attrRecKey, key), attrS64(attrRecValue, value))
 	return err
 }
@@ -328,6 +338,9 @@ func (c *client) Recommendations(ctx context.Context) (map[string]int64, error) 
 }
 
 func (c *client) SetState(ctx context.Context, s State) error {
+	if err := ValidateState(s); err != nil {
+		return err
+	}
 	_, err := c.request(ctx, cmdSetState, unix.NLM_F_ACK, attrU32(attrState, uint32(s)))
 	return err
 }
@@ -338,6 +351,9 @@ func (c *client) Reset(ctx context.Context) error {
 }
 
 func (c *client) Actuate(ctx context.Context, a Actuation) (ActuationResult, error) {
+	if err := ValidateActuation(a); err != nil {
+		return ActuationResult{}, err
+	}
 	attrs := []*nl.RtAttr{attrU32(attrActKind, uint32(a.Kind))}
 	switch a.Kind {
 	case ActionRestore:

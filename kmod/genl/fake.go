@@ -3,10 +3,11 @@ package genl
 import (
 	"context"
 	"fmt"
-	"regexp"
+	"os"
 	"sort"
+	"strings"
 	"sync"
-	"time"
+	"syscall"
 )
 
 // Fake is an in-memory Client for unit tests of other packages. It
@@ -31,39 +32,6 @@ var _ Client = (*Fake)(nil)
 // NewFake returns an empty Fake in the learning state.
 func NewFake() *Fake {
 	return &Fake{state: StateLearning, policies: map[uint32]Policy{}, recs: map[string]int64{}}
-}
-
-var recKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,31}$`)
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
-}
-
-// ValidatePolicy applies the module's checks to p without sending it.
-func ValidatePolicy(p Policy) error {
-	switch {
-	case p.ID == 0:
-		return invalid("policy id must be >= 1")
-	case p.Metric == 0 || p.Metric > metricMax:
-		return invalid("metric %d out of range", p.Metric)
-	case p.Cmp == 0 || p.Cmp > cmpMax:
-		return invalid("comparison %d out of range", p.Cmp)
-	case p.Action == 0 || p.Action > ActionReadahead:
-		return invalid("action %d out of range for a policy", p.Action)
-	case p.For < 0 || p.For > time.Hour:
-		return invalid("for-duration %v out of 0..1h", p.For)
-	case p.Priority > 65535:
-		return invalid("priority %d out of 0..65535", p.Priority)
-	case p.TargetState > stateMax:
-		return invalid("target state %d out of range", p.TargetState)
-	case p.RecKey != "" && !recKeyRe.MatchString(p.RecKey):
-		return invalid("recommendation key %q must be 1..31 of [A-Za-z0-9_.:-]", p.RecKey)
-	case p.Action == ActionRenice && (p.ActValue < NiceMin || p.ActValue > NiceMax):
-		return invalid("nice %d out of -20..19", p.ActValue)
-	case p.Action == ActionReadahead && (p.ActValue < 0 || p.ActValue > RAPagesMax):
-		return invalid("ra_pages %d out of 0..65536", p.ActValue)
-	}
-	return nil
 }
 
 func (f *Fake) check(ctx context.Context) error {
@@ -93,7 +61,7 @@ func (f *Fake) SetPolicy(ctx context.Context, p Policy) error {
 		return err
 	}
 	if _, ok := f.policies[p.ID]; !ok && len(f.policies) >= MaxPolicies {
-		return invalid("too many policies (%d)", MaxPolicies)
+		return moduleErr(syscall.ENOSPC, fmt.Sprintf("too many policies (%d)", MaxPolicies))
 	}
 	p.Hits, p.Active = 0, false
 	f.policies[p.ID] = p
@@ -107,7 +75,7 @@ func (f *Fake) DelPolicy(ctx context.Context, id uint32) error {
 		return err
 	}
 	if _, ok := f.policies[id]; !ok {
-		return invalid("no policy with id %d", id)
+		return moduleErr(syscall.ENOENT, fmt.Sprintf("no policy with id %d", id))
 	}
 	delete(f.policies, id)
 	return nil
@@ -121,7 +89,7 @@ func (f *Fake) Policy(ctx context.Context, id uint32) (Policy, error) {
 	}
 	p, ok := f.policies[id]
 	if !ok {
-		return Policy{}, invalid("no policy with id %d", id)
+		return Policy{}, moduleErr(syscall.ENOENT, fmt.Sprintf("no policy with id %d", id))
 	}
 	return p, nil
 }
@@ -152,11 +120,11 @@ func (f *Fake) SetRecommendation(ctx context.Context, key string, value int64) e
 	if err := f.check(ctx); err != nil {
 		return err
 	}
-	if !recKeyRe.MatchString(key) {
-		return invalid("recommendation key %q must be 1..31 of [A-Za-z0-9_.:-]", key)
+	if err := ValidateRecKey(key); err != nil {
+		return err
 	}
 	if _, ok := f.recs[key]; !ok && len(f.recs) >= MaxRecs {
-		return invalid("recommendation table full (%d)", MaxRecs)
+		return moduleErr(syscall.ENOSPC, fmt.Sprintf("recommendation table full (%d)", MaxRecs))
 	}
 	f.recs[key] = value
 	return nil
@@ -169,7 +137,7 @@ func (f *Fake) DelRecommendation(ctx context.Context, key string) error {
 		return err
 	}
 	if _, ok := f.recs[key]; !ok {
-		return invalid("no recommendation %q", key)
+		return moduleErr(syscall.ENOENT, fmt.Sprintf("no recommendation %q", key))
 	}
 	delete(f.recs, key)
 	return nil
@@ -183,7 +151,7 @@ func (f *Fake) Recommendation(ctx context.Context, key string) (int64, error) {
 	}
 	v, ok := f.recs[key]
 	if !ok {
-		return 0, invalid("no recommendation %q", key)
+		return 0, moduleErr(syscall.ENOENT, fmt.Sprintf("no recommendation %q", key))
 	}
 	return v, nil
 }
@@ -216,8 +184,8 @@ func (f *Fake) SetState(ctx context.Context, s State) error {
 	if err := f.check(ctx); err != nil {
 		return err
 	}
-	if s == 0 || s > stateMax {
-		return invalid("state %d out of range", s)
+	if err := ValidateState(s); err != nil {
+		return err
 	}
 	f.setStateLocked(s)
 	return nil
@@ -240,20 +208,17 @@ func (f *Fake) Actuate(ctx context.Context, a Actuation) (ActuationResult, error
 	if err := f.check(ctx); err != nil {
 		return ActuationResult{}, err
 	}
-	switch a.Kind {
-	case ActionRestore:
+	if err := ValidateActuation(a); err != nil {
+		return ActuationResult{}, err
+	}
+	if a.Kind == ActionRestore {
 		f.actuations = nil
 		return ActuationResult{Kind: ActionRestore}, nil
-	case ActionRenice:
-		if a.Value < NiceMin || a.Value > NiceMax {
-			return ActuationResult{}, invalid("nice %d out of -20..19", a.Value)
+	}
+	if a.Kind == ActionRenice && a.PID != 0 {
+		if err := reniceTarget(int(a.PID)); err != nil {
+			return ActuationResult{}, err
 		}
-	case ActionReadahead:
-		if a.Value < 0 || a.Value > RAPagesMax {
-			return ActuationResult{}, invalid("ra_pages %d out of 0..65536", a.Value)
-		}
-	default:
-		return ActuationResult{}, invalid("actuation kind %d", a.Kind)
 	}
 	f.actuations = append(f.actuations, a)
 	return ActuationResult{Kind: a.Kind, PID: a.PID, Value: a.Value}, nil
@@ -323,3 +288,25 @@ func (f *Fake) Close() error {
 	}
 	return nil
 }
+
+// reniceTarget answers what the module answers for a pid on this host:
+// ESRCH when there is no such process, EPERM for a kernel thread.
+func reniceTarget(pid int) error {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return moduleErr(syscall.ESRCH, "no such process")
+	}
+	// Field 9 (flags) follows the ")" that ends the command name.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	var flags uint64
+	if len(f) > 6 {
+		fmt.Sscan(f[6], &flags)
+	}
+	if flags&pfKthread != 0 {
+		return moduleErr(syscall.EPERM, "refusing to renice a kernel thread")
+	}
+	return nil
+}
+
+// pfKthread is the kernel's PF_KTHREAD task flag.
+const pfKthread = 0x00200000

@@ -16,8 +16,11 @@ var ErrVersion = errors.New("ainka kernel module protocol version mismatch")
 // ErrClosed: the client was closed.
 var ErrClosed = errors.New("ainka netlink client closed")
 
-// ErrInvalid: a request the module would refuse, caught before sending
-// (the fake returns it for everything the module rejects).
+// ErrInvalid: a request the module would refuse for its values, caught
+// before sending by the client and the fake alike (and the module's own
+// EINVAL/ERANGE answers wrap it too). What only the module can know (a
+// missing id, process or room) comes back as ErrNotFound, ErrNoProcess,
+// ErrFull or ErrDenied, from the module and from the fake.
 var ErrInvalid = errors.New("invalid ainka request")
 
 // Client talks to ainka_core.ko. Every method is safe for concurrent use.

@@ -573,8 +573,8 @@ func TestVMReadahead(t *testing.T) {
 	if _, err := c.Actuate(ctx, Actuation{Kind: ActionReadahead, Dev: DevT(250, 250), Value: 8}); err == nil {
 		t.Fatal("readahead of a missing device accepted")
 	}
-	if _, err := c.Actuate(ctx, Actuation{Kind: ActionReadahead, Dev: dev, Value: RAPagesMax + 1}); !errors.Is(err, syscall.ERANGE) {
-		t.Fatalf("ra_pages over the max = %v, want ERANGE", err)
+	if _, err := c.Actuate(ctx, Actuation{Kind: ActionReadahead, Dev: dev, Value: RAPagesMax + 1}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ra_pages over the max = %v, want ErrInvalid (caught before sending)", err)
 	}
 }
 

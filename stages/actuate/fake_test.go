@@ -1,6 +1,9 @@
 package actuate
 
 import (
+	"context"
+	"errors"
+	"github.com/ainka/ainka/internal/testenv"
 	"io"
 	"log/slog"
 	"os"
@@ -236,11 +239,34 @@ func TestRecoveryFromJournal(t *testing.T) {
 	s2.Close()
 }
 
+// The kernel path of the stage (recommendations, the state mirror, the
+// removal on exit) against the fake here, and against ainka_core itself
+// in the VM (scripts/vm/packages.txt runs TestKernelActions there).
 func TestKernelActions(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { kernelActions(t, genl.NewFake()) })
+	t.Run("module", func(t *testing.T) {
+		c, err := genl.Dial()
+		if err != nil {
+			testenv.SkipUnlessVM(t, "ainka_core: %v", err)
+		}
+		defer c.Close()
+		// The module's state outlives the test: leave it as found.
+		st, err := c.Status(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.SetState(context.Background(), st.State)
+		kernelActions(t, c)
+	})
+}
+
+func kernelActions(t *testing.T, f genl.Client) {
 	_, cfg := fakeSys(t)
-	f := genl.NewFake()
 	cfg.Kernel = f
-	s, _ := New(cfg)
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r := one(t, s, "kernel recommend sched_weight = 20"); r.Status != Applied || r.Old != absent || r.New != "20" {
 		t.Errorf("%+v", r)
 	}
@@ -253,8 +279,8 @@ func TestKernelActions(t *testing.T) {
 		t.Errorf("state mirror: %+v, module state %v", out[0], st.State)
 	}
 	s.Close()
-	if _, err := f.Recommendation(t.Context(), "sched_weight"); err == nil {
-		t.Error("recommendation not removed on exit")
+	if _, err := f.Recommendation(t.Context(), "sched_weight"); !errors.Is(err, genl.ErrNotFound) {
+		t.Errorf("recommendation not removed on exit: %v", err)
 	}
 }
 

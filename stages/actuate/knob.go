@@ -221,9 +221,11 @@ func kernelKnob(c genl.Client, name string) *knob {
 		cx, cancel := ctx()
 		defer cancel()
 		v, err := c.Recommendation(cx, name)
+		if errors.Is(err, genl.ErrNotFound) {
+			return absent, nil // the module's answer for an unset key
+		}
 		if err != nil {
-			// the module answers "no such key" for an unset one
-			return absent, nil
+			return "", fmt.Errorf("read kernel recommendation %s: %w", name, err)
 		}
 		return strconv.FormatInt(v, 10), nil
 	}
