@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,8 @@ func Helper(args []string, stdout, stderr io.Writer) int {
 			err = rrClient(args[1:], stdout)
 		case "touch":
 			err = touch(args[1:], stdout)
+		case "grow":
+			err = grow(args[1:])
 		case "incgroup":
 			err = inCgroup(args[1:])
 		default:
@@ -167,6 +170,51 @@ func touch(args []string, stdout io.Writer) error {
 		}
 		return nil
 	})
+}
+
+// grow is a memory hog that keeps growing: RATE MiB/s more every second,
+// each new page half random (zram compresses it about 2:1), and all of
+// it rewritten over and over (one word a page) so that it stays in use.
+// Every 100 ms it writes the MiB it has touched so far to FILE: its
+// progress survives an OOM kill.
+func grow(args []string) error {
+	if len(args) != 2 {
+		return errors.New("grow RATE_MIB_S PROGRESS_FILE")
+	}
+	rate, err := strconv.Atoi(args[0])
+	if err != nil || rate <= 0 {
+		return fmt.Errorf("grow: bad rate %q", args[0])
+	}
+	const chunk = 4 << 20
+	var chunks [][]byte
+	rng := rand.New(rand.NewPCG(3, 4))
+	var touched float64
+	start, lastReport := time.Now(), time.Now()
+	for {
+		for want := int(time.Since(start).Seconds() * float64(rate) * (1 << 20) / chunk); len(chunks) < want; {
+			c := make([]byte, chunk)
+			for p := 0; p < chunk; p += 4096 {
+				for i := p; i < p+2048; i += 8 {
+					binary.LittleEndian.PutUint64(c[i:], rng.Uint64())
+				}
+			}
+			chunks = append(chunks, c)
+			touched += chunk >> 20
+		}
+		for _, c := range chunks {
+			for p := 0; p < chunk; p += 4096 {
+				c[p]++
+			}
+			touched += chunk >> 20
+			if time.Since(lastReport) >= 100*time.Millisecond {
+				lastReport = time.Now()
+				if err := os.WriteFile(args[1], []byte(strconv.FormatFloat(touched, 'f', 0, 64)), 0o644); err != nil {
+					return err
+				}
+				break // back to growing
+			}
+		}
+	}
 }
 
 // inCgroup writes its own pid into the cgroup.procs of each directory

@@ -9,13 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 func init() {
 	register(Spec{
 		Name: "memory-pressure",
-		Summary: "a growing memory hog (stress-ng --bigheap, +4 MiB a step, restarted when OOM-killed) and a latency-sensitive task touching 16 random pages of its 192 MiB every ms, both in a cgroup v1 memory cgroup limited to 512 MiB, swap on zram (2 GiB)" +
+		Summary: "a memory hog growing by 150 MiB/s and rewriting all it holds (restarted when OOM-killed) and a latency-sensitive task touching 16 random pages of its 192 MiB every ms, both in a cgroup v1 memory cgroup limited to 512 MiB, swap on zram (2 GiB)" +
 			" — cgroup v1 because this host binds the memory controller there",
 		Primary: MetricSpec{Name: "touch_p99_us", Unit: "µs", LowerIsBetter: true, NoiseFloor: 0.5},
 		// latency-performance: vm.swappiness = 10.
@@ -23,7 +24,7 @@ func init() {
 		// vm.swappiness, set before the cgroups are made: a v1 memory cgroup
 		// takes its parent's swappiness when created (the root's is vm.swappiness).
 		Knob:  Knob{Name: "vm.swappiness", Values: []string{"0", "10", "60", "100", "200"}, QuickValues: []string{"10", "100"}},
-		Tools: []string{"stress-ng", "mkswap", "swapon", "swapoff"},
+		Tools: []string{"mkswap", "swapon", "swapoff"},
 		New:   func() Scenario { return &memoryPressure{} },
 	})
 }
@@ -33,6 +34,7 @@ const (
 	memLimitMiB  = 512
 	touchMiB     = 192
 	zramDiskSize = "2G"
+	hogMiBPerS   = 150
 )
 
 type memoryPressure struct {
@@ -40,7 +42,9 @@ type memoryPressure struct {
 	swapOn         bool
 	cgroups        bool
 	touchOut       []byte
-	yaml           string
+	hogMiB         float64
+	hogDeaths      int
+	zramMaxMiB     atomic.Int64
 	swappiness     float64
 }
 
@@ -90,8 +94,6 @@ func (m *memoryPressure) zramSwap(ctx context.Context) error {
 }
 
 func (m *memoryPressure) Workload(ctx context.Context, env *Env) error {
-	secs := strconv.Itoa(int(env.Duration.Seconds()))
-	m.yaml = filepath.Join(env.Dir, "stress.yaml")
 	touch := command(env.Self, "internal", "incgroup", memCgroup+"/lat", "--", env.Self, "internal", "touch",
 		strconv.Itoa(touchMiB), "1000", env.Duration.String())
 	var wg sync.WaitGroup
@@ -104,12 +106,58 @@ func (m *memoryPressure) Workload(ctx context.Context, env *Env) error {
 	go func() {
 		defer wg.Done()
 		time.Sleep(time.Second) // the task has its working set before the hog grows
-		_, errH = run(ctx, env.Self, "internal", "incgroup", memCgroup+"/hog", "--", "stress-ng", "--bigheap", "1", "--bigheap-growth", "4M",
-			"--timeout", secs+"s", "--metrics-brief", "--yaml", m.yaml)
+		errH = m.hog(ctx, env)
 	}()
+	stop := make(chan struct{})
+	go m.watchZram(stop)
 	wg.Wait()
+	close(stop)
 	if err := errors.Join(errT, errH); err != nil {
 		return fmt.Errorf("memory-pressure: %w", err)
+	}
+	return nil
+}
+
+// watchZram records the most data zram held during the run (the hog's
+// swap is freed when it ends, before the metrics are read).
+func (m *memoryPressure) watchZram(stop chan struct{}) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if st, err := readTrim("/sys/block/zram0/mm_stat"); err == nil {
+			if fs := strings.Fields(st); len(fs) > 0 {
+				m.zramMaxMiB.Store(max(m.zramMaxMiB.Load(), int64(atof(fs[0]))>>20))
+			}
+		}
+	}
+}
+
+// hog runs the growing hog until the run ends, restarting it when the
+// OOM killer ends it (as a service manager would); its progress is the
+// MiB it touched, summed over its lives.
+func (m *memoryPressure) hog(ctx context.Context, env *Env) error {
+	end := time.Now().Add(env.Duration - time.Second)
+	progress := filepath.Join(env.Dir, "grow.progress")
+	for time.Now().Before(end) {
+		hctx, cancel := context.WithDeadline(ctx, end)
+		_, err := run(hctx, env.Self, "internal", "incgroup", memCgroup+"/hog", "--", env.Self, "internal", "grow",
+			strconv.Itoa(hogMiBPerS), progress)
+		cancel()
+		if b, rerr := os.ReadFile(progress); rerr == nil {
+			m.hogMiB += atof(string(b))
+			_ = os.Remove(progress)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			m.hogDeaths++ // killed (the OOM killer's SIGKILL): start again
+		}
 	}
 	return nil
 }
@@ -122,18 +170,11 @@ func (m *memoryPressure) Metric(env *Env) (*Figures, error) {
 	}
 	f.Quantiles["touch_us"] = lat.Quantiles
 	f.Values["touch_p50_us"], f.Values["touch_p99_us"], f.Values["touch_max_us"] = lat.Quantiles[50], lat.Quantiles[99], lat.Quantiles[100]
-	ops, err := stressOpsPerSec(m.yaml, "bigheap")
-	if err != nil {
-		return nil, err
-	}
-	f.Values["hog_bogo_ops_per_s"] = ops
+	f.Values["hog_touched_mib_s"] = m.hogMiB / (env.Duration - time.Second).Seconds()
+	f.Values["hog_restarts"] = float64(m.hogDeaths)
 	f.Values["oom_kills"] = oomKills(memCgroup)
 	f.Values["cgroup_swappiness"] = m.swappiness
-	if st, err := readTrim("/sys/block/zram0/mm_stat"); err == nil {
-		if fs := strings.Fields(st); len(fs) > 0 {
-			f.Values["zram_orig_mib"] = atof(fs[0]) / (1 << 20)
-		}
-	}
+	f.Values["zram_max_mib"] = float64(m.zramMaxMiB.Load())
 	return f, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 )
@@ -125,6 +126,15 @@ func (t *tcpLossy) Teardown(ctx context.Context, env *Env) error {
 	if !t.netns {
 		return nil
 	}
-	_, err := run(ctx, "ip", "netns", "del", tcpNetns) // takes the veth pair with it
-	return err
+	// Deleting the namespace frees its veth end asynchronously: delete
+	// the host's end first and wait until it is gone.
+	_, errLink := run(ctx, "ip", "link", "del", tcpHostIf)
+	_, err := run(ctx, "ip", "netns", "del", tcpNetns)
+	for i := 0; i < 50; i++ {
+		if _, serr := os.Stat("/sys/class/net/" + tcpHostIf); serr != nil {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.Join(err, errLink, fmt.Errorf("tcp-lossy: %s still present 5 s after teardown", tcpHostIf))
 }
