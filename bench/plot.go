@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -159,13 +160,16 @@ func meanQuantiles(runs []*Run, key string) plotter.XYs {
 // boundaries as grey vertical lines and knob changes as labelled points.
 func seriesPlot(spec Spec, groups []armGroup, path string) error {
 	p := plot.New()
-	p.Title.Text = spec.Name + ": over time (last run of each arm)"
+	p.Title.Text = spec.Name + ": over time (last run of each arm; dashed: phase changes of the first arm's run; ▼: knob changes)"
 	p.X.Label.Text = "s"
 	drawn := false
 	var maxY float64
 	for i, g := range groups {
 		run := g.runs[len(g.runs)-1]
 		for _, k := range sortedKeys(run.Figures.Series) {
+			if strings.Contains(k, "read_ahead_kb") { // the knob itself: its changes are marks
+				continue
+			}
 			xy := toXY(run.Figures.Series[k])
 			l, err := plotter.NewLine(xy)
 			if err != nil {
@@ -184,7 +188,7 @@ func seriesPlot(spec Spec, groups []armGroup, path string) error {
 		return nil
 	}
 	for i, g := range groups {
-		if err := addMarks(p, g.runs[len(g.runs)-1].Figures.Marks, maxY, plotutil.Color(i)); err != nil {
+		if err := addMarks(p, g.runs[len(g.runs)-1].Figures.Marks, maxY, plotutil.Color(i), i == 0); err != nil {
 			return err
 		}
 	}
@@ -192,11 +196,15 @@ func seriesPlot(spec Spec, groups []armGroup, path string) error {
 	return p.Save(9*vg.Inch, 5*vg.Inch, path)
 }
 
-// addMarks draws phase boundaries ("phase ...") as vertical lines and
-// other marks (knob changes) as labelled points at the top.
-func addMarks(p *plot.Plot, marks []Mark, maxY float64, c color.Color) error {
+// addMarks draws phase boundaries ("phase ...", when phases is set) as
+// vertical lines and other marks (knob changes) as labelled points at
+// the top, in the arm's colour.
+func addMarks(p *plot.Plot, marks []Mark, maxY float64, c color.Color, phases bool) error {
 	for _, m := range marks {
-		if len(m.Label) >= 5 && m.Label[:5] == "phase" {
+		if strings.HasPrefix(m.Label, "phase") {
+			if !phases {
+				continue
+			}
 			l, err := plotter.NewLine(plotter.XYs{{X: m.T, Y: 0}, {X: m.T, Y: maxY}})
 			if err != nil {
 				return err

@@ -92,6 +92,27 @@ func (r *Report) save() error {
 	return os.Rename(tmp, r.path())
 }
 
+// LoadReport reads a results.json written by an earlier run and
+// recomputes its summary (to redraw plots or the table with this
+// version of the suite).
+func LoadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, si := range r.Scenarios {
+		if _, ok := Lookup(si.Name); !ok {
+			return nil, fmt.Errorf("%s: %w scenario %q", path, ErrUnknown, si.Name)
+		}
+	}
+	r.Summary, r.Failures, r.Inconclusive = r.evaluate()
+	return &r, nil
+}
+
 // WriteJSON writes the report to path (the --json copy).
 func (r *Report) WriteJSON(path string) error {
 	b, err := json.MarshalIndent(r, "", " ")

@@ -31,7 +31,7 @@ const (
 	exitInterrupted = 130
 )
 
-const synopsis = "ainka-bench [--quick] [--scenario S,...] [--arm A,...] [--repeats N] [--duration D] [--out DIR] [--json FILE] [--work-dir DIR] [--ainka PATH] [--ainka-config FILE] [--policies FILE] [--no-plots] [--list]"
+const synopsis = "ainka-bench [--replot RESULTS.json] [--quick] [--scenario S,...] [--arm A,...] [--repeats N] [--duration D] [--out DIR] [--json FILE] [--work-dir DIR] [--ainka PATH] [--ainka-config FILE] [--policies FILE] [--no-plots] [--list]"
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "internal" {
@@ -47,6 +47,7 @@ type flags struct {
 	duration                        time.Duration
 	out, jsonPath, workDir          string
 	ainkaBin, ainkaConfig, policies string
+	replot                          string
 }
 
 func parse(args []string, stderr io.Writer) (*flags, error) {
@@ -67,6 +68,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.policies, "policies", "policies/default.toml", "policy file of the ainka+policies arm")
 	fs.BoolVar(&f.noPlots, "no-plots", false, "do not draw PNG plots")
 	fs.BoolVar(&f.list, "list", false, "list the scenarios and exit")
+	fs.StringVar(&f.replot, "replot", "", "read this results.json, print its table and draw its plots into --out; run nothing")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,6 +108,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 				s.Name, s.Summary, "", s.Primary.Name, s.Primary.Unit, s.Primary.LowerIsBetter, s.TunedProfile, s.Knob.Name, s.Knob.Values)
 		}
 		return exitOK
+	}
+	if f.replot != "" {
+		rep, err := bench.LoadReport(f.replot)
+		if err != nil {
+			fmt.Fprintln(stderr, "ainka-bench: --replot:", err)
+			return exitUsage
+		}
+		return finish(rep, nil, f, stdout, stderr)
 	}
 	opt, err := options(f, stderr)
 	if err != nil {
@@ -196,7 +206,9 @@ func finish(rep *bench.Report, err error, f *flags, stdout, stderr io.Writer) in
 	for _, m := range rep.Failures {
 		fmt.Fprintln(stdout, "FAIL:", m)
 	}
-	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(f.out, "results.json"))
+	if f.replot == "" {
+		fmt.Fprintf(stdout, "results: %s\n", filepath.Join(f.out, "results.json"))
+	}
 	switch {
 	case rep.Interrupted:
 		fmt.Fprintln(stderr, "ainka-bench:", err)

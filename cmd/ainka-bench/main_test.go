@@ -34,6 +34,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--repeats", "0"}, exitUsage, "repeats must be at least 1"},
 		{[]string{"extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"--replot", "/nonexistent/results.json"}, exitUsage, "--replot: open /nonexistent/results.json: no such file or directory"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
