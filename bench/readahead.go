@@ -32,7 +32,8 @@ const raImageMiB = 1024
 
 type readahead struct {
 	dev     string // /dev/loopN
-	origRA  string
+	origRA  string // before attaching
+	setRA   string // after attaching (and the oracle's write): what an arm must leave
 	raFile  string
 	phases  []raPhase
 	marks   []Mark
@@ -66,7 +67,10 @@ func (r *readahead) Setup(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	out, err := run(ctx, "losetup", "--direct-io=on", "--find", "--show", img)
+	// Attaching sets the device's readahead (the loop driver derives it
+	// from the backing file's device) and detaching keeps it: read the
+	// free device's value first, to put it back after the run (AfterArm).
+	out, err := run(ctx, "losetup", "--find")
 	if err != nil {
 		return fmt.Errorf("readahead: losetup: %w", err)
 	}
@@ -75,10 +79,17 @@ func (r *readahead) Setup(ctx context.Context, env *Env) error {
 	if r.origRA, err = readTrim(r.raFile); err != nil {
 		return err
 	}
-	if env.KnobValue != "" {
-		return writeFile(r.raFile, env.KnobValue)
+	if _, err := run(ctx, "losetup", "--direct-io=on", r.dev, img); err != nil {
+		r.dev = ""
+		return fmt.Errorf("readahead: losetup: %w", err)
 	}
-	return nil
+	if env.KnobValue != "" {
+		if err := writeFile(r.raFile, env.KnobValue); err != nil {
+			return err
+		}
+	}
+	r.setRA, err = readTrim(r.raFile)
+	return err
 }
 
 // Workload runs the phases back to back and samples the device's
@@ -234,14 +245,26 @@ func (r *readahead) Teardown(ctx context.Context, env *Env) error {
 	if r.dev == "" {
 		return nil
 	}
-	var err error
-	if env.KnobValue != "" { // the oracle's own change; other arms restore theirs
-		err = writeFile(r.raFile, r.origRA)
-	}
-	if _, derr := run(ctx, "losetup", "-d", r.dev); derr != nil && err == nil {
-		err = derr
-	}
+	_, err := run(ctx, "losetup", "-d", r.dev)
 	return err
+}
+
+// AfterArm runs once the arm's daemon has stopped (and restored what it
+// changed): the device's readahead must be back to what the attach (or
+// the oracle) set, or to its value before the attach; then the suite
+// puts the value from before the attach back.
+func (r *readahead) AfterArm(env *Env) []string {
+	if r.raFile == "" {
+		return nil
+	}
+	var left []string
+	if now, err := readTrim(r.raFile); err == nil && now != r.setRA && now != r.origRA {
+		left = append(left, fmt.Sprintf("%s: %q after the run (the arm changed it from %q and did not restore it)", r.raFile, now, r.setRA))
+	}
+	if err := writeFile(r.raFile, r.origRA); err != nil {
+		left = append(left, err.Error())
+	}
+	return left
 }
 
 // flushBuffers drops the device's page cache (BLKFLSBUF): only this

@@ -33,11 +33,16 @@ func (r *runner) one(ctx context.Context, spec Spec, a armValue, rep int) (*Run,
 	env := &Env{Dir: dir, Duration: r.duration(spec), Quick: r.opt.Quick, KnobValue: a.value, Self: r.opt.Self, Log: r.opt.Log}
 	d := r.daemonFor(a.arm)
 	tunedFiles := saveTunedFiles()
-	werr := r.measure(ctx, spec, env, d, armDir, run)
+	s := spec.New()
+	werr := r.measure(ctx, s, spec, env, d, armDir, run)
 	if d != nil {
 		if err := d.stop(); err != nil {
 			run.Notes = append(run.Notes, "stop "+a.arm+": "+err.Error())
 		}
+	}
+	var armLeft []string
+	if aa, ok := s.(afterArm); ok {
+		armLeft = aa.AfterArm(env)
 	}
 	if note := tunedFiles.restore(); note != "" {
 		run.Notes = append(run.Notes, note)
@@ -50,22 +55,29 @@ func (r *runner) one(ctx context.Context, spec Spec, a armValue, rep int) (*Run,
 		}
 	}
 	diff, err := r.verifyHost()
-	run.HostDiff = diff
+	run.HostDiff = append(armLeft, diff...)
 	if err != nil {
 		return run, err
 	}
 	return run, nil
 }
 
+// afterArm is implemented by scenarios whose setup changes host state
+// that an arm's daemon may also change (the readahead of the loop device
+// the scenario attaches): it checks what the arm left once the daemon has
+// stopped, returns what it left changed, and puts the state back.
+type afterArm interface {
+	AfterArm(env *Env) []string
+}
+
 // measure starts the daemon and runs the scenario's four steps,
 // recording the load beside it.
-func (r *runner) measure(ctx context.Context, spec Spec, env *Env, d daemon, armDir string, run *Run) error {
+func (r *runner) measure(ctx context.Context, s Scenario, spec Spec, env *Env, d daemon, armDir string, run *Run) error {
 	if d != nil {
 		if err := d.start(ctx, spec, armDir); err != nil {
 			return fmt.Errorf("start %s: %w", run.Arm, err)
 		}
 	}
-	s := spec.New()
 	defer func() {
 		tctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
