@@ -121,20 +121,13 @@ func (m *memoryPressure) Workload(ctx context.Context, env *Env) error {
 // watchZram records the most data zram held during the run (the hog's
 // swap is freed when it ends, before the metrics are read).
 func (m *memoryPressure) watchZram(stop chan struct{}) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
+	every(250*time.Millisecond, stop, func() {
 		if st, err := readTrim("/sys/block/zram0/mm_stat"); err == nil {
 			if fs := strings.Fields(st); len(fs) > 0 {
 				m.zramMaxMiB.Store(max(m.zramMaxMiB.Load(), int64(atof(fs[0]))>>20))
 			}
 		}
-	}
+	})
 }
 
 // hog runs the growing hog until the run ends, restarting it when the

@@ -144,3 +144,18 @@ func readTrim(path string) (string, error) {
 }
 
 var errCancelled = errors.New("cancelled")
+
+// every calls f each interval until stop is closed: the samplers that
+// watch a knob or a counter beside a workload.
+func every(interval time.Duration, stop <-chan struct{}, f func()) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			f()
+		}
+	}
+}

@@ -132,23 +132,16 @@ func (r *readahead) watchKnob(t0 time.Time, stop, done chan struct{}) {
 	defer close(done)
 	last, _ := readTrim(r.raFile)
 	r.samples = append(r.samples, Point{T: 0, V: atof(last)})
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
+	every(100*time.Millisecond, stop, func() {
 		v, err := readTrim(r.raFile)
 		if err != nil || v == last {
-			continue
+			return
 		}
 		t := time.Since(t0).Seconds()
 		r.marks = append(r.marks, Mark{T: t, Label: "ra=" + v})
 		r.samples = append(r.samples, Point{T: t, V: atof(v)})
 		last = v
-	}
+	})
 }
 
 func (r *readahead) phase(ctx context.Context, env *Env, kind string, i int, d time.Duration) (raPhase, error) {
