@@ -1,10 +1,18 @@
-# AINKA build, test and install entry points. `make test` is what CI runs.
+# AINKA build, test and install entry points. `make test` is what CI runs;
+# `make help` lists the targets.
 GO       ?= go
 PREFIX   ?= /usr/local
 # Debian's kernel headers (linux-headers-amd64), not `uname -r`: this host's
 # own kernel has no module support; the modules run in the VM harness.
 KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
-BIN      := bin
+BIN      ?= bin
+# Extra `go build` flags (make deb: PIE with full RELRO, as Debian wants).
+GOBUILDFLAGS ?=
+# Where scripts/vm/run.sh keeps the guest kernel it downloads.
+AINKA_VM_CACHE ?= /var/cache/ainka-vm
+export AINKA_VM_CACHE
+# The Go toolchain of a fresh machine is in /usr/local/go/bin.
+export PATH := $(PATH):/usr/local/go/bin
 
 # On a terminal: the live view (what AINKA sees, thinks and would change),
 # redrawn every second; q ends early. Otherwise a text summary every 5 s.
@@ -12,19 +20,57 @@ BIN      := bin
 # learning and some of what follows.
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
-.PHONY: run all build generate check-generated lint test test-go test-race test-vm bench bench-quick kmod install uninstall clean
+.PHONY: help run all build gen core enhanced kmod ebpf generate check-generated lint \
+	dev-setup test test-go test-race test-daemon test-cli test-kernel test-vm test-install \
+	bench bench-quick install uninstall deb clean clean-cache
 
 all: build
 
+help:
+	@echo "make run            build and run the daemon live, advice only, for 75 s (root)"
+	@echo "make test           dev-setup, then every test: daemon, CLI, race, kernel (VM), install, bench-quick"
+	@echo "make dev-setup      install the Debian packages of scripts/dev-packages.txt"
+	@echo "make build          bin/ainka, bin/ainka-cli"
+	@echo "make core|enhanced  kmod/ainka_core.ko | kmod/ainka_enhanced.ko (and core)"
+	@echo "make kmod           both modules and the test consumer"
+	@echo "make ebpf           recompile the eBPF object and its Go bindings (clang)"
+	@echo "make test-daemon    go test of every package but the CLI"
+	@echo "make test-cli       go test of ainka-cli and the control API"
+	@echo "make test-kernel    the modules and eBPF on Debian's kernel in qemu"
+	@echo "make test-race      the concurrent packages again under -race"
+	@echo "make bench-quick    the effectiveness suite, short (docs/bench.md)"
+	@echo "make lint           go vet and staticcheck"
+	@echo "make test-install   install, uninstall, rollback and purge into a DESTDIR"
+	@echo "make install        PREFIX=$(PREFIX); uninstall removes it (PURGE=1: config, state)"
+	@echo "make deb            build/deb/ainka_VERSION_amd64.deb, ainka-dkms_VERSION_all.deb"
+	@echo "make clean          build outputs; clean-cache: the VM cache in $(AINKA_VM_CACHE)"
+
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build $(GOBUILDFLAGS) -o $(BIN)/ ./cmd/...
 
 # The main job: the daemon, live on this host (root), for RUN_ARGS.
 run: build
 	$(BIN)/ainka run $(RUN_ARGS)
 
-# Rebuild the eBPF object and its Go bindings (needs clang, llvm, libbpf-dev, bpftool).
-generate:
+dev-setup:
+	scripts/dev-setup.sh
+
+# Man pages and bash completion of the built binaries, into build/gen
+# (installed by make install and packaged by make deb).
+gen: build
+	BIN=$(BIN) scripts/gen.sh
+
+# The kernel modules (kmod/Makefile): core alone, enhanced with the core it
+# links against, or both and the test consumer.
+core enhanced:
+	$(MAKE) -C kmod KDIR=$(KDIR) $@
+
+kmod:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+# Rebuild the eBPF object and its Go bindings (needs clang, llvm, libbpf-dev,
+# bpftool: make dev-setup).
+ebpf generate:
 	$(GO) generate ./...
 
 # Fail when the committed *_bpfel.{go,o} do not match bpf/ sources.
@@ -37,10 +83,16 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-test: test-go test-race test-vm bench-quick
+test: dev-setup test-go test-race test-kernel test-install bench-quick
 
-test-go:
-	$(GO) test ./...
+test-go: test-daemon test-cli
+
+CLI_PKGS := ./cmd/ainka-cli/... ./control/...
+test-daemon:
+	$(GO) test $$($(GO) list ./... | grep -vE '/ainka/(cmd/ainka-cli|control)(/|$$)')
+
+test-cli:
+	$(GO) test $(CLI_PKGS)
 
 # The packages whose tests run goroutines against each other (the channel
 # pipeline, the stages' concurrency tests, the control API, the daemon),
@@ -50,11 +102,11 @@ test-race:
 	$(GO) test -race $(RACE_PKGS)
 
 # Kernel module and second-kernel eBPF tests inside qemu (Debian's 6.1 kernel).
-test-vm:
+test-kernel test-vm:
 	scripts/vm/run.sh
 
-kmod:
-	$(MAKE) -C kmod KDIR=$(KDIR)
+test-install: build
+	scripts/install_test.sh
 
 bench:
 	scripts/bench.sh
@@ -71,6 +123,16 @@ install: build
 uninstall:
 	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) scripts/uninstall.sh
 
+deb:
+	scripts/deb.sh
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) build
 	$(MAKE) -C kmod KDIR=$(KDIR) clean
+	@if [ -d "$(AINKA_VM_CACHE)" ]; then \
+		echo "the VM guest kernel cache is kept in $(AINKA_VM_CACHE) ($$(du -sh $(AINKA_VM_CACHE) | cut -f1)); make clean-cache removes it"; \
+	else echo "no VM cache at $(AINKA_VM_CACHE)"; fi
+
+clean-cache:
+	rm -rf $(AINKA_VM_CACHE)
+	@echo "removed the VM cache $(AINKA_VM_CACHE)"
