@@ -28,15 +28,19 @@ for p in ainka ainka-dkms; do installed "$p" && die "$p is already installed: ap
 [[ ! -e /usr/local/share/ainka/install-manifest ]] || die "AINKA is installed by make install: make uninstall first"
 version=$(dpkg-deb -f "${main[0]}" Version)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$repo/scripts/lib/state_aside.sh"
+state_aside "$tmp"
+trap 'state_back "$tmp"; rm -rf "$tmp"' EXIT
 
-# Everything a package could leave behind.
+# Everything a package could leave behind. Not depmod's index files
+# (/lib/modules/*/modules.*): DKMS regenerates them for the kernel it built
+# for, and they belong to that kernel (a host that runs it has them anyway).
 snapshot() {
 	local p
 	for p in /usr/bin /usr/share/ainka /usr/share/doc/ainka /etc/ainka /var/lib/ainka /run/ainka \
 		/lib/systemd/system /etc/systemd/system /usr/src /var/lib/dkms /lib/modules; do
 		[[ -e $p ]] && find "$p" -printf '%y %p\n'
-	done | sort
+	done | grep -v '^f /lib/modules/[^/]*/modules\.' | sort
 }
 snapshot >"$tmp/before"
 

@@ -50,20 +50,9 @@ if [[ $REAL == 1 ]]; then
 	[[ $(id -u) -eq 0 ]] || { echo "install_test: --real needs root" >&2; exit 1; }
 	[[ ! -e /usr/local/share/ainka/install-manifest && ! -e /etc/ainka ]] ||
 		{ echo "install_test: --real refuses to run over an existing installation (/usr/local/share/ainka, /etc/ainka)" >&2; exit 1; }
-	if [[ -f /run/ainka/ainka.pid ]] && kill -0 "$(cat /run/ainka/ainka.pid)" 2>/dev/null; then
-		echo "install_test: --real refuses to run while a daemon runs (pid file /run/ainka/ainka.pid)" >&2
-		exit 1
-	fi
-	# State an earlier daemon (a test, make run) left is not this test's to
-	# purge: set aside, and put back at the end.
-	saved=()
-	for d in /var/lib/ainka /run/ainka; do
-		[[ -e $d ]] || continue
-		mkdir -p "$tmp/saved$(dirname "$d")"
-		mv "$d" "$tmp/saved$d"
-		saved+=("$d")
-	done
-	trap 'for d in "${saved[@]}"; do rm -rf "$d"; mv "$tmp/saved$d" "$d"; done; rm -rf "$tmp"' EXIT
+	. "$repo/scripts/lib/state_aside.sh"
+	state_aside "$tmp"
+	trap 'state_back "$tmp"; rm -rf "$tmp"' EXIT
 	D=
 else
 	D=$tmp/root
