@@ -11,6 +11,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/decode/decodetest"
+	"github.com/cilium/ebpf/btf"
 )
 
 // The syscall record laid out by hand from ainka_record.h, so that a
@@ -203,11 +204,29 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// decode and the eBPF loader must agree on every record size.
-func TestRecordSizesMatchLoader(t *testing.T) {
+// Decode accepts exactly the record sizes of bpf/ainka_record.h, read
+// from the BTF of the compiled object (not from the Go code it shares
+// with the encoder): sizeof(struct ainka_KIND) decodes, a byte less or
+// more is refused.
+func TestRecordSizesMatchCHeader(t *testing.T) {
+	spec, err := btf.LoadSpec("../../bpf/record/record_bpfel.o")
+	if err != nil {
+		t.Fatalf("BTF of the record object: %v", err)
+	}
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {
-		if decode.RecordSize(k) != k.RecordSize() {
-			t.Errorf("%v: decode says %d bytes, package bpf %d", k, decode.RecordSize(k), k.RecordSize())
+		var st *btf.Struct
+		if err := spec.TypeByName("ainka_"+k.String(), &st); err != nil {
+			t.Errorf("%v: no struct ainka_%s in the C header: %v", k, k, err)
+			continue
+		}
+		for _, n := range []int{int(st.Size), int(st.Size) - 1, int(st.Size) + 1} {
+			rec := make([]byte, n)
+			binary.LittleEndian.PutUint16(rec[20:], uint16(k))
+			var e decode.Event
+			err := decode.Decode(rec, &e)
+			if ok := n == int(st.Size); ok != (err == nil) {
+				t.Errorf("%v record of %d bytes (sizeof struct ainka_%s = %d): %v", k, n, k, st.Size, err)
+			}
 		}
 	}
 }
