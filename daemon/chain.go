@@ -101,7 +101,8 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 		return nil, err
 	}
 	c.newView(o, cfgs.Actuate.DryRun)
-	if err := c.join(src, append(slices.Clip(o.Wrap), c.viewWrappers()...)); err != nil {
+	wraps := append(slices.Clip(o.Wrap), c.viewWrappers()...)
+	if err := c.join(src, append(wraps, c.registerMetrics()...)); err != nil {
 		c.Actuate.Close()
 		return nil, err
 	}

@@ -102,9 +102,7 @@ func (d *Controller) Status(ctx context.Context) (control.Status, error) {
 }
 
 func (d *Controller) Metrics(_ context.Context, w io.Writer) error {
-	d.set.WritePrometheus(w)
-	metrics.WriteProcessMetrics(w)
-	return nil
+	return WriteMetrics(w, d.set)
 }
 
 func (d *Controller) AddPolicy(_ context.Context, ps control.PolicySpec) error {

@@ -35,8 +35,7 @@ func ListenMetrics(addr string, set *metrics.Set) (*MetricsServer, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		set.WritePrometheus(w)
-		metrics.WriteProcessMetrics(w) // Go runtime and process metrics
+		WriteMetrics(w, set) // with the Go runtime and process metrics
 	})
 	s := &MetricsServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go s.srv.Serve(ln)

@@ -11,6 +11,11 @@ import (
 	"github.com/sourcegraph/conc/pool"
 )
 
+// batchBuckets are the upper bounds of ainka_stage_batch_duration_seconds:
+// 1 µs to 4 s, doubling. Prometheus' le buckets (VictoriaMetrics reads
+// them too), so histogram_quantile works on them.
+var batchBuckets = metrics.ExponentialBuckets(1e-6, 2, 23)
+
 // node is the untyped view of a stage that the pipeline drives.
 type node interface {
 	name() string
@@ -45,7 +50,7 @@ type stage[T any] struct {
 
 	in, outN, dropped, tapDropped *metrics.Counter
 	busy                          *metrics.FloatCounter
-	batchDur                      *metrics.Histogram
+	batchDur                      *metrics.PrometheusHistogram
 }
 
 func newStage[T any](p *Pipeline, name string, opts []Option[T]) *stage[T] {
@@ -59,7 +64,7 @@ func newStage[T any](p *Pipeline, name string, opts []Option[T]) *stage[T] {
 		dropped:    p.set.GetOrCreateCounter("ainka_stage_dropped_total" + l),
 		tapDropped: p.set.GetOrCreateCounter("ainka_tap_dropped_total" + l),
 		busy:       p.set.GetOrCreateFloatCounter("ainka_stage_busy_seconds_total" + l),
-		batchDur:   p.set.GetOrCreateHistogram("ainka_stage_batch_duration_seconds" + l),
+		batchDur:   p.set.GetOrCreatePrometheusHistogramExt("ainka_stage_batch_duration_seconds"+l, batchBuckets),
 	}
 	if name == "" {
 		s.buildErr = fmt.Errorf("add stage: empty name")
