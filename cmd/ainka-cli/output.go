@@ -157,7 +157,7 @@ func (o *output) metrics(text string, raw bool) error {
 		return err
 	}
 	var keep []sample
-	for _, s := range parseMetrics(text) {
+	for _, s := range histogramQuantiles(parseMetrics(text)) {
 		if strings.HasPrefix(s.Name, "ainka_") || summaryExtra[s.Name] {
 			keep = append(keep, s)
 		}
@@ -187,6 +187,12 @@ func (o *output) metrics(text string, raw bool) error {
 }
 
 func metricValue(s sample) string {
+	if strings.HasSuffix(s.Name, "_seconds") && strings.Contains(s.Labels, "quantile=") {
+		return seconds(s.Value)
+	}
+	if strings.HasSuffix(s.Name, "_ratio") {
+		return strconv.FormatFloat(100*s.Value, 'f', 1, 64) + "%"
+	}
 	if strings.HasSuffix(s.Name, "_bytes") && s.Value >= 1<<20 {
 		return fmt.Sprintf("%.1f MiB", s.Value/(1<<20))
 	}
