@@ -75,7 +75,7 @@ func TestMetricsScrape(t *testing.T) {
 		return ""
 	}
 	d := fams["ainka_decisions_total"].Metric[0]
-	if label(d, "policy") != "busy" || label(d, "action") != "sysctl vm.swappiness = 10" || label(d, "status") != "dry_run" || d.GetCounter().GetValue() < 1 {
+	if label(d, "policy") != "busy" || label(d, "action") != "sysctl vm.swappiness += 1" || label(d, "status") != "dry_run" || d.GetCounter().GetValue() < 1 {
 		t.Errorf("ainka_decisions_total %v", d)
 	}
 	a := fams["ainka_actuations_total"].Metric[0]
