@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/buildinfo"
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
@@ -65,6 +67,7 @@ func (d *Controller) Status(ctx context.Context) (control.Status, error) {
 	s := control.Status{
 		State:     st.State,
 		Mode:      d.mode,
+		Version:   buildinfo.Read(bpf.ObjectHash()).Short(),
 		PID:       os.Getpid(),
 		StartedAt: d.started,
 		DryRun:    d.dryRun,

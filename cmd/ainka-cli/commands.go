@@ -147,6 +147,8 @@ func (inv *invocation) bind() error {
 		}
 	case "top":
 		return inv.bindTop()
+	case "version":
+		return inv.bindVersion()
 	case "help":
 	default:
 		return fmt.Errorf("command %q has no implementation", inv.name)

@@ -36,6 +36,8 @@ commands (each also has the flag form shown on the right):
   top [--once] [--interval D]
       what the daemon sees, thinks and changes, redrawn like top on a
       terminal (q quits); --once (or not a terminal) prints it once
+  version
+      this binary's version, commit and Go toolchain, and the daemon's
   metrics [--raw]                         --metrics
       a readable summary; --raw prints the Prometheus text
   logs [-f] [--since D]                   --logs
@@ -200,6 +202,7 @@ var specs = map[string]spec{
 	"reset":          {},
 	"rollback":       {flags: map[string]bool{"print": false}},
 	"top":            {flags: map[string]bool{"once": false, "interval": true}},
+	"version":        {},
 	"help":           {},
 }
 

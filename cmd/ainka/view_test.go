@@ -125,13 +125,22 @@ func TestTopAgainstDaemon(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &s); err != nil || s.Mode != "replay" || s.Windows == 0 || len(s.Features) == 0 {
 		t.Errorf("top --json: %v, mode %q, %d windows, %d features", err, s.Mode, s.Windows, len(s.Features))
 	}
+	r = controltest.RunCLI(t, cli, sock, "version")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "daemon      (devel)") || !strings.Contains(r.Stdout, "(pid ") {
+		t.Errorf("version against the daemon: exit %d, stdout:\n%s", r.Code, r.Stdout)
+	}
 	r = controltest.RunCLI(t, cli, sock, "top", "--interval", "1ms")
 	if r.Code != 2 || !strings.Contains(r.Stderr, "--interval") {
 		t.Errorf("top --interval 1ms: exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	r = controltest.RunCLI(t, cli, filepath.Join(t.TempDir(), "none.sock"), "top")
+	none := filepath.Join(t.TempDir(), "none.sock")
+	r = controltest.RunCLI(t, cli, none, "top")
 	if r.Code != 3 {
 		t.Errorf("top without a daemon: exit %d, stderr %q; want 3", r.Code, r.Stderr)
+	}
+	r = controltest.RunCLI(t, cli, none, "version")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "daemon      not reachable") {
+		t.Errorf("version without a daemon: exit %d, stdout %q", r.Code, r.Stdout)
 	}
 }
 

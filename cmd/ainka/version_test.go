@@ -1,0 +1,34 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// version names the embedded eBPF object by the hash of the committed one.
+func TestVersion(t *testing.T) {
+	obj, err := os.ReadFile(filepath.Join(repoRoot(t), "bpf/ainka_bpfel.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(obj)
+	out, stderr, code := ainka("version")
+	if code != 0 || !strings.Contains(out, "ebpf object sha256:"+hex.EncodeToString(sum[:])) || !strings.Contains(out, "go          go1.") {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	out, _, _ = ainka("version", "--json")
+	var v struct {
+		BPFObject string `json:"bpf_object_sha256"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.BPFObject != hex.EncodeToString(sum[:]) {
+		t.Errorf("version --json: %v: %s", err, out)
+	}
+	if _, stderr, code := ainka("version", "extra"); code != exitUsage || !strings.Contains(stderr, `unexpected argument "extra"`) {
+		t.Errorf("version extra: exit %d, stderr %q", code, stderr)
+	}
+}
