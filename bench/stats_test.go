@@ -36,7 +36,7 @@ func TestGainDirection(t *testing.T) {
 
 func TestCheckToolsNamesPackages(t *testing.T) {
 	missing := func(name string) (string, error) {
-		if name == "fio" || name == "cyclictest" {
+		if name == "fio" || name == "cyclictest" || strings.HasPrefix(name, "/opt/none/") {
 			return "", errMissingForTest
 		}
 		return "/usr/bin/" + name, nil
@@ -49,6 +49,10 @@ func TestCheckToolsNamesPackages(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+	err = checkTools([]string{"/opt/none/ainka"}, missing)
+	if err == nil || !strings.Contains(err.Error(), "build /opt/none/ainka with `make build` (or give --ainka PATH)") {
+		t.Errorf("missing ainka binary: %v", err)
 	}
 	if err := checkTools([]string{"ip"}, missing); err != nil {
 		t.Fatalf("present tool reported missing: %v", err)

@@ -42,13 +42,14 @@ func checkTools(tools []string, look func(string) (string, error)) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	var names, pkgs []string
+	var names, pkgs, builds []string
 	seen := map[string]bool{}
 	for t := range missing {
 		names = append(names, t)
 		p := debianPackage[t]
-		if p == "" {
-			p = t
+		if p == "" { // the ainka binary: built from this repository
+			builds = append(builds, t)
+			continue
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -57,8 +58,14 @@ func checkTools(tools []string, look func(string) (string, error)) error {
 	}
 	sort.Strings(names)
 	sort.Strings(pkgs)
-	return fmt.Errorf("%w: %s not found in PATH: install the Debian package(s): apt-get install %s",
-		ErrMissingTool, strings.Join(names, ", "), strings.Join(pkgs, " "))
+	var how []string
+	if len(pkgs) > 0 {
+		how = append(how, "install the Debian package(s): apt-get install "+strings.Join(pkgs, " "))
+	}
+	if len(builds) > 0 {
+		how = append(how, "build "+strings.Join(builds, ", ")+" with `make build` (or give --ainka PATH)")
+	}
+	return fmt.Errorf("%w: %s not found: %s", ErrMissingTool, strings.Join(names, ", "), strings.Join(how, "; "))
 }
 
 var lookPath = exec.LookPath
