@@ -63,3 +63,30 @@ func TestBWLogAndTimeToSteady(t *testing.T) {
 		t.Fatalf("time to steady = %v, want 0.75", ttb)
 	}
 }
+
+// TestReadaheadAfterArm: the loop device's readahead after the arm's
+// daemon stopped, against the suite's baseline (a temp file stands in
+// for /sys/block/loopN/queue/read_ahead_kb).
+func TestReadaheadAfterArm(t *testing.T) {
+	for _, tc := range []struct {
+		name, now string
+		left      bool
+	}{
+		{"tuned restored the baseline", "128", false},
+		{"attach's value, arm restored its own change", "2560", false},
+		{"arm left its value", "8192", true},
+	} {
+		f := filepath.Join(t.TempDir(), "read_ahead_kb")
+		if err := os.WriteFile(f, []byte(tc.now), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := &readahead{raFile: f, origRA: "4096", setRA: "2560"}
+		left := r.AfterArm(&Env{Baseline: map[string]string{f: "128"}})
+		if (len(left) > 0) != tc.left {
+			t.Errorf("%s: left %v", tc.name, left)
+		}
+		if b, _ := os.ReadFile(f); string(b) != "128" {
+			t.Errorf("%s: value %q after AfterArm, want the baseline 128", tc.name, b)
+		}
+	}
+}

@@ -32,7 +32,7 @@ const raImageMiB = 1024
 
 type readahead struct {
 	dev     string // /dev/loopN
-	origRA  string // before attaching
+	origRA  string // before attaching (an arm's daemon may have changed it already)
 	setRA   string // after attaching (and the oracle's write): what an arm must leave
 	raFile  string
 	phases  []raPhase
@@ -243,18 +243,29 @@ func (r *readahead) Teardown(ctx context.Context, env *Env) error {
 }
 
 // AfterArm runs once the arm's daemon has stopped (and restored what it
-// changed): the device's readahead must be back to what the attach (or
-// the oracle) set, or to its value before the attach; then the suite
-// puts the value from before the attach back.
+// changed). The device's readahead must be back to the suite's baseline
+// (an arm like tuned changes every device before the attach and restores
+// it) or to what the attach or the oracle set (an arm that changed it
+// during the run and restored it); anything else the arm left changed.
+// Then the baseline value is put back: the attach's own change is the
+// suite's, not the arm's.
 func (r *readahead) AfterArm(env *Env) []string {
 	if r.raFile == "" {
 		return nil
 	}
-	var left []string
-	if now, err := readTrim(r.raFile); err == nil && now != r.setRA && now != r.origRA {
-		left = append(left, fmt.Sprintf("%s: %q after the run (the arm changed it from %q and did not restore it)", r.raFile, now, r.setRA))
+	want, ok := env.Baseline[r.raFile]
+	if !ok {
+		want = r.origRA
 	}
-	if err := writeFile(r.raFile, r.origRA); err != nil {
+	now, err := readTrim(r.raFile)
+	if err != nil || now == want {
+		return nil
+	}
+	var left []string
+	if now != r.setRA {
+		left = append(left, fmt.Sprintf("%s: %q after the run: the arm changed it from %q and did not restore it", r.raFile, now, r.setRA))
+	}
+	if err := writeFile(r.raFile, want); err != nil {
 		left = append(left, err.Error())
 	}
 	return left

@@ -30,7 +30,8 @@ func (r *runner) one(ctx context.Context, spec Spec, a armValue, rep int) (*Run,
 	if err := os.MkdirAll(armDir, 0o755); err != nil {
 		return run, err
 	}
-	env := &Env{Dir: dir, Duration: r.duration(spec), Quick: r.opt.Quick, KnobValue: a.value, Self: r.opt.Self, Log: r.opt.Log}
+	env := &Env{Dir: dir, Duration: r.duration(spec), Quick: r.opt.Quick, KnobValue: a.value, Self: r.opt.Self, Log: r.opt.Log,
+		Baseline: r.baseline.Files}
 	d := r.daemonFor(a.arm)
 	tunedFiles := saveTunedFiles()
 	s := spec.New()

@@ -52,8 +52,9 @@ type Env struct {
 	Dir       string        // scratch directory of this run, removed afterwards
 	Duration  time.Duration // workload length
 	Quick     bool
-	KnobValue string // the oracle's static value; "" leaves the knob alone
-	Self      string // this executable, for the helper workloads (internal subcommands)
+	KnobValue string            // the oracle's static value; "" leaves the knob alone
+	Self      string            // this executable, for the helper workloads (internal subcommands)
+	Baseline  map[string]string // the host state the suite keeps: file -> value
 	Log       io.Writer
 }
 
