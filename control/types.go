@@ -62,6 +62,34 @@ type Status struct {
 	Stages       []StageStatus `json:"stages"`
 	// Ring is the eBPF ring buffer accounting per event kind (stats_map).
 	Ring []KindStats `json:"ring_buffer"`
+	// Learning is how far learning has got.
+	Learning Learning `json:"learning"`
+	// Knobs are the knobs AINKA holds changed (restored at exit).
+	Knobs []KnobChange `json:"knobs"`
+}
+
+// Learning is how far the models have got: windows scored, and how many
+// per-feature anomaly detectors are past their warm-up (a detector scores
+// 0 until then).
+type Learning struct {
+	Windows       uint64 `json:"windows"`
+	DetectorsWarm int    `json:"detectors_warm"`
+	Detectors     int    `json:"detectors"`
+	// StateSinceSec is how long (event time) the engine has been in its
+	// state; 0 while in the state it started in.
+	StateSinceSec float64 `json:"state_since_s"`
+}
+
+// KnobChange is a knob AINKA changed and holds: original → current, by
+// which policy, why, since when (wall clock).
+type KnobChange struct {
+	Knob     string `json:"knob"`
+	Target   string `json:"target,omitempty"`
+	Original string `json:"original"`
+	Current  string `json:"current"`
+	Policy   string `json:"policy"`
+	Why      string `json:"why,omitempty"`
+	Since    string `json:"since"`
 }
 
 // ModuleStatus is the kernel module's state.

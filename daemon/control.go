@@ -73,6 +73,16 @@ func (d *Controller) Status(ctx context.Context) (control.Status, error) {
 		DryRun:    d.dryRun,
 		Emergency: st.Emergency,
 		Policies:  st.Policies,
+		Knobs:     []control.KnobChange{},
+	}
+	s.Learning.Windows = d.pred.Processed()
+	s.Learning.DetectorsWarm, s.Learning.Detectors = d.pred.Warm()
+	if st.SinceNs != 0 && st.LastWindowNs >= st.SinceNs { // 0: the state the engine started in
+		s.Learning.StateSinceSec = float64(st.LastWindowNs-st.SinceNs) / 1e9
+	}
+	for _, c := range d.act.Changes() {
+		s.Knobs = append(s.Knobs, control.KnobChange{Knob: c.Key, Target: c.Target, Original: c.Original, Current: c.Value,
+			Policy: c.Policy, Why: c.Why, Since: c.Since})
 	}
 	for _, ps := range d.p.Stats() {
 		s.Stages = append(s.Stages, control.StageStatus{

@@ -66,12 +66,14 @@ func TestEveryCommandBothSpellings(t *testing.T) {
 	}
 	checks := []check{
 		{word: []string{"status"}, flag: []string{"--status"},
-			text: []string{"state:          optimizing", "mode:           replay", "dry-run:        yes", "kernel module:  not loaded",
+			text: []string{"state:          optimizing (for 42s)", "mode:           replay",
+				"learning:       900 windows, 20 of 26 anomaly detectors past warm-up", "knobs changed:  1",
+				"sysctl:vm.swappiness  60 → 30         swap-less  2026-11-28T03:00:00Z  psi_mem_some_pct > 10 [psi_mem_some_pct=12.5]", "dry-run:        yes", "kernel module:  not loaded",
 				"STAGE   IN/S", "decode  ", "KIND     SEEN  EMITTED  RING LOST", "syscall  5000  4990     10"},
 			json: func(t *testing.T, out []byte) {
 				var st control.Status
 				decode(&st)(t, out)
-				if st.State != "optimizing" || len(st.Stages) != 2 || st.UptimeSec < 89 {
+				if st.State != "optimizing" || len(st.Stages) != 2 || st.UptimeSec < 89 || len(st.Knobs) != 1 || st.Learning.Windows != 900 {
 					t.Errorf("status JSON = %+v", st)
 				}
 			}},

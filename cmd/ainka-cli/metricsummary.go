@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ainka/ainka/control"
 )
 
 // MarshalJSON writes the value as null when it is NaN or infinite (a
@@ -130,4 +132,19 @@ func (h *histogram) quantile(q float64) float64 {
 // seconds formats a duration metric's value: 12µs, 3.4ms, 1.2s.
 func seconds(v float64) string {
 	return time.Duration(v * float64(time.Second)).Round(time.Duration(max(1, v*1e9/1000))).String()
+}
+
+// knobs lists the knobs AINKA holds changed: original → current, by which
+// policy, since when, and why.
+func (o *output) knobs(ks []control.KnobChange) error {
+	if len(ks) == 0 {
+		return nil
+	}
+	fmt.Fprintln(o.w)
+	tw := o.table()
+	fmt.Fprintln(tw, "KNOB\tORIGINAL → NOW\tBY\tSINCE\tWHY")
+	for _, k := range ks {
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s\n", k.Knob, k.Original, k.Current, k.Policy, k.Since, k.Why)
+	}
+	return tw.Flush()
 }

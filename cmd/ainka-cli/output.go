@@ -59,7 +59,11 @@ func (o *output) status(st control.Status) error {
 			mod += " (" + st.KernelModule.State + ")"
 		}
 	}
-	fmt.Fprintf(tw, "state:\t%s\n", st.State)
+	if d := time.Duration(st.Learning.StateSinceSec * float64(time.Second)); d > 0 {
+		fmt.Fprintf(tw, "state:\t%s (for %s)\n", st.State, d.Round(time.Second))
+	} else {
+		fmt.Fprintf(tw, "state:\t%s\n", st.State)
+	}
 	fmt.Fprintf(tw, "mode:\t%s\n", st.Mode)
 	fmt.Fprintf(tw, "pid:\t%d\n", st.PID)
 	fmt.Fprintf(tw, "uptime:\t%s\n", (time.Duration(st.UptimeSec) * time.Second).String())
@@ -67,7 +71,16 @@ func (o *output) status(st control.Status) error {
 	fmt.Fprintf(tw, "dry-run:\t%s\n", yesNo(st.DryRun))
 	fmt.Fprintf(tw, "kernel module:\t%s\n", mod)
 	fmt.Fprintf(tw, "policies:\t%d\n", st.Policies)
+	if st.Version != "" {
+		fmt.Fprintf(tw, "version:\t%s\n", st.Version)
+	}
+	fmt.Fprintf(tw, "learning:\t%d windows, %d of %d anomaly detectors past warm-up\n", st.Learning.Windows,
+		st.Learning.DetectorsWarm, st.Learning.Detectors)
+	fmt.Fprintf(tw, "knobs changed:\t%d\n", len(st.Knobs))
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := o.knobs(st.Knobs); err != nil {
 		return err
 	}
 	if len(st.Stages) > 0 {

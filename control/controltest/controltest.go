@@ -86,7 +86,10 @@ func (f *FakeDaemon) Status(ctx context.Context) (control.Status, error) {
 			{Name: "source", In: f.In, Out: f.In, QueueCap: 64},
 			{Name: "decode", In: f.In, Out: f.In - 10, Dropped: 10, QueueLen: 3, QueueCap: 64},
 		},
-		Ring: []control.KindStats{{Kind: "syscall", Seen: 5000, Emitted: 4990, Lost: 10}},
+		Ring:     []control.KindStats{{Kind: "syscall", Seen: 5000, Emitted: 4990, Lost: 10}},
+		Learning: control.Learning{Windows: 900, DetectorsWarm: 20, Detectors: 26, StateSinceSec: 42},
+		Knobs: []control.KnobChange{{Knob: "sysctl:vm.swappiness", Original: "60", Current: "30", Policy: "swap-less",
+			Why: "psi_mem_some_pct > 10 [psi_mem_some_pct=12.5]", Since: "2026-11-28T03:00:00Z"}},
 	}, nil
 }
 
