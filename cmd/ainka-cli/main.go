@@ -91,7 +91,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g, rest, err := parseGlobals(args)
 	if err == nil && (g.help || len(rest) == 0) {
 		if g.help {
-			fmt.Fprint(stdout, usageText)
+			if name := commandName(rest); name != "" {
+				fmt.Fprint(stdout, commandHelp(name))
+			} else {
+				fmt.Fprint(stdout, usageText)
+			}
 			return exitOK
 		}
 		err = usagef("no command given")
