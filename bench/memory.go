@@ -165,13 +165,15 @@ func (m *memoryPressure) Metric(env *Env) (*Figures, error) {
 	f.Values["touch_p50_us"], f.Values["touch_p99_us"], f.Values["touch_max_us"] = lat.Quantiles[50], lat.Quantiles[99], lat.Quantiles[100]
 	f.Values["hog_touched_mib_s"] = m.hogMiB / (env.Duration - time.Second).Seconds()
 	f.Values["hog_restarts"] = float64(m.hogDeaths)
-	f.Values["oom_kills"] = oomKills(memCgroup)
+	f.Values["oom_kills"] = oomKills(memCgroup) + oomKills(memCgroup+"/hog") + oomKills(memCgroup+"/lat")
 	f.Values["cgroup_swappiness"] = m.swappiness
 	f.Values["zram_max_mib"] = float64(m.zramMaxMiB.Load())
 	return f, nil
 }
 
-// oomKills reads the OOM kill counter of a v1 memory cgroup.
+// oomKills reads the OOM kill counter of a v1 memory cgroup: the kills
+// of its own tasks (a kill is counted in the victim's cgroup, not in the
+// ancestor whose limit was hit).
 func oomKills(dir string) float64 {
 	b, err := os.ReadFile(filepath.Join(dir, "memory.oom_control"))
 	if err != nil {
