@@ -23,7 +23,14 @@ func (c *Config) Validate() error { return c.validate() }
 
 func (c *Config) validate() error {
 	var v validator
-	d := &c.Daemon
+	v.daemon(&c.Daemon, c.Telemetry.ExportPrometheus)
+	v.ml(&c.ML)
+	v.policy(&c.Policy)
+	v.telemetry(&c.Telemetry)
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) daemon(d *Daemon, prometheus bool) {
 	v.path("daemon.pid_file", d.PIDFile, false)
 	v.path("daemon.log_file", d.LogFile, false)
 	v.path("daemon.work_dir", d.WorkDir, true)
@@ -41,7 +48,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if d.MetricsAddr == "" {
-		if c.Telemetry.ExportPrometheus {
+		if prometheus {
 			v.bad("daemon.metrics_addr", "empty, but telemetry.export_prometheus is on: give host:port")
 		}
 	} else if host, port, err := net.SplitHostPort(d.MetricsAddr); err != nil {
@@ -54,8 +61,9 @@ func (c *Config) validate() error {
 	if _, err := ParseLogLevel(d.LogLevel); err != nil {
 		v.bad("daemon.log_level", "%q: want debug, info, warn or error", d.LogLevel)
 	}
+}
 
-	m := &c.ML
+func (v *validator) ml(m *ML) {
 	v.path("ml.model_path", m.ModelPath, false)
 	v.intRange("ml.training_interval_sec", int64(m.TrainingIntervalSec), 1, 7*24*3600)
 	v.intRange("ml.prediction_window_sec", int64(m.PredictionWindowSec), 1, 24*3600)
@@ -63,8 +71,9 @@ func (c *Config) validate() error {
 		v.bad("ml.learning_rate", "%v is outside (0, 1]", m.LearningRate)
 	}
 	v.intRange("ml.batch_size", int64(m.BatchSize), 1, 1<<20)
+}
 
-	p := &c.Policy
+func (v *validator) policy(p *Policy) {
 	v.path("policy.policy_file", p.PolicyFile, false)
 	v.intRange("policy.policy_update_interval_sec", int64(p.PolicyUpdateIntervalSec), 1, 24*3600)
 	v.intRange("policy.max_policies", int64(p.MaxPolicies), 1, 10000)
@@ -74,8 +83,9 @@ func (c *Config) validate() error {
 	if !(p.EmergencyModeThreshold > 0 && p.EmergencyModeThreshold <= 1) {
 		v.bad("policy.emergency_mode_threshold", "%v is outside (0, 1]", p.EmergencyModeThreshold)
 	}
+}
 
-	t := &c.Telemetry
+func (v *validator) telemetry(t *Telemetry) {
 	v.intRange("telemetry.collection_interval_ms", int64(t.CollectionIntervalMS), 10, 60000)
 	v.intRange("telemetry.metrics_retention_hours", int64(t.MetricsRetentionHours), 1, 24*366)
 	seen := map[string]bool{}
@@ -104,7 +114,6 @@ func (c *Config) validate() error {
 	if t.RingBufferMB < 1 || t.RingBufferMB > 1024 || t.RingBufferMB&(t.RingBufferMB-1) != 0 {
 		v.bad("telemetry.ring_buffer_mb", "%d is not a power of two in 1..1024 (the BPF ring buffer needs one)", t.RingBufferMB)
 	}
-	return errors.Join(v.errs...)
 }
 
 type validator struct{ errs []error }

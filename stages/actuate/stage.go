@@ -19,39 +19,6 @@ import (
 	"github.com/ainka/ainka/stages/decide/action"
 )
 
-// Config configures the actuate stage.
-type Config struct {
-	// DryRun: compute and report every change, write nothing (not even
-	// the journal, and no restore of a previous run's journal).
-	DryRun bool
-	// JournalPath is the crash-safe journal, e.g. WORK_DIR/journal.
-	// Required unless DryRun.
-	JournalPath string
-
-	// Roots of the host's interfaces, for tests; empty: the real ones.
-	ProcSys    string // /proc/sys
-	Proc       string // /proc
-	SysBlock   string // /sys/block
-	CPUDir     string // /sys/devices/system/cpu
-	CgroupRoot string // empty: the cgroup2 mount from /proc/self/mountinfo
-	// Cgroup1CPU is a cgroup v1 hierarchy with the cpu controller, used
-	// for cpu.weight (as cpu.shares) when the host binds cpu to v1. Empty:
-	// found in /proc/self/mountinfo; "-": never.
-	Cgroup1CPU string
-
-	// Kernel is the kernel module client. Nil: Dial it, unless NoKernel.
-	// Not loaded is normal: kernel actions are then reported unsupported
-	// and everything else is done from user space.
-	Kernel   genl.Client
-	NoKernel bool
-
-	KnobInterval  time.Duration // least real time between two writes of one knob (default 1s; <0 none)
-	MaxWritesPerS int           // writes per second over all knobs (default 20)
-	AuditInterval time.Duration // how often Process checks AINKA's knobs for outside changes (default 1s)
-
-	Logger *slog.Logger
-}
-
 // Change is one knob AINKA has changed and not restored.
 type Change struct {
 	Key, Target     string
@@ -82,62 +49,13 @@ type Stage struct {
 // New opens the journal and, if a previous run left knobs changed (it
 // crashed), restores them first.
 func New(cfg Config) (*Stage, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	def := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	def(&cfg.ProcSys, "/proc/sys")
-	def(&cfg.Proc, "/proc")
-	def(&cfg.SysBlock, "/sys/block")
-	def(&cfg.CPUDir, "/sys/devices/system/cpu")
-	if cfg.KnobInterval == 0 {
-		cfg.KnobInterval = time.Second
-	}
-	if cfg.KnobInterval < 0 {
-		cfg.KnobInterval = 0
-	}
-	if cfg.MaxWritesPerS == 0 {
-		cfg.MaxWritesPerS = 20
-	}
-	if cfg.MaxWritesPerS < 0 {
-		return nil, fmt.Errorf("actuate config: max writes per second %d must be positive", cfg.MaxWritesPerS)
-	}
-	if cfg.AuditInterval == 0 {
-		cfg.AuditInterval = time.Second
+	if err := cfg.defaults(); err != nil {
+		return nil, err
 	}
 	s := &Stage{cfg: cfg, log: cfg.Logger, knobs: map[string]*knob{}, groups: map[string][]string{},
 		lastWrite: map[string]time.Time{}, yielded: map[string]string{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
-	if s.cfg.CgroupRoot == "" {
-		if root, err := FindCgroup2("/proc/self/mountinfo"); err == nil {
-			s.cfg.CgroupRoot = root
-		} else {
-			s.log.Warn("cgroup actions unavailable", "err", err)
-		}
-	}
-	switch s.cfg.Cgroup1CPU {
-	case "":
-		s.cfg.Cgroup1CPU = FindCgroup1CPU("/proc/self/mountinfo")
-	case "-":
-		s.cfg.Cgroup1CPU = ""
-	}
-	if cfg.Kernel != nil {
-		s.kernel = cfg.Kernel
-	} else if !cfg.NoKernel {
-		c, err := genl.Dial()
-		switch {
-		case err == nil:
-			s.kernel = c
-			s.log.Info("kernel module connected; kernel actions go through it")
-		case errors.Is(err, genl.ErrNotLoaded):
-			s.log.Info("kernel module not loaded; actuating from user space")
-		default:
-			s.log.Warn("kernel module unavailable; actuating from user space", "err", err)
-		}
-	}
+	s.findCgroups()
+	s.dialKernel()
 	if cfg.DryRun {
 		if cfg.JournalPath != "" {
 			if _, err := os.Stat(cfg.JournalPath); err == nil {
@@ -162,6 +80,43 @@ func New(cfg Config) (*Stage, error) {
 		}
 	}
 	return s, nil
+}
+
+// findCgroups finds the cgroup v2 root and the v1 cpu hierarchy unless
+// the configuration names them.
+func (s *Stage) findCgroups() {
+	if s.cfg.CgroupRoot == "" {
+		if root, err := FindCgroup2("/proc/self/mountinfo"); err == nil {
+			s.cfg.CgroupRoot = root
+		} else {
+			s.log.Warn("cgroup actions unavailable", "err", err)
+		}
+	}
+	switch s.cfg.Cgroup1CPU {
+	case "":
+		s.cfg.Cgroup1CPU = FindCgroup1CPU("/proc/self/mountinfo")
+	case "-":
+		s.cfg.Cgroup1CPU = ""
+	}
+}
+
+// dialKernel connects to the kernel module unless the configuration
+// gives a client or says not to.
+func (s *Stage) dialKernel() {
+	if s.cfg.Kernel != nil {
+		s.kernel = s.cfg.Kernel
+	} else if !s.cfg.NoKernel {
+		c, err := genl.Dial()
+		switch {
+		case err == nil:
+			s.kernel = c
+			s.log.Info("kernel module connected; kernel actions go through it")
+		case errors.Is(err, genl.ErrNotLoaded):
+			s.log.Info("kernel module not loaded; actuating from user space")
+		default:
+			s.log.Warn("kernel module unavailable; actuating from user space", "err", err)
+		}
+	}
 }
 
 func monoNow() uint64 {

@@ -174,34 +174,7 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 	var doc fileDoc
 	md, err := toml.Decode(string(data), &doc)
 	if err != nil {
-		var pe toml.ParseError
-		var ppe *toml.ParseError
-		if errors.As(err, &ppe) {
-			pe, ppe = *ppe, nil
-		}
-		if pe.Position.Line > 0 || errors.As(err, &pe) {
-			col := pe.Position.Col
-			if col == 0 {
-				col = 1
-			}
-			return nil, &posError{name, pe.Position.Line, col, pe.Message}
-		}
-		// Type errors ("priority = \"high\"") come without a position
-		// field but name the line and key in the text.
-		if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			col := 1
-			lines := strings.Split(string(data), "\n")
-			if line >= 1 && line <= len(lines) {
-				col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " \t")) + 1
-			}
-			msg := fmt.Sprintf("key %q: %s", m[2], m[3])
-			if m[2] == "policy" {
-				msg += " (write each policy as a [[policy]] table)"
-			}
-			return nil, &posError{name, line, col, msg}
-		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrPolicy, name, err)
+		return nil, decodeError(name, data, err)
 	}
 	loc := newLocator(name, data)
 	if und := md.Undecoded(); len(und) > 0 {
@@ -250,6 +223,38 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// decodeError places a TOML decoding error at its line and column.
+func decodeError(name string, data []byte, err error) error {
+	var pe toml.ParseError
+	var ppe *toml.ParseError
+	if errors.As(err, &ppe) {
+		pe, ppe = *ppe, nil
+	}
+	if pe.Position.Line > 0 || errors.As(err, &pe) {
+		col := pe.Position.Col
+		if col == 0 {
+			col = 1
+		}
+		return &posError{name, pe.Position.Line, col, pe.Message}
+	}
+	// Type errors ("priority = \"high\"") come without a position
+	// field but name the line and key in the text.
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		col := 1
+		lines := strings.Split(string(data), "\n")
+		if line >= 1 && line <= len(lines) {
+			col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " \t")) + 1
+		}
+		msg := fmt.Sprintf("key %q: %s", m[2], m[3])
+		if m[2] == "policy" {
+			msg += " (write each policy as a [[policy]] table)"
+		}
+		return &posError{name, line, col, msg}
+	}
+	return fmt.Errorf("%w: %s: %v", ErrPolicy, name, err)
 }
 
 var typeErrRe = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): (.*)`)

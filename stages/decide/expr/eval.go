@@ -42,18 +42,21 @@ func (t Tri) String() string {
 // State is the per-policy memory of a program: when each "for" operand
 // became true.
 type State struct {
-	since []uint64 // event time + 1 when the operand became true; 0 = not true
+	since []trueSince // per "for": since when its operand is true
+}
+
+// trueSince is an optional event time: ok is false while the operand is
+// not true (event time 0 is a valid time, so it cannot mean "unset").
+type trueSince struct {
+	ns uint64
+	ok bool
 }
 
 // NewState returns a State sized for p.
-func (p *Program) NewState() *State { return &State{since: make([]uint64, p.slots)} }
+func (p *Program) NewState() *State { return &State{since: make([]trueSince, p.slots)} }
 
 // Reset forgets all "for" progress.
-func (s *State) Reset() {
-	for i := range s.since {
-		s.since[i] = 0
-	}
-}
+func (s *State) Reset() { clear(s.since) }
 
 // Eval evaluates the program on env. Call it once per window, in event-time
 // order, with the same State. It does not allocate.
@@ -126,23 +129,39 @@ func (p *Program) eval(i int32, env Env, st *State) float64 {
 		}
 		return b
 	case opGT, opGE, opLT, opLE, opEQ, opNE:
-		a, b := p.eval(n.a, env, st), p.eval(n.b, env, st)
-		if math.IsNaN(a) || math.IsNaN(b) {
-			return nan
-		}
-		switch n.op {
-		case opGT:
-			return tri(a > b)
-		case opGE:
-			return tri(a >= b)
-		case opLT:
-			return tri(a < b)
-		case opLE:
-			return tri(a <= b)
-		case opEQ:
-			return tri(a == b)
-		}
-		return tri(a != b)
+		return compare(n.op, p.eval(n.a, env, st), p.eval(n.b, env, st))
+	case opAnd, opOr, opNot:
+		return p.evalLogic(n, env, st)
+	case opFor:
+		return p.evalFor(n, env, st)
+	}
+	return nan
+}
+
+// compare is a comparison in three-valued logic: unknown if either side
+// is.
+func compare(o op, a, b float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return nan
+	}
+	switch o {
+	case opGT:
+		return tri(a > b)
+	case opGE:
+		return tri(a >= b)
+	case opLT:
+		return tri(a < b)
+	case opLE:
+		return tri(a <= b)
+	case opEQ:
+		return tri(a == b)
+	}
+	return tri(a != b)
+}
+
+// evalLogic is and, or and not in Kleene's three-valued logic.
+func (p *Program) evalLogic(n *node, env Env, st *State) float64 {
+	switch n.op {
 	case opAnd:
 		// Kleene: false wins over unknown.
 		a, b := p.eval(n.a, env, st), p.eval(n.b, env, st)
@@ -168,23 +187,27 @@ func (p *Program) eval(i int32, env Env, st *State) float64 {
 			return nan
 		}
 		return 1 - a
-	case opFor:
-		a := p.eval(n.a, env, st)
-		if st == nil { // explanation only: report the operand
-			return a
-		}
-		now := env.Time()
-		if a != 1 {
-			st.since[n.slot] = 0
-			if math.IsNaN(a) {
-				return nan
-			}
-			return 0
-		}
-		if st.since[n.slot] == 0 {
-			st.since[n.slot] = now + 1
-		}
-		return tri(now+1-st.since[n.slot] >= uint64(n.dur))
 	}
 	return nan
+}
+
+// evalFor is "operand for duration": true once the operand has been true
+// for the duration of event time.
+func (p *Program) evalFor(n *node, env Env, st *State) float64 {
+	a := p.eval(n.a, env, st)
+	if st == nil { // explanation only: report the operand
+		return a
+	}
+	now := env.Time()
+	if a != 1 {
+		st.since[n.slot] = trueSince{}
+		if math.IsNaN(a) {
+			return nan
+		}
+		return 0
+	}
+	if !st.since[n.slot].ok {
+		st.since[n.slot] = trueSince{ns: now, ok: true}
+	}
+	return tri(now-st.since[n.slot].ns >= uint64(n.dur))
 }

@@ -79,44 +79,12 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, token{kind: tIdent, text: src[i:j], line: line, col: col, off: i})
 			adv(j - i)
 		case isDigit(c) || (c == '.' && i+1 < len(src) && isDigit(src[i+1])):
-			j := i
-			for j < len(src) && (isDigit(src[j]) || src[j] == '.' || src[j] == '_') {
-				j++
-			}
-			// exponent
-			if j < len(src) && (src[j] == 'e' || src[j] == 'E') && j+1 < len(src) &&
-				(isDigit(src[j+1]) || ((src[j+1] == '-' || src[j+1] == '+') && j+2 < len(src) && isDigit(src[j+2]))) {
-				j += 2
-				for j < len(src) && isDigit(src[j]) {
-					j++
-				}
-			}
-			num := src[i:j]
-			k := j
-			for k < len(src) && isIdentPart(src[k]) {
-				k++
-			}
-			unit := src[j:k]
-			v, err := strconv.ParseFloat(strings.ReplaceAll(num, "_", ""), 64)
+			t, err := lexNumber(src, i, line, col)
 			if err != nil {
-				return nil, &Error{line, col, fmt.Sprintf("bad number %q", num)}
-			}
-			t := token{kind: tNumber, text: src[i:k], val: v, line: line, col: col, off: i}
-			if unit != "" {
-				d, ok := unitDuration(unit)
-				if !ok {
-					return nil, &Error{line, col + (j - i), fmt.Sprintf("unknown unit %q after %s (durations use ms, s, m, h)", unit, num)}
-				}
-				t.kind = tDuration
-				t.dur = time.Duration(v * float64(d))
-			} else if k < len(src) && src[k] == '%' {
-				// "cpu>90%": a percent sign after a number is only decoration,
-				// features in percent are already 0..100.
-				k++
-				t.text = src[i:k]
+				return nil, err
 			}
 			toks = append(toks, t)
-			adv(k - i)
+			adv(len(t.text))
 		default:
 			op := ""
 			for _, o := range []string{">=", "<=", "==", "!=", "&&", "||", ">", "<", "!", "+", "-", "*", "/", "(", ")", ","} {
@@ -137,6 +105,48 @@ func lex(src string) ([]token, error) {
 	}
 	toks = append(toks, token{kind: tEOF, line: line, col: col, off: len(src)})
 	return toks, nil
+}
+
+// lexNumber reads the number at src[i:], with its unit (a duration) or a
+// decorative percent sign.
+func lexNumber(src string, i, line, col int) (token, error) {
+	j := i
+	for j < len(src) && (isDigit(src[j]) || src[j] == '.' || src[j] == '_') {
+		j++
+	}
+	// exponent
+	if j < len(src) && (src[j] == 'e' || src[j] == 'E') && j+1 < len(src) &&
+		(isDigit(src[j+1]) || ((src[j+1] == '-' || src[j+1] == '+') && j+2 < len(src) && isDigit(src[j+2]))) {
+		j += 2
+		for j < len(src) && isDigit(src[j]) {
+			j++
+		}
+	}
+	num := src[i:j]
+	k := j
+	for k < len(src) && isIdentPart(src[k]) {
+		k++
+	}
+	unit := src[j:k]
+	v, err := strconv.ParseFloat(strings.ReplaceAll(num, "_", ""), 64)
+	if err != nil {
+		return token{}, &Error{line, col, fmt.Sprintf("bad number %q", num)}
+	}
+	t := token{kind: tNumber, text: src[i:k], val: v, line: line, col: col, off: i}
+	if unit != "" {
+		d, ok := unitDuration(unit)
+		if !ok {
+			return token{}, &Error{line, col + (j - i), fmt.Sprintf("unknown unit %q after %s (durations use ms, s, m, h)", unit, num)}
+		}
+		t.kind = tDuration
+		t.dur = time.Duration(v * float64(d))
+	} else if k < len(src) && src[k] == '%' {
+		// "cpu>90%": a percent sign after a number is only decoration,
+		// features in percent are already 0..100.
+		k++
+		t.text = src[i:k]
+	}
+	return t, nil
 }
 
 func unitDuration(u string) (time.Duration, bool) {

@@ -473,44 +473,7 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 		ps.p.usesAnomaly = true
 		return n, tyNum, nil
 	case "anomaly", "forecast", "forecast_lo", "forecast_hi":
-		ft := ps.next()
-		id, err := ps.feature(ft)
-		if err != nil {
-			return 0, 0, err
-		}
-		nd := node{id: id}
-		switch fn {
-		case "anomaly":
-			nd.op = opAnomaly
-			ps.p.usesAnomaly = true
-		case "forecast":
-			nd.op = opForecast
-		case "forecast_lo":
-			nd.op = opForecastLo
-		case "forecast_hi":
-			nd.op = opForecastHi
-		}
-		if fn != "anomaly" {
-			ps.p.usesForecast = true
-			if ps.isOp(",") {
-				ps.next()
-				ht := ps.next()
-				if ht.kind != tDuration || ht.dur <= 0 {
-					return 0, 0, ps.errAt(ht, fmt.Sprintf("forecast horizon must be a positive duration like 30s, got %s", ht))
-				}
-				nd.dur = ht.dur
-			}
-		}
-		if err := closeParen(); err != nil {
-			return 0, 0, err
-		}
-		n := ps.add(nd)
-		refName := fn + "(" + id.String() + ")"
-		if nd.dur > 0 {
-			refName = fn + "(" + id.String() + ", " + nd.dur.String() + ")"
-		}
-		ps.ref(refName, n)
-		return n, tyNum, nil
+		return ps.parseFeatureCall(fn, closeParen)
 	case "abs":
 		at := ps.peek()
 		a, ty, err := ps.parseOr()
@@ -525,34 +488,82 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 		}
 		return ps.add(node{op: opAbs, a: a}), tyNum, nil
 	default: // min, max
-		at := ps.peek()
-		a, ty, err := ps.parseOr()
-		if err != nil {
-			return 0, 0, err
-		}
-		if err := ps.wantNum(at, ty, fn); err != nil {
-			return 0, 0, err
-		}
-		if c := ps.next(); c.kind != tOp || c.text != "," {
-			return 0, 0, ps.errAt(c, fmt.Sprintf("expected \",\" in %s, got %s; usage: %s", fn, c, usage))
-		}
-		bt := ps.peek()
-		b, ty2, err := ps.parseOr()
-		if err != nil {
-			return 0, 0, err
-		}
-		if err := ps.wantNum(bt, ty2, fn); err != nil {
-			return 0, 0, err
-		}
-		if err := closeParen(); err != nil {
-			return 0, 0, err
-		}
-		o := opMin
-		if fn == "max" {
-			o = opMax
-		}
-		return ps.add(node{op: o, a: a, b: b}), tyNum, nil
+		return ps.parseMinMax(fn, usage, closeParen)
 	}
+}
+
+// parseFeatureCall parses the arguments of anomaly(feature) and
+// forecast*(feature[, horizon]).
+func (ps *parser) parseFeatureCall(fn string, closeParen func() error) (int32, typ, error) {
+	ft := ps.next()
+	id, err := ps.feature(ft)
+	if err != nil {
+		return 0, 0, err
+	}
+	nd := node{id: id}
+	switch fn {
+	case "anomaly":
+		nd.op = opAnomaly
+		ps.p.usesAnomaly = true
+	case "forecast":
+		nd.op = opForecast
+	case "forecast_lo":
+		nd.op = opForecastLo
+	case "forecast_hi":
+		nd.op = opForecastHi
+	}
+	if fn != "anomaly" {
+		ps.p.usesForecast = true
+		if ps.isOp(",") {
+			ps.next()
+			ht := ps.next()
+			if ht.kind != tDuration || ht.dur <= 0 {
+				return 0, 0, ps.errAt(ht, fmt.Sprintf("forecast horizon must be a positive duration like 30s, got %s", ht))
+			}
+			nd.dur = ht.dur
+		}
+	}
+	if err := closeParen(); err != nil {
+		return 0, 0, err
+	}
+	n := ps.add(nd)
+	refName := fn + "(" + id.String() + ")"
+	if nd.dur > 0 {
+		refName = fn + "(" + id.String() + ", " + nd.dur.String() + ")"
+	}
+	ps.ref(refName, n)
+	return n, tyNum, nil
+}
+
+// parseMinMax parses the two numeric arguments of min and max.
+func (ps *parser) parseMinMax(fn, usage string, closeParen func() error) (int32, typ, error) {
+	at := ps.peek()
+	a, ty, err := ps.parseOr()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := ps.wantNum(at, ty, fn); err != nil {
+		return 0, 0, err
+	}
+	if c := ps.next(); c.kind != tOp || c.text != "," {
+		return 0, 0, ps.errAt(c, fmt.Sprintf("expected \",\" in %s, got %s; usage: %s", fn, c, usage))
+	}
+	bt := ps.peek()
+	b, ty2, err := ps.parseOr()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := ps.wantNum(bt, ty2, fn); err != nil {
+		return 0, 0, err
+	}
+	if err := closeParen(); err != nil {
+		return 0, 0, err
+	}
+	o := opMin
+	if fn == "max" {
+		o = opMax
+	}
+	return ps.add(node{op: o, a: a, b: b}), tyNum, nil
 }
 
 // suggest returns the feature name or alias closest to s, if close enough
