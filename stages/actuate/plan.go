@@ -26,44 +26,9 @@ type plan struct {
 func (s *Stage) plan(a action.Action) ([]plan, error) {
 	switch a.Kind {
 	case action.Sysctl:
-		spec, ok := action.Sysctls[a.Target]
-		if !ok {
-			return nil, fmt.Errorf("sysctl %q is not on the allowlist", a.Target)
-		}
-		spec.Name = a.Target
-		p := s.sysctlPath(a.Target)
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("%w: sysctl %s: %s does not exist", errUnsupported, a.Target, p)
-		}
-		k := fileKnob("sysctl:"+a.Target, p)
-		return []plan{{k, func(cur string) (string, string, error) {
-			v, cl, err := numeric(spec, a, cur)
-			if err != nil {
-				return "", "", err
-			}
-			return s.couple(a.Target, spec, v, cl)
-		}}}, nil
+		return s.planSysctl(a)
 	case action.Cgroup:
-		if s.cfg.CgroupRoot == "" {
-			return nil, fmt.Errorf("%w: %v", errUnsupported, ErrNoCgroup2)
-		}
-		spec, ok := action.CgroupFiles[a.Knob]
-		if !ok {
-			return nil, fmt.Errorf("cgroup file %q is not allowed", a.Knob)
-		}
-		spec.Name = a.Knob
-		p, err := cgroupFile(s.cfg.CgroupRoot, a.Target, a.Knob)
-		if err != nil && a.Knob == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
-			// Hybrid host: the cpu controller is bound to cgroup v1.
-			if pl, err1 := s.planShares(a, spec); err1 == nil {
-				return pl, nil
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
-		return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
+		return s.planCgroup(a)
 	case action.Readahead:
 		p := filepath.Join(s.cfg.SysBlock, a.Target, "queue", "read_ahead_kb")
 		if _, err := os.Stat(p); err != nil {
@@ -72,75 +37,135 @@ func (s *Stage) plan(a action.Action) ([]plan, error) {
 		k := fileKnob("readahead:"+a.Target, p)
 		return []plan{{k, func(cur string) (string, string, error) { return numeric(action.ReadaheadSpec, a, cur) }}}, nil
 	case action.Nice, action.IOPrio:
-		sel, err := action.ParseSelector(a.Target)
-		if err != nil {
-			return nil, err
-		}
-		procs, err := selectProcs(s.cfg.Proc, s.cfg.CgroupRoot, sel)
-		if err != nil {
-			return nil, err
-		}
-		if len(procs) == 0 {
-			return nil, fmt.Errorf("selector %s matches no process", a.Target)
-		}
-		var out []plan
-		for _, pi := range procs {
-			if a.Kind == action.Nice {
-				k := procKnob(s.cfg.Proc, "nice", pi.pid, pi.start, pi.comm)
-				out = append(out, plan{k, func(cur string) (string, string, error) { return numeric(action.NiceSpec, a, cur) }})
-			} else {
-				k := procKnob(s.cfg.Proc, "ioprio", pi.pid, pi.start, pi.comm)
-				out = append(out, plan{k, func(cur string) (string, string, error) { return a.Value, "", nil }})
-			}
-		}
-		return out, nil
+		return s.planProcs(a)
 	case action.CPUFreq:
-		if _, err := os.Stat(filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq")); err != nil {
-			return nil, fmt.Errorf("%w: cpufreq: no %s (no frequency scaling exposed, as on most VMs)", errUnsupported, filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq"))
-		}
-		file, avail := "scaling_governor", "scaling_available_governors"
-		if a.Target == "epp" {
-			file, avail = "energy_performance_preference", "energy_performance_available_preferences"
-		}
-		dirs, _ := filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpu[0-9]*", "cpufreq"))
-		if len(dirs) == 0 {
-			dirs, _ = filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpufreq", "policy[0-9]*"))
-		}
-		sort.Strings(dirs)
-		var out []plan
-		for _, d := range dirs {
-			p := filepath.Join(d, file)
-			if _, err := os.Stat(p); err != nil {
-				return nil, fmt.Errorf("%w: cpufreq: no %s (the driver does not offer %s)", errUnsupported, p, a.Target)
-			}
-			if b, err := os.ReadFile(filepath.Join(d, avail)); err == nil && !contains(strings.Fields(string(b)), a.Value) {
-				return nil, fmt.Errorf("%w: cpufreq: %s %q not offered (%s)", errUnsupported, a.Target, a.Value, strings.TrimSpace(string(b)))
-			}
-			cpu := filepath.Base(filepath.Dir(d))
-			k := fileKnob("cpufreq:"+cpu+":"+file, p)
-			out = append(out, plan{k, func(string) (string, string, error) { return a.Value, "", nil }})
-		}
-		return out, nil
+		return s.planCPUFreq(a)
 	case action.Kernel:
-		if s.kernel == nil {
-			return nil, fmt.Errorf("%w: kernel module not loaded", errUnsupported)
-		}
-		if a.Target == "state" {
-			return nil, fmt.Errorf("kernel state is set through the engine's state machine (emergency-mode), not as a knob")
-		}
-		k := kernelKnob(s.kernel, a.Knob)
-		return []plan{{k, func(cur string) (string, string, error) {
-			if cur == absent || a.Op == action.Set {
-				return strconv.FormatInt(int64(a.Num), 10), "", nil
-			}
-			c, err := strconv.ParseFloat(cur, 64)
-			if err != nil {
-				return "", "", fmt.Errorf("recommendation %s: %q", a.Knob, cur)
-			}
-			return strconv.FormatInt(int64(math.Round(applyOp(a.Op, c, a.Num))), 10), "", nil
-		}}}, nil
+		return s.planKernel(a)
 	}
 	return nil, fmt.Errorf("action kind %s has no actuator", a.Kind)
+}
+
+// planSysctl plans sysctl: the file under /proc/sys, coupled with its partners.
+func (s *Stage) planSysctl(a action.Action) ([]plan, error) {
+	spec, ok := action.Sysctls[a.Target]
+	if !ok {
+		return nil, fmt.Errorf("sysctl %q is not on the allowlist", a.Target)
+	}
+	spec.Name = a.Target
+	p := s.sysctlPath(a.Target)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("%w: sysctl %s: %s does not exist", errUnsupported, a.Target, p)
+	}
+	k := fileKnob("sysctl:"+a.Target, p)
+	return []plan{{k, func(cur string) (string, string, error) {
+		v, cl, err := numeric(spec, a, cur)
+		if err != nil {
+			return "", "", err
+		}
+		return s.couple(a.Target, spec, v, cl)
+	}}}, nil
+}
+
+// planCgroup plans a cgroup v2 file (or v1 cpu.shares on hybrid hosts).
+func (s *Stage) planCgroup(a action.Action) ([]plan, error) {
+	if s.cfg.CgroupRoot == "" {
+		return nil, fmt.Errorf("%w: %v", errUnsupported, ErrNoCgroup2)
+	}
+	spec, ok := action.CgroupFiles[a.Knob]
+	if !ok {
+		return nil, fmt.Errorf("cgroup file %q is not allowed", a.Knob)
+	}
+	spec.Name = a.Knob
+	p, err := cgroupFile(s.cfg.CgroupRoot, a.Target, a.Knob)
+	if err != nil && a.Knob == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
+		// Hybrid host: the cpu controller is bound to cgroup v1.
+		if pl, err1 := s.planShares(a, spec); err1 == nil {
+			return pl, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
+	return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
+}
+
+// planProcs plans nice or ioprio: one knob per selected process.
+func (s *Stage) planProcs(a action.Action) ([]plan, error) {
+	sel, err := action.ParseSelector(a.Target)
+	if err != nil {
+		return nil, err
+	}
+	procs, err := selectProcs(s.cfg.Proc, s.cfg.CgroupRoot, sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(procs) == 0 {
+		return nil, fmt.Errorf("selector %s matches no process", a.Target)
+	}
+	var out []plan
+	for _, pi := range procs {
+		if a.Kind == action.Nice {
+			k := procKnob(s.cfg.Proc, "nice", pi.pid, pi.start, pi.comm)
+			out = append(out, plan{k, func(cur string) (string, string, error) { return numeric(action.NiceSpec, a, cur) }})
+		} else {
+			k := procKnob(s.cfg.Proc, "ioprio", pi.pid, pi.start, pi.comm)
+			out = append(out, plan{k, func(cur string) (string, string, error) { return a.Value, "", nil }})
+		}
+	}
+	return out, nil
+}
+
+// planCPUFreq plans the governor or energy preference of every CPU.
+func (s *Stage) planCPUFreq(a action.Action) ([]plan, error) {
+	if _, err := os.Stat(filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq")); err != nil {
+		return nil, fmt.Errorf("%w: cpufreq: no %s (no frequency scaling exposed, as on most VMs)", errUnsupported, filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq"))
+	}
+	file, avail := "scaling_governor", "scaling_available_governors"
+	if a.Target == "epp" {
+		file, avail = "energy_performance_preference", "energy_performance_available_preferences"
+	}
+	dirs, _ := filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpu[0-9]*", "cpufreq"))
+	if len(dirs) == 0 {
+		dirs, _ = filepath.Glob(filepath.Join(s.cfg.CPUDir, "cpufreq", "policy[0-9]*"))
+	}
+	sort.Strings(dirs)
+	var out []plan
+	for _, d := range dirs {
+		p := filepath.Join(d, file)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("%w: cpufreq: no %s (the driver does not offer %s)", errUnsupported, p, a.Target)
+		}
+		if b, err := os.ReadFile(filepath.Join(d, avail)); err == nil && !contains(strings.Fields(string(b)), a.Value) {
+			return nil, fmt.Errorf("%w: cpufreq: %s %q not offered (%s)", errUnsupported, a.Target, a.Value, strings.TrimSpace(string(b)))
+		}
+		cpu := filepath.Base(filepath.Dir(d))
+		k := fileKnob("cpufreq:"+cpu+":"+file, p)
+		out = append(out, plan{k, func(string) (string, string, error) { return a.Value, "", nil }})
+	}
+	return out, nil
+}
+
+// planKernel plans a recommendation of the kernel module.
+func (s *Stage) planKernel(a action.Action) ([]plan, error) {
+	if s.kernel == nil {
+		return nil, fmt.Errorf("%w: kernel module not loaded", errUnsupported)
+	}
+	if a.Target == "state" {
+		return nil, fmt.Errorf("kernel state is set through the engine's state machine (emergency-mode), not as a knob")
+	}
+	k := kernelKnob(s.kernel, a.Knob)
+	return []plan{{k, func(cur string) (string, string, error) {
+		if cur == absent || a.Op == action.Set {
+			return strconv.FormatInt(int64(a.Num), 10), "", nil
+		}
+		c, err := strconv.ParseFloat(cur, 64)
+		if err != nil {
+			return "", "", fmt.Errorf("recommendation %s: %q", a.Knob, cur)
+		}
+		return strconv.FormatInt(int64(math.Round(applyOp(a.Op, c, a.Num))), 10), "", nil
+	}}}, nil
 }
 
 // planShares writes cpu.weight as the cgroup v1 cpu.shares of the same

@@ -288,29 +288,7 @@ func (a *Stage) add(e *decode.Event) {
 	}
 	switch e.Kind {
 	case decode.KindSyscall:
-		s := e.Syscall()
-		w.SyscallLatency.Add(s.LatencyNs)
-		isErr := s.Ret < 0 && s.Ret >= -4095
-		if isErr {
-			w.SyscallErrors++
-		}
-		if s.ID < MaxSyscallID {
-			st := &w.Syscalls[s.ID]
-			st.Count++
-			st.LatencyNs += s.LatencyNs
-			if isErr {
-				st.Errors++
-			}
-		} else {
-			w.SyscallsOther++
-		}
-		if t := w.task(idx, e.PID, &e.Comm); t != nil {
-			t.Syscalls++
-			t.SyscallNs += s.LatencyNs
-			if isErr {
-				t.SyscallErrors++
-			}
-		}
+		w.addSyscall(idx, e)
 	case decode.KindSchedSwitch:
 		a.schedSwitch(w, idx, e)
 	case decode.KindSchedWakeup:
@@ -338,38 +316,7 @@ func (a *Stage) add(e *decode.Event) {
 			f.Bytes += uint64(s.Len)
 		}
 	case decode.KindBlockIO:
-		s := e.BlockIO()
-		bytes := uint64(s.NrSector) * 512
-		d := w.device(s.Dev)
-		switch s.Op {
-		case 0: // REQ_OP_READ
-			w.BlkReads++
-			w.BlkReadBytes += bytes
-			if d != nil {
-				d.Reads++
-				d.ReadBytes += bytes
-			}
-		case 1: // REQ_OP_WRITE
-			w.BlkWrites++
-			w.BlkWriteBytes += bytes
-			if d != nil {
-				d.Writes++
-				d.WriteBytes += bytes
-			}
-		}
-		if s.Error != 0 {
-			w.BlkErrors++
-			if d != nil {
-				d.Errors++
-			}
-		}
-		if d != nil {
-			d.LatencyNs += s.LatencyNs
-		}
-		w.BlkLatency.Add(s.LatencyNs)
-		if t := w.task(idx, e.PID, &e.Comm); t != nil {
-			t.BlkIOs++
-		}
+		w.addBlockIO(idx, e)
 	case decode.KindHostSample:
 		h := e.HostSample()
 		if !w.HaveHost || e.TsNs < w.firstHostT {
@@ -379,6 +326,70 @@ func (a *Stage) add(e *decode.Event) {
 			w.Host, w.HostTsNs = *h, e.TsNs
 		}
 		w.HaveHost = true
+	}
+}
+
+// addSyscall counts a syscall in the window, its syscall number and its
+// task.
+func (w *Window) addSyscall(idx *taskIndex, e *decode.Event) {
+	s := e.Syscall()
+	w.SyscallLatency.Add(s.LatencyNs)
+	isErr := s.Ret < 0 && s.Ret >= -4095
+	if isErr {
+		w.SyscallErrors++
+	}
+	if s.ID < MaxSyscallID {
+		st := &w.Syscalls[s.ID]
+		st.Count++
+		st.LatencyNs += s.LatencyNs
+		if isErr {
+			st.Errors++
+		}
+	} else {
+		w.SyscallsOther++
+	}
+	if t := w.task(idx, e.PID, &e.Comm); t != nil {
+		t.Syscalls++
+		t.SyscallNs += s.LatencyNs
+		if isErr {
+			t.SyscallErrors++
+		}
+	}
+}
+
+// addBlockIO counts a block I/O in the window, its device and its task.
+func (w *Window) addBlockIO(idx *taskIndex, e *decode.Event) {
+	s := e.BlockIO()
+	bytes := uint64(s.NrSector) * 512
+	d := w.device(s.Dev)
+	switch s.Op {
+	case 0: // REQ_OP_READ
+		w.BlkReads++
+		w.BlkReadBytes += bytes
+		if d != nil {
+			d.Reads++
+			d.ReadBytes += bytes
+		}
+	case 1: // REQ_OP_WRITE
+		w.BlkWrites++
+		w.BlkWriteBytes += bytes
+		if d != nil {
+			d.Writes++
+			d.WriteBytes += bytes
+		}
+	}
+	if s.Error != 0 {
+		w.BlkErrors++
+		if d != nil {
+			d.Errors++
+		}
+	}
+	if d != nil {
+		d.LatencyNs += s.LatencyNs
+	}
+	w.BlkLatency.Add(s.LatencyNs)
+	if t := w.task(idx, e.PID, &e.Comm); t != nil {
+		t.BlkIOs++
 	}
 }
 

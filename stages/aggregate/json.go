@@ -17,6 +17,34 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendBool(dst, w.Flushed)
 	dst = appendUint(dst, `,"events":`, w.Events)
 	dst = appendUint(dst, `,"late":`, w.Late)
+	dst = w.appendKinds(dst)
+	dst = appendUint(dst, `,"syscall_errors":`, w.SyscallErrors)
+	dst = appendHist(dst, `,"syscall_latency":`, &w.SyscallLatency)
+	dst = w.appendSyscalls(dst)
+	dst = appendUint(dst, `],"syscalls_other":`, w.SyscallsOther)
+	dst = appendUint(dst, `,"wakeups_new":`, w.WakeupsNew)
+	dst = appendHist(dst, `,"runq_latency":`, &w.RunqLatency)
+	dst = w.appendCPUs(dst)
+	dst = appendUint(dst, `,"faults_user":`, w.FaultsUser)
+	dst = appendUint(dst, `,"faults_kernel":`, w.FaultsKernel)
+	dst = appendUint(dst, `,"net_rx_bytes":`, w.NetRxBytes)
+	dst = w.appendIfaces(dst)
+	dst = appendUint(dst, `,"blk_reads":`, w.BlkReads)
+	dst = appendUint(dst, `,"blk_writes":`, w.BlkWrites)
+	dst = appendUint(dst, `,"blk_read_bytes":`, w.BlkReadBytes)
+	dst = appendUint(dst, `,"blk_write_bytes":`, w.BlkWriteBytes)
+	dst = appendUint(dst, `,"blk_errors":`, w.BlkErrors)
+	dst = appendHist(dst, `,"blk_latency":`, &w.BlkLatency)
+	dst = w.appendDevices(dst)
+	dst = append(dst, `],"tasks":[`...)
+	dst = w.appendTasks(dst)
+	dst = appendUint(dst, `],"tasks_other":`, w.TasksOther)
+	dst = w.appendHost(dst)
+	return append(dst, '}')
+}
+
+// appendKinds appends the events per kind, null for the kinds not captured.
+func (w *Window) appendKinds(dst []byte) []byte {
 	dst = append(dst, `,"kinds":{`...)
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {
 		if k > 1 {
@@ -32,8 +60,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		}
 	}
 	dst = append(dst, '}')
-	dst = appendUint(dst, `,"syscall_errors":`, w.SyscallErrors)
-	dst = appendHist(dst, `,"syscall_latency":`, &w.SyscallLatency)
+	return dst
+}
+
+// appendSyscalls appends the syscall numbers seen (the closing bracket is the caller's).
+func (w *Window) appendSyscalls(dst []byte) []byte {
 	dst = append(dst, `,"syscalls":[`...)
 	first := true
 	for id := range w.Syscalls {
@@ -51,9 +82,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		dst = appendUint(dst, `,"latency_ns":`, s.LatencyNs)
 		dst = append(dst, '}')
 	}
-	dst = appendUint(dst, `],"syscalls_other":`, w.SyscallsOther)
-	dst = appendUint(dst, `,"wakeups_new":`, w.WakeupsNew)
-	dst = appendHist(dst, `,"runq_latency":`, &w.RunqLatency)
+	return dst
+}
+
+// appendCPUs appends the per-CPU times.
+func (w *Window) appendCPUs(dst []byte) []byte {
 	dst = append(dst, `,"cpus":[`...)
 	for c := 0; c < w.NumCPU; c++ {
 		s := &w.CPUs[c]
@@ -67,9 +100,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '}')
 	}
 	dst = append(dst, ']')
-	dst = appendUint(dst, `,"faults_user":`, w.FaultsUser)
-	dst = appendUint(dst, `,"faults_kernel":`, w.FaultsKernel)
-	dst = appendUint(dst, `,"net_rx_bytes":`, w.NetRxBytes)
+	return dst
+}
+
+// appendIfaces appends the network interfaces.
+func (w *Window) appendIfaces(dst []byte) []byte {
 	dst = append(dst, `,"ifaces":[`...)
 	for i := 0; i < w.NumIfaces; i++ {
 		f := &w.Ifaces[i]
@@ -82,12 +117,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '}')
 	}
 	dst = append(dst, ']')
-	dst = appendUint(dst, `,"blk_reads":`, w.BlkReads)
-	dst = appendUint(dst, `,"blk_writes":`, w.BlkWrites)
-	dst = appendUint(dst, `,"blk_read_bytes":`, w.BlkReadBytes)
-	dst = appendUint(dst, `,"blk_write_bytes":`, w.BlkWriteBytes)
-	dst = appendUint(dst, `,"blk_errors":`, w.BlkErrors)
-	dst = appendHist(dst, `,"blk_latency":`, &w.BlkLatency)
+	return dst
+}
+
+// appendDevices appends the block devices (the closing bracket is the caller's).
+func (w *Window) appendDevices(dst []byte) []byte {
 	dst = append(dst, `,"devices":[`...)
 	for i := 0; i < w.NumDevices; i++ {
 		d := &w.Devices[i]
@@ -104,7 +138,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		dst = appendUint(dst, `,"latency_ns":`, d.LatencyNs)
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `],"tasks":[`...)
+	return dst
+}
+
+// appendTasks appends the tasks (the brackets are the caller's).
+func (w *Window) appendTasks(dst []byte) []byte {
 	for i := 0; i < w.NumTasks; i++ {
 		t := &w.Tasks[i]
 		if i > 0 {
@@ -124,7 +162,11 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 		dst = appendUint(dst, `,"blk_ios":`, t.BlkIOs)
 		dst = append(dst, '}')
 	}
-	dst = appendUint(dst, `],"tasks_other":`, w.TasksOther)
+	return dst
+}
+
+// appendHost appends the latest host sample, or null.
+func (w *Window) appendHost(dst []byte) []byte {
 	dst = append(dst, `,"host":`...)
 	if w.HaveHost {
 		dst = appendUint(dst, `{"ts_ns":`, w.HostTsNs)
@@ -138,7 +180,7 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 	} else {
 		dst = append(dst, "null"...)
 	}
-	return append(dst, '}')
+	return dst
 }
 
 func appendHist(dst []byte, key string, h *Hist) []byte {

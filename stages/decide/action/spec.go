@@ -327,26 +327,7 @@ func check(a *Action, targetCol, knobCol, valueCol int) error {
 			}
 		}
 	case Cgroup:
-		c, err := CleanCgroup(a.Target)
-		if err != nil {
-			return &Error{targetCol, err.Error()}
-		}
-		a.Target = c
-		s, ok := CgroupFiles[a.Knob]
-		if !ok {
-			return &Error{knobCol, fmt.Sprintf("cgroup file %q is not allowed (%s)", a.Knob, sortedKeys(CgroupFiles))}
-		}
-		s.Name = a.Knob
-		if a.Op == Set {
-			if err := s.CheckValue(a.Value); err != nil {
-				return verr(err)
-			}
-		} else if s.Form == CPUMax {
-			// *= on cpu.max scales the quota
-			if a.Op != Mul {
-				return &Error{valueCol, "cpu.max takes \"=\" or \"*=\" (scales the quota)"}
-			}
-		}
+		return checkCgroup(a, targetCol, knobCol, valueCol)
 	case Readahead:
 		if !IsName(a.Target) {
 			return &Error{targetCol, fmt.Sprintf("block device %q is not a device name", a.Target)}
@@ -376,37 +357,77 @@ func check(a *Action, targetCol, knobCol, valueCol int) error {
 			return verr(err)
 		}
 	case CPUFreq:
-		if a.Op != Set {
-			return &Error{valueCol, "cpufreq takes \"=\""}
-		}
-		switch a.Target {
-		case "governor":
-			if !has(Governors, a.Value) {
-				return verr(fmt.Errorf("governor %q is not one of %s", a.Value, strings.Join(Governors, ", ")))
-			}
-		case "epp":
-			if !has(EPPs, a.Value) {
-				return verr(fmt.Errorf("energy preference %q is not one of %s", a.Value, strings.Join(EPPs, ", ")))
-			}
-		default:
-			return &Error{targetCol, fmt.Sprintf("cpufreq target %q: want governor or epp", a.Target)}
-		}
+		return checkCPUFreq(a, targetCol, valueCol)
 	case Kernel:
-		switch a.Target {
-		case "state":
-			if a.Op != Set || !has(KernelStates, a.Value) {
-				return verr(fmt.Errorf("kernel state must be set (=) to one of %s", strings.Join(KernelStates, ", ")))
-			}
-		case "recommend":
-			if !IsName(a.Knob) || len(a.Knob) > 31 {
-				return &Error{knobCol, fmt.Sprintf("recommendation name %q: at most 31 characters of [A-Za-z0-9_.-]", a.Knob)}
-			}
-			if !a.IsNum || a.Num != float64(int64(a.Num)) {
-				return verr(fmt.Errorf("recommendation value %q must be an integer", a.Value))
-			}
-		default:
-			return &Error{targetCol, fmt.Sprintf("kernel target %q: want recommend or state", a.Target)}
+		return checkKernel(a, targetCol, knobCol, valueCol)
+	}
+	return nil
+}
+
+// checkCgroup checks a cgroup action and cleans its path.
+func checkCgroup(a *Action, targetCol, knobCol, valueCol int) error {
+	verr := func(err error) error { return &Error{valueCol, err.Error()} }
+	c, err := CleanCgroup(a.Target)
+	if err != nil {
+		return &Error{targetCol, err.Error()}
+	}
+	a.Target = c
+	s, ok := CgroupFiles[a.Knob]
+	if !ok {
+		return &Error{knobCol, fmt.Sprintf("cgroup file %q is not allowed (%s)", a.Knob, sortedKeys(CgroupFiles))}
+	}
+	s.Name = a.Knob
+	if a.Op == Set {
+		if err := s.CheckValue(a.Value); err != nil {
+			return verr(err)
 		}
+	} else if s.Form == CPUMax {
+		// *= on cpu.max scales the quota
+		if a.Op != Mul {
+			return &Error{valueCol, "cpu.max takes \"=\" or \"*=\" (scales the quota)"}
+		}
+	}
+	return nil
+}
+
+// checkCPUFreq checks a cpufreq governor or energy preference.
+func checkCPUFreq(a *Action, targetCol, valueCol int) error {
+	verr := func(err error) error { return &Error{valueCol, err.Error()} }
+	if a.Op != Set {
+		return &Error{valueCol, "cpufreq takes \"=\""}
+	}
+	switch a.Target {
+	case "governor":
+		if !has(Governors, a.Value) {
+			return verr(fmt.Errorf("governor %q is not one of %s", a.Value, strings.Join(Governors, ", ")))
+		}
+	case "epp":
+		if !has(EPPs, a.Value) {
+			return verr(fmt.Errorf("energy preference %q is not one of %s", a.Value, strings.Join(EPPs, ", ")))
+		}
+	default:
+		return &Error{targetCol, fmt.Sprintf("cpufreq target %q: want governor or epp", a.Target)}
+	}
+	return nil
+}
+
+// checkKernel checks a kernel module state or recommendation.
+func checkKernel(a *Action, targetCol, knobCol, valueCol int) error {
+	verr := func(err error) error { return &Error{valueCol, err.Error()} }
+	switch a.Target {
+	case "state":
+		if a.Op != Set || !has(KernelStates, a.Value) {
+			return verr(fmt.Errorf("kernel state must be set (=) to one of %s", strings.Join(KernelStates, ", ")))
+		}
+	case "recommend":
+		if !IsName(a.Knob) || len(a.Knob) > 31 {
+			return &Error{knobCol, fmt.Sprintf("recommendation name %q: at most 31 characters of [A-Za-z0-9_.-]", a.Knob)}
+		}
+		if !a.IsNum || a.Num != float64(int64(a.Num)) {
+			return verr(fmt.Errorf("recommendation value %q must be an integer", a.Value))
+		}
+	default:
+		return &Error{targetCol, fmt.Sprintf("kernel target %q: want recommend or state", a.Target)}
 	}
 	return nil
 }
