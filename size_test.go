@@ -29,8 +29,6 @@ var oversized = []string{
 	"cmd/ainka-cli/commands.go: func invocation.bind",
 	"cmd/ainka-cli/main.go: func parseCommand",
 	"control/controltest/every.go: func RunEveryCommand",
-	"stages/predict/anomaly/detector.go: func Detector.UpdateAt",
-	"stages/predict/forecast/forecast.go: func Forecaster.Update",
 	"tools/nab/nabscore/main.go: func run",
 }
 

@@ -439,33 +439,9 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		d.Parts[1] = ss
 	}
 	if bucket >= 0 && bucket < Buckets && d.p.Season > 0 {
-		sc := &s.Season[bucket]
-		w := d.p.Season
-		if learn {
-			s.SeasonCount[bucket]++
-			w = math.Max(w, 1/float64(s.SeasonCount[bucket]))
-		} else {
-			w = 0
-		}
-		if s.SeasonCount[bucket] == 1 && learn {
-			sc.Mean = x
-		}
-		z := sc.z(x, w, floor+0.1*s.Slow.MAD)
-		raw := math.Erf(z / math.Sqrt2 / 2)
-		if s.SeasonCount[bucket] < 3 {
-			raw = 0
-		}
-		ss := s.LikeSeason.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
+		ss, h := d.seasonal(x, bucket, floor, learn)
 		score = math.Max(score, ss)
-		if d.p.SeasonAfter > 0 && d.p.ZDecay > 0 && s.SeasonCount[bucket] >= 3 && s.N > int64(d.p.SeasonAfter) {
-			if s.ZSeasonMax > 0 && z > s.ZSeasonMax*(1+d.p.ZTol) {
-				score = 1
-				hard = true
-			}
-			if learn {
-				s.ZSeasonMax = math.Max(z, s.ZSeasonMax*d.p.ZDecay)
-			}
-		}
+		hard = hard || h
 	}
 	if d.p.Quiet > 0 && d.p.SlowAlpha > 0 {
 		raw := math.Max(0, 1-s.Fast.MAD/(d.p.Quiet*s.Slow.MAD+1e-12))
@@ -473,33 +449,12 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 		score = math.Max(score, sq)
 	}
 	if d.p.SeqDecay > 0 {
-		lo, hi := s.Min, s.Max
-		if d.p.SeqRange > 0 && d.p.SlowAlpha > 0 {
-			w := d.p.SeqRange * 1.2533 * s.Slow.MAD
-			lo, hi = s.Slow.Mean-w, s.Slow.Mean+w
-		}
-		raw := s.Seq.update(bin(x, lo, hi), s.N, d.p.SeqDecay, learn)
-		sq := s.LikeSeq.update(raw, short, d.p.LongAlpha, learn, d.p.Deferred)
-		score = math.Max(score, sq)
-		d.Parts[2], d.Parts[5] = sq, raw
+		score = math.Max(score, d.sequence(x, learn))
 	}
-	if d.p.SpatialTol > 0 && s.Max > s.Min && s.N > int64(d.p.SpatialAfter) {
-		tol := (s.Max - s.Min) * d.p.SpatialTol
-		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
-			score = 1
-			hard = true
-			d.Parts[3] = 1
-		}
-	}
-	if d.p.ZDecay > 0 {
-		if s.N > int64(d.p.SpatialAfter) && s.ZMax > 0 && zf > s.ZMax*(1+d.p.ZTol) {
-			score = 1
-			hard = true
-			d.Parts[3] = 1
-		}
-		if learn {
-			s.ZMax = math.Max(zf, s.ZMax*d.p.ZDecay)
-		}
+	if d.newRecord(x, zf, learn) {
+		score = 1
+		hard = true
+		d.Parts[3] = 1
 	}
 	if learn {
 		s.Min = math.Min(s.Min, x)
@@ -508,13 +463,90 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 	if s.N <= int64(d.p.Warmup) {
 		return 0
 	}
-	out := score
+	return d.rest(score, hard)
+}
+
+// rest silences the detector for a while after a high score, so that one
+// anomaly is reported once: Rest samples after any, RestSoft after one
+// that broke no record.
+func (d *Detector) rest(score float64, hard bool) float64 {
+	s := &d.S
 	since := s.N - s.LastHigh
 	if since <= int64(d.p.Rest) || (since <= int64(d.p.RestSoft) && !hard) {
-		out = 0
+		score = 0
 	}
-	if out >= d.p.RestLevel {
+	if score >= d.p.RestLevel {
 		s.LastHigh = s.N
 	}
-	return out
+	return score
+}
+
+// sequence scores how unusual the transition into x's bin is.
+func (d *Detector) sequence(x float64, learn bool) float64 {
+	s := &d.S
+	lo, hi := s.Min, s.Max
+	if d.p.SeqRange > 0 && d.p.SlowAlpha > 0 {
+		w := d.p.SeqRange * 1.2533 * s.Slow.MAD
+		lo, hi = s.Slow.Mean-w, s.Slow.Mean+w
+	}
+	raw := s.Seq.update(bin(x, lo, hi), s.N, d.p.SeqDecay, learn)
+	sq := s.LikeSeq.update(raw, int32(d.p.Short), d.p.LongAlpha, learn, d.p.Deferred)
+	d.Parts[2], d.Parts[5] = sq, raw
+	return sq
+}
+
+// seasonal scores x against what is usual in its time bucket. hard is
+// true when x is a new record of seasonal deviation.
+func (d *Detector) seasonal(x float64, bucket int32, floor float64, learn bool) (score float64, hard bool) {
+	s := &d.S
+	sc := &s.Season[bucket]
+	w := d.p.Season
+	if learn {
+		s.SeasonCount[bucket]++
+		w = math.Max(w, 1/float64(s.SeasonCount[bucket]))
+	} else {
+		w = 0
+	}
+	if s.SeasonCount[bucket] == 1 && learn {
+		sc.Mean = x
+	}
+	z := sc.z(x, w, floor+0.1*s.Slow.MAD)
+	raw := math.Erf(z / math.Sqrt2 / 2)
+	if s.SeasonCount[bucket] < 3 {
+		raw = 0
+	}
+	score = s.LikeSeason.update(raw, int32(d.p.Short), d.p.LongAlpha, learn, d.p.Deferred)
+	if d.p.SeasonAfter > 0 && d.p.ZDecay > 0 && s.SeasonCount[bucket] >= 3 && s.N > int64(d.p.SeasonAfter) {
+		if s.ZSeasonMax > 0 && z > s.ZSeasonMax*(1+d.p.ZTol) {
+			score = 1
+			hard = true
+		}
+		if learn {
+			s.ZSeasonMax = math.Max(z, s.ZSeasonMax*d.p.ZDecay)
+		}
+	}
+	return score, hard
+}
+
+// newRecord reports whether x breaks a record: outside the range seen so
+// far by more than the spatial tolerance, or a deviation beyond the
+// decaying maximum (Numenta's spatial and deviation-record rules).
+func (d *Detector) newRecord(x, zf float64, learn bool) bool {
+	s := &d.S
+	hard := false
+	if d.p.SpatialTol > 0 && s.Max > s.Min && s.N > int64(d.p.SpatialAfter) {
+		tol := (s.Max - s.Min) * d.p.SpatialTol
+		if (x > s.Max+tol || x < s.Min-tol) && zf >= d.p.SpatialZ {
+			hard = true
+		}
+	}
+	if d.p.ZDecay > 0 {
+		if s.N > int64(d.p.SpatialAfter) && s.ZMax > 0 && zf > s.ZMax*(1+d.p.ZTol) {
+			hard = true
+		}
+		if learn {
+			s.ZMax = math.Max(zf, s.ZMax*d.p.ZDecay)
+		}
+	}
+	return hard
 }

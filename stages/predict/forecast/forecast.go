@@ -215,27 +215,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 	}
 	// Score the forecasts made h steps ago for this sample.
 	if s.N >= h && !f.frozen {
-		i := s.N % h
-		e := math.Abs(x-s.Pred[i]) / s.Scale
-		if s.ErrQ == 0 {
-			s.ErrQ = e + 1e-9
-		}
-		step := 0.05 * (s.ErrQ + 1e-6)
-		if e > s.ErrQ {
-			s.ErrQ += step * f.p.Cover
-		} else {
-			s.ErrQ -= step * (1 - f.p.Cover)
-		}
-		if s.Scored < minScored {
-			s.Scored++
-		}
-		for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
-			e := math.Abs(x-p) / s.Scale
-			if s.MSE[c] == 0 {
-				s.MSE[c] = e + 1e-12
-			}
-			s.MSE[c] += 0.005 * (e - s.MSE[c])
-		}
+		f.score(x, h)
 	}
 	if s.N >= 1 && s.Scored < minScored && !f.frozen {
 		s.Cold[0] += math.Abs(x - s.at(0))
@@ -244,30 +224,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 	s.Ring[s.N%ringLen] = x
 	s.N++
 	if !f.frozen {
-		const a = 0.001
-		w := math.Max(a, 1/float64(s.N))
-		d := x - s.Mean
-		s.Mean += w * d
-		s.Scale += w * (math.Abs(d) - s.Scale)
-		if s.Scale < 1e-9*(1+math.Abs(s.Mean)) {
-			s.Scale = 1e-9 * (1 + math.Abs(s.Mean))
-		}
-		if s.N > h {
-			s.Pending++
-			if s.Pending >= int64(f.p.Batch) {
-				// Apply the batch oldest first: pair k has target
-				// x[N-1-k] and lags ending k+h back.
-				var u [dim]float64
-				for k := s.Pending - 1; k >= 0; k-- {
-					if k+h >= s.N {
-						continue
-					}
-					f.regressors(&u, k+h)
-					f.rls(&u, (s.at(k)-s.Mean)/s.Scale)
-				}
-				s.Pending = 0
-			}
-		}
+		f.learn(x, h)
 	}
 	var u [dim]float64
 	f.regressors(&u, 0)
@@ -279,29 +236,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 	if math.IsNaN(ar) || math.IsInf(ar, 0) {
 		ar = x // a diverged fit falls back to the naive forecast
 	}
-	// Choose among the autoregression, the naive forecast and the mean the
-	// one with the lowest recent absolute error: where the autoregression
-	// has nothing to add, the stage is no worse than the simpler forecasts.
-	v := ar
-	if s.Scored >= minScored {
-		best := 0
-		for c := 1; c < 3; c++ {
-			if s.MSE[c] < s.MSE[best] {
-				best = c
-			}
-		}
-		v = [3]float64{ar, x, s.Mean}[best]
-	} else {
-		// Cold start: too few h-step errors to choose on. The one-step
-		// errors say whether the series wanders (naive wins) or scatters
-		// around a level (the median wins); over h steps a wandering
-		// series drifts further, so this choice leans towards naive where
-		// it matters.
-		v = x
-		if s.Cold[1] < s.Cold[0] {
-			v = s.median()
-		}
-	}
+	v := f.choose(x, ar)
 
 	i := (s.N - 1) % h
 	s.Pred[i], s.PredAR[i], s.PredMean[i] = v, ar, s.Mean
@@ -310,6 +245,89 @@ func (f *Forecaster) Update(x float64) Forecast {
 		half = math.Inf(1) // no error seen yet: no honest interval
 	}
 	return Forecast{Value: v, Lo: v - half, Hi: v + half}
+}
+
+// score measures the forecasts made h steps ago against x: the interval's
+// error quantile and each candidate's recent error.
+func (f *Forecaster) score(x float64, h int64) {
+	s := &f.S
+	i := s.N % h
+	e := math.Abs(x-s.Pred[i]) / s.Scale
+	if s.ErrQ == 0 {
+		s.ErrQ = e + 1e-9
+	}
+	step := 0.05 * (s.ErrQ + 1e-6)
+	if e > s.ErrQ {
+		s.ErrQ += step * f.p.Cover
+	} else {
+		s.ErrQ -= step * (1 - f.p.Cover)
+	}
+	if s.Scored < minScored {
+		s.Scored++
+	}
+	for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
+		e := math.Abs(x-p) / s.Scale
+		if s.MSE[c] == 0 {
+			s.MSE[c] = e + 1e-12
+		}
+		s.MSE[c] += 0.005 * (e - s.MSE[c])
+	}
+}
+
+// learn updates the level, the scale and, every Batch samples, the
+// autoregression with x.
+func (f *Forecaster) learn(x float64, h int64) {
+	s := &f.S
+	const a = 0.001
+	w := math.Max(a, 1/float64(s.N))
+	d := x - s.Mean
+	s.Mean += w * d
+	s.Scale += w * (math.Abs(d) - s.Scale)
+	if s.Scale < 1e-9*(1+math.Abs(s.Mean)) {
+		s.Scale = 1e-9 * (1 + math.Abs(s.Mean))
+	}
+	if s.N > h {
+		s.Pending++
+		if s.Pending >= int64(f.p.Batch) {
+			// Apply the batch oldest first: pair k has target
+			// x[N-1-k] and lags ending k+h back.
+			var u [dim]float64
+			for k := s.Pending - 1; k >= 0; k-- {
+				if k+h >= s.N {
+					continue
+				}
+				f.regressors(&u, k+h)
+				f.rls(&u, (s.at(k)-s.Mean)/s.Scale)
+			}
+			s.Pending = 0
+		}
+	}
+}
+
+// choose picks the forecast to give for x, given the autoregression's ar.
+func (f *Forecaster) choose(x, ar float64) float64 {
+	s := &f.S
+	// Choose among the autoregression, the naive forecast and the mean the
+	// one with the lowest recent absolute error: where the autoregression
+	// has nothing to add, the stage is no worse than the simpler forecasts.
+	if s.Scored < minScored {
+		// Cold start: too few h-step errors to choose on. The one-step
+		// errors say whether the series wanders (naive wins) or scatters
+		// around a level (the median wins); over h steps a wandering
+		// series drifts further, so this choice leans towards naive where
+		// it matters.
+		if s.Cold[1] < s.Cold[0] {
+			return s.median()
+		}
+		return x
+	}
+	best := 0
+	for c := 1; c < 3; c++ {
+		if s.MSE[c] < s.MSE[best] {
+			best = c
+		}
+	}
+	return [3]float64{ar, x, s.Mean}[best]
 }
 
 // coldLen bounds the values the cold-start median looks at (the newest).
