@@ -57,7 +57,17 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 var (
 	_ control.Daemon      = (*Controller)(nil)
 	_ control.Snapshotter = (*Controller)(nil)
+	_ control.Explainer   = (*Controller)(nil)
 )
+
+// Explain is every change AINKA made to knob since it started.
+func (d *Controller) Explain(_ context.Context, knob string) (view.Explanation, error) {
+	e, ok := d.view.Explain(knob)
+	if !ok {
+		return e, fmt.Errorf("%w: AINKA has not changed %s since it started (knobs are named as in status: sysctl:vm.swappiness, or vm.swappiness)", control.ErrNotFound, knob)
+	}
+	return e, nil
+}
 
 // Snapshot is what `ainka-cli top` shows.
 func (d *Controller) Snapshot(context.Context) (view.Snapshot, error) { return d.view.Snapshot(), nil }

@@ -55,6 +55,7 @@ type Recorder struct {
 	joint     series
 	decisions []Decision
 	changes   []Change
+	history   map[string][]Change // by knob, for Explain
 
 	// Rates, refreshed by Tick.
 	prevAt   time.Time
@@ -137,8 +138,9 @@ func (r *Recorder) ObserveResults(rs []actuate.Result) {
 		} else if x.Clamped != "" {
 			why += " (" + x.Clamped + ")"
 		}
-		r.changes = appendKeep(r.changes, Change{TimeNs: x.TimeNs, Status: x.Status.String(), Policy: x.Policy,
-			Knob: x.Knob, Old: x.Old, New: x.New, Why: why})
+		c := Change{TimeNs: x.TimeNs, Status: x.Status.String(), Policy: x.Policy, Knob: x.Knob, Old: x.Old, New: x.New, Why: why}
+		r.changes = appendKeep(r.changes, c)
+		r.remember(c)
 	}
 }
 

@@ -188,3 +188,33 @@ func TestSummary(t *testing.T) {
 		t.Errorf("the second summary repeats a decision:\n%s", b.String())
 	}
 }
+
+func TestExplain(t *testing.T) {
+	held := []actuate.Change{{Key: "sysctl:vm.swappiness", Original: "60", Value: "30", Policy: "busy", Since: "03:00:00"}}
+	r := view.NewRecorder(view.Sources{Knobs: func() []actuate.Change { return held }})
+	r.ObserveResults([]actuate.Result{
+		{TimeNs: 1e9, Status: actuate.Applied, Policy: "busy", Knob: "sysctl:vm.swappiness", Old: "60", New: "30", Why: "cpu_busy_pct > 50"},
+		{TimeNs: 2e9, Status: actuate.RateLimited, Policy: "busy", Knob: "sysctl:vm.swappiness", Old: "30", New: "20"},
+		{TimeNs: 2e9, Status: actuate.Applied, Policy: "io", Knob: "blockdev:sda/read_ahead_kb", Old: "128", New: "256"},
+	})
+	for _, name := range []string{"vm.swappiness", "sysctl:vm.swappiness"} {
+		e, ok := r.Explain(name)
+		if !ok || e.Knob != "sysctl:vm.swappiness" || e.Held == nil || e.Held.Original != "60" || len(e.Changes) != 2 ||
+			e.Changes[0].Why != "cpu_busy_pct > 50" || e.Changes[1].Status != "rate_limited" {
+			t.Errorf("Explain(%q) = %+v, %v", name, e, ok)
+		}
+	}
+	if e, ok := r.Explain("swappiness"); ok {
+		t.Errorf("a partial name matched: %+v", e)
+	}
+	held = nil
+	if e, ok := r.Explain("sda/read_ahead_kb"); !ok || e.Held != nil || len(e.Changes) != 1 {
+		t.Errorf("a knob changed and not held: %+v, %v", e, ok)
+	}
+	for i := 0; i < 100; i++ {
+		r.ObserveResults([]actuate.Result{{TimeNs: uint64(3+i) * 1e9, Status: actuate.Restored, Knob: "sysctl:vm.swappiness"}})
+	}
+	if e, _ := r.Explain("vm.swappiness"); len(e.Changes) != 32 || e.Changes[31].TimeNs != 102e9 {
+		t.Errorf("history not bounded to the newest 32: %d changes", len(e.Changes))
+	}
+}

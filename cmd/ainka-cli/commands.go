@@ -149,6 +149,8 @@ func (inv *invocation) bind() error {
 		return inv.bindTop()
 	case "version":
 		return inv.bindVersion()
+	case "explain":
+		return inv.bindExplain()
 	case "help":
 	default:
 		return fmt.Errorf("command %q has no implementation", inv.name)

@@ -36,6 +36,10 @@ commands (each also has the flag form shown on the right):
   top [--once] [--interval D]
       what the daemon sees, thinks and changes, redrawn like top on a
       terminal (q quits); --once (or not a terminal) prints it once
+  explain KNOB
+      every change AINKA made to KNOB (sysctl:vm.swappiness, or
+      vm.swappiness) since it started: when, outcome, old → new, policy,
+      why; and the change it holds now
   version
       this binary's version, commit and Go toolchain, and the daemon's
   metrics [--raw]                         --metrics
@@ -207,6 +211,7 @@ var specs = map[string]spec{
 	"rollback":       {flags: map[string]bool{"print": false}},
 	"top":            {flags: map[string]bool{"once": false, "interval": true}},
 	"version":        {},
+	"explain":        {minPos: 1, maxPos: 1, posHelp: "KNOB"},
 	"help":           {},
 }
 

@@ -129,6 +129,15 @@ func TestTopAgainstDaemon(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stdout, "daemon      (devel)") || !strings.Contains(r.Stdout, "(pid ") {
 		t.Errorf("version against the daemon: exit %d, stdout:\n%s", r.Code, r.Stdout)
 	}
+	r = controltest.RunCLI(t, cli, sock, "explain", "vm.swappiness")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "sysctl:vm.swappiness: AINKA holds no change of it now") ||
+		!strings.Contains(r.Stdout, "dry_run") || !strings.Contains(r.Stdout, "busy    cpu_busy_pct > 50 [cpu_busy_pct=") {
+		t.Errorf("explain vm.swappiness: exit %d, stdout:\n%s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
+	r = controltest.RunCLI(t, cli, sock, "explain", "vm.dirty_ratio")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "AINKA has not changed vm.dirty_ratio since it started") {
+		t.Errorf("explain of an untouched knob: exit %d, stderr %q", r.Code, r.Stderr)
+	}
 	r = controltest.RunCLI(t, cli, sock, "top", "--interval", "1ms")
 	if r.Code != 2 || !strings.Contains(r.Stderr, "--interval") {
 		t.Errorf("top --interval 1ms: exit %d, stderr %q", r.Code, r.Stderr)
