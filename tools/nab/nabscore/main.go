@@ -53,16 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nabscore:", err)
 		return 1
 	}
-	if *subset == "even" || *subset == "odd" {
-		keep := c.Files[:0:0]
-		for i, f := range c.Files {
-			if (i%2 == 0) == (*subset == "even") {
-				keep = append(keep, f)
-			}
-		}
-		c.Files = keep
-	} else if *subset != "" {
-		fmt.Fprintf(stderr, "nabscore: -subset %q: want even or odd\n", *subset)
+	if err := keepSubset(c, *subset); err != nil {
+		fmt.Fprintln(stderr, "nabscore:", err)
 		return 2
 	}
 	if *dump != "" {
@@ -72,19 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var scores [][]float64
 	if *results != "" {
 		*name = "results " + *results
-		for _, f := range c.Files {
-			fh, err := os.Open(filepath.Join(*results, filepath.FromSlash(f.Name)))
-			if err != nil {
-				fmt.Fprintln(stderr, "nabscore:", err)
-				return 1
-			}
-			sc, err := nab.ReadResults(fh, f)
-			fh.Close()
-			if err != nil {
-				fmt.Fprintf(stderr, "nabscore: %s: %v\n", fh.Name(), err)
-				return 1
-			}
-			scores = append(scores, sc)
+		if scores, err = readResults(c, *results); err != nil {
+			fmt.Fprintln(stderr, "nabscore:", err)
+			return 1
 		}
 	} else {
 		scores = nab.Run(c, func() nab.Scorer {
@@ -104,6 +86,51 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "detector %s params %q: %d files, %d rows, detection %v, total %v\n",
 		*name, *params, len(c.Files), rows, detTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	printReport(stdout, res, *files)
+	return 0
+}
+
+// keepSubset keeps the even or odd files of the sorted corpus ("": all).
+func keepSubset(c *nab.Corpus, subset string) error {
+	switch subset {
+	case "":
+		return nil
+	case "even", "odd":
+	default:
+		return fmt.Errorf("-subset %q: want even or odd", subset)
+	}
+	keep := c.Files[:0:0]
+	for i, f := range c.Files {
+		if (i%2 == 0) == (subset == "even") {
+			keep = append(keep, f)
+		}
+	}
+	c.Files = keep
+	return nil
+}
+
+// readResults reads another detector's scores, one CSV per corpus file
+// under dir.
+func readResults(c *nab.Corpus, dir string) ([][]float64, error) {
+	var scores [][]float64
+	for _, f := range c.Files {
+		fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil {
+			return nil, err
+		}
+		sc, err := nab.ReadResults(fh, f)
+		fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", fh.Name(), err)
+		}
+		scores = append(scores, sc)
+	}
+	return scores, nil
+}
+
+// printReport prints the scores per category and profile, and with files
+// each file's raw score.
+func printReport(stdout io.Writer, res []nab.Result, files bool) {
 	fmt.Fprintf(stdout, "%-24s %9s %9s %9s\n", "category", "standard", "low_FP", "low_FN")
 	for i := range res[0].Categories {
 		fmt.Fprintf(stdout, "%-24s", res[0].Categories[i].Category)
@@ -133,12 +160,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		win += f.Windows
 		fps += f.Counts.FP
 		fpc += f.FPCost
-		if *files {
+		if files {
 			fmt.Fprintf(stdout, "%-60s %8.3f windows %d/%d fp=%d fp_cost=%.3f\n", f.Name, f.Raw, f.Detected, f.Windows, f.Counts.FP, f.FPCost)
 		}
 	}
 	fmt.Fprintf(stdout, "standard: windows detected %d/%d, false positives %d costing %.3f\n", det, win, fps, fpc)
-	return 0
 }
 
 func dumpFile(c *nab.Corpus, file, name, params string, stdout, stderr io.Writer) int {
