@@ -216,11 +216,41 @@ var specs = map[string]spec{
 }
 
 func parseCommand(rest []string) (*invocation, error) {
-	var words []string
+	words, rest, err := commandWords(rest)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.Join(words, " ")
+	sp, ok := specs[name]
+	if !ok {
+		if words[0] == "policy" {
+			return nil, usagef("unknown policy subcommand %q: want add, list or remove", words[1])
+		}
+		return nil, usagef("unknown command %q", name)
+	}
+	inv := &invocation{name: name, flags: map[string]string{}}
+	if err := inv.parseArgs(sp, rest); err != nil {
+		return nil, err
+	}
+	if len(inv.pos) < sp.minPos || len(inv.pos) > sp.maxPos {
+		if sp.maxPos == 0 {
+			return nil, usagef("%s takes no arguments (got %q)", name, strings.Join(inv.pos, " "))
+		}
+		return nil, usagef("%s needs %s", name, sp.posHelp)
+	}
+	if err := inv.bind(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// commandWords finds the command (its words) in the arguments, in either
+// spelling, and returns the arguments left.
+func commandWords(rest []string) (words, left []string, err error) {
 	switch {
 	case rest[0] == "policy":
 		if len(rest) < 2 {
-			return nil, usagef("policy needs a subcommand: add, list or remove")
+			return nil, nil, usagef("policy needs a subcommand: add, list or remove")
 		}
 		words, rest = rest[:2], rest[2:]
 	default:
@@ -246,20 +276,16 @@ func parseCommand(rest []string) (*invocation, error) {
 				rest = append(rest, "on") // the design's bare flag turns it on
 			}
 		case strings.HasPrefix(rest[0], "-"):
-			return nil, usagef("unknown flag %s (or a command is missing)", rest[0])
+			return nil, nil, usagef("unknown flag %s (or a command is missing)", rest[0])
 		default:
 			words, rest = rest[:1], rest[1:]
 		}
 	}
-	name := strings.Join(words, " ")
-	sp, ok := specs[name]
-	if !ok {
-		if words[0] == "policy" {
-			return nil, usagef("unknown policy subcommand %q: want add, list or remove", words[1])
-		}
-		return nil, usagef("unknown command %q", name)
-	}
-	inv := &invocation{name: name, flags: map[string]string{}}
+	return words, rest, nil
+}
+
+// parseArgs reads the command's flags and positional arguments.
+func (inv *invocation) parseArgs(sp spec, rest []string) error {
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -276,33 +302,24 @@ func parseCommand(rest []string) (*invocation, error) {
 		}
 		takes, ok := sp.flags[fname]
 		if !ok {
-			return nil, usagef("%s: unknown flag %s", name, a)
+			return usagef("%s: unknown flag %s", inv.name, a)
 		}
 		if takes && !hasVal {
 			if i+1 >= len(rest) {
-				return nil, usagef("%s: flag --%s needs a value", name, fname)
+				return usagef("%s: flag --%s needs a value", inv.name, fname)
 			}
 			i++
 			val = rest[i]
 		}
 		if !takes {
 			if hasVal {
-				return nil, usagef("%s: flag --%s takes no value", name, fname)
+				return usagef("%s: flag --%s takes no value", inv.name, fname)
 			}
 			val = "true"
 		}
 		inv.flags[fname] = val
 	}
-	if len(inv.pos) < sp.minPos || len(inv.pos) > sp.maxPos {
-		if sp.maxPos == 0 {
-			return nil, usagef("%s takes no arguments (got %q)", name, strings.Join(inv.pos, " "))
-		}
-		return nil, usagef("%s needs %s", name, sp.posHelp)
-	}
-	if err := inv.bind(); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return nil
 }
 
 func hasPositional(args []string) bool {
