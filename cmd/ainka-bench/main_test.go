@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/bench"
 )
 
@@ -73,9 +75,7 @@ func TestList(t *testing.T) {
 // down, leave the host as it was, keep the partial results and exit 130.
 // Live (root, iperf3): run it under the shared lock.
 func TestInterruptRestoresHost(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces, veth, tc and iptables rules")
-	}
+	testenv.RequireRoot(t, "creates network namespaces, veth, tc and iptables rules")
 	for _, tool := range []string{"iperf3", "iptables", "tc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed", tool)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ainka/ainka/internal/testenv"
 
 	"github.com/ainka/ainka/stages/actuate"
 )
@@ -22,9 +23,7 @@ import (
 // with cyclictest, several runs and percentiles is
 // stages/actuate/closedloop, AINKA_CLOSED_LOOP=1.)
 func TestClosedLoopLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: eBPF and cgroups")
-	}
+	testenv.RequireRoot(t, "eBPF and cgroups")
 	if _, err := exec.LookPath("stress-ng"); err != nil {
 		t.Skip("needs stress-ng (apt-get install stress-ng)")
 	}

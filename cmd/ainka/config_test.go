@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/config"
 )
 
@@ -146,9 +148,7 @@ export_prometheus = true
 // saved at exit), socket_path; and dry_run (no work_dir: nothing will be
 // journaled because nothing will be written).
 func TestLiveConfigKeys(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to load the eBPF programs")
-	}
+	testenv.RequireRoot(t, "load the eBPF programs")
 	for _, dry := range []bool{false, true} {
 		t.Run(fmt.Sprintf("dry_run=%v", dry), func(t *testing.T) {
 			dir := t.TempDir()

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/control"
 )
 
@@ -25,9 +27,7 @@ import (
 //
 //	go test -run '^$' -bench ControlUnderLoad -benchtime 1x ./cmd/ainka
 func BenchmarkControlUnderLoad(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root to load the eBPF programs")
-	}
+	testenv.RequireRoot(b, "load the eBPF programs")
 	dir := b.TempDir()
 	sock := filepath.Join(dir, "ainka.sock")
 	cfg := filepath.Join(dir, "config.toml")

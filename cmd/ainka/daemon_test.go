@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/control/controltest"
 )
@@ -95,9 +97,7 @@ func TestCLIAgainstDaemon(t *testing.T) {
 // TestSocketRefusesNonRoot connects to the daemon's socket as an
 // unprivileged user: the socket's mode keeps it out.
 func TestSocketRefusesNonRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to switch to an unprivileged uid")
-	}
+	testenv.RequireRoot(t, "switch to an unprivileged uid")
 	if testing.Short() {
 		t.Skip("builds two binaries")
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/daemon"
 	"golang.org/x/sys/unix"
 )
@@ -66,9 +68,7 @@ func TestWorkloadHelper(t *testing.T) {
 // the kernel's emitted count equals decoded + lost in the ring + dropped by
 // the pipeline, exactly.
 func TestRunLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to load eBPF programs")
-	}
+	testenv.RequireRoot(t, "load eBPF programs")
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skip("needs kernel BTF (/sys/kernel/btf/vmlinux)")
 	}
@@ -123,9 +123,7 @@ func TestRunLive(t *testing.T) {
 // TestRecordLive records a second of this host and replays the file:
 // header, stats snapshots and every record make it through.
 func TestRecordLive(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to load eBPF programs")
-	}
+	testenv.RequireRoot(t, "load eBPF programs")
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skip("needs kernel BTF (/sys/kernel/btf/vmlinux)")
 	}
