@@ -13,5 +13,10 @@
 // given: "for 5s", cooldowns and effect windows mean five seconds of the
 // data, so a replayed trace gives the same decisions every time. The
 // control methods (AddPolicy, Reload, SetEmergency, Optimize, ...) are safe
-// to call from other goroutines while Process runs.
+// to call from other goroutines while Process runs; Optimize is served by
+// the next Process call, so its decisions go down the pipeline too.
+//
+// The Stage joins parts with one job each: ruleSet (rules.go), policyFile
+// (policyfile.go), machine (machine.go), history and effects (history.go,
+// effect.go), flapDetector (flap.go) and requests (request.go).
 package decide
