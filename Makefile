@@ -20,7 +20,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # learning and some of what follows.
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
-.PHONY: help run all build gen core enhanced kmod ebpf generate check-generated lint \
+.PHONY: help run all build gen core enhanced kmod ebpf generate check-generated lint docs \
 	dev-setup test test-go test-race bench-check test-daemon test-cli test-kernel test-vm test-install \
 	bench bench-quick install uninstall deb clean clean-cache
 
@@ -143,3 +143,12 @@ clean:
 clean-cache:
 	rm -rf $(AINKA_VM_CACHE)
 	@echo "removed the VM cache $(AINKA_VM_CACHE)"
+
+# Manual pages and shell completion, generated from the commands'
+# definitions, into $(BIN)/man and $(BIN)/completion (for packaging).
+docs: build
+	mkdir -p $(BIN)/man $(BIN)/completion
+	$(BIN)/ainka man > $(BIN)/man/ainka.1
+	$(BIN)/ainka-cli man > $(BIN)/man/ainka-cli.1
+	$(BIN)/ainka-cli completion bash > $(BIN)/completion/ainka-cli.bash
+	$(BIN)/ainka-cli completion zsh > $(BIN)/completion/_ainka-cli

@@ -57,6 +57,10 @@ func (inv *invocation) bind() error {
 		return inv.bindVersion()
 	case "explain":
 		return inv.bindExplain()
+	case "completion":
+		return inv.bindCompletion()
+	case "man":
+		return inv.bindMan()
 	case "help":
 	default:
 		return fmt.Errorf("command %q has no implementation", inv.name)

@@ -24,54 +24,71 @@ func commandName(rest []string) string {
 	return ""
 }
 
-// commandHelp is one command's help: its entry of usageText (synopsis,
-// flag form, what it does) and its flags, from the same definitions the
-// parser uses.
-func commandHelp(name string) string {
-	var b strings.Builder
+// entry is one command's part of usageText.
+type entry struct {
+	synopsis, form string
+	desc           []string
+}
+
+// usageEntry finds name's entry in usageText: the synopsis, maybe
+// continued, the design's flag form in the right column, and the
+// description, indented deeper.
+func usageEntry(name string) (e entry) {
 	lines := strings.Split(usageText, "\n")
 	for i := 0; i < len(lines); i++ {
 		if !strings.HasPrefix(lines[i], "  "+name+" ") && lines[i] != "  "+name {
 			continue
 		}
-		// The entry: the synopsis, maybe continued, the design's flag form
-		// in the right column, and the description, indented deeper.
-		synopsis, form, _ := strings.Cut(strings.TrimSpace(lines[i]), "   ")
-		var desc []string
+		e.synopsis, e.form, _ = strings.Cut(strings.TrimSpace(lines[i]), "   ")
+		e.form = strings.TrimSpace(e.form)
 		for i++; i < len(lines) && strings.HasPrefix(lines[i], "   "); i++ {
 			l := strings.TrimSpace(lines[i])
 			switch {
 			case strings.HasPrefix(l, "--"):
-				form = l
+				e.form = l
 			case strings.HasPrefix(l, "["):
-				synopsis += " " + l
+				e.synopsis += " " + l
 			default:
-				desc = append(desc, l)
+				e.desc = append(e.desc, l)
 			}
 		}
-		fmt.Fprintf(&b, "usage: ainka-cli [--socket PATH] [--json] %s\n", synopsis)
-		if form = strings.TrimSpace(form); form != "" {
-			fmt.Fprintf(&b, "   or: ainka-cli %s\n", form)
-		}
-		if len(desc) > 0 {
-			fmt.Fprintf(&b, "\n%s\n", strings.Join(desc, "\n"))
-		}
 		break
+	}
+	return e
+}
+
+// flagNames are a command's flags, sorted, as typed ("--raw").
+func flagNames(name string) []string {
+	var out []string
+	for f := range specs[name].flags {
+		out = append(out, "--"+f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// commandHelp is one command's help: its entry of usageText (synopsis,
+// flag form, what it does) and its flags, from the same definitions the
+// parser uses.
+func commandHelp(name string) string {
+	var b strings.Builder
+	e := usageEntry(name)
+	fmt.Fprintf(&b, "usage: ainka-cli [--socket PATH] [--json] %s\n", e.synopsis)
+	if e.form != "" {
+		fmt.Fprintf(&b, "   or: ainka-cli %s\n", e.form)
+	}
+	if len(e.desc) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", strings.Join(e.desc, "\n"))
 	}
 	sp := specs[name]
 	if len(sp.flags) > 0 {
 		b.WriteString("\nflags:\n")
-		flags := make([]string, 0, len(sp.flags))
-		for f := range sp.flags {
-			flags = append(flags, f)
-		}
-		sort.Strings(flags)
-		for _, f := range flags {
+		for _, f := range flagNames(name) {
 			arg := ""
-			if sp.flags[f] {
+			if sp.flags[f[2:]] {
 				arg = " VALUE"
 			}
-			fmt.Fprintf(&b, "  --%s%s\n", f, arg)
+			fmt.Fprintf(&b, "  %s%s\n", f, arg)
 		}
 	}
 	b.WriteString("\nglobal flags: --socket PATH, --json, -h/--help (ainka-cli --help lists every command)\n")

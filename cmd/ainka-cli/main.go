@@ -40,6 +40,10 @@ commands (each also has the flag form shown on the right):
       every change AINKA made to KNOB (sysctl:vm.swappiness, or
       vm.swappiness) since it started: when, outcome, old → new, policy,
       why; and the change it holds now
+  completion bash|zsh
+      a shell completion script, generated from these definitions
+  man
+      the manual page ainka-cli(1), in roff
   version
       this binary's version, commit and Go toolchain, and the daemon's
   metrics [--raw]                         --metrics
@@ -212,6 +216,8 @@ var specs = map[string]spec{
 	"top":            {flags: map[string]bool{"once": false, "interval": true}},
 	"version":        {},
 	"explain":        {minPos: 1, maxPos: 1, posHelp: "KNOB"},
+	"completion":     {minPos: 1, maxPos: 1, posHelp: "bash|zsh"},
+	"man":            {},
 	"help":           {},
 }
 

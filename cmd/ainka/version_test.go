@@ -32,3 +32,19 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version extra: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// ainka(1) carries every command with its own --help.
+func TestManPage(t *testing.T) {
+	out, stderr, code := ainka("man")
+	if code != 0 || stderr != "" {
+		t.Fatalf("man: exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{".TH AINKA 1", ".SS run\n", ".SS replay\n", "usage: ainka run ", "-view string", ".SS version\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("man page lacks %q", want)
+		}
+	}
+	if _, _, code := ainka("man", "x"); code != exitUsage {
+		t.Errorf("man x: exit %d, want %d", code, exitUsage)
+	}
+}
