@@ -46,7 +46,7 @@ var (
 // Status is the answer to `ainka-cli status`.
 type Status struct {
 	// State is the engine's state: learning, optimizing,
-	// anomaly-detection, predictive-scaling or emergency.
+	// anomaly_detection, predictive_scaling or emergency.
 	State string `json:"state"`
 	// Mode is "live" or "replay".
 	Mode      string    `json:"mode"`

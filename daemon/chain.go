@@ -126,7 +126,7 @@ func stageConfigs(o ChainOptions) StageConfigs {
 	// Decisions are made in event time, so a replay decides as the live
 	// run did. A replay never changes this host: its actuate stage only
 	// reports what it would change; live, dry_run decides the same.
-	s.Actuate = actuate.Config{DryRun: true, Kernel: o.Kernel, NoKernel: o.Kernel == nil, Logger: log}
+	s.Actuate = actuate.Config{DryRun: true, Kernel: o.Kernel, Logger: log}
 	if o.Live && o.Config != nil && !o.Config.Daemon.DryRun {
 		s.Actuate.DryRun = false
 		s.Actuate.JournalPath = JournalPath(o.Config)

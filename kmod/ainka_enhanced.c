@@ -3,8 +3,8 @@
  * ainka_enhanced.ko - the AINKA state machine, built only on the exported
  * API of ainka_core.ko (so module dependencies and exports are exercised):
  *
- *   learning -> optimizing <-> anomaly-detection
- *                          <-> predictive-scaling
+ *   learning -> optimizing <-> anomaly_detection
+ *                          <-> predictive_scaling
  *   any state -> emergency -> optimizing
  *
  * Every transition needs its condition to hold (or be absent) for several

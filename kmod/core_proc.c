@@ -4,12 +4,13 @@
  */
 #include "core.h"
 
+/* The engine's spelling (action.StateNames in stages/decide). */
 static const char *const state_names[] = {
 	[AINKA_STATE_UNSPEC] = "unspec",
 	[AINKA_STATE_LEARNING] = "learning",
 	[AINKA_STATE_OPTIMIZING] = "optimizing",
-	[AINKA_STATE_ANOMALY_DETECTION] = "anomaly-detection",
-	[AINKA_STATE_PREDICTIVE_SCALING] = "predictive-scaling",
+	[AINKA_STATE_ANOMALY_DETECTION] = "anomaly_detection",
+	[AINKA_STATE_PREDICTIVE_SCALING] = "predictive_scaling",
 	[AINKA_STATE_EMERGENCY] = "emergency",
 };
 

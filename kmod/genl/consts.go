@@ -95,7 +95,9 @@ const (
 	stateMax                     = 5
 )
 
-var stateNames = [...]string{"unspec", "learning", "optimizing", "anomaly-detection", "predictive-scaling", "emergency"}
+// stateNames spell states as the engine does (action.StateNames in
+// stages/decide; stages/actuate's tests hold the two together).
+var stateNames = [...]string{"unspec", "learning", "optimizing", "anomaly_detection", "predictive_scaling", "emergency"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

@@ -633,7 +633,7 @@ func TestVMStateMachine(t *testing.T) {
 	waitEvent(t, ch, 15*time.Second, func(e Event) bool {
 		return e.Type == EventStateChange && e.PrevState == StateEmergency && e.State == StateOptimizing
 	})
-	figure("state machine: learning -> optimizing -> anomaly-detection on a 256 MiB allocation; emergency and back with hysteresis")
+	figure("state machine: learning -> optimizing -> anomaly_detection on a 256 MiB allocation; emergency and back with hysteresis")
 }
 
 func readProc(t *testing.T) string {

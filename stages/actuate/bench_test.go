@@ -22,7 +22,7 @@ func BenchmarkApplyWrite(b *testing.B) {
 	defer os.RemoveAll(shm)
 	os.MkdirAll(filepath.Join(shm, "fake0", "queue"), 0o755)
 	os.WriteFile(filepath.Join(shm, "fake0", "queue", "read_ahead_kb"), []byte("128\n"), 0o644)
-	cfg := Config{SysBlock: shm, NoKernel: true, JournalPath: filepath.Join(b.TempDir(), "journal"),
+	cfg := Config{SysBlock: shm, JournalPath: filepath.Join(b.TempDir(), "journal"),
 		KnobInterval: -1, MaxWritesPerS: 1 << 30, AuditInterval: -1, Logger: quiet, Cgroup1CPU: "-"}
 	s, err := New(cfg)
 	if err != nil {

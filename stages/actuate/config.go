@@ -28,11 +28,11 @@ type Config struct {
 	// found in /proc/self/mountinfo; "-": never.
 	Cgroup1CPU string
 
-	// Kernel is the kernel module client. Nil: Dial it, unless NoKernel.
-	// Not loaded is normal: kernel actions are then reported unsupported
+	// Kernel is the kernel module client, dialled once by whoever composes
+	// the daemon, which also closes it. Nil: no module (not loaded, or not
+	// wanted, as in replays); kernel actions are then reported unsupported
 	// and everything else is done from user space.
-	Kernel   genl.Client
-	NoKernel bool
+	Kernel genl.Client
 
 	KnobInterval  time.Duration // least real time between two writes of one knob (default 1s; <0 none)
 	MaxWritesPerS int           // writes per second over all knobs (default 20)

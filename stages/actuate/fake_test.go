@@ -38,7 +38,7 @@ func fakeSys(t *testing.T) (root string, cfg Config) {
 	}
 	os.MkdirAll(filepath.Join(root, "cpu", "cpu0"), 0o755)
 	cfg = Config{ProcSys: filepath.Join(root, "sys"), SysBlock: filepath.Join(root, "block"), CPUDir: filepath.Join(root, "cpu"),
-		CgroupRoot: filepath.Join(root, "cg"), NoKernel: true, JournalPath: filepath.Join(root, "work", "journal"),
+		CgroupRoot: filepath.Join(root, "cg"), JournalPath: filepath.Join(root, "work", "journal"),
 		KnobInterval: -1, Logger: quiet}
 	return root, cfg
 }
@@ -285,12 +285,12 @@ func kernelActions(t *testing.T, f genl.Client) {
 }
 
 func TestBadConfig(t *testing.T) {
-	if _, err := New(Config{NoKernel: true, Logger: quiet}); err == nil || !strings.Contains(err.Error(), "journal path is required") {
+	if _, err := New(Config{Logger: quiet}); err == nil || !strings.Contains(err.Error(), "journal path is required") {
 		t.Errorf("err = %v", err)
 	}
 	p := filepath.Join(t.TempDir(), "j")
 	os.WriteFile(p, []byte("garbage\n"), 0o600)
-	if _, err := New(Config{NoKernel: true, Logger: quiet, JournalPath: p}); err == nil || !strings.Contains(err.Error(), "journal corrupt") {
+	if _, err := New(Config{Logger: quiet, JournalPath: p}); err == nil || !strings.Contains(err.Error(), "journal corrupt") {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -80,7 +80,7 @@ func TestHostSysctlNetns(t *testing.T) {
 	inNetns(t, func() {
 		origSomax, origRmem, origPorts := sysctl("net.core.somaxconn"), sysctl("net.ipv4.tcp_rmem"), sysctl("net.ipv4.ip_local_port_range")
 		rmemMax := sysctl("net.core.rmem_max")
-		s, err := New(Config{JournalPath: jp, NoKernel: true, KnobInterval: -1, Logger: quiet})
+		s, err := New(Config{JournalPath: jp, KnobInterval: -1, Logger: quiet})
 		if err != nil {
 			t.Error(err)
 			return
@@ -204,7 +204,7 @@ func TestHostCgroup(t *testing.T) {
 	root, rel := testCgroup(t)
 	cmd, _ := victim(t, filepath.Join(root, rel))
 	pid := cmd.Process.Pid
-	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), KnobInterval: -1, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestHostReadaheadAndTopCPU(t *testing.T) {
 	dev := loopDevice(t)
 	p := "/sys/block/" + dev + "/queue/read_ahead_kb"
 	orig := readTrim(p)
-	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), KnobInterval: -1, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func helperActions() []string {
 }
 
 func helperApply() int {
-	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), KnobInterval: -1, Logger: quiet})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -460,7 +460,7 @@ func helperApply() int {
 func helperRecover() int {
 	// New restores what the journal holds; no Close: the restart alone
 	// must be enough.
-	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), NoKernel: true, Logger: quiet})
+	s, err := New(Config{JournalPath: os.Getenv("AINKA_JOURNAL"), Logger: quiet})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -579,7 +579,7 @@ func TestHostCPUWeightV1Fallback(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), NoKernel: true, KnobInterval: -1, Logger: quiet})
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), KnobInterval: -1, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func New(cfg Config) (*Stage, error) {
 	s := &Stage{cfg: cfg, log: cfg.Logger, knobs: map[string]*knob{}, groups: map[string][]string{},
 		lastWrite: map[string]time.Time{}, yielded: map[string]string{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
 	s.findCgroups()
-	s.dialKernel()
+	s.kernel = cfg.Kernel
 	if cfg.DryRun {
 		if cfg.JournalPath != "" {
 			if _, err := os.Stat(cfg.JournalPath); err == nil {
@@ -97,25 +97,6 @@ func (s *Stage) findCgroups() {
 		s.cfg.Cgroup1CPU = FindCgroup1CPU("/proc/self/mountinfo")
 	case "-":
 		s.cfg.Cgroup1CPU = ""
-	}
-}
-
-// dialKernel connects to the kernel module unless the configuration
-// gives a client or says not to.
-func (s *Stage) dialKernel() {
-	if s.cfg.Kernel != nil {
-		s.kernel = s.cfg.Kernel
-	} else if !s.cfg.NoKernel {
-		c, err := genl.Dial()
-		switch {
-		case err == nil:
-			s.kernel = c
-			s.log.Info("kernel module connected; kernel actions go through it")
-		case errors.Is(err, genl.ErrNotLoaded):
-			s.log.Info("kernel module not loaded; actuating from user space")
-		default:
-			s.log.Warn("kernel module unavailable; actuating from user space", "err", err)
-		}
 	}
 }
 
@@ -422,7 +403,12 @@ func (s *Stage) mirrorState(st decide.State, r *Result) Status {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := s.kernel.SetState(ctx, genl.State(st)+1); err != nil {
+	ks, ok := kernelState(st)
+	if !ok {
+		r.Err = fmt.Sprintf("engine state %d has no kernel module state", st)
+		return Failed
+	}
+	if err := s.kernel.SetState(ctx, ks); err != nil {
 		r.Err = err.Error()
 		return Failed
 	}
@@ -551,9 +537,6 @@ func (s *Stage) Close() error {
 	}
 	s.closed = true
 	s.rollback("exit")
-	if s.kernel != nil && s.cfg.Kernel == nil {
-		s.kernel.Close()
-	}
 	if s.j != nil {
 		return s.j.Close()
 	}

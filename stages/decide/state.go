@@ -1,5 +1,7 @@
 package decide
 
+import "github.com/ainka/ainka/stages/decide/action"
+
 // State is the engine's mode, the design's state machine.
 type State uint8
 
@@ -22,11 +24,13 @@ const (
 	Emergency
 )
 
-var stateNames = [...]string{"learning", "optimizing", "anomaly_detection", "predictive_scaling", "emergency"}
+// NumStates is the number of states: State(0) to State(NumStates-1).
+const NumStates = int(Emergency) + 1
 
+// String returns the state's name, action.StateNames[s].
 func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
+	if int(s) < len(action.StateNames) {
+		return action.StateNames[s]
 	}
 	return "unknown"
 }

@@ -288,7 +288,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 		Adjust: func(s *daemon.StageConfigs) {
 			s.Predict.ModelPath = filepath.Join(work, "model.json")
 			s.Decide = decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger}
-			s.Actuate = actuate.Config{JournalPath: filepath.Join(work, "journal"), NoKernel: true, KnobInterval: knobInterval, MaxWritesPerS: 1000, Logger: logger}
+			s.Actuate = actuate.Config{JournalPath: filepath.Join(work, "journal"), KnobInterval: knobInterval, MaxWritesPerS: 1000, Logger: logger}
 		},
 		Wrap: []daemon.Wrapper{
 			daemon.WrapStage("aggregate", func(p pipeline.Processor[decode.Event, aggregate.Window]) pipeline.Processor[decode.Event, aggregate.Window] {

@@ -98,8 +98,11 @@ var ReadaheadSpec = Spec{Name: "read_ahead_kb", Form: Int, Min: 0, Max: 16384, M
 // processes: only de-prioritizing is allowed.
 var NiceSpec = Spec{Name: "nice", Form: Int, Min: 0, Max: 19, MaxStepAbs: 10, Why: "CPU priority"}
 
-// KernelStates are the states of the design's state machine.
-var KernelStates = []string{"learning", "optimizing", "anomaly_detection", "predictive_scaling", "emergency"}
+// StateNames are the names of the engine's states (the design's state
+// machine), in the order of decide.State, which String()s to them. They are
+// the one spelling of a state in policies, JSON, logs, the CLI and the
+// kernel module's names (kmod/genl, /proc/ainka), which tests hold to it.
+var StateNames = []string{"learning", "optimizing", "anomaly_detection", "predictive_scaling", "emergency"}
 
 // EPPs are the energy_performance_preference values of intel_pstate/amd_pstate.
 var EPPs = []string{"default", "performance", "balance_performance", "balance_power", "power"}
@@ -416,8 +419,8 @@ func checkKernel(a *Action, targetCol, knobCol, valueCol int) error {
 	verr := func(err error) error { return &Error{valueCol, err.Error()} }
 	switch a.Target {
 	case "state":
-		if a.Op != Set || !has(KernelStates, a.Value) {
-			return verr(fmt.Errorf("kernel state must be set (=) to one of %s", strings.Join(KernelStates, ", ")))
+		if a.Op != Set || !has(StateNames, a.Value) {
+			return verr(fmt.Errorf("kernel state must be set (=) to one of %s", strings.Join(StateNames, ", ")))
 		}
 	case "recommend":
 		if !IsName(a.Knob) || len(a.Knob) > 31 {
