@@ -146,7 +146,7 @@ static __always_inline __u64 wakeup_flags(const struct ainka_policy *pol)
  * bpf_probe_read_kernel() cost ~100 ns more per record here; the kernel
  * keeps comm NUL-padded (strscpy_pad in __set_task_comm), so the raw bytes
  * are the same. */
-static __always_inline void copy_comm(char *dst, struct task_struct *t)
+static __always_inline void copy_comm(void *dst, struct task_struct *t)
 {
 	const __u64 *src = (const __u64 *)t->comm;
 	((__u64 *)dst)[0] = src[0];

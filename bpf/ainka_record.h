@@ -61,7 +61,7 @@ struct ainka_hdr {
 	__u32 cpu;
 	__u16 kind;
 	__u16 flags;
-	char comm[AINKA_COMM_LEN];
+	__u8 comm[AINKA_COMM_LEN]; /* bytes, not char: Go sees [16]byte */
 };
 
 /* syscall: one record per completed syscall, enter and exit paired in the
@@ -82,7 +82,7 @@ struct ainka_sched_switch {
 	__u32 next_tid;
 	__s64 prev_state;
 	__u64 runq_latency_ns;
-	char next_comm[AINKA_COMM_LEN];
+	__u8 next_comm[AINKA_COMM_LEN];
 };
 
 /* sched_wakeup / sched_wakeup_new (AINKA_F_WAKEUP_NEW): header = the waker,
@@ -93,7 +93,7 @@ struct ainka_sched_wakeup {
 	__u32 target_tid;
 	__u32 target_cpu;
 	__u32 _pad;
-	char target_comm[AINKA_COMM_LEN];
+	__u8 target_comm[AINKA_COMM_LEN];
 };
 
 /* page_fault: header = faulting task; AINKA_F_FAULT_USER for user faults.

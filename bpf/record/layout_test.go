@@ -140,7 +140,7 @@ func TestAppend(t *testing.T) {
 			switch m.field.Kind() {
 			case reflect.Array: // comm: bytes b, b+1, ...
 				for j := range m.field.Len() {
-					m.field.Index(j).SetInt(int64(b) + int64(j))
+					m.field.Index(j).SetUint(uint64(b) + uint64(j))
 				}
 			case reflect.Int32, reflect.Int64:
 				m.field.SetInt(-int64(b)) // sign bits fill the whole member
@@ -284,11 +284,7 @@ func TestRecordKindAndComm(t *testing.T) {
 	if RecordKind(rec) != KindHostSample || RecordKind(rec[:HeaderSize-1]) != 0 {
 		t.Errorf("RecordKind = %v, of a short record %v", RecordKind(rec), RecordKind(rec[:HeaderSize-1]))
 	}
-	var c []byte
-	for _, b := range h.Hdr.Comm {
-		c = append(c, byte(b))
-	}
-	if string(c) != "a-name-longer-t\x00" {
+	if c := string(h.Hdr.Comm[:]); c != "a-name-longer-t\x00" || CommString(&h.Hdr.Comm) != "a-name-longer-t" {
 		t.Errorf("comm %q: want truncated to 15 bytes and NUL", c)
 	}
 }

@@ -75,9 +75,16 @@ func Append[R Record](dst []byte, r *R) []byte {
 }
 
 // SetComm copies s into c, truncated and NUL padded like the kernel's comm.
-func SetComm(c *[CommLen]int8, s string) {
-	*c = [CommLen]int8{}
-	for i := 0; i < len(s) && i < CommLen-1; i++ {
-		c[i] = int8(s[i])
+func SetComm(c *[CommLen]byte, s string) {
+	*c = [CommLen]byte{}
+	copy(c[:CommLen-1], s)
+}
+
+// CommString returns comm up to its NUL.
+func CommString(c *[CommLen]byte) string {
+	n := 0
+	for n < CommLen && c[n] != 0 {
+		n++
 	}
+	return string(c[:n])
 }

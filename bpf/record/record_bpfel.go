@@ -49,7 +49,7 @@ type recordAinkaHdr struct {
 	Cpu   uint32
 	Kind  uint16
 	Flags uint16
-	Comm  [16]int8
+	Comm  [16]uint8
 }
 
 type recordAinkaHdrFlag uint32
@@ -138,7 +138,7 @@ type recordAinkaSchedSwitch struct {
 	NextTid       uint32
 	PrevState     int64
 	RunqLatencyNs uint64
-	NextComm      [16]int8
+	NextComm      [16]uint8
 }
 
 type recordAinkaSchedWakeup struct {
@@ -148,7 +148,7 @@ type recordAinkaSchedWakeup struct {
 	TargetTid  uint32
 	TargetCpu  uint32
 	Pad        uint32
-	TargetComm [16]int8
+	TargetComm [16]uint8
 }
 
 type recordAinkaSyscall struct {

@@ -11,7 +11,7 @@ import (
 const KernelDecisionSize = int(unsafe.Sizeof(record.KernelDecision{}))
 
 // recordComm names the module as the records' task.
-var recordComm = func() (c [record.CommLen]int8) {
+var recordComm = func() (c [record.CommLen]byte) {
 	record.SetComm(&c, "ainka_core")
 	return c
 }()

@@ -27,7 +27,7 @@ func TestAppendRecordDecodes(t *testing.T) {
 		d.Flags != uint16(EventDecision) || decode.CommString(&d.Comm) != "ainka_core" {
 		t.Errorf("header %+v", d)
 	}
-	want := decode.KernelDecision{RuleID: 77, Action: uint32(ActionRenice), State: uint32(StateEmergency),
+	want := record.KernelDecision{Hdr: d.KernelDecision().Hdr, RuleId: 77, Action: uint32(ActionRenice), State: uint32(StateEmergency),
 		Metric: uint32(MetricMemAvailableKB), Value: -5, Threshold: 1 << 40, LatencyNs: 4321, Seq: e.Seq}
 	if got := *d.KernelDecision(); got != want {
 		t.Errorf("payload\n got %+v\nwant %+v", got, want)

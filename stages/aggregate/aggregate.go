@@ -3,6 +3,7 @@ package aggregate
 import (
 	"errors"
 	"fmt"
+	"github.com/ainka/ainka/bpf/record"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -62,7 +63,7 @@ type Stage struct {
 	numCPU  int
 
 	havePrevHost bool
-	prevHost     decode.HostSample
+	prevHost     record.HostSample
 	prevHostTs   uint64
 
 	// Windows, LateEvents, SkippedWindows and BadTimestamps count what
@@ -296,7 +297,7 @@ func (a *Stage) add(e *decode.Event) {
 		if e.Flags&decode.FlagWakeupNew != 0 {
 			w.WakeupsNew++
 		}
-		if t := w.task(idx, s.TargetPID, &s.TargetComm); t != nil {
+		if t := w.task(idx, s.TargetPid, &s.TargetComm); t != nil {
 			t.Wakeups++
 		}
 	case decode.KindPageFault:
@@ -338,8 +339,8 @@ func (w *Window) addSyscall(idx *taskIndex, e *decode.Event) {
 	if isErr {
 		w.SyscallErrors++
 	}
-	if s.ID < MaxSyscallID {
-		st := &w.Syscalls[s.ID]
+	if s.Id < MaxSyscallID {
+		st := &w.Syscalls[s.Id]
 		st.Count++
 		st.LatencyNs += s.LatencyNs
 		if isErr {
@@ -396,7 +397,7 @@ func (w *Window) addBlockIO(idx *taskIndex, e *decode.Event) {
 func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 	s := e.SchedSwitch()
 	prevIdle := e.Flags&decode.FlagPrevIdle != 0 || e.TID == 0
-	nextIdle := e.Flags&decode.FlagNextIdle != 0 || s.NextTID == 0
+	nextIdle := e.Flags&decode.FlagNextIdle != 0 || s.NextTid == 0
 	if s.RunqLatencyNs > 0 {
 		w.RunqLatency.Add(s.RunqLatencyNs)
 	}
@@ -406,7 +407,7 @@ func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 		}
 	}
 	if !nextIdle {
-		if t := w.task(idx, s.NextPID, &s.NextComm); t != nil {
+		if t := w.task(idx, s.NextPid, &s.NextComm); t != nil {
 			t.Runs++
 			t.RunqNs += s.RunqLatencyNs
 		}

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"github.com/ainka/ainka/bpf/record"
 	"time"
 
 	"bytes"
@@ -158,7 +159,7 @@ func TestOutOfOrder(t *testing.T) {
 func TestFirstWindowLateness(t *testing.T) {
 	base := uint64(10) * 1000 * ms
 	evs := events(t,
-		decodetest.HostSample(base+70*ms, decode.HostSample{}),
+		decodetest.HostSample(base+70*ms, record.HostSample{}),
 		decodetest.Syscall(base+45*ms, 0, 1, "a", 1, 0, 1),
 		decodetest.Syscall(base+30*ms, 0, 1, "a", 1, 0, 1), // beyond the lateness: late
 	)
@@ -200,14 +201,14 @@ func TestCPUBusy(t *testing.T) {
 func TestHostBase(t *testing.T) {
 	base := uint64(10) * 1000 * ms
 	hs := func(ts, psi uint64) []byte {
-		return decodetest.HostSample(ts, decode.HostSample{PSICPUSomeUs: psi, Flags: decode.HostHavePSI})
+		return decodetest.HostSample(ts, record.HostSample{PsiCpuSomeUs: psi, Flags: decode.HostHavePSI})
 	}
 	evs := events(t, hs(base+10*ms, 100), hs(base+60*ms, 200), hs(base+160*ms, 900), decodetest.Syscall(base+350*ms, 0, 1, "a", 1, 0, 1))
 	ws := run(t, Config{}, 3, evs)
-	if !ws[0].HaveBase || ws[0].HostBase.PSICPUSomeUs != 100 || ws[0].Host.PSICPUSomeUs != 200 {
+	if !ws[0].HaveBase || ws[0].HostBase.PsiCpuSomeUs != 100 || ws[0].Host.PsiCpuSomeUs != 200 {
 		t.Fatalf("window 0 host %+v base %+v", ws[0].Host, ws[0].HostBase)
 	}
-	if !ws[1].HaveBase || ws[1].HostBase.PSICPUSomeUs != 200 || ws[1].Host.PSICPUSomeUs != 900 || ws[1].BaseTsNs != base+60*ms {
+	if !ws[1].HaveBase || ws[1].HostBase.PsiCpuSomeUs != 200 || ws[1].Host.PsiCpuSomeUs != 900 || ws[1].BaseTsNs != base+60*ms {
 		t.Fatalf("window 1 host %+v base %+v", ws[1].Host, ws[1].HostBase)
 	}
 	if ws[2].HaveHost {

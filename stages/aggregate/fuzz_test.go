@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"encoding/binary"
+	"github.com/ainka/ainka/bpf/record"
 	"testing"
 
 	"github.com/ainka/ainka/stages/decode"
@@ -27,7 +28,7 @@ func FuzzAggregate(f *testing.F) {
 			case 1:
 				rec = decodetest.SchedSwitch(ts, uint32(ts>>8)%200, uint32(ts>>16)%3, "x", uint32(ts>>20)%3, "y", ts%1000)
 			case 2:
-				rec = decodetest.HostSample(ts, decode.HostSample{PSICPUSomeUs: ts >> 10, Flags: decode.HostHavePSI})
+				rec = decodetest.HostSample(ts, record.HostSample{PsiCpuSomeUs: ts >> 10, Flags: decode.HostHavePSI})
 			default:
 				rec = decodetest.BlockIO(ts, 0, 1, uint32(ts>>8)%40, uint32(ts>>12)%3, 8, 0, ts%1e6)
 			}

@@ -171,11 +171,11 @@ func (w *Window) appendHost(dst []byte) []byte {
 	if w.HaveHost {
 		dst = appendUint(dst, `{"ts_ns":`, w.HostTsNs)
 		h := &w.Host
-		dst = appendUint(dst, `,"mem_available_kb":`, h.MemAvailableKB)
+		dst = appendUint(dst, `,"mem_available_kb":`, h.MemAvailableKb)
 		dst = appendUint(dst, `,"nr_running":`, uint64(h.NrRunning))
-		dst = appendUint(dst, `,"psi_cpu_some_us":`, h.PSICPUSomeUs)
-		dst = appendUint(dst, `,"psi_io_some_us":`, h.PSIIOSomeUs)
-		dst = appendUint(dst, `,"psi_mem_some_us":`, h.PSIMemSomeUs)
+		dst = appendUint(dst, `,"psi_cpu_some_us":`, h.PsiCpuSomeUs)
+		dst = appendUint(dst, `,"psi_io_some_us":`, h.PsiIoSomeUs)
+		dst = appendUint(dst, `,"psi_mem_some_us":`, h.PsiMemSomeUs)
 		dst = append(dst, '}')
 	} else {
 		dst = append(dst, "null"...)

@@ -1,6 +1,9 @@
 package aggregate
 
-import "github.com/ainka/ainka/stages/decode"
+import (
+	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/stages/decode"
+)
 
 // Table bounds. Entries past them are counted in the *Other fields.
 const (
@@ -115,9 +118,9 @@ type Window struct {
 	HaveBase   bool
 	HostTsNs   uint64
 	BaseTsNs   uint64
-	Host       decode.HostSample
-	HostBase   decode.HostSample
-	firstHost  decode.HostSample
+	Host       record.HostSample
+	HostBase   record.HostSample
+	firstHost  record.HostSample
 	firstHostT uint64
 }
 
@@ -156,7 +159,7 @@ func (w *Window) reset(start, end uint64) {
 	w.NumDevices, w.DevicesOther = 0, 0
 	w.NumTasks, w.TasksOther = 0, 0
 	w.HaveHost, w.HaveBase, w.HostTsNs, w.BaseTsNs = false, false, 0, 0
-	w.Host, w.HostBase, w.firstHost, w.firstHostT = decode.HostSample{}, decode.HostSample{}, decode.HostSample{}, 0
+	w.Host, w.HostBase, w.firstHost, w.firstHostT = record.HostSample{}, record.HostSample{}, record.HostSample{}, 0
 }
 
 // task returns pid's entry, or nil when the table is full.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"github.com/ainka/ainka/bpf/record"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestSyscallOffsets(t *testing.T) {
 	}
 	s := e.Syscall()
 	if e.TsNs != 123456789 || e.PID != 42 || e.TID != 43 || e.CPU != 1 || e.Kind != decode.KindSyscall ||
-		decode.CommString(&e.Comm) != "bash" || s.ID != 59 || s.Ret != -2 || s.LatencyNs != 1500 {
+		decode.CommString(&e.Comm) != "bash" || s.Id != 59 || s.Ret != -2 || s.LatencyNs != 1500 {
 		t.Fatalf("decoded %+v %+v", e, *s)
 	}
 }
@@ -57,8 +58,8 @@ func TestHostSampleOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := e.HostSample()
-	want := decode.HostSample{MemTotalKB: 10, MemAvailableKB: 11, PSICPUSomeUs: 12, PSIMemSomeUs: 13, PSIMemFullUs: 14,
-		PSIIOSomeUs: 15, PSIIOFullUs: 16, NrRunning: 3, Flags: 7, CPUBusyTicks: 50, CPUTotalTicks: 200}
+	want := record.HostSample{Hdr: record.Header{Kind: 7}, MemTotalKb: 10, MemAvailableKb: 11, PsiCpuSomeUs: 12, PsiMemSomeUs: 13, PsiMemFullUs: 14,
+		PsiIoSomeUs: 15, PsiIoFullUs: 16, NrRunning: 3, Flags: 7, CpuBusyTicks: 50, CpuTotalTicks: 200}
 	if *h != want {
 		t.Fatalf("got %+v, want %+v", *h, want)
 	}
@@ -72,7 +73,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 		decodetest.PageFault(4, 0, 10, "a", 0x1000, true),
 		decodetest.NetRx(5, 0, 2, 1500),
 		decodetest.BlockIO(6, 1, 10, 8<<20|1, 1, 16, -5, 90000),
-		decodetest.HostSample(7, decode.HostSample{MemTotalKB: 1, MemAvailableKB: 2, PSIIOFullUs: 3, NrRunning: 4, CPUTotalTicks: 9}),
+		decodetest.HostSample(7, record.HostSample{MemTotalKb: 1, MemAvailableKb: 2, PsiIoFullUs: 3, NrRunning: 4, CpuTotalTicks: 9}),
 		decodetest.KernelDecision(8, 3, 77),
 	}
 	for i, rec := range recs {

@@ -65,11 +65,12 @@ var (
 // Event is one decoded record. Its size is fixed (no pointers), so batches
 // of events are plain memory that the pipeline recycles.
 //
-// Its memory is a record's: the header fields lay out like record.Header
-// and the payload views like the record structs after their header
-// (TestEventMatchesRecords), so decoding is one copy of the record's bytes
-// and encoding one append. That holds because bpf/record, and so this
-// package, builds only for little-endian targets, the wire's byte order.
+// Its memory is a record's, as large as the largest: the header fields lay
+// out like record.Header (TestEventMatchesRecords), and the payload follows.
+// So decoding is one copy of the record's bytes, encoding one append, and
+// the views below are bpf/record's generated structs over the event. That
+// holds because bpf/record, and so this package, builds only for
+// little-endian targets, the wire's byte order.
 type Event struct {
 	TsNs  uint64 // CLOCK_MONOTONIC, kernel time of the event
 	PID   uint32 // thread-group id
@@ -79,80 +80,11 @@ type Event struct {
 	Flags uint16
 	Comm  [CommLen]byte
 
-	// p is the payload union: exactly one of the views below, by Kind.
+	// p is the payload: what follows the header in the kind's struct.
 	p [10]uint64
 }
 
-// Payload views: each is its record struct of bpf/record after the header,
-// with Go names (ID, NextPID) and comms as bytes. TestEventMatchesRecords
-// checks them field by field against the generated types.
-type (
-	Syscall struct {
-		ID        uint32
-		_         uint32
-		Ret       int64
-		LatencyNs uint64
-	}
-	SchedSwitch struct {
-		NextPID       uint32
-		NextTID       uint32
-		PrevState     int64
-		RunqLatencyNs uint64 // how long next waited runnable; 0 if unknown
-		NextComm      [CommLen]byte
-	}
-	SchedWakeup struct {
-		TargetPID  uint32
-		TargetTID  uint32
-		TargetCPU  uint32
-		_          uint32
-		TargetComm [CommLen]byte
-	}
-	PageFault struct {
-		Address   uint64
-		IP        uint64
-		ErrorCode uint64
-	}
-	NetRx struct {
-		Ifindex  uint32
-		Len      uint32
-		Protocol uint16 // host byte order
-		_        uint16
-		_        uint32
-	}
-	BlockIO struct {
-		Dev       uint32 // major << 20 | minor
-		Op        uint32 // REQ_OP_*
-		Sector    uint64
-		NrSector  uint32
-		Error     int32 // -errno, 0 on success
-		LatencyNs uint64
-	}
-	HostSample struct {
-		MemTotalKB     uint64
-		MemAvailableKB uint64
-		PSICPUSomeUs   uint64
-		PSIMemSomeUs   uint64
-		PSIMemFullUs   uint64
-		PSIIOSomeUs    uint64
-		PSIIOFullUs    uint64
-		NrRunning      uint32
-		Flags          uint32 // HostHave*
-		CPUBusyTicks   uint64
-		CPUTotalTicks  uint64
-	}
-	KernelDecision struct {
-		RuleID    uint32
-		Action    uint32
-		State     uint32
-		Metric    uint32
-		Value     int64
-		Threshold int64
-		LatencyNs uint64
-		Seq       uint64
-	}
-)
-
-// The union holds the largest payload exactly, after a header-sized header.
+// An event holds the largest record exactly, its payload after the header.
 var (
 	_ [int(unsafe.Sizeof(Event{})) - MaxRecordSize]byte
 	_ [MaxRecordSize - int(unsafe.Sizeof(Event{}))]byte
@@ -160,37 +92,30 @@ var (
 	_ [HeaderSize - int(unsafe.Offsetof(Event{}.p))]byte
 )
 
-// The views alias the union; they are valid only for the matching Kind
-// (for another kind they show that kind's payload bytes reinterpreted).
+// The views are the kind's record struct over the whole event: their Hdr is
+// the event's header fields. Each is valid only for the matching Kind (for
+// another kind it shows that kind's bytes reinterpreted).
 
-func (e *Event) Syscall() *Syscall         { return (*Syscall)(unsafe.Pointer(&e.p)) }
-func (e *Event) SchedSwitch() *SchedSwitch { return (*SchedSwitch)(unsafe.Pointer(&e.p)) }
-func (e *Event) SchedWakeup() *SchedWakeup { return (*SchedWakeup)(unsafe.Pointer(&e.p)) }
-func (e *Event) PageFault() *PageFault     { return (*PageFault)(unsafe.Pointer(&e.p)) }
-func (e *Event) NetRx() *NetRx             { return (*NetRx)(unsafe.Pointer(&e.p)) }
-func (e *Event) BlockIO() *BlockIO         { return (*BlockIO)(unsafe.Pointer(&e.p)) }
-func (e *Event) HostSample() *HostSample   { return (*HostSample)(unsafe.Pointer(&e.p)) }
-func (e *Event) KernelDecision() *KernelDecision {
-	return (*KernelDecision)(unsafe.Pointer(&e.p))
+func (e *Event) Syscall() *record.Syscall { return (*record.Syscall)(unsafe.Pointer(e)) }
+func (e *Event) SchedSwitch() *record.SchedSwitch {
+	return (*record.SchedSwitch)(unsafe.Pointer(e))
 }
-
-// ClearPayload zeroes the payload union, for producers that build events.
-func (e *Event) ClearPayload() { e.p = [10]uint64{} }
+func (e *Event) SchedWakeup() *record.SchedWakeup {
+	return (*record.SchedWakeup)(unsafe.Pointer(e))
+}
+func (e *Event) PageFault() *record.PageFault   { return (*record.PageFault)(unsafe.Pointer(e)) }
+func (e *Event) NetRx() *record.NetRx           { return (*record.NetRx)(unsafe.Pointer(e)) }
+func (e *Event) BlockIO() *record.BlockIO       { return (*record.BlockIO)(unsafe.Pointer(e)) }
+func (e *Event) HostSample() *record.HostSample { return (*record.HostSample)(unsafe.Pointer(e)) }
+func (e *Event) KernelDecision() *record.KernelDecision {
+	return (*record.KernelDecision)(unsafe.Pointer(e))
+}
 
 // CommString returns comm up to its NUL.
-func CommString(c *[CommLen]byte) string {
-	n := 0
-	for n < CommLen && c[n] != 0 {
-		n++
-	}
-	return string(c[:n])
-}
+func CommString(c *[CommLen]byte) string { return record.CommString(c) }
 
 // SetComm copies s into c, truncated and NUL padded like the kernel's comm.
-func SetComm(c *[CommLen]byte, s string) {
-	*c = [CommLen]byte{}
-	copy(c[:CommLen-1], s)
-}
+func SetComm(c *[CommLen]byte, s string) { record.SetComm(c, s) }
 
 // RecordSize returns the wire size of a record of kind k, 0 for an unknown kind.
 func RecordSize(k Kind) int { return k.RecordSize() }

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"github.com/ainka/ainka/bpf/record"
 	"math"
 
 	"github.com/ainka/ainka/stages/aggregate"
@@ -68,15 +69,15 @@ func Compute(w *aggregate.Window, v *Vector) {
 	f[BlkLatencyP99Us] = quantUs(decode.KindBlockIO, &w.BlkLatency, 0.99)
 	f[BlkErrorsPerS] = rate(decode.KindBlockIO, w.BlkErrors)
 	f[CPUBusyPct] = cpuBusyPct(w)
-	f[PSICPUSomePct] = psiPct(w, func(h *decode.HostSample) uint64 { return h.PSICPUSomeUs })
-	f[PSIMemSomePct] = psiPct(w, func(h *decode.HostSample) uint64 { return h.PSIMemSomeUs })
-	f[PSIMemFullPct] = psiPct(w, func(h *decode.HostSample) uint64 { return h.PSIMemFullUs })
-	f[PSIIOSomePct] = psiPct(w, func(h *decode.HostSample) uint64 { return h.PSIIOSomeUs })
-	f[PSIIOFullPct] = psiPct(w, func(h *decode.HostSample) uint64 { return h.PSIIOFullUs })
+	f[PSICPUSomePct] = psiPct(w, func(h *record.HostSample) uint64 { return h.PsiCpuSomeUs })
+	f[PSIMemSomePct] = psiPct(w, func(h *record.HostSample) uint64 { return h.PsiMemSomeUs })
+	f[PSIMemFullPct] = psiPct(w, func(h *record.HostSample) uint64 { return h.PsiMemFullUs })
+	f[PSIIOSomePct] = psiPct(w, func(h *record.HostSample) uint64 { return h.PsiIoSomeUs })
+	f[PSIIOFullPct] = psiPct(w, func(h *record.HostSample) uint64 { return h.PsiIoFullUs })
 	f[MemAvailableMB], f[NrRunning] = nan, nan
 	if w.HaveHost {
 		if w.Host.Flags&decode.HostHaveMem != 0 {
-			f[MemAvailableMB] = float64(w.Host.MemAvailableKB) / 1024
+			f[MemAvailableMB] = float64(w.Host.MemAvailableKb) / 1024
 		}
 		f[NrRunning] = float64(w.Host.NrRunning)
 	}
@@ -97,16 +98,16 @@ func cpuBusyPct(w *aggregate.Window) float64 {
 			return 100 * float64(busy) / float64(total)
 		}
 	}
-	if w.HaveBase && w.Host.Flags&w.HostBase.Flags&decode.HostHaveStat != 0 && w.Host.CPUTotalTicks > w.HostBase.CPUTotalTicks {
-		busy := float64(w.Host.CPUBusyTicks) - float64(w.HostBase.CPUBusyTicks)
-		return 100 * max(busy, 0) / float64(w.Host.CPUTotalTicks-w.HostBase.CPUTotalTicks)
+	if w.HaveBase && w.Host.Flags&w.HostBase.Flags&decode.HostHaveStat != 0 && w.Host.CpuTotalTicks > w.HostBase.CpuTotalTicks {
+		busy := float64(w.Host.CpuBusyTicks) - float64(w.HostBase.CpuBusyTicks)
+		return 100 * max(busy, 0) / float64(w.Host.CpuTotalTicks-w.HostBase.CpuTotalTicks)
 	}
 	return nan
 }
 
 // psiPct is the share of time (percent) that the PSI total grew between
 // the window's base sample and its last one.
-func psiPct(w *aggregate.Window, total func(*decode.HostSample) uint64) float64 {
+func psiPct(w *aggregate.Window, total func(*record.HostSample) uint64) float64 {
 	if !w.HaveBase || w.Host.Flags&w.HostBase.Flags&decode.HostHavePSI == 0 {
 		return nan
 	}

@@ -2,6 +2,7 @@ package features
 
 import (
 	"encoding/json"
+	"github.com/ainka/ainka/bpf/record"
 	"math"
 	"strings"
 	"testing"
@@ -33,8 +34,8 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs
 func TestCompute(t *testing.T) {
 	base := uint64(100) * 1000 * ms
 	host := func(ts, psiCPU, busy, total uint64) []byte {
-		return decodetest.HostSample(ts, decode.HostSample{
-			MemAvailableKB: 2048 * 1024, PSICPUSomeUs: psiCPU, NrRunning: 3, CPUBusyTicks: busy, CPUTotalTicks: total,
+		return decodetest.HostSample(ts, record.HostSample{
+			MemAvailableKb: 2048 * 1024, PsiCpuSomeUs: psiCPU, NrRunning: 3, CpuBusyTicks: busy, CpuTotalTicks: total,
 			Flags: decode.HostHavePSI | decode.HostHaveMem | decode.HostHaveStat,
 		})
 	}
@@ -103,10 +104,10 @@ func TestDisabledAndSampled(t *testing.T) {
 	cfg.SampleEvery[decode.KindSyscall] = 10
 	cfg.SampleEvery[decode.KindSchedSwitch] = 2
 	ws := windows(t, cfg,
-		decodetest.HostSample(1e9, decode.HostSample{CPUBusyTicks: 0, CPUTotalTicks: 0, Flags: decode.HostHaveStat}),
+		decodetest.HostSample(1e9, record.HostSample{CpuBusyTicks: 0, CpuTotalTicks: 0, Flags: decode.HostHaveStat}),
 		decodetest.Syscall(1e9+1, 0, 1, "a", 0, 0, 1),
 		decodetest.SchedSwitch(1e9+2, 0, 0, "swapper/0", 1, "a", 0),
-		decodetest.HostSample(1e9+50*ms, decode.HostSample{CPUBusyTicks: 3, CPUTotalTicks: 4, Flags: decode.HostHaveStat}),
+		decodetest.HostSample(1e9+50*ms, record.HostSample{CpuBusyTicks: 3, CpuTotalTicks: 4, Flags: decode.HostHaveStat}),
 		decodetest.Syscall(1e9+200*ms, 0, 1, "a", 0, 0, 1),
 	)
 	var v Vector
@@ -159,7 +160,7 @@ func TestProcessZeroAlloc(t *testing.T) {
 // (read-to-timestamp jitter on a fully stalled host) is 100 %, not more.
 func TestPSIAtMost100(t *testing.T) {
 	host := func(ts, psi uint64) []byte {
-		return decodetest.HostSample(ts, decode.HostSample{PSICPUSomeUs: psi, PSIMemSomeUs: psi / 2, Flags: decode.HostHavePSI})
+		return decodetest.HostSample(ts, record.HostSample{PsiCpuSomeUs: psi, PsiMemSomeUs: psi / 2, Flags: decode.HostHavePSI})
 	}
 	ws := windows(t, aggregate.Config{},
 		host(1e9, 0),

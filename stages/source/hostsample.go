@@ -11,7 +11,7 @@ import (
 
 // hostComm is the comm of host_sample records: they are about the host,
 // not a task (pid, tid and cpu stay 0).
-var hostComm = func() (c [record.CommLen]int8) {
+var hostComm = func() (c [record.CommLen]byte) {
 	record.SetComm(&c, "host")
 	return c
 }()

@@ -1,84 +1,83 @@
 package decodetest
 
-import "github.com/ainka/ainka/stages/decode"
+import (
+	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/stages/decode"
+)
 
-func hdr(kind decode.Kind, ts uint64, cpu, pid uint32, comm string) decode.Event {
-	e := decode.Event{TsNs: ts, PID: pid, TID: pid, CPU: cpu, Kind: kind}
-	decode.SetComm(&e.Comm, comm)
-	return e
+func hdr(kind decode.Kind, ts uint64, cpu, pid uint32, comm string) record.Header {
+	h := record.Header{TsNs: ts, Pid: pid, Tid: pid, Cpu: cpu, Kind: uint16(kind)}
+	record.SetComm(&h.Comm, comm)
+	return h
 }
 
 // Syscall returns a syscall record.
 func Syscall(ts uint64, cpu, pid uint32, comm string, id uint32, ret int64, latNs uint64) []byte {
-	e := hdr(decode.KindSyscall, ts, cpu, pid, comm)
-	*e.Syscall() = decode.Syscall{ID: id, Ret: ret, LatencyNs: latNs}
-	return e.AppendRecord(nil)
+	r := record.Syscall{Hdr: hdr(decode.KindSyscall, ts, cpu, pid, comm), Id: id, Ret: ret, LatencyNs: latNs}
+	return record.Append(nil, &r)
 }
 
 // SchedSwitch returns a sched_switch record from prev (pid, comm) to next;
 // pid 0 is the idle task and sets the idle flags like the eBPF program.
 func SchedSwitch(ts uint64, cpu, prev uint32, prevComm string, next uint32, nextComm string, runqNs uint64) []byte {
-	e := hdr(decode.KindSchedSwitch, ts, cpu, prev, prevComm)
+	r := record.SchedSwitch{Hdr: hdr(decode.KindSchedSwitch, ts, cpu, prev, prevComm),
+		NextPid: next, NextTid: next, RunqLatencyNs: runqNs}
 	if prev == 0 {
-		e.Flags |= decode.FlagPrevIdle
+		r.Hdr.Flags |= decode.FlagPrevIdle
 	}
 	if next == 0 {
-		e.Flags |= decode.FlagNextIdle
+		r.Hdr.Flags |= decode.FlagNextIdle
 	}
-	s := e.SchedSwitch()
-	s.NextPID, s.NextTID, s.RunqLatencyNs = next, next, runqNs
-	decode.SetComm(&s.NextComm, nextComm)
-	return e.AppendRecord(nil)
+	record.SetComm(&r.NextComm, nextComm)
+	return record.Append(nil, &r)
 }
 
 // SchedWakeup returns a sched_wakeup record: waker wakes target.
 func SchedWakeup(ts uint64, cpu, waker, target uint32, targetComm string, isNew bool) []byte {
-	e := hdr(decode.KindSchedWakeup, ts, cpu, waker, "waker")
+	r := record.SchedWakeup{Hdr: hdr(decode.KindSchedWakeup, ts, cpu, waker, "waker"),
+		TargetPid: target, TargetTid: target, TargetCpu: cpu}
 	if isNew {
-		e.Flags |= decode.FlagWakeupNew
+		r.Hdr.Flags |= decode.FlagWakeupNew
 	}
-	s := e.SchedWakeup()
-	s.TargetPID, s.TargetTID, s.TargetCPU = target, target, cpu
-	decode.SetComm(&s.TargetComm, targetComm)
-	return e.AppendRecord(nil)
+	record.SetComm(&r.TargetComm, targetComm)
+	return record.Append(nil, &r)
 }
 
 // PageFault returns a page_fault record.
 func PageFault(ts uint64, cpu, pid uint32, comm string, addr uint64, user bool) []byte {
-	e := hdr(decode.KindPageFault, ts, cpu, pid, comm)
+	r := record.PageFault{Hdr: hdr(decode.KindPageFault, ts, cpu, pid, comm),
+		Address: addr, Ip: 0xffffffff81000000, ErrorCode: 6}
 	if user {
-		e.Flags |= decode.FlagFaultUser
+		r.Hdr.Flags |= decode.FlagFaultUser
 	}
-	*e.PageFault() = decode.PageFault{Address: addr, IP: 0xffffffff81000000, ErrorCode: 6}
-	return e.AppendRecord(nil)
+	return record.Append(nil, &r)
 }
 
 // NetRx returns a net_rx record.
 func NetRx(ts uint64, cpu uint32, ifindex, length uint32) []byte {
-	e := hdr(decode.KindNetRx, ts, cpu, 0, "swapper/0")
-	*e.NetRx() = decode.NetRx{Ifindex: ifindex, Len: length, Protocol: 0x0800}
-	return e.AppendRecord(nil)
+	r := record.NetRx{Hdr: hdr(decode.KindNetRx, ts, cpu, 0, "swapper/0"), Ifindex: ifindex, Len: length, Protocol: 0x0800}
+	return record.Append(nil, &r)
 }
 
 // BlockIO returns a block_io record; op 0 is a read, 1 a write.
 func BlockIO(ts uint64, cpu, pid uint32, dev, op, sectors uint32, errno int32, latNs uint64) []byte {
-	e := hdr(decode.KindBlockIO, ts, cpu, pid, "fio")
-	*e.BlockIO() = decode.BlockIO{Dev: dev, Op: op, Sector: 2048, NrSector: sectors, Error: errno, LatencyNs: latNs}
-	return e.AppendRecord(nil)
+	r := record.BlockIO{Hdr: hdr(decode.KindBlockIO, ts, cpu, pid, "fio"),
+		Dev: dev, Op: op, Sector: 2048, NrSector: sectors, Error: errno, LatencyNs: latNs}
+	return record.Append(nil, &r)
 }
 
-// HostSample returns a host_sample record with every source present.
-func HostSample(ts uint64, s decode.HostSample) []byte {
-	e := hdr(decode.KindHostSample, ts, 0, 0, "ainka")
-	*e.HostSample() = s
-	return e.AppendRecord(nil)
+// HostSample returns s as a host_sample record stamped ts (its header is
+// replaced).
+func HostSample(ts uint64, s record.HostSample) []byte {
+	s.Hdr = hdr(decode.KindHostSample, ts, 0, 0, "ainka")
+	return record.Append(nil, &s)
 }
 
 // KernelDecision returns a kernel_decision record.
 func KernelDecision(ts uint64, rule uint32, seq uint64) []byte {
-	e := hdr(decode.KindKernelDecision, ts, 0, 0, "kworker")
-	*e.KernelDecision() = decode.KernelDecision{RuleID: rule, Action: 1, State: 2, Metric: 3, Value: 90, Threshold: 80, LatencyNs: 1500, Seq: seq}
-	return e.AppendRecord(nil)
+	r := record.KernelDecision{Hdr: hdr(decode.KindKernelDecision, ts, 0, 0, "kworker"),
+		RuleId: rule, Action: 1, State: 2, Metric: 3, Value: 90, Threshold: 80, LatencyNs: 1500, Seq: seq}
+	return record.Append(nil, &r)
 }
 
 // Mixed returns n records of a realistic mix on ncpu CPUs, starting at ts0
@@ -87,8 +86,8 @@ func KernelDecision(ts uint64, rule uint32, seq uint64) []byte {
 func Mixed(n int, ncpu uint32, ts0, step uint64) [][]byte {
 	out := make([][]byte, 0, n)
 	var lastHost uint64
-	var hs decode.HostSample
-	hs.MemTotalKB, hs.MemAvailableKB = 16<<20, 8<<20
+	var hs record.HostSample
+	hs.MemTotalKb, hs.MemAvailableKb = 16<<20, 8<<20
 	hs.Flags = decode.HostHavePSI | decode.HostHaveMem | decode.HostHaveStat
 	for i := 0; len(out) < n; i++ {
 		ts := ts0 + uint64(i)*step
@@ -96,10 +95,10 @@ func Mixed(n int, ncpu uint32, ts0, step uint64) [][]byte {
 		pid := 1000 + uint32(i%37)
 		if ts-lastHost >= 100_000_000 || i == 0 {
 			lastHost = ts
-			hs.PSICPUSomeUs += 5000
-			hs.PSIIOSomeUs += 1000
-			hs.CPUBusyTicks += 5
-			hs.CPUTotalTicks += 20
+			hs.PsiCpuSomeUs += 5000
+			hs.PsiIoSomeUs += 1000
+			hs.CpuBusyTicks += 5
+			hs.CpuTotalTicks += 20
 			hs.NrRunning = 2
 			out = append(out, HostSample(ts, hs))
 			continue
