@@ -175,18 +175,7 @@ func decisionWhy(d *decide.Decision) string {
 	case d.Reason != "":
 		return d.Reason
 	}
-	why := d.Condition
-	for i := 0; i < d.NValues; i++ {
-		sep := ", "
-		if i == 0 {
-			sep = " ["
-		}
-		why += fmt.Sprintf("%s%s=%.4g", sep, d.Values[i].Name, d.Values[i].Value)
-	}
-	if d.NValues > 0 {
-		why += "]"
-	}
-	return why
+	return d.Explain()
 }
 
 // Run calls Tick every interval until ctx ends.
