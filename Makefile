@@ -20,7 +20,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # learning and some of what follows.
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
-.PHONY: help run all build gen core enhanced kmod ebpf generate check-generated lint docs \
+.PHONY: help run all build core enhanced kmod ebpf generate check-generated lint docs \
 	dev-setup test test-go test-race bench-check test-daemon test-cli test-kernel test-vm test-install \
 	bench bench-quick install uninstall deb clean clean-cache
 
@@ -55,11 +55,6 @@ run: build
 
 dev-setup:
 	scripts/dev-setup.sh
-
-# Man pages and bash completion of the built binaries, into build/gen
-# (installed by make install and packaged by make deb).
-gen: build
-	BIN=$(BIN) scripts/gen.sh
 
 # The kernel modules (kmod/Makefile): core alone, enhanced with the core it
 # links against, or both and the test consumer.
@@ -124,7 +119,7 @@ bench:
 bench-quick: build
 	$(BIN)/ainka-bench --quick --out $(BIN)/bench-quick
 
-install: build
+install: build docs
 	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh
 
 uninstall:
@@ -145,7 +140,8 @@ clean-cache:
 	@echo "removed the VM cache $(AINKA_VM_CACHE)"
 
 # Manual pages and shell completion, generated from the commands'
-# definitions, into $(BIN)/man and $(BIN)/completion (for packaging).
+# definitions, into $(BIN)/man and $(BIN)/completion: make install and
+# make deb install them from there.
 docs: build
 	mkdir -p $(BIN)/man $(BIN)/completion
 	$(BIN)/ainka man > $(BIN)/man/ainka.1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Debian packages into build/deb/:
 #   ainka_VERSION_amd64.deb      daemon, CLI, unit, configuration, policies,
-#                                docs, man pages and completion (make gen)
+#                                docs, man pages and completion (make docs)
 #   ainka-dkms_VERSION_all.deb   the kernel modules' source, built by DKMS
 # VERSION is packaging/debian/changelog's. With --lintian, lintian checks
 # both and any error or warning fails (overrides in packaging/debian/ say why).

@@ -37,7 +37,7 @@ trap 'state_back "$tmp"; rm -rf "$tmp"' EXIT
 # for, and they belong to that kernel (a host that runs it has them anyway).
 snapshot() {
 	local p
-	for p in /usr/bin /usr/share/ainka /usr/share/doc/ainka /etc/ainka /var/lib/ainka /run/ainka \
+	for p in /usr/bin /usr/share/ainka /usr/share/doc/ainka /usr/share/man/man1 /usr/share/bash-completion /usr/share/zsh /etc/ainka /var/lib/ainka /run/ainka \
 		/lib/systemd/system /etc/systemd/system /usr/src /var/lib/dkms /lib/modules; do
 		[[ -e $p ]] && find "$p" -printf '%y %p\n'
 	done | grep -v '^f /lib/modules/[^/]*/modules\.' | sort
@@ -63,6 +63,9 @@ check "/etc/ainka/config.toml and policies.toml are conffiles" \
 check "traces for the replay check are in /usr/share/ainka/traces" bash -c 'ls /usr/share/ainka/traces/*.trace >/dev/null'
 check "copyright and changelog in /usr/share/doc/ainka" \
 	test -f /usr/share/doc/ainka/copyright -a -f /usr/share/doc/ainka/changelog.gz
+check "man pages ainka(1) and ainka-cli(1)" test -f /usr/share/man/man1/ainka.1.gz -a -f /usr/share/man/man1/ainka-cli.1.gz
+check "bash and zsh completion of ainka-cli" \
+	test -f /usr/share/bash-completion/completions/ainka-cli -a -f /usr/share/zsh/vendor-completions/_ainka-cli
 check "no install manifest in the package (dpkg tracks the files)" test ! -e /usr/share/ainka/install-manifest
 
 # DKMS built the modules for every kernel here whose headers are installed.

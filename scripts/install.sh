@@ -9,9 +9,10 @@
 # Environment:
 #   PREFIX      install prefix (default /usr/local)
 #   BIN         directory holding the built ainka and ainka-cli (default bin)
-#   GEN         directory of generated man pages (man/*.[1-8]) and bash
-#               completions (bash-completion/*) (default build/gen, written
-#               by `make gen`); absent files are skipped
+#   GEN         directory of the generated man pages (man/*.[1-8]) and
+#               shell completions (completion/NAME.bash, completion/_NAME
+#               for zsh), written by `make docs` (default: BIN); absent
+#               files are skipped
 #   DESTDIR     staging root; when set, nothing on the live system is touched
 #               (no daemon-reload, no depmod)
 #   SYSCONFDIR  configuration root (default /etc)
@@ -31,7 +32,7 @@ set -euo pipefail
 
 PREFIX=${PREFIX:-/usr/local}
 BIN=${BIN:-bin}
-GEN=${GEN:-build/gen}
+GEN=${GEN:-$BIN}
 DESTDIR=${DESTDIR:-}
 SYSCONFDIR=${SYSCONFDIR:-/etc}
 UNITDIR=${UNITDIR:-/etc/systemd/system}
@@ -188,6 +189,11 @@ put_config() {
 	fi
 }
 
+# Debian's zsh reads packages' completions from vendor-completions and
+# local ones from site-functions.
+zshdir=site-functions
+[[ $PREFIX != /usr ]] || zshdir=vendor-completions
+
 install_files() {
 	put 0755 "$BIN/ainka" "$PREFIX/bin/ainka"
 	put 0755 "$BIN/ainka-cli" "$PREFIX/bin/ainka-cli"
@@ -206,8 +212,11 @@ install_files() {
 	for f in "$GEN"/man/*.[1-8]; do
 		put 0644 "$f" "$PREFIX/share/man/man${f##*.}/$(basename "$f")"
 	done
-	for f in "$GEN"/bash-completion/*; do
-		put 0644 "$f" "$PREFIX/share/bash-completion/completions/$(basename "$f")"
+	for f in "$GEN"/completion/*.bash; do
+		put 0644 "$f" "$PREFIX/share/bash-completion/completions/$(basename "$f" .bash)"
+	done
+	for f in "$GEN"/completion/_*; do
+		put 0644 "$f" "$PREFIX/share/zsh/$zshdir/$(basename "$f")"
 	done
 	put 0755 scripts/integration_test.sh "$PREFIX/share/ainka/integration_test.sh"
 	put 0755 scripts/demo.sh "$PREFIX/share/ainka/demo.sh"
