@@ -40,7 +40,7 @@ func stageNames() []string {
 // Chain is the built pipeline and the stages the daemon talks to.
 type Chain struct {
 	Pipeline   *pipeline.Pipeline
-	Decoder    *decode.Decoder
+	Decoder    *decode.Stage
 	Aggregator *aggregate.Stage
 	Predict    *predict.Stage
 	Decide     *decide.Stage

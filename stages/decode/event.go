@@ -42,7 +42,7 @@ const (
 	HostHaveStat = record.HostHaveStat
 )
 
-// Why a record was rejected. The values index Decoder.Errors.
+// Why a record was rejected. The values index Stage.Errors.
 const (
 	ReasonShort       = iota // shorter than a header
 	ReasonUnknownKind        // kind outside the enum

@@ -6,10 +6,10 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 )
 
-// Decoder is the decode stage's processor: raw records in, Events out.
+// Stage is the decode stage's processor: raw records in, Events out.
 // Counts are kept in plain fields (one goroutine) and published to the
 // metrics set once per batch, so the per-record cost is a few loads.
-type Decoder struct {
+type Stage struct {
 	// Counts is the number of records decoded, by kind.
 	Counts [NumKinds]uint64
 	// Errors is the number of records rejected, by reason (Reason*).
@@ -23,8 +23,8 @@ type Decoder struct {
 
 // New returns a decoder that publishes ainka_events_total{kind} and
 // ainka_decode_errors_total{reason} in set (none if set is nil).
-func New(set *metrics.Set) *Decoder {
-	d := &Decoder{}
+func New(set *metrics.Set) *Stage {
+	d := &Stage{}
 	if set != nil {
 		for k := Kind(1); k < NumKinds; k++ {
 			d.events[k] = set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.String()))
@@ -38,7 +38,7 @@ func New(set *metrics.Set) *Decoder {
 
 // Process decodes each record of in and appends the events to out. A bad
 // record is counted and skipped.
-func (d *Decoder) Process(in [][]byte, out []Event) []Event {
+func (d *Stage) Process(in [][]byte, out []Event) []Event {
 	n := len(out)
 	if cap(out)-n < len(in) {
 		grown := make([]Event, n, n+len(in)+len(in)/4)
@@ -60,7 +60,7 @@ func (d *Decoder) Process(in [][]byte, out []Event) []Event {
 	return out[:n]
 }
 
-func (d *Decoder) publish() {
+func (d *Stage) publish() {
 	for k := range d.batchCounts {
 		if c := d.batchCounts[k]; c != 0 {
 			d.Counts[k] += c
@@ -82,7 +82,7 @@ func (d *Decoder) publish() {
 }
 
 // Decoded returns the total number of records decoded.
-func (d *Decoder) Decoded() uint64 {
+func (d *Stage) Decoded() uint64 {
 	var n uint64
 	for _, c := range d.Counts {
 		n += c
@@ -91,7 +91,7 @@ func (d *Decoder) Decoded() uint64 {
 }
 
 // Rejected returns the total number of records rejected.
-func (d *Decoder) Rejected() uint64 {
+func (d *Stage) Rejected() uint64 {
 	var n uint64
 	for _, c := range d.Errors {
 		n += c
