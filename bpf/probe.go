@@ -139,20 +139,9 @@ func checkRingBytes(n int) error {
 // fails only when nothing at all can be attached. The policy starts all zero:
 // every kind is filtered until SetPolicy enables it.
 func Open(opts Options) (*Probe, error) {
-	if opts.RingBytes == 0 {
-		opts.RingBytes = DefaultRingBytes
-	}
-	if err := checkRingBytes(opts.RingBytes); err != nil {
+	kinds, err := checkOptions(&opts)
+	if err != nil {
 		return nil, err
-	}
-	kinds := opts.Kinds
-	if kinds == nil {
-		kinds = ProbeKinds
-	}
-	for _, k := range kinds {
-		if _, ok := programs[k]; !ok {
-			return nil, fmt.Errorf("attach %s: %w", k, ErrNotInProbe)
-		}
 	}
 	if err := Preflight(); err != nil {
 		return nil, err
@@ -171,25 +160,7 @@ func Open(opts Options) (*Probe, error) {
 	spec.Maps["events_map"].MaxEntries = uint32(opts.RingBytes)
 
 	p := &Probe{Missing: map[record.Kind]error{}}
-	want := map[string]bool{}
-	var toAttach []record.Kind
-	for _, k := range kinds {
-		if err := kindAvailable(kernel, k); err != nil {
-			p.Missing[k] = err
-			continue
-		}
-		toAttach = append(toAttach, k)
-		for _, prog := range programs[k] {
-			want[prog.name] = true
-		}
-	}
-	// Runq latency is measured from the wakeups: attach them for
-	// sched_switch too, when the kernel has them.
-	if contains(toAttach, record.KindSchedSwitch) && kindAvailable(kernel, record.KindSchedWakeup) == nil {
-		for _, prog := range programs[record.KindSchedWakeup] {
-			want[prog.name] = true
-		}
-	}
+	want, toAttach := selectPrograms(kernel, kinds, p.Missing)
 	if len(toAttach) == 0 {
 		return nil, fmt.Errorf("%w: %v", ErrNoKinds, joinMissing(p.Missing))
 	}
@@ -221,6 +192,50 @@ func Open(opts Options) (*Probe, error) {
 	}
 	p.attached = toAttach
 	return p, nil
+}
+
+// checkOptions fills the defaults of opts and returns the kinds asked for.
+func checkOptions(opts *Options) ([]record.Kind, error) {
+	if opts.RingBytes == 0 {
+		opts.RingBytes = DefaultRingBytes
+	}
+	if err := checkRingBytes(opts.RingBytes); err != nil {
+		return nil, err
+	}
+	kinds := opts.Kinds
+	if kinds == nil {
+		kinds = ProbeKinds
+	}
+	for _, k := range kinds {
+		if _, ok := programs[k]; !ok {
+			return nil, fmt.Errorf("attach %s: %w", k, ErrNotInProbe)
+		}
+	}
+	return kinds, nil
+}
+
+// selectPrograms picks the kinds this kernel can capture and the programs
+// they need; the others go into missing with the reason.
+func selectPrograms(kernel *btf.Spec, kinds []record.Kind, missing map[record.Kind]error) (want map[string]bool, toAttach []record.Kind) {
+	want = map[string]bool{}
+	for _, k := range kinds {
+		if err := kindAvailable(kernel, k); err != nil {
+			missing[k] = err
+			continue
+		}
+		toAttach = append(toAttach, k)
+		for _, prog := range programs[k] {
+			want[prog.name] = true
+		}
+	}
+	// Runq latency is measured from the wakeups: attach them for
+	// sched_switch too, when the kernel has them.
+	if contains(toAttach, record.KindSchedSwitch) && kindAvailable(kernel, record.KindSchedWakeup) == nil {
+		for _, prog := range programs[record.KindSchedWakeup] {
+			want[prog.name] = true
+		}
+	}
+	return want, toAttach
 }
 
 func contains(ks []record.Kind, k record.Kind) bool {
