@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,8 +141,6 @@ func readTrim(path string) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
-
-var errCancelled = errors.New("cancelled")
 
 // every calls f each interval until stop is closed: the samplers that
 // watch a knob or a counter beside a workload.
