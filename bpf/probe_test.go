@@ -2,15 +2,13 @@ package bpf
 
 import (
 	"errors"
-	"github.com/ainka/ainka/internal/testenv"
-	"net"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/internal/testenv"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -177,7 +175,7 @@ func TestProbeEveryKind(t *testing.T) {
 	for range 5 {
 		time.Sleep(time.Millisecond) // sleeps and wakeups: sched_switch, sched_wakeup
 	}
-	udpOnLoopback(t)
+	testenv.UDPLoopback(t, 5)
 
 	if err := p.Detach(); err != nil {
 		t.Fatal(err)
@@ -218,38 +216,4 @@ func kernelRelease() string {
 	var u unix.Utsname
 	unix.Uname(&u)
 	return unix.ByteSliceToString(u.Release[:])
-}
-
-// udpOnLoopback sends datagrams to itself over lo (brought up if down, as
-// in the VM), which the receive path reports as netif_receive_skb.
-func udpOnLoopback(t *testing.T) {
-	lo, err := netlink.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := netlink.LinkSetUp(lo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	sc, err := net.Dial("udp4", rc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	buf := make([]byte, 64)
-	for range 5 {
-		if _, err := sc.Write([]byte("ainka")); err != nil {
-			t.Fatal(err)
-		}
-		rc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, _, err := rc.ReadFrom(buf); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

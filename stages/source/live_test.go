@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"github.com/ainka/ainka/internal/testenv"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -126,38 +125,6 @@ func touchPages(t *testing.T, pages int) {
 	unix.Munmap(mem)
 }
 
-func udpLoopback(t *testing.T, n int) {
-	lo, err := netlink.LinkByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lo.Attrs().Flags&net.FlagUp == 0 { // a fresh VM
-		if err := netlink.LinkSetUp(lo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	sc, err := net.Dial("udp4", rc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sc.Close()
-	buf := make([]byte, 2048)
-	for range n {
-		if _, err := sc.Write([]byte("ainka")); err != nil {
-			t.Fatal(err)
-		}
-		rc.SetReadDeadline(time.Now().Add(time.Second))
-		if _, _, err := rc.ReadFrom(buf); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // directFile prepares a file read with O_DIRECT, so that every read is a
 // block request to the disk under dir. It returns nil when dir's file
 // system has no O_DIRECT (tmpfs, as in the VM).
@@ -228,7 +195,7 @@ func TestLiveAllKinds(t *testing.T) {
 	capture(t, l, c, 64, func() {
 		getpids(1000)
 		touchPages(t, 64)
-		udpLoopback(t, 20)
+		testenv.UDPLoopback(t, 20)
 		if blockReads != nil {
 			blockReads()
 		}
