@@ -34,6 +34,9 @@ type Config struct {
 	// ainka_aggregate_late_events_total and
 	// ainka_aggregate_skipped_windows_total; nil = none.
 	Metrics *metrics.Set
+	// NoEntities skips the per-task run time and per-device continuity
+	// accounting (the tuners' inputs): only for measuring their cost.
+	NoEntities bool
 }
 
 // ErrConfig is wrapped by configuration errors.
@@ -43,6 +46,25 @@ type cpuState struct {
 	last  uint64
 	known bool
 	idle  bool
+	// The task running on the CPU since runFrom (running: not idle), for
+	// per-task CPU time; run time still open when a window closes is
+	// credited to that window.
+	running bool
+	runPID  uint32
+	runFrom uint64
+	runComm [decode.CommLen]byte
+}
+
+// SeqGapSectors is how far past the end of a device's previous request the
+// next one may start and still count as sequential (128 KiB): completions
+// of one stream arrive slightly out of order, random ones almost never
+// land this close.
+const SeqGapSectors = 256
+
+// devTail is where the last request of a device ended, across windows.
+type devTail struct {
+	dev uint32
+	end uint64
 }
 
 // Stage is the aggregate stage's processor: events in, windows out.
@@ -61,6 +83,11 @@ type Stage struct {
 	idx     [2]*taskIndex
 	cpus    [MaxCPUs]cpuState
 	numCPU  int
+	// tails is bounded like Window.Devices; a device past it is never
+	// sequential. nTails counts the used entries.
+	tails      [MaxDevices]devTail
+	nTails     int
+	noEntities bool
 
 	havePrevHost bool
 	prevHost     record.HostSample
@@ -94,6 +121,8 @@ func New(cfg Config) (*Stage, error) {
 		interval: uint64(cfg.Interval.Nanoseconds()),
 		lateness: uint64(cfg.Lateness.Nanoseconds()),
 		maxGap:   uint64(cfg.MaxGapWindows),
+
+		noEntities: cfg.NoEntities,
 	}
 	if cfg.Metrics != nil {
 		a.mWindows = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_windows_total")
@@ -217,6 +246,12 @@ func (a *Stage) emit(out []Window) []Window {
 			a.account(c, st.last, w.EndNs, st.idle)
 			st.last = w.EndNs
 		}
+		if st.running && st.runFrom < w.EndNs && !a.noEntities {
+			if t := w.task(a.idx[0], st.runPID, &st.runComm); t != nil {
+				t.RunNs += w.EndNs - max(st.runFrom, w.StartNs)
+			}
+			st.runFrom = w.EndNs
+		}
 	}
 	w.NumCPU = a.numCPU
 	if w.HaveHost {
@@ -317,7 +352,11 @@ func (a *Stage) add(e *decode.Event) {
 			f.Bytes += uint64(s.Len)
 		}
 	case decode.KindBlockIO:
-		w.addBlockIO(idx, e)
+		if d := w.addBlockIO(idx, e); d != nil && !a.noEntities {
+			if s := e.BlockIO(); a.continues(s.Dev, s.Sector, s.NrSector) {
+				d.Seq++
+			}
+		}
 	case decode.KindHostSample:
 		h := e.HostSample()
 		if !w.HaveHost || e.TsNs < w.firstHostT {
@@ -359,7 +398,9 @@ func (w *Window) addSyscall(idx *taskIndex, e *decode.Event) {
 }
 
 // addBlockIO counts a block I/O in the window, its device and its task.
-func (w *Window) addBlockIO(idx *taskIndex, e *decode.Event) {
+// addBlockIO counts a block request; it returns the device's entry (nil
+// when the table is full).
+func (w *Window) addBlockIO(idx *taskIndex, e *decode.Event) *DeviceStat {
 	s := e.BlockIO()
 	bytes := uint64(s.NrSector) * 512
 	d := w.device(s.Dev)
@@ -392,6 +433,7 @@ func (w *Window) addBlockIO(idx *taskIndex, e *decode.Event) {
 	if t := w.task(idx, e.PID, &e.Comm); t != nil {
 		t.BlkIOs++
 	}
+	return d
 }
 
 func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
@@ -401,9 +443,20 @@ func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 	if s.RunqLatencyNs > 0 {
 		w.RunqLatency.Add(s.RunqLatencyNs)
 	}
+	c := int(e.CPU)
+	var run *cpuState // nil: no per-task run time
+	if c < MaxCPUs && !a.noEntities {
+		run = &a.cpus[c]
+	}
 	if !prevIdle {
 		if t := w.task(idx, e.PID, &e.Comm); t != nil {
 			t.SwitchesOut++
+			if s.PrevState == 0 { // TASK_RUNNING: preempted, not blocked
+				t.Preempted++
+			}
+			if run != nil && run.running && run.runPID == e.PID && e.TsNs > run.runFrom {
+				t.RunNs += e.TsNs - run.runFrom
+			}
 		}
 	}
 	if !nextIdle {
@@ -412,7 +465,10 @@ func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 			t.RunqNs += s.RunqLatencyNs
 		}
 	}
-	c := int(e.CPU)
+	if run != nil && e.TsNs >= run.runFrom {
+		run.running, run.runPID, run.runFrom = !nextIdle, s.NextPid, e.TsNs
+		run.runComm = s.NextComm
+	}
 	if c >= MaxCPUs {
 		w.CPUsOther++
 		return
@@ -442,4 +498,23 @@ func ConfigFrom(s settings.Settings) Config {
 		c.SampleEvery[k.Kind] = k.SampleEvery
 	}
 	return c
+}
+
+// continues reports whether a request at sector continues dev's previous
+// one, and remembers where this one ends.
+func (a *Stage) continues(dev uint32, sector uint64, nr uint32) bool {
+	for i := 0; i < a.nTails; i++ {
+		t := &a.tails[i]
+		if t.dev != dev {
+			continue
+		}
+		seq := sector >= t.end && sector-t.end <= SeqGapSectors
+		t.end = sector + uint64(nr)
+		return seq
+	}
+	if a.nTails < len(a.tails) {
+		a.tails[a.nTails] = devTail{dev: dev, end: sector + uint64(nr)}
+		a.nTails++
+	}
+	return false
 }

@@ -136,6 +136,7 @@ func (w *Window) appendDevices(dst []byte) []byte {
 		dst = appendUint(dst, `,"write_bytes":`, d.WriteBytes)
 		dst = appendUint(dst, `,"errors":`, d.Errors)
 		dst = appendUint(dst, `,"latency_ns":`, d.LatencyNs)
+		dst = appendUint(dst, `,"seq":`, d.Seq)
 		dst = append(dst, '}')
 	}
 	return dst
@@ -155,7 +156,9 @@ func (w *Window) appendTasks(dst []byte) []byte {
 		dst = appendUint(dst, `,"syscall_errors":`, t.SyscallErrors)
 		dst = appendUint(dst, `,"syscall_ns":`, t.SyscallNs)
 		dst = appendUint(dst, `,"switches_out":`, t.SwitchesOut)
+		dst = appendUint(dst, `,"preempted":`, t.Preempted)
 		dst = appendUint(dst, `,"runs":`, t.Runs)
+		dst = appendUint(dst, `,"run_ns":`, t.RunNs)
 		dst = appendUint(dst, `,"runq_ns":`, t.RunqNs)
 		dst = appendUint(dst, `,"wakeups":`, t.Wakeups)
 		dst = appendUint(dst, `,"faults":`, t.Faults)

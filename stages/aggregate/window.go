@@ -30,7 +30,9 @@ type TaskStat struct {
 	SyscallErrors uint64
 	SyscallNs     uint64 // total syscall latency
 	SwitchesOut   uint64 // times it left a CPU
+	Preempted     uint64 // of those, involuntary: it was still runnable
 	Runs          uint64 // times it was switched in
+	RunNs         uint64 // CPU time it ran in the window (from sched_switch)
 	RunqNs        uint64 // total time waited runnable before those runs
 	Wakeups       uint64 // times it was woken
 	Faults        uint64
@@ -53,6 +55,10 @@ type DeviceStat struct {
 	WriteBytes uint64
 	Errors     uint64
 	LatencyNs  uint64 // total
+	// Seq counts requests that continued the device's previous request
+	// (started within SeqGapSectors of where it ended): the sequential
+	// share of the access pattern.
+	Seq uint64
 }
 
 // IfaceStat is one network interface in the window.

@@ -10,7 +10,8 @@ import (
 
 // Stage is the features stage's processor: one Vector per window. It
 // keeps no state: every feature is computed from its window alone (PSI
-// deltas included, since windows carry their base host sample).
+// deltas included, since windows carry their base host sample; per-entity
+// features from the window's task and device tables).
 type Stage struct{}
 
 // New returns the features processor.
@@ -82,6 +83,7 @@ func Compute(w *aggregate.Window, v *Vector) {
 		f[NrRunning] = float64(w.Host.NrRunning)
 	}
 	f[KernelDecisionsPerS] = rate(decode.KindKernelDecision, w.Kinds[decode.KindKernelDecision])
+	entities(w, v, secs)
 }
 
 // cpuBusyPct prefers exact sched_switch time (all CPUs that switched at

@@ -138,7 +138,7 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal(js, &m); err != nil {
 		t.Fatalf("%s: %v", js, err)
 	}
-	if m["psi_io_full_pct"] != nil || m["syscalls_per_s"] != 0.5 || m["end_ns"] != 2.0 || len(m) != int(Count)+2 {
+	if m["psi_io_full_pct"] != nil || m["syscalls_per_s"] != 0.5 || m["end_ns"] != 2.0 || len(m) != int(Count)+4 {
 		t.Fatalf("%s", js)
 	}
 	if !strings.HasPrefix(string(js), `{"start_ns":1,"end_ns":2,"syscalls_per_s":0.5,`) {

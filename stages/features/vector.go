@@ -100,6 +100,13 @@ type Vector struct {
 	StartNs uint64
 	EndNs   uint64
 	Values  [Count]float64
+	// The window's busiest tasks and devices (see MaxTasks): the
+	// per-entity features the tuners classify. Only [:NumTasks] and
+	// [:NumDevices] are meaningful.
+	NumTasks   int
+	NumDevices int
+	Tasks      [MaxTasks]TaskFeatures
+	Devices    [MaxDevices]DeviceFeatures
 }
 
 // Missing reports whether feature id has no value in this window.

@@ -28,6 +28,7 @@ func SchedSwitch(ts uint64, cpu, prev uint32, prevComm string, next uint32, next
 	if next == 0 {
 		r.Hdr.Flags |= decode.FlagNextIdle
 	}
+	r.PrevState = 1
 	record.SetComm(&r.NextComm, nextComm)
 	return record.Append(nil, &r)
 }
@@ -137,4 +138,25 @@ func Mixed(n int, ncpu uint32, ts0, step uint64) [][]byte {
 		}
 	}
 	return out
+}
+
+// Preempted returns a sched_switch record like SchedSwitch whose prev was
+// still runnable (prev_state TASK_RUNNING): an involuntary switch. A
+// SchedSwitch record's prev blocked (prev_state 1, TASK_INTERRUPTIBLE).
+func Preempted(ts uint64, cpu, prev uint32, prevComm string, next uint32, nextComm string, runqNs uint64) []byte {
+	rec := SchedSwitch(ts, cpu, prev, prevComm, next, nextComm, runqNs)
+	var e decode.Event
+	if err := decode.Decode(rec, &e); err != nil {
+		panic(err)
+	}
+	r := *e.SchedSwitch()
+	r.PrevState = 0
+	return record.Append(nil, &r)
+}
+
+// BlockIOAt returns a successful block_io record at sector.
+func BlockIOAt(ts uint64, pid, dev, op uint32, sector uint64, sectors uint32, latNs uint64) []byte {
+	r := record.BlockIO{Hdr: hdr(decode.KindBlockIO, ts, 0, pid, "fio"),
+		Dev: dev, Op: op, Sector: sector, NrSector: sectors, LatencyNs: latNs}
+	return record.Append(nil, &r)
 }
