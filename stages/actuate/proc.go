@@ -91,6 +91,12 @@ func selectProcs(proc, cgroupRoot string, sel action.Selector) ([]procInfo, erro
 			}
 		}
 		f.Close()
+	case "pid":
+		n, err := strconv.Atoi(sel.Arg)
+		if err != nil {
+			return nil, fmt.Errorf("process selector pid:%s: %w", sel.Arg, err)
+		}
+		pids = []int{n}
 	default:
 		ents, err := os.ReadDir(proc)
 		if err != nil {

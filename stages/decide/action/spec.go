@@ -263,20 +263,26 @@ func CleanCgroup(p string) (string, error) {
 
 // Selector chooses processes for nice/ioprio.
 type Selector struct {
-	Kind string // "top-cpu", "name", "cgroup"
+	Kind string // "top-cpu", "name", "cgroup", "pid"
 	Arg  string
 }
 
-// ParseSelector parses top-cpu, name:COMM, cgroup:PATH.
+// ParseSelector parses top-cpu, name:COMM, cgroup:PATH, pid:N.
 func ParseSelector(s string) (Selector, error) {
 	if s == "top-cpu" {
 		return Selector{Kind: "top-cpu"}, nil
 	}
 	k, v, ok := strings.Cut(s, ":")
 	if !ok || v == "" {
-		return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH)", s)
+		return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N)", s)
 	}
 	switch k {
+	case "pid":
+		// One process, as the tuners name a task they discovered.
+		if n, err := strconv.Atoi(v); err != nil || n < 2 || strconv.Itoa(n) != v {
+			return Selector{}, fmt.Errorf("process id %q: want a number above 1", v)
+		}
+		return Selector{Kind: "pid", Arg: v}, nil
 	case "name":
 		if len(v) > 15 || strings.ContainsAny(v, "/\n") {
 			return Selector{}, fmt.Errorf("process name %q: a comm is at most 15 bytes without '/'", v)
@@ -289,7 +295,7 @@ func ParseSelector(s string) (Selector, error) {
 		}
 		return Selector{Kind: "cgroup", Arg: c}, nil
 	}
-	return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH)", s)
+	return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N)", s)
 }
 
 // ParseIOPrio parses "idle", "be:N", "rt:N" into class and level.

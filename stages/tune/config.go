@@ -1,0 +1,133 @@
+package tune
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode is what a tuner may do.
+type Mode uint8
+
+const (
+	Off    Mode = iota
+	Advise      // say what it would change and why; change nothing
+	Act         // explore, keep what helps, revert what harms
+)
+
+var modeNames = [...]string{"off", "advise", "act"}
+
+func (m Mode) String() string { return modeNames[m] }
+
+// ErrConfig is wrapped by configuration errors.
+var ErrConfig = errors.New("bad tuners config")
+
+// ParseMode parses off, advise or act.
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return Mode(i), nil
+		}
+	}
+	return Off, fmt.Errorf("%w: mode %q (want off, advise or act)", ErrConfig, s)
+}
+
+// Config configures the stage. Zero fields take the defaults noted.
+type Config struct {
+	CPU       Mode
+	Readahead Mode
+	// EffectWindow is the event time over which a setting's objective is
+	// measured (the first window after a change is not counted: the change
+	// settles). Default 2s. It is also the harm bound's time: a step that
+	// makes the objective more than HarmPct worse is reverted at the end
+	// of its effect window.
+	EffectWindow time.Duration
+	// HarmPct is the harm bound (default 10).
+	HarmPct float64
+	// MaxSteps is how many settings a tuner tries per (regime, target)
+	// before it settles on the best one (default 8).
+	MaxSteps int
+	// ModelPath is where the learned settings are kept ("" = not kept).
+	ModelPath string
+	// DeviceName maps a block device (major << 20 | minor) to its name in
+	// /sys/block; default: the /sys/dev/block link. "" = unknown.
+	DeviceName func(dev uint32) string
+	// Held reports whether an operator's policy writes the knob of that
+	// key; a tuner leaves such knobs alone. nil: none are.
+	Held func(key string) bool
+	// Nice reads a process's nice value (act mode); default /proc.
+	Nice   func(pid int) (int, error)
+	Logger *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	DefaultEffectWindow = 2 * time.Second
+	DefaultHarmPct      = 10
+	DefaultMaxSteps     = 8
+)
+
+func (c *Config) defaults() error {
+	if c.EffectWindow == 0 {
+		c.EffectWindow = DefaultEffectWindow
+	}
+	if c.HarmPct == 0 {
+		c.HarmPct = DefaultHarmPct
+	}
+	if c.MaxSteps == 0 {
+		c.MaxSteps = DefaultMaxSteps
+	}
+	switch {
+	case c.EffectWindow < 200*time.Millisecond || c.EffectWindow > 10*time.Minute:
+		return fmt.Errorf("%w: effect window %v outside [200ms, 10m]", ErrConfig, c.EffectWindow)
+	case c.HarmPct < 1 || c.HarmPct > 50:
+		return fmt.Errorf("%w: harm bound %g%% outside [1, 50]", ErrConfig, c.HarmPct)
+	case c.MaxSteps < 2 || c.MaxSteps > 100:
+		return fmt.Errorf("%w: max steps %d outside [2, 100]", ErrConfig, c.MaxSteps)
+	case c.CPU > Act || c.Readahead > Act:
+		return fmt.Errorf("%w: unknown mode", ErrConfig)
+	}
+	if c.DeviceName == nil {
+		c.DeviceName = sysDeviceName
+	}
+	if c.Nice == nil {
+		c.Nice = procNice
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// procNice reads field 19 of /proc/PID/stat.
+func procNice(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	r := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[r+1:])
+	if r < 0 || len(f) < 17 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.Atoi(f[19-3])
+}
+
+// sysDeviceName resolves a device number through /sys/dev/block.
+func sysDeviceName(dev uint32) string {
+	p := fmt.Sprintf("/sys/dev/block/%d:%d", dev>>20, dev&(1<<20-1))
+	l, err := os.Readlink(p)
+	if err != nil {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(p, "partition")); err == nil {
+		return filepath.Base(filepath.Dir(l)) // readahead is the whole disk's
+	}
+	return filepath.Base(l)
+}

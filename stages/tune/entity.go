@@ -1,0 +1,149 @@
+package tune
+
+import (
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+)
+
+// Table bounds: the memory of the tuners' entity tracking is fixed at
+// MaxTasks taskEnt and MaxDevices devEnt values (about 14 KiB).
+const (
+	MaxTasks   = 64
+	MaxDevices = 16
+)
+
+// alpha is the weight of a new window in the entities' moving averages:
+// about the last ten windows (one second at 100 ms) count.
+const alpha = 0.2
+
+// goneNs: an entity not seen for this long of event time has gone (the
+// process exited or went quiet, the device is idle or removed).
+const goneNs = 3e9
+
+type taskEnt struct {
+	pid     uint32
+	comm    [decode.CommLen]byte
+	lastNs  uint64
+	windows int
+	// moving averages of the features.TaskFeatures of the same names
+	cpuShare, meanRunUs, volPerS, involPerS, wakeupsPerS, runqUs float64
+}
+
+type devEnt struct {
+	dev      uint32
+	lastNs   uint64
+	windows  int
+	iops     float64
+	readBps  float64
+	seqRatio float64
+	readPct  float64
+	latUs    float64
+}
+
+// tracker follows entities across windows.
+type tracker struct {
+	tasks   [MaxTasks]taskEnt
+	nTasks  int
+	devs    [MaxDevices]devEnt
+	nDevs   int
+	evicted uint64
+}
+
+func ewma(old, x float64, first bool) float64 {
+	if first {
+		return x
+	}
+	return old + alpha*(x-old)
+}
+
+// observe folds one vector in.
+func (t *tracker) observe(v *features.Vector) {
+	for i := 0; i < v.NumTasks; i++ {
+		f := &v.Tasks[i]
+		e := t.task(f.PID, v.EndNs)
+		first := e.windows == 0 || e.comm != f.Comm
+		e.comm, e.lastNs = f.Comm, v.EndNs
+		e.cpuShare = ewma(e.cpuShare, f.CPUShare, first)
+		if f.Runs > 0 {
+			e.meanRunUs = ewma(e.meanRunUs, f.MeanRunUs, first)
+			e.runqUs = ewma(e.runqUs, f.RunqUs, first)
+		}
+		e.volPerS = ewma(e.volPerS, f.VoluntaryPerS, first)
+		e.involPerS = ewma(e.involPerS, f.InvoluntaryPerS, first)
+		e.wakeupsPerS = ewma(e.wakeupsPerS, f.WakeupsPerS, first)
+		e.windows++
+	}
+	for i := 0; i < v.NumDevices; i++ {
+		f := &v.Devices[i]
+		e := t.device(f.Dev, v.EndNs)
+		first := e.windows == 0
+		e.lastNs = v.EndNs
+		e.iops = ewma(e.iops, f.IOPS, first)
+		e.readBps = ewma(e.readBps, f.ReadBytesPerS, first)
+		e.seqRatio = ewma(e.seqRatio, f.SeqRatio, first)
+		e.readPct = ewma(e.readPct, f.ReadRequestsPct, first)
+		e.latUs = ewma(e.latUs, f.MeanLatencyUs, first)
+		e.windows++
+	}
+}
+
+// task returns pid's entry, evicting the least recently active one when
+// the table is full.
+func (t *tracker) task(pid uint32, now uint64) *taskEnt {
+	old := 0
+	for i := 0; i < t.nTasks; i++ {
+		if t.tasks[i].pid == pid {
+			return &t.tasks[i]
+		}
+		if t.tasks[i].lastNs < t.tasks[old].lastNs {
+			old = i
+		}
+	}
+	if t.nTasks < MaxTasks {
+		old = t.nTasks
+		t.nTasks++
+	} else {
+		t.evicted++
+	}
+	t.tasks[old] = taskEnt{pid: pid, lastNs: now}
+	return &t.tasks[old]
+}
+
+func (t *tracker) device(dev uint32, now uint64) *devEnt {
+	old := 0
+	for i := 0; i < t.nDevs; i++ {
+		if t.devs[i].dev == dev {
+			return &t.devs[i]
+		}
+		if t.devs[i].lastNs < t.devs[old].lastNs {
+			old = i
+		}
+	}
+	if t.nDevs < MaxDevices {
+		old = t.nDevs
+		t.nDevs++
+	} else {
+		t.evicted++
+	}
+	t.devs[old] = devEnt{dev: dev, lastNs: now}
+	return &t.devs[old]
+}
+
+// findTask returns pid's entry if it was seen within goneNs of now.
+func (t *tracker) findTask(pid uint32, now uint64) *taskEnt {
+	for i := 0; i < t.nTasks; i++ {
+		if e := &t.tasks[i]; e.pid == pid && now-e.lastNs <= goneNs {
+			return e
+		}
+	}
+	return nil
+}
+
+func (t *tracker) findDev(dev uint32, now uint64) *devEnt {
+	for i := 0; i < t.nDevs; i++ {
+		if e := &t.devs[i]; e.dev == dev && now-e.lastNs <= goneNs {
+			return e
+		}
+	}
+	return nil
+}

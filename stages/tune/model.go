@@ -1,0 +1,159 @@
+package tune
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Model file: a fixed header (magic, format version, payload size, CRC-32C
+// of the payload) and a JSON payload (modelState). A file of another
+// version, or damaged, is set aside (PATH.bad) and learning starts afresh:
+// it never stops the daemon.
+const (
+	modelMagic   = "AINKATUN"
+	ModelVersion = 1
+)
+
+// Errors of the model file.
+var (
+	ErrModelCorrupt = errors.New("tuner model file is corrupted")
+	ErrModelVersion = errors.New("tuner model file has another format version")
+)
+
+type modelHeader struct {
+	Magic   [8]byte
+	Version uint32
+	Size    uint32
+	CRC     uint32
+}
+
+type modelState struct {
+	NextRegime uint32         `json:"next_regime"`
+	Regimes    []regimeCentre `json:"regimes"`
+	Best       []Best         `json:"best"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Save writes the model file now (the daemon calls it at exit).
+func (s *Stage) Save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.ModelPath == "" {
+		return nil
+	}
+	return s.saveTo(s.cfg.ModelPath)
+}
+
+// saveTo writes crash-safely: temporary file, fsync, rename, fsync of the
+// directory. Bests of regimes that were forgotten are dropped.
+func (s *Stage) saveTo(path string) error {
+	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list}
+	for _, b := range s.bests {
+		for _, r := range s.reg.list {
+			if r.ID == b.Regime {
+				st.Best = append(st.Best, b)
+				break
+			}
+		}
+	}
+	payload, err := json.Marshal(&st)
+	if err != nil {
+		return fmt.Errorf("encode tuner model: %w", err)
+	}
+	h := modelHeader{Version: ModelVersion, Size: uint32(len(payload)), CRC: crc32.Checksum(payload, castagnoli)}
+	copy(h.Magic[:], modelMagic)
+	var buf bytes.Buffer
+	binary.Write(&buf, binary.LittleEndian, &h)
+	buf.Write(payload)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("tuner model dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tuners-*")
+	if err != nil {
+		return fmt.Errorf("tuner model: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write tuner model: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync tuner model: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close tuner model: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("install tuner model: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// load reads the model file. A missing file is a fresh start (nil); an
+// unusable one is renamed PATH.bad and the reason returned.
+func (s *Stage) load(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read tuner model: %w", err)
+	}
+	st, err := decodeModel(b)
+	if err != nil {
+		if rerr := os.Rename(path, path+".bad"); rerr != nil {
+			return fmt.Errorf("%s: %w (and could not set it aside: %v)", path, err, rerr)
+		}
+		return fmt.Errorf("%s: %w; set aside as %s.bad, learning afresh", path, err, path)
+	}
+	s.reg.nextID = st.NextRegime
+	s.reg.list = append(s.reg.list[:0], st.Regimes...)
+	s.bests = st.Best
+	return nil
+}
+
+func decodeModel(b []byte) (*modelState, error) {
+	var h modelHeader
+	hs := binary.Size(h)
+	if len(b) < hs {
+		return nil, fmt.Errorf("%w: %d bytes", ErrModelCorrupt, len(b))
+	}
+	binary.Read(bytes.NewReader(b), binary.LittleEndian, &h)
+	if string(h.Magic[:]) != modelMagic {
+		return nil, fmt.Errorf("%w: not a tuner model (magic %q)", ErrModelCorrupt, h.Magic[:])
+	}
+	if h.Version != ModelVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrModelVersion, h.Version, ModelVersion)
+	}
+	p := b[hs:]
+	if uint32(len(p)) != h.Size || crc32.Checksum(p, castagnoli) != h.CRC {
+		return nil, fmt.Errorf("%w: payload size or checksum mismatch", ErrModelCorrupt)
+	}
+	var st modelState
+	if err := json.Unmarshal(p, &st); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrModelCorrupt, err)
+	}
+	if len(st.Regimes) > MaxRegimes {
+		return nil, fmt.Errorf("%w: %d regimes, at most %d", ErrModelCorrupt, len(st.Regimes), MaxRegimes)
+	}
+	for _, r := range st.Regimes {
+		if r.ID == 0 || r.ID > st.NextRegime {
+			return nil, fmt.Errorf("%w: regime id %d", ErrModelCorrupt, r.ID)
+		}
+	}
+	return &st, nil
+}

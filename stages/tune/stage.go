@@ -1,0 +1,205 @@
+package tune
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// MaxDecisions bounds the decisions one Window carries; more wait for the
+// next window (in order).
+const MaxDecisions = 4
+
+// Window is the stage's output: the predict output it was given, the
+// regime, and the tuners' decisions for that window.
+type Window struct {
+	Out      predict.Output
+	Regime   uint32
+	Event    string // "new", "return" or "" (the regime of the window)
+	NDec     int
+	Dec      [MaxDecisions]decide.Decision
+	Deferred int // decisions still waiting for a later window
+}
+
+// Best is the best setting found for a target in a regime.
+type Best struct {
+	Regime uint32  `json:"regime"`
+	Target string  `json:"target"`
+	Value  string  `json:"value"` // "" = the original setting
+	Gain   float64 `json:"gain"`  // relative gain of the objective measured
+	Trials int     `json:"trials"`
+}
+
+// Stage is the tune stage's processor. Process runs on the pipeline's
+// goroutine; Status and Save may be called from others.
+type Stage struct {
+	mu       sync.Mutex
+	cfg      Config
+	windowNs uint64
+	tr       tracker
+	reg      regimes
+	tuners   []*tuner
+	bests    []Best
+	pending  []decide.Decision
+	names    map[uint32]string
+	event    string
+	switchNs uint64 // event time the current regime's streak began
+	ttb      []uint64
+	loadErr  error
+	dirty    bool
+}
+
+// New builds the stage and loads Config.ModelPath when it exists.
+func New(cfg Config) (*Stage, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}}
+	s.reg.list = make([]regimeCentre, 0, MaxRegimes)
+	s.pending = make([]decide.Decision, 0, 32)
+	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead}}
+	if cfg.ModelPath != "" {
+		s.loadErr = s.load(cfg.ModelPath)
+	}
+	return s, nil
+}
+
+// LoadError is why the model file could not be used (nil when it was, or
+// when there was none); the file was set aside and learning started afresh.
+func (s *Stage) LoadError() error { return s.loadErr }
+
+// Process appends one Window per input to out.
+func (s *Stage) Process(in []predict.Output, out []Window) []Window {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range in {
+		o := &in[i]
+		n := len(out)
+		if n < cap(out) {
+			out = out[:n+1]
+		} else {
+			out = append(out, Window{})
+		}
+		w := &out[n]
+		w.Out = *o
+		s.window(&w.Out)
+		w.Regime, w.Event = s.reg.cur, s.event
+		w.NDec = copy(w.Dec[:], s.pending)
+		s.pending = s.pending[:copy(s.pending, s.pending[w.NDec:])]
+		w.Deferred = len(s.pending)
+	}
+	return out
+}
+
+// Flush emits nothing: decisions left pending at the end are dropped with
+// the run (actuate restores every knob at exit anyway).
+func (s *Stage) Flush(out []Window) []Window { return out }
+
+func (s *Stage) window(o *predict.Output) {
+	v := &o.Vector
+	if d := v.EndNs - v.StartNs; d > 0 && d < 10*s.windowNs && s.windowNs == 100e6 {
+		s.windowNs = d // learn the interval from the first full window
+	}
+	s.tr.observe(v)
+	changed, returned, since := s.reg.observe(regimeX(v, &s.tr), v.EndNs)
+	s.event = ""
+	if changed {
+		s.event, s.switchNs = "new", since
+		if returned {
+			s.event = "return"
+		}
+	}
+	for _, t := range s.tuners {
+		t.step(s, v)
+	}
+}
+
+// emit queues a decision for the next window out.
+func (s *Stage) emit(d decide.Decision) {
+	s.cfg.Logger.Info("tuner", "policy", d.Policy, "kind", d.Kind.String(), "why", d.Reason)
+	if len(s.pending) < cap(s.pending) {
+		s.pending = append(s.pending, d)
+	}
+}
+
+func (s *Stage) effect(t *tuner, now uint64, before, after, score float64) {
+	a := t.fam.action(&t.tg, t.arms[t.arm])
+	d := decide.Decision{TimeNs: now, Kind: decide.Effect, Policy: "tuner:" + t.fam.name(), Objective: t.fam.objective(),
+		Before: before, After: after, Score: score, Effectiveness: t.b.mean(t.arm)}
+	if pa, err := action.Parse(a); err == nil {
+		d.Action = pa
+	}
+	d.Reason = fmt.Sprintf("%s of %s: %s %.4g -> %.4g (%+.0f%%)", a, t.tg.key, t.fam.objective(), before, after, 100*score)
+	s.emit(d)
+}
+
+func (s *Stage) logf(format string, args ...any) {
+	s.cfg.Logger.Info(fmt.Sprintf(format, args...))
+}
+
+// devName caches device names: they are read from sysfs once per device.
+func (s *Stage) devName(dev uint32) string {
+	if n, ok := s.names[dev]; ok {
+		return n
+	}
+	n := s.cfg.DeviceName(dev)
+	if len(s.names) < 4*MaxDevices {
+		s.names[dev] = n
+	}
+	return n
+}
+
+// settled reports whether a CPU target pid is already at its settled
+// setting in another tuner state (one hog at a time is tried).
+func (s *Stage) settled(pid uint32) bool {
+	for _, t := range s.tuners {
+		if t.active && t.tg.pid == pid && t.exploit {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Stage) best(regime uint32, key string) (Best, bool) {
+	for _, b := range s.bests {
+		if b.Regime == regime && b.Target == key {
+			return b, true
+		}
+	}
+	return Best{}, false
+}
+
+// remember stores a best setting; the model file is written at once
+// (settling is rare: a few times per regime and target).
+func (s *Stage) remember(regime uint32, key, value string, gain float64, trials int) {
+	b := Best{Regime: regime, Target: key, Value: value, Gain: gain, Trials: trials}
+	for i := range s.bests {
+		if s.bests[i].Regime == regime && s.bests[i].Target == key {
+			s.bests[i] = b
+			s.save()
+			return
+		}
+	}
+	s.bests = append(s.bests, b)
+	s.save()
+}
+
+// timeToBest records how long after its workload began a regime's best
+// known setting was applied.
+func (s *Stage) timeToBest(now uint64) {
+	if s.switchNs != 0 && now >= s.switchNs && len(s.ttb) < 1024 {
+		s.ttb = append(s.ttb, now-s.switchNs)
+	}
+}
+
+func (s *Stage) save() {
+	if s.cfg.ModelPath == "" {
+		return
+	}
+	if err := s.saveTo(s.cfg.ModelPath); err != nil {
+		s.logf("tuners: save model: %v", err)
+	}
+}

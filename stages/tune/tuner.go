@@ -1,0 +1,246 @@
+package tune
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/features"
+)
+
+// target is one thing a tuner tunes: key is its identity across runs
+// (what the model file remembers), sel what the action names now.
+type target struct {
+	key   string // "cpu/stress-ng-cpu/batch", "readahead/loop0/sequential"
+	sel   string // "pid:1234", "loop0"
+	pid   uint32
+	dev   uint32
+	orig  int // the nice of a cpu target before AINKA (act mode)
+	class Class
+	conf  float64
+	why   string
+}
+
+// family is one knob family: how to find a target, the settings to try,
+// the objective (higher is better) and the action for a setting.
+type family interface {
+	name() string
+	objective() string
+	find(s *Stage, now uint64) (target, bool)
+	arms(tg *target) []string // arms[0] is "": the value before AINKA
+	measure(s *Stage, v *features.Vector, tg *target) (float64, bool)
+	action(tg *target, value string) string
+	alive(s *Stage, tg *target, now uint64) bool
+}
+
+// minGain is the relative gain a setting must show to be kept over the
+// original.
+const minGain = 0.03
+
+// tuner runs one family's trials, one target at a time.
+type tuner struct {
+	fam  family
+	mode Mode
+
+	active  bool
+	tg      target
+	regime  uint32
+	exploit bool // settled (or re-applied a known best): no more steps
+	b       bandit
+	arms    []string
+	arm     int
+	applied bool // a non-original value is in place
+	since   uint64
+	sum     float64
+	n       int
+	base    float64
+	haveB   bool
+	steps   int
+
+	// for status
+	last    string
+	changes int
+	gain    float64
+}
+
+// step runs the tuner for one window.
+func (t *tuner) step(s *Stage, v *features.Vector) {
+	now := v.EndNs
+	if t.mode == Off {
+		return
+	}
+	if t.active && !t.fam.alive(s, &t.tg, now) {
+		s.logf("tuner %s: %s has gone (%s); trial ended", t.fam.name(), t.tg.sel, t.tg.key)
+		t.end(s, now, "target gone")
+		return
+	}
+	if t.active && t.regime != s.reg.cur {
+		t.end(s, now, fmt.Sprintf("regime r%d ended", t.regime))
+	}
+	if !t.active {
+		t.start(s, now)
+		return
+	}
+	if t.exploit || t.mode != Act {
+		return
+	}
+	if now < t.since+s.windowNs { // the change settles for one window
+		return
+	}
+	if x, ok := t.fam.measure(s, v, &t.tg); ok {
+		t.sum += x
+		t.n++
+	}
+	if now-t.since >= uint64(s.cfg.EffectWindow.Nanoseconds()) {
+		t.finishStep(s, now)
+	}
+}
+
+// start looks for a target; a known best for it in this regime is applied
+// at once, otherwise act mode starts exploring and advise mode advises.
+func (t *tuner) start(s *Stage, now uint64) {
+	tg, ok := t.fam.find(s, now)
+	if !ok || s.cfg.Held != nil && s.cfg.Held(keyOf(t.fam.action(&tg, "0"))) {
+		return
+	}
+	arms := t.fam.arms(&tg)
+	if len(arms) < 2 {
+		return
+	}
+	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: tg, regime: s.reg.cur, arms: arms, last: t.last, changes: t.changes, gain: t.gain}
+	t.b.n = len(t.arms)
+	best, known := s.best(t.regime, tg.key)
+	if known {
+		t.exploit = true
+		t.gain = best.Gain
+		why := fmt.Sprintf("best known for regime r%d: %+.0f%% %s over %d trials", t.regime, 100*best.Gain, t.fam.objective(), best.Trials)
+		if best.Value == "" {
+			t.emitNote(s, now, "keeps the original setting: "+why)
+			return
+		}
+		s.timeToBest(now)
+		t.apply(s, now, best.Value, why)
+		return
+	}
+	if t.mode == Advise {
+		t.exploit = true
+		t.apply(s, now, t.arms[len(t.arms)-1], "untested: no trial yet in regime r"+fmt.Sprint(t.regime))
+		return
+	}
+	t.arm, t.since = 0, now // measure the original first
+}
+
+// finishStep scores the arm that was in place, then moves on.
+func (t *tuner) finishStep(s *Stage, now uint64) {
+	if t.n == 0 { // the objective had no sample: try again
+		t.since = now
+		return
+	}
+	mean := t.sum / float64(t.n)
+	r := 0.0
+	if t.arm == 0 || !t.haveB {
+		t.base, t.haveB = mean, true
+	} else {
+		r = (mean - t.base) / math.Max(math.Abs(t.base), 1e-9)
+	}
+	t.b.update(t.arm, r)
+	t.steps++
+	if t.arm != 0 {
+		s.effect(t, now, t.base, mean, r)
+	}
+	harmful := r < -s.cfg.HarmPct/100
+	if harmful {
+		t.revert(s, now, fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*r, s.cfg.HarmPct))
+	}
+	if t.steps >= s.cfg.MaxSteps {
+		t.settle(s, now)
+		return
+	}
+	next := t.b.next()
+	t.sum, t.n, t.since = 0, 0, now
+	if next == t.arm && !harmful {
+		return
+	}
+	t.arm = next
+	if next == 0 {
+		t.revert(s, now, "re-measuring the original setting")
+		return
+	}
+	t.apply(s, now, t.arms[next], fmt.Sprintf("trial %d of %d (UCB1)", t.steps+1, s.cfg.MaxSteps))
+}
+
+// settle keeps the best arm (or the original) and remembers it.
+func (t *tuner) settle(s *Stage, now uint64) {
+	t.exploit = true
+	arm, gain := t.b.best()
+	if arm <= 0 || gain < minGain {
+		arm, gain = 0, 0
+	}
+	t.gain = gain
+	s.remember(t.regime, t.tg.key, t.arms[arm], gain, t.steps)
+	why := fmt.Sprintf("best of %d trials: %+.0f%% %s", t.steps, 100*gain, t.fam.objective())
+	t.arm = arm
+	if arm == 0 {
+		t.revert(s, now, "settled on the original setting: "+why)
+		return
+	}
+	t.apply(s, now, t.arms[arm], "settled: "+why)
+}
+
+// end finishes the trial (regime change, target gone) and restores the
+// original setting of a target still there.
+func (t *tuner) end(s *Stage, now uint64, why string) {
+	// A target that has gone is restored too: actuate finds nothing to
+	// restore for an exited process and says so.
+	t.revert(s, now, why)
+	t.active = false
+}
+
+func (t *tuner) apply(s *Stage, now uint64, value, why string) {
+	src := t.fam.action(&t.tg, value)
+	a, err := action.Parse(src)
+	if err != nil {
+		s.logf("tuner %s: bad action %q: %v", t.fam.name(), src, err)
+		return
+	}
+	line := fmt.Sprintf("%s: %s (%s, confidence %.2f: %s); regime r%d; %s", src, t.tg.key, t.tg.class, t.tg.conf, t.tg.why, t.regime, why)
+	d := decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line}
+	if t.mode != Act {
+		d.Action = action.Action{Kind: action.Notify, Source: "notify"}
+		d.Reason = "advice: would set " + line
+	} else {
+		t.applied = true
+	}
+	t.last, t.changes = d.Reason, t.changes+1
+	s.emit(d)
+}
+
+func (t *tuner) revert(s *Stage, now uint64, why string) {
+	if !t.applied {
+		return
+	}
+	a, err := action.Parse(t.fam.action(&t.tg, "0"))
+	if err != nil {
+		return
+	}
+	t.applied = false
+	line := fmt.Sprintf("restore %s of %s: %s", a.Key(), t.tg.key, why)
+	t.last, t.changes = line, t.changes+1
+	s.emit(decide.Decision{TimeNs: now, Kind: decide.Revert, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
+}
+
+func (t *tuner) emitNote(s *Stage, now uint64, why string) {
+	line := fmt.Sprintf("%s: %s; regime r%d", t.tg.key, why, t.regime)
+	t.last = line
+	s.emit(decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: action.Action{Kind: action.Notify, Source: "notify"}, Reason: line})
+}
+
+// keyOf is the knob key of an action's source text ("" if it does not parse).
+func keyOf(src string) string {
+	a, err := action.Parse(src)
+	if err != nil {
+		return ""
+	}
+	return a.Key()
+}
