@@ -24,6 +24,25 @@ type Config struct {
 	ML        ML        `toml:"ml"`
 	Policy    Policy    `toml:"policy"`
 	Telemetry Telemetry `toml:"telemetry"`
+	Tuners    Tuners    `toml:"tuners"`
+}
+
+// Tuners is the [tuners] section: the tune stage (package stages/tune).
+type Tuners struct {
+	// CPU and Readahead are each tuner's mode: "off", "advise" (say what
+	// it would change and why) or "act" (try, keep what helps).
+	CPU       string `toml:"cpu"`
+	Readahead string `toml:"readahead"`
+	// EffectWindowMS is the event time a setting is measured over, and the
+	// harm bound's time (200..600000).
+	EffectWindowMS int `toml:"effect_window_ms"`
+	// HarmPct: a step that makes its objective more than this much worse is
+	// reverted at the end of its effect window (1..50).
+	HarmPct float64 `toml:"harm_pct"`
+	// MaxSteps: settings tried per regime and target before settling (2..100).
+	MaxSteps int `toml:"max_steps"`
+	// ModelPath keeps the best settings found per regime and target.
+	ModelPath string `toml:"model_path"`
 }
 
 // Daemon is the [daemon] section: the process itself.
@@ -151,6 +170,14 @@ func Default() *Config {
 			EventKinds:            append([]string(nil), EventKinds...),
 			Sampling:              map[string]int{},
 			RingBufferMB:          16,
+		},
+		Tuners: Tuners{
+			CPU:            "advise",
+			Readahead:      "advise",
+			EffectWindowMS: 2000,
+			HarmPct:        10,
+			MaxSteps:       8,
+			ModelPath:      "/var/lib/ainka/tuners.model",
 		},
 	}
 }

@@ -155,7 +155,7 @@ func unjoin(err error) []error {
 func (c *Config) resolvePaths(dir string) {
 	for _, p := range []*string{
 		&c.Daemon.PIDFile, &c.Daemon.LogFile, &c.Daemon.WorkDir, &c.Daemon.SocketPath,
-		&c.ML.ModelPath, &c.Policy.PolicyFile,
+		&c.ML.ModelPath, &c.Policy.PolicyFile, &c.Tuners.ModelPath,
 	} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

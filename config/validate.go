@@ -27,6 +27,7 @@ func (c *Config) validate() error {
 	v.ml(&c.ML)
 	v.policy(&c.Policy)
 	v.telemetry(&c.Telemetry)
+	v.tuners(&c.Tuners)
 	return errors.Join(v.errs...)
 }
 
@@ -114,6 +115,20 @@ func (v *validator) telemetry(t *Telemetry) {
 	if t.RingBufferMB < 1 || t.RingBufferMB > 1024 || t.RingBufferMB&(t.RingBufferMB-1) != 0 {
 		v.bad("telemetry.ring_buffer_mb", "%d is not a power of two in 1..1024 (the BPF ring buffer needs one)", t.RingBufferMB)
 	}
+}
+
+func (v *validator) tuners(t *Tuners) {
+	for _, km := range [][2]string{{"tuners.cpu", t.CPU}, {"tuners.readahead", t.Readahead}} {
+		if m := km[1]; m != "off" && m != "advise" && m != "act" {
+			v.bad(km[0], "%q: want off, advise or act", m)
+		}
+	}
+	v.intRange("tuners.effect_window_ms", int64(t.EffectWindowMS), 200, 600000)
+	if !(t.HarmPct >= 1 && t.HarmPct <= 50) {
+		v.bad("tuners.harm_pct", "%v is outside [1, 50]", t.HarmPct)
+	}
+	v.intRange("tuners.max_steps", int64(t.MaxSteps), 2, 100)
+	v.path("tuners.model_path", t.ModelPath, false)
 }
 
 type validator struct{ errs []error }

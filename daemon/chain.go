@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"log/slog"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/tune"
 	"github.com/ainka/ainka/view"
 )
 
@@ -43,6 +45,7 @@ type Chain struct {
 	Decoder    *decode.Stage
 	Aggregator *aggregate.Stage
 	Predict    *predict.Stage
+	Tune       *tune.Stage
 	Decide     *decide.Stage
 	Actuate    *actuate.Stage
 	// View sees what the chain does, for the terminal view and
@@ -64,6 +67,8 @@ type ChainOptions struct {
 	Kernel genl.Client
 	// PolicyFile overrides [policy] policy_file when set.
 	PolicyFile string
+	// Tuners overrides every tuner's mode (off, advise, act) when set.
+	Tuners string
 	// Logger gets decide's and actuate's logs; nil: none.
 	Logger *slog.Logger
 	// QueueLen is the pipeline's queue length in batches (0: its default).
@@ -82,6 +87,7 @@ type ChainOptions struct {
 type StageConfigs struct {
 	Aggregate aggregate.Config
 	Predict   predict.Config
+	Tune      tune.Config
 	Decide    decide.Config
 	Actuate   actuate.Config
 }
@@ -92,7 +98,10 @@ type StageConfigs struct {
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics})}
-	cfgs := stageConfigs(o)
+	cfgs, err := stageConfigs(o)
+	if err != nil {
+		return nil, err
+	}
 	cfgs.Aggregate.Metrics = c.Pipeline.Metrics()
 	if o.Adjust != nil {
 		o.Adjust(&cfgs)
@@ -111,7 +120,7 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 
 // stageConfigs derives each stage's configuration from the settings and
 // the configuration: the one place they meet.
-func stageConfigs(o ChainOptions) StageConfigs {
+func stageConfigs(o ChainOptions) (StageConfigs, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -131,7 +140,10 @@ func stageConfigs(o ChainOptions) StageConfigs {
 		s.Actuate.DryRun = false
 		s.Actuate.JournalPath = JournalPath(o.Config)
 	}
-	return s
+	var err error
+	s.Tune, err = tuneConfig(o.Config, o.Tuners, o.Live)
+	s.Tune.Logger = log
+	return s, err
 }
 
 // construct builds every stage after the source; actuate comes last
@@ -148,6 +160,15 @@ func (c *Chain) construct(s StageConfigs) error {
 	if c.Decide, err = decide.New(s.Decide); err != nil {
 		return fmt.Errorf("build decide stage: %w", err)
 	}
+	if s.Tune.Held == nil {
+		s.Tune.Held = heldBy(c.Decide)
+	}
+	if c.Tune, err = tune.New(s.Tune); err != nil {
+		return fmt.Errorf("build tune stage: %w", err)
+	}
+	if err := c.Tune.LoadError(); err != nil {
+		s.Tune.Logger.Warn("tuner model not usable", "err", err)
+	}
 	if c.Actuate, err = actuate.New(s.Actuate); err != nil {
 		return fmt.Errorf("build actuate stage: %w", err)
 	}
@@ -163,7 +184,8 @@ func (c *Chain) join(src pipeline.Source[[]byte], wraps []Wrapper) error {
 	win := addStage[decode.Event, aggregate.Window](j, "aggregate", ev, c.Aggregator)
 	vec := addStage[aggregate.Window, features.Vector](j, "features", win, features.New())
 	out := addStage[features.Vector, predict.Output](j, "predict", vec, c.Predict)
-	dcs := addStage[predict.Output, decide.Decision](j, "decide", out, c.Decide)
+	tuned := addStage[predict.Output, tune.Window](j, "tune", out, c.Tune)
+	dcs := addStage[tune.Window, decide.Decision](j, "decide", tuned, tune.WithDecide(c.Decide))
 	addStage[decide.Decision, actuate.Result](j, "actuate", dcs, c.Actuate)
 	return j.done()
 }
@@ -255,4 +277,44 @@ func Assemble(src pipeline.Source[[]byte], o ChainOptions, taps []TapSpec, stdou
 		return nil, nil, err
 	}
 	return c, t, nil
+}
+
+// tuneConfig maps [tuners] (and an override of every tuner's mode) onto
+// the tune stage. A replay keeps no model file: what it learns must not
+// change the next live run.
+func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, error) {
+	t := config.Default().Tuners
+	if conf != nil {
+		t = conf.Tuners
+	}
+	if override != "" {
+		t.CPU, t.Readahead = override, override
+	}
+	var tc tune.Config
+	var err error
+	if tc.CPU, err = tune.ParseMode(t.CPU); err != nil {
+		return tc, Usagef("tuners: cpu: %v", err)
+	}
+	if tc.Readahead, err = tune.ParseMode(t.Readahead); err != nil {
+		return tc, Usagef("tuners: readahead: %v", err)
+	}
+	tc.EffectWindow = time.Duration(t.EffectWindowMS) * time.Millisecond
+	tc.HarmPct, tc.MaxSteps = t.HarmPct, t.MaxSteps
+	if live {
+		tc.ModelPath = t.ModelPath
+	}
+	return tc, nil
+}
+
+// heldBy leaves to operators' policies the knobs they write: a tuner does
+// not touch a knob a loaded policy's action names.
+func heldBy(d *decide.Stage) func(key string) bool {
+	return func(key string) bool {
+		for _, ps := range d.Policies() {
+			if ps.Knob == key {
+				return true
+			}
+		}
+		return false
+	}
 }

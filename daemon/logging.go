@@ -93,6 +93,9 @@ func (c *Chain) Shutdown(log *slog.Logger) error {
 			log.Info("model saved", "path", c.Predict.Config().ModelPath)
 		}
 	}
+	if err := c.Tune.Save(); err != nil {
+		errs = append(errs, fmt.Errorf("save tuner model: %w", err))
+	}
 	if err := c.Actuate.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("restore knobs: %w", err))
 	}

@@ -51,7 +51,7 @@ func Replay(ctx context.Context, o Options, r ReplayOptions) error {
 		return fmt.Errorf("trace %s: event schema version %d, this ainka decodes version %d", r.Path, hdr.SchemaVersion, decode.SchemaVersion)
 	}
 	c, taps, err := Assemble(src, ChainOptions{Settings: settings.FromHeader(hdr), Config: o.Config,
-		PolicyFile: o.PolicyFile, QueueLen: 8}, o.Taps, o.Stdout)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, QueueLen: 8}, o.Taps, o.Stdout)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ type Options struct {
 	Config *config.Config
 	// PolicyFile overrides [policy] policy_file (--policy); it must exist.
 	PolicyFile string
+	// Tuners overrides every tuner's mode (--tuners off|advise|act).
+	Tuners string
 	// Taps write stages' outputs as JSON lines (--tap).
 	Taps []TapSpec
 	// MetricsAddr serves /metrics (--metrics-addr); "" = the
@@ -115,7 +117,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
-		PolicyFile: o.PolicyFile, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
 }
 
 // liveQueueLen: a live source must never wait for the pipeline, so the

@@ -35,6 +35,7 @@ type pipeFlags struct {
 	duration    time.Duration
 	policyFile  string
 	hold        bool
+	tuners      string
 }
 
 func (f *pipeFlags) register(fs *flag.FlagSet) {
@@ -42,12 +43,13 @@ func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
 	fs.StringVar(&f.policyFile, "policy", "", "policy `FILE` for the decide stage (default: the configuration's policy_file; replay: none)")
+	fs.StringVar(&f.tuners, "tuners", "", "every tuner's `MODE`: off, advise or act (default: the configuration's [tuners]: advise)")
 	fs.BoolVar(&f.hold, "hold", false, "replay: after the input ends, keep serving the control socket until SIGINT/SIGTERM or --duration")
 }
 
 // options are the daemon's options from the shared flags.
 func (f *pipeFlags) options(cfg *config.Config, stdout, stderr io.Writer) daemon.Options {
-	return daemon.Options{Config: cfg, PolicyFile: f.policyFile, Taps: f.taps, MetricsAddr: f.metricsAddr,
+	return daemon.Options{Config: cfg, PolicyFile: f.policyFile, Tuners: f.tuners, Taps: f.taps, MetricsAddr: f.metricsAddr,
 		Duration: f.duration, Stdout: stdout, Stderr: stderr}
 }
 

@@ -18,7 +18,7 @@ func init() {
 	register(command{name: "replay", summary: "run the pipeline on a recorded trace", run: runReplay})
 }
 
-const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--config FILE] [--dry-run] [--socket PATH [--hold]] [--policy FILE] [--tap STAGE[=PATH]]... [--metrics-addr ADDR] [--duration D]"
+const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--config FILE] [--dry-run] [--socket PATH [--hold]] [--policy FILE] [--tap STAGE[=PATH]]... [--tuners MODE] [--metrics-addr ADDR] [--duration D]"
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)

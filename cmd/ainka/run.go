@@ -17,7 +17,7 @@ func init() {
 	register(command{name: "run", summary: "run the pipeline live on this host (root)", run: runLive})
 }
 
-const runSynopsis = "ainka run [--config FILE] [--dry-run] [--no-act] [--socket PATH] [--log-level L] [--tap STAGE[=PATH]]... [--metrics-addr ADDR] [--duration D] [--kinds K,...] [--sample KIND=N]..."
+const runSynopsis = "ainka run [--config FILE] [--dry-run] [--no-act] [--socket PATH] [--log-level L] [--tap STAGE[=PATH]]... [--tuners MODE] [--metrics-addr ADDR] [--duration D] [--kinds K,...] [--sample KIND=N]..."
 
 func runLive(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
