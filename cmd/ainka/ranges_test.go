@@ -24,6 +24,10 @@ func checkFeatureRanges(line string) []string {
 		if x == nil {
 			continue // NaN: no source in this window
 		}
+		if es, isList := x.([]any); isList && (k == "tasks" || k == "devices") {
+			bad = append(bad, entityRanges(k, es)...)
+			continue
+		}
 		if !ok {
 			bad = append(bad, fmt.Sprintf("%s: %v is not a number", k, x))
 			continue
@@ -70,4 +74,44 @@ func featureRange(k string, f float64) string {
 		return fmt.Sprintf("%s: no range rule for this feature (add one to checkFeatureRanges)", k)
 	}
 	return ""
+}
+
+// entityRanges checks the per-entity tables: every field a number in its
+// range (a task's CPU share is at most the CPUs it can run on: 128).
+func entityRanges(table string, es []any) []string {
+	var bad []string
+	for i, e := range es {
+		m, ok := e.(map[string]any)
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s[%d]: not an object", table, i))
+			continue
+		}
+		for k, x := range m {
+			f, ok := x.(float64)
+			name := fmt.Sprintf("%s[%d].%s", table, i, k)
+			switch {
+			case k == "comm":
+				if _, ok := x.(string); !ok {
+					bad = append(bad, name+": not a string")
+				}
+			case !ok:
+				bad = append(bad, fmt.Sprintf("%s: %v is not a number", name, x))
+			case k == "pid" || k == "runs" || k == "ios" || k == "major" || k == "minor" || k == "iops":
+				if f < 0 || f != math.Trunc(f) && k != "iops" {
+					bad = append(bad, fmt.Sprintf("%s: %v is not a count", name, f))
+				}
+			case k == "cpu_share" && (f < 0 || f > 128), k == "seq_ratio" && (f < 0 || f > 1):
+				bad = append(bad, fmt.Sprintf("%s: %v out of range", name, f))
+			case k == "cpu_share" || k == "seq_ratio" || k == "mean_request_kib":
+				if f < 0 {
+					bad = append(bad, fmt.Sprintf("%s: %v is negative", name, f))
+				}
+			default:
+				if msg := featureRange(name, f); msg != "" {
+					bad = append(bad, msg)
+				}
+			}
+		}
+	}
+	return bad
 }

@@ -11,11 +11,11 @@ import (
 type Class uint8
 
 const (
-	Unknown Class = iota
-	Batch         // long CPU-bound runs, preempted rather than blocking
-	Latency       // short runs, frequent wakeups, blocks voluntarily
-	Sequential    // a device read in continuing requests
-	Random        // a device read at scattered sectors
+	Unknown    Class = iota
+	Batch            // long CPU-bound runs, preempted rather than blocking
+	Latency          // short runs, frequent wakeups, blocks voluntarily
+	Sequential       // a device read in continuing requests
+	Random           // a device read at scattered sectors
 )
 
 var classNames = [...]string{"unknown", "batch", "latency-sensitive", "sequential", "random"}
