@@ -269,8 +269,12 @@ func TestZeroAlloc(t *testing.T) {
 
 func BenchmarkAggregate(b *testing.B) {
 	// 2 µs apart: 50k events per 100 ms window.
-	evs := events(b, decodetest.Mixed(1<<16, 2, 1e9, 2000)...)
-	a, _ := New(Config{})
+	benchAggregate(b, Config{}, events(b, decodetest.Mixed(1<<16, 2, 1e9, 2000)...))
+}
+
+// benchAggregate feeds evs in batches of 256, b.N events in all.
+func benchAggregate(b *testing.B, cfg Config, evs []decode.Event) {
+	a, _ := New(cfg)
 	out := make([]Window, 0, 8)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -74,18 +74,6 @@ func BenchmarkAggregateEntities(b *testing.B) {
 		name string
 		cfg  Config
 	}{{"base", Config{NoEntities: true}}, {"entities", Config{}}} {
-		b.Run(bc.name, func(b *testing.B) {
-			a, _ := New(bc.cfg)
-			out := make([]Window, 0, 8)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += 256 {
-				j := i % (len(evs) - 256)
-				if j == 0 && i > 0 {
-					out = a.Flush(out[:0])
-				}
-				out = a.Process(evs[j:j+256], out[:0])
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { benchAggregate(b, bc.cfg, evs) })
 	}
 }
