@@ -90,43 +90,41 @@ func (t *tracker) observe(v *features.Vector) {
 // task returns pid's entry, evicting the least recently active one when
 // the table is full.
 func (t *tracker) task(pid uint32, now uint64) *taskEnt {
-	old := 0
-	for i := 0; i < t.nTasks; i++ {
-		if t.tasks[i].pid == pid {
-			return &t.tasks[i]
-		}
-		if t.tasks[i].lastNs < t.tasks[old].lastNs {
-			old = i
-		}
+	i, found := t.slot(&t.nTasks, MaxTasks, func(i int) bool { return t.tasks[i].pid == pid },
+		func(i int) uint64 { return t.tasks[i].lastNs })
+	if !found {
+		t.tasks[i] = taskEnt{pid: pid, lastNs: now}
 	}
-	if t.nTasks < MaxTasks {
-		old = t.nTasks
-		t.nTasks++
-	} else {
-		t.evicted++
-	}
-	t.tasks[old] = taskEnt{pid: pid, lastNs: now}
-	return &t.tasks[old]
+	return &t.tasks[i]
 }
 
 func (t *tracker) device(dev uint32, now uint64) *devEnt {
+	i, found := t.slot(&t.nDevs, MaxDevices, func(i int) bool { return t.devs[i].dev == dev },
+		func(i int) uint64 { return t.devs[i].lastNs })
+	if !found {
+		t.devs[i] = devEnt{dev: dev, lastNs: now}
+	}
+	return &t.devs[i]
+}
+
+// slot finds the entry that matches among *n used ones, or the one to
+// fill: the next free one, else the least recently active (evicted).
+func (t *tracker) slot(n *int, max int, match func(int) bool, lastNs func(int) uint64) (int, bool) {
 	old := 0
-	for i := 0; i < t.nDevs; i++ {
-		if t.devs[i].dev == dev {
-			return &t.devs[i]
+	for i := 0; i < *n; i++ {
+		if match(i) {
+			return i, true
 		}
-		if t.devs[i].lastNs < t.devs[old].lastNs {
+		if lastNs(i) < lastNs(old) {
 			old = i
 		}
 	}
-	if t.nDevs < MaxDevices {
-		old = t.nDevs
-		t.nDevs++
-	} else {
-		t.evicted++
+	if *n < max {
+		*n++
+		return *n - 1, false
 	}
-	t.devs[old] = devEnt{dev: dev, lastNs: now}
-	return &t.devs[old]
+	t.evicted++
+	return old, false
 }
 
 // findTask returns pid's entry if it was seen within goneNs of now.

@@ -44,6 +44,7 @@ type tuner struct {
 	mode Mode
 
 	active  bool
+	cand    target // the last target find returned
 	tg      target
 	regime  uint32
 	exploit bool // settled (or re-applied a known best): no more steps
@@ -100,17 +101,24 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 // start looks for a target; a known best for it in this regime is applied
 // at once, otherwise act mode starts exploring and advise mode advises.
 func (t *tuner) start(s *Stage, now uint64) {
-	tg, ok := t.fam.find(s, now)
-	if !ok || s.cfg.Held != nil && s.cfg.Held(keyOf(t.fam.action(&tg, "0"))) {
+	// The candidate lives in the tuner, not on the stack: its address
+	// goes to the family's methods, and a stack copy would be moved to
+	// the heap on every window.
+	var ok bool
+	if t.cand, ok = t.fam.find(s, now); !ok {
 		return
 	}
-	arms := t.fam.arms(&tg)
+	tg := &t.cand
+	if s.cfg.Held != nil && s.cfg.Held(keyOf(t.fam.action(tg, "0"))) {
+		return
+	}
+	arms := t.fam.arms(tg)
 	if len(arms) < 2 {
 		return
 	}
-	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: tg, regime: s.reg.cur, arms: arms, last: t.last, changes: t.changes, gain: t.gain}
+	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: s.reg.cur, arms: arms, last: t.last, changes: t.changes, gain: t.gain}
 	t.b.n = len(t.arms)
-	best, known := s.best(t.regime, tg.key)
+	best, known := s.best(t.regime, t.tg.key)
 	if known {
 		t.exploit = true
 		t.gain = best.Gain
