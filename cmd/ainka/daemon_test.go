@@ -15,6 +15,7 @@ import (
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/control/controltest"
+	"github.com/ainka/ainka/daemon"
 )
 
 // startReplayDaemon runs the real ainka binary as a replay daemon serving
@@ -80,8 +81,8 @@ func TestCLIAgainstDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode != "replay" || !st.DryRun || len(st.Stages) != 7 {
-		t.Errorf("status = mode %q dry-run %v stages %d, want replay, dry-run, 7 stages", st.Mode, st.DryRun, len(st.Stages))
+	if st.Mode != "replay" || !st.DryRun || len(st.Stages) != len(daemon.StageNames) {
+		t.Errorf("status = mode %q dry-run %v stages %d, want replay, dry-run, %d stages", st.Mode, st.DryRun, len(st.Stages), len(daemon.StageNames))
 	}
 	if st.Stages[1].Name != "decode" || st.Stages[1].Out == 0 {
 		t.Errorf("decode stage %+v: want events decoded from the trace", st.Stages[1])
