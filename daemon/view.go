@@ -11,6 +11,7 @@ import (
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/tune"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/view"
 )
@@ -32,7 +33,7 @@ func (c *Chain) viewWrappers() []Wrapper {
 		WrapStage("predict", func(p pipeline.Processor[features.Vector, predict.Output]) pipeline.Processor[features.Vector, predict.Output] {
 			return view.Observe(p, c.View.ObservePredict)
 		}),
-		WrapStage("decide", func(p pipeline.Processor[predict.Output, decide.Decision]) pipeline.Processor[predict.Output, decide.Decision] {
+		WrapStage("decide", func(p pipeline.Processor[tune.Window, decide.Decision]) pipeline.Processor[tune.Window, decide.Decision] {
 			return view.Observe(p, c.View.ObserveDecisions)
 		}),
 		WrapStage("actuate", func(p pipeline.Processor[decide.Decision, actuate.Result]) pipeline.Processor[decide.Decision, actuate.Result] {
