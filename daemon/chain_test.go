@@ -39,7 +39,7 @@ func TestStageNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"source", "decode", "aggregate", "features", "predict", "decide", "actuate"}
+	want := []string{"source", "decode", "aggregate", "features", "predict", "tune", "decide", "actuate"}
 	if got := c.Pipeline.Stages(); !slices.Equal(got, want) || !slices.Equal(StageNames, want) {
 		t.Fatalf("built stages %v, StageNames %v, want %v", got, StageNames, want)
 	}
