@@ -51,7 +51,7 @@ func traceOutputs(t testing.TB, name string) []predict.Output {
 		t.Fatal(err)
 	}
 	ws := a.Flush(a.Process(evs, nil))
-	vs := features.NewExtractor().Process(ws, nil)
+	vs := features.New().Process(ws, nil)
 	p, err := predict.New(predict.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
