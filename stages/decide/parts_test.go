@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -278,5 +279,17 @@ func TestOptimizeAfterEnd(t *testing.T) {
 	ds, err := req.Wait(context.Background())
 	if err != nil || req.InPipeline() || len(ds) != 1 || ds[0].Request != 3 {
 		t.Errorf("in place: %+v %v, in pipeline %v", ds, err, req.InPipeline())
+	}
+}
+
+// A condition whose values a Decision cannot all carry is refused, not
+// explained in part.
+func TestTooManyValues(t *testing.T) {
+	cond := "cpu > 1 and mem > 1 and runq_latency_p99_us > 1 and syscalls_per_s > 1 and " +
+		"anomaly(cpu) > 0.5 and joint() > 0.5 and forecast(cpu) > 1 and forecast_hi(mem) > 1 and abs(psi_cpu_some_pct) > 1"
+	s := newStage(t, Config{})
+	err := s.AddPolicy(Policy{Name: "wide", Condition: cond, Action: "notify", Enabled: true})
+	if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "at most 8") {
+		t.Fatalf("err = %v", err)
 	}
 }

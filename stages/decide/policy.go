@@ -109,6 +109,11 @@ func compile(p Policy, loc *locator, idx int) (*compiled, error) {
 		}
 		return nil, fail("condition", 0, 0, err.Error())
 	}
+	if n := len(prog.Refs()); n > MaxValues {
+		// A Decision carries the values of its condition's inputs, up to
+		// MaxValues: more would be cut from every explanation unseen.
+		return nil, fail("condition", 0, 0, fmt.Sprintf("condition reads %d values; a decision explains at most %d, split it into two policies", n, MaxValues))
+	}
 	act, err := action.Parse(p.Action)
 	if err != nil {
 		var ae *action.Error
