@@ -70,43 +70,9 @@ var topCPUSample = 100 * time.Millisecond
 // selectProcs returns the processes a selector chooses. Never pid 1,
 // kernel threads, or AINKA itself.
 func selectProcs(proc, cgroupRoot string, sel action.Selector) ([]procInfo, error) {
-	var pids []int
-	switch sel.Kind {
-	case "cgroup":
-		if cgroupRoot == "" {
-			return nil, ErrNoCgroup2
-		}
-		p, err := cgroupFile(cgroupRoot, sel.Arg, "cgroup.procs")
-		if err != nil {
-			return nil, err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if n, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
-				pids = append(pids, n)
-			}
-		}
-		f.Close()
-	case "pid":
-		n, err := strconv.Atoi(sel.Arg)
-		if err != nil {
-			return nil, fmt.Errorf("process selector pid:%s: %w", sel.Arg, err)
-		}
-		pids = []int{n}
-	default:
-		ents, err := os.ReadDir(proc)
-		if err != nil {
-			return nil, fmt.Errorf("list processes: %w", err)
-		}
-		for _, e := range ents {
-			if n, err := strconv.Atoi(e.Name()); err == nil {
-				pids = append(pids, n)
-			}
-		}
+	pids, err := selectorPids(proc, cgroupRoot, sel)
+	if err != nil {
+		return nil, err
 	}
 	self := os.Getpid()
 	up := uptimeTicks(proc)
@@ -151,6 +117,50 @@ func selectProcs(proc, cgroupRoot string, sel action.Selector) ([]procInfo, erro
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].pid < out[j].pid })
 	return out, nil
+}
+
+// selectorPids lists the candidate pids of a selector: a cgroup's
+// processes, one pid, or every process (filtered by the caller).
+func selectorPids(proc, cgroupRoot string, sel action.Selector) ([]int, error) {
+	var pids []int
+	switch sel.Kind {
+	case "cgroup":
+		if cgroupRoot == "" {
+			return nil, ErrNoCgroup2
+		}
+		p, err := cgroupFile(cgroupRoot, sel.Arg, "cgroup.procs")
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if n, err := strconv.Atoi(strings.TrimSpace(sc.Text())); err == nil {
+				pids = append(pids, n)
+			}
+		}
+		f.Close()
+	case "pid":
+		n, err := strconv.Atoi(sel.Arg)
+		if err != nil {
+			return nil, fmt.Errorf("process selector pid:%s: %w", sel.Arg, err)
+		}
+		pids = []int{n}
+	default:
+		ents, err := os.ReadDir(proc)
+		if err != nil {
+			return nil, fmt.Errorf("list processes: %w", err)
+		}
+		for _, e := range ents {
+			if n, err := strconv.Atoi(e.Name()); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids, nil
 }
 
 // tasks lists the thread ids of pid: nice is per thread on Linux.
