@@ -46,7 +46,7 @@ func TestTaskRunTimeAndSwitches(t *testing.T) {
 
 func TestDeviceSequential(t *testing.T) {
 	base := uint64(10) * 1000 * ms
-	const dev = 7<<20 | 0
+	const dev = 7 << 20 // major 7, minor 0
 	var recs [][]byte
 	// 10 contiguous 256-sector reads, then 10 scattered ones.
 	for i := uint64(0); i < 10; i++ {

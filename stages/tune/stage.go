@@ -49,7 +49,6 @@ type Stage struct {
 	switchNs uint64 // event time the current regime's streak began
 	ttb      []uint64
 	loadErr  error
-	dirty    bool
 }
 
 // New builds the stage and loads Config.ModelPath when it exists.
