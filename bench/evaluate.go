@@ -111,11 +111,17 @@ func (r *Report) scenarioRows(spec Spec) []Row {
 
 // noiseBand is the relative difference below which two medians of the
 // scenario are not told apart: the scenario's floor, or the untuned
-// runs' relative IQR when there are enough of them to measure it.
+// runs' relative IQR when there are enough of them to measure it, or,
+// with the two untuned runs that bracket a quick run, their relative
+// range (the host's drift across the runs in between).
 func noiseBand(spec Spec, untuned Summary) float64 {
 	band := spec.Primary.NoiseFloor
-	if untuned.N >= 3 && untuned.Median != 0 {
+	switch {
+	case untuned.Median == 0:
+	case untuned.N >= 3:
 		band = math.Max(band, untuned.IQR()/math.Abs(untuned.Median))
+	case untuned.N == 2:
+		band = math.Max(band, (untuned.Max-untuned.Min)/math.Abs(untuned.Median))
 	}
 	return band
 }

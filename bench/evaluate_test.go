@@ -62,6 +62,27 @@ func TestNoiseBandFromUntunedSpread(t *testing.T) {
 	if b := noiseBand(spec, summarize([]float64{100, 200, 300, 400, 500})); b != 200.0/300 {
 		t.Fatalf("five runs: band %v, want IQR/median", b)
 	}
+	// two bracketing quick runs 120 and 200 (median 160): drift 80/160
+	if b := noiseBand(spec, summarize([]float64{120, 200})); b != 0.5 {
+		t.Fatalf("two runs: band %v, want their range over the median", b)
+	}
+	if b := noiseBand(spec, summarize([]float64{100, 110})); b != spec.Primary.NoiseFloor {
+		t.Fatalf("two close runs: band %v, want the floor", b)
+	}
+}
+
+func TestQuickBracketsWithUntuned(t *testing.T) {
+	spec, _ := Lookup("readahead")
+	got := expandArms(spec, []string{ArmUntuned, ArmAinka}, true)
+	if len(got) != 3 || got[0].arm != ArmUntuned || got[1].arm != ArmAinka || got[2].arm != ArmUntuned {
+		t.Fatalf("quick arms = %v, want untuned, ainka, untuned", got)
+	}
+	if got := expandArms(spec, []string{ArmUntuned, ArmAinka}, false); len(got) != 2 {
+		t.Fatalf("full arms = %v, want one run per arm per repeat", got)
+	}
+	if got := expandArms(spec, []string{ArmAinka}, true); len(got) != 1 {
+		t.Fatalf("quick without untuned = %v, want no bracket", got)
+	}
 }
 
 func TestSnapshotDiffAndRestoreOrder(t *testing.T) {

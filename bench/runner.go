@@ -127,8 +127,19 @@ func (r *runner) loop(ctx context.Context, specs []Spec, arms []string) error {
 
 type armValue struct{ arm, value string }
 
-// expandArms turns the oracle into one run per knob value.
+// expandArms turns the oracle into one run per knob value. A quick run
+// brackets the other arms with a second untuned run, so that the drift
+// of the host over the scenario is measured in the same run and serves
+// as the noise band of the ainka verdict (one run per arm has no IQR).
 func expandArms(s Spec, arms []string, quick bool) []armValue {
+	out := expandEach(s, arms, quick)
+	if quick && len(out) > 1 && contains(arms, ArmUntuned) {
+		out = append(out, armValue{arm: ArmUntuned})
+	}
+	return out
+}
+
+func expandEach(s Spec, arms []string, quick bool) []armValue {
 	var out []armValue
 	for _, a := range arms {
 		if a != ArmOracle {
