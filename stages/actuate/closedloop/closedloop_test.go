@@ -32,8 +32,8 @@ import (
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decode"
-	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/stages/tune"
 )
 
 var (
@@ -192,17 +192,17 @@ func cyclicP99(out string) (p99, maxUs float64, n int, err error) {
 
 // timed records when each window reaches decide, against its EndNs.
 type timed struct {
-	d    *decide.Stage
-	skip uint64 // windows ending before this are start-up backlog, not counted
+	d    pipeline.Processor[tune.Window, decide.Decision] // decide behind the tune stage
+	skip uint64                                           // windows ending before this are start-up backlog, not counted
 	mu   sync.Mutex
 	lat  []float64 // µs from window end to decide
 }
 
-func (t *timed) Process(in []predict.Output, out []decide.Decision) []decide.Decision {
+func (t *timed) Process(in []tune.Window, out []decide.Decision) []decide.Decision {
 	now := mono()
 	t.mu.Lock()
 	for i := range in {
-		if e := in[i].Vector.EndNs; now > e && e > t.skip {
+		if e := in[i].Out.Vector.EndNs; now > e && e > t.skip {
 			t.lat = append(t.lat, float64(now-e)/1e3)
 		}
 	}
@@ -295,8 +295,8 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 				ta.a = p.(*aggregate.Stage)
 				return ta
 			}),
-			daemon.WrapStage("decide", func(p pipeline.Processor[predict.Output, decide.Decision]) pipeline.Processor[predict.Output, decide.Decision] {
-				tm.d = p.(*decide.Stage)
+			daemon.WrapStage("decide", func(p pipeline.Processor[tune.Window, decide.Decision]) pipeline.Processor[tune.Window, decide.Decision] {
+				tm.d = p
 				return tm
 			}),
 			daemon.WrapStage("actuate", func(p pipeline.Processor[decide.Decision, actuate.Result]) pipeline.Processor[decide.Decision, actuate.Result] {
