@@ -10,7 +10,8 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir=${1:-$repo/build/deb}
+# Absolute: apt-get takes a path to a .deb only when it starts with / or ./
+dir=$(cd "${1:-$repo/build/deb}" && pwd) || { echo "deb_test: no directory ${1:-$repo/build/deb} (make deb)" >&2; exit 1; }
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); printf 'PASS  %s\n' "$*"; }
