@@ -63,8 +63,14 @@ func (f *viewFlags) show(stdout io.Writer, taps []daemon.TapSpec) (bool, error) 
 // SIGINT would.
 func (f *viewFlags) view(show bool, title string, stdout io.Writer, quit func()) func(*daemon.Chain, *daemon.Services) error {
 	return func(c *daemon.Chain, svc *daemon.Services) error {
+		// Rates are refreshed every second, or at each summary when
+		// summaries come faster, so that every summary has rates.
+		every := time.Second
+		if !show && f.summary > 0 && f.summary < every {
+			every = f.summary
+		}
 		svc.Go("view", func(ctx context.Context) error {
-			go c.View.Run(ctx, time.Second)
+			go c.View.Run(ctx, every)
 			switch {
 			case show:
 				return showTerminal(ctx, c.View, title, stdout, quit)
