@@ -172,7 +172,7 @@ func actions(s Snapshot, width int, st Style) []string {
 		out = append(out, left(fmt.Sprintf("%s  %s → %s  by %s  since %s", k.Knob, k.Original, k.Value, k.Policy, k.Since), width))
 	}
 	for _, c := range s.Changes {
-		text := fmt.Sprintf("%s %s → %s  %s: %s", c.Knob, c.Old, c.New, c.Policy, c.Why)
+		text := c.Text()
 		status := left(c.Status, 12)
 		switch c.Status {
 		case "failed", "rejected", "yielded":

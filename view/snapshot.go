@@ -2,6 +2,7 @@ package view
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"time"
 )
@@ -131,6 +132,16 @@ type Change struct {
 	Old    string `json:"old,omitempty"`
 	New    string `json:"new,omitempty"`
 	Why    string `json:"why,omitempty"`
+}
+
+// Text is the change in one line: the knob, old → new, who and why. An
+// outcome that touched no knob (a tuner's advice, a notification) has no
+// knob to show, only who and why.
+func (c Change) Text() string {
+	if c.Knob == "" {
+		return fmt.Sprintf("%s: %s", c.Policy, c.Why)
+	}
+	return fmt.Sprintf("%s %s → %s  %s: %s", c.Knob, c.Old, c.New, c.Policy, c.Why)
 }
 
 // Knob is a knob AINKA holds changed: its original value, the current

@@ -43,7 +43,7 @@ func (z *Summarizer) Write(w io.Writer, s Snapshot) error {
 	}
 	for _, c := range s.Changes {
 		if c.TimeNs > z.lastChange {
-			fmt.Fprintf(&b, "  change %s %s %s → %s (%s): %s\n", c.Status, c.Knob, c.Old, c.New, c.Policy, c.Why)
+			fmt.Fprintf(&b, "  change %s %s\n", c.Status, c.Text())
 		}
 	}
 	if n := len(s.Decisions); n > 0 {

@@ -218,3 +218,14 @@ func TestExplain(t *testing.T) {
 		t.Errorf("history not bounded to the newest 32: %d changes", len(e.Changes))
 	}
 }
+
+func TestChangeText(t *testing.T) {
+	knob := view.Change{Knob: "sysctl:vm.swappiness", Old: "60", New: "61", Policy: "busy", Why: "cpu_busy_pct > 50"}
+	if got, want := knob.Text(), "sysctl:vm.swappiness 60 → 61  busy: cpu_busy_pct > 50"; got != want {
+		t.Errorf("knob change: %q, want %q", got, want)
+	}
+	advice := view.Change{Status: "advice", Policy: "tuner:cpu", Why: "advice: would set nice pid:7 = 19"}
+	if got, want := advice.Text(), "tuner:cpu: advice: would set nice pid:7 = 19"; got != want {
+		t.Errorf("advice: %q, want %q (no empty knob and arrow)", got, want)
+	}
+}
