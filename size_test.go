@@ -175,3 +175,29 @@ func TestSizeViolationsFinds(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+// maxCmdLines bounds cmd/ainka (non-test files): it turns flags into
+// daemon options and errors into exit codes; anything more belongs in a
+// package (daemon/, view/, trace/traceinfo/, ...).
+const maxCmdLines = 1000
+
+func TestCmdAinkaStaysThin(t *testing.T) {
+	files, err := filepath.Glob("cmd/ainka/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		n, err := lineCount(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total == 0 || total > maxCmdLines {
+		t.Errorf("cmd/ainka has %d lines outside tests, want 1..%d: move logic into a package", total, maxCmdLines)
+	}
+}

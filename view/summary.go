@@ -1,6 +1,7 @@
 package view
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -54,4 +55,21 @@ func (z *Summarizer) Write(w io.Writer, s Snapshot) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Summarize writes a summary every period and a last one when ctx ends.
+func Summarize(ctx context.Context, rec *Recorder, every time.Duration, w io.Writer) error {
+	var z Summarizer
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return z.Write(w, rec.Snapshot())
+		case <-t.C:
+			if err := z.Write(w, rec.Snapshot()); err != nil {
+				return err
+			}
+		}
+	}
 }

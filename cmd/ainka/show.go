@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"time"
 
@@ -73,44 +72,13 @@ func (f *viewFlags) view(show bool, title string, stdout io.Writer, quit func())
 			go c.View.Run(ctx, every)
 			switch {
 			case show:
-				return showTerminal(ctx, c.View, title, stdout, quit)
+				return tui.Show(ctx, c.View, title, stdout, quit)
 			case f.summary > 0:
-				return summarize(ctx, c.View, f.summary, stdout)
+				return view.Summarize(ctx, c.View, f.summary, stdout)
 			}
 			return nil
 		})
 		return nil
-	}
-}
-
-// showTerminal runs the terminal view until q or ctx ends, then prints its
-// last screen in plain text, which stays readable once the screen is
-// restored.
-func showTerminal(ctx context.Context, rec *view.Recorder, title string, stdout io.Writer, quit func()) error {
-	fetch := func(context.Context) (view.Snapshot, error) { return rec.Snapshot(), nil }
-	_, err := tui.Run(ctx, tui.Options{Fetch: fetch, Title: title, Out: stdout})
-	quit()
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, view.Render(rec.Snapshot(), 100, 0, view.Plain))
-	return err
-}
-
-// summarize writes a summary every period and a last one when ctx ends.
-func summarize(ctx context.Context, rec *view.Recorder, every time.Duration, w io.Writer) error {
-	var z view.Summarizer
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return z.Write(w, rec.Snapshot())
-		case <-t.C:
-			if err := z.Write(w, rec.Snapshot()); err != nil {
-				return err
-			}
-		}
 	}
 }
 

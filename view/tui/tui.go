@@ -132,3 +132,18 @@ func styles(r *lipgloss.Renderer) view.Style {
 		Bad:   st(r.NewStyle().Bold(true).Foreground(lipgloss.Color("9"))),
 	}
 }
+
+// Show runs the terminal view until q or ctx ends, then prints its
+// last screen in plain text, which stays readable once the screen is
+// restored. quit is called when the view ends, so that the daemon ends
+// with it.
+func Show(ctx context.Context, rec *view.Recorder, title string, stdout io.Writer, quit func()) error {
+	fetch := func(context.Context) (view.Snapshot, error) { return rec.Snapshot(), nil }
+	_, err := Run(ctx, Options{Fetch: fetch, Title: title, Out: stdout})
+	quit()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, view.Render(rec.Snapshot(), 100, 0, view.Plain))
+	return err
+}
