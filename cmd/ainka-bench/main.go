@@ -84,7 +84,24 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	if f.quick && !explicit(fs, "repeats") {
 		f.repeats = 1
 	}
-	return &f, nil
+	return &f, f.absolute()
+}
+
+// absolute makes every path flag absolute: the daemons of the ainka arms
+// get them in their configuration, which takes absolute paths only, and
+// run in directories of their own.
+func (f *flags) absolute() error {
+	for _, p := range []*string{&f.out, &f.jsonPath, &f.workDir, &f.ainkaBin, &f.ainkaConfig, &f.policies} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return fmt.Errorf("path %q: %w", *p, err)
+		}
+		*p = abs
+	}
+	return nil
 }
 
 func explicit(fs *flag.FlagSet, name string) bool {

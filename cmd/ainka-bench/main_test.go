@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +132,20 @@ func TestInterruptRestoresHost(t *testing.T) {
 		}
 		if err != nil || !rep.Interrupted || len(rep.Runs) != 1 || rep.Runs[0].Error != "interrupted" {
 			t.Errorf("%s: %v; interrupted %v, runs %d\n%s", f, err, rep.Interrupted, len(rep.Runs), stderr.String())
+		}
+	}
+}
+
+// The ainka arms' daemons take absolute paths only: a relative --out (as
+// make bench-quick passes) must reach them absolute.
+func TestPathsMadeAbsolute(t *testing.T) {
+	f, err := parse([]string{"--out", "bin/bench-quick", "--policies", "policies/default.toml"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{f.out, f.policies, f.workDir} {
+		if !filepath.IsAbs(p) {
+			t.Errorf("%q is not absolute", p)
 		}
 	}
 }
