@@ -43,7 +43,11 @@ func TestLiveNoAllocPerRecord(t *testing.T) {
 		allocs = m1.Mallocs - m0.Mallocs
 	})
 	s := checkExact(t, l, c)[record.KindSyscall]
-	if delivered < 100000 {
+	// 200 000 getpids were made; on a loaded 2-core machine the reader
+	// can fall behind and the ring drops some (a clean-clone CI run
+	// delivered 72 838). The allocation ratio needs enough records to be
+	// meaningful, not all of them.
+	if delivered < 20000 {
 		t.Fatalf("only %d records delivered during the measurement (lost %d, dropped %d)", delivered, s.Lost, s.Dropped)
 	}
 	if per := float64(allocs) / float64(delivered); per > 0.01 {
