@@ -11,8 +11,8 @@ import (
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
-	"github.com/ainka/ainka/stages/tune"
 	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/stages/tune"
 	"github.com/ainka/ainka/view"
 )
 
