@@ -129,6 +129,16 @@ type Telemetry struct {
 	Sampling map[string]int `toml:"sampling"`
 	// RingBufferMB is the BPF ring buffer size, a power of two.
 	RingBufferMB int `toml:"ring_buffer_mb"`
+	// PushURL, when set, is a VictoriaMetrics-compatible import endpoint
+	// (/api/v1/import/prometheus) the metrics are pushed to (fleet/push).
+	PushURL string `toml:"push_url"`
+	// PushIntervalMS is the time between pushed snapshots.
+	PushIntervalMS int `toml:"push_interval_ms"`
+	// PushLabels are added to every pushed sample; host defaults to the
+	// host name.
+	PushLabels map[string]string `toml:"push_labels"`
+	// PushBufferMB bounds the snapshots kept while the endpoint is down.
+	PushBufferMB int `toml:"push_buffer_mb"`
 }
 
 // Default returns the configuration the daemon runs with when there is no
@@ -170,6 +180,9 @@ func Default() *Config {
 			EventKinds:            append([]string(nil), EventKinds...),
 			Sampling:              map[string]int{},
 			RingBufferMB:          16,
+			PushIntervalMS:        10000,
+			PushLabels:            map[string]string{},
+			PushBufferMB:          4,
 		},
 		Tuners: Tuners{
 			CPU:            "advise",
@@ -230,6 +243,11 @@ func (t Telemetry) CollectionInterval() time.Duration {
 // Retention returns metrics_retention_hours as a duration.
 func (t Telemetry) Retention() time.Duration {
 	return time.Duration(t.MetricsRetentionHours) * time.Hour
+}
+
+// PushInterval returns push_interval_ms as a duration.
+func (t Telemetry) PushInterval() time.Duration {
+	return time.Duration(t.PushIntervalMS) * time.Millisecond
 }
 
 // RingBufferBytes returns ring_buffer_mb in bytes.

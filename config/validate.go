@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"os/user"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,7 +117,34 @@ func (v *validator) telemetry(t *Telemetry) {
 	if t.RingBufferMB < 1 || t.RingBufferMB > 1024 || t.RingBufferMB&(t.RingBufferMB-1) != 0 {
 		v.bad("telemetry.ring_buffer_mb", "%d is not a power of two in 1..1024 (the BPF ring buffer needs one)", t.RingBufferMB)
 	}
+	v.push(t)
 }
+
+// push checks the fleet push keys; push.New checks the same again, so a
+// configuration that validates can always push.
+func (v *validator) push(t *Telemetry) {
+	if t.PushURL != "" {
+		if u, err := url.Parse(t.PushURL); err != nil {
+			v.bad("telemetry.push_url", "%q is not a URL: %v", t.PushURL, errors.Unwrap(err))
+		} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.bad("telemetry.push_url", "%q: want http://HOST[:PORT]/api/v1/import/prometheus (or https://)", t.PushURL)
+		}
+	}
+	v.intRange("telemetry.push_interval_ms", int64(t.PushIntervalMS), 100, 3600000)
+	v.intRange("telemetry.push_buffer_mb", int64(t.PushBufferMB), 1, 1024)
+	names := make([]string, 0, len(t.PushLabels))
+	for k := range t.PushLabels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !labelNameRe.MatchString(k) || strings.HasPrefix(k, "__") {
+			v.bad("telemetry.push_labels."+k, "not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+		}
+	}
+}
+
+var labelNameRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (v *validator) tuners(t *Tuners) {
 	for _, km := range [][2]string{{"tuners.cpu", t.CPU}, {"tuners.readahead", t.Readahead}} {

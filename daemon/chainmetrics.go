@@ -23,6 +23,7 @@ type thinking struct {
 	score    [features.Count]*metrics.Gauge
 	forecast [features.Count]*metrics.Gauge
 	joint    *metrics.Gauge
+	ledger   knobLedger
 }
 
 // registerMetrics adds the chain's own metrics to its set and returns the
@@ -42,6 +43,8 @@ func (c *Chain) registerMetrics() []Wrapper {
 		return 0
 	})
 	set.GetOrCreateGauge("ainka_knobs_changed", func() float64 { return float64(len(c.Actuate.Changes())) })
+	set.RegisterMetricsWriter(t.ledger.write)
+	tunerGauges(set, c.Tune)
 	return []Wrapper{
 		WrapStage("predict", func(p pipeline.Processor[features.Vector, predict.Output]) pipeline.Processor[features.Vector, predict.Output] {
 			return view.Observe(p, t.predicted)
@@ -81,6 +84,7 @@ func (t *thinking) predicted(outs []predict.Output) {
 func (t *thinking) acted(rs []actuate.Result) {
 	for i := range rs {
 		r := &rs[i]
+		t.ledger.record(r)
 		if r.Kind != decide.Apply && r.Kind != decide.Revert {
 			continue // effect measurements and state changes are not decisions to act
 		}

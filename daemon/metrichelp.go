@@ -43,6 +43,16 @@ var metricHelp = map[string]string{
 	"ainka_knobs_changed":                   "Knobs AINKA holds changed (journaled, restored at exit).",
 	"ainka_decisions_total":                 "Decisions to act, by policy, action and what became of them (applied, dry_run, rate_limited, ...).",
 	"ainka_actuations_total":                "Knob changes and restores, by kind of knob and outcome.",
+	"ainka_knob_change":                     "A knob held changed (status applied) or that would be (dry_run): its original and current value and the policy or tuner behind it; the value is the Unix time of the change.",
+	"ainka_tuner_gain_pct":                  "A tuner's measured gain of its objective, in percent.",
+	"ainka_tuner_changes":                   "Changes a tuner made (or advised) since the start.",
+	"ainka_push_snapshots_total":            "Metric snapshots taken for the push to the fleet store.",
+	"ainka_push_sent_total":                 "Snapshots the fleet store accepted.",
+	"ainka_push_sent_bytes_total":           "Compressed bytes the fleet store accepted.",
+	"ainka_push_dropped_total":              "Snapshots dropped: buffer_full (the store was down longer than the buffer holds) or rejected (a 4xx answer).",
+	"ainka_push_errors_total":               "Failed pushes by reason: refused, unreachable, timeout, dns, tls, http_4xx, http_5xx, other.",
+	"ainka_push_buffered_bytes":             "Compressed snapshots waiting to be pushed, in bytes (bounded by push_buffer_mb).",
+	"ainka_push_buffered_snapshots":         "Snapshots waiting to be pushed.",
 }
 
 // WriteMetrics writes set and the Go and process metrics in the Prometheus

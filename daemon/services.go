@@ -19,8 +19,8 @@ import (
 )
 
 // Services are what runs beside the pipeline: the control socket, the
-// policy file watcher, SIGHUP reloads, model saves and the kernel
-// module's events. They and the pipeline run in one pool that cancels on
+// policy file watcher, SIGHUP reloads, model saves, the kernel module's
+// events and the metrics push to a fleet store. They and the pipeline run in one pool that cancels on
 // the first error, so a service that fails stops the daemon with its error
 // instead of going unnoticed until shutdown.
 type Services struct {
@@ -45,6 +45,13 @@ func (s *Services) Go(name string, run func(context.Context) error) {
 // sets up the services for ctl. live may be nil (a replay).
 func NewServices(ctl *Controller, cfg *config.Config, ring *control.LogRing, log *slog.Logger, live *source.Live) (*Services, error) {
 	s := &Services{}
+	pusher, err := newPusher(cfg, ctl.set, log)
+	if err != nil {
+		return nil, err
+	}
+	if pusher != nil {
+		s.Go("metrics push", pusher.Run)
+	}
 	if cfg.Daemon.SocketPath != "" {
 		srv, err := control.NewServer(ctl, control.Options{
 			SocketPath: cfg.Daemon.SocketPath, Group: cfg.Daemon.SocketGroup, Logs: ring, Logger: log,
