@@ -140,7 +140,10 @@ func (s *Stage) planCPUFreq(a action.Action) ([]plan, error) {
 		if b, err := os.ReadFile(filepath.Join(d, avail)); err == nil && !contains(strings.Fields(string(b)), a.Value) {
 			return nil, fmt.Errorf("%w: cpufreq: %s %q not offered (%s)", errUnsupported, a.Target, a.Value, strings.TrimSpace(string(b)))
 		}
-		cpu := filepath.Base(filepath.Dir(d))
+		cpu := filepath.Base(filepath.Dir(d)) // cpuN/cpufreq
+		if strings.HasPrefix(filepath.Base(d), "policy") {
+			cpu = filepath.Base(d) // cpufreq/policyN
+		}
 		k := fileKnob("cpufreq:"+cpu+":"+file, p)
 		out = append(out, plan{k, func(string) (string, string, error) { return a.Value, "", nil }})
 	}

@@ -72,6 +72,14 @@ func New(cfg Config) (*Stage, error) {
 		return nil, fmt.Errorf("actuate: %w", err)
 	}
 	s.j = j
+	for _, sk := range j.Skipped() {
+		s.log.Error("journal line unreadable: skipped (the whole journal is kept in the aside file)", "journal", cfg.JournalPath,
+			"line", sk.Line, "err", sk.Err, "text", sk.Text, "aside", j.Aside())
+	}
+	for _, e := range j.Yields() {
+		s.yielded[e.Key] = fmt.Sprintf("yielded since %s to an outside change (to %q; AINKA's original was %q); AINKA no longer touches it until reset",
+			e.Since, e.Outside, e.Orig)
+	}
 	if len(open) > 0 {
 		s.log.Warn("journal has changes from a run that did not finish; restoring them", "journal", cfg.JournalPath, "knobs", len(open))
 		for _, e := range open {
@@ -217,7 +225,7 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		return
 	}
 	// Yield: AINKA changed this knob before and someone changed it since.
-	if e, ok := s.entry(p.k.key); ok && !same(cur, e.Written) {
+	if e, ok := s.entry(p.k.key); ok && !e.Ours(cur, same) {
 		s.yield(p.k.key, e, cur)
 		r.Status = Yielded
 		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
@@ -258,9 +266,14 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 	}
 	if err := p.k.write(target); err != nil {
 		r.Status, r.Err = Failed, err.Error()
-		// the journal says "about to write": close it, nothing changed
+		// The journal says "about to write" and nothing changed: close a
+		// first change; a later one still holds AINKA's earlier value.
 		if now, rerr := p.k.read(); rerr == nil && same(now, cur) {
-			s.j.Restored(p.k.key)
+			if e, ok := s.entry(p.k.key); ok && same(cur, e.Orig) {
+				s.j.Restored(p.k.key)
+			} else {
+				s.j.Applied(p.k.key, cur)
+			}
 		}
 		return
 	}
@@ -290,31 +303,12 @@ func contains(ss []string, s string) bool {
 
 func (s *Stage) yield(key string, e journal.Entry, cur string) {
 	s.log.Warn("knob changed outside AINKA; yielding it", "knob", key, "now", cur, "ainka_wrote", e.Written, "original", e.Orig, "policy", e.Policy)
-	s.j.Yielded(key)
+	if err := s.j.Yielded(key, cur); err != nil {
+		s.log.Error("journal the yield", "knob", key, "err", err)
+	}
 	delete(s.knobs, key)
 	s.yielded[key] = fmt.Sprintf("yielded at %s to an outside change (to %q); AINKA no longer touches it until reset",
 		time.Now().UTC().Format(time.RFC3339), cur)
-}
-
-// knobFor rebuilds the knob of a journal entry.
-func (s *Stage) knobFor(e journal.Entry) (*knob, error) {
-	if k, ok := s.knobs[e.Key]; ok {
-		return k, nil
-	}
-	switch e.Type {
-	case "file":
-		return fileKnob(e.Key, e.Path), nil
-	case "nice", "ioprio":
-		var pid int
-		var start uint64
-		if _, err := fmt.Sscanf(e.Path, "%d:%d", &pid, &start); err != nil {
-			return nil, fmt.Errorf("journal entry %s: bad process %q", e.Key, e.Path)
-		}
-		return procKnob(s.cfg.Proc, e.Type, pid, start, "?"), nil
-	case "kernel":
-		return kernelKnob(s.kernel, e.Path), nil
-	}
-	return nil, fmt.Errorf("journal entry %s: unknown type %q", e.Key, e.Type)
 }
 
 // restoreEntry puts one knob back to its original value, unless someone
@@ -322,6 +316,11 @@ func (s *Stage) knobFor(e journal.Entry) (*knob, error) {
 func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
 	r := Result{Kind: decide.Revert, Knob: e.Key, Policy: e.Policy, New: e.Orig, Why: why}
 	k, err := s.knobFor(e)
+	if errors.Is(err, errGone) {
+		r.Status, r.Err = Restored, "nothing to restore: "+err.Error()
+		s.j.Restored(e.Key)
+		return r
+	}
 	if err != nil {
 		r.Status, r.Err = Failed, err.Error()
 		return r
@@ -341,7 +340,7 @@ func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
 	r.Old = cur
 	switch {
 	case same(cur, e.Orig):
-	case same(cur, e.Written):
+	case e.Ours(cur, same):
 		if err := k.write(e.Orig); err != nil {
 			r.Status, r.Err = Failed, err.Error()
 			return r
@@ -374,7 +373,7 @@ func (s *Stage) audit(out []Result) []Result {
 			continue
 		}
 		cur, err := k.read()
-		if err != nil || same(cur, e.Written) {
+		if err != nil || e.Ours(cur, same) {
 			continue
 		}
 		s.yield(e.Key, e, cur)
@@ -483,6 +482,15 @@ func (s *Stage) RollbackCommands() []string {
 		}
 		out = append(out, k.cmd(e.Orig))
 	}
+	// Yielded knobs hold someone else's value: nothing to roll back, but
+	// their original is said, as a comment, so it is not lost.
+	for _, e := range s.j.Yields() {
+		cmd := "(unknown knob)"
+		if k, err := s.knobFor(e); err == nil {
+			cmd = k.cmd(e.Orig)
+		}
+		out = append(out, fmt.Sprintf("# %s was yielded to an outside change (now %s); its value before AINKA: %s", e.Key, e.Outside, cmd))
+	}
 	return out
 }
 
@@ -513,7 +521,15 @@ func (s *Stage) Reset() []Result {
 	defer s.mu.Unlock()
 	out := s.rollback("reset")
 	s.lastWrite = map[string]time.Time{}
-	s.yielded = map[string]string{}
+	for key := range s.yielded {
+		if s.j != nil {
+			if err := s.j.Forget(key); err != nil {
+				s.log.Error("journal: forget a yield", "knob", key, "err", err)
+				continue
+			}
+		}
+		delete(s.yielded, key)
+	}
 	if s.kernel != nil && !s.cfg.DryRun {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

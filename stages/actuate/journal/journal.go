@@ -1,12 +1,10 @@
 package journal
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -20,6 +18,9 @@ const (
 	OpApplied  Op = "applied"
 	OpRestored Op = "restored"
 	OpYielded  Op = "yielded"
+	// OpForgot ends a yield: `ainka-cli reset` lets AINKA change the knob
+	// again.
+	OpForgot Op = "forgot"
 )
 
 // Record is one line of the journal.
@@ -28,8 +29,16 @@ type Record struct {
 	Op   Op     `json:"op"`
 	Key  string `json:"key"`
 	Type string `json:"type,omitempty"` // how to reach the knob: file, nice, ioprio, kernel
-	Path string `json:"path,omitempty"` // file knobs: the file; nice/ioprio: "PID:STARTTIME"
+	// Path is for the humans who read the journal. Restores never use
+	// it: the knob is resolved from Key against the allowlist, so a
+	// journal someone edited cannot make AINKA write another file.
+	Path string `json:"path,omitempty"`
 	Orig string `json:"orig,omitempty"`
+	// Prev is the value AINKA read just before this set: its own earlier
+	// value, or the original. A crash between the record's fsync and the
+	// write leaves the knob at Prev, which is AINKA's, not an outside
+	// change. Yielded records carry AINKA's last value here.
+	Prev string `json:"prev,omitempty"`
 	New  string `json:"new,omitempty"`
 	// Policy and Why explain the change.
 	Policy string `json:"policy,omitempty"`
@@ -37,85 +46,148 @@ type Record struct {
 	Wall   string `json:"wall,omitempty"` // wall clock, for humans
 }
 
-// Entry is an open knob: changed by AINKA and not yet restored.
+// Entry is an open knob (changed by AINKA and not yet restored) or a
+// yielded one (changed by someone else since; AINKA leaves it alone).
 type Entry struct {
 	Key, Type, Path string
 	Orig            string // before AINKA's first change
 	Written         string // what AINKA last wrote (as the kernel reports it once applied)
-	Policy, Why     string
-	Since           string
+	// Prev is AINKA's value before the last set whose write is not known
+	// to have happened ("" once applied): the knob may hold either.
+	Prev        string
+	Outside     string // yielded: the value someone else set
+	Policy, Why string
+	Since       string
+}
+
+// Ours reports whether cur is a value AINKA put in the knob: what it
+// wrote, or its value before a write that may not have happened.
+func (e Entry) Ours(cur string, same func(a, b string) bool) bool {
+	return same(cur, e.Written) || e.Prev != "" && same(cur, e.Prev)
 }
 
 // Journal is an open journal file. It is safe for concurrent use.
 type Journal struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	seq  uint64
-	open map[string]*Entry
+	mu      sync.Mutex
+	path    string
+	f       *os.File
+	size    int64 // bytes of whole, durable records: a failed append is cut back to it
+	unlock  func() error
+	seq     uint64
+	open    map[string]*Entry
+	yielded map[string]*Entry
+	skipped []Skipped
+	aside   string
 }
 
-// ErrCorrupt marks a journal line that cannot be read (other than a torn
-// last line).
-var ErrCorrupt = errors.New("journal corrupt")
+// Skipped is a journal line that could not be read and was set aside.
+type Skipped struct {
+	Line int
+	Text string
+	Err  string
+}
+
+// Errors of Open. Each message says how to recover.
+var (
+	// ErrCorrupt marks journal lines that cannot be read (other than a
+	// torn last line). Open does not fail on them: see Skipped.
+	ErrCorrupt = errors.New("journal corrupt")
+	// ErrUnsafe: the journal or its directory could be written by
+	// someone other than the user AINKA runs as.
+	ErrUnsafe = errors.New("journal not safe to trust")
+	// ErrLocked: another process holds the journal's directory.
+	ErrLocked = errors.New("journal directory in use")
+)
 
 // Open opens or creates the journal at path and replays it. The entries it
 // returns are the knobs left open by a previous run that did not restore
 // them (it crashed): the caller restores them and calls Restored/Yielded.
+// It takes an exclusive lock on the journal's directory (see LockDir) and
+// refuses a directory or file that another user could write. Lines that
+// cannot be read are set aside in a file of their own (Skipped, Aside)
+// and the journal is rewritten from the lines that can.
 func Open(path string) (*Journal, []Entry, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create journal dir: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	dir, f, unlock, err := openSafe(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open journal: %w", err)
-	}
-	j := &Journal{path: path, f: f, open: map[string]*Entry{}}
-	if err := j.replay(); err != nil {
-		f.Close()
 		return nil, nil, err
 	}
-	if _, err := f.Seek(0, 2); err != nil {
+	j := &Journal{path: path, f: f, unlock: unlock, open: map[string]*Entry{}, yielded: map[string]*Entry{}}
+	fail := func(err error) (*Journal, []Entry, error) {
 		f.Close()
-		return nil, nil, fmt.Errorf("seek journal: %w", err)
+		unlock()
+		return nil, nil, err
 	}
-	j.w = bufio.NewWriter(f)
+	data, err := readAll(f)
+	if err != nil {
+		return fail(fmt.Errorf("read journal %s: %w", path, err))
+	}
+	good := j.replay(data)
+	if len(j.skipped) > 0 {
+		if j.aside, err = setAside(dir, path, data); err != nil {
+			return fail(err)
+		}
+		if err := j.rewrite(); err != nil {
+			return fail(err)
+		}
+	} else if good < int64(len(data)) {
+		// torn last line: the crash came before its fsync finished, so the
+		// write it announced was never made. Cut it off.
+		if err := f.Truncate(good); err != nil {
+			return fail(fmt.Errorf("truncate torn journal line of %s: %w", path, err))
+		}
+		j.size = good
+	} else {
+		j.size = good
+	}
 	return j, j.Open(), nil
 }
 
-func (j *Journal) replay() error {
-	data, err := os.ReadFile(j.path)
-	if err != nil {
-		return fmt.Errorf("read journal: %w", err)
-	}
-	line := 0
-	for len(data) > 0 {
-		line++
+// replay applies every readable line of data and returns the length of
+// the whole lines. Unreadable lines are recorded in j.skipped.
+func (j *Journal) replay(data []byte) int64 {
+	var good int64
+	for line := 1; len(data) > 0; line++ {
 		i := 0
 		for i < len(data) && data[i] != '\n' {
 			i++
 		}
 		if i == len(data) {
-			// torn last line: the crash came before its fsync finished,
-			// so the write it announced was never made. Cut it off.
-			st, err := j.f.Stat()
-			if err != nil {
-				return fmt.Errorf("stat journal: %w", err)
-			}
-			if err := j.f.Truncate(st.Size() - int64(len(data))); err != nil {
-				return fmt.Errorf("truncate torn journal line: %w", err)
-			}
-			break
+			break // torn last line
 		}
 		var r Record
-		if err := json.Unmarshal(data[:i], &r); err != nil {
-			return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, j.path, line, err)
+		err := json.Unmarshal(data[:i], &r)
+		if err == nil {
+			err = r.check()
 		}
-		j.apply(r)
+		if err != nil {
+			j.skipped = append(j.skipped, Skipped{Line: line, Text: clip(string(data[:i]), 200), Err: err.Error()})
+		} else {
+			j.apply(r)
+		}
+		good += int64(i + 1)
 		data = data[i+1:]
 	}
+	return good
+}
+
+// check rejects records that parse but cannot be one AINKA wrote.
+func (r *Record) check() error {
+	switch r.Op {
+	case OpSet, OpApplied, OpRestored, OpYielded, OpForgot:
+	default:
+		return fmt.Errorf("unknown op %q", r.Op)
+	}
+	if r.Key == "" {
+		return errors.New("no key")
+	}
 	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 func (j *Journal) apply(r Record) {
@@ -129,27 +201,57 @@ func (j *Journal) apply(r Record) {
 			e = &Entry{Key: r.Key, Type: r.Type, Path: r.Path, Orig: r.Orig, Since: r.Wall}
 			j.open[r.Key] = e
 		}
-		e.Written, e.Policy, e.Why = r.New, r.Policy, r.Why
+		delete(j.yielded, r.Key)
+		e.Written, e.Prev, e.Policy, e.Why = r.New, r.Prev, r.Policy, r.Why
 	case OpApplied:
 		if e := j.open[r.Key]; e != nil {
-			e.Written = r.New
+			e.Written, e.Prev = r.New, ""
 		}
-	case OpRestored, OpYielded:
+	case OpRestored:
 		delete(j.open, r.Key)
+	case OpYielded:
+		e := j.open[r.Key]
+		if e == nil { // a rewritten journal: the record carries the entry
+			e = &Entry{Key: r.Key, Type: r.Type, Path: r.Path, Orig: r.Orig, Written: r.Prev, Policy: r.Policy, Since: r.Wall}
+		}
+		e.Outside, e.Prev = r.New, ""
+		delete(j.open, r.Key)
+		j.yielded[r.Key] = e
+	case OpForgot:
+		delete(j.yielded, r.Key)
 	}
+}
+
+func sorted(m map[string]*Entry) []Entry {
+	out := make([]Entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
+	return out
 }
 
 // Open returns the open knobs, sorted by key.
 func (j *Journal) Open() []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make([]Entry, 0, len(j.open))
-	for _, e := range j.open {
-		out = append(out, *e)
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
-	return out
+	return sorted(j.open)
 }
+
+// Yields returns the knobs yielded to an outside change and not forgotten
+// (by Forget), sorted by key. They survive restarts.
+func (j *Journal) Yields() []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return sorted(j.yielded)
+}
+
+// Skipped returns the lines Open could not read, and Aside the file they
+// were set aside in ("" when none).
+func (j *Journal) Skipped() []Skipped { return j.skipped }
+
+// Aside is the file the unreadable journal was copied to by Open.
+func (j *Journal) Aside() string { return j.aside }
 
 // Get returns the open entry for key.
 func (j *Journal) Get(key string) (Entry, bool) {
@@ -162,8 +264,13 @@ func (j *Journal) Get(key string) (Entry, bool) {
 	return *e, true
 }
 
-// append writes r; sync makes it durable before returning.
+// append writes r as one line at the end of the durable records; sync
+// makes it durable before returning. A record that fails (a full disk)
+// is cut off again, so the journal takes the next one once there is room.
 func (j *Journal) append(r Record, sync bool) error {
+	if j.f == nil {
+		return errors.New("journal closed")
+	}
 	j.seq++
 	r.Seq = j.seq
 	r.Wall = time.Now().UTC().Format(time.RFC3339Nano)
@@ -172,36 +279,37 @@ func (j *Journal) append(r Record, sync bool) error {
 		return fmt.Errorf("encode journal record: %w", err)
 	}
 	b = append(b, '\n')
-	if _, err := j.w.Write(b); err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	if err := j.w.Flush(); err != nil {
-		return fmt.Errorf("write journal: %w", err)
+	if _, err := j.f.WriteAt(b, j.size); err != nil {
+		j.f.Truncate(j.size)
+		return fmt.Errorf("write journal %s: %w (no change was made; AINKA retries once there is room)", j.path, err)
 	}
 	if sync {
 		if err := j.f.Sync(); err != nil {
-			return fmt.Errorf("fsync journal: %w", err)
+			j.f.Truncate(j.size)
+			return fmt.Errorf("fsync journal %s: %w (no change was made)", j.path, err)
 		}
 	}
+	j.size += int64(len(b))
 	j.apply(r)
 	return nil
 }
 
-// Intent records that key is about to be written with newVal. orig is the
-// current value; it is kept only for the first change of a knob. It
-// returns once the record is on disk.
-func (j *Journal) Intent(key, typ, path, orig, newVal, policy, why string) error {
+// Intent records that key is about to be written with newVal. cur is the
+// current value; it becomes the original only for the first change of a
+// knob. It returns once the record is on disk.
+func (j *Journal) Intent(key, typ, path, cur, newVal, policy, why string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	orig := cur
 	if e := j.open[key]; e != nil {
 		orig = e.Orig
 	}
-	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, New: newVal, Policy: policy, Why: why}, true)
+	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, Prev: cur, New: newVal, Policy: policy, Why: why}, true)
 }
 
 // Applied records the value the kernel reports after the write. It is not
-// synced: losing it only makes the next start compare against the value
-// that was asked for.
+// synced: losing it only makes the next start accept the value before the
+// write as AINKA's too.
 func (j *Journal) Applied(key, val string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -209,37 +317,61 @@ func (j *Journal) Applied(key, val string) error {
 }
 
 // Restored closes key: its original value is back.
-func (j *Journal) Restored(key string) error { return j.close(key, OpRestored) }
-
-// Yielded closes key without restoring it: someone else changed it.
-func (j *Journal) Yielded(key string) error { return j.close(key, OpYielded) }
-
-func (j *Journal) close(key string, op Op) error {
+func (j *Journal) Restored(key string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, ok := j.open[key]; !ok {
 		return nil
 	}
-	if err := j.append(Record{Op: op, Key: key}, true); err != nil {
+	if err := j.append(Record{Op: OpRestored, Key: key}, true); err != nil {
 		return err
 	}
-	if len(j.open) == 0 {
-		return j.compact()
-	}
-	return nil
+	return j.compact()
 }
 
-// compact empties the file once no knob is open.
+// Yielded closes key without restoring it: someone else set it to
+// outside. The yield is kept (across restarts) until Forget.
+func (j *Journal) Yielded(key, outside string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e, ok := j.open[key]
+	if !ok {
+		return nil
+	}
+	if err := j.append(Record{Op: OpYielded, Key: key, Type: e.Type, Path: e.Path, Orig: e.Orig, Prev: e.Written, New: outside, Policy: e.Policy}, true); err != nil {
+		return err
+	}
+	return j.compact()
+}
+
+// Forget ends the yield of key: AINKA may change it again.
+func (j *Journal) Forget(key string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.yielded[key]; !ok {
+		return nil
+	}
+	if err := j.append(Record{Op: OpForgot, Key: key}, true); err != nil {
+		return err
+	}
+	return j.compact()
+}
+
+// compact shrinks the file once no knob is open: empty when nothing is
+// yielded either, else the yields alone.
 func (j *Journal) compact() error {
+	if len(j.open) > 0 {
+		return nil
+	}
+	if len(j.yielded) > 0 {
+		return j.rewrite()
+	}
 	if err := j.f.Truncate(0); err != nil {
-		return fmt.Errorf("compact journal: %w", err)
+		return fmt.Errorf("compact journal %s: %w", j.path, err)
 	}
-	if _, err := j.f.Seek(0, 0); err != nil {
-		return fmt.Errorf("compact journal: %w", err)
-	}
-	j.w.Reset(j.f)
+	j.size = 0
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("fsync journal: %w", err)
+		return fmt.Errorf("fsync journal %s: %w", j.path, err)
 	}
 	return nil
 }
@@ -247,16 +379,15 @@ func (j *Journal) compact() error {
 // Path returns the journal's file name.
 func (j *Journal) Path() string { return j.path }
 
-// Close flushes and closes the file.
+// Close closes the file and releases the directory lock.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return nil
 	}
-	j.w.Flush()
 	j.f.Sync()
 	err := j.f.Close()
 	j.f = nil
-	return err
+	return errors.Join(err, j.unlock())
 }
