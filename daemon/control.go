@@ -279,5 +279,8 @@ func (d *Controller) Rollback(_ context.Context, printOnly bool) (control.Rollba
 	for _, r := range d.act.Rollback() {
 		res.Restored = append(res.Restored, control.Change{Knob: r.Knob, From: r.Old, To: r.New})
 	}
+	// The operator put the host back: the policies must not change it
+	// again at the next window (docs/actuate.md, the lifecycle).
+	d.dec.PauseAll("rolled back by the operator; 'ainka-cli reset' lets it act again")
 	return res, nil
 }
