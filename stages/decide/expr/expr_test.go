@@ -189,15 +189,3 @@ func BenchmarkEval(b *testing.B) {
 		p.Eval(e, st)
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{"cpu>90", "runq > 1 for 5s", "forecast(cpu, 3s) > (1+2)*3", "not not true"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := Parse(s)
-		if err == nil {
-			p.Eval(newEnv(), p.NewState())
-		}
-	})
-}

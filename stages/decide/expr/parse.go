@@ -104,10 +104,24 @@ const (
 	tyBool
 )
 
+// Limits on a condition. The parser is recursive descent, so without a
+// bound on nesting a hostile condition ("((((…" 400 KB deep) exhausts the
+// goroutine stack, a fatal error that no recover catches and that skips
+// the exit restore of every changed knob. Real conditions are a line or
+// two with a few levels of parentheses.
+const (
+	// MaxLen is the longest condition, in bytes.
+	MaxLen = 16 << 10
+	// MaxDepth is the deepest nesting of parentheses, function calls,
+	// "not" and unary minus.
+	MaxDepth = 64
+)
+
 type parser struct {
-	toks []token
-	pos  int
-	p    *Program
+	toks  []token
+	pos   int
+	depth int
+	p     *Program
 }
 
 // Parse compiles a condition. The result of the whole condition must be a
@@ -115,6 +129,9 @@ type parser struct {
 func Parse(src string) (*Program, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{1, 1, "empty condition"}
+	}
+	if len(src) > MaxLen {
+		return nil, &Error{1, 1, fmt.Sprintf("condition is %d bytes, longer than the limit of %d", len(src), MaxLen)}
 	}
 	toks, err := lex(src)
 	if err != nil {
@@ -140,6 +157,17 @@ func (ps *parser) peek() token { return ps.toks[ps.pos] }
 func (ps *parser) next() token { t := ps.toks[ps.pos]; ps.pos++; return t }
 
 func (ps *parser) errAt(t token, msg string) error { return &Error{t.line, t.col, msg} }
+
+// enter counts one level of nesting at t; every enter that succeeds is
+// paired with a leave.
+func (ps *parser) enter(t token) error {
+	ps.depth++
+	if ps.depth > MaxDepth {
+		return ps.errAt(t, fmt.Sprintf("nested more than %d levels deep", MaxDepth))
+	}
+	return nil
+}
+func (ps *parser) leave() { ps.depth-- }
 
 func (ps *parser) isOp(s string) bool {
 	t := ps.peek()
@@ -218,7 +246,10 @@ func (ps *parser) parseAnd() (int32, typ, error) {
 
 func (ps *parser) parseNot() (int32, typ, error) {
 	if ps.isWord("not") || ps.isOp("!") {
-		ps.next()
+		if err := ps.enter(ps.next()); err != nil {
+			return 0, 0, err
+		}
+		defer ps.leave()
 		t := ps.peek()
 		a, ty, err := ps.parseNot()
 		if err != nil {
@@ -351,7 +382,10 @@ func (ps *parser) parseTerm() (int32, typ, error) {
 
 func (ps *parser) parseUnary() (int32, typ, error) {
 	if ps.isOp("-") {
-		ps.next()
+		if err := ps.enter(ps.next()); err != nil {
+			return 0, 0, err
+		}
+		defer ps.leave()
 		t := ps.peek()
 		a, ty, err := ps.parseUnary()
 		if err != nil {
@@ -376,6 +410,10 @@ func (ps *parser) parsePrimary() (int32, typ, error) {
 		return 0, 0, ps.errAt(t, "condition ends too early: expected a feature, number or \"(\"")
 	case tOp:
 		if t.text == "(" {
+			if err := ps.enter(t); err != nil {
+				return 0, 0, err
+			}
+			defer ps.leave()
 			a, ty, err := ps.parseOr()
 			if err != nil {
 				return 0, 0, err
@@ -398,6 +436,10 @@ func (ps *parser) parsePrimary() (int32, typ, error) {
 		return 0, 0, ps.errAt(t, fmt.Sprintf("unexpected %q: expected a feature, number or \"(\"", t.text))
 	}
 	if ps.isOp("(") {
+		if err := ps.enter(t); err != nil {
+			return 0, 0, err
+		}
+		defer ps.leave()
 		return ps.parseCall(t, name)
 	}
 	id, err := ps.feature(t)
