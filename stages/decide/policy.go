@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -176,6 +177,30 @@ const (
 // ParseFile parses a policy file's contents. name is used in messages.
 // Every error names the line and column.
 func ParseFile(name string, data []byte) ([]Policy, error) {
+	cs, err := parseFile(name, data, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Policy, len(cs))
+	for i, c := range cs {
+		out[i] = c.Policy
+	}
+	return out, nil
+}
+
+// ErrTooManyPolicies is returned when max_policies would be exceeded.
+var ErrTooManyPolicies = errors.New("too many policies")
+
+// parseFile parses and compiles a policy file's policies, each once. With
+// max > 0 a file of more than max policies is refused before anything is
+// decoded: counting the [[policy]] headers is one cheap pass, while
+// decoding and compiling 100 000 policies takes seconds.
+func parseFile(name string, data []byte, max int) ([]*compiled, error) {
+	if max > 0 {
+		if n := countPolicies(data); n > max {
+			return nil, fmt.Errorf("%w: %s has %d policies, max_policies is %d", ErrTooManyPolicies, name, n, max)
+		}
+	}
 	var doc fileDoc
 	md, err := toml.Decode(string(data), &doc)
 	if err != nil {
@@ -187,7 +212,7 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 		line, col := loc.keyPos(k)
 		return nil, &posError{name, line, col, fmt.Sprintf("unknown key %q (policy keys: name, condition, action, priority, cooldown, enabled, objective, emergency, revert_after, description)", k.String())}
 	}
-	var out []Policy
+	out := make([]*compiled, 0, len(doc.Policy))
 	seen := map[string]int{}
 	for i, fp := range doc.Policy {
 		p := Policy{
@@ -222,12 +247,32 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 			return nil, &posError{name, l, c, fmt.Sprintf("policy %q is defined twice (first at line %d)", p.Name, loc.blockLine(j))}
 		}
 		seen[p.Name] = i
-		if _, err := compile(p, loc, i); err != nil {
+		c, err := compile(p, loc, i)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// countPolicies counts the lines that open a [[policy]] table, an upper
+// bound on the policies the decoder will find.
+func countPolicies(data []byte) int {
+	n := 0
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("[[")) && string(bytes.TrimSpace(bytes.Trim(line, "[]"))) == "policy" {
+			n++
+		}
+	}
+	return n
 }
 
 // decodeError places a TOML decoding error at its line and column.

@@ -21,8 +21,9 @@ type policyFile struct {
 	lastErr string // the last reload error, "" after a good one
 }
 
-// read reads and parses the file and remembers its fingerprint.
-func (f *policyFile) read() ([]Policy, error) {
+// read reads and compiles the file, refusing more than max policies, and
+// remembers its fingerprint.
+func (f *policyFile) read(max int) ([]*compiled, error) {
 	data, err := os.ReadFile(f.path)
 	if err == nil {
 		var fi os.FileInfo
@@ -35,7 +36,7 @@ func (f *policyFile) read() ([]Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy file: %w", err)
 	}
-	return ParseFile(f.path, data)
+	return parseFile(f.path, data, max)
 }
 
 // changed reports whether the file's contents differ from the last read.

@@ -86,38 +86,43 @@ func (rs *ruleSet) remove(name string) *rule {
 	return r
 }
 
-// replaceFile makes ps the file policies, keeping the state of those
+// replaceFile makes cs the file policies, keeping the state of those
 // that did not change, and returns the old ones that are gone or changed.
-// On error nothing changes.
-func (rs *ruleSet) replaceFile(ps []Policy) (gone map[string]*rule, err error) {
-	var next []*rule
+// On error nothing changes. It runs under the engine's lock, so it only
+// matches names and checks limits, in time linear in the policies (plus a
+// sort); compiling was done before.
+func (rs *ruleSet) replaceFile(cs []*compiled) (gone map[string]*rule, err error) {
+	api := 0
+	for _, r := range rs.list {
+		if r.api {
+			api++
+		}
+	}
+	if n := api + len(cs); n > rs.max {
+		return nil, fmt.Errorf("%w: %d policies, max_policies is %d", ErrTooManyPolicies, n, rs.max)
+	}
+	next := make([]*rule, 0, api+len(cs))
+	apiNames := make(map[string]bool, api)
 	gone = map[string]*rule{}
 	for _, r := range rs.list {
 		if r.api {
 			next = append(next, r)
+			apiNames[r.c.Name] = true
 		} else {
 			gone[r.c.Name] = r
 		}
 	}
-	for _, p := range ps {
-		c, err := compile(p, nil, 0)
-		if err != nil {
-			return nil, err
+	for _, c := range cs {
+		p := c.Policy
+		if apiNames[p.Name] {
+			return nil, fmt.Errorf("%w: policy %q in %s also exists as an API policy", ErrPolicy, p.Name, p.Origin)
 		}
 		if o, ok := gone[p.Name]; ok && samePolicy(o.c.Policy, p) {
 			next = append(next, o) // unchanged: keep its state
 			delete(gone, p.Name)
 			continue
 		}
-		for _, r := range next {
-			if r.c.Name == p.Name {
-				return nil, fmt.Errorf("%w: policy %q in %s also exists as an API policy", ErrPolicy, p.Name, p.Origin)
-			}
-		}
 		next = append(next, newRule(c, false))
-	}
-	if len(next) > rs.max {
-		return nil, fmt.Errorf("%w: %d policies, max_policies is %d", ErrTooManyPolicies, len(next), rs.max)
 	}
 	if err := checkConflicts(next); err != nil {
 		checkConflicts(rs.list)
@@ -153,9 +158,14 @@ func (rs *ruleSet) heldByHigher(r *rule, key string) bool {
 	return false
 }
 
+// maxConflictNames bounds the conflicts listed per policy: with thousands
+// of policies on one knob, listing every other one would be quadratic in
+// time and memory.
+const maxConflictNames = 8
+
 // checkConflicts finds enabled policies that write one knob. Different
 // priorities are fine (the higher wins) and are recorded; equal priorities
-// cannot be decided and are an error.
+// cannot be decided and are an error. Linear in the policies, plus a sort.
 func checkConflicts(rs []*rule) error {
 	by := map[string][]*rule{}
 	for _, r := range rs {
@@ -177,18 +187,54 @@ func checkConflicts(rs []*rule) error {
 	return nil
 }
 
-// conflictsOn records the conflicts among the policies g that write key.
+// change is what a policy does to its knob; two policies with the same
+// change do not conflict.
+type change struct {
+	op  action.Op
+	val string
+}
+
+func changeOf(r *rule) change { return change{r.c.act.Op, r.c.act.Value} }
+
+// conflictsOn records the conflicts among the policies g that write key:
+// for each, the first maxConflictNames policies of g that make another
+// change. Policies of one change are made contiguous (in order of first
+// appearance, stable within a change), so each policy's list is found by
+// skipping at most its own block.
 func conflictsOn(key string, g []*rule) error {
-	for i, a := range g {
-		for j, b := range g {
-			if i == j || (a.c.act.Op == b.c.act.Op && a.c.act.Value == b.c.act.Value) {
-				continue // the same change is not a conflict
+	first := map[int]*rule{} // priority -> first policy of g with it
+	block := map[change]int{}
+	for _, r := range g {
+		ch := changeOf(r)
+		if _, ok := block[ch]; !ok {
+			block[ch] = len(block)
+		}
+		f, ok := first[r.c.Priority]
+		if !ok {
+			first[r.c.Priority] = r
+		} else if changeOf(f) != ch {
+			return fmt.Errorf("%w: policies %q (%s) and %q (%s) both change %s with priority %d; give one a higher priority",
+				ErrPolicy, f.c.Name, f.origin(), r.c.Name, r.origin(), key, r.c.Priority)
+		}
+	}
+	if len(block) < 2 {
+		return nil
+	}
+	byChange := append([]*rule(nil), g...)
+	sort.SliceStable(byChange, func(i, j int) bool { return block[changeOf(byChange[i])] < block[changeOf(byChange[j])] })
+	start := make([]int, len(block)+1) // start[b]: index of block b in byChange
+	for i := len(byChange) - 1; i >= 0; i-- {
+		start[block[changeOf(byChange[i])]] = i
+	}
+	start[len(block)] = len(byChange)
+	for _, a := range g {
+		b := block[changeOf(a)]
+		for i := 0; i < len(byChange) && len(a.conflicts) < maxConflictNames; i++ {
+			if i == start[b] {
+				i = start[b+1] - 1 // skip a's own change
+				continue
 			}
-			a.conflicts = append(a.conflicts, b.c.Name)
-			if i < j && a.c.Priority == b.c.Priority {
-				return fmt.Errorf("%w: policies %q (%s) and %q (%s) both change %s with priority %d; give one a higher priority",
-					ErrPolicy, a.c.Name, a.origin(), b.c.Name, b.origin(), key, a.c.Priority)
-			}
+			a.conflicts = append(a.conflicts, byChange[i].c.Name)
 		}
 	}
 	return nil

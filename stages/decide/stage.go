@@ -73,8 +73,6 @@ type Stage struct {
 // ErrUnknownPolicy is returned for a policy name that does not exist.
 var ErrUnknownPolicy = errors.New("no such policy")
 
-// ErrTooManyPolicies is returned when max_policies would be exceeded.
-var ErrTooManyPolicies = errors.New("too many policies")
 
 // New builds the engine and loads cfg.PolicyFile, if set.
 func New(cfg Config) (*Stage, error) {
@@ -107,11 +105,13 @@ func (s *Stage) Reload() error {
 	if s.file == nil {
 		return fmt.Errorf("reload: no policy file configured")
 	}
-	ps, err := s.file.read()
+	// Parse and compile outside the engine's lock: that is the slow part,
+	// and windows keep being decided meanwhile.
+	cs, err := s.file.read(s.cfg.MaxPolicies)
 	s.mu.Lock()
 	if err == nil {
 		var gone map[string]*rule
-		if gone, err = s.rules.replaceFile(ps); err == nil {
+		if gone, err = s.rules.replaceFile(cs); err == nil {
 			for name, r := range gone {
 				s.retire(r, "policy "+name+" removed or changed in the policy file")
 			}
