@@ -25,6 +25,16 @@ type Config struct {
 	Policy    Policy    `toml:"policy"`
 	Telemetry Telemetry `toml:"telemetry"`
 	Tuners    Tuners    `toml:"tuners"`
+	UI        UI        `toml:"ui"`
+}
+
+// UI is the [ui] section: the web dashboard (package view/web).
+type UI struct {
+	// Addr serves the read-only dashboard at http://ADDR/ ("" = off).
+	Addr string `toml:"ui_addr"`
+	// AllowRemote lets Addr be other than a loopback address: the
+	// dashboard has no authentication, so exposing it is a choice.
+	AllowRemote bool `toml:"ui_allow_remote"`
 }
 
 // Tuners is the [tuners] section: the tune stage (package stages/tune).

@@ -30,6 +30,7 @@ func (c *Config) validate() error {
 	v.policy(&c.Policy)
 	v.telemetry(&c.Telemetry)
 	v.tuners(&c.Tuners)
+	v.ui(&c.UI)
 	return errors.Join(v.errs...)
 }
 
@@ -54,12 +55,8 @@ func (v *validator) daemon(d *Daemon, prometheus bool) {
 		if prometheus {
 			v.bad("daemon.metrics_addr", "empty, but telemetry.export_prometheus is on: give host:port")
 		}
-	} else if host, port, err := net.SplitHostPort(d.MetricsAddr); err != nil {
-		v.bad("daemon.metrics_addr", "%q is not host:port: %v", d.MetricsAddr, err)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		v.bad("daemon.metrics_addr", "port %q of %q is not a number in 0..65535", port, d.MetricsAddr)
-	} else if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
-		v.bad("daemon.metrics_addr", "host %q is neither an IP address nor a host name", host)
+	} else {
+		v.hostPort("daemon.metrics_addr", d.MetricsAddr)
 	}
 	if _, err := ParseLogLevel(d.LogLevel); err != nil {
 		v.bad("daemon.log_level", "%q: want debug, info, warn or error", d.LogLevel)
@@ -158,6 +155,23 @@ func (v *validator) tuners(t *Tuners) {
 	}
 	v.intRange("tuners.max_steps", int64(t.MaxSteps), 2, 100)
 	v.path("tuners.model_path", t.ModelPath, false)
+}
+
+// hostPort checks a listening address: host:port, port a number.
+func (v *validator) hostPort(key, addr string) {
+	if host, port, err := net.SplitHostPort(addr); err != nil {
+		v.bad(key, "%q is not host:port: %v", addr, err)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		v.bad(key, "port %q of %q is not a number in 0..65535", port, addr)
+	} else if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		v.bad(key, "host %q is neither an IP address nor a host name", host)
+	}
+}
+
+func (v *validator) ui(u *UI) {
+	if u.Addr != "" {
+		v.hostPort("ui.ui_addr", u.Addr)
+	}
 }
 
 type validator struct{ errs []error }

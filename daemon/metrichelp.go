@@ -53,6 +53,9 @@ var metricHelp = map[string]string{
 	"ainka_push_errors_total":               "Failed pushes by reason: refused, unreachable, timeout, dns, tls, http_4xx, http_5xx, other.",
 	"ainka_push_buffered_bytes":             "Compressed snapshots waiting to be pushed, in bytes (bounded by push_buffer_mb).",
 	"ainka_push_buffered_snapshots":         "Snapshots waiting to be pushed.",
+	"ainka_ui_viewers":                      "Browsers watching the web dashboard's live updates now.",
+	"ainka_ui_updates_total":                "Dashboard updates handed to a viewer.",
+	"ainka_ui_updates_dropped_total":        "Dashboard updates dropped because the viewer had not taken the previous one (a slow or stalled browser).",
 }
 
 // WriteMetrics writes set and the Go and process metrics in the Prometheus

@@ -30,6 +30,8 @@ type Options struct {
 	// MetricsAddr serves /metrics (--metrics-addr); "" = the
 	// configuration's address when export_prometheus is on.
 	MetricsAddr string
+	// UIAddr serves the web dashboard (--ui-addr); "" = [ui] ui_addr.
+	UIAddr string
 	// Duration stops the daemon after this long (0: never).
 	Duration time.Duration
 	// Extend, when set, is called once the chain and the services are
@@ -186,6 +188,10 @@ func (c *Chain) services(o Options, ctl *Controller, ring *control.LogRing, log 
 		return nil, err
 	}
 	c.watchLog(ring)
+	if err := c.serveUI(o, svc, log); err != nil {
+		svc.Close()
+		return nil, err
+	}
 	if o.Extend != nil {
 		if err := o.Extend(c, svc); err != nil {
 			svc.Close()

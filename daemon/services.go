@@ -15,6 +15,7 @@ import (
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/view/web"
 	"github.com/sourcegraph/conc/pool"
 )
 
@@ -26,6 +27,7 @@ import (
 type Services struct {
 	tasks []task
 	srv   *control.Server // nil: no control socket
+	ui    *web.Server     // nil: no dashboard
 }
 
 type task struct {
@@ -102,7 +104,13 @@ func (s *Services) Run(ctx context.Context, main func(context.Context) error) er
 // step of the start failed): the control socket is unbound and its file
 // removed, as at the end of a run.
 func (s *Services) Close() error {
-	if s == nil || s.srv == nil {
+	if s == nil {
+		return nil
+	}
+	if s.ui != nil {
+		s.ui.Close()
+	}
+	if s.srv == nil {
 		return nil
 	}
 	// Serving with a context that is already done is the server's own

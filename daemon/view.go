@@ -25,7 +25,7 @@ func (c *Chain) newView(o ChainOptions, dryRun bool) {
 		mode = "live"
 	}
 	c.View = view.NewRecorder(view.Sources{Mode: mode, DryRun: dryRun, Pipeline: c.Pipeline,
-		Engine: c.Decide.State, Knobs: c.Actuate.Changes})
+		Engine: c.Decide.State, Knobs: c.Actuate.Changes, Tuners: c.Tune.Status, Policies: c.Decide.Policies})
 }
 
 func (c *Chain) viewWrappers() []Wrapper {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ainka/ainka/pipeline"
@@ -14,6 +15,7 @@ import (
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/tune"
 )
 
 // keep is how many recent decisions and changes a snapshot carries.
@@ -37,6 +39,8 @@ type Sources struct {
 	Engine   func() decide.Status // the decide stage's State
 	Knobs    func() []actuate.Change
 	Regime   func() string
+	Tuners   func() tune.Status
+	Policies func() []decide.PolicyStatus
 	Log      func() []string // recent warnings, newest last
 }
 
@@ -45,6 +49,7 @@ type Sources struct {
 type Recorder struct {
 	src     Sources
 	started time.Time
+	running atomic.Bool // Run is ticking
 
 	mu        sync.Mutex
 	last      predict.Output
@@ -56,6 +61,9 @@ type Recorder struct {
 	decisions []Decision
 	changes   []Change
 	history   map[string][]Change // by knob, for Explain
+	timeline  timeline
+	lo, hi    [features.Count]series // forecast intervals
+	horizonNs uint64
 
 	// Rates, refreshed by Tick.
 	prevAt   time.Time
@@ -98,12 +106,15 @@ func (r *Recorder) ObservePredict(outs []predict.Output) {
 		for f := range o.Score {
 			r.values[f].add(sec, o.Vector.Values[f])
 			r.scores[f].add(sec, o.Score[f])
+			r.lo[f].add(sec, o.Forecast[f].Lo)
+			r.hi[f].add(sec, o.Forecast[f].Hi)
 		}
 		r.joint.add(sec, o.Joint)
 		r.windows++
 	}
 	if len(outs) > 0 {
 		r.last, r.have = outs[len(outs)-1], true
+		r.horizonNs = r.last.HorizonNs
 	}
 }
 
@@ -118,6 +129,7 @@ func (r *Recorder) ObserveDecisions(ds []decide.Decision) {
 			v.Action = d.Action.String()
 		}
 		r.decisions = appendKeep(r.decisions, v)
+		r.timeline.add(Event{TimeNs: v.TimeNs, Type: "decision", Kind: v.Kind, Policy: v.Policy, Action: v.Action, Why: v.Why})
 	}
 }
 
@@ -140,6 +152,8 @@ func (r *Recorder) ObserveResults(rs []actuate.Result) {
 		}
 		c := Change{TimeNs: x.TimeNs, Status: x.Status.String(), Policy: x.Policy, Knob: x.Knob, Old: x.Old, New: x.New, Why: why}
 		r.changes = appendKeep(r.changes, c)
+		r.timeline.add(Event{TimeNs: c.TimeNs, Type: "change", Kind: c.Status, Policy: c.Policy, Knob: c.Knob, Old: c.Old,
+			New: c.New, Why: c.Why})
 		r.remember(c)
 	}
 }
@@ -151,6 +165,8 @@ func (r *Recorder) Reset() {
 	for i := range r.values {
 		r.values[i].reset()
 		r.scores[i].reset()
+		r.lo[i].reset()
+		r.hi[i].reset()
 	}
 	r.joint.reset()
 }
@@ -178,8 +194,13 @@ func decisionWhy(d *decide.Decision) string {
 	return d.Explain()
 }
 
-// Run calls Tick every interval until ctx ends.
+// Run calls Tick every interval until ctx ends; a second Run while one
+// ticks returns at once.
 func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
+	if !r.running.CompareAndSwap(false, true) {
+		return // one ticker: two would halve the rates' intervals
+	}
+	defer r.running.Store(false)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	r.Tick(time.Now())
@@ -261,6 +282,7 @@ func (r *Recorder) Snapshot() Snapshot {
 	if r.src.Regime != nil {
 		s.Regime = r.src.Regime()
 	}
+	r.tunersAndPolicies(&s)
 	if r.src.Knobs != nil {
 		for _, c := range r.src.Knobs() {
 			s.Knobs = append(s.Knobs, Knob{Knob: c.Key, Original: c.Original, Value: c.Value, Policy: c.Policy,
@@ -283,6 +305,7 @@ func (r *Recorder) Snapshot() Snapshot {
 	s.Joint = Num(math.NaN())
 	if r.have {
 		s.EventTimeNs = r.last.Vector.EndNs
+		s.HorizonNs = r.horizonNs
 		s.Joint = Num(r.last.Joint)
 		s.JointHist = r.joint.points()
 		s.Features = r.features()
@@ -297,8 +320,11 @@ func (r *Recorder) features() []Feature {
 	for i := features.ID(0); i < features.Count; i++ {
 		fc := r.last.Forecast[i]
 		sc := r.scores[i].points()
+		b := boundsOf(i.String())
 		out = append(out, Feature{Name: i.String(), Value: Num(r.last.Vector.Values[i]), Score: Num(r.last.Score[i]),
-			MaxScore: maxOf(sc), Forecast: Num(fc.Value), Lo: Num(fc.Lo), Hi: Num(fc.Hi), History: r.values[i].points()})
+			MaxScore: maxOf(sc), Forecast: b.clamp(fc.Value), Lo: b.clamp(fc.Lo), Hi: b.clamp(fc.Hi),
+			History: r.values[i].points(), Scores: sc, LoHist: b.clampAll(r.lo[i].points()),
+			HiHist: b.clampAll(r.hi[i].points())})
 	}
 	key := func(n Num) float64 {
 		if !n.Valid() {

@@ -63,6 +63,10 @@ type Snapshot struct {
 	Changes   []Change   `json:"changes"`
 	// Knobs are the knobs AINKA has changed and not restored.
 	Knobs []Knob `json:"knobs"`
+	// HorizonNs is how far ahead the forecasts look.
+	HorizonNs uint64   `json:"horizon_ns"`
+	Tuners    []Tuner  `json:"tuners,omitempty"`
+	Policies  []Policy `json:"policies,omitempty"`
 	// Log is the daemon's most recent warnings and errors, one line each.
 	Log []string `json:"log,omitempty"`
 }
@@ -112,6 +116,11 @@ type Feature struct {
 	Lo       Num    `json:"lo"`
 	Hi       Num    `json:"hi"`
 	History  []Num  `json:"history"`
+	// Scores, LoHist and HiHist are aligned with History: the score and
+	// the forecast interval (for HorizonNs later) of each second.
+	Scores []Num `json:"scores"`
+	LoHist []Num `json:"lo_history"`
+	HiHist []Num `json:"hi_history"`
 }
 
 // Decision is one output of the engine with its reason in one line.

@@ -30,17 +30,18 @@ func (t *tapFlags) Set(v string) error {
 
 // pipeFlags are the flags run and replay share.
 type pipeFlags struct {
-	taps        tapFlags
-	metricsAddr string
-	duration    time.Duration
-	policyFile  string
-	hold        bool
-	tuners      string
+	taps                tapFlags
+	metricsAddr, uiAddr string
+	duration            time.Duration
+	policyFile          string
+	hold                bool
+	tuners              string
 }
 
 func (f *pipeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.taps, "tap", "write `STAGE`'s output as JSON lines to stdout, or STAGE=PATH to a file; repeatable ("+strings.Join(daemon.StageNames, ", ")+")")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9464)")
+	fs.StringVar(&f.uiAddr, "ui-addr", "", "serve the read-only web dashboard at http://`ADDR`/ (default: [ui] ui_addr; off; loopback only unless ui_allow_remote)")
 	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0 = until the input ends or SIGINT)")
 	fs.StringVar(&f.policyFile, "policy", "", "policy `FILE` for the decide stage (default: the configuration's policy_file; replay: none)")
 	fs.StringVar(&f.tuners, "tuners", "", "every tuner's `MODE`: off, advise or act (default: the configuration's [tuners]: advise)")
@@ -50,7 +51,7 @@ func (f *pipeFlags) register(fs *flag.FlagSet) {
 // options are the daemon's options from the shared flags.
 func (f *pipeFlags) options(cfg *config.Config, stdout, stderr io.Writer) daemon.Options {
 	return daemon.Options{Config: cfg, PolicyFile: f.policyFile, Tuners: f.tuners, Taps: f.taps, MetricsAddr: f.metricsAddr,
-		Duration: f.duration, Stdout: stdout, Stderr: stderr}
+		UIAddr: f.uiAddr, Duration: f.duration, Stdout: stdout, Stderr: stderr}
 }
 
 // parseArgs parses flags that may come before or after the positional

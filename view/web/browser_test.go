@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser, or skips the test naming what is missing
+// (CI installs Debian's chromium: scripts/dev-packages.txt).
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium on PATH: apt-get install chromium (make dev-setup installs it) to run the browser tests")
+	return ""
+}
+
+// The dashboard in a real headless Chromium, against a daemon replaying a
+// trace: every page loads without a console error, the charts have data
+// points, the replay's decision is on the timeline, and each page is
+// written as a PNG ($AINKA_SCREENSHOTS, else the test's temporary
+// directory; docs/dashboard-*.png are these).
+func TestDashboardInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser and replays for seconds")
+	}
+	bin := chromium(t)
+	base := startReplay(t)
+	shots := os.Getenv("AINKA_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	var mu sync.Mutex
+	var bad []string
+	msgs := chromedp.Console(ctx) // starts the browser; subscribed before the first page
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				bad = append(bad, m.String()+" at "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#overview")); err != nil {
+		t.Fatalf("load the dashboard: %v", err)
+	}
+	pages := []struct{ page, ready string }{
+		{"overview", `document.querySelectorAll("#kinds tr").length > 1 && document.querySelectorAll("#stages tr").length > 1 &&
+			document.querySelectorAll("#top svg.plot").length > 0`},
+		{"features", `[...document.querySelectorAll("#features svg.plot")].filter(s => +s.dataset.points > 5).length >= 5`},
+		{"timeline", `document.querySelectorAll('#timeline tr.ev[data-policy="busy"][data-kind="apply"]').length > 0 &&
+			+document.querySelector("#tlchart svg").dataset.points > 0`},
+		{"knobs", `[...document.querySelectorAll("#journal td")].some(td => td.textContent.includes("sysctl:vm.swappiness"))`},
+		{"tuners", `document.querySelectorAll("#tuners tr").length > 1 && document.querySelector("#regime").textContent.includes("regime")`},
+		{"policies", `document.querySelector('#policies tr[data-policy="busy"]') !== null`},
+	}
+	for _, p := range pages {
+		wait, cancelW := context.WithTimeout(ctx, 60*time.Second)
+		_, err := chromedp.Run(wait, chromedp.Steps(
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[any](fmt.Sprintf("location.hash = %q", "#"+p.page))(ctx, tg)
+				return err
+			}),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Poll[bool](p.ready, chromedp.WithPollingInterval(200*time.Millisecond))(ctx, tg)
+				return err
+			})))
+		cancelW()
+		if err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+			t.Fatalf("page %s: not ready (%s): %v\n%s", p.page, p.ready, err, html)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot of %s: %v", p.page, err)
+		}
+		path := filepath.Join(shots, "dashboard-"+p.page+".png")
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s (%d bytes)", p.page, path, len(png))
+	}
+	stats, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({updates: ainka.updates,
+		p99: ainka.latencies.slice().sort((a,b)=>a-b)[Math.floor(0.99*(ainka.latencies.length-1))],
+		render: Math.max(...ainka.renders)})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("browser: %v updates, p99 latency %v ms, slowest render %.1f ms", stats["updates"], stats["p99"], stats["render"])
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
+	}
+}
