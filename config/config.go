@@ -147,8 +147,8 @@ type Telemetry struct {
 	// PushLabels are added to every pushed sample; host defaults to the
 	// host name.
 	PushLabels map[string]string `toml:"push_labels"`
-	// PushBufferMB bounds the snapshots kept while the endpoint is down.
-	PushBufferMB int `toml:"push_buffer_mb"`
+	// PushBufferKB bounds the snapshots kept while the endpoint is down.
+	PushBufferKB int `toml:"push_buffer_kb"`
 }
 
 // Default returns the configuration the daemon runs with when there is no
@@ -192,7 +192,7 @@ func Default() *Config {
 			RingBufferMB:          16,
 			PushIntervalMS:        10000,
 			PushLabels:            map[string]string{},
-			PushBufferMB:          4,
+			PushBufferKB:          4096,
 		},
 		Tuners: Tuners{
 			CPU:            "advise",

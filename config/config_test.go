@@ -102,7 +102,7 @@ sampling = { syscall = 10 }
 push_url = "https://vm.example:8428/api/v1/import/prometheus"
 push_interval_ms = 2000
 push_labels = { role = "db" }
-push_buffer_mb = 16
+push_buffer_kb = 16384
 `
 	p := filepath.Join(dir, "c.toml")
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
@@ -232,7 +232,7 @@ func TestErrors(t *testing.T) {
 		{"push scheme", "[telemetry]\npush_url = \"udp://vm:8428/x\"\n", ErrBadValue, "telemetry.push_url", 2, "want http://HOST"},
 		{"push url", "[telemetry]\npush_url = \"http://vm:x:y/\"\n", ErrBadValue, "telemetry.push_url", 2, "is not a URL"},
 		{"push interval", "[telemetry]\npush_interval_ms = 10\n", ErrBadValue, "telemetry.push_interval_ms", 2, "outside 100..3600000"},
-		{"push buffer", "[telemetry]\npush_buffer_mb = 0\n", ErrBadValue, "telemetry.push_buffer_mb", 2, "outside 1..1024"},
+		{"push buffer", "[telemetry]\npush_buffer_kb = 8\n", ErrBadValue, "telemetry.push_buffer_kb", 2, "outside 16..1048576"},
 		{"push label", "[telemetry]\npush_labels = { \"node-name\" = \"a\" }\n", ErrBadValue, "telemetry.push_labels.node-name", 2, "not a label name"},
 		{"dotted key", "daemon.thread_pool_size = 5000\n", ErrBadValue, "daemon.thread_pool_size", 1, "outside 0..1024"},
 	}

@@ -128,7 +128,7 @@ func (v *validator) push(t *Telemetry) {
 		}
 	}
 	v.intRange("telemetry.push_interval_ms", int64(t.PushIntervalMS), 100, 3600000)
-	v.intRange("telemetry.push_buffer_mb", int64(t.PushBufferMB), 1, 1024)
+	v.intRange("telemetry.push_buffer_kb", int64(t.PushBufferKB), 16, 1<<20)
 	names := make([]string, 0, len(t.PushLabels))
 	for k := range t.PushLabels {
 		names = append(names, k)

@@ -51,7 +51,7 @@ var metricHelp = map[string]string{
 	"ainka_push_sent_bytes_total":           "Compressed bytes the fleet store accepted.",
 	"ainka_push_dropped_total":              "Snapshots dropped: buffer_full (the store was down longer than the buffer holds) or rejected (a 4xx answer).",
 	"ainka_push_errors_total":               "Failed pushes by reason: refused, unreachable, timeout, dns, tls, http_4xx, http_5xx, other.",
-	"ainka_push_buffered_bytes":             "Compressed snapshots waiting to be pushed, in bytes (bounded by push_buffer_mb).",
+	"ainka_push_buffered_bytes":             "Compressed snapshots waiting to be pushed, in bytes (bounded by push_buffer_kb).",
 	"ainka_push_buffered_snapshots":         "Snapshots waiting to be pushed.",
 	"ainka_ui_viewers":                      "Browsers watching the web dashboard's live updates now.",
 	"ainka_ui_updates_total":                "Dashboard updates handed to a viewer.",

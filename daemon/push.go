@@ -33,7 +33,7 @@ func newPusher(cfg *config.Config, set *metrics.Set, log *slog.Logger) (*push.Pu
 		labels["host"] = h
 	}
 	p, err := push.New(push.Config{URL: t.PushURL, Interval: t.PushInterval(), Labels: labels,
-		BufferBytes: t.PushBufferMB << 20, Metrics: set, Log: log,
+		BufferBytes: t.PushBufferKB << 10, Metrics: set, Log: log,
 		Write: func(w io.Writer) {
 			set.WritePrometheus(w)
 			metrics.WriteProcessMetrics(w)

@@ -59,6 +59,8 @@ func (inv *invocation) bind() error {
 		return inv.bindExplain()
 	case "completion":
 		return inv.bindCompletion()
+	case "fleet":
+		return inv.bindFleet()
 	case "man":
 		return inv.bindMan()
 	case "help":

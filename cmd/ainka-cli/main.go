@@ -40,6 +40,10 @@ commands (each also has the flag form shown on the right):
       every change AINKA made to KNOB (sysctl:vm.swappiness, or
       vm.swappiness) since it started: when, outcome, old → new, policy,
       why; and the change it holds now
+  fleet status|changes|anomalies --url URL [--window D]
+      every host that pushes to the store at URL (VictoriaMetrics):
+      state, losses, anomaly scores, knobs changed original → current
+      by which policy or tuner, tuners' gains (docs/fleet.md)
   completion bash|zsh
       a shell completion script, generated from these definitions
   man
@@ -217,6 +221,7 @@ var specs = map[string]spec{
 	"version":        {},
 	"explain":        {minPos: 1, maxPos: 1, posHelp: "KNOB"},
 	"completion":     {minPos: 1, maxPos: 1, posHelp: "bash|zsh"},
+	"fleet":          {flags: map[string]bool{"url": true, "window": true}, minPos: 1, maxPos: 1, posHelp: "status, changes or anomalies"},
 	"man":            {},
 	"help":           {},
 }
