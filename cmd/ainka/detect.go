@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/ainka/ainka/daemon"
 	"github.com/ainka/ainka/stages/predict/anomaly"
@@ -22,7 +20,10 @@ const detectSynopsis = "ainka detect --input IN.csv --output OUT.csv [--detector
 
 // runDetect runs one of the predict stage's detectors over a CSV series:
 // input "timestamp,value", output "timestamp,value,anomaly_score", one row
-// per input row in the same order ("-" is stdin or stdout).
+// per input row in the same order ("-" is stdin or stdout). Rows with a
+// missing or infinite value, or a timestamp before the previous row's, are
+// scored 0 and skipped (the detector learns nothing from them); stderr
+// says how many.
 func runDetect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -48,12 +49,12 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		err = daemon.Usagef("--output is required (usage: %s)", detectSynopsis)
 	}
 	if err == nil {
-		err = detect(*in, *out, *det, *params, stdout)
+		err = detect(*in, *out, *det, *params, stdout, stderr)
 	}
 	return exitCode(stderr, "detect", err)
 }
 
-func detect(inPath, outPath, name, params string, stdout io.Writer) error {
+func detect(inPath, outPath, name, params string, stdout, stderr io.Writer) error {
 	d, err := anomaly.NewNamed(name, params)
 	if err != nil {
 		return daemon.Usagef("%v", err)
@@ -71,6 +72,10 @@ func detect(inPath, outPath, name, params string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", inPath, err)
 	}
+	scores, rows := nab.Score(s, d)
+	if msg := rows.String(); msg != "" {
+		fmt.Fprintf(stderr, "detect: %s\n", msg)
+	}
 	w := stdout
 	var f *os.File
 	if outPath != "-" {
@@ -80,21 +85,7 @@ func detect(inPath, outPath, name, params string, stdout io.Writer) error {
 		defer f.Close()
 		w = f
 	}
-	bw := bufio.NewWriter(w)
-	bw.WriteString("timestamp,value,anomaly_score\n")
-	var line []byte
-	for i, v := range s.Values {
-		line = append(line[:0], s.Raw[i]...)
-		line = append(line, ',')
-		line = strconv.AppendFloat(line, v, 'g', -1, 64)
-		line = append(line, ',')
-		// The time of day and of week are context for the detector (what
-		// is usual at this hour); they come from the row's own timestamp.
-		line = strconv.AppendFloat(line, d.UpdateAt(v, anomaly.Bucket(s.Times[i])), 'g', -1, 64)
-		line = append(line, '\n')
-		bw.Write(line)
-	}
-	if err := bw.Flush(); err != nil {
+	if err := nab.WriteScores(w, s, scores); err != nil {
 		return fmt.Errorf("write %s: %w", outPath, err)
 	}
 	if f != nil {

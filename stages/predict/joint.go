@@ -7,6 +7,11 @@ import (
 	"github.com/ainka/ainka/stages/predict/anomaly"
 )
 
+// jointClip bounds, in robust sd, the deviation one value teaches a
+// feature's joint baseline. A real level shift is still learned: each
+// clipped step widens the deviation, and with it the bound, geometrically.
+const jointClip = 100
+
 // clusters is the number of streaming k-means centroids of the joint model.
 const clusters = 8
 
@@ -54,7 +59,12 @@ func (j *joint) update(v *features.Vector, learn bool) float64 {
 			continue
 		}
 		d := x - s.Mean[i]
-		u[i] = math.Max(-8, math.Min(8, d/(1.2533*s.MAD[i]+1e-9*(1+math.Abs(s.Mean[i])))))
+		sd := 1.2533*s.MAD[i] + 1e-9*(1+math.Abs(s.Mean[i]))
+		u[i] = math.Max(-8, math.Min(8, d/sd))
+		// Learn at most jointClip sd of deviation: one absurd value
+		// (1e308) would otherwise blow the baseline up for good, and
+		// x-mean may even overflow to Inf.
+		d = math.Max(-jointClip*sd, math.Min(jointClip*sd, d))
 		if learn {
 			s.Seen[i]++
 			w := math.Max(0.002, 1/float64(s.Seen[i]))

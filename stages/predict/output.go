@@ -20,6 +20,16 @@ type Output struct {
 	HorizonNs uint64
 }
 
+// skip marks every score and forecast of o as unknown (NaN).
+func (o *Output) skip() {
+	nan := math.NaN()
+	for i := range o.Score {
+		o.Score[i] = nan
+		o.Forecast[i] = Forecast{Value: nan, Lo: nan, Hi: nan}
+	}
+	o.Joint = nan
+}
+
 // AppendJSON appends the output as one JSON object (no newline): keys in a
 // fixed order, features in ID order, floats in strconv 'g' -1 form, NaN and
 // ±Inf as null.

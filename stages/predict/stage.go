@@ -2,7 +2,9 @@ package predict
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"sync"
 
 	"github.com/ainka/ainka/stages/features"
@@ -24,12 +26,28 @@ type Stage struct {
 	firstDone    bool
 	processed    uint64
 	loadErr      error
+	// lastEndNs is the end of the last window processed (0: none yet);
+	// skippedWindows counts the windows that did not end after it.
+	lastEndNs      uint64
+	skippedWindows int64
+}
+
+// Skipped counts the input the stage did not learn from since the start
+// (or the last Reset): per feature, NaN and ±Inf values (a missing source,
+// such as PSI on a kernel without it, counts every window); and whole
+// windows that did not end after the previous one (event time going
+// backwards), which are scored NaN.
+type Skipped struct {
+	Values  [features.Count]int64
+	Windows int64
 }
 
 // New builds the stage. An invalid configuration is an error. When
 // cfg.ModelPath names a model file it is loaded; a missing file is a fresh
-// start, and a corrupted or incompatible one is also a fresh start, with
-// the reason kept for LoadError so that the daemon can log it and run on.
+// start, and a corrupted or incompatible one (another format version) is
+// also a fresh start: the file is set aside as PATH.unusable, so that the
+// next save does not destroy it, and the reason is kept for LoadError so
+// that the daemon can log it and run on.
 func New(cfg Config) (*Stage, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -38,10 +56,24 @@ func New(cfg Config) (*Stage, error) {
 	s.init()
 	if cfg.ModelPath != "" {
 		if err := s.Load(cfg.ModelPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.loadErr = err
+			s.loadErr = setAside(cfg.ModelPath, err)
 		}
 	}
 	return s, nil
+}
+
+// setAside moves an unusable model file out of the way and says so in err.
+// Only files that could be read but not used are moved (a file that could
+// not be read at all, say for permissions, is left alone).
+func setAside(path string, err error) error {
+	if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrIncompatible) {
+		return err
+	}
+	aside := path + ".unusable"
+	if rerr := os.Rename(path, aside); rerr != nil {
+		return fmt.Errorf("%w (could not set it aside: %v)", err, rerr)
+	}
+	return fmt.Errorf("%w (set aside as %s; learning afresh)", err, aside)
 }
 
 func (s *Stage) init() {
@@ -66,6 +98,19 @@ func (s *Stage) init() {
 	s.lastCommitNs = 0
 	s.firstDone = false
 	s.processed = 0
+	s.lastEndNs = 0
+	s.skippedWindows = 0
+}
+
+// Skipped reports what the stage skipped (see Skipped).
+func (s *Stage) Skipped() Skipped {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sk := Skipped{Windows: s.skippedWindows}
+	for i := range s.det {
+		sk.Values[i] = s.det[i].Skipped()
+	}
+	return sk
 }
 
 // Config returns the configuration the stage runs with.
@@ -106,6 +151,15 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 		v := &in[k]
 		out = append(out, Output{Vector: *v, HorizonNs: hns})
 		o := &out[len(out)-1]
+		if s.lastEndNs != 0 && v.EndNs <= s.lastEndNs {
+			// A window from the past would teach the time-of-week
+			// baseline the wrong hour and the forecasters a false
+			// sequence: score nothing, learn nothing, count it.
+			s.skippedWindows++
+			o.skip()
+			continue
+		}
+		s.lastEndNs = v.EndNs
 		b := s.cfg.bucket(v.EndNs)
 		for i := range v.Values {
 			x := v.Values[i]

@@ -394,11 +394,15 @@ func TestBadModelFiles(t *testing.T) {
 		{"bit flip", flip(b, len(b)-100), ErrCorrupt, "checksum"},
 		{"foreign", bytes.Repeat([]byte("x"), 4096), ErrCorrupt, "bad magic"},
 		{"future version", flip(b, 8), ErrIncompatible, "format version"},
+		{"older version", version(b, ModelVersion-1), ErrIncompatible, "format version 1"},
 		{"other feature count", flip(b, 12), ErrIncompatible, "features"},
 	}
 	for _, c := range cases {
 		p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_"))
 		os.WriteFile(p, c.data, 0o644)
+		if _, err := ReadModelInfo(p); !errors.Is(err, c.want) {
+			t.Errorf("%s: ReadModelInfo err = %v", c.name, err)
+		}
 		st := newStage(t, func(cfg *Config) { cfg.ModelPath = p })
 		err := st.LoadError()
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), p) {
@@ -407,8 +411,11 @@ func TestBadModelFiles(t *testing.T) {
 		if st.Processed() != 0 {
 			t.Errorf("%s: not a fresh start", c.name)
 		}
-		if _, err := ReadModelInfo(p); !errors.Is(err, c.want) {
-			t.Errorf("%s: ReadModelInfo err = %v", c.name, err)
+		// Set aside, not overwritten by the next save: the message says
+		// where it went, and the bytes are all there.
+		aside, _ := os.ReadFile(p + ".unusable")
+		if _, errStat := os.Stat(p); !os.IsNotExist(errStat) || !bytes.Equal(aside, c.data) || !strings.Contains(err.Error(), "set aside as "+p+".unusable") {
+			t.Errorf("%s: model not set aside as %s.unusable (%v); message %v", c.name, p, errStat, err)
 		}
 	}
 	if _, err := ReadModelInfo(filepath.Join(dir, "absent")); !errors.Is(err, os.ErrNotExist) {
@@ -420,6 +427,13 @@ func TestBadModelFiles(t *testing.T) {
 	if err := newStage(t, nil).Save(); !errors.Is(err, ErrNoModelPath) {
 		t.Errorf("Save without model_path: %v", err)
 	}
+}
+
+// version returns a copy of model file b claiming format version v.
+func version(b []byte, v uint32) []byte {
+	c := bytes.Clone(b)
+	c[8], c[9], c[10], c[11] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	return c
 }
 
 func flip(b []byte, at int) []byte {

@@ -71,8 +71,8 @@ func ReadSeries(r io.Reader) (*Series, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w %q", line, ErrTimestamp, ts)
 		}
-		v, err := strconv.ParseFloat(val, 64)
-		if err != nil || math.IsInf(v, 0) {
+		v, err := parseValue(val)
+		if err != nil {
 			return nil, fmt.Errorf("line %d: %w %q", line, ErrValue, val)
 		}
 		s.Raw = append(s.Raw, ts)
@@ -89,6 +89,17 @@ func ReadSeries(r io.Reader) (*Series, error) {
 		return nil, fmt.Errorf("line %d: %w", line, ErrNoRows)
 	}
 	return s, nil
+}
+
+// parseValue reads a value cell. An empty cell is a missing value (NaN);
+// NaN and ±Inf are read as such: Score skips and counts them, so one bad
+// row does not refuse a whole series. Anything else that is not a number
+// is an error.
+func parseValue(cell string) (float64, error) {
+	if cell == "" {
+		return math.NaN(), nil
+	}
+	return strconv.ParseFloat(cell, 64)
 }
 
 // Window is a labelled anomaly window as inclusive row indices.

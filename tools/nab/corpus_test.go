@@ -3,7 +3,6 @@ package nab_test
 import (
 	"math"
 	"testing"
-	"time"
 
 	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/tools/nab"
@@ -24,10 +23,7 @@ func score(t *testing.T, c *nab.Corpus, name string) []nab.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := nab.Evaluate(c, nab.Run(c, func() nab.Scorer {
-		d := newDet()
-		return func(x float64, t time.Time) float64 { return d.UpdateAt(x, anomaly.Bucket(t)) }
-	}))
+	res, err := nab.Evaluate(c, nab.Run(c, func() nab.Stream { return newDet() }))
 	if err != nil {
 		t.Fatal(err)
 	}

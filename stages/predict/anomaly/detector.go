@@ -1,224 +1,13 @@
 package anomaly
 
 import (
-	"errors"
-	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 )
 
 // maxShort bounds the likelihood's short averaging window so that the ring
 // buffer is a fixed array (no allocation, constant memory).
 const maxShort = 64
-
-// Params are a detector's settings. The defaults (DefaultParams) were
-// chosen on the NAB development data with one setting for every series;
-// nothing is tuned per series and nothing looks at labels.
-type Params struct {
-	// Alpha is the weight of a new sample in the fast baseline and its
-	// deviation (an EWMA: larger learns faster). The stage sets it from
-	// learning_rate.
-	Alpha float64
-	// SlowAlpha is the same for the slow baseline (0 disables it).
-	SlowAlpha float64
-	// Short is the number of raw scores averaged before the likelihood.
-	Short int
-	// LongAlpha is the weight of a new short mean in the long-run
-	// distribution the likelihood compares it with.
-	LongAlpha float64
-	// Warmup is the number of samples scored 0 while the models settle.
-	Warmup int
-	// Rest is the number of samples after a detection during which the
-	// detector reports 0 (one alarm per incident).
-	Rest int
-	// RestSoft (> Rest) extends the rest period for the likelihood
-	// scores: until RestSoft samples after a detection only the spatial
-	// and deviation-record rules can raise another alarm. A likelihood
-	// that stays high is the same incident; a new record is new evidence.
-	RestSoft int
-	// RestLevel is the output that counts as a detection for Rest.
-	RestLevel float64
-	// SpatialTol: a sample beyond the extremes seen so far by more than
-	// this fraction of their range scores 1 (0 disables).
-	SpatialTol float64
-	// Quiet enables the stuck-signal score: the fast deviation collapsing
-	// far below the slow one (a flat line where the series usually moves).
-	Quiet float64
-	// SpatialAfter is the number of samples before the extremes are
-	// trusted for the spatial rule.
-	SpatialAfter int
-	// SpatialZ is the fast deviation (in robust sd) a new extreme must also
-	// have to score 1.
-	SpatialZ float64
-	// Season is the learning rate of the time-of-week baselines (UpdateAt;
-	// 0 disables them).
-	Season float64
-	// SeqRange > 0 bins the sequence model over the slow mean ± SeqRange
-	// robust sd instead of the extremes seen so far (which one outlier
-	// stretches for good).
-	SeqRange float64
-	// SeqDecay is the per-sample forgetting factor of the sequence model
-	// (0 disables the model; 1 never forgets).
-	SeqDecay float64
-	// ZDecay > 0 enables the deviation-record rule: a sample whose fast
-	// deviation exceeds, by the factor 1+ZTol, every earlier deviation
-	// (their maximum decaying by ZDecay per sample) scores 1. It is the
-	// spatial rule in units of the local noise: it catches a spike that
-	// is not a record of the whole series but is the largest surprise in
-	// a long while.
-	ZDecay float64
-	// ZTol is the margin of the deviation-record rules.
-	ZTol float64
-	// SeasonAfter > 0 enables the seasonal deviation-record rule from
-	// that sample on: a deviation from the time-of-week baseline more than
-	// 1+ZTol times every earlier one (decaying by ZDecay) scores 1 — an
-	// ordinary value at a time of week where it never occurs, such as a
-	// holiday on a weekday. Before, the bucket baselines are too young.
-	SeasonAfter int
-	// Deferred makes the likelihoods score against the long-run
-	// distribution as of the last Commit instead of the latest one (the
-	// stage commits once per training interval).
-	Deferred bool
-}
-
-// DefaultParams returns the tuned defaults (docs/predict.md says how).
-func DefaultParams() Params {
-	return Params{
-		Alpha:       0.3,
-		SlowAlpha:   0.01,
-		Short:       10,
-		LongAlpha:   0.0005,
-		Warmup:      150,
-		Rest:        20,
-		RestSoft:    100,
-		RestLevel:   0.65,
-		SpatialTol:  0.02,
-		SpatialZ:    1,
-		SeqDecay:    0.999,
-		Season:      0.15,
-		ZDecay:      0.9999,
-		ZTol:        1.5,
-		SeasonAfter: 300,
-	}
-}
-
-// StageParams are the defaults of the predict stage. Kernel features at
-// 100 ms are noisier and heavier-tailed than NAB's series and have no
-// wall-clock time of day, so the stage learns more slowly (alpha 0.12,
-// slow 0.005, warm-up 300), requires a new extreme to lie 2 robust standard
-// deviations from the fast baseline too, and flags a series that freezes
-// inside its range (Quiet). The time-of-week baseline applies only when
-// the stage knows the wall clock (Config.BootOffsetNs) and so calls
-// UpdateAt with a bucket; with Update it is off. These were validated on the synthetic tests
-// (no false alarm on 200,000 clean samples) and score lower on NAB than
-// DefaultParams; docs/predict.md has both.
-func StageParams() Params {
-	p := DefaultParams()
-	p.Alpha = 0.12
-	p.SlowAlpha = 0.005
-	p.Warmup = 300
-	p.SpatialZ = 2
-	p.Quiet = 0.3
-	return p
-}
-
-// ErrParams reports an invalid parameter.
-var ErrParams = errors.New("invalid detector parameter")
-
-// Validate checks ranges.
-func (p Params) Validate() error {
-	switch {
-	case !(p.Alpha > 0 && p.Alpha <= 1):
-		return fmt.Errorf("%w: alpha %v not in (0,1]", ErrParams, p.Alpha)
-	case !(p.SlowAlpha >= 0 && p.SlowAlpha <= 1):
-		return fmt.Errorf("%w: slow_alpha %v not in [0,1]", ErrParams, p.SlowAlpha)
-	case p.Short < 1 || p.Short > maxShort:
-		return fmt.Errorf("%w: short %d not in [1,%d]", ErrParams, p.Short, maxShort)
-	case !(p.LongAlpha > 0 && p.LongAlpha <= 1):
-		return fmt.Errorf("%w: long_alpha %v not in (0,1]", ErrParams, p.LongAlpha)
-	case p.Warmup < 0 || p.Rest < 0 || p.RestSoft < 0 || p.SeasonAfter < 0:
-		return fmt.Errorf("%w: warmup, rest, rest_soft and season_after must be >= 0", ErrParams)
-	case !(p.RestLevel > 0 && p.RestLevel <= 1):
-		return fmt.Errorf("%w: rest_level %v not in (0,1]", ErrParams, p.RestLevel)
-	case !(p.SeqDecay >= 0 && p.SeqDecay <= 1):
-		return fmt.Errorf("%w: seq_decay %v not in [0,1]", ErrParams, p.SeqDecay)
-	case !(p.ZDecay >= 0 && p.ZDecay <= 1):
-		return fmt.Errorf("%w: z_decay %v not in [0,1]", ErrParams, p.ZDecay)
-	case !(p.ZTol >= 0):
-		return fmt.Errorf("%w: z_tol %v < 0", ErrParams, p.ZTol)
-	case !(p.SpatialTol >= 0):
-		return fmt.Errorf("%w: spatial_tol %v < 0", ErrParams, p.SpatialTol)
-	}
-	return nil
-}
-
-// Set assigns one parameter by its snake_case name (for command lines).
-func (p *Params) Set(name, value string) error {
-	f, err := strconv.ParseFloat(value, 64)
-	if err != nil {
-		return fmt.Errorf("%w: %s=%q is not a number", ErrParams, name, value)
-	}
-	switch name {
-	case "alpha":
-		p.Alpha = f
-	case "slow_alpha":
-		p.SlowAlpha = f
-	case "short":
-		p.Short = int(f)
-	case "long_alpha":
-		p.LongAlpha = f
-	case "warmup":
-		p.Warmup = int(f)
-	case "rest":
-		p.Rest = int(f)
-	case "rest_soft":
-		p.RestSoft = int(f)
-	case "rest_level":
-		p.RestLevel = f
-	case "quiet":
-		p.Quiet = f
-	case "spatial_after":
-		p.SpatialAfter = int(f)
-	case "spatial_z":
-		p.SpatialZ = f
-	case "season":
-		p.Season = f
-	case "seq_range":
-		p.SeqRange = f
-	case "seq_decay":
-		p.SeqDecay = f
-	case "spatial_tol":
-		p.SpatialTol = f
-	case "z_decay":
-		p.ZDecay = f
-	case "z_tol":
-		p.ZTol = f
-	case "season_after":
-		p.SeasonAfter = int(f)
-	default:
-		return fmt.Errorf("%w: unknown parameter %q", ErrParams, name)
-	}
-	return nil
-}
-
-// ParseParams applies "name=value,name=value" to p.
-func ParseParams(p Params, s string) (Params, error) {
-	if strings.TrimSpace(s) == "" {
-		return p, p.Validate()
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok {
-			return p, fmt.Errorf("%w: %q is not name=value", ErrParams, kv)
-		}
-		if err := p.Set(k, v); err != nil {
-			return p, err
-		}
-	}
-	return p, p.Validate()
-}
 
 // scale is one exponentially weighted baseline with its mean absolute
 // deviation.
@@ -228,12 +17,12 @@ type scale struct {
 
 // z returns |x-mean| in robust standard deviations (MAD*1.2533 is sigma
 // for Gaussian noise) and, when a > 0, updates the baseline with weight a.
-func (s *scale) z(x, a, floor float64) float64 {
-	e := x - s.Mean
-	ae := math.Abs(e)
-	z := ae / (s.MAD*1.2533 + floor)
+// It learns xl, which is x unless x is an outlier (Params.Clip).
+func (s *scale) z(x, xl, a, floor float64) float64 {
+	z := math.Abs(x-s.Mean) / (s.MAD*1.2533 + floor)
+	e := xl - s.Mean
 	s.Mean += a * e
-	s.MAD += a * (ae - s.MAD)
+	s.MAD += a * (math.Abs(e) - s.MAD)
 	return z
 }
 
@@ -317,7 +106,9 @@ type State struct {
 type Detector struct {
 	p      Params
 	frozen bool
-	S      State
+	// skipped counts the NaN and ±Inf values passed to UpdateAt.
+	skipped int64
+	S       State
 	// Parts are the last update's component scores, for diagnosis:
 	// fast likelihood, slow likelihood, sequence likelihood, spatial (0/1),
 	// fast raw, sequence raw.
@@ -345,6 +136,10 @@ func (d *Detector) Init(p Params) {
 func (d *Detector) Reset() {
 	d.S = State{LastHigh: math.MinInt64 / 2}
 }
+
+// Skipped is the number of NaN and ±Inf values passed since Init: each
+// was scored NaN and taught the detector nothing.
+func (d *Detector) Skipped() int64 { return d.skipped }
 
 // Params returns the detector's parameters.
 func (d *Detector) Params() Params { return d.p }
@@ -382,6 +177,15 @@ func Bucket(t time.Time) int32 {
 	return b
 }
 
+// Score is UpdateAt with the bucket of t (a series with wall-clock
+// timestamps, such as `ainka detect`'s CSV rows).
+func (d *Detector) Score(x float64, t time.Time) float64 { return d.UpdateAt(x, Bucket(t)) }
+
+// Gap tells the detector that time jumped before the next value (a
+// collector that was down): the sequence model starts a new context
+// instead of learning a transition across the gap.
+func (d *Detector) Gap() { d.S.Seq.Seen = 0 }
+
 // Update scores x and learns from it (no time-of-day context).
 func (d *Detector) Update(x float64) float64 { return d.UpdateAt(x, -1) }
 
@@ -389,10 +193,11 @@ func (d *Detector) Update(x float64) float64 { return d.UpdateAt(x, -1) }
 // Bucket), or -1 when the series has no wall-clock time; with it, the
 // detector also compares x with what is usual at that time of day and kind
 // of day, as Numenta's HTM detector does with its time-of-day and weekend
-// encodings. NaN or Inf (missing) returns NaN and
+// encodings. NaN or Inf (missing) returns NaN, is counted (Skipped) and
 // leaves the model untouched.
 func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
+		d.skipped++
 		return math.NaN()
 	}
 	s := &d.S
@@ -426,20 +231,21 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 	short := int32(d.p.Short)
 	// hard: a new record (spatial or deviation-record rule) fired.
 	hard := false
-	zf := s.Fast.z(x, fa, floor)
+	xl, outlier := d.learnable(x, floor)
+	zf := s.Fast.z(x, xl, fa, floor)
 	rawF := math.Erf(zf / math.Sqrt2 / 2)
 	sf := s.LikeFast.update(rawF, short, d.p.LongAlpha, learn, d.p.Deferred)
 	score := sf
 	d.Parts = [6]float64{sf, 0, 0, 0, rawF, 0}
 	if d.p.SlowAlpha > 0 {
-		zs := s.Slow.z(x, sa, floor)
+		zs := s.Slow.z(x, xl, sa, floor)
 		rawS := math.Erf(zs / math.Sqrt2 / 2)
 		ss := s.LikeSlow.update(rawS, short, d.p.LongAlpha, learn, d.p.Deferred)
 		score = math.Max(score, ss)
 		d.Parts[1] = ss
 	}
 	if bucket >= 0 && bucket < Buckets && d.p.Season > 0 {
-		ss, h := d.seasonal(x, bucket, floor, learn)
+		ss, h := d.seasonal(x, xl, bucket, floor, learn, !outlier)
 		score = math.Max(score, ss)
 		hard = hard || h
 	}
@@ -451,12 +257,12 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 	if d.p.SeqDecay > 0 {
 		score = math.Max(score, d.sequence(x, learn))
 	}
-	if d.newRecord(x, zf, learn) {
+	if d.newRecord(x, zf, learn && !outlier) {
 		score = 1
 		hard = true
 		d.Parts[3] = 1
 	}
-	if learn {
+	if learn && !outlier {
 		s.Min = math.Min(s.Min, x)
 		s.Max = math.Max(s.Max, x)
 	}
@@ -497,7 +303,8 @@ func (d *Detector) sequence(x float64, learn bool) float64 {
 
 // seasonal scores x against what is usual in its time bucket. hard is
 // true when x is a new record of seasonal deviation.
-func (d *Detector) seasonal(x float64, bucket int32, floor float64, learn bool) (score float64, hard bool) {
+// record is false for an outlier, which must not enter the record.
+func (d *Detector) seasonal(x, xl float64, bucket int32, floor float64, learn, record bool) (score float64, hard bool) {
 	s := &d.S
 	sc := &s.Season[bucket]
 	w := d.p.Season
@@ -508,9 +315,9 @@ func (d *Detector) seasonal(x float64, bucket int32, floor float64, learn bool) 
 		w = 0
 	}
 	if s.SeasonCount[bucket] == 1 && learn {
-		sc.Mean = x
+		sc.Mean = xl
 	}
-	z := sc.z(x, w, floor+0.1*s.Slow.MAD)
+	z := sc.z(x, xl, w, floor+0.1*s.Slow.MAD)
 	raw := math.Erf(z / math.Sqrt2 / 2)
 	if s.SeasonCount[bucket] < 3 {
 		raw = 0
@@ -521,7 +328,7 @@ func (d *Detector) seasonal(x float64, bucket int32, floor float64, learn bool) 
 			score = 1
 			hard = true
 		}
-		if learn {
+		if learn && record {
 			s.ZSeasonMax = math.Max(z, s.ZSeasonMax*d.p.ZDecay)
 		}
 	}
@@ -549,4 +356,28 @@ func (d *Detector) newRecord(x, zf float64, learn bool) bool {
 		}
 	}
 	return hard
+}
+
+// clipAfter is the number of samples before the range is trusted to
+// define outliers (Params.Clip): the first values make the range.
+const clipAfter = 10
+
+// learnable returns the value the baselines learn for x and whether x is
+// an outlier (Params.Clip): beyond the range seen so far by more than Clip
+// times (range + fast robust sd), learned as if it lay at that distance.
+func (d *Detector) learnable(x, floor float64) (float64, bool) {
+	s := &d.S
+	if d.p.Clip <= 0 || s.N <= clipAfter || !(s.Max > s.Min) {
+		// Until the series has moved, its range says nothing of what is
+		// far: a flat start followed by its first spike is not an outlier.
+		return x, false
+	}
+	band := d.p.Clip * (s.Max - s.Min + s.Fast.MAD*1.2533 + floor)
+	switch {
+	case x > s.Max+band:
+		return s.Max + band, true
+	case x < s.Min-band:
+		return s.Min - band, true
+	}
+	return x, false
 }

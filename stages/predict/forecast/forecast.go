@@ -143,8 +143,25 @@ func (f *Forecaster) regressors(u *[dim]float64, k int64) {
 		} else if s.N > 0 {
 			v = s.at(s.N - 1)
 		}
-		u[j] = (v - s.Mean) / s.Scale
+		u[j] = s.std(v)
 	}
+}
+
+// clipSD bounds, in units of the scale, the standardised values the
+// forecaster learns from and the errors it weighs candidates by: one
+// absurd value (1e308) would otherwise blow up the level, the scale, the
+// fit and a candidate's error for hundreds of thousands of samples. A real
+// level shift is still learned: each clipped step widens the scale, and
+// with it the bound, geometrically.
+const clipSD = 100
+
+// clipAfter is the number of samples before the scale is trusted to
+// bound deviations (the first values set it).
+const clipAfter = 32
+
+// std standardises v by the slow level and scale, within ±clipSD.
+func (s *State) std(v float64) float64 {
+	return math.Max(-clipSD, math.Min(clipSD, (v-s.Mean)/s.Scale))
 }
 
 // rls applies one training pair (u, y) with forgetting lambda.
@@ -252,7 +269,7 @@ func (f *Forecaster) Update(x float64) Forecast {
 func (f *Forecaster) score(x float64, h int64) {
 	s := &f.S
 	i := s.N % h
-	e := math.Abs(x-s.Pred[i]) / s.Scale
+	e := math.Min(clipSD, math.Abs(x-s.Pred[i])/s.Scale)
 	if s.ErrQ == 0 {
 		s.ErrQ = e + 1e-9
 	}
@@ -266,7 +283,7 @@ func (f *Forecaster) score(x float64, h int64) {
 		s.Scored++
 	}
 	for c, p := range [3]float64{s.PredAR[i], s.at(h - 1), s.PredMean[i]} {
-		e := math.Abs(x-p) / s.Scale
+		e := math.Min(clipSD, math.Abs(x-p)/s.Scale)
 		if s.MSE[c] == 0 {
 			s.MSE[c] = e + 1e-12
 		}
@@ -281,6 +298,9 @@ func (f *Forecaster) learn(x float64, h int64) {
 	const a = 0.001
 	w := math.Max(a, 1/float64(s.N))
 	d := x - s.Mean
+	if s.N > clipAfter {
+		d = math.Max(-clipSD*s.Scale, math.Min(clipSD*s.Scale, d))
+	}
 	s.Mean += w * d
 	s.Scale += w * (math.Abs(d) - s.Scale)
 	if s.Scale < 1e-9*(1+math.Abs(s.Mean)) {
@@ -297,7 +317,7 @@ func (f *Forecaster) learn(x float64, h int64) {
 					continue
 				}
 				f.regressors(&u, k+h)
-				f.rls(&u, (s.at(k)-s.Mean)/s.Scale)
+				f.rls(&u, s.std(s.at(k)))
 			}
 			s.Pending = 0
 		}

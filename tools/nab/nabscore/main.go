@@ -69,10 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	} else {
-		scores = nab.Run(c, func() nab.Scorer {
-			d := newDet()
-			return func(x float64, t time.Time) float64 { return d.UpdateAt(x, anomaly.Bucket(t)) }
-		})
+		scores = nab.Run(c, func() nab.Stream { return newDet() })
 	}
 	detTime := time.Since(start)
 	res, err := nab.Evaluate(c, scores)
