@@ -14,12 +14,7 @@ func TestJointSurvivesExtremeValue(t *testing.T) {
 	in := vectors(3000, 14)
 	in[1500].Values[3] = 1e308
 	in[1600].Values[5] = -math.MaxFloat64
-	for k := 2500; k < 2540; k++ {
-		for i := 0; i < int(features.Count); i += 2 {
-			lvl := float64(10 * (i + 1))
-			in[k].Values[i] -= 2 * lvl / 10 * math.Sin(2*math.Pi*float64(k)/50)
-		}
-	}
+	breakCorrelation(in, 2500, 2540)
 	clean := newStage(t, nil)
 	run(clean, vectors(3000, 14))
 	s := newStage(t, nil)
@@ -34,13 +29,7 @@ func TestJointSurvivesExtremeValue(t *testing.T) {
 	if out[1500].Score[3] < 0.65 {
 		t.Errorf("the extreme value itself scored %v, want an alarm", out[1500].Score[3])
 	}
-	first := -1
-	for k := 2500; k < 2540 && first < 0; k++ {
-		if out[k].Joint >= 0.65 {
-			first = k
-		}
-	}
-	if first < 0 || first > 2520 {
+	if first := firstJoint(out, 2500, 2540); first < 0 || first > 2520 {
 		t.Errorf("joint: first detection at %d after an extreme value, want within [2500, 2520]", first)
 	}
 }

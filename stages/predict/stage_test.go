@@ -105,21 +105,10 @@ func TestProcess(t *testing.T) {
 // run against it, each staying inside its usual range.
 func TestJointCatchesBrokenCorrelation(t *testing.T) {
 	in := vectors(3000, 14)
-	for k := 2500; k < 2540; k++ {
-		for i := 0; i < int(features.Count); i += 2 {
-			lvl := float64(10 * (i + 1))
-			in[k].Values[i] -= 2 * lvl / 10 * math.Sin(2*math.Pi*float64(k)/50)
-		}
-	}
+	breakCorrelation(in, 2500, 2540)
 	s := newStage(t, nil)
 	out := run(s, in)
-	first := -1
-	for k := 2400; k < 2600 && first < 0; k++ {
-		if out[k].Joint >= 0.65 {
-			first = k
-		}
-	}
-	if first < 2500 || first > 2520 {
+	if first := firstJoint(out, 2400, 2600); first < 2500 || first > 2520 {
 		t.Errorf("joint: first detection at %d, want within [2500, 2520]", first)
 	}
 	for k := 1000; k < 2500; k++ {
@@ -128,6 +117,28 @@ func TestJointCatchesBrokenCorrelation(t *testing.T) {
 			break
 		}
 	}
+}
+
+// breakCorrelation makes half of the features run against the common
+// cycle in windows [from, to), each staying inside its usual range.
+func breakCorrelation(in []features.Vector, from, to int) {
+	for k := from; k < to; k++ {
+		for i := 0; i < int(features.Count); i += 2 {
+			lvl := float64(10 * (i + 1))
+			in[k].Values[i] -= 2 * lvl / 10 * math.Sin(2*math.Pi*float64(k)/50)
+		}
+	}
+}
+
+// firstJoint is the first window in [from, to) whose joint score is an
+// alarm, or -1.
+func firstJoint(out []Output, from, to int) int {
+	for k := from; k < to; k++ {
+		if out[k].Joint >= 0.65 {
+			return k
+		}
+	}
+	return -1
 }
 
 func TestProcessAllMissing(t *testing.T) {

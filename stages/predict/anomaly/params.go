@@ -161,51 +161,29 @@ func (p Params) Validate() error {
 	return nil
 }
 
+// fields names every parameter by its snake_case name: a *float64 or an
+// *int into p.
+func (p *Params) fields() map[string]any {
+	return map[string]any{
+		"alpha": &p.Alpha, "slow_alpha": &p.SlowAlpha, "short": &p.Short, "long_alpha": &p.LongAlpha,
+		"warmup": &p.Warmup, "rest": &p.Rest, "rest_soft": &p.RestSoft, "rest_level": &p.RestLevel,
+		"quiet": &p.Quiet, "spatial_after": &p.SpatialAfter, "spatial_z": &p.SpatialZ, "season": &p.Season,
+		"seq_range": &p.SeqRange, "seq_decay": &p.SeqDecay, "spatial_tol": &p.SpatialTol,
+		"z_decay": &p.ZDecay, "z_tol": &p.ZTol, "season_after": &p.SeasonAfter, "clip": &p.Clip,
+	}
+}
+
 // Set assigns one parameter by its snake_case name (for command lines).
 func (p *Params) Set(name, value string) error {
 	f, err := strconv.ParseFloat(value, 64)
 	if err != nil {
 		return fmt.Errorf("%w: %s=%q is not a number", ErrParams, name, value)
 	}
-	switch name {
-	case "alpha":
-		p.Alpha = f
-	case "slow_alpha":
-		p.SlowAlpha = f
-	case "short":
-		p.Short = int(f)
-	case "long_alpha":
-		p.LongAlpha = f
-	case "warmup":
-		p.Warmup = int(f)
-	case "rest":
-		p.Rest = int(f)
-	case "rest_soft":
-		p.RestSoft = int(f)
-	case "rest_level":
-		p.RestLevel = f
-	case "quiet":
-		p.Quiet = f
-	case "spatial_after":
-		p.SpatialAfter = int(f)
-	case "spatial_z":
-		p.SpatialZ = f
-	case "season":
-		p.Season = f
-	case "seq_range":
-		p.SeqRange = f
-	case "seq_decay":
-		p.SeqDecay = f
-	case "spatial_tol":
-		p.SpatialTol = f
-	case "z_decay":
-		p.ZDecay = f
-	case "z_tol":
-		p.ZTol = f
-	case "season_after":
-		p.SeasonAfter = int(f)
-	case "clip":
-		p.Clip = f
+	switch v := p.fields()[name].(type) {
+	case *float64:
+		*v = f
+	case *int:
+		*v = int(f)
 	default:
 		return fmt.Errorf("%w: unknown parameter %q", ErrParams, name)
 	}
