@@ -180,7 +180,7 @@ func (p *Pusher) Run(ctx context.Context) error {
 	p.Snapshot(time.Now())
 	final, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	p.drain(final)
+	p.Flush(final)
 	return nil
 }
 
@@ -223,8 +223,9 @@ func (p *Pusher) sendLoop(ctx context.Context) {
 	}
 }
 
-// drain sends until the buffer is empty or a post fails.
-func (p *Pusher) drain(ctx context.Context) {
+// Flush sends what is buffered, oldest first, until the buffer is empty
+// or a post fails (Run's sender does this by itself; for tools and tests).
+func (p *Pusher) Flush(ctx context.Context) {
 	for p.sendOne(ctx) {
 	}
 }

@@ -117,7 +117,7 @@ func TestSendsInOrderWithLabels(t *testing.T) {
 	p, set := newPusher(t, srv.URL, 1<<20, &logs{})
 	p.Snapshot(time.UnixMilli(1000))
 	p.Snapshot(time.UnixMilli(2000))
-	p.drain(context.Background())
+	p.Flush(context.Background())
 	got := s.got()
 	want := []string{"x_total{host=\"h1\",role=\"db \\\"a\\\"\"} 1 1000\n", "x_total{host=\"h1\",role=\"db \\\"a\\\"\"} 11 2000\n"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -156,7 +156,7 @@ func TestOutageBuffersDropsAndResumes(t *testing.T) {
 		t.Fatalf("want one warning naming http_5xx and 503, got %q", lg.lines)
 	}
 	s.set(204)
-	p.drain(context.Background())
+	p.Flush(context.Background())
 	got := s.got()
 	if len(got) != n {
 		t.Fatalf("after the outage the store got %d snapshots, want the %d buffered", len(got), n)
@@ -174,7 +174,7 @@ func TestRejectedIsDroppedNotRetried(t *testing.T) {
 	p, set := newPusher(t, srv.URL+"/wrong", 1<<20, lg)
 	p.Snapshot(time.Now())
 	p.Snapshot(time.Now())
-	p.drain(context.Background())
+	p.Flush(context.Background())
 	if n, _ := p.q.size(); n != 0 {
 		t.Fatalf("%d snapshots kept after a 404; a 4xx is never retried", n)
 	}
