@@ -78,11 +78,25 @@ func WritePIDFile(path string) (remove func() error, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create pid file directory: %w", err)
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", path, self)
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(self)+"\n"), 0o644); err != nil {
+	// A temporary name nobody can guess, created O_EXCL (never through a
+	// symlink someone planted), renamed over path (rename replaces a
+	// symlink at path, it does not follow it).
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return nil, fmt.Errorf("write pid file: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	tmp := f.Name()
+	_, err = f.WriteString(strconv.Itoa(self) + "\n")
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("write pid file: %w", err)
 	}

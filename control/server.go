@@ -32,6 +32,22 @@ const DefaultSocketPath = "/run/ainka/ainka.sock"
 // the socket path.
 var ErrAlreadyListening = errors.New("another ainka daemon is already listening")
 
+// ErrNotSocket is returned by Listen when the socket path holds something
+// other than a socket, which Listen never removes.
+var ErrNotSocket = errors.New("not a socket")
+
+func typeName(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m.IsRegular():
+		return "regular file"
+	}
+	return "special file"
+}
+
 // Options configure a Server.
 type Options struct {
 	// SocketPath is the socket to create (DefaultSocketPath when "").
@@ -119,7 +135,12 @@ func (s *Server) Listen() error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create control socket directory: %w", err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			// Only a stale socket is ours to remove; anything else at
+			// this path is someone's file.
+			return fmt.Errorf("control socket %s: %w: it exists and is a %s, not a socket; remove it yourself or choose another --socket path", path, ErrNotSocket, typeName(fi.Mode()))
+		}
 		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 			c.Close()
 			return fmt.Errorf("control socket %s: %w", path, ErrAlreadyListening)

@@ -262,6 +262,7 @@ func Assemble(src pipeline.Source[[]byte], o ChainOptions, taps []TapSpec, stdou
 	if err != nil {
 		return nil, nil, err
 	}
+	t.log = o.Logger
 	if err := RetireModel(o.Config, o.Logger); err != nil {
 		t.Close()
 		return nil, nil, err

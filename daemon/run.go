@@ -83,6 +83,12 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 		return errNotRoot
 	}
 	cfg := o.Config
+	// Before anything else: a second daemon on this work_dir stops here.
+	unlock, err := lockWorkDir(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st := settings.Live(capture.HostInterval)
 	capture.HostPhase = st.HostPhase
 	set := metrics.NewSet()
@@ -129,18 +135,12 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 // so RSS tracks the largest burst.
 const liveQueueLen = 64
 
-// prepareHost writes the pid file and makes the work directory (not in
-// advice mode, where nothing is journaled because nothing is written).
+// prepareHost writes the pid file (the work directory is made and locked
+// by lockWorkDir, first).
 func prepareHost(cfg *config.Config) (func() error, error) {
 	removePID, err := config.WritePIDFile(cfg.Daemon.PIDFile)
 	if err != nil {
 		return nil, fmt.Errorf("pid_file: %w", err)
-	}
-	if !cfg.Daemon.DryRun {
-		if err := cfg.Daemon.EnsureWorkDir(); err != nil {
-			removePID()
-			return nil, fmt.Errorf("work_dir: %w", err)
-		}
 	}
 	return removePID, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -36,6 +37,8 @@ type Taps struct {
 	specs []TapSpec
 	ws    []io.Writer
 	files []*os.File
+	// log reports a tap closed by a write error (tapGuard).
+	log *slog.Logger
 }
 
 // OpenTaps creates the tap files (stdout for the others). Several taps on
@@ -73,7 +76,8 @@ func OpenTaps(specs []TapSpec, stdout io.Writer) (*Taps, error) {
 // of dropping (a replay: determinism).
 func (t *Taps) Attach(p *pipeline.Pipeline, lossless bool) error {
 	for i, s := range t.specs {
-		if err := p.Tap(s.Stage, t.ws[i], pipeline.TapOptions{Lossless: lossless}); err != nil {
+		w := &tapGuard{stage: s.Stage, w: t.ws[i], log: &t.log}
+		if err := p.Tap(s.Stage, w, pipeline.TapOptions{Lossless: lossless}); err != nil {
 			return err
 		}
 	}

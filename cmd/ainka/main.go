@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/ainka/ainka/daemon"
+	_ "github.com/ainka/ainka/internal/earlysig" // SIGHUP ignored from the first microseconds, before the slow inits
 )
 
 // Exit codes, documented in README.md.

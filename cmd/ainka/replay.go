@@ -21,6 +21,7 @@ func init() {
 const replaySynopsis = "ainka replay FILE [--speed S] [--repeat N] [--config FILE] [--dry-run] [--socket PATH [--hold]] [--policy FILE] [--tap STAGE[=PATH]]... [--tuners MODE] [--metrics-addr ADDR] [--duration D]"
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
+	daemon.CatchSignals() // first: a SIGHUP or SIGPIPE must not kill a daemon that holds knobs
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	var pf pipeFlags
 	var df daemonFlags

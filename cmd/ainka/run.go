@@ -20,6 +20,7 @@ func init() {
 const runSynopsis = "ainka run [--config FILE] [--dry-run] [--no-act] [--socket PATH] [--log-level L] [--tap STAGE[=PATH]]... [--tuners MODE] [--metrics-addr ADDR] [--duration D] [--kinds K,...] [--sample KIND=N]..."
 
 func runLive(args []string, stdout, stderr io.Writer) int {
+	daemon.CatchSignals() // first: a SIGHUP or SIGPIPE must not kill a daemon that holds knobs
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var pf pipeFlags
 	var lf liveFlags

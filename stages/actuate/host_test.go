@@ -290,20 +290,7 @@ func TestCgroupConfinement(t *testing.T) {
 }
 
 // loopDevice attaches a loop device to a small file.
-func loopDevice(t *testing.T) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), "disk")
-	if err := os.WriteFile(f, make([]byte, 1<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("losetup", "-f", "--show", f).Output()
-	if err != nil {
-		t.Skipf("no loop device (losetup: %v)", err)
-	}
-	dev := strings.TrimSpace(string(out))
-	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
-	return filepath.Base(dev)
-}
+func loopDevice(t *testing.T) string { return testenv.LoopDevice(t) }
 
 func TestHostReadaheadAndTopCPU(t *testing.T) {
 	needRoot(t)

@@ -246,20 +246,10 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		return
 	}
 	now := time.Now()
-	if last, ok := s.lastWrite[p.k.key]; ok && now.Sub(last) < s.cfg.KnobInterval {
-		r.Status, r.Err = RateLimited, fmt.Sprintf("changed %v ago; at most one change per %v", now.Sub(last).Round(time.Millisecond), s.cfg.KnobInterval)
+	if why := s.rateLimited(p.k.key, now); why != "" {
+		r.Status, r.Err = RateLimited, why
 		return
 	}
-	s.tokens += now.Sub(s.tokenAt).Seconds() * float64(s.cfg.MaxWritesPerS)
-	s.tokenAt = now
-	if max := float64(s.cfg.MaxWritesPerS); s.tokens > max {
-		s.tokens = max
-	}
-	if s.tokens < 1 {
-		r.Status, r.Err = RateLimited, fmt.Sprintf("over %d writes per second", s.cfg.MaxWritesPerS)
-		return
-	}
-	s.tokens--
 	if err := s.j.Intent(p.k.key, p.k.typ, p.k.path, cur, target, d.Policy, r.Why); err != nil {
 		r.Status, r.Err = Failed, err.Error() // no journal, no change
 		return
@@ -290,6 +280,24 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		s.groups[ak] = append(s.groups[ak], p.k.key)
 	}
 	r.Status = Applied
+}
+
+// rateLimited says why key may not be written now ("" when it may, and
+// then a write is counted).
+func (s *Stage) rateLimited(key string, now time.Time) string {
+	if last, ok := s.lastWrite[key]; ok && now.Sub(last) < s.cfg.KnobInterval {
+		return fmt.Sprintf("changed %v ago; at most one change per %v", now.Sub(last).Round(time.Millisecond), s.cfg.KnobInterval)
+	}
+	s.tokens += now.Sub(s.tokenAt).Seconds() * float64(s.cfg.MaxWritesPerS)
+	s.tokenAt = now
+	if max := float64(s.cfg.MaxWritesPerS); s.tokens > max {
+		s.tokens = max
+	}
+	if s.tokens < 1 {
+		return fmt.Sprintf("over %d writes per second", s.cfg.MaxWritesPerS)
+	}
+	s.tokens--
+	return ""
 }
 
 func contains(ss []string, s string) bool {
