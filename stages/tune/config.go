@@ -61,8 +61,16 @@ type Config struct {
 	// key; a tuner leaves such knobs alone. nil: none are.
 	Held func(key string) bool
 	// Nice reads a process's nice value (act mode); default /proc.
-	Nice   func(pid int) (int, error)
-	Logger *slog.Logger
+	Nice func(pid int) (int, error)
+	// ReadaheadKB reads a device's read_ahead_kb (act mode); default
+	// /sys/block/NAME/queue/read_ahead_kb.
+	ReadaheadKB func(name string) (int, error)
+	// AllowPID and AllowDevice, when set, limit the tuners to the
+	// processes and block devices they accept (tests keep the tuners off
+	// the host's own disks and processes); nil: every target.
+	AllowPID    func(pid uint32) bool
+	AllowDevice func(name string) bool
+	Logger      *slog.Logger
 }
 
 // Defaults of Config.
@@ -98,6 +106,9 @@ func (c *Config) defaults() error {
 	if c.Nice == nil {
 		c.Nice = procNice
 	}
+	if c.ReadaheadKB == nil {
+		c.ReadaheadKB = sysReadaheadKB
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,6 +128,15 @@ func procNice(pid int) (int, error) {
 		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	return strconv.Atoi(f[19-3])
+}
+
+// sysReadaheadKB reads /sys/block/NAME/queue/read_ahead_kb.
+func sysReadaheadKB(name string) (int, error) {
+	b, err := os.ReadFile(filepath.Join("/sys/block", name, "queue/read_ahead_kb"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
 // sysDeviceName resolves a device number through /sys/dev/block.

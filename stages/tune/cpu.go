@@ -32,7 +32,8 @@ func (cpuFamily) find(s *Stage, now uint64) (target, bool) {
 		}
 		c, conf := classifyTask(e)
 		switch {
-		case c == Batch && conf >= minConfidence && (hog == nil || e.cpuShare > hog.cpuShare) && !s.settled(e.pid):
+		case c == Batch && conf >= minConfidence && (hog == nil || e.cpuShare > hog.cpuShare) && !s.settled(e.pid) &&
+			(s.cfg.AllowPID == nil || s.cfg.AllowPID(e.pid)):
 			hog, hogConf = e, conf
 		case c == Latency && conf >= minConfidence && e.runqUs >= minRunqUs:
 			suffer = true
@@ -49,7 +50,7 @@ func (cpuFamily) find(s *Stage, now uint64) (target, bool) {
 	if s.cfg.CPU == Act {
 		// Only acting needs the live value; advice (and replays) never
 		// read the host, so they stay deterministic.
-		n, err := s.cfg.Nice(int(hog.pid))
+		n, err := s.original(tg.sel, func() (int, error) { return s.cfg.Nice(int(hog.pid)) })
 		if err != nil {
 			return target{}, false
 		}

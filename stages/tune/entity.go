@@ -17,6 +17,10 @@ const (
 // about the last ten windows (one second at 100 ms) count.
 const alpha = 0.2
 
+// devPatternAlpha is the weight of a new window in a device's sequential
+// share.
+const devPatternAlpha = 0.5
+
 // goneNs: an entity not seen for this long of event time has gone (the
 // process exited or went quiet, the device is idle or removed).
 const goneNs = 3e9
@@ -81,7 +85,13 @@ func (t *tracker) observe(v *features.Vector) {
 		e.lastNs = v.EndNs
 		e.iops = ewma(e.iops, f.IOPS, first)
 		e.readBps = ewma(e.readBps, f.ReadBytesPerS, first)
-		e.seqRatio = ewma(e.seqRatio, f.SeqRatio, first)
+		// A device's access pattern flips at once when its reader changes
+		// phase: half weight follows it in two windows and still damps a
+		// single odd one.
+		e.seqRatio += devPatternAlpha * (f.SeqRatio - e.seqRatio)
+		if first {
+			e.seqRatio = f.SeqRatio
+		}
 		e.readPct = ewma(e.readPct, f.ReadRequestsPct, first)
 		e.latUs = ewma(e.latUs, f.MeanLatencyUs, first)
 		e.windows++

@@ -2,6 +2,7 @@ package tune
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/ainka/ainka/stages/features"
 )
@@ -21,7 +22,7 @@ func (readaheadFamily) objective() string { return "device read progress" }
 func (readaheadFamily) find(s *Stage, now uint64) (target, bool) {
 	var top *devEnt
 	var cls Class
-	conf := 0.0
+	conf, name := 0.0, ""
 	for i := 0; i < s.tr.nDevs; i++ {
 		e := &s.tr.devs[i]
 		if now-e.lastNs > 2*s.windowNs {
@@ -29,28 +30,57 @@ func (readaheadFamily) find(s *Stage, now uint64) (target, bool) {
 		}
 		c, cf := classifyDevice(e)
 		if (c == Sequential || c == Random) && cf >= minConfidence && (top == nil || e.iops > top.iops) {
-			top, cls, conf = e, c, cf
+			n := s.devName(e.dev)
+			if n == "" || (s.cfg.AllowDevice != nil && !s.cfg.AllowDevice(n)) {
+				continue
+			}
+			top, cls, conf, name = e, c, cf, n
 		}
 	}
 	if top == nil {
 		return target{}, false
 	}
-	name := s.devName(top.dev)
-	if name == "" {
-		return target{}, false
-	}
-	return target{
+	tg := target{
 		key: fmt.Sprintf("readahead/%s/%s", name, cls), sel: name, dev: top.dev,
-		class: cls, conf: conf, why: explainDevice(top, name),
-	}, true
+		class: cls, conf: conf, why: explainDevice(top, name), orig: defaultReadaheadKB,
+	}
+	if s.cfg.Readahead == Act {
+		// Only acting needs the live value; advice (and replays) assume
+		// the kernel's default, so they stay deterministic.
+		kb, err := s.original(name, func() (int, error) { return s.cfg.ReadaheadKB(name) })
+		if err != nil {
+			return target{}, false
+		}
+		tg.orig = kb
+	}
+	return tg, true
 }
 
+// defaultReadaheadKB is the kernel's default read_ahead_kb.
+const defaultReadaheadKB = 128
+
+// arms double (sequential) or halve (random) the original read_ahead_kb
+// up to three times, within [minReadaheadKB, maxReadaheadKB]: a device
+// set to 8 MiB by its driver is not "tuned" to 256 KiB for a sequential
+// reader.
 func (readaheadFamily) arms(tg *target) []string {
-	if tg.class == Sequential {
-		return []string{"", "256", "512", "1024"}
+	arms := []string{""}
+	kb := max(tg.orig, minReadaheadKB/2)
+	for range 3 {
+		if tg.class == Sequential {
+			kb *= 2
+		} else {
+			kb /= 2
+		}
+		if kb < minReadaheadKB || kb > maxReadaheadKB {
+			break
+		}
+		arms = append(arms, strconv.Itoa(kb))
 	}
-	return []string{"", "64", "32", "16"}
+	return arms
 }
+
+const minReadaheadKB, maxReadaheadKB = 8, 16384
 
 func (readaheadFamily) action(tg *target, value string) string {
 	return "readahead " + tg.sel + " = " + value

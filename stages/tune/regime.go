@@ -40,23 +40,33 @@ type regimes struct {
 }
 
 // regimeX is the window's point in regime space.
-func regimeX(v *features.Vector, t *tracker) [regimeDims]float64 {
+func regimeX(v *features.Vector) [regimeDims]float64 {
 	var x [regimeDims]float64
-	x[0] = clamp01(v.Values[features.CPUBusyPct] / 100)
+	// CPU busy counts half: what other work does to the host's CPU
+	// (builds, cron jobs) swings it by tens of percent from one second to
+	// the next, and a regime that flips on it ends every trial.
+	x[0] = clamp01(v.Values[features.CPUBusyPct]/100) / 2
 	iops := v.Values[features.BlkIOPS]
 	if math.IsNaN(iops) {
 		iops = 0
 	}
-	x[1] = clamp01(math.Log10(1+iops) / 4)
-	// the busiest device's sequential share, faded out below 50 IOPS
-	var top *devEnt
-	for i := 0; i < t.nDevs; i++ {
-		if d := &t.devs[i]; d.lastNs == v.EndNs && (top == nil || d.iops > top.iops) {
-			top = d
+	// Whether the host does block I/O, and roughly how much: log10 over
+	// 8 decades, so that the tenfold swing of IOPS a readahead step
+	// itself causes (bigger requests, fewer of them) moves a window by
+	// 0.12, well inside regimeRadius; idle vs busy still differs by 0.4.
+	x[1] = clamp01(math.Log10(1+iops) / 8)
+	// The busiest device's sequential share in this window, faded out
+	// below 50 IOPS. The raw window, not the entities' moving average: a
+	// phase that returns is recognised regimeHold windows after it does.
+	top := -1
+	for i := 0; i < v.NumDevices; i++ {
+		if top < 0 || v.Devices[i].IOPS > v.Devices[top].IOPS {
+			top = i
 		}
 	}
-	if top != nil {
-		x[2] = top.seqRatio * clamp01(top.iops/50)
+	if top >= 0 {
+		d := &v.Devices[top]
+		x[2] = clamp01(d.SeqRatio) * clamp01(d.IOPS/50)
 	}
 	return x
 }

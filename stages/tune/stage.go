@@ -49,6 +49,11 @@ type Stage struct {
 	switchNs uint64 // event time the current regime's streak began
 	ttb      []uint64
 	loadErr  error
+	// origs are the settings targets had before AINKA first changed them
+	// (by selector): read once, so that a value AINKA itself wrote, or
+	// whose revert is still on its way to actuate, is never taken for
+	// an original.
+	origs map[string]int
 }
 
 // New builds the stage and loads Config.ModelPath when it exists.
@@ -56,7 +61,7 @@ func New(cfg Config) (*Stage, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}}
+	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}, origs: map[string]int{}}
 	s.reg.list = make([]regimeCentre, 0, MaxRegimes)
 	s.pending = make([]decide.Decision, 0, 32)
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead}}
@@ -103,7 +108,7 @@ func (s *Stage) window(o *predict.Output) {
 		s.windowNs = d // learn the interval from the first full window
 	}
 	s.tr.observe(v)
-	changed, returned, since := s.reg.observe(regimeX(v, &s.tr), v.EndNs)
+	changed, returned, since := s.reg.observe(regimeX(v), v.EndNs)
 	s.event = ""
 	if changed {
 		s.event, s.switchNs = "new", since
@@ -150,6 +155,25 @@ func (s *Stage) devName(dev uint32) string {
 	}
 	return n
 }
+
+// original returns sel's setting before AINKA, read by read the first
+// time it is asked for.
+func (s *Stage) original(sel string, read func() (int, error)) (int, error) {
+	if v, ok := s.origs[sel]; ok {
+		return v, nil
+	}
+	v, err := read()
+	if err != nil {
+		return 0, err
+	}
+	if len(s.origs) >= maxOrigs {
+		clear(s.origs) // bounded; the values are read again
+	}
+	s.origs[sel] = v
+	return v, nil
+}
+
+const maxOrigs = 256
 
 // settled reports whether a CPU target pid is already at its settled
 // setting in another tuner state (one hog at a time is tried).

@@ -72,7 +72,7 @@ func (d *disk) apply(t *testing.T, ds []decide.Decision) {
 func newStage(t *testing.T, model string) *Stage {
 	t.Helper()
 	s, err := New(Config{Readahead: Act, EffectWindow: time.Second, ModelPath: model,
-		DeviceName: func(uint32) string { return "loop7" }})
+		DeviceName: func(uint32) string { return "loop7" }, ReadaheadKB: func(string) (int, error) { return 128, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,6 +151,9 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		t.base, t.haveB = mean, true
 	} else {
 		r = (mean - t.base) / math.Max(math.Abs(t.base), 1e-9)
+		// A base near 0 (an idle window) makes any change look huge:
+		// the figure a person reads stays within ±1000 %.
+		r = math.Max(-10, math.Min(10, r))
 	}
 	t.b.update(t.arm, r)
 	t.steps++
