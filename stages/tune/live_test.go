@@ -35,20 +35,29 @@ func mono() uint64 {
 	return uint64(ts.Nano())
 }
 
+// observer hands each batch a stage outputs to f.
+type observer[In, Out any] struct {
+	p pipeline.Processor[In, Out]
+	f func([]Out)
+}
+
+func (o observer[In, Out]) Process(in []In, out []Out) []Out {
+	n := len(out)
+	out = o.p.Process(in, out)
+	o.f(out[n:])
+	return out
+}
+
 // results keeps what actuate did, as it did it.
 type results struct {
-	a   *actuate.Stage
 	mu  sync.Mutex
 	res []actuate.Result
 }
 
-func (c *results) Process(in []decide.Decision, out []actuate.Result) []actuate.Result {
-	n := len(out)
-	out = c.a.Process(in, out)
+func (c *results) add(rs []actuate.Result) {
 	c.mu.Lock()
-	c.res = append(c.res, out[n:]...)
+	c.res = append(c.res, rs...)
 	c.mu.Unlock()
-	return out
 }
 
 // since returns the results from index i on.
@@ -107,8 +116,7 @@ func startLive(t *testing.T, work string, kinds []record.Kind, self bool, tc tun
 		},
 		Wrap: []daemon.Wrapper{
 			daemon.WrapStage("actuate", func(p pipeline.Processor[decide.Decision, actuate.Result]) pipeline.Processor[decide.Decision, actuate.Result] {
-				res.a = p.(*actuate.Stage)
-				return res
+				return observer[decide.Decision, actuate.Result]{p, res.add}
 			}),
 		},
 	})
