@@ -46,8 +46,16 @@ help:
 	@echo "make deb            build/deb/ainka_VERSION_amd64.deb, ainka-dkms_VERSION_all.deb"
 	@echo "make clean          build outputs; clean-cache: the VM cache in $(AINKA_VM_CACHE)"
 
+# The commit stamped into the binaries, so that `ainka version` names it
+# also when the toolchain records no VCS information (-buildvcs=false, a
+# tree without .git); GOLDFLAGS are the caller's own linker flags.
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED ?= $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true)
+GOLDFLAGS ?=
+STAMP    := -X github.com/ainka/ainka/buildinfo.stampCommit=$(COMMIT) -X github.com/ainka/ainka/buildinfo.stampModified=$(MODIFIED)
+
 build:
-	$(GO) build $(GOBUILDFLAGS) -o $(BIN)/ ./cmd/...
+	$(GO) build $(GOBUILDFLAGS) -ldflags='$(GOLDFLAGS) $(STAMP)' -o $(BIN)/ ./cmd/...
 
 # The main job: the daemon, live on this host (root), for RUN_ARGS.
 run: build

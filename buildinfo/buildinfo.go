@@ -20,8 +20,14 @@ type Info struct {
 
 // Read returns this binary's build; bpfObject is the embedded eBPF
 // object's hash, "" when there is none.
+// stampCommit and stampModified are set by `make build` (-ldflags -X):
+// a build without VCS information (-buildvcs=false, or a tree without
+// .git) still names its commit. The toolchain's own record wins.
+var stampCommit, stampModified string
+
 func Read(bpfObject string) Info {
-	i := Info{Version: "(unknown)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, BPFObject: bpfObject}
+	i := Info{Version: "(unknown)", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, BPFObject: bpfObject,
+		Commit: stampCommit, Modified: stampModified == "true"}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return i

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,5 +47,24 @@ func TestManPage(t *testing.T) {
 	}
 	if _, _, code := ainka("man", "x"); code != exitUsage {
 		t.Errorf("man x: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// A binary built without VCS information (-buildvcs=false, as make build
+// may be) names the commit stamped by -ldflags -X, as `make build` does.
+func TestVersionStampedCommit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "ainka")
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	build := exec.Command("go", "build", "-buildvcs=false", "-ldflags",
+		"-X github.com/ainka/ainka/buildinfo.stampCommit="+commit, "-o", bin, "github.com/ainka/ainka/cmd/ainka")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.Contains(string(out), "commit      "+commit+"\n") {
+		t.Errorf("version of a stamped build: %v\n%s", err, out)
 	}
 }
