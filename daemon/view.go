@@ -60,8 +60,10 @@ func (c *Chain) watchLog(ring *control.LogRing) {
 	}, nil)
 }
 
-// watchRing lets the view show the live source's losses per kind.
+// watchRing lets the view show the live source's losses per kind and how
+// full its ring buffer gets.
 func (c *Chain) watchRing(live *source.Live) {
+	c.View.WatchFill(live.RingFill)
 	c.View.Watch(nil, func() []view.RingStats {
 		st := live.Stats()
 		var out []view.RingStats

@@ -42,6 +42,9 @@ type Sources struct {
 	Tuners   func() tune.Status
 	Policies func() []decide.PolicyStatus
 	Log      func() []string // recent warnings, newest last
+	// RingFill is the ring buffer's peak fill (0..1) since the previous
+	// call (live only; Tick calls it once a tick).
+	RingFill func() float64
 }
 
 // Recorder keeps what a Snapshot shows. Its Observe* methods run on the
@@ -72,11 +75,12 @@ type Recorder struct {
 	prevIn   map[string]uint64
 	kinds    []KindRate
 	stages   []Stage
+	ringFill float64 // NaN: no ring
 }
 
 // NewRecorder returns a recorder reading src.
 func NewRecorder(src Sources) *Recorder {
-	r := &Recorder{src: src, started: time.Now(), joint: series{max: true}}
+	r := &Recorder{src: src, started: time.Now(), joint: series{max: true}, ringFill: math.NaN()}
 	for i := range r.scores {
 		r.scores[i].max = true
 	}
@@ -94,6 +98,14 @@ func (r *Recorder) Watch(log func() []string, ring func() []RingStats) {
 	if ring != nil {
 		r.src.Ring = ring
 	}
+}
+
+// WatchFill sets the ring buffer's fill source (the live source's
+// RingFill).
+func (r *Recorder) WatchFill(fill func() float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.src.RingFill = fill
 }
 
 // ObservePredict records predict's outputs (Observe's fn).
@@ -225,8 +237,12 @@ func (r *Recorder) Tick(now time.Time) {
 		st = p.Stats()
 	}
 	r.mu.Lock()
-	ringFn := r.src.Ring
+	ringFn, fillFn := r.src.Ring, r.src.RingFill
 	r.mu.Unlock()
+	fill := math.NaN()
+	if fillFn != nil {
+		fill = fillFn()
+	}
 	ring := map[string]RingStats{}
 	if ringFn != nil {
 		for _, rs := range ringFn() {
@@ -267,7 +283,7 @@ func (r *Recorder) Tick(now time.Time) {
 		r.stages = append(r.stages, Stage{Name: s.Name, InPerSec: rate(s.In, r.prevIn[s.Name]),
 			Dropped: s.Dropped + s.TapDropped, Fill: fill})
 	}
-	r.prevAt, r.prevEv, r.prevRing, r.prevIn = now, ev, ring, in
+	r.prevAt, r.prevEv, r.prevRing, r.prevIn, r.ringFill = now, ev, ring, in, fill
 }
 
 // Snapshot returns what the daemon sees, thinks and changes now.
@@ -300,6 +316,7 @@ func (r *Recorder) Snapshot() Snapshot {
 	s.Windows = r.windows
 	s.Kinds = append([]KindRate(nil), r.kinds...)
 	s.Stages = append([]Stage(nil), r.stages...)
+	s.RingFill = Num(r.ringFill)
 	s.Decisions = append([]Decision(nil), r.decisions...)
 	s.Changes = append([]Change(nil), r.changes...)
 	s.Joint = Num(math.NaN())

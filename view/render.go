@@ -79,6 +79,13 @@ func flows(s Snapshot, width int, st Style) []string {
 	if len(s.Kinds) == 0 {
 		ev = append(ev, st.Dim("no events yet"))
 	}
+	if s.RingFill.Valid() {
+		fill := fmt.Sprintf("%.0f%%", 100*float64(s.RingFill))
+		if s.RingFill >= 0.75 {
+			fill = st.Bad(fill)
+		}
+		ev = append(ev, left("ring buffer", 16)+fill+st.Dim(" full at peak"))
+	}
 	pl := []string{st.Head(left("PIPELINE", 11) + right("in/s", 8) + right("drops", 7) + right("queue", 7))}
 	for _, g := range s.Stages {
 		q := right(fmt.Sprintf("%.0f%%", 100*g.Fill), 7)
@@ -167,6 +174,7 @@ func actions(s Snapshot, width int, st Style) []string {
 	if len(s.Decisions) == 0 {
 		out = append(out, st.Dim("none yet: no policy's condition has held"))
 	}
+	out = append(out, tunerLines(s, width, st)...)
 	out = append(out, "", st.Head(fmt.Sprintf("KNOBS CHANGED (%d held)", len(s.Knobs))))
 	for _, k := range s.Knobs {
 		out = append(out, left(fmt.Sprintf("%s  %s → %s  by %s  since %s", k.Knob, k.Original, k.Value, k.Policy, k.Since), width))
@@ -187,6 +195,35 @@ func actions(s Snapshot, width int, st Style) []string {
 	}
 	for _, l := range s.Log {
 		out = append(out, st.Warn(left(l, width)))
+	}
+	return out
+}
+
+// tunerLines are the tuners, one line each: what each follows, the
+// setting it tries or keeps, and the gain it measured.
+func tunerLines(s Snapshot, width int, st Style) []string {
+	if len(s.Tuners) == 0 {
+		return nil
+	}
+	regime := s.Regime
+	if regime == "" {
+		regime = "not classified yet"
+	}
+	out := []string{"", st.Head("TUNERS") + st.Dim(" (workload regime "+regime+")")}
+	for _, t := range s.Tuners {
+		what := t.State
+		if t.Target != "" {
+			what += " " + t.Target
+			if t.Setting != "" {
+				what += " at " + t.Setting
+			}
+		}
+		line := left(fmt.Sprintf("%s  %s  gain %+.1f%%  steps %d  changes %d  %s", left(t.Name, 10), left(t.Mode+", "+what, 48),
+			t.GainPct, t.Steps, t.Changes, t.Why), width)
+		if t.State == "idle" {
+			line = st.Dim(line)
+		}
+		out = append(out, line)
 	}
 	return out
 }

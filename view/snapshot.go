@@ -55,9 +55,12 @@ type Snapshot struct {
 	Joint     Num    `json:"joint_score"`
 	JointHist []Num  `json:"joint_history"`
 
-	Kinds    []KindRate `json:"kinds"`
-	Stages   []Stage    `json:"stages"`
-	Features []Feature  `json:"features"`
+	Kinds []KindRate `json:"kinds"`
+	// RingFill is how full the eBPF ring buffer came at its fullest over
+	// the last second (0..1; null in a replay): near 1, events are lost.
+	RingFill Num       `json:"ring_fill"`
+	Stages   []Stage   `json:"stages"`
+	Features []Feature `json:"features"`
 	// Decisions and Changes are the most recent, newest last.
 	Decisions []Decision `json:"decisions"`
 	Changes   []Change   `json:"changes"`

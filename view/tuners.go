@@ -70,8 +70,9 @@ func boundsOf(feature string) bounds {
 	return bounds{0, math.Inf(1)}
 }
 
+// clamp keeps NaN and ±Inf (not known, or not learned yet) as they are.
 func (b bounds) clamp(v float64) Num {
-	if math.IsNaN(v) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return Num(v)
 	}
 	return Num(math.Min(math.Max(v, b.lo), b.hi))

@@ -121,6 +121,9 @@ type Live struct {
 	closeOnce sync.Once
 	m         *liveMetrics
 	wrapped   uint64 // records that crossed the ring's end, once closed (tests)
+	// ringPeak is the ring's peak (the ring itself goes at Close).
+	ringPeak *atomic.Uint64
+	ringSize uint64
 }
 
 // NewLive loads and attaches the eBPF object, writes the policy and opens
@@ -195,6 +198,7 @@ func NewLive(cfg Config) (*Live, error) {
 			return nil, fmt.Errorf("open events_map reader: %w", err)
 		}
 		l.rg = rg
+		l.ringPeak, l.ringSize = &rg.peak, rg.size
 	}
 	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, record.KindHostSample)) {
 		l.host = newHostSampler(cfg.ProcDir)
@@ -305,6 +309,16 @@ func (l *Live) kernelStats() [record.NumKinds]bpf.Stats {
 		}
 	}
 	return l.lastKernel
+}
+
+// RingFill is how full the ring buffer was at its fullest (0..1) since
+// the previous call, as the reader found it before each batch: near 1,
+// records are about to be lost. 0 without a ring.
+func (l *Live) RingFill() float64 {
+	if l.ringPeak == nil || l.ringSize == 0 {
+		return 0
+	}
+	return float64(l.ringPeak.Swap(0)) / float64(l.ringSize)
 }
 
 // Close detaches the programs and frees the object. Run closes too when it

@@ -36,6 +36,9 @@ type ring struct {
 	epfd     int
 	events   [1]unix.EpollEvent
 	wrapped  uint64 // records copied in two parts (tests)
+	// peak is the most bytes seen waiting in the ring at a read since
+	// Live.RingFill last took it: how close the ring came to losing.
+	peak atomic.Uint64
 }
 
 // Layout of struct bpf_ringbuf_hdr.
@@ -116,6 +119,9 @@ func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[re
 	cons := atomic.LoadUint64(r.consPos)
 	prod := atomic.LoadUint64(r.prodPos)
 	start := cons
+	if p := prod - cons; p > r.peak.Load() {
+		r.peak.Store(p) // only this goroutine raises it; RingFill resets it
+	}
 	var err error
 	for cons < prod && len(items) < maxItems && cap(buf)-len(buf) >= maxRec {
 		off := cons & r.mask

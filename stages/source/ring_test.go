@@ -50,6 +50,9 @@ func TestRingWrap(t *testing.T) {
 	// The reader keeps up with about all of them on an idle machine; on a
 	// loaded one it may be off the CPU for a few ms and the 4 KiB ring
 	// fills, so losses are allowed (counted exactly by checkExact).
+	if f := l.RingFill(); !(f > 0 && f <= 1) {
+		t.Errorf("ring fill %v after records went round a 4 KiB ring, want in (0, 1]", f)
+	}
 	if getpidRecs < 500 {
 		t.Errorf("%d getpid records delivered of 2000 (lost %d)", getpidRecs, s.Lost)
 	}
