@@ -10,5 +10,5 @@ package ainka
 // -no-strip is off: bpf2go strips DWARF but keeps BTF, which CO-RE needs.
 // -mcpu=v3 for 32-bit jumps and atomic fetch; supported since 5.1.
 //go:generate go tool bpf2go -go-package bpf -output-dir bpf -output-stem ainka -target bpfel -type ainka_policy -type ainka_kind_policy -type ainka_stats ainka bpf/ainka.bpf.c -- -O2 -g -Wall -Werror -mcpu=v3
-//go:generate go tool bpf2go -go-package record -output-dir bpf/record -output-stem record -target bpfel -type ainka_format -type ainka_kind -type ainka_hdr_flag -type ainka_host_flag -type ainka_decision_type -type ainka_hdr -type ainka_syscall -type ainka_sched_switch -type ainka_sched_wakeup -type ainka_page_fault -type ainka_net_rx -type ainka_block_io -type ainka_host_sample -type ainka_kernel_decision record bpf/record/record.bpf.c -- -O2 -g -Wall -Werror
+//go:generate go tool bpf2go -go-package record -output-dir bpf/record -output-stem record -target bpfel -type ainka_format -type ainka_kind -type ainka_hdr_flag -type ainka_weight -type ainka_host_flag -type ainka_decision_type -type ainka_hdr -type ainka_syscall -type ainka_sched_switch -type ainka_sched_wakeup -type ainka_page_fault -type ainka_net_rx -type ainka_block_io -type ainka_host_sample -type ainka_kernel_decision record bpf/record/record.bpf.c -- -O2 -g -Wall -Werror
 //go:generate sh scripts/check-generated.sh --stamp

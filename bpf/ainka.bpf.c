@@ -60,7 +60,8 @@ struct {
 /* Per-task state: the syscall in flight and when the task became runnable. */
 struct task_ctx {
 	__u64 sys_ts;  /* 0 = no syscall being timed */
-	__u64 sys_id;
+	__u32 sys_id;
+	__u32 sys_k;   /* its log2 weight (rate_keep) */
 	__u64 enq_ts;  /* 0 = not known to be waiting on a run queue */
 };
 
@@ -123,6 +124,64 @@ static __always_inline bool sample(struct ainka_stats *st, __u32 n)
 {
 	__u64 m = st->matched++;
 	return n <= 1 || m % n == 0;
+}
+
+/* Adaptive sampling state of one kind on one CPU. */
+struct rate_state {
+	__u64 start; /* the current period began here */
+	__u32 count; /* events offered in the period */
+	__u32 shift; /* keep 1 in 1 << shift */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AINKA_KIND_MAX);
+	__type(key, __u32);
+	__type(value, struct rate_state);
+} rate_map SEC(".maps");
+
+/* Adaptive sampling: a kind whose rate on this CPU passes its budget per
+ * period keeps 1 event in 2^k, k chosen from the previous period's count so
+ * that about budget records are left; within a period that outgrows its k,
+ * k grows. Returns k, the log2 weight the kept record carries, or -1 to
+ * leave the event out. The cost of a hot kind is then one map lookup and a
+ * few arithmetic operations per event, and the ring and the reader see at
+ * most about budget records per CPU per period, however hot the kind. */
+static __always_inline int rate_keep(const struct ainka_policy *pol, __u32 kind, __u64 now)
+{
+	__u32 budget = pol->kind[kind].budget;
+	if (!budget)
+		return 0;
+	struct rate_state *rs = bpf_map_lookup_elem(&rate_map, &kind);
+	if (!rs)
+		return 0;
+	__u64 period = pol->rate_period_ns;
+	if (now - rs->start >= period) {
+		__u32 k = 0, n = rs->count;
+		/* A period that ended long ago says nothing about now. */
+		if (now - rs->start < 2 * period) {
+			for (; k < AINKA_WEIGHT_MAX_LOG2; k++)
+				if ((n >> k) <= budget)
+					break;
+		}
+		rs->start = now;
+		rs->count = 0;
+		rs->shift = k;
+	}
+	__u32 seq = rs->count++;
+	__u32 k = rs->shift;
+	if ((seq >> k) >= 2 * budget && k < AINKA_WEIGHT_MAX_LOG2)
+		rs->shift = ++k;
+	k &= AINKA_WEIGHT_MAX_LOG2;
+	if (seq & ((1u << k) - 1))
+		return -1;
+	return k;
+}
+
+/* hdr.flags bits for a record of log2 weight k. */
+static __always_inline __u16 weight_flags(int k)
+{
+	return (__u16)((k << AINKA_WEIGHT_SHIFT) & AINKA_WEIGHT_MASK);
 }
 
 /* Wake the reader only when the unread data crosses the threshold; user
@@ -188,6 +247,8 @@ struct sys_slot {
 	__u32 tid; /* 0 = empty */
 	__u32 id;
 	__u64 ts;
+	__u32 k;   /* log2 weight (rate_keep) */
+	__u32 _pad;
 };
 
 struct {
@@ -215,8 +276,13 @@ int BPF_PROG(ainka_sys_enter, struct pt_regs *regs, long id)
 	struct sys_slot *sl = get_slot();
 	if (!sl)
 		return 0;
-	sl->ts = bpf_ktime_get_ns();
+	/* Sampled here, not at exit: a syscall left out is never timed; its
+	 * slot says so (ts 0), which spares its exit a task-storage lookup. */
+	__u64 now = bpf_ktime_get_ns();
+	int k = rate_keep(pol, AINKA_KIND_SYSCALL, now);
+	sl->ts = k < 0 ? 0 : now;
 	sl->id = id;
+	sl->k = k;
 	sl->tid = cur->pid;
 	return 0;
 }
@@ -233,12 +299,13 @@ int BPF_PROG(ainka_sys_switch, bool preempt, struct task_struct *prev,
 		return 0;
 	__u32 tid = sl->tid;
 	sl->tid = 0;
-	if (tid != prev->pid)
-		return 0; /* left by a task that exited without sys_exit */
+	if (tid != prev->pid || !sl->ts)
+		return 0; /* left by a task that exited without sys_exit, or untimed */
 	struct task_ctx *tc = bpf_task_storage_get(&task_map, prev, 0,
 						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (tc) {
 		tc->sys_id = sl->id;
+		tc->sys_k = sl->k;
 		tc->sys_ts = sl->ts;
 	}
 	return 0;
@@ -257,11 +324,16 @@ int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
 	st->seen++;
 	struct task_struct *cur = bpf_get_current_task_btf();
 	__u64 start;
-	__u32 id;
+	__u32 id, k;
 	if (sl->tid && sl->tid == cur->pid) {
 		/* Entered on this CPU and never switched out: the fast path. */
+		if (!sl->ts) {
+			sl->tid = 0;
+			goto filtered; /* left out by rate_keep */
+		}
 		start = sl->ts;
 		id = sl->id;
+		k = sl->k;
 		sl->tid = 0;
 	} else {
 		/* Parked by ainka_sys_switch, or never timed. A task the
@@ -273,6 +345,7 @@ int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
 			goto filtered;
 		start = tc->sys_ts;
 		id = tc->sys_id;
+		k = tc->sys_k;
 		tc->sys_ts = 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
@@ -287,7 +360,7 @@ int BPF_PROG(ainka_sys_exit, struct pt_regs *regs, long ret)
 		st->lost++;
 		return 0;
 	}
-	hdr_task(&r->hdr, now, cur, AINKA_KIND_SYSCALL, 0);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_SYSCALL, weight_flags(k));
 	r->id = id;
 	r->_pad = 0;
 	r->ret = ret;
@@ -338,6 +411,9 @@ static __always_inline int on_wakeup(struct task_struct *p, __u16 flags)
 		goto filtered;
 	if (!sample(st, kp->sample_n))
 		goto filtered;
+	int k = rate_keep(pol, AINKA_KIND_SCHED_WAKEUP, now);
+	if (k < 0)
+		goto filtered;
 
 	st->emitted++;
 	struct ainka_sched_wakeup *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
@@ -345,7 +421,7 @@ static __always_inline int on_wakeup(struct task_struct *p, __u16 flags)
 		st->lost++;
 		return 0;
 	}
-	hdr_task(&r->hdr, now, cur, AINKA_KIND_SCHED_WAKEUP, flags);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_SCHED_WAKEUP, flags | weight_flags(k));
 	r->target_pid = target_tgid;
 	r->target_tid = p->pid;
 	r->target_cpu = task_cpu(p);
@@ -447,6 +523,10 @@ static __always_inline int on_fault(__u64 address, struct pt_regs *regs, __u64 e
 	struct task_struct *cur = bpf_get_current_task_btf();
 	if (!kp->enabled || !current_ok(pol, cur->tgid) || !sample(st, kp->sample_n))
 		goto filtered;
+	__u64 now = bpf_ktime_get_ns();
+	int k = rate_keep(pol, AINKA_KIND_PAGE_FAULT, now);
+	if (k < 0)
+		goto filtered;
 
 	st->emitted++;
 	struct ainka_page_fault *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
@@ -454,7 +534,7 @@ static __always_inline int on_fault(__u64 address, struct pt_regs *regs, __u64 e
 		st->lost++;
 		return 0;
 	}
-	hdr_task(&r->hdr, bpf_ktime_get_ns(), cur, AINKA_KIND_PAGE_FAULT, flags);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_PAGE_FAULT, flags | weight_flags(k));
 	r->address = address;
 	r->ip = BPF_CORE_READ(regs, ip);
 	r->error_code = error_code;
@@ -493,6 +573,10 @@ int BPF_PROG(ainka_netif_receive_skb, struct sk_buff *skb)
 	struct task_struct *cur = bpf_get_current_task_btf();
 	if (!kp->enabled || !current_ok(pol, cur->tgid) || !sample(st, kp->sample_n))
 		goto filtered;
+	__u64 now = bpf_ktime_get_ns();
+	int k = rate_keep(pol, AINKA_KIND_NET_RX, now);
+	if (k < 0)
+		goto filtered;
 
 	st->emitted++;
 	struct ainka_net_rx *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
@@ -500,7 +584,7 @@ int BPF_PROG(ainka_netif_receive_skb, struct sk_buff *skb)
 		st->lost++;
 		return 0;
 	}
-	hdr_task(&r->hdr, bpf_ktime_get_ns(), cur, AINKA_KIND_NET_RX, 0);
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_NET_RX, weight_flags(k));
 	r->ifindex = BPF_CORE_READ(skb, dev, ifindex);
 	r->len = skb->len;
 	r->protocol = __builtin_bswap16(skb->protocol);

@@ -18,15 +18,18 @@ type ainkaAinkaKindPolicy struct {
 	Enabled      uint32
 	SampleN      uint32
 	MinLatencyNs uint64
+	Budget       uint32
+	Pad          uint32
 }
 
 type ainkaAinkaPolicy struct {
-	_           structs.HostLayout
-	Kind        [9]ainkaAinkaKindPolicy
-	SelfTgid    uint32
-	Pid         uint32
-	CgroupId    uint64
-	WakeupBytes uint64
+	_            structs.HostLayout
+	Kind         [9]ainkaAinkaKindPolicy
+	SelfTgid     uint32
+	Pid          uint32
+	CgroupId     uint64
+	WakeupBytes  uint64
+	RatePeriodNs uint64
 }
 
 type ainkaAinkaStats struct {
@@ -51,17 +54,27 @@ type ainkaBlkStart struct {
 	Comm     [16]int8
 }
 
+type ainkaRateState struct {
+	_     structs.HostLayout
+	Start uint64
+	Count uint32
+	Shift uint32
+}
+
 type ainkaSysSlot struct {
 	_   structs.HostLayout
 	Tid uint32
 	Id  uint32
 	Ts  uint64
+	K   uint32
+	Pad uint32
 }
 
 type ainkaTaskCtx struct {
 	_     structs.HostLayout
 	SysTs uint64
-	SysId uint64
+	SysId uint32
+	SysK  uint32
 	EnqTs uint64
 }
 
@@ -72,6 +85,7 @@ const (
 	ainkaMapBlkMap                = "blk_map"
 	ainkaMapEventsMap             = "events_map"
 	ainkaMapPoliciesMap           = "policies_map"
+	ainkaMapRateMap               = "rate_map"
 	ainkaMapStatsMap              = "stats_map"
 	ainkaMapSysSlotMap            = "sys_slot_map"
 	ainkaMapTaskMap               = "task_map"
@@ -150,6 +164,7 @@ type ainkaMapSpecs struct {
 	BlkMap      *ebpf.MapSpec `ebpf:"blk_map"`
 	EventsMap   *ebpf.MapSpec `ebpf:"events_map"`
 	PoliciesMap *ebpf.MapSpec `ebpf:"policies_map"`
+	RateMap     *ebpf.MapSpec `ebpf:"rate_map"`
 	StatsMap    *ebpf.MapSpec `ebpf:"stats_map"`
 	SysSlotMap  *ebpf.MapSpec `ebpf:"sys_slot_map"`
 	TaskMap     *ebpf.MapSpec `ebpf:"task_map"`
@@ -184,6 +199,7 @@ type ainkaMaps struct {
 	BlkMap      *ebpf.Map `ebpf:"blk_map"`
 	EventsMap   *ebpf.Map `ebpf:"events_map"`
 	PoliciesMap *ebpf.Map `ebpf:"policies_map"`
+	RateMap     *ebpf.Map `ebpf:"rate_map"`
 	StatsMap    *ebpf.Map `ebpf:"stats_map"`
 	SysSlotMap  *ebpf.Map `ebpf:"sys_slot_map"`
 	TaskMap     *ebpf.Map `ebpf:"task_map"`
@@ -194,6 +210,7 @@ func (m *ainkaMaps) Close() error {
 		m.BlkMap,
 		m.EventsMap,
 		m.PoliciesMap,
+		m.RateMap,
 		m.StatsMap,
 		m.SysSlotMap,
 		m.TaskMap,

@@ -20,7 +20,9 @@
  * copied by hand.
  */
 enum ainka_format {
-	AINKA_SCHEMA_VERSION = 1,
+	/* 2: ainka_hdr.flags carries a record's weight (AINKA_WEIGHT_*). A
+	 * schema 1 record is a schema 2 record of weight 1. */
+	AINKA_SCHEMA_VERSION = 2,
 	AINKA_COMM_LEN = 16,
 };
 
@@ -46,6 +48,20 @@ enum ainka_hdr_flag {
 	AINKA_F_WAKEUP_NEW = 1 << 1, /* sched_wakeup: sched_wakeup_new */
 	AINKA_F_PREV_IDLE  = 1 << 2, /* sched_switch: prev was the idle task */
 	AINKA_F_NEXT_IDLE  = 1 << 3, /* sched_switch: next is the idle task */
+};
+
+/*
+ * A record's weight: the number of events it stands for is
+ * 1 << ((flags & AINKA_WEIGHT_MASK) >> AINKA_WEIGHT_SHIFT). Adaptive
+ * sampling (ainka_kind_policy.budget) keeps 1 event in 2^k of a CPU whose
+ * rate of a kind passed its budget and writes k here, so that counts and
+ * rates stay estimates of every event while the ring carries a bounded
+ * number of records. 0 (every record before schema 2) is weight 1.
+ */
+enum ainka_weight {
+	AINKA_WEIGHT_SHIFT = 8,
+	AINKA_WEIGHT_MASK = 0xf00,
+	AINKA_WEIGHT_MAX_LOG2 = 15,
 };
 
 /*

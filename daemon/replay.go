@@ -47,8 +47,9 @@ func Replay(ctx context.Context, o Options, r ReplayOptions) error {
 		return err
 	}
 	hdr := src.Header()
-	if hdr.SchemaVersion != decode.SchemaVersion {
-		return fmt.Errorf("trace %s: event schema version %d, this ainka decodes version %d", r.Path, hdr.SchemaVersion, decode.SchemaVersion)
+	if hdr.SchemaVersion < decode.MinSchemaVersion || hdr.SchemaVersion > decode.SchemaVersion {
+		return fmt.Errorf("trace %s: event schema version %d, this ainka decodes versions %d to %d",
+			r.Path, hdr.SchemaVersion, decode.MinSchemaVersion, decode.SchemaVersion)
 	}
 	c, taps, err := Assemble(src, ChainOptions{Settings: settings.FromHeader(hdr), Config: o.Config,
 		PolicyFile: o.PolicyFile, Tuners: o.Tuners, QueueLen: 8}, o.Taps, o.Stdout)

@@ -99,6 +99,10 @@ type KindConfig struct {
 	Enabled      bool   `json:"enabled"`
 	SampleEvery  uint32 `json:"sample_every,omitempty"` // 1-in-N sampling; 0 or 1 = every event
 	MinLatencyNs uint64 `json:"min_latency_ns,omitempty"`
+	// Budget and BudgetPeriodNs: the kernel's adaptive sampling (records
+	// carry their weight; schema 2), informational.
+	Budget         uint32 `json:"budget,omitempty"`
+	BudgetPeriodNs uint64 `json:"budget_period_ns,omitempty"`
 }
 
 // Header describes a capture. It is informational except for

@@ -264,6 +264,8 @@ func TestConstants(t *testing.T) {
 		"ainka_format": {"AINKA_SCHEMA_VERSION": uint64(SchemaVersion), "AINKA_COMM_LEN": uint64(CommLen)},
 		"ainka_hdr_flag": {"AINKA_F_FAULT_USER": uint64(FlagFaultUser), "AINKA_F_WAKEUP_NEW": uint64(FlagWakeupNew),
 			"AINKA_F_PREV_IDLE": uint64(FlagPrevIdle), "AINKA_F_NEXT_IDLE": uint64(FlagNextIdle)},
+		"ainka_weight": {"AINKA_WEIGHT_SHIFT": uint64(WeightShift), "AINKA_WEIGHT_MASK": uint64(WeightMask),
+			"AINKA_WEIGHT_MAX_LOG2": uint64(WeightMaxLog2)},
 		"ainka_host_flag": {"AINKA_HOST_HAVE_PSI": uint64(HostHavePSI), "AINKA_HOST_HAVE_MEM": uint64(HostHaveMem),
 			"AINKA_HOST_HAVE_STAT": uint64(HostHaveStat)},
 		"ainka_decision_type": {"AINKA_DECISION_RULE": uint64(DecisionRule), "AINKA_DECISION_RECOVERY": uint64(DecisionRecovery),
@@ -286,5 +288,23 @@ func TestRecordKindAndComm(t *testing.T) {
 	}
 	if c := string(h.Hdr.Comm[:]); c != "a-name-longer-t\x00" || CommString(&h.Hdr.Comm) != "a-name-longer-t" {
 		t.Errorf("comm %q: want truncated to 15 bytes and NUL", c)
+	}
+}
+
+// TestWeight: the weight bits of hdr.flags, next to the other flags.
+func TestWeight(t *testing.T) {
+	for _, c := range []struct {
+		flags uint16
+		want  uint64
+	}{
+		{0, 1}, {FlagFaultUser, 1}, {3 << WeightShift, 8}, {FlagWakeupNew | 5<<WeightShift, 32},
+		{WeightMaxLog2 << WeightShift, 1 << 15}, {0xffff, 1 << 15},
+	} {
+		if got := Weight(c.flags); got != c.want {
+			t.Errorf("Weight(%#x) = %d, want %d", c.flags, got, c.want)
+		}
+	}
+	if WeightMask&(FlagFaultUser|FlagWakeupNew|FlagPrevIdle|FlagNextIdle) != 0 {
+		t.Errorf("weight mask %#x overlaps the flags", WeightMask)
 	}
 }

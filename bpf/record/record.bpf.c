@@ -18,6 +18,7 @@ struct ainka_record_types {
 	enum ainka_format format;
 	enum ainka_kind kind;
 	enum ainka_hdr_flag hdr_flag;
+	enum ainka_weight weight;
 	enum ainka_host_flag host_flag;
 	enum ainka_decision_type decision_type;
 	struct ainka_syscall syscall;

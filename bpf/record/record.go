@@ -25,6 +25,10 @@ type Record interface {
 // records of another version.
 const SchemaVersion = uint32(recordAinkaFormatAINKA_SCHEMA_VERSION)
 
+// MinSchemaVersion is the oldest schema decode reads: a schema 1 record is
+// a schema 2 record of weight 1 (its flags have no weight bits).
+const MinSchemaVersion = 1
+
 // Sizes and offsets of the header, from the generated struct.
 const (
 	HeaderSize = int(unsafe.Sizeof(Header{}))
@@ -47,6 +51,18 @@ const (
 	FlagPrevIdle  = uint16(recordAinkaHdrFlagAINKA_F_PREV_IDLE)
 	FlagNextIdle  = uint16(recordAinkaHdrFlagAINKA_F_NEXT_IDLE)
 )
+
+// A record's weight in hdr.flags (enum ainka_weight): adaptive sampling
+// writes the log2 of the number of events the record stands for.
+const (
+	WeightShift   = uint16(recordAinkaWeightAINKA_WEIGHT_SHIFT)
+	WeightMask    = uint16(recordAinkaWeightAINKA_WEIGHT_MASK)
+	WeightMaxLog2 = uint16(recordAinkaWeightAINKA_WEIGHT_MAX_LOG2)
+)
+
+// Weight returns the number of events a record with these header flags
+// stands for: 1, or 2^k when adaptive sampling kept 1 event in 2^k.
+func Weight(flags uint16) uint64 { return 1 << ((flags & WeightMask) >> WeightShift) }
 
 // Host sample presence bits (ainka_host_sample.flags, enum ainka_host_flag).
 const (

@@ -37,7 +37,7 @@ const (
 type recordAinkaFormat uint32
 
 const (
-	recordAinkaFormatAINKA_SCHEMA_VERSION recordAinkaFormat = 1
+	recordAinkaFormatAINKA_SCHEMA_VERSION recordAinkaFormat = 2
 	recordAinkaFormatAINKA_COMM_LEN       recordAinkaFormat = 16
 )
 
@@ -159,6 +159,14 @@ type recordAinkaSyscall struct {
 	Ret       int64
 	LatencyNs uint64
 }
+
+type recordAinkaWeight uint32
+
+const (
+	recordAinkaWeightAINKA_WEIGHT_SHIFT    recordAinkaWeight = 8
+	recordAinkaWeightAINKA_WEIGHT_MASK     recordAinkaWeight = 3840
+	recordAinkaWeightAINKA_WEIGHT_MAX_LOG2 recordAinkaWeight = 15
+)
 
 // Names of all BPF objects in the ELF.
 //

@@ -190,7 +190,7 @@ func TestBadInput(t *testing.T) {
 		{"random file", []string{"replay", file("r.trace", junk)}, exitFailure, "not an ainka trace"},
 		{"empty file", []string{"replay", file("e.trace", nil)}, exitFailure, "not an ainka trace"},
 		{"future format", []string{"replay", file("f.trace", future)}, exitFailure, "format version 2 is newer than the newest this ainka reads (1)"},
-		{"other schema", []string{"replay", file("s.trace", schema)}, exitFailure, "event schema version 2, this ainka decodes version 1"},
+		{"other schema", []string{"replay", file("s.trace", schema)}, exitFailure, "event schema version 3, this ainka decodes versions 1 to 2"},
 		{"missing file", []string{"replay", filepath.Join(dir, "nope.trace")}, exitFailure, "no such file"},
 		{"unknown tap", []string{"replay", file("g.trace", good), "--tap", "decoder"}, exitUsage, `unknown stage "decoder"`},
 		{"missing policy file", []string{"replay", file("g.trace", good), "--policy", filepath.Join(dir, "none.toml")}, exitUsage, "none.toml"},

@@ -319,37 +319,39 @@ func (a *Stage) add(e *decode.Event) {
 	}
 	w, idx := a.w[wi], a.idx[wi]
 	w.Events++
+	// A record the kernel kept as 1 of n (adaptive sampling) counts n.
+	n := e.Weight()
 	if e.Kind < decode.NumKinds {
-		w.Kinds[e.Kind]++
+		w.Kinds[e.Kind] += n
 	}
 	switch e.Kind {
 	case decode.KindSyscall:
-		w.addSyscall(idx, e)
+		w.addSyscall(idx, e, n)
 	case decode.KindSchedSwitch:
 		a.schedSwitch(w, idx, e)
 	case decode.KindSchedWakeup:
 		s := e.SchedWakeup()
 		if e.Flags&decode.FlagWakeupNew != 0 {
-			w.WakeupsNew++
+			w.WakeupsNew += n
 		}
 		if t := w.task(idx, s.TargetPid, &s.TargetComm); t != nil {
-			t.Wakeups++
+			t.Wakeups += n
 		}
 	case decode.KindPageFault:
 		if e.Flags&decode.FlagFaultUser != 0 {
-			w.FaultsUser++
+			w.FaultsUser += n
 		} else {
-			w.FaultsKernel++
+			w.FaultsKernel += n
 		}
 		if t := w.task(idx, e.PID, &e.Comm); t != nil {
-			t.Faults++
+			t.Faults += n
 		}
 	case decode.KindNetRx:
 		s := e.NetRx()
-		w.NetRxBytes += uint64(s.Len)
+		w.NetRxBytes += uint64(s.Len) * n
 		if f := w.iface(s.Ifindex); f != nil {
-			f.Packets++
-			f.Bytes += uint64(s.Len)
+			f.Packets += n
+			f.Bytes += uint64(s.Len) * n
 		}
 	case decode.KindBlockIO:
 		if d := w.addBlockIO(idx, e); d != nil && !a.noEntities {
@@ -369,31 +371,29 @@ func (a *Stage) add(e *decode.Event) {
 	}
 }
 
-// addSyscall counts a syscall in the window, its syscall number and its
-// task.
-func (w *Window) addSyscall(idx *taskIndex, e *decode.Event) {
+// addSyscall counts a syscall record of weight n in the window, its
+// syscall number and its task.
+func (w *Window) addSyscall(idx *taskIndex, e *decode.Event, n uint64) {
 	s := e.Syscall()
-	w.SyscallLatency.Add(s.LatencyNs)
+	w.SyscallLatency.AddN(s.LatencyNs, n)
 	isErr := s.Ret < 0 && s.Ret >= -4095
+	var errs uint64
 	if isErr {
-		w.SyscallErrors++
+		errs = n
 	}
+	w.SyscallErrors += errs
 	if s.Id < MaxSyscallID {
 		st := &w.Syscalls[s.Id]
-		st.Count++
-		st.LatencyNs += s.LatencyNs
-		if isErr {
-			st.Errors++
-		}
+		st.Count += uint32(n)
+		st.LatencyNs += s.LatencyNs * n
+		st.Errors += uint32(errs)
 	} else {
-		w.SyscallsOther++
+		w.SyscallsOther += n
 	}
 	if t := w.task(idx, e.PID, &e.Comm); t != nil {
-		t.Syscalls++
-		t.SyscallNs += s.LatencyNs
-		if isErr {
-			t.SyscallErrors++
-		}
+		t.Syscalls += n
+		t.SyscallNs += s.LatencyNs * n
+		t.SyscallErrors += errs
 	}
 }
 

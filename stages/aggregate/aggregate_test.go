@@ -305,3 +305,62 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// weighted sets a record's log2 weight, as the kernel's adaptive sampling
+// does.
+func weighted(rec []byte, k uint16) []byte {
+	flags := uint16(rec[22]) | uint16(rec[23])<<8 // ainka_hdr.flags
+	flags |= k << record.WeightShift & record.WeightMask
+	rec[22], rec[23] = byte(flags), byte(flags>>8)
+	return rec
+}
+
+// TestWeightedRecords: a record the kernel kept as 1 of 2^k counts 2^k
+// everywhere it is counted, and an unweighted record (every schema 1
+// record) counts 1.
+func TestWeightedRecords(t *testing.T) {
+	evs := events(t,
+		weighted(decodetest.Syscall(1*ms, 0, 10, "a", 0, -2, 1000), 3),
+		decodetest.Syscall(2*ms, 0, 10, "a", 0, 0, 5000),
+		weighted(decodetest.PageFault(3*ms, 1, 10, "a", 0x1000, true), 4),
+		weighted(decodetest.PageFault(4*ms, 1, 10, "a", 0x1000, false), 1),
+		weighted(decodetest.SchedWakeup(5*ms, 0, 10, 11, "b", true), 2),
+		weighted(decodetest.NetRx(6*ms, 0, 2, 100), 5),
+	)
+	ws := run(t, Config{Interval: 100 * time.Millisecond}, 64, evs)
+	if len(ws) != 1 {
+		t.Fatalf("%d windows, want 1", len(ws))
+	}
+	w := &ws[0]
+	checks := []struct {
+		name      string
+		got, want uint64
+	}{
+		{"syscalls", w.Kinds[decode.KindSyscall], 8 + 1},
+		{"syscall errors", w.SyscallErrors, 8},
+		{"syscall 0 count", uint64(w.Syscalls[0].Count), 9},
+		{"syscall 0 latency", w.Syscalls[0].LatencyNs, 8*1000 + 5000},
+		{"latency hist count", w.SyscallLatency.Count, 9},
+		{"user faults", w.FaultsUser, 16},
+		{"kernel faults", w.FaultsKernel, 2},
+		{"wakeups", w.Kinds[decode.KindSchedWakeup], 4},
+		{"new wakeups", w.WakeupsNew, 4},
+		{"packets", w.Kinds[decode.KindNetRx], 32},
+		{"rx bytes", w.NetRxBytes, 3200},
+		{"records", w.Events, 6},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	// The p50 of 8 syscalls of 1 µs and one of 5 µs is 1 µs.
+	if p := w.SyscallLatency.Quantile(0.5); p > 1100 {
+		t.Errorf("weighted p50 %v ns, want about 1000", p)
+	}
+	for i := 0; i < w.NumTasks; i++ {
+		if tk := &w.Tasks[i]; tk.PID == 10 && (tk.Syscalls != 9 || tk.Faults != 18 || tk.SyscallErrors != 8) {
+			t.Errorf("task 10: %d syscalls, %d errors, %d faults; want 9, 8, 18", tk.Syscalls, tk.SyscallErrors, tk.Faults)
+		}
+	}
+}

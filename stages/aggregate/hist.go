@@ -46,13 +46,16 @@ func bucketRange(i int) (lo, width uint64) {
 }
 
 // Add records one value.
-func (h *Hist) Add(v uint64) {
-	h.Count++
-	h.SumNs += v
+func (h *Hist) Add(v uint64) { h.AddN(v, 1) }
+
+// AddN records n occurrences of one value (a record of weight n).
+func (h *Hist) AddN(v, n uint64) {
+	h.Count += n
+	h.SumNs += v * n
 	if v > h.MaxNs {
 		h.MaxNs = v
 	}
-	h.Buckets[bucketOf(v)]++
+	h.Buckets[bucketOf(v)] += uint32(n)
 }
 
 // Quantile returns the q-quantile (0..1) in nanoseconds, the middle of the

@@ -76,7 +76,10 @@ type Window struct {
 	Flushed bool
 	Events  uint64
 	// Late counts events older than the window that were folded into it.
-	Late  uint64
+	Late uint64
+	// Kinds counts events per kind: a record the kernel kept as 1 of n
+	// (adaptive sampling, decode.Event.Weight) counts n. Events counts
+	// records.
 	Kinds [decode.NumKinds]uint64
 	// Disabled and SampleEvery say how each kind was captured, so that a
 	// rate can be scaled, or known to be unknown.

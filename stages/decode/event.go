@@ -9,8 +9,13 @@ import (
 )
 
 // SchemaVersion is AINKA_SCHEMA_VERSION of bpf/ainka_record.h: the record
-// layout this package decodes. A trace of another schema cannot be replayed.
-const SchemaVersion = record.SchemaVersion
+// layout this package decodes. A trace of a schema from MinSchemaVersion to
+// SchemaVersion can be replayed (schema 1 had no record weights: every
+// record weighs 1), of another one cannot.
+const (
+	SchemaVersion    = record.SchemaVersion
+	MinSchemaVersion = record.MinSchemaVersion
+)
 
 // Kind is a record kind (enum ainka_kind).
 type Kind = record.Kind
@@ -110,6 +115,10 @@ func (e *Event) HostSample() *record.HostSample { return (*record.HostSample)(un
 func (e *Event) KernelDecision() *record.KernelDecision {
 	return (*record.KernelDecision)(unsafe.Pointer(e))
 }
+
+// Weight returns how many events e stands for: 2^k when the kernel's
+// adaptive sampling kept it as 1 of 2^k (record.Weight), else 1.
+func (e *Event) Weight() uint64 { return record.Weight(e.Flags) }
 
 // CommString returns comm up to its NUL.
 func CommString(c *[CommLen]byte) string { return record.CommString(c) }

@@ -40,12 +40,16 @@ type Config struct {
 	WakeupBytes int
 	// ReadDeadline bounds how long records wait in the ring when the
 	// wakeup threshold is not reached; 0 = DefaultReadDeadline(HostInterval):
-	// a twentieth of the collection interval, within 1 to 50 ms (5 ms at
+	// a quarter of the collection interval, within 1 to 50 ms (25 ms at
 	// 100 ms). The aggregator closes a window only once it has read a
-	// record past the window's end (plus its lateness), so this deadline
-	// adds to the latency from a condition to its decision. Shorter costs
-	// CPU even at a constant event rate: more, smaller batches through
-	// every stage, and more batch churn for the GC (docs/performance.md).
+	// record past the window's end (plus its lateness), so without host
+	// samples this deadline adds to the latency from a condition to its
+	// decision (with them, the ring is drained before each sample, whose
+	// timestamp closes the window: HostPhase). Shorter costs CPU even at a
+	// constant event rate: more, smaller batches through every stage, more
+	// batch churn for the GC (docs/performance.md), and a wakeup of the
+	// reader and every stage each time, which on 2 busy CPUs is what slows
+	// the workloads beside the daemon (docs/bench.md).
 	ReadDeadline time.Duration
 	// BatchRecords is the most records per batch; 0 = 4096.
 	BatchRecords int
@@ -70,13 +74,13 @@ type Config struct {
 }
 
 // DefaultReadDeadline is the ring read deadline for a collection interval:
-// interval/20 within [MinReadDeadline, MaxReadDeadline]; a negative
+// interval/4 within [MinReadDeadline, MaxReadDeadline]; a negative
 // interval (no host samples) counts as settings.DefaultInterval.
 func DefaultReadDeadline(interval time.Duration) time.Duration {
 	if interval <= 0 {
 		interval = settings.DefaultInterval
 	}
-	return min(max(interval/20, MinReadDeadline), MaxReadDeadline)
+	return min(max(interval/4, MinReadDeadline), MaxReadDeadline)
 }
 
 // KindStats are one kind's counters. For the eBPF kinds, Seen, Emitted,

@@ -33,6 +33,19 @@ type Policy struct {
 	// MinLatency[k] filters shorter events out: syscall latency,
 	// sched_switch run-queue latency, block_io latency.
 	MinLatency map[record.Kind]time.Duration
+	// Budget[k] turns on the kernel's adaptive sampling of kind k: on a
+	// CPU where more than about Budget[k] events of the kind pass the
+	// filters per RatePeriod, it keeps 1 in 2^j of them and the record
+	// says so (its weight, decode.Event.Weight), so that counts and rates
+	// stay estimates of every event while the ring and the pipeline carry
+	// a bounded number of records. nil records every event (the daemon
+	// sets DefaultBudget). Only the kinds whose consumers read weights:
+	// syscall, sched_wakeup, page_fault, net_rx (sched_switch and block_io
+	// feed per-task run time and per-device continuity, which need every
+	// record).
+	Budget map[record.Kind]uint32
+	// RatePeriod is the period of Budget; 0 means DefaultRatePeriod.
+	RatePeriod time.Duration
 	// Pid keeps only this thread group (for sched kinds: either task of
 	// the switch or wakeup); 0 = all.
 	Pid uint32
@@ -41,6 +54,25 @@ type Policy struct {
 	// IncludeSelf records this process too; by default the daemon never
 	// traces itself, which would feed back into what it reads.
 	IncludeSelf bool
+}
+
+// DefaultRatePeriod and DefaultBudget bound the records of each hot kind
+// to about 1000 per second per CPU: enough for a window's rates and
+// latency quantiles, a few percent of a CPU to read and fold, where every
+// event of a 4 KiB reader's syscalls or a memory hog's page faults took
+// 10–20 % of a CPU and made the workload measurably slower
+// (docs/bench.md).
+const DefaultRatePeriod = 10 * time.Millisecond
+
+// DefaultBudget is the daemon's Policy.Budget.
+var DefaultBudget = map[record.Kind]uint32{
+	record.KindSyscall: 10, record.KindSchedWakeup: 10, record.KindPageFault: 10, record.KindNetRx: 10,
+}
+
+// budgetKind reports whether adaptive sampling may apply to k.
+func budgetKind(k record.Kind) bool {
+	_, ok := DefaultBudget[k]
+	return ok
 }
 
 func hasKind(ks []record.Kind, k record.Kind) bool {
@@ -86,6 +118,20 @@ func kernelPolicy(p Policy, attached []record.Kind, wakeupBytes uint64) (bpf.Pol
 		}
 		kp.Kind[k].MinLatencyNs = uint64(d)
 	}
+	for k, n := range p.Budget {
+		if !budgetKind(k) {
+			return kp, fmt.Errorf("%w: adaptive sampling applies to syscall, sched_wakeup, page_fault and net_rx, not %s", ErrBadPolicy, k)
+		}
+		kp.Kind[k].Budget = n
+	}
+	switch {
+	case p.RatePeriod < 0:
+		return kp, fmt.Errorf("%w: negative rate period %v", ErrBadPolicy, p.RatePeriod)
+	case p.RatePeriod == 0:
+		kp.RatePeriodNs = uint64(DefaultRatePeriod)
+	default:
+		kp.RatePeriodNs = uint64(p.RatePeriod)
+	}
 	kp.Pid = p.Pid
 	kp.CgroupId = p.CgroupID
 	if !p.IncludeSelf {
@@ -118,7 +164,10 @@ func TraceKinds(p bpf.Policy, hostSamples bool) []trace.KindConfig {
 	out := make([]trace.KindConfig, 0, record.NumKinds-1)
 	for k := record.Kind(1); k < record.NumKinds; k++ {
 		kc := trace.KindConfig{Kind: uint16(k), Name: k.String(), Enabled: p.Kind[k].Enabled != 0,
-			SampleEvery: p.Kind[k].SampleN, MinLatencyNs: p.Kind[k].MinLatencyNs}
+			SampleEvery: p.Kind[k].SampleN, MinLatencyNs: p.Kind[k].MinLatencyNs, Budget: p.Kind[k].Budget}
+		if kc.Budget > 0 {
+			kc.BudgetPeriodNs = p.RatePeriodNs
+		}
 		switch k {
 		case record.KindHostSample:
 			kc.Enabled = hostSamples

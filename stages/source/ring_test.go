@@ -61,13 +61,14 @@ func TestRingWrap(t *testing.T) {
 
 func TestDefaultReadDeadline(t *testing.T) {
 	for _, c := range []struct{ interval, want time.Duration }{
-		{100 * time.Millisecond, 5 * time.Millisecond},
-		{10 * time.Millisecond, time.Millisecond},
+		{100 * time.Millisecond, 25 * time.Millisecond},
+		{10 * time.Millisecond, 2500 * time.Microsecond},
+		{2 * time.Millisecond, time.Millisecond},
 		{time.Millisecond, time.Millisecond},
-		{500 * time.Millisecond, 25 * time.Millisecond},
+		{500 * time.Millisecond, 50 * time.Millisecond},
 		{time.Minute, 50 * time.Millisecond},
-		{0, 5 * time.Millisecond},
-		{-1, 5 * time.Millisecond},
+		{0, 25 * time.Millisecond},
+		{-1, 25 * time.Millisecond},
 	} {
 		if got := DefaultReadDeadline(c.interval); got != c.want {
 			t.Errorf("DefaultReadDeadline(%s) = %s, want %s", c.interval, got, c.want)
