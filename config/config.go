@@ -26,6 +26,7 @@ type Config struct {
 	Telemetry Telemetry `toml:"telemetry"`
 	Tuners    Tuners    `toml:"tuners"`
 	UI        UI        `toml:"ui"`
+	Plugins   Plugins   `toml:"plugins"`
 }
 
 // UI is the [ui] section: the web dashboard (package view/web).
@@ -35,6 +36,18 @@ type UI struct {
 	// AllowRemote lets Addr be other than a loopback address: the
 	// dashboard has no authentication, so exposing it is a choice.
 	AllowRemote bool `toml:"ui_allow_remote"`
+}
+
+// Plugins is the [plugins] section: logic plugins (package plugins,
+// docs/plugins.md).
+type Plugins struct {
+	// PluginDirs are searched, in order, for *.wasm plugins; a missing
+	// directory holds none.
+	PluginDirs []string `toml:"plugin_dirs"`
+	// Tuners is what tuner plugins' proposals become: "advise" (a notify
+	// decision saying what would be set) or "act" (an action for actuate,
+	// through its allowlist, clamps, journal and rate limits).
+	Tuners string `toml:"tuners"`
 }
 
 // Tuners is the [tuners] section: the tune stage (package stages/tune).
@@ -201,6 +214,10 @@ func Default() *Config {
 			HarmPct:        10,
 			MaxSteps:       8,
 			ModelPath:      "/var/lib/ainka/tuners.model",
+		},
+		Plugins: Plugins{
+			PluginDirs: []string{"/etc/ainka/plugins"},
+			Tuners:     "advise",
 		},
 	}
 }

@@ -161,6 +161,11 @@ func (c *Config) resolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	for i, p := range c.Plugins.PluginDirs {
+		if p != "" && !filepath.IsAbs(p) {
+			c.Plugins.PluginDirs[i] = filepath.Join(dir, p)
+		}
+	}
 }
 
 // unknownKeyMsg says the key is unknown and suggests the closest known key
@@ -169,7 +174,7 @@ func unknownKeyMsg(k toml.Key) string {
 	msg := "unknown key"
 	if len(k) == 1 {
 		if _, ok := knownKeys[k[0]]; !ok {
-			return "unknown section or key (sections: daemon, ml, policy, telemetry)"
+			return "unknown section or key (sections: daemon, ml, policy, telemetry, tuners, ui, plugins)"
 		}
 		return msg
 	}
@@ -178,7 +183,7 @@ func unknownKeyMsg(k toml.Key) string {
 	}
 	known, ok := knownKeys[k[0]]
 	if !ok {
-		return "unknown section (sections: daemon, ml, policy, telemetry)"
+		return "unknown section (sections: daemon, ml, policy, telemetry, tuners, ui, plugins)"
 	}
 	best, bestD := "", 4
 	for _, cand := range known {
@@ -197,6 +202,9 @@ var knownKeys = map[string][]string{
 	"ml":        tomlKeys(ML{}),
 	"policy":    tomlKeys(Policy{}),
 	"telemetry": tomlKeys(Telemetry{}),
+	"tuners":    tomlKeys(Tuners{}),
+	"ui":        tomlKeys(UI{}),
+	"plugins":   tomlKeys(Plugins{}),
 }
 
 // locate finds the line that defines key in a TOML text, trying shorter

@@ -31,6 +31,7 @@ func (c *Config) validate() error {
 	v.telemetry(&c.Telemetry)
 	v.tuners(&c.Tuners)
 	v.ui(&c.UI)
+	v.plugins(&c.Plugins)
 	return errors.Join(v.errs...)
 }
 
@@ -171,6 +172,15 @@ func (v *validator) hostPort(key, addr string) {
 func (v *validator) ui(u *UI) {
 	if u.Addr != "" {
 		v.hostPort("ui.ui_addr", u.Addr)
+	}
+}
+
+func (v *validator) plugins(p *Plugins) {
+	for _, d := range p.PluginDirs {
+		v.path("plugins.plugin_dirs", d, true)
+	}
+	if p.Tuners != "advise" && p.Tuners != "act" {
+		v.bad("plugins.tuners", "%q: want advise or act", p.Tuners)
 	}
 }
 

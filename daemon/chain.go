@@ -14,6 +14,7 @@ import (
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/plugins"
 	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
@@ -51,6 +52,9 @@ type Chain struct {
 	// View sees what the chain does, for the terminal view and
 	// `ainka-cli top` (GET /v1/snapshot).
 	View *view.Recorder
+	// Plugins are the logic plugins in the predict and tune stages; nil
+	// without a configuration.
+	Plugins *plugins.Set
 }
 
 // ChainOptions say how to build the chain.
@@ -106,13 +110,19 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	if o.Adjust != nil {
 		o.Adjust(&cfgs)
 	}
+	if err := c.openPlugins(o); err != nil {
+		return nil, err
+	}
 	if err := c.construct(cfgs); err != nil {
+		c.closePlugins()
 		return nil, err
 	}
 	c.newView(o, cfgs.Actuate.DryRun)
-	wraps := append(slices.Clip(o.Wrap), c.viewWrappers()...)
+	wraps := append(slices.Clip(o.Wrap), c.pluginWrappers()...)
+	wraps = append(wraps, c.viewWrappers()...)
 	if err := c.join(src, append(wraps, c.registerMetrics()...)); err != nil {
 		c.Actuate.Close()
+		c.closePlugins()
 		return nil, err
 	}
 	return c, nil

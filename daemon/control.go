@@ -17,6 +17,7 @@ import (
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/plugins"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/predict"
@@ -32,14 +33,15 @@ type Controller struct {
 	started time.Time
 	dryRun  bool
 
-	p      *pipeline.Pipeline
-	set    *metrics.Set
-	live   *source.Live // nil in replay
-	pred   *predict.Stage
-	dec    *decide.Stage
-	act    *actuate.Stage
-	kernel genl.Client // nil when the module is not loaded
-	view   *view.Recorder
+	p       *pipeline.Pipeline
+	set     *metrics.Set
+	live    *source.Live // nil in replay
+	pred    *predict.Stage
+	dec     *decide.Stage
+	act     *actuate.Stage
+	kernel  genl.Client // nil when the module is not loaded
+	view    *view.Recorder
+	plugins *plugins.Set // nil without a configuration
 
 	requests atomic.Uint64 // the last Optimize request's number
 }
@@ -51,7 +53,8 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 		c.watchRing(live)
 	}
 	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
-		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel, view: c.View}
+		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel, view: c.View,
+		plugins: c.Plugins}
 }
 
 var (

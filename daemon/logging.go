@@ -99,5 +99,6 @@ func (c *Chain) Shutdown(log *slog.Logger) error {
 	if err := c.Actuate.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("restore knobs: %w", err))
 	}
+	c.closePlugins()
 	return errors.Join(errs...)
 }

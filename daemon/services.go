@@ -120,8 +120,8 @@ func (s *Services) Close() error {
 	return s.srv.Serve(ctx)
 }
 
-// reloadOnHUP reloads the policy file on SIGHUP; a bad file keeps the old
-// policies running.
+// reloadOnHUP reloads the policy file and the plugins on SIGHUP; a bad
+// file keeps the old policies (a bad plugin the old plugin) running.
 func reloadOnHUP(ctx context.Context, d *Controller, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -136,6 +136,7 @@ func reloadOnHUP(ctx context.Context, d *Controller, log *slog.Logger) {
 			} else {
 				log.Info("policies reloaded", "policies", d.dec.State().Policies)
 			}
+			d.reloadPlugins(log)
 		}
 	}
 }

@@ -29,6 +29,10 @@
 //	           streaming k-means centroids of past vectors, run through the
 //	           same likelihood calibration as the per-feature scores
 //	HorizonNs  the forecast horizon (prediction_window_sec) in nanoseconds
+//	Plugin[:NPlugin]
+//	           scores of detector plugins ("PLUGIN.SCORE", in [0,1] or NaN),
+//	           filled by package plugins' wrapper of this stage; none
+//	           without plugins
 //
 // Calibration: a score is Numenta's log anomaly likelihood, so a score s
 // corresponds to a tail probability of about 10^(-10 s) under the

@@ -11,6 +11,16 @@ import (
 // Forecast is a feature's predicted value with its prediction interval.
 type Forecast = forecast.Forecast
 
+// MaxPluginScores bounds the scores of detector plugins one Output carries.
+const MaxPluginScores = 16
+
+// PluginScore is one score of a detector plugin (package plugins), named
+// "PLUGIN.SCORE".
+type PluginScore struct {
+	Name  string
+	Score float64
+}
+
 // Output is the stage's result for one window; doc.go describes each field.
 type Output struct {
 	Vector    features.Vector
@@ -18,6 +28,10 @@ type Output struct {
 	Forecast  [features.Count]Forecast
 	Joint     float64
 	HorizonNs uint64
+	// NPlugin scores of detector plugins, written after the built-in
+	// detectors by the plugins' wrapper of this stage.
+	NPlugin int
+	Plugin  [MaxPluginScores]PluginScore
 }
 
 // skip marks every score and forecast of o as unknown (NaN).
@@ -35,7 +49,10 @@ func (o *Output) skip() {
 // ±Inf as null.
 //
 //	{"start_ns":..,"end_ns":..,"horizon_ns":..,"joint_score":..,"features":
-//	 {"syscalls_per_s":{"value":..,"score":..,"forecast":..,"lo":..,"hi":..},..}}
+//	 {"syscalls_per_s":{"value":..,"score":..,"forecast":..,"lo":..,"hi":..},..}
+//	 ,"plugins":{"pressure.pressure_surge":..,..}}
+//
+// "plugins" is there only when detector plugins scored the window.
 func (o *Output) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"start_ns":`...)
 	dst = strconv.AppendUint(dst, o.Vector.StartNs, 10)
@@ -64,7 +81,20 @@ func (o *Output) AppendJSON(dst []byte) []byte {
 		dst = appendFloat(dst, o.Forecast[i].Hi)
 		dst = append(dst, '}')
 	}
-	return append(dst, "}}"...)
+	dst = append(dst, '}')
+	if o.NPlugin > 0 {
+		dst = append(dst, `,"plugins":{`...)
+		for i, p := range o.Plugin[:o.NPlugin] {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendQuote(dst, p.Name)
+			dst = append(dst, ':')
+			dst = appendFloat(dst, p.Score)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
 }
 
 func appendFloat(dst []byte, v float64) []byte {
