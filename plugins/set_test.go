@@ -3,7 +3,6 @@ package plugins_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,19 +18,7 @@ import (
 
 var built map[string]string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ainka-plugins-")
-	if err == nil {
-		built, err = wasmtest.Build(dir, "pressure", "swappiness", "trap")
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { wasmtest.Main(m, &built, "pressure", "swappiness", "trap") }
 
 // install copies built plugins into a new plugin directory.
 func install(t *testing.T, names ...string) string {

@@ -3,7 +3,6 @@ package wasm_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -18,25 +17,7 @@ import (
 
 var built map[string]string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ainka-wasm-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	names := make([]string, 0, len(wasmtest.Packages))
-	for n := range wasmtest.Packages {
-		names = append(names, n)
-	}
-	if built, err = wasmtest.Build(dir, names...); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { wasmtest.Main(m, &built) }
 
 func load(t testing.TB, name string) *wasm.Module {
 	t.Helper()

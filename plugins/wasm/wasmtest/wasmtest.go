@@ -80,3 +80,26 @@ func MustBuild(tb testing.TB, names ...string) map[string]string {
 	}
 	return m
 }
+
+// Main is a test package's TestMain that builds the named plugins (all
+// of Packages when none is named) into a temporary directory, sets *built
+// to their paths and runs the tests.
+func Main(m *testing.M, built *map[string]string, names ...string) {
+	if len(names) == 0 {
+		for n := range Packages {
+			names = append(names, n)
+		}
+	}
+	dir, err := os.MkdirTemp("", "ainka-wasm-")
+	if err == nil {
+		*built, err = Build(dir, names...)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
