@@ -108,13 +108,43 @@ func (s *Stage) planProcs(a action.Action) ([]plan, error) {
 	for _, pi := range procs {
 		if a.Kind == action.Nice {
 			k := procKnob(s.cfg.Proc, "nice", pi.pid, pi.start, pi.comm)
-			out = append(out, plan{k, func(cur string) (string, string, error) { return numeric(action.NiceSpec, a, cur) }})
+			out = append(out, plan{k, func(cur string) (string, string, error) {
+				floor := cur // the nice before AINKA: the journal's original, if it changed it
+				if e, ok := s.entry(k.key); ok {
+					floor = e.Orig
+				}
+				return niceTarget(a, cur, floor)
+			}})
 		} else {
 			k := procKnob(s.cfg.Proc, "ioprio", pi.pid, pi.start, pi.comm)
 			out = append(out, plan{k, func(cur string) (string, string, error) { return a.Value, "", nil }})
 		}
 	}
 	return out, nil
+}
+
+// errRaisesPriority refuses a nice value below the process's own.
+var errRaisesPriority = errors.New("AINKA never raises a priority")
+
+// niceTarget plans a nice change and refuses a value below floor, the
+// process's nice before AINKA changed it: a lower nice is a higher
+// priority, which would let a policy favour a process over everything the
+// administrator ran (15 → 5 → 0 by "-= 10"). Going back down towards
+// floor, as the CPU tuner does between its trials, stays allowed.
+func niceTarget(a action.Action, cur, floor string) (string, string, error) {
+	t, why, err := numeric(action.NiceSpec, a, cur)
+	if err != nil {
+		return "", "", err
+	}
+	tv, err1 := strconv.Atoi(t)
+	fv, err2 := strconv.Atoi(strings.TrimSpace(floor))
+	if err1 != nil || err2 != nil {
+		return "", "", fmt.Errorf("nice: target %q or original %q is not a number", t, floor)
+	}
+	if tv < fv {
+		return "", "", fmt.Errorf("%w: nice %d is below the process's own nice %d", errRaisesPriority, tv, fv)
+	}
+	return t, why, nil
 }
 
 // planCPUFreq plans the governor or energy preference of every CPU.

@@ -73,7 +73,6 @@ type Stage struct {
 // ErrUnknownPolicy is returned for a policy name that does not exist.
 var ErrUnknownPolicy = errors.New("no such policy")
 
-
 // New builds the engine and loads cfg.PolicyFile, if set.
 func New(cfg Config) (*Stage, error) {
 	if err := cfg.defaults(); err != nil {

@@ -350,6 +350,10 @@ func check(a *Action, targetCol, knobCol, valueCol int) error {
 		if _, err := ParseSelector(a.Target); err != nil {
 			return &Error{targetCol, err.Error()}
 		}
+		if a.Op == Sub || (a.Op == Add && a.Num < 0) || (a.Op == Mul && a.Num < 1) {
+			// A lower nice value is a higher priority.
+			return &Error{valueCol, fmt.Sprintf("nice %s %s would lower the nice value, raising the processes' priority; AINKA never raises a priority (use += or =)", a.Op, a.Value)}
+		}
 		if a.Op == Set {
 			if err := NiceSpec.CheckValue(a.Value); err != nil {
 				return verr(err)

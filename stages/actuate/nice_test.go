@@ -1,0 +1,79 @@
+package actuate
+
+import (
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+)
+
+// niceTarget refuses any nice below the process's nice before AINKA, and
+// allows moving back down towards it.
+func TestNiceTargetNeverRaisesPriority(t *testing.T) {
+	for _, c := range []struct {
+		act, cur, floor, want string
+	}{
+		{"nice pid:2 = 5", "15", "15", ""},
+		{"nice pid:2 = 10", "19", "0", "10"},  // AINKA's own 19 back to 10: above the original 0
+		{"nice pid:2 = 10", "19", "15", ""},   // below the original 15
+		{"nice pid:2 += 4", "15", "15", "19"}, // lowering a priority is the point
+	} {
+		a, err := action.Parse(c.act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := niceTarget(a, c.cur, c.floor)
+		if c.want == "" {
+			if !errors.Is(err, errRaisesPriority) {
+				t.Errorf("%s from %s (original %s): %q, %v; want refused", c.act, c.cur, c.floor, got, err)
+			}
+		} else if err != nil || got != c.want {
+			t.Errorf("%s from %s (original %s): %q, %v; want %s", c.act, c.cur, c.floor, got, err, c.want)
+		}
+	}
+}
+
+// On a real process at nice 15, "= 5" is refused and leaves it at 15; a
+// change down towards its original after AINKA raised it is allowed.
+// Before the fix a policy took it 15 → 5 → 0.
+func TestHostNiceNeverRaisesPriority(t *testing.T) {
+	needRoot(t)
+	cmd := exec.Command("nice", "-n", "15", "sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("start a niced process: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(5 * time.Second); procNice(pid) != 15; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // nice(1) sets 15, then execs sleep
+			t.Fatalf("the child's nice is %d, not 15", procNice(pid))
+		}
+	}
+	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), KnobInterval: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sel := "nice pid:" + strconv.Itoa(pid)
+	if r := one(t, s, sel+" = 5"); r.Status != Rejected || procNice(pid) != 15 {
+		t.Errorf("= 5 on nice 15: %s %s, nice now %d", r.Status, r.Err, procNice(pid))
+	}
+	if r := one(t, s, sel+" = 19"); r.Status != Applied || procNice(pid) != 19 {
+		t.Fatalf("= 19: %s %s, nice now %d", r.Status, r.Err, procNice(pid))
+	}
+	if r := one(t, s, sel+" = 17"); r.Status != Applied || procNice(pid) != 17 {
+		t.Errorf("back to 17 (original 15): %s %s, nice now %d", r.Status, r.Err, procNice(pid))
+	}
+	if r := one(t, s, sel+" = 10"); r.Status != Rejected || procNice(pid) != 17 {
+		t.Errorf("= 10 below the original 15: %s %s, nice now %d", r.Status, r.Err, procNice(pid))
+	}
+	s.Process([]decide.Decision{{Kind: decide.Revert, Policy: "test", Action: dec(t, sel+" = 19").Action}}, nil)
+	if procNice(pid) != 15 {
+		t.Errorf("revert: nice %d, want the original 15", procNice(pid))
+	}
+}
