@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ainka/ainka/internal/tomlguard"
 	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/decide/expr"
 	"github.com/ainka/ainka/stages/features"
@@ -192,14 +193,19 @@ func ParseFile(name string, data []byte) ([]Policy, error) {
 var ErrTooManyPolicies = errors.New("too many policies")
 
 // parseFile parses and compiles a policy file's policies, each once. With
-// max > 0 a file of more than max policies is refused before anything is
+// limit > 0 a file of more than limit policies is refused before anything is
 // decoded: counting the [[policy]] headers is one cheap pass, while
 // decoding and compiling 100 000 policies takes seconds.
-func parseFile(name string, data []byte, max int) ([]*compiled, error) {
-	if max > 0 {
-		if n := countPolicies(data); n > max {
-			return nil, fmt.Errorf("%w: %s has %d policies, max_policies is %d", ErrTooManyPolicies, name, n, max)
+func parseFile(name string, data []byte, limit int) ([]*compiled, error) {
+	if limit > 0 {
+		if n := countPolicies(data); n > limit {
+			return nil, fmt.Errorf("%w: %s has %d policies, max_policies is %d", ErrTooManyPolicies, name, n, limit)
 		}
+	}
+	if err := tomlguard.Check(data); err != nil {
+		var ge *tomlguard.Error
+		errors.As(err, &ge)
+		return nil, &posError{name, max(ge.Line, 1), 1, ge.Msg}
 	}
 	var doc fileDoc
 	md, err := toml.Decode(string(data), &doc)

@@ -172,3 +172,13 @@ func BenchmarkReload(b *testing.B) {
 		})
 	}
 }
+
+// A policy file nesting inline tables 2 000 deep is refused at once with
+// its line (the TOML decoder alone took seconds on it).
+func TestPolicyFileDeepNestingRefused(t *testing.T) {
+	data := "[[policy]]\nname = \"a\"\nx = " + strings.Repeat("{a = ", 2000) + "1" + strings.Repeat("}", 2000) + "\n"
+	_, err := ParseFile("p.toml", []byte(data))
+	if !errors.Is(err, ErrPolicy) || !strings.HasPrefix(err.Error(), "p.toml:3:1: inline tables and arrays nested more than 16 deep") {
+		t.Errorf("err = %v", err)
+	}
+}
