@@ -114,6 +114,10 @@ type ML struct {
 	// EnableOnlineLearning lets the learners update while running;
 	// off, the loaded model is only used for prediction.
 	EnableOnlineLearning bool `toml:"enable_online_learning"`
+	// SeedModel, a path or an http(s) URL of a bundle `ainka model
+	// export` wrote on another host of the same role, is merged into the
+	// model files at start (fleet/warm): a new host starts warm.
+	SeedModel string `toml:"seed_model"`
 }
 
 // Policy is the [policy] section: the decide stage.

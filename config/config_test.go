@@ -83,6 +83,7 @@ prediction_window_sec = 10
 learning_rate = 0.5
 batch_size = 8
 enable_online_learning = false
+seed_model = "https://models.example/db.ainka-model"
 
 [policy]
 policy_file = "/tmp/x/policies.toml"
@@ -229,6 +230,7 @@ func TestErrors(t *testing.T) {
 		{"sampling zero", "[telemetry]\nsampling = { net_rx = 0 }\n", ErrBadValue, "telemetry.sampling.net_rx", 2, "outside 1..1048576"},
 		{"sampling table", "[telemetry.sampling]\n\nblock_io = -3\n", ErrBadValue, "telemetry.sampling.block_io", 3, "outside 1..1048576"},
 		{"ring size", "[telemetry]\nring_buffer_mb = 3\n", ErrBadValue, "telemetry.ring_buffer_mb", 2, "not a power of two"},
+		{"seed path", "[ml]\nseed_model = \"/x/m\"\nmodel_path = \"\"\n", ErrBadValue, "ml.seed_model", 2, "ml.model_path is empty"},
 		{"push scheme", "[telemetry]\npush_url = \"udp://vm:8428/x\"\n", ErrBadValue, "telemetry.push_url", 2, "want http://HOST"},
 		{"push url", "[telemetry]\npush_url = \"http://vm:x:y/\"\n", ErrBadValue, "telemetry.push_url", 2, "is not a URL"},
 		{"push interval", "[telemetry]\npush_interval_ms = 10\n", ErrBadValue, "telemetry.push_interval_ms", 2, "outside 100..3600000"},

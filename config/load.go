@@ -192,9 +192,9 @@ func unjoin(err error) []error {
 func (c *Config) resolvePaths(dir string) {
 	for _, p := range []*string{
 		&c.Daemon.PIDFile, &c.Daemon.LogFile, &c.Daemon.WorkDir, &c.Daemon.SocketPath,
-		&c.ML.ModelPath, &c.Policy.PolicyFile, &c.Tuners.ModelPath,
+		&c.ML.ModelPath, &c.Policy.PolicyFile, &c.Tuners.ModelPath, &c.ML.SeedModel,
 	} {
-		if *p != "" && !filepath.IsAbs(*p) {
+		if *p != "" && !filepath.IsAbs(*p) && !strings.Contains(*p, "://") {
 			*p = filepath.Join(dir, *p)
 		}
 	}

@@ -72,6 +72,14 @@ func (v *validator) ml(m *ML) {
 		v.bad("ml.learning_rate", "%v is outside (0, 1]", m.LearningRate)
 	}
 	v.intRange("ml.batch_size", int64(m.BatchSize), 1, 1<<20)
+	if s := m.SeedModel; s != "" {
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			v.path("ml.seed_model", s, false)
+		}
+		if m.ModelPath == "" {
+			v.bad("ml.seed_model", "set, but ml.model_path is empty: there is no model to seed")
+		}
+	}
 }
 
 func (v *validator) policy(p *Policy) {

@@ -261,7 +261,7 @@ func JournalPath(cfg *config.Config) string {
 
 // Assemble does, in order, what must succeed before the pipeline runs: it
 // checks the policy file named on the command line, opens the tap files,
-// retires a stale model, builds the chain behind src and attaches the
+// retires a stale model, merges a seed model, builds the chain behind src and attaches the
 // taps (lossless in a replay, for determinism). Close the taps after the
 // run; on error nothing is left open.
 func Assemble(src pipeline.Source[[]byte], o ChainOptions, taps []TapSpec, stdout io.Writer) (*Chain, *Taps, error) {
@@ -277,6 +277,7 @@ func Assemble(src pipeline.Source[[]byte], o ChainOptions, taps []TapSpec, stdou
 		t.Close()
 		return nil, nil, err
 	}
+	SeedModel(o.Config, o.Logger)
 	c, err := Build(src, o)
 	if err != nil {
 		t.Close()

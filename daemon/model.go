@@ -1,13 +1,39 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/fleet/warm"
 )
+
+// SeedModel merges [ml] seed_model into the model files before predict
+// and the tuners resume from them. A seed that cannot be fetched or is
+// refused (another kernel series, CPU count or feature schema, damaged)
+// is logged with the reason and the daemon starts without it: a seed
+// only saves learning time, it is never worth not running.
+func SeedModel(conf *config.Config, log *slog.Logger) {
+	if conf == nil || conf.ML.SeedModel == "" {
+		return
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b, err := warm.Load(context.Background(), conf.ML.SeedModel)
+	if err == nil {
+		var r warm.Report
+		r, err = warm.Import(b, warm.Paths{Predict: conf.ML.ModelPath, Tuners: conf.Tuners.ModelPath}, warm.HostFacts())
+		if err == nil {
+			log.Info("seed model merged", "seed", conf.ML.SeedModel, "report", r.String())
+			return
+		}
+	}
+	log.Error("seed model refused; starting from what this host has learned", "seed", conf.ML.SeedModel, "err", err)
+}
 
 // RetireModel applies metrics_retention_hours to the saved model before
 // predict resumes from it; log may be nil.

@@ -88,20 +88,35 @@ func (s *Stage) SaveTo(path string) error {
 	}
 	s.mu.Unlock()
 
+	b, err := encodeModel(&h, st)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, b)
+}
+
+// encodeModel gives a model file's bytes: the header h (its size and CRC
+// filled in here) and the state.
+func encodeModel(h *modelHeader, st *modelState) ([]byte, error) {
 	var payload bytes.Buffer
 	payload.Grow(binary.Size(st))
 	if err := binary.Write(&payload, binary.LittleEndian, st); err != nil {
-		return fmt.Errorf("save model: encode: %w", err)
+		return nil, fmt.Errorf("save model: encode: %w", err)
 	}
 	copy(h.Magic[:], modelMagic)
 	h.PayloadSize = uint64(payload.Len())
 	h.CRC = crc32.Checksum(payload.Bytes(), castagnoli)
 	var file bytes.Buffer
-	if err := binary.Write(&file, binary.LittleEndian, &h); err != nil {
-		return fmt.Errorf("save model: encode header: %w", err)
+	if err := binary.Write(&file, binary.LittleEndian, h); err != nil {
+		return nil, fmt.Errorf("save model: encode header: %w", err)
 	}
 	file.Write(payload.Bytes())
+	return file.Bytes(), nil
+}
 
+// writeAtomic writes b to path crash-safely: a temporary file in the same
+// directory, fsync, rename over path, fsync of the directory.
+func writeAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
@@ -111,7 +126,7 @@ func (s *Stage) SaveTo(path string) error {
 		return fmt.Errorf("save model: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if _, err := tmp.Write(file.Bytes()); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save model: write %s: %w", tmp.Name(), err)
 	}
@@ -138,6 +153,12 @@ func readModel(path string) (*modelHeader, *modelState, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load model: %w", err)
 	}
+	return decodeModel(path, b)
+}
+
+// decodeModel checks and decodes a model file's bytes; path names it in
+// errors.
+func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	var h modelHeader
 	hs := binary.Size(&h)
 	if len(b) < hs {

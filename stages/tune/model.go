@@ -64,7 +64,13 @@ func (s *Stage) saveTo(path string) error {
 			}
 		}
 	}
-	payload, err := json.Marshal(&st)
+	return writeModel(path, &st)
+}
+
+// writeModel encodes st and writes it crash-safely: temporary file,
+// fsync, rename, fsync of the directory.
+func writeModel(path string, st *modelState) error {
+	payload, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode tuner model: %w", err)
 	}
