@@ -32,7 +32,9 @@ type Row struct {
 // scenario's primary metric worse than untuned by more than its noise
 // band.
 func (r *Report) evaluate() (rows []Row, failures, inconclusive []string) {
+	r.PhaseBest = nil
 	for _, si := range r.Scenarios {
+		r.PhaseBest = append(r.PhaseBest, r.TimeToBest(si.Name)...)
 		spec, _ := Lookup(si.Name)
 		srows := r.scenarioRows(spec)
 		rows = append(rows, srows...)

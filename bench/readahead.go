@@ -193,9 +193,17 @@ func (r *readahead) Metric(env *Env) (*Figures, error) {
 			f.Series["MiB/s"] = append(f.Series["MiB/s"], Point{T: ph.start + p.T, V: p.V})
 		}
 		if i > 0 {
-			ttb = append(ttb, timeToSteady(ph.bw))
+			tts := timeToSteady(ph.bw)
+			ttb = append(ttb, tts)
+			f.Values[fmt.Sprintf("phase%d_time_to_steady_s", i)] = tts
 		}
 		f.Values[fmt.Sprintf("phase%d_%s_mib_s", i, ph.kind)] = ph.mibS
+		// Where the phase starts and ends in the series: time to best
+		// (timetobest.go) cuts the series per phase.
+		f.Values[fmt.Sprintf("phase%d_start_s", i)] = ph.start
+		if n := len(ph.bw); n > 0 {
+			f.Values[fmt.Sprintf("phase%d_end_s", i)] = ph.start + ph.bw[n-1].T
+		}
 	}
 	seq, rnd := summarize(per["read"]).Median, summarize(per["randread"]).Median
 	if seq <= 0 || rnd <= 0 {

@@ -23,7 +23,9 @@ type Report struct {
 	Runs        []*Run         `json:"runs"`
 	Interrupted bool           `json:"interrupted"`
 	Summary     []Row          `json:"summary"`
-	Failures    []string       `json:"failures"`
+	// PhaseBest: time to best after each phase change (readahead).
+	PhaseBest []PhaseBest `json:"time_to_best,omitempty"`
+	Failures  []string    `json:"failures"`
 	// Inconclusive verdicts: a difference beyond the noise band measured
 	// while the host was busy.
 	Inconclusive []string          `json:"inconclusive,omitempty"`

@@ -206,6 +206,7 @@ func finish(rep *bench.Report, err error, f *flags, stdout, stderr io.Writer) in
 		return exitFailed
 	}
 	rep.WriteTable(stdout)
+	rep.WriteTimeToBest(stdout)
 	if !f.noPlots {
 		if perr := bench.Plot(rep, f.out); perr != nil {
 			fmt.Fprintln(stderr, "ainka-bench: plots:", perr)
