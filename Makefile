@@ -21,7 +21,7 @@ export PATH := $(PATH):/usr/local/go/bin
 RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
 .PHONY: help run all build core enhanced kmod ebpf generate check-generated lint docs \
-	dev-setup test test-go test-race bench-check test-daemon test-cli test-kernel test-vm test-install \
+	dev-setup test test-go test-race bench-check test-daemon test-cli test-hostile test-kernel test-vm test-install \
 	bench bench-quick bench-quick-ci install uninstall deb clean clean-cache
 
 all: build
@@ -36,6 +36,7 @@ help:
 	@echo "make ebpf           recompile the eBPF object and its Go bindings (clang)"
 	@echo "make test-daemon    go test of every package but the CLI"
 	@echo "make test-cli       go test of ainka-cli and the control API"
+	@echo "make test-hostile   the hostile suite alone: kill at every syscall, second instance, SIGPIPE, SIGHUP, planted files (docs/reliability.md)"
 	@echo "make test-kernel    the modules and eBPF on Debian's kernel in qemu"
 	@echo "make test-race      the concurrent packages again under -race"
 	@echo "make bench-check    decode and trace reading against same-run baselines (docs/performance.md)"
@@ -97,6 +98,13 @@ test-daemon:
 
 test-cli:
 	$(GO) test $(CLI_PKGS)
+
+# The hostile suite (docs/reliability.md), as root. Its tests are also in
+# test-daemon and test-cli (go test ./...), so make test runs them once;
+# this target runs them alone.
+HOSTILE_RUN := Hostile|ListenKeepsNonSocket|PIDFileIgnoresPlantedSymlinks|Unsafe|LockDir|FullDisk|CorruptLineSetAside|CrashBefore|CrashBetween|JournalCannotRedirect|YieldLifecycle|CorruptJournalStarts|PauseAllAfterRollback
+test-hostile:
+	$(GO) test -count=1 -run '$(HOSTILE_RUN)' ./stages/actuate/... ./stages/decide ./cmd/ainka ./control ./config
 
 # The packages whose tests run goroutines against each other (the channel
 # pipeline, the stages' concurrency tests, the control API, the daemon),

@@ -99,24 +99,33 @@ committed=0
 manifest_rel=$PREFIX/share/ainka/install-manifest
 manifest=$DESTDIR$manifest_rel
 
+# rollback undoes the journal, newest first. A step that cannot be undone
+# is named with the command that undoes it by hand, and the backups are
+# kept for it (the work directory is not removed).
 rollback() {
-	local op path n=0
+	local op path n=0 failed=0
 	say "failed: rolling back what this run changed"
 	while read -r op path; do
 		case $op in
-		new) rm -f "$DESTDIR$path" ;;
-		old) cp -p "$work/backup$path" "$DESTDIR$path" ;;
+		new) rm -f "$DESTDIR$path" || { say "could not remove $DESTDIR$path: remove it by hand (rm -f $DESTDIR$path)"; failed=1; } ;;
+		old) cp -p "$work/backup$path" "$DESTDIR$path" || { say "could not put back $DESTDIR$path: cp -p $work/backup$path $DESTDIR$path"; failed=1; } ;;
 		dir) rmdir "$DESTDIR$path" 2>/dev/null || true ;;
 		esac
 		n=$((n + 1))
 	done < <(tac "$journal")
 	for rel in "${depmod_rels[@]}"; do depmod -a "$rel" || true; done
-	say "rolled back $n steps; the system is as it was before"
+	if [[ $failed == 1 ]]; then
+		keep_work=1
+		say "rolled back $n steps, some by hand as said above (backups kept in $work); then fix the cause of the failure and run 'make install' again"
+		return
+	fi
+	say "rolled back $n steps; the system is as it was before: fix the cause above and run 'make install' again"
 }
+keep_work=0
 finish() {
 	local rc=$?
 	[[ $committed == 1 || ! -s $journal ]] || rollback
-	rm -rf "$work"
+	[[ $keep_work == 1 ]] || rm -rf "$work"
 	exit "$rc"
 }
 trap finish EXIT

@@ -371,6 +371,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperApply())
 	case "recover":
 		os.Exit(helperRecover())
+	case "killsteps":
+		os.Exit(helperKillSteps())
 	case "spin": // one busy thread per CPU: top-cpu's obvious choice
 		for range runtime.NumCPU() - 1 {
 			go func() {
