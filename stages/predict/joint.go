@@ -33,11 +33,13 @@ type joint struct {
 }
 
 // jointParams: the distance detector keeps the defaults except that the
-// sequence model (meant for one series' shape) is off.
+// sequence model (meant for one series' shape) is off and the scores are
+// graded (no Gate).
 func jointParams(lr float64) anomaly.Params {
 	p := anomaly.DefaultParams()
 	p.Alpha = lr
 	p.SeqDecay = 0
+	p.Gate = 0 // graded scores for the view and the policies
 	return p
 }
 

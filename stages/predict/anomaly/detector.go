@@ -283,6 +283,8 @@ func (d *Detector) rest(score float64, hard bool) float64 {
 	}
 	if score >= d.p.RestLevel {
 		s.LastHigh = s.N
+	} else if d.p.Gate > 0 {
+		score = 0
 	}
 	return score
 }

@@ -40,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	subset := fs.String("subset", "", "score only the even or odd files of the sorted corpus (even|odd), to check that a setting generalises")
 	results := fs.String("results", "", "score the CSV files under this directory (CATEGORY/NAME.csv with an anomaly_score column) instead of running a detector")
 	files := fs.Bool("files", false, "also print each file's raw score (standard profile)")
+	cv := fs.Bool("cv", false, "leave-one-category-out cross-validation of choosing among the -grid settings")
+	grid := fs.String("grid", "", "with -cv: settings to choose among, name=v1|v2;name2=w1|w2 (every combination, on top of -params)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := keepSubset(c, *subset); err != nil {
 		fmt.Fprintln(stderr, "nabscore:", err)
 		return 2
+	}
+	if *cv {
+		return crossValidate(c, *name, *params, *grid, stdout, stderr)
 	}
 	if *dump != "" {
 		return dumpFile(c, *dump, *name, *params, stdout, stderr)

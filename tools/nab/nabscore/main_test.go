@@ -44,3 +44,17 @@ func TestScoresSubset(t *testing.T) {
 		t.Errorf("-results of an empty dir: exit %d, %q", code, errb.String())
 	}
 }
+
+func TestGridSettings(t *testing.T) {
+	got := strings.Join(gridSettings("a=1", "b=1|2; c=3"), " ")
+	if want := "a=1,b=1,c=3 a=1,b=2,c=3"; got != want {
+		t.Errorf("grid: %q, want %q", got, want)
+	}
+	if got := strings.Join(gridSettings("", "b=1|2"), " "); got != "b=1 b=2" {
+		t.Errorf("grid without base: %q", got)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-cv", "-grid", "alpha=9", "-data", nab.TestData(t)}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "alpha") {
+		t.Errorf("bad grid value: exit %d, %q", code, errb.String())
+	}
+}
