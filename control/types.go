@@ -170,6 +170,17 @@ type OptimizeResult struct {
 	State     string     `json:"state"`
 	DryRun    bool       `json:"dry_run"`
 	Decisions []Decision `json:"decisions"`
+	// Policies is every policy, matched or not, with why: the values that
+	// made its condition true, or which term was false or unknown, or
+	// what else held it back (paused, cooldown, state).
+	Policies []PolicyCheck `json:"policies,omitempty"`
+}
+
+// PolicyCheck is one policy's part in an Optimize evaluation.
+type PolicyCheck struct {
+	Policy  string `json:"policy"`
+	Matched bool   `json:"matched"`
+	Why     string `json:"why"`
 }
 
 // Change is one knob's value change.

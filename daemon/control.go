@@ -217,6 +217,9 @@ func (d *Controller) Optimize(ctx context.Context) (control.OptimizeResult, erro
 	for i := range ds {
 		res.Decisions = append(res.Decisions, optimizeDecision(&ds[i], rs))
 	}
+	for _, c := range req.Checks() {
+		res.Policies = append(res.Policies, control.PolicyCheck{Policy: c.Policy, Matched: c.Matched, Why: c.Why})
+	}
 	return res, nil
 }
 

@@ -56,8 +56,13 @@ func TestOptimizeThroughPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Decide.AddPolicy(decide.Policy{Name: "always", Condition: "syscalls_per_s >= 0", Action: "sysctl vm.swappiness -= 1", Enabled: true}); err != nil {
-		t.Fatal(err)
+	for _, p := range []decide.Policy{
+		{Name: "always", Condition: "syscalls_per_s >= 0", Action: "sysctl vm.swappiness -= 1", Enabled: true},
+		{Name: "never", Condition: "syscalls_per_s >= 0 and syscalls_per_s > 1e12", Action: "sysctl vm.dirty_ratio -= 1", Enabled: true},
+	} {
+		if err := c.Decide.AddPolicy(p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -79,6 +84,12 @@ func TestOptimizeThroughPipeline(t *testing.T) {
 	d := res.Decisions[0]
 	if d.Policy != "always" || !d.Matched || len(d.Changes) != 1 || d.Changes[0].Knob != "sysctl:vm.swappiness" || d.Applied {
 		t.Errorf("decision %+v", d)
+	}
+	// Every policy is in the answer: the one that matched with its values,
+	// the other with the term that was false.
+	if len(res.Policies) != 2 || !res.Policies[0].Matched || !strings.HasPrefix(res.Policies[0].Why, "syscalls_per_s >= 0 [syscalls_per_s=") ||
+		res.Policies[1].Matched || !strings.HasPrefix(res.Policies[1].Why, "syscalls_per_s > 1e+12 is false [syscalls_per_s=") {
+		t.Errorf("policies %+v", res.Policies)
 	}
 	if !strings.Contains(dtap.String(), `"policy":"always"`) || !strings.Contains(dtap.String(), `"request":`) {
 		t.Errorf("decide tap does not show the request's decision:\n%s", dtap.String())

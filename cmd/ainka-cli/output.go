@@ -280,9 +280,20 @@ func (o *output) optimize(r control.OptimizeResult) error {
 		return o.printJSON(r)
 	}
 	fmt.Fprintf(o.w, "state: %s, dry-run: %s\n", r.State, yesNo(r.DryRun))
-	if len(r.Decisions) == 0 {
+	if len(r.Decisions) == 0 && len(r.Policies) == 0 {
 		_, err := fmt.Fprintln(o.w, "no policy evaluated")
 		return err
+	}
+	if len(r.Policies) > 0 {
+		tw := o.table()
+		fmt.Fprintln(tw, "POLICY\tMATCHED\tWHY")
+		for _, p := range r.Policies {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Policy, yesNo(p.Matched), dash(p.Why))
+		}
+		if err := tw.Flush(); err != nil || len(r.Decisions) == 0 {
+			return err
+		}
+		fmt.Fprintln(o.w)
 	}
 	tw := o.table()
 	fmt.Fprintln(tw, "POLICY\tMATCHED\tACTION\tCHANGE\tAPPLIED\tREASON")

@@ -14,6 +14,7 @@ type Request struct {
 	id      uint64
 	done    chan []Decision // receives the decisions once, then is closed
 	inPlace bool            // served without the pipeline, which had ended
+	checks  []Check         // every policy, matched or why not; set before done
 }
 
 // ID is the number the request's decisions carry in Decision.Request.
@@ -86,6 +87,7 @@ func (s *Stage) serve(out []Decision) []Decision {
 		for i := from; i < len(out); i++ {
 			out[i].Request = r.id
 		}
+		r.checks = s.check(windowEnv{&w}, out[from:])
 		r.done <- append([]Decision(nil), out[from:]...)
 		close(r.done)
 	}
