@@ -58,9 +58,10 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 }
 
 var (
-	_ control.Daemon      = (*Controller)(nil)
-	_ control.Snapshotter = (*Controller)(nil)
-	_ control.Explainer   = (*Controller)(nil)
+	_ control.Daemon       = (*Controller)(nil)
+	_ control.Snapshotter  = (*Controller)(nil)
+	_ control.PluginLister = (*Controller)(nil)
+	_ control.Explainer    = (*Controller)(nil)
 )
 
 // Explain is every change AINKA made to knob since it started.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/plugins"
 	"github.com/ainka/ainka/stages/features"
@@ -63,4 +64,13 @@ func (c *Chain) closePlugins() {
 	if c.Plugins != nil {
 		c.Plugins.Close()
 	}
+}
+
+// Plugins lists the plugins (control.PluginLister): none without a
+// configuration.
+func (c *Controller) Plugins(ctx context.Context) ([]control.Plugin, error) {
+	if c.plugins == nil {
+		return nil, nil
+	}
+	return c.plugins.Status(), nil
 }

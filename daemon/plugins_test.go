@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/control/controltest"
 	"github.com/ainka/ainka/plugins/wasm/wasmtest"
 	"github.com/ainka/ainka/stages/decode/decodetest"
 )
@@ -129,3 +131,36 @@ func TestPluginTunerThroughActuate(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestPluginsOverControl: `ainka-cli plugins`' endpoint shows the loaded
+// plugin with its calls and CPU time and the refused file with its
+// reason; a daemon without plugins says so.
+func TestPluginsOverControl(t *testing.T) {
+	cfg := pluginConfig(t, "pressure")
+	os.WriteFile(filepath.Join(cfg.Plugins.PluginDirs[0], "junk.wasm"), []byte("junk"), 0o644)
+	c, err := Build(records(decodetest.Mixed(5000, 2, 1e9, 100_000)), ChainOptions{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.closePlugins()
+	if err := c.Pipeline.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := controltest.StartServer(t, NewController(c, "replay", true, nil, nil), control.Options{})
+	cl := control.NewClient(s.SocketPath())
+	defer cl.Close()
+	ps, err := cl.Plugins(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].Name != "pressure" || ps[0].State != "loaded" || ps[0].Calls == 0 || ps[0].CPUSec <= 0 ||
+		ps[1].State != "refused" || !strings.HasSuffix(ps[1].Path, "junk.wasm") || !strings.Contains(ps[1].Reason, "invalid magic number") {
+		t.Fatalf("plugins: %+v", ps)
+	}
+	fs := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{})
+	fc := control.NewClient(fs.SocketPath())
+	defer fc.Close()
+	if _, err := fc.Plugins(context.Background()); err == nil || !strings.Contains(err.Error(), "this daemon loads no plugins") {
+		t.Fatalf("fake daemon: %v", err)
+	}
+}

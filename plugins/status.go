@@ -1,24 +1,13 @@
 package plugins
 
 import (
+	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/plugins/wasm"
 )
 
-// Status is one plugin file's state, for `ainka-cli plugins` and the logs.
-type Status struct {
-	Name     string   `json:"name,omitempty"`
-	Version  string   `json:"version,omitempty"`
-	Kind     string   `json:"kind,omitempty"`
-	Path     string   `json:"path"`
-	SHA256   string   `json:"sha256,omitempty"`
-	State    string   `json:"state"`            // loaded, disabled or refused
-	Reason   string   `json:"reason,omitempty"` // why disabled or refused
-	Features []string `json:"features,omitempty"`
-	Scores   []string `json:"scores,omitempty"`
-	Calls    uint64   `json:"calls"`
-	Outputs  uint64   `json:"outputs"`
-	CPUSec   float64  `json:"cpu_seconds"`
-}
+// Status is one plugin file's state, for `ainka-cli plugins` (the control
+// API's type) and `ainka plugin list`.
+type Status = control.Plugin
 
 // States of a plugin.
 const (

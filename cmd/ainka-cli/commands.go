@@ -57,6 +57,8 @@ func (inv *invocation) bind() error {
 		return inv.bindVersion()
 	case "explain":
 		return inv.bindExplain()
+	case "plugins":
+		inv.bindPlugins()
 	case "completion":
 		return inv.bindCompletion()
 	case "fleet":

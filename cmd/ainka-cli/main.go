@@ -40,6 +40,9 @@ commands (each also has the flag form shown on the right):
       every change AINKA made to KNOB (sysctl:vm.swappiness, or
       vm.swappiness) since it started: when, outcome, old → new, policy,
       why; and the change it holds now
+  plugins
+      the daemon's plugins: loaded, disabled and why, refused and why,
+      calls, outputs and CPU time of each (docs/plugins.md)
   fleet status|changes|anomalies --url URL [--window D]
       every host that pushes to the store at URL (VictoriaMetrics):
       state, losses, anomaly scores, knobs changed original → current
@@ -220,6 +223,7 @@ var specs = map[string]spec{
 	"top":            {flags: map[string]bool{"once": false, "interval": true}},
 	"version":        {},
 	"explain":        {minPos: 1, maxPos: 1, posHelp: "KNOB"},
+	"plugins":        {},
 	"completion":     {minPos: 1, maxPos: 1, posHelp: "bash|zsh"},
 	"fleet":          {flags: map[string]bool{"url": true, "window": true}, minPos: 1, maxPos: 1, posHelp: "status, changes or anomalies"},
 	"man":            {},
