@@ -469,8 +469,12 @@ func TestLookupGroup(t *testing.T) {
 	if gid, err := LookupGroup("root"); err != nil || gid != 0 {
 		t.Errorf("LookupGroup(root) = %d, %v", gid, err)
 	}
-	if gid, err := LookupGroup("1234"); err != nil || gid != 1234 {
-		t.Errorf("LookupGroup(1234) = %d, %v", gid, err)
+	if gid, err := LookupGroup("0"); err != nil || gid != 0 {
+		t.Errorf("LookupGroup(0) = %d, %v", gid, err)
+	}
+	// A numeric gid that no group has was accepted.
+	if _, err := LookupGroup("987654"); err == nil || !strings.Contains(err.Error(), "gid 987654 is no group on this host") {
+		t.Errorf("LookupGroup(987654): %v", err)
 	}
 	if _, err := LookupGroup("-3"); err == nil {
 		t.Error("negative gid accepted")

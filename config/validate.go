@@ -237,6 +237,11 @@ func LookupGroup(name string) (int, error) {
 		if gid < 0 {
 			return 0, fmt.Errorf("gid %d is negative", gid)
 		}
+		// A gid no group has would open the socket to nobody the
+		// operator meant: most likely a typo.
+		if _, err := user.LookupGroupId(name); err != nil {
+			return 0, fmt.Errorf("gid %d is no group on this host (see getent group)", gid)
+		}
 		return gid, nil
 	}
 	g, err := user.LookupGroup(name)

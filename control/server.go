@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -62,6 +63,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds each Daemon call (default 2s).
 	Timeout time.Duration
+	// MaxConns is how many connections are served at once
+	// (DefaultMaxConns when 0); more are answered 503 and closed.
+	MaxConns int
+	// ReadTimeout bounds reading a request (DefaultReadTimeout when 0).
+	ReadTimeout time.Duration
 }
 
 // Server serves the control API on a unix socket.
@@ -84,6 +90,12 @@ func NewServer(d Daemon, opt Options) (*Server, error) {
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 2 * time.Second
+	}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = DefaultMaxConns
+	}
+	if opt.ReadTimeout <= 0 {
+		opt.ReadTimeout = DefaultReadTimeout
 	}
 	s := &Server{d: d, opt: opt, gid: -1, log: opt.Logger}
 	if s.log == nil {
@@ -116,8 +128,10 @@ func NewServer(d Daemon, opt Options) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.authorize(mux),
 		ConnContext:       peerContext,
-		ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout:       time.Minute,
+		ReadHeaderTimeout: min(5*time.Second, opt.ReadTimeout),
+		ReadTimeout:       opt.ReadTimeout, // a body never finished frees its connection
+		IdleTimeout:       3 * opt.ReadTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -190,7 +204,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.rates.run(ctx, s.d, s.opt.Timeout)
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.ln) }()
+	go func() { errc <- s.http.Serve(&limitListener{Listener: s.ln, max: s.opt.MaxConns}) }()
 	var err error
 	select {
 	case err = <-errc:
@@ -226,6 +240,9 @@ type peer struct {
 
 func peerContext(ctx context.Context, c net.Conn) context.Context {
 	p := peer{err: errors.New("not a unix socket connection")}
+	if lc, ok := c.(*limitedConn); ok {
+		c = lc.Conn
+	}
 	if uc, ok := c.(*net.UnixConn); ok {
 		raw, err := uc.SyscallConn()
 		if err != nil {
@@ -400,9 +417,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) addPolicy(w http.ResponseWriter, r *http.Request) {
 	var p PolicySpec
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := decodeBody(w, r, maxBodyBytes, &p); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("policy: bad JSON body: %v", err))
 		return
 	}
@@ -452,9 +467,7 @@ func (s *Server) optimize(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) emergency(w http.ResponseWriter, r *http.Request) {
 	var req EmergencyRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeBody(w, r, 1<<10, &req); err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf(`emergency: bad JSON body (want {"on": true|false}): %v`, err))
 		return
 	}
@@ -525,10 +538,24 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
+// decodeBody decodes a request's JSON body of at most limit bytes into v:
+// one JSON value, with no unknown field and nothing after it.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value (send exactly one object)")
+	}
+	return nil
+}
+
 func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(errorBody{msg})
+	json.NewEncoder(w).Encode(errorBody{truncate(msg, maxErrorText)})
 }
 
 func writeJSON(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
