@@ -114,6 +114,7 @@ func NewServer(d Daemon, opt Options) (*Server, error) {
 	mux.HandleFunc("GET /v1/snapshot", s.snapshot)
 	mux.HandleFunc("GET /v1/explain", s.explain)
 	mux.HandleFunc("GET /v1/plugins", s.plugins)
+	mux.HandleFunc("GET /v1/tuners", s.tuners)
 	mux.HandleFunc("GET /v1/logs", s.logs)
 	mux.HandleFunc("GET /v1/policies", s.listPolicies)
 	mux.HandleFunc("POST /v1/policies", s.addPolicy)

@@ -22,6 +22,7 @@ import (
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/source"
+	"github.com/ainka/ainka/stages/tune"
 	"github.com/ainka/ainka/view"
 )
 
@@ -39,6 +40,7 @@ type Controller struct {
 	pred    *predict.Stage
 	dec     *decide.Stage
 	act     *actuate.Stage
+	tune    *tune.Stage
 	kernel  genl.Client // nil when the module is not loaded
 	view    *view.Recorder
 	plugins *plugins.Set // nil without a configuration
@@ -53,7 +55,7 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 		c.watchRing(live)
 	}
 	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
-		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, kernel: kernel, view: c.View,
+		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, tune: c.Tune, kernel: kernel, view: c.View,
 		plugins: c.Plugins}
 }
 
@@ -62,7 +64,11 @@ var (
 	_ control.Snapshotter  = (*Controller)(nil)
 	_ control.PluginLister = (*Controller)(nil)
 	_ control.Explainer    = (*Controller)(nil)
+	_ control.Tuner        = (*Controller)(nil)
 )
+
+// Tuners is the tune stage's state: `ainka-cli tuners`.
+func (d *Controller) Tuners(context.Context) (tune.Status, error) { return d.tune.Status(), nil }
 
 // Explain is every change AINKA made to knob since it started.
 func (d *Controller) Explain(_ context.Context, knob string) (view.Explanation, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/stages/tune"
 )
 
 // bind validates the parsed flags and chooses the command's function.
@@ -59,6 +60,14 @@ func (inv *invocation) bind() error {
 		return inv.bindExplain()
 	case "plugins":
 		inv.bindPlugins()
+	case "tuners":
+		inv.run = query(func(ctx context.Context, c *control.Client) (tune.Status, error) { return c.Tuners(ctx) },
+			func(out *output, st tune.Status) error {
+				if out.json {
+					return out.printJSON(st)
+				}
+				return st.WriteText(out.w)
+			})
 	case "completion":
 		return inv.bindCompletion()
 	case "fleet":

@@ -43,6 +43,10 @@ commands (each also has the flag form shown on the right):
   plugins
       the daemon's plugins: loaded, disabled and why, refused and why,
       calls, outputs and CPU time of each (docs/plugins.md)
+  tuners
+      each tuner's mode, state, target, class with its confidence and the
+      features behind it, trials, gain measured; the entities followed;
+      the settings kept per workload regime
   fleet status|changes|anomalies --url URL [--window D]
       every host that pushes to the store at URL (VictoriaMetrics):
       state, losses, anomaly scores, knobs changed original → current
@@ -224,6 +228,7 @@ var specs = map[string]spec{
 	"version":        {},
 	"explain":        {minPos: 1, maxPos: 1, posHelp: "KNOB"},
 	"plugins":        {},
+	"tuners":         {},
 	"completion":     {minPos: 1, maxPos: 1, posHelp: "bash|zsh"},
 	"fleet":          {flags: map[string]bool{"url": true, "window": true}, minPos: 1, maxPos: 1, posHelp: "status, changes or anomalies"},
 	"man":            {},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/control/controltest"
+	"github.com/ainka/ainka/stages/tune"
 )
 
 // cliBin is the ainka-cli binary, built once for all the tests.
@@ -165,6 +166,19 @@ func TestEveryCommandBothSpellings(t *testing.T) {
 				decode(&r)(t, out)
 				if len(r.Restored) != 1 {
 					t.Errorf("rollback JSON = %+v", r)
+				}
+			}},
+		// tuners has no flag spelling (it is not in the design's list).
+		{word: []string{"tuners"}, flag: []string{"tuners"},
+			text: []string{"regime:    r2 (2 known)", "followed:  12 tasks, 1 block devices",
+				"cpu        act     settled  cpu/stress-ng-cpu/batch (pid:4242)  19       4       +46%  5",
+				"  cpu: batch, confidence 0.91: stress-ng-cpu pid 4242: 0.98 CPU", "pid:4242  batch  0.91",
+				"r2      cpu/stress-ng-cpu/batch  19    +46%           4"},
+			json: func(t *testing.T, out []byte) {
+				var st tune.Status
+				decode(&st)(t, out)
+				if len(st.Tuners) != 2 || st.Tuners[0].Setting != "19" || len(st.Best) != 1 || len(st.Entities) != 1 {
+					t.Errorf("tuners JSON = %+v", st)
 				}
 			}},
 		{word: []string{"rollback", "--print"}, flag: []string{"--rollback", "--print"},

@@ -134,6 +134,12 @@ func TestTopAgainstDaemon(t *testing.T) {
 		!strings.Contains(r.Stdout, "dry_run") || !strings.Contains(r.Stdout, "busy    cpu_busy_pct > 50 [cpu_busy_pct=") {
 		t.Errorf("explain vm.swappiness: exit %d, stdout:\n%s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
+	// The tuners of a daemon started as a user starts it: advice mode.
+	r = controltest.RunCLI(t, cli, sock, "tuners")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "TUNER      MODE") || !strings.Contains(r.Stdout, "cpu        advise") ||
+		!strings.Contains(r.Stdout, "readahead  advise") || !strings.Contains(r.Stdout, "followed:  ") {
+		t.Errorf("tuners against the daemon: exit %d, stdout:\n%s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
 	r = controltest.RunCLI(t, cli, sock, "explain", "vm.dirty_ratio")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "AINKA has not changed vm.dirty_ratio since it started") {
 		t.Errorf("explain of an untouched knob: exit %d, stderr %q", r.Code, r.Stderr)

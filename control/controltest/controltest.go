@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/stages/tune"
 )
 
 // FakeDaemon is an in-memory control.Daemon with fixed, recognisable
@@ -311,4 +312,23 @@ func RunCLI(t testing.TB, bin, socket string, args ...string) Result {
 		t.Fatalf("run %s %v: %v\nstderr: %s", bin, args, err, res.Stderr)
 	}
 	return res
+}
+
+// Tuners answers a CPU tuner settled on a batch hog and one setting kept.
+func (f *FakeDaemon) Tuners(ctx context.Context) (tune.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("Tuners"); err != nil {
+		return tune.Status{}, err
+	}
+	why := "stress-ng-cpu pid 4242: 0.98 CPU, runs 4.00 ms, 100% preempted, 0 wakeups/s, waits 12 µs to run"
+	return tune.Status{Regime: 2, Regimes: 2, Tasks: 12, Devices: 1, TableBytes: 6680,
+		Tuners: []tune.TunerStatus{
+			{Name: "cpu", Mode: "act", State: "settled", Objective: "latency tasks' run-queue wait", Target: "cpu/stress-ng-cpu/batch",
+				Selector: "pid:4242", Class: "batch", Conf: 0.91, Why: why, Setting: "19", Steps: 4, GainPct: 46, Changes: 5},
+			{Name: "readahead", Mode: "advise", State: "idle", Objective: "device read progress"},
+		},
+		Entities: []tune.EntityStatus{{Kind: "task", Name: "pid:4242", Class: "batch", Conf: 0.91, Why: why}},
+		Best:     []tune.Best{{Regime: 2, Target: "cpu/stress-ng-cpu/batch", Value: "19", Gain: 0.46, Trials: 4}},
+	}, nil
 }

@@ -51,7 +51,8 @@ type tuner struct {
 	b       bandit
 	arms    []string
 	arm     int
-	applied bool // a non-original value is in place
+	applied bool   // a non-original value is in place
+	setting string // the value in place ("" = the original)
 	since   uint64
 	sum     float64
 	n       int
@@ -221,7 +222,7 @@ func (t *tuner) apply(s *Stage, now uint64, value, why string) {
 		d.Action = action.Action{Kind: action.Notify, Source: "notify"}
 		d.Reason = "advice: would set " + line
 	} else {
-		t.applied = true
+		t.applied, t.setting = true, value
 	}
 	t.last, t.changes = d.Reason, t.changes+1
 	s.emit(d)
@@ -235,7 +236,7 @@ func (t *tuner) revert(s *Stage, now uint64, why string) {
 	if err != nil {
 		return
 	}
-	t.applied = false
+	t.applied, t.setting = false, ""
 	line := fmt.Sprintf("restore %s of %s: %s", a.Key(), t.tg.key, why)
 	t.last, t.changes = line, t.changes+1
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Revert, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
