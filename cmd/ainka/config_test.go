@@ -208,3 +208,26 @@ event_kinds = ["syscall", "sched_switch"]
 		})
 	}
 }
+
+// A run and its --dry-run validate the flags alike: --interval 1000h and
+// --ring-mb 2048 passed a real run but not --dry-run, and --interval 1ms
+// failed late, about prediction_window_sec. Each is now a usage error
+// naming the flag, before anything starts (so no root is needed here).
+func TestRunFlagsValidatedLikeDryRun(t *testing.T) {
+	for _, tc := range []struct{ flag, value, msg string }{
+		{"--interval", "1000h", "--interval sets telemetry.collection_interval_ms: 3600000000 is outside 10..60000"},
+		{"--interval", "1ms", "--interval sets telemetry.collection_interval_ms: 1 is outside 10..60000"},
+		{"--ring-mb", "2048", "--ring-mb sets telemetry.ring_buffer_mb: 2048 is not a power of two in 1..1024"},
+	} {
+		for _, dry := range []bool{false, true} {
+			args := []string{"run", tc.flag, tc.value, "--duration", "1s", "--view", "off"}
+			if dry {
+				args = append(args, "--dry-run")
+			}
+			var out, errb bytes.Buffer
+			if code := dispatch(args, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), tc.msg) {
+				t.Errorf("%v: exit %d, stderr %q; want %d with %q", args, code, errb.String(), exitUsage, tc.msg)
+			}
+		}
+	}
+}

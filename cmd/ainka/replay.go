@@ -50,7 +50,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		cfg, err = df.load(false)
 	}
 	if err == nil && df.printConfig {
-		return exitCode(stderr, "replay", printEffectiveConfig(cfg, stdout))
+		return exitCode(stderr, "replay", printEffectiveConfig(cfg, nil, stdout))
 	}
 	if err != nil {
 		return exitCode(stderr, "replay", err)

@@ -43,10 +43,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		cfg, err = df.load(true)
 	}
 	if err == nil {
-		applyTelemetry(cfg, &lf, explicitFlags(fs))
+		given := explicitFlags(fs)
+		applyTelemetry(cfg, &lf, given)
 		if df.printConfig {
-			return exitCode(stderr, "run", printEffectiveConfig(cfg, stdout))
+			return exitCode(stderr, "run", printEffectiveConfig(cfg, given, stdout))
 		}
+		err = validate(cfg, given) // the flags as --dry-run checks them: one validation
 	}
 	if err != nil {
 		return exitCode(stderr, "run", err)

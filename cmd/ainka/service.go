@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -67,14 +68,30 @@ func (f *daemonFlags) load(live bool) (*config.Config, error) {
 
 // printEffectiveConfig is --dry-run: validate the configuration and print
 // it as it will be used; any problem is a usage error (exit 2).
-func printEffectiveConfig(cfg *config.Config, w io.Writer) error {
-	if err := cfg.Validate(); err != nil {
-		return daemon.UsageError{Err: err}
+func printEffectiveConfig(cfg *config.Config, given map[string]bool, w io.Writer) error {
+	if err := validate(cfg, given); err != nil {
+		return err
 	}
 	if err := cfg.WriteTOML(w); err != nil {
 		return daemon.UsageError{Err: err}
 	}
 	return nil
+}
+
+// validate checks the configuration with the flags applied; a problem is a
+// usage error (exit 2), the same for a run and its --dry-run, naming the
+// flag that set a bad value.
+func validate(cfg *config.Config, given map[string]bool) error {
+	err := cfg.Validate()
+	if err == nil {
+		return nil
+	}
+	for flag, key := range map[string]string{"interval": "collection_interval_ms", "ring-mb": "ring_buffer_mb"} {
+		if given[flag] && strings.Contains(err.Error(), key) {
+			err = fmt.Errorf("--%s sets %w", flag, err)
+		}
+	}
+	return daemon.UsageError{Err: err}
 }
 
 // explicitFlags returns the names of the flags given on the command line.
