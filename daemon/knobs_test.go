@@ -43,3 +43,12 @@ ainka_knob_change{knob="sysctl:vm.swappiness",policy="swap",original="60",curren
 		t.Fatalf("ledger holds %d knobs, bound %d", len(l.knobs), maxLedgerKnobs)
 	}
 }
+
+func TestPushLabelsExpandEnv(t *testing.T) {
+	t.Setenv("NODE_NAME", "node-7")
+	t.Setenv("EMPTY_THING", "")
+	got := pushLabels(map[string]string{"host": "${NODE_NAME}", "zone": "${EMPTY_THING}", "role": "db"})
+	if fmt.Sprint(got) != "map[host:node-7 role:db]" {
+		t.Fatalf("labels %v", got)
+	}
+}

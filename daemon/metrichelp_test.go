@@ -11,9 +11,15 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 )
 
-// The Grafana dashboard queries only metrics the daemon exposes.
+// The Grafana dashboards query only metrics the daemon exposes.
 func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
-	b, err := os.ReadFile("../deploy/grafana/ainka.json")
+	for _, f := range []string{"ainka.json", "fleet.json"} {
+		t.Run(f, func(t *testing.T) { checkDashboard(t, "../deploy/grafana/"+f) })
+	}
+}
+
+func checkDashboard(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,7 @@ func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
 		}
 	}
 	if used < 10 {
-		t.Errorf("the dashboard queries %d AINKA metrics", used)
+		t.Errorf("%s queries %d AINKA metrics", path, used)
 	}
 }
 

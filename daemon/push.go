@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"os"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -12,6 +11,19 @@ import (
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/fleet/push"
 )
+
+// pushLabels expands ${VAR} in the label values from the environment (a
+// DaemonSet gives each pod its node's name as NODE_NAME); a label that
+// expands to nothing is left out, as Prometheus treats an empty one.
+func pushLabels(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in)+1)
+	for k, v := range in {
+		if v = os.ExpandEnv(v); v != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
 
 // newPusher sets up the push of set to [telemetry] push_url (nil when it
 // is not set): the host label defaults to the host name, and the Go and
@@ -21,10 +33,7 @@ func newPusher(cfg *config.Config, set *metrics.Set, log *slog.Logger) (*push.Pu
 	if t.PushURL == "" {
 		return nil, nil
 	}
-	labels := maps.Clone(t.PushLabels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
+	labels := pushLabels(t.PushLabels)
 	if labels["host"] == "" {
 		h, err := os.Hostname()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -208,6 +209,7 @@ func TestFleetAgainstVictoriaMetrics(t *testing.T) {
 	checkResumed(t, hosts)
 	checkFigures(t, client, hosts)
 	checkGap(t, client, hosts, down, up)
+	checkDashboard(t, client)
 	cancel()
 	for _, h := range hosts {
 		if err := <-h.done; err != nil {
@@ -344,5 +346,39 @@ func waitFor(t *testing.T, what string, limit time.Duration, f func() error) {
 			t.Fatalf("%s: not within %s: %v", what, limit, err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkDashboard runs every query of the fleet Grafana dashboard against
+// the store, Grafana's variables filled in: each must be valid and answer,
+// the per-host panels for the three hosts.
+func checkDashboard(t *testing.T, c *query.Client) {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/grafana/fleet.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$host", ".*", "$__rate_interval", "1m", "$__range", "5m")
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			got, err := c.Query(context.Background(), vars.Replace(tg.Expr))
+			hosts := map[string]bool{}
+			for _, s := range got {
+				hosts[s.Labels["host"]] = true
+			}
+			perHost := !strings.Contains(tg.Expr, "knob_change") && !strings.Contains(tg.Expr, "decisions") && !strings.Contains(tg.Expr, "push_")
+			if err != nil || len(got) == 0 || (perHost && len(hosts) != 3) {
+				t.Errorf("dashboard panel %q: %s: %v, hosts %v", p.Title, tg.Expr, err, hosts)
+			}
+		}
 	}
 }
