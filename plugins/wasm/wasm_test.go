@@ -105,8 +105,8 @@ func TestHostile(t *testing.T) {
 		contains string
 	}{
 		{name: "import", loadErr: wasm.ErrImport, contains: "imports env.open_socket, which AINKA does not provide"},
-		{name: "loop", callErr: wasm.ErrTimeout, contains: "ainka_detect ran past 1s"},
-		{name: "alloc", timeout: 5 * time.Second, callErr: wasm.ErrTrap, contains: "out of memory"},
+		{name: "loop", timeout: 300 * time.Millisecond, callErr: wasm.ErrTimeout, contains: "ainka_detect ran past 300ms"},
+		{name: "alloc", timeout: 30 * time.Second, callErr: wasm.ErrTrap, contains: "out of memory"},
 		{name: "trap", callErr: wasm.ErrTrap, contains: "panic: runtime error: index out of range"},
 		{name: "garbage", callErr: wasm.ErrGarbage, contains: "score s = 7, outside [0,1]"},
 		{name: "badknob", callErr: wasm.ErrGarbage, contains: `proposal "sysctl kernel.panic = 1 # reboot the host"`},
@@ -114,7 +114,7 @@ func TestHostile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			lim := wasm.DefaultLimits()
 			if tc.timeout > 0 {
-				lim.CallTimeout = tc.timeout // to reach the memory limit, not the time limit
+				lim.CallTimeout = tc.timeout
 			}
 			m, err := wasm.Load(context.Background(), built[tc.name], lim)
 			if tc.loadErr != nil {
