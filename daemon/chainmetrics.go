@@ -44,6 +44,7 @@ func (c *Chain) registerMetrics() []Wrapper {
 	})
 	set.GetOrCreateGauge("ainka_knobs_changed", func() float64 { return float64(len(c.Actuate.Changes())) })
 	set.RegisterMetricsWriter(t.ledger.write)
+	set.RegisterMetricsWriter(c.writePluginMetrics)
 	tunerGauges(set, c.Tune)
 	return []Wrapper{
 		WrapStage("predict", func(p pipeline.Processor[features.Vector, predict.Output]) pipeline.Processor[features.Vector, predict.Output] {

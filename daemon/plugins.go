@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/ainka/ainka/control"
@@ -73,4 +75,40 @@ func (c *Controller) Plugins(ctx context.Context) ([]control.Plugin, error) {
 		return nil, nil
 	}
 	return c.plugins.Status(), nil
+}
+
+// writePluginMetrics publishes each plugin's calls, outputs and CPU time
+// and the numbers of plugins loaded, disabled and refused. It is a writer
+// rather than registered counters because plugins come and go with
+// reloads.
+func (c *Chain) writePluginMetrics(w io.Writer) {
+	if c.Plugins == nil {
+		return
+	}
+	ps := c.Plugins.Status()
+	_, disabled, _ := c.Plugins.Counts()
+	states := map[string]int{plugins.Loaded: 0, plugins.Disabled: 0, plugins.Refused: 0}
+	for _, p := range ps {
+		states[p.State]++
+	}
+	fmt.Fprint(w, "# HELP ainka_plugins\n# TYPE ainka_plugins gauge\n")
+	for _, s := range []string{plugins.Loaded, plugins.Disabled, plugins.Refused} {
+		fmt.Fprintf(w, "ainka_plugins{state=%q} %d\n", s, states[s])
+	}
+	fmt.Fprintf(w, "# HELP ainka_plugin_disabled_total\n# TYPE ainka_plugin_disabled_total counter\nainka_plugin_disabled_total %d\n", disabled)
+	for _, f := range []struct {
+		name string
+		v    func(p *control.Plugin) float64
+	}{
+		{"ainka_plugin_calls_total", func(p *control.Plugin) float64 { return float64(p.Calls) }},
+		{"ainka_plugin_outputs_total", func(p *control.Plugin) float64 { return float64(p.Outputs) }},
+		{"ainka_plugin_cpu_seconds_total", func(p *control.Plugin) float64 { return p.CPUSec }},
+	} {
+		fmt.Fprintf(w, "# HELP %s\n# TYPE %[1]s counter\n", f.name)
+		for i := range ps {
+			if ps[i].Name != "" {
+				fmt.Fprintf(w, "%s{plugin=\"%s\",kind=\"%s\"} %g\n", f.name, labelValue(ps[i].Name), ps[i].Kind, f.v(&ps[i]))
+			}
+		}
+	}
 }

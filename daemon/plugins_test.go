@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"context"
 	"log/slog"
 	"os"
@@ -167,6 +169,20 @@ func TestPluginsOverControl(t *testing.T) {
 	if len(ps) != 2 || ps[0].Name != "pressure" || ps[0].State != "loaded" || ps[0].Calls == 0 || ps[0].CPUSec <= 0 ||
 		ps[1].State != "refused" || !strings.HasSuffix(ps[1].Path, "junk.wasm") || !strings.Contains(ps[1].Reason, "invalid magic number") {
 		t.Fatalf("plugins: %+v", ps)
+	}
+	var m bytes.Buffer
+	if err := WriteMetrics(&m, c.Pipeline.Metrics()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# HELP ainka_plugin_calls_total Windows a plugin was called for.",
+		fmt.Sprintf(`ainka_plugin_calls_total{plugin="pressure",kind="detector"} %d`, ps[0].Calls),
+		`ainka_plugins{state="loaded"} 1`, `ainka_plugins{state="refused"} 1`, "ainka_plugin_disabled_total 0",
+		`ainka_plugin_cpu_seconds_total{plugin="pressure",kind="detector"} `,
+	} {
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 	fs := controltest.StartServer(t, controltest.NewFakeDaemon(), control.Options{})
 	fc := control.NewClient(fs.SocketPath())
