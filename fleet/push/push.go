@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -69,8 +70,10 @@ type Pusher struct {
 	backoff time.Duration // the retry loop's current delay
 	maxWait time.Duration
 
-	text, zipped bytes.Buffer // the snapshot loop's scratch
+	snapMu       sync.Mutex   // Snapshot may be called beside Run
+	text, zipped bytes.Buffer // the snapshot's scratch
 	zw           *gzip.Writer
+	sendMu       sync.Mutex // one post at a time: Flush may be called beside Run
 
 	taken, sent, sentBytes *metrics.Counter
 	dropFull, dropRejected *metrics.Counter
@@ -187,6 +190,8 @@ func (p *Pusher) Run(ctx context.Context) error {
 // Snapshot writes the metrics, labels and stamps every sample with now,
 // compresses them and queues the result for the sender.
 func (p *Pusher) Snapshot(now time.Time) {
+	p.snapMu.Lock()
+	defer p.snapMu.Unlock()
 	p.text.Reset()
 	p.cfg.Write(&p.text)
 	p.zipped.Reset()
@@ -208,11 +213,11 @@ func (p *Pusher) Snapshot(now time.Time) {
 // waits for the next one; a failure waits out the backoff first.
 func (p *Pusher) sendLoop(ctx context.Context) {
 	for ctx.Err() == nil {
-		if !p.sendOne(ctx) {
+		if progress, backoff := p.sendOne(ctx); !progress {
 			wait := p.wake
 			var timer <-chan time.Time
-			if p.backoff > 0 {
-				wait, timer = nil, time.After(p.backoff)
+			if backoff > 0 {
+				wait, timer = nil, time.After(backoff)
 			}
 			select {
 			case <-ctx.Done():
@@ -226,16 +231,22 @@ func (p *Pusher) sendLoop(ctx context.Context) {
 // Flush sends what is buffered, oldest first, until the buffer is empty
 // or a post fails (Run's sender does this by itself; for tools and tests).
 func (p *Pusher) Flush(ctx context.Context) {
-	for p.sendOne(ctx) {
+	for {
+		if progress, _ := p.sendOne(ctx); !progress {
+			return
+		}
 	}
 }
 
 // sendOne posts the oldest snapshot. It reports whether it made progress
-// (sent or dropped one), so the caller can go on at once.
-func (p *Pusher) sendOne(ctx context.Context) bool {
+// (sent or dropped one), so the caller can go on at once, and how long to
+// back off before the next try.
+func (p *Pusher) sendOne(ctx context.Context) (bool, time.Duration) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	it, ok := p.q.peek()
 	if !ok {
-		return false
+		return false, p.backoff
 	}
 	err := p.post(ctx, it.data)
 	switch {
@@ -245,9 +256,9 @@ func (p *Pusher) sendOne(ctx context.Context) bool {
 		p.sentBytes.Add(len(it.data))
 		p.backoff = 0
 		p.elog.ok()
-		return true
+		return true, 0
 	case ctx.Err() != nil:
-		return false // shutting down, not the store's fault
+		return false, 0 // shutting down, not the store's fault
 	}
 	p.errs[reason(err)].Inc()
 	n, _ := p.q.size()
@@ -255,10 +266,10 @@ func (p *Pusher) sendOne(ctx context.Context) bool {
 	if rejected(err) {
 		p.q.pop(it.seq)
 		p.dropRejected.Inc()
-		return true
+		return true, 0
 	}
 	p.backoff = min(max(2*p.backoff, minBackoff), p.maxWait)
-	return false
+	return false, p.backoff
 }
 
 func (p *Pusher) post(ctx context.Context, data []byte) error {

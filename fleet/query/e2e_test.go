@@ -354,18 +354,14 @@ func waitFor(t *testing.T, what string, limit time.Duration, f func() error) {
 // the per-host panels for the three hosts.
 func checkDashboard(t *testing.T, c *query.Client) {
 	t.Helper()
-	b, err := os.ReadFile("../../deploy/grafana/fleet.json")
-	if err != nil {
-		t.Fatal(err)
+	type target struct{ Expr string }
+	type panel struct {
+		Title   string
+		Targets []target
 	}
-	var d struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
+	var d struct{ Panels []panel }
+	if b, err := os.ReadFile("../../deploy/grafana/fleet.json"); err != nil || json.Unmarshal(b, &d) != nil {
+		t.Fatalf("fleet dashboard: %v", err)
 	}
 	vars := strings.NewReplacer("$host", ".*", "$__rate_interval", "1m", "$__range", "5m")
 	for _, p := range d.Panels {
