@@ -30,7 +30,7 @@ func install(t *testing.T, names ...string) string {
 	return dir
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
@@ -41,7 +41,7 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-func open(t *testing.T, o plugins.Options) *plugins.Set {
+func open(t testing.TB, o plugins.Options) *plugins.Set {
 	t.Helper()
 	s, err := plugins.Open(context.Background(), o)
 	if err != nil {
