@@ -1,0 +1,100 @@
+#!/bin/bash
+# Record the kernel-fault benchmark (testdata/faults/, issue 15): one trace
+# of a steady background workload with seven faults injected at known
+# times, and NAB-style label windows beside it.
+#
+#   scripts/faults/record.sh [OUTDIR]        # root; bin/ainka from make build
+#
+# Run it under the shared live lock (other helpers' load would be in the
+# data): flock /work/live.lock scripts/faults/record.sh
+#
+# Each fault runs FAULT_S seconds after CLEAN_S seconds of background only;
+# the first LEAD_S seconds let the detectors warm up (300 windows). The
+# labels are CLOCK_MONOTONIC nanoseconds, the clock of the trace's event
+# timestamps, taken just before each fault starts and after it ends.
+set -euo pipefail
+out=${1:-testdata/faults}
+ainka=${AINKA:-bin/ainka}
+LEAD_S=${LEAD_S:-40} CLEAN_S=${CLEAN_S:-30} FAULT_S=${FAULT_S:-12}
+[ "$(id -u)" = 0 ] || { echo "record.sh: needs root (ainka record)" >&2; exit 3; }
+for t in stress-ng fio python3 "$ainka"; do
+	command -v "$t" >/dev/null || { echo "record.sh: $t not found" >&2; exit 3; }
+done
+mkdir -p "$out"
+trace=$out/faults.trace labels=$out/faults.labels.json
+fiofile=/var/tmp/ainka-faults-fio.dat
+memcg=/sys/fs/cgroup/memory/ainka-faults
+
+now() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'; }
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -f "$fiofile"
+	[ -d "$memcg" ] && rmdir "$memcg" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# The faults. Each runs for FAULT_S seconds and then ends by itself.
+fork_storm() { timeout "$FAULT_S" sh -c 'while :; do /bin/true; done' & timeout "$FAULT_S" sh -c 'while :; do /bin/true; done'; wait; }
+cpu_hog() { stress-ng --cpu 1 --cpu-method matrixprod --timeout "${FAULT_S}s" -q; }
+# A leak growing into a 384 MiB memory cgroup (v1): reclaim and swap in
+# the cgroup are memory pressure the host's PSI sees, without risking the
+# other processes on the machine.
+memory_leak() {
+	mkdir -p "$memcg"
+	echo $((384 << 20)) >"$memcg/memory.limit_in_bytes"
+	timeout "$FAULT_S" sh -c "echo \$\$ >$memcg/cgroup.procs; exec python3 -c '
+import time
+leak = []
+while True:
+    leak.append(bytearray(8 << 20))
+    time.sleep(0.05)
+'" || true
+}
+failing_open() { timeout "$FAULT_S" python3 -c '
+import os
+while True:
+    try:
+        os.open("/nonexistent/ainka-fault", os.O_RDONLY)
+    except OSError:
+        pass
+' || true; }
+io_saturation() { fio --name=faults --filename="$fiofile" --rw=randread --bs=4k --direct=1 --ioengine=libaio --iodepth=32 --size=256M --runtime="$FAULT_S" --time_based >/dev/null; }
+net_flood() { stress-ng --udp 2 --udp-domain ipv4 --timeout "${FAULT_S}s" -q; }
+# Many more runnable threads than CPUs: every task waits longer to run.
+sched_latency() { stress-ng --cpu 24 --cpu-method int64 --timeout "${FAULT_S}s" -q; }
+faults=(fork_storm cpu_hog memory_leak failing_open io_saturation net_flood sched_latency)
+
+fio --name=prep --filename="$fiofile" --rw=write --bs=1M --direct=1 --size=256M >/dev/null
+total=$((LEAD_S + ${#faults[@]} * (FAULT_S + CLEAN_S) + 5))
+
+# The steady background: a quarter of one CPU busy, a small write every
+# 200 ms, as a lightly loaded server would be.
+stress-ng --cpu 1 --cpu-load 25 --timeout "$((total + 10))s" -q & pids+=($!)
+(while sleep 0.2; do dd if=/dev/zero of=/var/tmp/ainka-faults-bg bs=64k count=4 conv=fsync 2>/dev/null; done) & pids+=($!)
+sleep 2
+
+"$ainka" record -o "$trace" --duration "${total}s" \
+	--sample syscall=512 --sample sched_switch=32 --sample sched_wakeup=32 \
+	--sample page_fault=128 --sample net_rx=64 --sample block_io=8 \
+	--note "faults: background stress-ng --cpu 1 --cpu-load 25 + 64k fsync writes every 200ms; faults ${faults[*]} for ${FAULT_S}s each after ${CLEAN_S}s clean, ${LEAD_S}s lead (scripts/faults/record.sh)" &
+rec=$!
+sleep "$LEAD_S"
+{
+	echo '{"faults": ['
+	sep=""
+	for f in "${faults[@]}"; do
+		start=$(now)
+		"$f" || echo "record.sh: fault $f failed (exit $?); its window stays labelled" >&2
+		end=$(now)
+		printf '%s  {"name": "%s", "start_ns": %s, "end_ns": %s}' "$sep" "${f//_/-}" "$start" "$end"
+		sep=$',\n'
+		sleep "$CLEAN_S"
+	done
+	printf '\n]}\n'
+} >"$labels.tmp"
+wait "$rec"
+mv "$labels.tmp" "$labels"
+rm -f /var/tmp/ainka-faults-bg
+ls -l "$trace" "$labels"
