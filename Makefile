@@ -102,7 +102,7 @@ test-cli:
 # The hostile suite (docs/reliability.md), as root. Its tests are also in
 # test-daemon and test-cli (go test ./...), so make test runs them once;
 # this target runs them alone.
-HOSTILE_RUN := Hostile|ListenKeepsNonSocket|PIDFileIgnoresPlantedSymlinks|Unsafe|LockDir|FullDisk|CorruptLineSetAside|CrashBefore|CrashBetween|JournalCannotRedirect|YieldLifecycle|CorruptJournalStarts|PauseAllAfterRollback
+HOSTILE_RUN := Hostile|ListenKeepsNonSocket|PIDFileIgnoresPlantedSymlinks|Unsafe|LockDir|FullDisk|CorruptLineSetAside|CrashBefore|CrashBetween|JournalCannotRedirect|YieldLifecycle|CorruptJournalStarts|PauseAllAfterRollback|ReloadEmptyKeepsRunning|ReloadInPlaceWrite
 test-hostile:
 	$(GO) test -count=1 -run '$(HOSTILE_RUN)' ./stages/actuate/... ./stages/decide ./cmd/ainka ./control ./config
 

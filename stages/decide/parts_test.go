@@ -197,7 +197,7 @@ func TestPolicyFileChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &policyFile{path: path}
-	if _, err := f.read(0); err != nil {
+	if _, _, err := f.read(0); err != nil {
 		t.Fatal(err)
 	}
 	if f.changed() {
@@ -213,7 +213,7 @@ func TestPolicyFileChanged(t *testing.T) {
 		t.Error("new contents not seen")
 	}
 	os.Remove(path)
-	if _, err := f.read(0); err == nil || f.changed() {
+	if _, _, err := f.read(0); err == nil || f.changed() {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -91,6 +91,17 @@ func (rs *ruleSet) remove(name string) *rule {
 // On error nothing changes. It runs under the engine's lock, so it only
 // matches names and checks limits, in time linear in the policies (plus a
 // sort); compiling was done before.
+// fileRules counts the policies that came from the policy file.
+func (rs *ruleSet) fileRules() int {
+	n := 0
+	for _, r := range rs.list {
+		if !r.api {
+			n++
+		}
+	}
+	return n
+}
+
 func (rs *ruleSet) replaceFile(cs []*compiled) (gone map[string]*rule, err error) {
 	api := 0
 	for _, r := range rs.list {

@@ -106,8 +106,13 @@ func (s *Stage) Reload() error {
 	}
 	// Parse and compile outside the engine's lock: that is the slow part,
 	// and windows keep being decided meanwhile.
-	cs, err := s.file.read(s.cfg.MaxPolicies)
+	cs, empty, err := s.file.read(s.cfg.MaxPolicies)
 	s.mu.Lock()
+	if err == nil && len(cs) == 0 && !empty {
+		if n := s.rules.fileRules(); n > 0 {
+			err = fmt.Errorf("%w: %s; keeping the %d running (a file caught while being written?); to remove them all, write a file that says %q", ErrEmptyPolicyFile, s.file.path, n, EmptyMarker)
+		}
+	}
 	if err == nil {
 		var gone map[string]*rule
 		if gone, err = s.rules.replaceFile(cs); err == nil {
