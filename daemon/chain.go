@@ -82,6 +82,9 @@ type ChainOptions struct {
 	Metrics *metrics.Set
 	// Wrap wraps or observes stages' processors as they are joined.
 	Wrap []Wrapper
+	// NoView leaves out the view recorder's observers of predict, decide
+	// and actuate (the baseline of the view's cost benchmark).
+	NoView bool
 	// Adjust, when set, may change the stages' configurations after
 	// they are derived and before anything is built (tests, tools).
 	Adjust func(*StageConfigs)
@@ -119,7 +122,9 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	}
 	c.newView(o, cfgs.Actuate.DryRun)
 	wraps := append(slices.Clip(o.Wrap), c.pluginWrappers()...)
-	wraps = append(wraps, c.viewWrappers()...)
+	if !o.NoView {
+		wraps = append(wraps, c.viewWrappers()...)
+	}
 	if err := c.join(src, append(wraps, c.registerMetrics()...)); err != nil {
 		c.Actuate.Close()
 		c.closePlugins()
