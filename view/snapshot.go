@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 )
 
@@ -17,7 +18,37 @@ func (n Num) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return []byte("null"), nil
 	}
-	return json.Marshal(f)
+	return n.appendJSON(make([]byte, 0, 24)), nil
+}
+
+func (n Num) appendJSON(b []byte) []byte {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// Nums is a series of Num encoded in one piece: a snapshot holds
+// thousands of numbers and is encoded every second for each view, and
+// encoding/json's per-value Marshaler call (and its rescan of each
+// result) would cost several times the numbers themselves.
+type Nums []Num
+
+// MarshalJSON writes the series as one array, NaN and ±Inf as null.
+func (ns Nums) MarshalJSON() ([]byte, error) {
+	if ns == nil {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, 2+10*len(ns))
+	b = append(b, '[')
+	for i, n := range ns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = n.appendJSON(b)
+	}
+	return append(b, ']'), nil
 }
 
 // UnmarshalJSON reads null as NaN.
@@ -53,7 +84,7 @@ type Snapshot struct {
 	// until then (the view shows the joint anomaly score instead).
 	Regime    string `json:"regime,omitempty"`
 	Joint     Num    `json:"joint_score"`
-	JointHist []Num  `json:"joint_history"`
+	JointHist Nums   `json:"joint_history"`
 
 	Kinds []KindRate `json:"kinds"`
 	// RingFill is how full the eBPF ring buffer came at its fullest over
@@ -118,12 +149,12 @@ type Feature struct {
 	Forecast Num    `json:"forecast"`
 	Lo       Num    `json:"lo"`
 	Hi       Num    `json:"hi"`
-	History  []Num  `json:"history"`
+	History  Nums   `json:"history"`
 	// Scores, LoHist and HiHist are aligned with History: the score and
 	// the forecast interval (for HorizonNs later) of each second.
-	Scores []Num `json:"scores"`
-	LoHist []Num `json:"lo_history"`
-	HiHist []Num `json:"hi_history"`
+	Scores Nums `json:"scores"`
+	LoHist Nums `json:"lo_history"`
+	HiHist Nums `json:"hi_history"`
 }
 
 // Decision is one output of the engine with its reason in one line.
