@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestScoreByHand(t *testing.T) {
 		if end == 20000*ms {
 			a, joint = "0.95", "0.7"
 		}
-		tap.WriteString(`{"start_ns":0,"end_ns":` + itoa(end) + `,"horizon_ns":1,"joint_score":` + joint +
+		tap.WriteString(`{"start_ns":0,"end_ns":` + strconv.FormatUint(end, 10) + `,"horizon_ns":1,"joint_score":` + joint +
 			`,"features":{"b":{"value":1,"score":` + b + `},"a":{"value":1,"score":` + a + `},"c":{"value":1,"score":null}}}` + "\n")
 	}
 	ws, names, err := ReadTap(strings.NewReader(tap.String()))
@@ -71,13 +72,3 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func itoa(v uint64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; v > 0; v /= 10 {
-		b = append([]byte{byte('0' + v%10)}, b...)
-	}
-	return string(b)
-}
