@@ -36,7 +36,12 @@ cleanup() {
 trap cleanup EXIT
 
 # The faults. Each runs for FAULT_S seconds and then ends by itself.
-fork_storm() { timeout "$FAULT_S" sh -c 'while :; do /bin/true; done' & timeout "$FAULT_S" sh -c 'while :; do /bin/true; done'; wait; }
+fork_storm() {
+	timeout "$FAULT_S" sh -c 'while :; do /bin/true; done' &
+	local p=$!
+	timeout "$FAULT_S" sh -c 'while :; do /bin/true; done' || true
+	wait "$p" || true # that one only: a bare wait would wait for the background workload and the recording
+}
 cpu_hog() { stress-ng --cpu 1 --cpu-method matrixprod --timeout "${FAULT_S}s" -q; }
 # A leak growing into a 384 MiB memory cgroup (v1): reclaim and swap in
 # the cgroup are memory pressure the host's PSI sees, without risking the
