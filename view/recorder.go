@@ -255,11 +255,11 @@ func (r *Recorder) Tick(now time.Time) {
 	if r.prevAt.IsZero() || dt <= 0 {
 		dt = math.NaN() // no rate before the second tick
 	}
-	rate := func(cur, prev uint64) float64 {
+	rate := func(cur, prev uint64) Num {
 		if cur < prev {
 			return 0
 		}
-		return float64(cur-prev) / dt
+		return Num(float64(cur-prev) / dt)
 	}
 	r.kinds = r.kinds[:0]
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {

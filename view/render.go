@@ -70,11 +70,11 @@ func header(s Snapshot, width int, st Style) []string {
 func flows(s Snapshot, width int, st Style) []string {
 	ev := []string{st.Head(left("EVENTS", 16) + right("/s", 8) + right("total", 8) + right("lost/s", 8) + right("drop/s", 8))}
 	for _, k := range s.Kinds {
-		drops := right(si(k.LostPerSec), 8) + right(si(k.DropsPerSec), 8)
+		drops := right(si(float64(k.LostPerSec)), 8) + right(si(float64(k.DropsPerSec)), 8)
 		if k.LostPerSec > 0 || k.DropsPerSec > 0 {
 			drops = st.Bad(drops)
 		}
-		ev = append(ev, left(k.Kind, 16)+right(si(k.PerSec), 8)+right(si(float64(k.Total)), 8)+drops)
+		ev = append(ev, left(k.Kind, 16)+right(si(float64(k.PerSec)), 8)+right(si(float64(k.Total)), 8)+drops)
 	}
 	if len(s.Kinds) == 0 {
 		ev = append(ev, st.Dim("no events yet"))
@@ -96,7 +96,7 @@ func flows(s Snapshot, width int, st Style) []string {
 		if g.Dropped > 0 {
 			drops = st.Bad(drops)
 		}
-		pl = append(pl, left(g.Name, 11)+right(si(g.InPerSec), 8)+drops+q)
+		pl = append(pl, left(g.Name, 11)+right(si(float64(g.InPerSec)), 8)+drops+q)
 	}
 	const evWidth, gap = 48, 4
 	if width < evWidth+gap+33 {

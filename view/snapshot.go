@@ -120,20 +120,20 @@ type Engine struct {
 // the kernel side lost (ring buffer full) and the source dropped (queue
 // full), per second and in total.
 type KindRate struct {
-	Kind        string  `json:"kind"`
-	PerSec      float64 `json:"per_s"`
-	Total       uint64  `json:"total"`
-	Lost        uint64  `json:"lost"`
-	LostPerSec  float64 `json:"lost_per_s"`
-	Dropped     uint64  `json:"dropped"`
-	DropsPerSec float64 `json:"dropped_per_s"`
+	Kind        string `json:"kind"`
+	PerSec      Num    `json:"per_s"`
+	Total       uint64 `json:"total"`
+	Lost        uint64 `json:"lost"`
+	LostPerSec  Num    `json:"lost_per_s"`
+	Dropped     uint64 `json:"dropped"`
+	DropsPerSec Num    `json:"dropped_per_s"`
 }
 
 // Stage is one pipeline stage: items in per second, drops, and how full
 // its input queue is (0..1).
 type Stage struct {
 	Name     string  `json:"name"`
-	InPerSec float64 `json:"in_per_s"`
+	InPerSec Num     `json:"in_per_s"`
 	Dropped  uint64  `json:"dropped"`
 	Fill     float64 `json:"queue_fill"`
 }

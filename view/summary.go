@@ -20,7 +20,7 @@ type Summarizer struct {
 func (z *Summarizer) Write(w io.Writer, s Snapshot) error {
 	var rate, lost, drop float64
 	for _, k := range s.Kinds {
-		rate, lost, drop = rate+k.PerSec, lost+k.LostPerSec, drop+k.DropsPerSec
+		rate, lost, drop = rate+float64(k.PerSec), lost+float64(k.LostPerSec), drop+float64(k.DropsPerSec)
 	}
 	state := s.Engine.State
 	if s.Regime != "" {

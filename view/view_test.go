@@ -99,6 +99,25 @@ func TestRecorderRates(t *testing.T) {
 	}
 }
 
+// Before its second tick the recorder has no rates: they are unknown, and
+// a snapshot must still encode (the dashboard sent "{}" for every early
+// update when NaN sat in plain float64 fields).
+func TestFirstTickSnapshotEncodes(t *testing.T) {
+	p := pipeline.New(pipeline.Options{})
+	p.Metrics().GetOrCreateCounter(`ainka_events_total{kind="syscall"}`).Add(10)
+	r := view.NewRecorder(view.Sources{Pipeline: p, Ring: func() []view.RingStats {
+		return []view.RingStats{{Kind: "syscall", Lost: 1}}
+	}})
+	r.Tick(time.Now())
+	b, err := json.Marshal(r.Snapshot())
+	if err != nil {
+		t.Fatalf("first-tick snapshot does not encode: %v", err)
+	}
+	if !strings.Contains(string(b), `"per_s":null`) {
+		t.Errorf("an unknown rate should encode as null: %s", b)
+	}
+}
+
 func TestNumJSON(t *testing.T) {
 	in := []view.Num{1.5, view.Num(math.NaN()), view.Num(math.Inf(1))}
 	b, err := json.Marshal(in)

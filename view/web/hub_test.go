@@ -60,6 +60,9 @@ func viewer(ctx context.Context, url string, n int) ([]time.Duration, error) {
 		if err := json.Unmarshal([]byte(data), &u); err != nil {
 			return nil, fmt.Errorf("update: %w", err)
 		}
+		if u.SentMs == 0 { // the server's fallback when a snapshot did not encode
+			return lat, fmt.Errorf("an update without sent_ms: %.200s", data)
+		}
 		lat = append(lat, time.Since(time.UnixMilli(u.SentMs)))
 	}
 	if len(lat) < n {
