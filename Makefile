@@ -119,7 +119,7 @@ test-race:
 # a ratio past its stated limit (internal/testenv.BenchRatio, daemon's
 # TestBenchPushCost).
 bench-check:
-	AINKA_BENCH_CHECK=1 $(GO) test -count=1 -run '^TestBench' ./stages/decode ./trace ./daemon
+	AINKA_BENCH_CHECK=1 $(GO) test -count=1 -run '^TestBench' ./stages/decode ./trace ./stages/tune ./daemon
 
 # Kernel module and second-kernel eBPF tests inside qemu (Debian's 6.1 kernel).
 test-kernel test-vm:

@@ -19,6 +19,7 @@ import (
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
@@ -176,7 +177,7 @@ func (c *Chain) construct(s StageConfigs) error {
 		return fmt.Errorf("build decide stage: %w", err)
 	}
 	if s.Tune.Held == nil {
-		s.Tune.Held = heldBy(c.Decide)
+		s.Tune.Held = heldBy(c, !s.Actuate.DryRun)
 	}
 	if c.Tune, err = tune.New(s.Tune); err != nil {
 		return fmt.Errorf("build tune stage: %w", err)
@@ -324,11 +325,25 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 }
 
 // heldBy leaves to operators' policies the knobs they write: a tuner does
-// not touch a knob a loaded policy's action names.
-func heldBy(d *decide.Stage) func(key string) bool {
-	return func(key string) bool {
-		for _, ps := range d.Policies() {
-			if ps.Knob == key {
+// not touch a knob a loaded policy's action names, by key ("nice:pid:42")
+// or, when actuate writes (resolve), by the knobs both actions resolve to
+// now: "nice name:stress-ng" holds the nice of pid 42 when pid 42 is
+// stress-ng. A replay compares keys only: it never reads the host.
+func heldBy(c *Chain, resolve bool) func(action.Action) bool {
+	return func(a action.Action) bool {
+		var mine []string
+		if resolve {
+			mine, _ = c.Actuate.Knobs(a)
+		}
+		for _, ps := range c.Decide.Policies() {
+			if ps.Knob == a.Key() {
+				return true
+			}
+			pa, err := action.Parse(ps.Action)
+			if len(mine) == 0 || err != nil || pa.Kind != a.Kind {
+				continue
+			}
+			if theirs, err := c.Actuate.Knobs(pa); err == nil && slices.ContainsFunc(theirs, func(k string) bool { return slices.Contains(mine, k) }) {
 				return true
 			}
 		}

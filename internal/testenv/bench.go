@@ -36,7 +36,7 @@ func BenchRatio(t *testing.T, limit float64, bench, base func(n int)) {
 	}
 	sort.Float64s(ratios)
 	med := ratios[len(ratios)/2]
-	t.Logf("%d ops a round; ratio to the baseline: median %.2f, quartiles %.2f..%.2f, limit %.1f",
+	t.Logf("%d ops a round; ratio to the baseline: median %.2f, quartiles %.2f..%.2f, limit %.2g",
 		n, med, ratios[len(ratios)/4], ratios[3*len(ratios)/4], limit)
 	if med > limit {
 		t.Errorf("ratio to the baseline %.2f passes its limit %.1f: a regression", med, limit)

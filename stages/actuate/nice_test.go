@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -75,5 +76,46 @@ func TestHostNiceNeverRaisesPriority(t *testing.T) {
 	s.Process([]decide.Decision{{Kind: decide.Revert, Policy: "test", Action: dec(t, sel+" = 19").Action}}, nil)
 	if procNice(pid) != 15 {
 		t.Errorf("revert: nice %d, want the original 15", procNice(pid))
+	}
+}
+
+// Knobs resolves a process named by pid and by command name to the same
+// knob, and writes nothing.
+func TestKnobsResolveOneProcessByEitherName(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("start a process: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	nice0 := procNice(pid) // the suite may run under nice
+	s, err := New(Config{DryRun: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keys := func(src string) []string {
+		a, err := action.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := s.Knobs(a)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		return ks
+	}
+	byPID := keys("nice pid:" + strconv.Itoa(pid) + " = 5")
+	if len(byPID) != 1 || byPID[0] == "nice:pid:"+strconv.Itoa(pid) {
+		t.Fatalf("nice pid:%d resolves to %v, want one knob of the process (pid and start time)", pid, byPID)
+	}
+	if byName := keys("nice name:sleep = 5"); !slices.Contains(byName, byPID[0]) {
+		t.Errorf("nice name:sleep resolves to %v, which lacks %s (pid %d)", byName, byPID[0], pid)
+	}
+	if n := procNice(pid); n != nice0 {
+		t.Errorf("resolving changed the nice to %d", n)
+	}
+	if _, err := s.Knobs(action.Action{Kind: action.Nice, Target: "name:no-such-command-x"}); err == nil {
+		t.Error("a selector matching no process resolved")
 	}
 }

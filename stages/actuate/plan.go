@@ -401,3 +401,21 @@ func joinWhy(a, b string) string {
 	}
 	return a + "; " + b
 }
+
+// Knobs resolves an action to the knobs it would write now (journal keys:
+// a process's is nice:PID:START), without writing anything. Two actions
+// that name one process differently (name:X, pid:N) resolve to the same
+// key: how an operator's policy is found to hold a knob a tuner wants.
+func (s *Stage) Knobs(a action.Action) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps, err := s.plan(a)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ps))
+	for i, p := range ps {
+		keys[i] = p.k.key
+	}
+	return keys, nil
+}

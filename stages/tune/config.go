@@ -3,6 +3,7 @@ package tune
 import (
 	"errors"
 	"fmt"
+	"github.com/ainka/ainka/stages/decide/action"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -57,9 +58,10 @@ type Config struct {
 	// DeviceName maps a block device (major << 20 | minor) to its name in
 	// /sys/block; default: the /sys/dev/block link. "" = unknown.
 	DeviceName func(dev uint32) string
-	// Held reports whether an operator's policy writes the knob of that
-	// key; a tuner leaves such knobs alone. nil: none are.
-	Held func(key string) bool
+	// Held reports whether an operator's policy writes the knob the
+	// action would write; a tuner leaves such knobs alone (operators'
+	// rules win). nil: none are.
+	Held func(a action.Action) bool
 	// Nice reads a process's nice value (act mode); default /proc.
 	Nice func(pid int) (int, error)
 	// ReadaheadKB reads a device's read_ahead_kb (act mode); default

@@ -196,3 +196,4 @@ func settleOnHog(t *testing.T, work string, cfg tune.Config, hogPID int) int {
 		ts.Selector, ts.Class, ts.Conf, ts.Why, ts.Setting, ts.GainPct, ts.Steps)
 	return pid
 }
+

@@ -86,6 +86,11 @@ type liveTuner struct {
 // journal live in work. self: the test process's own events are seen
 // too (a workload run in a goroutine of the test).
 func startLive(t *testing.T, work string, kinds []record.Kind, self bool, tc tune.Config) *liveTuner {
+	return startLiveWith(t, work, kinds, self, tc, "")
+}
+
+// startLiveWith is startLive with an operator's policy file.
+func startLiveWith(t *testing.T, work string, kinds []record.Kind, self bool, tc tune.Config, policyFile string) *liveTuner {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("AINKA_TUNE_LOG") != "" {
@@ -109,7 +114,7 @@ func startLive(t *testing.T, work string, kinds []record.Kind, self bool, tc tun
 			held := s.Tune.Held
 			s.Tune = tc
 			s.Tune.Held = held
-			s.Decide = decide.Config{EvalInterval: -1, LearningDuration: -1, Logger: logger}
+			s.Decide = decide.Config{PolicyFile: policyFile, EvalInterval: -1, LearningDuration: -1, Logger: logger}
 			// Writes of one knob at most every 200 ms: the tests' effect
 			// windows are shorter than the installed service's.
 			s.Actuate = actuate.Config{JournalPath: filepath.Join(work, "journal"), KnobInterval: 200 * time.Millisecond, MaxWritesPerS: 100, Logger: logger}

@@ -175,6 +175,16 @@ func (s *Stage) original(sel string, read func() (int, error)) (int, error) {
 
 const maxOrigs = 256
 
+// held reports whether an operator's policy holds the knob of the action
+// src.
+func (s *Stage) held(src string) bool {
+	if s.cfg.Held == nil {
+		return false
+	}
+	a, err := action.Parse(src)
+	return err == nil && s.cfg.Held(a)
+}
+
 // settled reports whether a CPU target pid is already at its settled
 // setting in another tuner state (one hog at a time is tried).
 func (s *Stage) settled(pid uint32) bool {

@@ -110,7 +110,7 @@ func (t *tuner) start(s *Stage, now uint64) {
 		return
 	}
 	tg := &t.cand
-	if s.cfg.Held != nil && s.cfg.Held(keyOf(t.fam.action(tg, "0"))) {
+	if s.held(t.fam.action(tg, "0")) {
 		return
 	}
 	arms := t.fam.arms(tg)
@@ -246,13 +246,4 @@ func (t *tuner) emitNote(s *Stage, now uint64, why string) {
 	line := fmt.Sprintf("%s: %s; regime r%d", t.tg.key, why, t.regime)
 	t.last = line
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: action.Action{Kind: action.Notify, Source: "notify"}, Reason: line})
-}
-
-// keyOf is the knob key of an action's source text ("" if it does not parse).
-func keyOf(src string) string {
-	a, err := action.Parse(src)
-	if err != nil {
-		return ""
-	}
-	return a.Key()
 }
