@@ -1,6 +1,9 @@
 package pipeline
 
-import "reflect"
+import (
+	"reflect"
+	"sync/atomic"
+)
 
 // Batch is the unit that moves between stages: a slice of items and, for
 // producers whose items are byte slices, a backing buffer they may point
@@ -35,7 +38,9 @@ func (b *Batch[T]) release() {
 // for the common case and allocation-free once warm. A sync.Pool would
 // forget batches at every GC, which shows up as allocations per event.
 type freeList[T any] struct {
-	ch chan *Batch[T]
+	ch   chan *Batch[T]
+	size int          // bytes of one T
+	held atomic.Int64 // bytes of storage of the spares in ch
 	// pointers says whether T holds pointers; only then must a recycled
 	// batch be cleared (events and windows are plain values: clearing
 	// them cost 4-5% of a replay for nothing).
@@ -43,7 +48,8 @@ type freeList[T any] struct {
 }
 
 func newFreeList[T any](n int) *freeList[T] {
-	return &freeList[T]{ch: make(chan *Batch[T], n), pointers: hasPointers(reflect.TypeFor[T]())}
+	t := reflect.TypeFor[T]()
+	return &freeList[T]{ch: make(chan *Batch[T], n), size: int(t.Size()), pointers: hasPointers(t)}
 }
 
 // hasPointers reports whether values of t contain pointers the GC follows.
@@ -69,16 +75,36 @@ func hasPointers(t reflect.Type) bool {
 func (f *freeList[T]) get() *Batch[T] {
 	select {
 	case b := <-f.ch:
+		f.held.Add(-f.bytes(b))
 		return b
 	default:
 		return &Batch[T]{free: f}
 	}
 }
 
+// maxSpareBytes bounds the storage one free list keeps in spare batches.
+// The spares are what in-flight batches leave behind: after a burst that
+// filled the queues, a free list held 2×QueueLen+4 of them (the source's
+// are 576 KiB each), so RSS followed the largest burst for ever. Over the
+// bound a returned batch goes to the GC instead: steady load still cycles
+// through the spares without allocating, a burst allocates what it needs,
+// and its memory is released once the load is lower.
+const maxSpareBytes = 4 << 20
+
+func (f *freeList[T]) bytes(b *Batch[T]) int64 {
+	return int64(cap(b.Items)*f.size + cap(b.Buf))
+}
+
 func (f *freeList[T]) put(b *Batch[T]) {
+	n := f.bytes(b)
+	if f.held.Add(n) > maxSpareBytes && n > 0 {
+		f.held.Add(-n) // over the bound: let the GC have this one
+		return
+	}
 	b.Reset()
 	select {
 	case f.ch <- b:
 	default: // enough spares already; let the GC have this one
+		f.held.Add(-n)
 	}
 }

@@ -363,3 +363,40 @@ func TestRecycledBatchesDropReferences(t *testing.T) {
 		t.Errorf("recycled batch still references %q", got)
 	}
 }
+
+// After a burst, a free list keeps at most maxSpareBytes of spare batches
+// and lets the GC have the rest; in steady flow the same spares cycle
+// without allocating.
+func TestFreeListBoundedInBytes(t *testing.T) {
+	const batchBytes = 576 << 10 // a live source batch: 4096 records
+	f := newFreeList[byte](64)
+	var burst []*Batch[byte]
+	for range 40 { // a burst: 40 batches in flight at once
+		b := f.get()
+		if cap(b.Items) == 0 {
+			b.Items = make([]byte, 0, batchBytes)
+		}
+		burst = append(burst, b)
+	}
+	for _, b := range burst {
+		f.put(b)
+	}
+	if held, kept := f.held.Load(), len(f.ch); held > maxSpareBytes || kept != maxSpareBytes/batchBytes {
+		t.Errorf("after the burst: %d spares, %d bytes held (bound %d)", kept, held, maxSpareBytes)
+	}
+	// Steady flow: one batch at a time cycles through a spare.
+	allocs := testing.AllocsPerRun(100, func() {
+		b := f.get()
+		b.Items = append(b.Items, 1)
+		f.put(b)
+	})
+	if allocs != 0 {
+		t.Errorf("steady flow allocates %v per batch", allocs)
+	}
+	for len(f.ch) > 0 {
+		f.get()
+	}
+	if f.held.Load() != 0 {
+		t.Errorf("%d bytes held with no spare", f.held.Load())
+	}
+}
