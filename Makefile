@@ -109,7 +109,7 @@ test-hostile:
 # The packages whose tests run goroutines against each other (the channel
 # pipeline, the stages' concurrency tests, the control API, the daemon),
 # again under the race detector.
-RACE_PKGS ?= ./pipeline/... ./stages/decide/... ./stages/actuate ./stages/predict ./control/... ./daemon/... ./fleet/push
+RACE_PKGS ?= ./pipeline/... ./stages/decide/... ./stages/actuate ./stages/predict ./control/... ./daemon/... ./view/web ./fleet/push
 test-race:
 	$(GO) test -race $(RACE_PKGS)
 

@@ -104,7 +104,7 @@ func TestFiftyViewers(t *testing.T) {
 	slices.Sort(all)
 	p99 := all[(len(all)-1)*99/100]
 	t.Logf("%d viewers, %d updates: p50 %v, p99 %v, max %v", viewers, len(all), all[len(all)/2], p99, all[len(all)-1])
-	if p99 > 200*time.Millisecond {
+	if p99 > 200*time.Millisecond && !raceEnabled {
 		t.Errorf("p99 update latency %v, want ≤ 200 ms", p99)
 	}
 }
