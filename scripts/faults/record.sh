@@ -72,7 +72,9 @@ sched_latency() { stress-ng --cpu 24 --cpu-method int64 --timeout "${FAULT_S}s" 
 faults=(fork_storm cpu_hog memory_leak failing_open io_saturation net_flood sched_latency)
 
 fio --name=prep --filename="$fiofile" --rw=write --bs=1M --direct=1 --size=256M >/dev/null
-total=$((LEAD_S + ${#faults[@]} * (FAULT_S + CLEAN_S) + 5))
+# Each fault overruns FAULT_S by a few seconds (start-up, fio's set-up):
+# 6 s of slack each keeps the last one inside the recording.
+total=$((LEAD_S + ${#faults[@]} * (FAULT_S + CLEAN_S + 6) + 5))
 
 # The steady background: a quarter of one CPU busy, a small write every
 # 200 ms, as a lightly loaded server would be.

@@ -36,7 +36,7 @@ func TestScoreByHand(t *testing.T) {
 	faults := []Fault{{Name: "f", StartNs: 10000 * ms, EndNs: 12000 * ms}}
 	r := Score(ws, names, faults, MaxFeature, Options{Threshold: 0.65, Warmup: 50, Recovery: time.Second})
 	f := r.Faults[0]
-	if !f.Detected || f.Delay != 400*time.Millisecond || f.MaxScore != 0.9 || strings.Join(f.Drivers, ",") != "b,a" {
+	if f.Windows != 20 || !f.Detected || f.Delay != 400*time.Millisecond || f.MaxScore != 0.9 || strings.Join(f.Drivers, ",") != "b,a" {
 		t.Errorf("fault: %+v; want detected after 400ms, max 0.9, drivers b,a", f)
 	}
 	// Clean: windows 51–100 and 131–300 (recovery to 13 s) = 220.
@@ -71,4 +71,3 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
-

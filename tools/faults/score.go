@@ -39,6 +39,9 @@ type Options struct {
 // FaultResult is how one fault was seen.
 type FaultResult struct {
 	Fault
+	// Windows is the number of windows inside the fault (0: the trace
+	// ended before it).
+	Windows  int
 	Detected bool
 	Delay    time.Duration // from the fault's start to the end of the first alarming window
 	MaxScore float64       // the host score's maximum inside the fault
@@ -102,6 +105,7 @@ func Score(ws []Window, names []string, faults []Fault, host Host, o Options) Re
 				continue
 			}
 			s := host(&ws[i])
+			fr.Windows++
 			fr.MaxScore = math.Max(fr.MaxScore, s)
 			if !fr.Detected && s >= o.Threshold {
 				fr.Detected = true
