@@ -371,7 +371,7 @@ func TestMain(m *testing.M) {
 		os.Exit(helperApply())
 	case "recover":
 		os.Exit(helperRecover())
-	case "killsteps":
+	case "killsteps", "recoversteps":
 		os.Exit(helperKillSteps())
 	case "spin": // one busy thread per CPU: top-cpu's obvious choice
 		for range runtime.NumCPU() - 1 {

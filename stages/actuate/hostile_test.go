@@ -29,6 +29,15 @@ var killStepActions = []string{"sysctl net.core.somaxconn += 64", "readahead %s 
 // count of each syscall is the count of the whole path.
 func helperKillSteps() int {
 	runtime.LockOSThread()
+	if os.Getenv(helperEnv) == "recoversteps" { // the next start alone: restore and exit
+		s, err := New(killStepConfig(os.Getenv("AINKA_JOURNAL")))
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		s.Close()
+		return 0
+	}
 	s, err := New(killStepConfig(os.Getenv("AINKA_JOURNAL")))
 	if err != nil {
 		fmt.Println("error", err)
@@ -100,7 +109,7 @@ func (k *killEnv) read() map[string]string {
 // straceRun runs the helper under strace with extra arguments (an
 // injection); it returns the names of the traced syscalls in order and
 // whether the helper was killed.
-func (k *killEnv) straceRun(t *testing.T, journal string, extra ...string) (calls []string, killed bool) {
+func (k *killEnv) straceRun(t *testing.T, journal, mode string, extra ...string) (calls []string, killed bool) {
 	out := filepath.Join(t.TempDir(), "trace")
 	args := []string{"-f", "-qq", "-o", out}
 	for _, p := range append(k.paths, journal) {
@@ -108,7 +117,7 @@ func (k *killEnv) straceRun(t *testing.T, journal string, extra ...string) (call
 	}
 	args = append(append(args, extra...), "--", "ip", "netns", "exec", k.ns, os.Args[0], "-test.run=^$")
 	cmd := exec.Command("strace", args...)
-	cmd.Env = append(os.Environ(), helperEnv+"=killsteps", "AINKA_JOURNAL="+journal, "AINKA_LOOP="+k.dev)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "AINKA_JOURNAL="+journal, "AINKA_LOOP="+k.dev)
 	b, err := cmd.CombinedOutput()
 	if err != nil && !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("strace %v: %v\n%s", extra, err, b)
@@ -139,8 +148,12 @@ func (k *killEnv) straceRun(t *testing.T, journal string, extra ...string) (call
 			}
 		}
 	}
-	if len(tids) > 1 && len(extra) == 0 { // a killed run may show its last call twice, once per thread
-		t.Fatalf("the write path ran on %d threads (strace counts per thread, so kill points would be missed): %v", len(tids), tids)
+	if len(tids) > 1 && len(extra) == 0 {
+		// A clean run is the list of kill points; strace counts per thread,
+		// so they hold only if one thread ran the path. (Seen once in
+		// dozens of runs; the caller retries.)
+		t.Logf("the write path ran on %d threads; retrying", len(tids))
+		return nil, false
 	}
 	return calls, killed
 }
@@ -179,7 +192,7 @@ func TestHostileKillEverySyscall(t *testing.T) {
 		t.Skip("about a hundred runs")
 	}
 	k := newKillEnv(t)
-	clean, killed := k.straceRun(t, filepath.Join(t.TempDir(), "journal"))
+	clean, killed := cleanRun(func() ([]string, bool) { return k.straceRun(t, filepath.Join(t.TempDir(), "journal"), "killsteps") })
 	if killed || len(clean) < 20 {
 		t.Fatalf("clean run: killed %v, %d syscalls: %v", killed, len(clean), clean)
 	}
@@ -191,7 +204,7 @@ func TestHostileKillEverySyscall(t *testing.T) {
 	for i, name := range clean {
 		count[name]++
 		journal := filepath.Join(t.TempDir(), "journal")
-		calls, killed := k.straceRun(t, journal, "-e", "inject="+name+":signal=SIGKILL:when="+strconv.Itoa(count[name]))
+		calls, killed := k.straceRun(t, journal, "killsteps", "-e", "inject="+name+":signal=SIGKILL:when="+strconv.Itoa(count[name]))
 		if !killed || len(calls) != i+1 || calls[i] != name {
 			t.Errorf("kill at %s #%d (step %d): killed %v after %d syscalls", name, count[name], i+1, killed, len(calls))
 			continue
@@ -233,4 +246,58 @@ func (k *killEnv) restart(journal string) error {
 		})
 	}
 	return err
+}
+
+// TestHostileKillDuringRecovery: the start that restores a crashed run's
+// knobs is itself killed at every syscall of its path, and the start after
+// that must still bring every knob back to its first original. The crashed
+// run is the write path killed at its last knob write (the third change
+// done, both knobs open in the journal).
+func TestHostileKillDuringRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about fifty runs")
+	}
+	k := newKillEnv(t)
+	crash := func() string {
+		journal := filepath.Join(t.TempDir(), "journal")
+		if _, killed := k.straceRun(t, journal, "killsteps", "-e", "inject=write:signal=SIGKILL:when=3"); !killed {
+			t.Fatal("the write path was not killed at its third knob write")
+		}
+		return journal
+	}
+	clean, killed := cleanRun(func() ([]string, bool) { return k.straceRun(t, crash(), "recoversteps") })
+	if killed || len(clean) < 10 {
+		t.Fatalf("clean recovery: killed %v, %d syscalls: %v", killed, len(clean), clean)
+	}
+	if got := k.read(); fmt.Sprint(got) != fmt.Sprint(k.orig) {
+		t.Fatalf("clean recovery left %v, want %v", got, k.orig)
+	}
+	count := map[string]int{}
+	restored := 0
+	for i, name := range clean {
+		count[name]++
+		journal := crash()
+		calls, killed := k.straceRun(t, journal, "recoversteps", "-e", "inject="+name+":signal=SIGKILL:when="+strconv.Itoa(count[name]))
+		if !killed || len(calls) != i+1 || calls[i] != name {
+			t.Errorf("kill at %s #%d (step %d): killed %v after %d syscalls", name, count[name], i+1, killed, len(calls))
+			continue
+		}
+		if err := k.restart(journal); err != nil {
+			t.Errorf("recovery killed at step %d/%d (%s #%d): %v", i+1, len(clean), name, count[name], err)
+			continue
+		}
+		restored++
+	}
+	t.Logf("restores %d of %d kill points during recovery (%v)", restored, len(clean), count)
+}
+
+// cleanRun is a run without injection, tried up to three times until one
+// thread ran the whole path.
+func cleanRun(run func() ([]string, bool)) ([]string, bool) {
+	for range 2 {
+		if calls, killed := run(); calls != nil {
+			return calls, killed
+		}
+	}
+	return run()
 }
