@@ -197,3 +197,52 @@ func settleOnHog(t *testing.T, work string, cfg tune.Config, hogPID int) int {
 	return pid
 }
 
+// TestLiveOperatorPolicyWins: an operator's policy names the hog by its
+// command name (nice name:stress-ng-cpu), the tuner would name it by pid.
+// The keys differ, the process is the same: the tuner must leave it alone
+// (TestLiveCPUTunerFindsHog is the same setup without the policy, where
+// the tuner acts).
+func TestLiveOperatorPolicyWins(t *testing.T) {
+	testenv.RequireRoot(t, "eBPF, renice")
+	for _, b := range []string{"stress-ng", "cyclictest", "taskset"} {
+		if _, err := exec.LookPath(b); err != nil {
+			testenv.SkipUnlessVM(t, "needs %s (scripts/dev-packages.txt)", b)
+		}
+	}
+	testenv.LoadsCPU(t)
+	for _, args := range [][]string{
+		{"taskset", "-c", "1", "stress-ng", "--cpu", "1", "--timeout", "60s", "--quiet"},
+		{"taskset", "-c", "1", "cyclictest", "-q", "-t", "1", "-p", "0", "--policy=other", "-i", "2000", "-D", "60s"},
+	} {
+		c := exec.Command(args[0], args[1:]...)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Process.Signal(unix.SIGTERM); c.Wait() }()
+	}
+	work := t.TempDir()
+	pf := work + "/policies.toml"
+	// Its condition never holds: the operator's claim on the knob is the
+	// rule, whether or not it fires.
+	if err := os.WriteFile(pf, []byte(`[[policy]]
+name = "hog-nice"
+condition = "cpu_busy_pct > 1000"
+action = "nice name:stress-ng-cpu = 5"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	self := os.Getpid()
+	cfg := tune.Config{CPU: tune.Act, Readahead: tune.Off, EffectWindow: time.Second, MaxSteps: 4,
+		AllowPID: func(pid uint32) bool { return descendant(int(pid), self) }}
+	kinds := []record.Kind{record.KindSchedSwitch, record.KindSchedWakeup, record.KindHostSample}
+	l := startLiveWith(t, work, kinds, false, cfg, pf)
+	time.Sleep(10 * time.Second) // the same tuner settles within 5-6 s without the policy
+	for _, r := range l.res.since(0) {
+		if r.Policy == "tuner:cpu" && r.AppliedNs != 0 {
+			t.Errorf("the tuner wrote a knob an operator's policy holds: %s %s -> %s (%s)", r.Knob, r.Old, r.New, r.Why)
+		}
+	}
+	if ts := l.tuner("cpu"); ts.State != "idle" || ts.Changes != 0 {
+		t.Errorf("CPU tuner %s with %d changes, want idle: an operator's policy holds the hog's nice (%s)", ts.State, ts.Changes, ts.Last)
+	}
+}
