@@ -3,8 +3,8 @@ package daemon
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"

@@ -158,8 +158,12 @@ if [ "$result" = "AINKA-VM-RESULT: PASS" ]; then
 	say "PASS in ${elapsed}s"
 	exit 0
 fi
-# Failure: show the guest's log so CI has everything in one place.
-sed 's/^/  guest| /' "$LOG.txt" | tail -n 200 >&2
+# Failure: show the guest's log so CI has everything in one place: the
+# failed tests' own lines first (dmesg below is long and would push them
+# out of a plain tail), then the end of the log.
+grep -a -E '^(=== [^R]|--- FAIL|FAIL|panic:|    [A-Za-z0-9_]+\.go:[0-9]+:)' "$LOG.txt" | grep -av '^=== \(PAUSE\|CONT\)' |
+	sed 's/^/  guest-tests| /' | tail -n 150 >&2 || true
+sed 's/^/  guest| /' "$LOG.txt" | tail -n 120 >&2
 if [ -z "$result" ]; then
 	[ "$qrc" = 124 ] && die "FAIL: guest timed out after ${TIMEOUT}s" 
 	die "FAIL: no result marker (guest panicked or died, qemu exit $qrc)"
