@@ -1,10 +1,12 @@
 package view_test
 
 import (
+	"bytes"
 	"math"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/decide"
@@ -94,5 +96,58 @@ func TestTunersRingAndPolicies(t *testing.T) {
 	}
 	if s := view.NewRecorder(view.Sources{}).Snapshot(); s.RingFill.Valid() || strings.Contains(view.Render(s, 120, 0, view.Plain), "ring buffer") {
 		t.Errorf("a replay (no ring) shows a ring fill: %v", s.RingFill)
+	}
+}
+
+// A tuner's change shows the gain it measured once the tuner has settled:
+// at the end of the change's line in the terminal view (however long its
+// why), the summary and the dashboard's timeline. A trial, made while the
+// tuner explores, has no gain yet, and a policy's change never has one.
+func TestTunerChangeShowsGain(t *testing.T) {
+	st := tune.TunerStatus{Name: "cpu", Mode: "act", State: "exploring", Objective: "latency tasks' run-queue wait", GainPct: 40}
+	r := view.NewRecorder(view.Sources{Mode: "live", Tuners: func() tune.Status { return tune.Status{Tuners: []tune.TunerStatus{st}} }})
+	long := "nice pid:42 = 10: pid:42 (batch, confidence 0.91: " + strings.Repeat("on-CPU 98 % ", 20) + ")"
+	res := func(sec uint64, policy, why string) []actuate.Result {
+		return []actuate.Result{{TimeNs: sec * uint64(time.Second), Status: actuate.Applied, Policy: policy,
+			Knob: "nice:pid:42", Old: "0", New: "10", Why: why}}
+	}
+	r.ObserveResults(res(1, "tuner:cpu", "trial 2 of 8 (UCB1)"))
+	st.State, st.GainPct = "settled", 12.4
+	r.ObserveResults(res(2, "tuner:cpu", long))
+	r.ObserveResults(res(3, "busy", "cpu_busy_pct > 50"))
+	s := r.Snapshot()
+	if len(s.Changes) != 3 {
+		t.Fatalf("changes %+v: want 3", s.Changes)
+	}
+	const gain = "+12 % latency tasks' run-queue wait"
+	for i, want := range []string{"", gain, ""} {
+		if s.Changes[i].Gain != want {
+			t.Errorf("change %d (%s) gain %q, want %q", i, s.Changes[i].Why, s.Changes[i].Gain, want)
+		}
+	}
+	screen := view.Render(s, 120, 0, view.Plain)
+	var line string
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, "tuner:cpu: nice pid:42 = 10") {
+			line = l
+		}
+	}
+	if !strings.HasSuffix(line, "…  gain "+gain) || utf8.RuneCountInString(line) > 120 {
+		t.Errorf("the settled change's line does not end with its gain within 120 columns:\n%q\n%s", line, screen)
+	}
+	if n := strings.Count(screen, "gain +12 %"); n != 1 {
+		t.Errorf("%d lines show the gain, want the settled change's only:\n%s", n, screen)
+	}
+	var out bytes.Buffer
+	var z view.Summarizer
+	if err := z.Write(&out, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "on-CPU 98 % )  gain "+gain+"\n") {
+		t.Errorf("summary lacks the gain at the end of the change:\n%s", out.String())
+	}
+	ev := r.Timeline(0)
+	if len(ev) != 3 || ev[0].Gain != "" || ev[1].Gain != gain || ev[2].Gain != "" {
+		t.Errorf("timeline %+v: want the gain on the second event only", ev)
 	}
 }

@@ -148,6 +148,7 @@ func (r *Recorder) ObserveDecisions(ds []decide.Decision) {
 // ObserveResults records actuate's outputs, except the bookkeeping ones
 // (effect measurements, state mirrored to the module, no-op writes).
 func (r *Recorder) ObserveResults(rs []actuate.Result) {
+	gains := r.tunerGains(rs) // before r.mu: it takes tune's lock
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range rs {
@@ -163,9 +164,12 @@ func (r *Recorder) ObserveResults(rs []actuate.Result) {
 			why += " (" + x.Clamped + ")"
 		}
 		c := Change{TimeNs: x.TimeNs, Status: x.Status.String(), Policy: x.Policy, Knob: x.Knob, Old: x.Old, New: x.New, Why: why}
+		if x.Status == actuate.Applied || x.Status == actuate.DryRun {
+			c.Gain = gains[x.Policy]
+		}
 		r.changes = appendKeep(r.changes, c)
 		r.timeline.add(Event{TimeNs: c.TimeNs, Type: "change", Kind: c.Status, Policy: c.Policy, Knob: c.Knob, Old: c.Old,
-			New: c.New, Why: c.Why})
+			New: c.New, Why: c.Why, Gain: c.Gain})
 		r.remember(c)
 	}
 }

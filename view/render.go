@@ -180,7 +180,6 @@ func actions(s Snapshot, width int, st Style) []string {
 		out = append(out, left(fmt.Sprintf("%s  %s → %s  by %s  since %s", k.Knob, k.Original, k.Value, k.Policy, k.Since), width))
 	}
 	for _, c := range s.Changes {
-		text := c.Text()
 		status := left(c.Status, 12)
 		switch c.Status {
 		case "failed", "rejected", "yielded":
@@ -188,7 +187,7 @@ func actions(s Snapshot, width int, st Style) []string {
 		case "applied", "restored":
 			status = st.Good(status)
 		}
-		out = append(out, st.Dim(right(ago(s.EventTimeNs, c.TimeNs), 11))+"  "+status+left(text, width-25))
+		out = append(out, st.Dim(right(ago(s.EventTimeNs, c.TimeNs), 11))+"  "+status+c.Line(width-25))
 	}
 	if len(s.Knobs) == 0 && len(s.Changes) == 0 {
 		out = append(out, st.Dim("nothing changed"))

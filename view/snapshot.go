@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Num is a float64 that survives JSON: NaN and ±Inf (a missing feature,
@@ -175,16 +176,35 @@ type Change struct {
 	Old    string `json:"old,omitempty"`
 	New    string `json:"new,omitempty"`
 	Why    string `json:"why,omitempty"`
+	// Gain is what a tuner measured for the setting it settled on, its
+	// objective's change in percent; "" for a policy's change and for a
+	// tuner's trial, whose gain is not known yet.
+	Gain string `json:"gain,omitempty"`
 }
 
-// Text is the change in one line: the knob, old → new, who and why. An
-// outcome that touched no knob (a tuner's advice, a notification) has no
-// knob to show, only who and why.
-func (c Change) Text() string {
+// Text is the change in one line: the knob, old → new, who and why, and a
+// tuner's measured gain last. An outcome that touched no knob (a tuner's
+// advice, a notification) has no knob to show, only who and why.
+func (c Change) Text() string { return c.head() + c.tail() }
+
+func (c Change) head() string {
 	if c.Knob == "" {
 		return fmt.Sprintf("%s: %s", c.Policy, c.Why)
 	}
 	return fmt.Sprintf("%s %s → %s  %s: %s", c.Knob, c.Old, c.New, c.Policy, c.Why)
+}
+
+func (c Change) tail() string {
+	if c.Gain == "" {
+		return ""
+	}
+	return "  gain " + c.Gain
+}
+
+// Line is Text in at most w columns: the why is cut, never the gain.
+func (c Change) Line(w int) string {
+	tail := c.tail()
+	return left(c.head(), max(w-utf8.RuneCountInString(tail), 1)) + tail
 }
 
 // Knob is a knob AINKA holds changed: its original value, the current

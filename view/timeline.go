@@ -19,6 +19,9 @@ type Event struct {
 	Old    string `json:"old,omitempty"`
 	New    string `json:"new,omitempty"`
 	Why    string `json:"why"`
+	// Gain is what the tuner that made a change measured for it, once
+	// it settled on it ("+12 % latency tasks' run-queue wait").
+	Gain string `json:"gain,omitempty"`
 }
 
 // timeline is a bounded log of events; it compacts in halves so adding

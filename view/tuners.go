@@ -3,7 +3,10 @@ package view
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+
+	"github.com/ainka/ainka/stages/actuate"
 )
 
 // Tuner is one tuner: what it follows, what it tries and what it measured.
@@ -19,6 +22,30 @@ type Tuner struct {
 	GainPct   float64 `json:"gain_pct"` // measured gain of its objective
 	Changes   int     `json:"changes"`
 	Why       string  `json:"why,omitempty"`
+}
+
+// tunerGains are the gains of the tuners that made changes in rs and have
+// settled on a setting, by their policy name ("tuner:cpu"): a settled
+// tuner's changes apply what it measured best. An exploring tuner's gain
+// is its previous target's, so its trials get none. Tuners' status is
+// read only for a batch with a tuner's change in it.
+func (r *Recorder) tunerGains(rs []actuate.Result) map[string]string {
+	if r.src.Tuners == nil || !slices.ContainsFunc(rs, func(x actuate.Result) bool { return strings.HasPrefix(x.Policy, "tuner:") }) {
+		return nil
+	}
+	gains := map[string]string{}
+	for _, t := range r.src.Tuners().Tuners {
+		if t.State == "settled" {
+			gains["tuner:"+t.Name] = GainText(t.GainPct, t.Objective)
+		}
+	}
+	return gains
+}
+
+// GainText is a measured gain as a person reads it: "+12 % latency tasks'
+// run-queue wait".
+func GainText(pct float64, objective string) string {
+	return fmt.Sprintf("%+.0f %% %s", pct, objective)
 }
 
 // Policy is one policy of the engine with how it has fared.

@@ -18,6 +18,8 @@ function el(tag, attrs, ...kids) {
 }
 const $ = (id) => document.getElementById(id);
 const ok = (v) => v !== null && v !== undefined && isFinite(v);
+// why is a change's reason with, last, the gain its tuner measured.
+const why = (c) => (c.why || "") + (c.gain ? "  gain " + c.gain : "");
 
 function fmt(v) {
   if (!ok(v)) return "–";
@@ -120,7 +122,7 @@ function renderOverview(s) {
     tr({}, g.name, g.in_per_s, el("span", {}, el("span", { class: "fill" }), (100 * g.queue_fill).toFixed(0) + " %"), String(g.dropped))));
   document.querySelectorAll("#stages .fill").forEach((b, i) => { b.style.width = Math.round(60 * s.stages[i].queue_fill) + "px"; });
   const ch = (s.knobs || []).map((k) => tr({}, k.knob, `${k.original} → ${k.value}`, k.policy, k.why || ""));
-  for (const c of (s.changes || []).slice().reverse()) ch.push(tr({ class: "mut" }, c.knob || "–", c.knob ? `${c.old} → ${c.new}` : c.status, c.policy, c.why));
+  for (const c of (s.changes || []).slice().reverse()) ch.push(tr({ class: "mut" }, c.knob || "–", c.knob ? `${c.old} → ${c.new}` : c.status, c.policy, why(c)));
   table("changes", ["knob", "change", "by", "why"], ch);
   const top = (s.features || []).filter((f) => ok(f.max_score)).slice(0, 4);
   $("top").replaceChildren(...top.map((f) => featureCard(f, horizon(s), 400, 110)));
@@ -146,7 +148,7 @@ function renderTimeline(s) {
       const color = e.type === "decision" ? (e.kind === "state" ? "#b36b00" : e.kind === "effect" ? "#217a3c" : "#2f6fdb") : "#7a3fc2";
       const mark = e.type === "decision" ? el("svg:circle", { class: "mark", cx: X(e.time_ns), cy: 25, r: 4, fill: color }) :
         el("svg:rect", { class: "mark", x: X(e.time_ns) - 3, y: 42, width: 6, height: 6, fill: color });
-      mark.append(el("svg:title", { text: `${e.kind} ${e.policy || ""}: ${e.why}` }));
+      mark.append(el("svg:title", { text: `${e.kind} ${e.policy || ""}: ${why(e)}` }));
       svg.append(mark);
     }
     svg.append(el("svg:text", { x: 10, y: h - 2, text: ago(t0) }), el("svg:text", { x: w - 40, y: h - 2, text: "now" }));
@@ -156,14 +158,14 @@ function renderTimeline(s) {
   $("tlchart").replaceChildren(svg);
   table("timeline", ["when", "what", "kind", "policy", "action / knob", "why"], evs.slice().reverse().slice(0, 200).map((e) =>
     tr({ class: "ev", "data-type": e.type, "data-kind": e.kind, "data-policy": e.policy || "" }, ago(e.time_ns), e.type, e.kind, e.policy,
-      e.type === "change" ? (e.knob ? `${e.knob} ${e.old} → ${e.new}` : "") : e.action, e.why)));
+      e.type === "change" ? (e.knob ? `${e.knob} ${e.old} → ${e.new}` : "") : e.action, why(e))));
 }
 
 function renderKnobs(s) {
   table("knobs", ["knob", "original", "current", "by", "since", "why"], (s.knobs || []).map((k) =>
     tr({}, k.knob, k.original, k.value, k.policy, k.since, k.why || "")));
   table("journal", ["when", "knob", "old → new", "status", "by", "why"], state.events.filter((e) => e.type === "change").reverse().map((e) =>
-    tr({}, ago(e.time_ns), e.knob || "–", e.knob ? `${e.old} → ${e.new}` : "", e.kind, e.policy, e.why)));
+    tr({}, ago(e.time_ns), e.knob || "–", e.knob ? `${e.old} → ${e.new}` : "", e.kind, e.policy, why(e))));
 }
 
 function renderTuners(s) {
