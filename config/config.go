@@ -36,6 +36,9 @@ type UI struct {
 	// AllowRemote lets Addr be other than a loopback address: the
 	// dashboard has no authentication, so exposing it is a choice.
 	AllowRemote bool `toml:"ui_allow_remote"`
+	// FleetURL is the fleet's store (VictoriaMetrics, Prometheus) the
+	// dashboard's fleet page reads ("" = no fleet page).
+	FleetURL string `toml:"fleet_url"`
 }
 
 // Plugins is the [plugins] section: logic plugins (package plugins,

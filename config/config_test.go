@@ -233,6 +233,8 @@ func TestErrors(t *testing.T) {
 		{"seed path", "[ml]\nseed_model = \"/x/m\"\nmodel_path = \"\"\n", ErrBadValue, "ml.seed_model", 2, "ml.model_path is empty"},
 		{"push scheme", "[telemetry]\npush_url = \"udp://vm:8428/x\"\n", ErrBadValue, "telemetry.push_url", 2, "want http://HOST"},
 		{"push url", "[telemetry]\npush_url = \"http://vm:x:y/\"\n", ErrBadValue, "telemetry.push_url", 2, "is not a URL"},
+		{"fleet url scheme", "[ui]\nfleet_url = \"vm:8428\"\n", ErrBadValue, "ui.fleet_url", 2, "want http://HOST:PORT"},
+		{"fleet url", "[ui]\nfleet_url = \"http://vm:x:y/\"\n", ErrBadValue, "ui.fleet_url", 2, "is not a URL"},
 		{"push interval", "[telemetry]\npush_interval_ms = 10\n", ErrBadValue, "telemetry.push_interval_ms", 2, "outside 100..3600000"},
 		{"push buffer", "[telemetry]\npush_buffer_kb = 8\n", ErrBadValue, "telemetry.push_buffer_kb", 2, "outside 16..1048576"},
 		{"push label", "[telemetry]\npush_labels = { \"node-name\" = \"a\" }\n", ErrBadValue, "telemetry.push_labels.node-name", 2, "not a label name"},

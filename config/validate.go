@@ -181,6 +181,13 @@ func (v *validator) ui(u *UI) {
 	if u.Addr != "" {
 		v.hostPort("ui.ui_addr", u.Addr)
 	}
+	if u.FleetURL != "" {
+		if p, err := url.Parse(u.FleetURL); err != nil {
+			v.bad("ui.fleet_url", "%q is not a URL: %v", u.FleetURL, errors.Unwrap(err))
+		} else if (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			v.bad("ui.fleet_url", "%q: want http://HOST:PORT, the fleet store's root (or https://)", u.FleetURL)
+		}
+	}
 }
 
 func (v *validator) plugins(p *Plugins) {

@@ -28,8 +28,8 @@ func (c *Chain) serveUI(o Options, svc *Services, log *slog.Logger) error {
 		return nil
 	}
 	s, err := web.Listen(web.Options{Addr: addr, AllowRemote: o.Config.UI.AllowRemote, Snapshot: c.View.Snapshot,
-		Timeline: c.View.Timeline, Metrics: c.Pipeline.Metrics(), Logger: log})
-	if errors.Is(err, web.ErrRemote) || errors.Is(err, web.ErrAddr) {
+		Timeline: c.View.Timeline, FleetURL: o.Config.UI.FleetURL, Metrics: c.Pipeline.Metrics(), Logger: log})
+	if errors.Is(err, web.ErrRemote) || errors.Is(err, web.ErrAddr) || errors.Is(err, web.ErrFleetURL) {
 		return UsageError{err}
 	}
 	if err != nil {

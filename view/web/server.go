@@ -41,6 +41,10 @@ type Options struct {
 	// call from another goroutine.
 	Snapshot func() view.Snapshot
 	Timeline func(after uint64) []view.Event
+	// FleetURL is the fleet's store (VictoriaMetrics, Prometheus): when
+	// set, the dashboard has a fleet page listing the hosts that push
+	// there ([ui] fleet_url).
+	FleetURL string
 	// Interval between updates (default 1s).
 	Interval time.Duration
 	// Metrics receives ainka_ui_* (nil: a private set).
@@ -50,16 +54,21 @@ type Options struct {
 
 // Server is a bound dashboard.
 type Server struct {
-	o   Options
-	ln  net.Listener
-	hub *hub
-	srv *http.Server
+	o     Options
+	ln    net.Listener
+	hub   *hub
+	srv   *http.Server
+	fleet *fleet // nil: no fleet page
 }
 
 // Listen checks o.Addr and binds it, so a bad or busy address is one
 // error at start, before the daemon runs.
 func Listen(o Options) (*Server, error) {
 	if err := CheckAddr(o.Addr, o.AllowRemote); err != nil {
+		return nil, err
+	}
+	fl, err := newFleet(o.FleetURL)
+	if err != nil {
 		return nil, err
 	}
 	if o.Interval <= 0 {
@@ -75,7 +84,7 @@ func Listen(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui_addr %q: %w", o.Addr, err)
 	}
-	s := &Server{o: o, ln: ln, hub: newHub(o.Metrics)}
+	s := &Server{o: o, ln: ln, hub: newHub(o.Metrics), fleet: fl}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
 	return s, nil
 }
@@ -136,6 +145,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/snapshot", s.snapshot)
 	mux.HandleFunc("GET /api/timeline", s.timeline)
 	mux.HandleFunc("GET /api/events", s.events)
+	mux.HandleFunc("GET /api/fleet", s.serveFleet)
 	return readOnly(mux)
 }
 

@@ -192,11 +192,41 @@ function renderPolicies(s) {
       String(p.actuations), ok(p.effectiveness) ? p.effectiveness.toFixed(2) : "–", p.last_fired_ns ? ago(p.last_fired_ns) : "never")));
 }
 
-const pages = { overview: renderOverview, features: renderFeatures, timeline: renderTimeline, knobs: renderKnobs, tuners: renderTuners, policies: renderPolicies };
+// The fleet page: the hosts that push to the fleet's store, which the
+// daemon reads for the page (/api/fleet, 404 when no fleet_url is set).
+// Asked for every few seconds while the page is shown: the daemon caches.
+const fleet = { enabled: false, at: 0, ans: null };
+async function fetchFleet() {
+  fleet.at = Date.now();
+  try {
+    const r = await fetch("/api/fleet");
+    if (r.status === 404) return;
+    fleet.enabled = true;
+    $("nav-fleet").hidden = false;
+    fleet.ans = await r.json();
+  } catch (e) {
+    fleet.ans = { error: "the daemon did not answer: " + e };
+  }
+  if (state.page === "fleet") renderFleet();
+}
+
+function renderFleet() {
+  if (fleet.enabled && Date.now() - fleet.at > 5000) fetchFleet();
+  const a = fleet.ans;
+  if (!a) { $("fleetinfo").textContent = fleet.enabled ? "asking the store…" : "no fleet_url set in [ui]"; return; }
+  $("fleetinfo").textContent = a.error ? "store " + (a.store || "") + ": " + a.error :
+    `${a.hosts.length} hosts in ${a.store}, read ${new Date(a.at).toLocaleTimeString()}`;
+  const gains = (m) => Object.entries(m || {}).map(([k, v]) => `${k} ${v >= 0 ? "+" : ""}${v.toFixed(1)} %`).join(", ");
+  table("fleet", ["host", "state", "joint anomaly", "events", "drops", "decisions", "knobs changed", "tuners' gains", "last push"],
+    (a.hosts || []).map((h) => tr({ class: "host", "data-host": h.host }, h.host, h.state, h.joint_anomaly_score, h.events, h.drops,
+      h.decisions, String(h.knobs_changed), gains(h.tuner_gain_pct), new Date(h.last_push).toLocaleTimeString())));
+}
+
+const pages = { overview: renderOverview, features: renderFeatures, timeline: renderTimeline, knobs: renderKnobs, tuners: renderTuners, policies: renderPolicies, fleet: renderFleet };
 
 function render() {
   const s = state.snap;
-  if (!s) return;
+  if (!s) { if (state.page === "fleet") renderFleet(); return; } // the fleet needs no snapshot
   const t = performance.now();
   renderHeader(s);
   pages[state.page](s);
@@ -237,5 +267,6 @@ function connect() {
 }
 
 window.addEventListener("hashchange", show);
+fetchFleet();
 show();
 connect();
