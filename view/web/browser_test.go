@@ -46,21 +46,7 @@ func TestDashboardInChromium(t *testing.T) {
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	var mu sync.Mutex
-	var bad []string
-	msgs := chromedp.Console(ctx) // starts the browser; subscribed before the first page
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				bad = append(bad, m.String()+" at "+m.URL)
-				mu.Unlock()
-			}
-		}
-	}()
+	consoleErrors := watchConsole(ctx) // starts the browser; subscribed before the first page
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#overview")); err != nil {
 		t.Fatalf("load the dashboard: %v", err)
 	}
@@ -107,9 +93,32 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("browser: %v updates, p99 latency %v ms, slowest render %.1f ms", stats["updates"], stats["p99"], stats["render"])
-	mu.Lock()
-	defer mu.Unlock()
-	if len(bad) > 0 {
+	if bad := consoleErrors(); len(bad) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// watchConsole collects the page's console errors and exceptions; the
+// function returned lists those seen so far.
+func watchConsole(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var bad []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				bad = append(bad, m.String()+" at "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), bad...)
 	}
 }

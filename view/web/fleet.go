@@ -87,11 +87,14 @@ func (f *fleet) get(now time.Time) fleetAnswer {
 	return f.ans
 }
 
-// serveFleet answers /api/fleet: 404 when no fleet_url is set (the page
-// stays hidden), 502 with the reason when the store cannot be read.
+// serveFleet answers /api/fleet: 204 when no fleet_url is set (the page
+// stays hidden; not a 404, which a browser logs as an error on every
+// dashboard without a fleet), 502 with the reason when the store cannot
+// be read.
 func (s *Server) serveFleet(w http.ResponseWriter, _ *http.Request) {
 	if s.fleet == nil {
-		http.Error(w, "no fleet page: set fleet_url in [ui] to the fleet's VictoriaMetrics or Prometheus URL", http.StatusNotFound)
+		w.Header().Set("X-Ainka-Fleet", "off: set fleet_url in [ui] to the fleet's VictoriaMetrics or Prometheus URL")
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	a := s.fleet.get(time.Now())

@@ -193,14 +193,14 @@ function renderPolicies(s) {
 }
 
 // The fleet page: the hosts that push to the fleet's store, which the
-// daemon reads for the page (/api/fleet, 404 when no fleet_url is set).
+// daemon reads for the page (/api/fleet, 204 when no fleet_url is set).
 // Asked for every few seconds while the page is shown: the daemon caches.
 const fleet = { enabled: false, at: 0, ans: null };
 async function fetchFleet() {
   fleet.at = Date.now();
   try {
     const r = await fetch("/api/fleet");
-    if (r.status === 404) return;
+    if (r.status === 204) return;
     fleet.enabled = true;
     $("nav-fleet").hidden = false;
     fleet.ans = await r.json();
