@@ -256,6 +256,12 @@ func (c *client) SetPolicy(ctx context.Context, p Policy) error {
 	if err := ValidatePolicy(p); err != nil {
 		return err
 	}
+	return c.setPolicy(ctx, p)
+}
+
+// setPolicy and the other unvalidated senders exist so that the contract
+// test can hold the module to the errors the validation promises.
+func (c *client) setPolicy(ctx context.Context, p Policy) error {
 	_, err := c.request(ctx, cmdSetPolicy, unix.NLM_F_ACK, policyAttrs(p)...)
 	return err
 }
@@ -305,6 +311,10 @@ func (c *client) SetRecommendation(ctx context.Context, key string, value int64)
 	if err := ValidateRecKey(key); err != nil {
 		return err
 	}
+	return c.setRecommendation(ctx, key, value)
+}
+
+func (c *client) setRecommendation(ctx context.Context, key string, value int64) error {
 	_, err := c.request(ctx, cmdSetRecommendation, unix.NLM_F_ACK, attrStr(attrRecKey, key), attrS64(attrRecValue, value))
 	return err
 }
@@ -341,6 +351,10 @@ func (c *client) SetState(ctx context.Context, s State) error {
 	if err := ValidateState(s); err != nil {
 		return err
 	}
+	return c.setState(ctx, s)
+}
+
+func (c *client) setState(ctx context.Context, s State) error {
 	_, err := c.request(ctx, cmdSetState, unix.NLM_F_ACK, attrU32(attrState, uint32(s)))
 	return err
 }
@@ -354,6 +368,10 @@ func (c *client) Actuate(ctx context.Context, a Actuation) (ActuationResult, err
 	if err := ValidateActuation(a); err != nil {
 		return ActuationResult{}, err
 	}
+	return c.actuate(ctx, a)
+}
+
+func (c *client) actuate(ctx context.Context, a Actuation) (ActuationResult, error) {
 	attrs := []*nl.RtAttr{attrU32(attrActKind, uint32(a.Kind))}
 	switch a.Kind {
 	case ActionRestore:

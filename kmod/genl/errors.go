@@ -43,33 +43,38 @@ func moduleErr(errno syscall.Errno, msg string) error {
 
 var recKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,31}$`)
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+// invalid is a request caught before sending. It wraps the errno the
+// module would answer for it (ERANGE from an attribute policy's range or
+// a value check, EINVAL for a malformed key), so that a caller sees the
+// same error from the client, the fake and the module (contract_test.go
+// sends these requests unvalidated to the module to hold it to that).
+func invalid(errno syscall.Errno, format string, args ...any) error {
+	return fmt.Errorf("%w: %s (%w)", ErrInvalid, fmt.Sprintf(format, args...), errno)
 }
 
 // ValidatePolicy applies the module's checks to p without sending it.
 func ValidatePolicy(p Policy) error {
 	switch {
 	case p.ID == 0:
-		return invalid("policy id must be >= 1")
+		return invalid(syscall.ERANGE, "policy id must be >= 1")
 	case p.Metric == 0 || p.Metric > metricMax:
-		return invalid("metric %d out of range", p.Metric)
+		return invalid(syscall.ERANGE, "metric %d out of range", p.Metric)
 	case p.Cmp == 0 || p.Cmp > cmpMax:
-		return invalid("comparison %d out of range", p.Cmp)
+		return invalid(syscall.ERANGE, "comparison %d out of range", p.Cmp)
 	case p.Action == 0 || p.Action > ActionReadahead:
-		return invalid("action %d out of range for a policy", p.Action)
+		return invalid(syscall.ERANGE, "action %d out of range for a policy", p.Action)
 	case p.For < 0 || p.For > time.Hour:
-		return invalid("for-duration %v out of 0..1h", p.For)
+		return invalid(syscall.ERANGE, "for-duration %v out of 0..1h", p.For)
 	case p.Priority > 65535:
-		return invalid("priority %d out of 0..65535", p.Priority)
+		return invalid(syscall.ERANGE, "priority %d out of 0..65535", p.Priority)
 	case p.TargetState > stateMax:
-		return invalid("target state %d out of range", p.TargetState)
+		return invalid(syscall.ERANGE, "target state %d out of range", p.TargetState)
 	case p.RecKey != "" && !recKeyRe.MatchString(p.RecKey):
 		return ValidateRecKey(p.RecKey)
 	case p.Action == ActionRenice && (p.ActValue < NiceMin || p.ActValue > NiceMax):
-		return invalid("nice %d out of -20..19", p.ActValue)
+		return invalid(syscall.ERANGE, "nice %d out of -20..19", p.ActValue)
 	case p.Action == ActionReadahead && (p.ActValue < 0 || p.ActValue > RAPagesMax):
-		return invalid("ra_pages %d out of 0..65536", p.ActValue)
+		return invalid(syscall.ERANGE, "ra_pages %d out of 0..65536", p.ActValue)
 	}
 	return nil
 }
@@ -77,7 +82,7 @@ func ValidatePolicy(p Policy) error {
 // ValidateRecKey checks a recommendation key the way the module does.
 func ValidateRecKey(key string) error {
 	if !recKeyRe.MatchString(key) {
-		return invalid("recommendation key %q must be 1..31 of [A-Za-z0-9_.:-]", key)
+		return invalid(syscall.EINVAL, "recommendation key %q must be 1..31 of [A-Za-z0-9_.:-]", key)
 	}
 	return nil
 }
@@ -85,7 +90,7 @@ func ValidateRecKey(key string) error {
 // ValidateState checks a state for SET_STATE.
 func ValidateState(s State) error {
 	if s == 0 || s > stateMax {
-		return invalid("state %d out of range", s)
+		return invalid(syscall.ERANGE, "state %d out of range", s)
 	}
 	return nil
 }
@@ -97,14 +102,14 @@ func ValidateActuation(a Actuation) error {
 	case ActionRestore:
 	case ActionRenice:
 		if a.Value < NiceMin || a.Value > NiceMax {
-			return invalid("nice %d out of -20..19", a.Value)
+			return invalid(syscall.ERANGE, "nice %d out of -20..19", a.Value)
 		}
 	case ActionReadahead:
 		if a.Value < 0 || a.Value > RAPagesMax {
-			return invalid("ra_pages %d out of 0..65536", a.Value)
+			return invalid(syscall.ERANGE, "ra_pages %d out of 0..65536", a.Value)
 		}
 	default:
-		return invalid("actuation kind %d", a.Kind)
+		return invalid(syscall.ERANGE, "actuation kind %d", a.Kind)
 	}
 	return nil
 }
