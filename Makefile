@@ -22,7 +22,7 @@ RUN_ARGS ?= --duration 75s --no-act --policy policies/default.toml --summary 5s
 
 .PHONY: help run all build core enhanced kmod ebpf generate check-generated lint docs \
 	dev-setup test test-go test-race bench-check test-daemon test-cli test-hostile test-kernel test-vm test-install \
-	bench bench-quick bench-quick-ci install uninstall deb clean clean-cache
+	bench soak bench-quick bench-quick-ci install uninstall deb clean clean-cache
 
 all: build
 
@@ -40,6 +40,7 @@ help:
 	@echo "make test-kernel    the modules and eBPF on Debian's kernel in qemu"
 	@echo "make test-race      the concurrent packages again under -race"
 	@echo "make bench-check    decode and trace reading against same-run baselines (docs/performance.md)"
+	@echo "make soak           as root: RSS of the live daemon under bursts, SOAK_SECONDS (600) (docs/reliability.md)"
 	@echo "make bench-quick    the effectiveness suite, short (docs/bench.md); bench-quick-ci: untuned and ainka arms only (CI)"
 	@echo "make lint           go vet and staticcheck"
 	@echo "make test-install   install, uninstall, rollback and purge into a DESTDIR"
@@ -130,6 +131,12 @@ test-install: build
 
 bench:
 	scripts/bench.sh
+
+# The memory bound (issue 16): the live daemon's RSS under bursts and quiet
+# periods, 10 minutes by default; `make soak SOAK_SECONDS=180` for a short one.
+SOAK_SECONDS ?= 600
+soak: build
+	AINKA=$(BIN)/ainka scripts/soak.sh $(SOAK_SECONDS)
 
 # The effectiveness suite, once per scenario and arm, short (≤ 10 min):
 # fails if an arm leaves the host changed or the ainka arm makes a

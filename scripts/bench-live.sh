@@ -49,79 +49,7 @@ fi
 # The load: WORKERS processes together making RATE getppid() calls per
 # second, paced in 1 ms steps (clock_gettime through the vDSO, so the only
 # syscalls are the getppid calls and one nanosleep per idle millisecond).
-cat >"$tmp/loadgen.c" <<'EOF'
-#define _GNU_SOURCE
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <sys/mman.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-int main(int argc, char **argv)
-{
-	if (argc != 4) {
-		fprintf(stderr, "usage: loadgen RATE SECONDS WORKERS\n");
-		return 2;
-	}
-	double rate = atof(argv[1]), secs = atof(argv[2]);
-	int workers = atoi(argv[3]);
-	if (rate <= 0 || secs <= 0 || workers <= 0) {
-		fprintf(stderr, "loadgen: RATE, SECONDS and WORKERS must be positive\n");
-		return 2;
-	}
-	unsigned long *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (done == MAP_FAILED) {
-		perror("loadgen: mmap");
-		return 1;
-	}
-	double t0 = now();
-	for (int w = 0; w < workers; w++) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			perror("loadgen: fork");
-			return 1;
-		}
-		if (pid == 0) {
-			double r = rate / workers, start = now(), end = start + secs;
-			unsigned long n = 0;
-			for (;;) {
-				double t = now();
-				if (t >= end)
-					break;
-				unsigned long target = (unsigned long)((t - start) * r) + 1;
-				if (n >= target) {
-					struct timespec d = {0, 1000000};
-					nanosleep(&d, NULL);
-					continue;
-				}
-				unsigned long chunk = target - n;
-				if (chunk > 256)
-					chunk = 256;
-				for (unsigned long i = 0; i < chunk; i++)
-					syscall(SYS_getppid);
-				n += chunk;
-			}
-			__atomic_fetch_add(&done[0], n, __ATOMIC_RELAXED);
-			_exit(0);
-		}
-	}
-	while (wait(NULL) > 0)
-		;
-	double el = now() - t0;
-	printf("%lu %.3f\n", done[0], el);
-	return 0;
-}
-EOF
-cc -O2 -o "$tmp/loadgen" "$tmp/loadgen.c"
+cc -O2 -o "$tmp/loadgen" scripts/lib/loadgen.c
 
 cat >"$tmp/config.toml" <<EOF
 [daemon]
@@ -184,7 +112,7 @@ run_rate() {
 	[ -n "$summary" ] || { echo "bench-live.sh: no summary line:" >&2; cat "$tmp/err" >&2; return 2; }
 	echo "$summary" | tr ';' '\n' | awk -v rate="$rate" -v calls="$calls" -v el="$el" \
 		-v em0="$em0" -v em1="$em1" -v cpu0="$cpu0" -v cpu1="$cpu1" -v rss="$rss" -v sd="$stagedrop" \
-		-v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+		-v lavg="$(cut -d' ' -f1-3 /proc/loadavg)" '
 	{
 		for (i = 1; i <= NF; i++) {
 			split($i, kv, "=")
@@ -199,7 +127,7 @@ run_rate() {
 		ok = (lost == 0 && dropped == 0 && sd == 0 && bad == 0)
 		printf "target %8d/s  load %8.0f getppid/s  emitted %8.0f records/s (%.2f of 1 M)  daemon CPU %5.1f%% of a core  RSS peak %5.1f MiB  lost %d  dropped %d  stage-dropped %d  accounting %s  loadavg %s  %s\n",
 			rate, calls / el, (em1 - em0) / el, (em1 - em0) / el / 1e6, 100 * (cpu1 - cpu0) / el, rss / 1048576,
-			lost, dropped, sd, (bad ? "MISMATCH" : "exact"), load, (ok ? "PASS" : "FAIL")
+			lost, dropped, sd, (bad ? "MISMATCH" : "exact"), lavg, (ok ? "PASS" : "FAIL")
 		exit !ok
 	}'
 }
