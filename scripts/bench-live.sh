@@ -40,35 +40,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -n "${AINKA:-}" ]; then
-	cp "$AINKA" "$tmp/ainka"
-else
-	${GO:-go} build -o "$tmp/ainka" ./cmd/ainka
-fi
-
 # The load: WORKERS processes together making RATE getppid() calls per
-# second, paced in 1 ms steps (clock_gettime through the vDSO, so the only
-# syscalls are the getppid calls and one nanosleep per idle millisecond).
-cc -O2 -o "$tmp/loadgen" scripts/lib/loadgen.c
-
-cat >"$tmp/config.toml" <<EOF
-[daemon]
-pid_file = "$tmp/ainka.pid"
-work_dir = "$tmp/work"
-socket_path = "$tmp/ainka.sock"
-max_memory_mb = $MAX_MEMORY_MB
-metrics_addr = ""
-[ml]
-model_path = ""
-[policy]
-policy_file = ""
-[telemetry]
-ring_buffer_mb = $RING_MB
-EOF
-
-metrics() { curl -sf "http://127.0.0.1:$PORT/metrics"; }
-# sum of a metric family (all label sets)
-msum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%.6f\n", s }'; }
+# second (scripts/lib/loadgen.c).
+. scripts/lib/live-daemon.sh
+live_prepare
 
 # run_rate RATE SECONDS: one daemon run with the load held for SECONDS.
 # Prints one result line; returns 1 when anything was lost or dropped.
@@ -77,17 +52,7 @@ run_rate() {
 	nice -n "$NICE" "$tmp/ainka" run --no-act --config "$tmp/config.toml" --metrics-addr "127.0.0.1:$PORT" \
 		--duration "$((secs + 4))s" >/dev/null 2>"$tmp/err" &
 	daemon=$!
-	i=0
-	until metrics >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$daemon" 2>/dev/null; then
-			echo "bench-live.sh: the daemon did not start:" >&2
-			cat "$tmp/err" >&2
-			return 2
-		fi
-		sleep 0.1
-	done
-	sleep 1 # past start-up: programs attached, first windows out
+	live_wait bench-live.sh || return 2
 	metrics >"$tmp/m0"
 	"$tmp/loadgen" "$rate" "$secs" "$WORKERS" >"$tmp/load" &
 	load=$!

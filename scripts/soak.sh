@@ -54,46 +54,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -n "${AINKA:-}" ]; then
-	cp "$AINKA" "$tmp/ainka"
-else
-	${GO:-go} build -o "$tmp/ainka" ./cmd/ainka
-fi
-cc -O2 -o "$tmp/loadgen" scripts/lib/loadgen.c
-
-cat >"$tmp/config.toml" <<EOF
-[daemon]
-pid_file = "$tmp/ainka.pid"
-work_dir = "$tmp/work"
-socket_path = "$tmp/ainka.sock"
-max_memory_mb = $MAX_MEMORY_MB
-metrics_addr = ""
-[ml]
-model_path = ""
-[policy]
-policy_file = ""
-[telemetry]
-ring_buffer_mb = $RING_MB
-EOF
-
-metrics() { curl -sf "http://127.0.0.1:$PORT/metrics"; }
-msum() { awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%.0f\n", s }'; }
+. scripts/lib/live-daemon.sh
+live_prepare
 kib() { awk -v k="$1" '$1 == k ":" { print $2 }' "/proc/$daemon/status"; }
 
 "$tmp/ainka" run --no-act --config "$tmp/config.toml" --metrics-addr "127.0.0.1:$PORT" \
 	--duration "$((SECONDS_TOTAL + 30))s" >/dev/null 2>"$tmp/err" &
 daemon=$!
-i=0
-until metrics >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$daemon" 2>/dev/null; then
-		echo "soak.sh: the daemon did not start:" >&2
-		cat "$tmp/err" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
-sleep 1
+live_wait soak.sh || exit 1
 
 # The sampler: one line a second, "t phase VmRSS VmHWM RssAnon RssFile
 # heap_inuse heap_idle heap_released" (KiB, then bytes); the phase is what the main loop is in.
@@ -146,7 +114,7 @@ wait "$daemon" || { echo "soak.sh: the daemon failed:" >&2; cat "$tmp/err" >&2; 
 daemon=
 [ -n "${SAMPLES:-}" ] && cp "$tmp/samples" "$SAMPLES"
 
-em=$(($(msum ainka_bpf_emitted_total <"$tmp/m1") - $(msum ainka_bpf_emitted_total <"$tmp/m0")))
+em=$(awk -v a="$(msum ainka_bpf_emitted_total <"$tmp/m0")" -v b="$(msum ainka_bpf_emitted_total <"$tmp/m1")" 'BEGIN { print b - a }')
 sd=$(msum ainka_stage_dropped_total <"$tmp/m1")
 summary=$(grep '^run: ' "$tmp/err" || true)
 echo "# daemon: $summary"
