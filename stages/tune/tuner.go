@@ -3,6 +3,7 @@ package tune
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decide/action"
@@ -73,7 +74,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		return
 	}
 	if t.active && !t.fam.alive(s, &t.tg, now) {
-		s.logf("tuner %s: %s has gone (%s); trial ended", t.fam.name(), t.tg.sel, t.tg.key)
+		s.logf("tuner %s: %s quiet for %v of event time (exited, idle or removed: %s); trial ended", t.fam.name(), t.tg.sel, time.Duration(goneNs), t.tg.key)
 		t.end(s, now, "target gone")
 		return
 	}
