@@ -13,7 +13,7 @@ import (
 // and with the example detector plugin after it, in one run: the
 // plugin's share of a window's scoring.
 //
-//	go test -run XXX -bench PredictWindow ./plugins
+//	go test -run '^$' -bench PredictWindow ./plugins
 func BenchmarkPredictWindow(b *testing.B) {
 	for _, tc := range []struct {
 		name    string

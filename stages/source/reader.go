@@ -66,17 +66,21 @@ func (r *reader) appendRecord(rec []byte) {
 // send hands the batch on without blocking; a refused batch is dropped and
 // counted per kind.
 func (r *reader) send() {
+	if b := r.take(); b != nil {
+		r.account(r.out.TrySend(b))
+	}
+}
+
+// take detaches the batch being filled; an empty one goes straight back
+// to the free list and take returns nil.
+func (r *reader) take() *pipeline.Batch[[]byte] {
 	b := r.b
-	if b == nil {
-		return
-	}
 	r.b = nil
-	if len(b.Items) == 0 {
+	if b != nil && len(b.Items) == 0 {
 		r.out.Release(b)
-		return
+		return nil
 	}
-	ok := r.out.TrySend(b)
-	r.account(ok)
+	return b
 }
 
 func (r *reader) account(ok bool) {
@@ -95,13 +99,8 @@ func (r *reader) account(ok bool) {
 // sendFinal hands the last batch on after the programs are detached:
 // waiting is harmless then, but bounded in case the pipeline died.
 func (r *reader) sendFinal() {
-	b := r.b
+	b := r.take()
 	if b == nil {
-		return
-	}
-	r.b = nil
-	if len(b.Items) == 0 {
-		r.out.Release(b)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
