@@ -15,8 +15,8 @@
 // snapshot delivered late lands at the right place in the store: an
 // outage shorter than the buffer leaves no gap.
 //
-// Errors are classified (refused, timeout, dns, tls, http_4xx, http_5xx,
-// other), counted by reason (ainka_push_errors_total) and logged at most
+// Errors are classified (refused, lost, timeout, dns, tls, http_4xx,
+// http_5xx, other), counted by reason (ainka_push_errors_total) and logged at most
 // once a minute with the reason, so an unreachable or wrong URL is loud
 // but never floods the log. A 4xx answer means the store will never take
 // that snapshot (a wrong path, a rejected label): it is dropped at once

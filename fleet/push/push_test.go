@@ -192,10 +192,27 @@ func TestReasons(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	refused := "http://" + ln.Addr().String()
 	ln.Close()
+	// A store that goes away with the post in flight: it takes the
+	// connection and closes it before answering.
+	hangup, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hangup.Close()
+	go func() {
+		for {
+			c, err := hangup.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	for _, c := range []struct{ url, want string }{
 		{tlsSrv.URL, "tls"}, // a certificate this host does not trust
 		{strings.Replace(tlsSrv.URL, "https", "http", 1), "http_4xx"}, // plain HTTP to a TLS port: Go's server answers 400
 		{refused, "refused"},
+		{"http://" + hangup.Addr().String(), "lost"},
 		{"http://ainka-no-such-host.invalid/", "dns"},
 	} {
 		p, set := newPusher(t, c.url, 1<<20, &logs{})

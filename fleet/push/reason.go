@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 // Reasons a post fails, the label of ainka_push_errors_total.
-var reasons = []string{"refused", "unreachable", "timeout", "dns", "tls", "http_4xx", "http_5xx", "other"}
+var reasons = []string{"refused", "lost", "unreachable", "timeout", "dns", "tls", "http_4xx", "http_5xx", "other"}
 
 // statusError is a post the store answered with a status other than 2xx.
 type statusError struct {
@@ -55,6 +56,11 @@ func reason(err error) string {
 		return "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
+	// The store went away while a post was in flight: its connection was
+	// reset or closed under the request (a stop, a crash, a restart).
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "lost"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "unreachable"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
