@@ -150,9 +150,14 @@ bench-quick: build
 # twice, bracketing) and ainka. 15 runs, 3 min 16 s at load 20-25
 # (docs/bench.md); the tuned, ainka+policies and oracle arms would double
 # that, and make bench-quick keeps them.
+# Three repeats, not one: one quiet clean-clone run measured writeback's
+# small-fsync p99 at 2.02 ms with ainka against 1.07 and 1.15 ms
+# untuned, another 0.89 against 0.91 and 1.24: a single p99 is too noisy
+# for the gate, a median of three is what it should judge.
 BENCH_CI_ARMS := untuned,ainka
+BENCH_CI_REPEATS := 3
 bench-quick-ci: build
-	$(BIN)/ainka-bench --quick --arm $(BENCH_CI_ARMS) --out $(BIN)/bench-quick
+	$(BIN)/ainka-bench --quick --repeats $(BENCH_CI_REPEATS) --arm $(BENCH_CI_ARMS) --out $(BIN)/bench-quick
 
 install: build docs
 	DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BIN=$(BIN) scripts/install.sh
