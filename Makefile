@@ -147,7 +147,7 @@ bench-quick: build
 # What make test runs: the gate of bench-quick (the ainka arm no worse
 # than untuned beyond the noise band, the host restored after every run)
 # on all five scenarios, with the arms the gate compares: untuned (run
-# twice, bracketing) and ainka. 15 runs, 3 min 16 s at load 20-25
+# twice, bracketing) and ainka, three repeats: 45 runs, about 7.5 min quiet
 # (docs/bench.md); the tuned, ainka+policies and oracle arms would double
 # that, and make bench-quick keeps them.
 # Three repeats, not one: one quiet clean-clone run measured writeback's
