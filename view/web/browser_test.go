@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ainka/ainka/daemon"
 )
 
 // chromium finds the browser, or skips the test naming what is missing
@@ -61,30 +63,7 @@ func TestDashboardInChromium(t *testing.T) {
 		{"policies", `document.querySelector('#policies tr[data-policy="busy"]') !== null`},
 	}
 	for _, p := range pages {
-		wait, cancelW := context.WithTimeout(ctx, 60*time.Second)
-		_, err := chromedp.Run(wait, chromedp.Steps(
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[any](fmt.Sprintf("location.hash = %q", "#"+p.page))(ctx, tg)
-				return err
-			}),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Poll[bool](p.ready, chromedp.WithPollingInterval(200*time.Millisecond))(ctx, tg)
-				return err
-			})))
-		cancelW()
-		if err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
-			t.Fatalf("page %s: not ready (%s): %v\n%s", p.page, p.ready, err, html)
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot of %s: %v", p.page, err)
-		}
-		path := filepath.Join(shots, "dashboard-"+p.page+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %s (%d bytes)", p.page, path, len(png))
+		showPage(t, ctx, p.page, p.ready, filepath.Join(shots, "dashboard-"+p.page+".png"))
 	}
 	stats, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({updates: ainka.updates,
 		p99: ainka.latencies.slice().sort((a,b)=>a-b)[Math.floor(0.99*(ainka.latencies.length-1))],
@@ -93,6 +72,68 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("browser: %v updates, p99 latency %v ms, slowest render %.1f ms", stats["updates"], stats["p99"], stats["render"])
+	if bad := consoleErrors(); len(bad) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// showPage opens a page of the dashboard, waits until the script ready
+// is true (60 s at most) and writes a screenshot to path.
+func showPage(t *testing.T, ctx context.Context, page, ready, path string) {
+	t.Helper()
+	wait, cancel := context.WithTimeout(ctx, 60*time.Second)
+	_, err := chromedp.Run(wait, chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](fmt.Sprintf("location.hash = %q", "#"+page))(ctx, tg)
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](ready, chromedp.WithPollingInterval(200*time.Millisecond))(ctx, tg)
+			return err
+		})))
+	cancel()
+	if err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+		t.Fatalf("page %s: not ready (%s): %v\n%s", page, ready, err, html)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot of %s: %v", page, err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %s (%d bytes)", page, path, len(png))
+}
+
+// TestDashboardShowsAnomalies replays the kernel-fault benchmark
+// (testdata/faults: minutes of event time, faults injected) as fast as it
+// goes and holds its end: past the detectors' learning, the features page
+// must draw forecast intervals and shade the spans whose anomaly score
+// reached 0.5 (the last minute holds the loopback network flood).
+func TestDashboardShowsAnomalies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser and replays a 20 MB trace")
+	}
+	bin := chromium(t)
+	base := startReplayOf(t, daemon.ReplayOptions{Path: "../../testdata/faults/faults.trace", Speed: 0, Repeat: 1, Hold: true})
+	shots := os.Getenv("AINKA_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	consoleErrors := watchConsole(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#features")); err != nil {
+		t.Fatalf("load the dashboard: %v", err)
+	}
+	showPage(t, ctx, "features", `!document.querySelector("header").textContent.includes("learning") &&
+		document.querySelectorAll("#features svg.plot rect.anom").length > 0 &&
+		document.querySelectorAll("#features svg.plot polygon.band").length >= 5`,
+		filepath.Join(shots, "dashboard-anomalies.png"))
 	if bad := consoleErrors(); len(bad) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
 	}

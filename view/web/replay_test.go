@@ -27,6 +27,12 @@ cooldown = "1s"
 // returns the dashboard's base URL. The daemon stops when the test ends.
 func startReplay(t *testing.T) string {
 	t.Helper()
+	return startReplayOf(t, daemon.ReplayOptions{Path: "../../testdata/traces/cpu.trace", Speed: 1, Repeat: 20, Hold: true})
+}
+
+// startReplayOf is startReplay of any trace at any pace.
+func startReplayOf(t *testing.T, ro daemon.ReplayOptions) string {
+	t.Helper()
 	pol := filepath.Join(t.TempDir(), "busy.toml")
 	if err := os.WriteFile(pol, []byte(busyPolicy), 0o644); err != nil {
 		t.Fatal(err)
@@ -43,7 +49,7 @@ func startReplay(t *testing.T) string {
 			return nil
 		}}
 	go func() {
-		done <- daemon.Replay(ctx, o, daemon.ReplayOptions{Path: "../../testdata/traces/cpu.trace", Speed: 1, Repeat: 20, Hold: true})
+		done <- daemon.Replay(ctx, o, ro)
 	}()
 	t.Cleanup(func() {
 		cancel()
