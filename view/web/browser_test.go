@@ -39,19 +39,8 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	bin := chromium(t)
 	base := startReplay(t)
-	shots := os.Getenv("AINKA_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	consoleErrors := watchConsole(ctx) // starts the browser; subscribed before the first page
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#overview")); err != nil {
-		t.Fatalf("load the dashboard: %v", err)
-	}
+	shots := screenshotDir(t)
+	ctx, consoleErrors := openBrowser(t, bin, base+"/#overview")
 	pages := []struct{ page, ready string }{
 		{"overview", `document.querySelectorAll("#kinds tr").length > 1 && document.querySelectorAll("#stages tr").length > 1 &&
 			document.querySelectorAll("#top svg.plot").length > 0`},
@@ -75,6 +64,29 @@ func TestDashboardInChromium(t *testing.T) {
 	if bad := consoleErrors(); len(bad) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
 	}
+}
+
+// screenshotDir is $AINKA_SCREENSHOTS, else the test's temporary directory.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("AINKA_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return t.TempDir()
+}
+
+// openBrowser starts headless Chromium (closed when the test ends) on url
+// and returns its context and the console errors seen so far.
+func openBrowser(t *testing.T, bin, url string) (context.Context, func() []string) {
+	t.Helper()
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless,
+		chromedp.NoSandbox, chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelA() })
+	consoleErrors := watchConsole(ctx) // starts the browser; subscribed before the first page
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("load the dashboard: %v", err)
+	}
+	return ctx, consoleErrors
 }
 
 // showPage opens a page of the dashboard, waits until the script ready
@@ -117,19 +129,8 @@ func TestDashboardShowsAnomalies(t *testing.T) {
 	}
 	bin := chromium(t)
 	base := startReplayOf(t, daemon.ReplayOptions{Path: "../../testdata/faults/faults.trace", Speed: 0, Repeat: 1, Hold: true})
-	shots := os.Getenv("AINKA_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(bin), chromedp.Headless,
-		chromedp.NoSandbox, chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	consoleErrors := watchConsole(ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#features")); err != nil {
-		t.Fatalf("load the dashboard: %v", err)
-	}
+	shots := screenshotDir(t)
+	ctx, consoleErrors := openBrowser(t, bin, base+"/#features")
 	showPage(t, ctx, "features", `!document.querySelector("header").textContent.includes("learning") &&
 		document.querySelectorAll("#features svg.plot rect.anom").length > 0 &&
 		document.querySelectorAll("#features svg.plot polygon.band").length >= 5`,
