@@ -59,6 +59,8 @@ type Tuners struct {
 	// it would change and why) or "act" (try, keep what helps).
 	CPU       string `toml:"cpu"`
 	Readahead string `toml:"readahead"`
+	Memory    string `toml:"memory"`
+	Writeback string `toml:"writeback"`
 	// EffectWindowMS is the event time a setting is measured over, and the
 	// harm bound's time (200..600000).
 	EffectWindowMS int `toml:"effect_window_ms"`
@@ -217,6 +219,8 @@ func Default() *Config {
 		Tuners: Tuners{
 			CPU:            "advise",
 			Readahead:      "advise",
+			Memory:         "advise",
+			Writeback:      "advise",
 			EffectWindowMS: 2000,
 			HarmPct:        10,
 			MaxSteps:       8,

@@ -306,7 +306,7 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 		t = conf.Tuners
 	}
 	if override != "" {
-		t.CPU, t.Readahead = override, override
+		t.CPU, t.Readahead, t.Memory, t.Writeback = override, override, override, override
 	}
 	var tc tune.Config
 	var err error
@@ -316,10 +316,17 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 	if tc.Readahead, err = tune.ParseMode(t.Readahead); err != nil {
 		return tc, Usagef("tuners: readahead: %v", err)
 	}
+	if tc.Memory, err = tune.ParseMode(t.Memory); err != nil {
+		return tc, Usagef("tuners: memory: %v", err)
+	}
+	if tc.Writeback, err = tune.ParseMode(t.Writeback); err != nil {
+		return tc, Usagef("tuners: writeback: %v", err)
+	}
 	tc.EffectWindow = time.Duration(t.EffectWindowMS) * time.Millisecond
 	tc.HarmPct, tc.MaxSteps = t.HarmPct, t.MaxSteps
 	if live {
 		tc.ModelPath = t.ModelPath
+		tc.Cgroup1Memory = actuate.FindCgroup1("/proc/self/mountinfo", "memory")
 	}
 	return tc, nil
 }

@@ -104,7 +104,11 @@ func readTrim(p string) string {
 
 // FindCgroup1CPU returns the mount point of a cgroup v1 hierarchy that
 // holds the cpu controller, or "" when there is none.
-func FindCgroup1CPU(mountinfo string) string {
+func FindCgroup1CPU(mountinfo string) string { return FindCgroup1(mountinfo, "cpu") }
+
+// FindCgroup1 returns the mount point of a cgroup v1 hierarchy that holds
+// controller ctrl, or "" when there is none.
+func FindCgroup1(mountinfo, ctrl string) string {
 	f, err := os.Open(mountinfo)
 	if err != nil {
 		return ""
@@ -116,7 +120,7 @@ func FindCgroup1CPU(mountinfo string) string {
 		for i, fl := range fields {
 			if fl == "-" && i+3 < len(fields) && fields[i+1] == "cgroup" && len(fields) > 4 {
 				for _, o := range strings.Split(fields[i+3], ",") {
-					if o == "cpu" {
+					if o == ctrl {
 						return unescapeMount(fields[4])
 					}
 				}

@@ -27,6 +27,10 @@ type Config struct {
 	// for cpu.weight (as cpu.shares) when the host binds cpu to v1. Empty:
 	// found in /proc/self/mountinfo; "-": never.
 	Cgroup1CPU string
+	// Cgroup1Memory is a cgroup v1 hierarchy with the memory controller,
+	// where memory.swappiness (a v1-only file) is written. Empty: found in
+	// /proc/self/mountinfo; "-": never.
+	Cgroup1Memory string
 
 	// Kernel is the kernel module client, dialled once by whoever composes
 	// the daemon, which also closes it. Nil: no module (not loaded, or not

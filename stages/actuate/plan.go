@@ -67,8 +67,12 @@ func (s *Stage) planSysctl(a action.Action) ([]plan, error) {
 	}}}, nil
 }
 
-// planCgroup plans a cgroup v2 file (or v1 cpu.shares on hybrid hosts).
+// planCgroup plans a cgroup v2 file (or v1 cpu.shares on hybrid hosts,
+// or the v1-only memory.swappiness).
 func (s *Stage) planCgroup(a action.Action) ([]plan, error) {
+	if a.Knob == "memory.swappiness" {
+		return s.planV1(a, s.cfg.Cgroup1Memory, "memory")
+	}
 	if s.cfg.CgroupRoot == "" {
 		return nil, fmt.Errorf("%w: %v", errUnsupported, ErrNoCgroup2)
 	}
@@ -199,6 +203,22 @@ func (s *Stage) planKernel(a action.Action) ([]plan, error) {
 		}
 		return strconv.FormatInt(int64(math.Round(applyOp(a.Op, c, a.Num))), 10), "", nil
 	}}}, nil
+}
+
+// planV1 plans a file that only cgroup v1 has, in the hierarchy of ctrl
+// mounted at root.
+func (s *Stage) planV1(a action.Action, root, ctrl string) ([]plan, error) {
+	if root == "" {
+		return nil, fmt.Errorf("%w: %s is a cgroup v1 file and no v1 %s hierarchy is mounted", errUnsupported, a.Knob, ctrl)
+	}
+	spec := action.CgroupFiles[a.Knob]
+	spec.Name = a.Knob
+	p, err := cgroupFile(root, a.Target, a.Knob)
+	if err != nil {
+		return nil, err
+	}
+	k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
+	return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
 }
 
 // planShares writes cpu.weight as the cgroup v1 cpu.shares of the same

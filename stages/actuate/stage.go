@@ -100,11 +100,16 @@ func (s *Stage) findCgroups() {
 			s.log.Warn("cgroup actions unavailable", "err", err)
 		}
 	}
-	switch s.cfg.Cgroup1CPU {
-	case "":
-		s.cfg.Cgroup1CPU = FindCgroup1CPU("/proc/self/mountinfo")
-	case "-":
-		s.cfg.Cgroup1CPU = ""
+	for _, c := range []struct {
+		root *string
+		ctrl string
+	}{{&s.cfg.Cgroup1CPU, "cpu"}, {&s.cfg.Cgroup1Memory, "memory"}} {
+		switch *c.root {
+		case "":
+			*c.root = FindCgroup1("/proc/self/mountinfo", c.ctrl)
+		case "-":
+			*c.root = ""
+		}
 	}
 }
 

@@ -33,6 +33,9 @@ type TaskFeatures struct {
 	// RunqUs is the mean time it waited runnable before a run: the
 	// scheduling latency it suffered.
 	RunqUs float64
+	// FaultsPerS is its page faults per second (scaled up by sampling):
+	// the memory tuner's measure of what reclaim costs a protected task.
+	FaultsPerS float64
 }
 
 // DeviceFeatures is one block device in one window.
@@ -97,6 +100,7 @@ func taskFeatures(t *aggregate.TaskStat, f *TaskFeatures, secs float64) {
 	f.VoluntaryPerS = float64(t.SwitchesOut-t.Preempted) / secs
 	f.InvoluntaryPerS = float64(t.Preempted) / secs
 	f.WakeupsPerS = float64(t.Wakeups) / secs
+	f.FaultsPerS = float64(t.Faults) / secs
 }
 
 func devices(w *aggregate.Window, v *Vector, secs float64) {

@@ -1,8 +1,11 @@
 package features
 
 import (
-	"github.com/ainka/ainka/bpf/record"
 	"math"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/bpf/record"
 
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decode"
@@ -84,7 +87,29 @@ func Compute(w *aggregate.Window, v *Vector) {
 	}
 	f[KernelDecisionsPerS] = rate(decode.KindKernelDecision, w.Kinds[decode.KindKernelDecision])
 	entities(w, v, secs)
+	fsyncs(w, v)
 }
+
+// fsyncs sums the durable-write syscalls of the window.
+func fsyncs(w *aggregate.Window, v *Vector) {
+	v.Fsyncs, v.FsyncUs = 0, 0
+	if !w.Enabled(decode.KindSyscall) {
+		return
+	}
+	var n, ns uint64
+	for _, id := range fsyncIDs {
+		if id < aggregate.MaxSyscallID {
+			n += uint64(w.Syscalls[id].Count)
+			ns += w.Syscalls[id].LatencyNs
+		}
+	}
+	if n > 0 {
+		v.Fsyncs, v.FsyncUs = n, float64(ns)/1e3/float64(n)
+	}
+}
+
+// fsyncIDs are this architecture's fsync and fdatasync numbers.
+var fsyncIDs = [...]int{unix.SYS_FSYNC, unix.SYS_FDATASYNC}
 
 // cpuBusyPct prefers exact sched_switch time (all CPUs that switched at
 // least once); with sched_switch off or sampled it falls back on the

@@ -107,6 +107,12 @@ type Vector struct {
 	NumDevices int
 	Tasks      [MaxTasks]TaskFeatures
 	Devices    [MaxDevices]DeviceFeatures
+	// Fsyncs and FsyncUs are the window's fsync and fdatasync calls
+	// (scaled up by sampling) and their mean latency: how long tasks
+	// that wait for their writes to be durable waited (the writeback
+	// tuner's objective). FsyncUs is 0 without fsyncs or syscall events.
+	Fsyncs  uint64
+	FsyncUs float64
 }
 
 // Missing reports whether feature id has no value in this window.

@@ -42,6 +42,8 @@ func ParseMode(s string) (Mode, error) {
 type Config struct {
 	CPU       Mode
 	Readahead Mode
+	Memory    Mode
+	Writeback Mode
 	// EffectWindow is the event time over which a setting's objective is
 	// measured (the first window after a change is not counted: the change
 	// settles). Default 2s. It is also the harm bound's time: a step that
@@ -72,7 +74,16 @@ type Config struct {
 	// the host's own disks and processes); nil: every target.
 	AllowPID    func(pid uint32) bool
 	AllowDevice func(name string) bool
-	Logger      *slog.Logger
+	// Sysctl reads /proc/sys/NAME (act mode); default the file.
+	Sysctl func(name string) (string, error)
+	// MemCgroup finds a process's memory cgroup (act mode): its path and
+	// whether it is in the cgroup v1 memory hierarchy; default
+	// /proc/PID/cgroup.
+	MemCgroup func(pid uint32) (path string, v1 bool, err error)
+	// Cgroup1Memory is the mount of the cgroup v1 memory hierarchy ("" =
+	// none: the memory tuner writes vm.swappiness).
+	Cgroup1Memory string
+	Logger        *slog.Logger
 }
 
 // Defaults of Config.
@@ -99,7 +110,7 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("%w: harm bound %g%% outside [1, 50]", ErrConfig, c.HarmPct)
 	case c.MaxSteps < 2 || c.MaxSteps > 100:
 		return fmt.Errorf("%w: max steps %d outside [2, 100]", ErrConfig, c.MaxSteps)
-	case c.CPU > Act || c.Readahead > Act:
+	case c.CPU > Act || c.Readahead > Act || c.Memory > Act || c.Writeback > Act:
 		return fmt.Errorf("%w: unknown mode", ErrConfig)
 	}
 	if c.DeviceName == nil {
@@ -110,6 +121,12 @@ func (c *Config) defaults() error {
 	}
 	if c.ReadaheadKB == nil {
 		c.ReadaheadKB = sysReadaheadKB
+	}
+	if c.Sysctl == nil {
+		c.Sysctl = sysRead
+	}
+	if c.MemCgroup == nil {
+		c.MemCgroup = procMemCgroup
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

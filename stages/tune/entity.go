@@ -32,6 +32,7 @@ type taskEnt struct {
 	windows int
 	// moving averages of the features.TaskFeatures of the same names
 	cpuShare, meanRunUs, volPerS, involPerS, wakeupsPerS, runqUs float64
+	faultsPerS                                                   float64
 }
 
 type devEnt struct {
@@ -52,6 +53,7 @@ type tracker struct {
 	devs    [MaxDevices]devEnt
 	nDevs   int
 	evicted uint64
+	host    hostEnt
 }
 
 func ewma(old, x float64, first bool) float64 {
@@ -63,6 +65,7 @@ func ewma(old, x float64, first bool) float64 {
 
 // observe folds one vector in.
 func (t *tracker) observe(v *features.Vector) {
+	t.host.observe(v)
 	for i := 0; i < v.NumTasks; i++ {
 		f := &v.Tasks[i]
 		e := t.task(f.PID, v.EndNs)
@@ -76,6 +79,7 @@ func (t *tracker) observe(v *features.Vector) {
 		e.volPerS = ewma(e.volPerS, f.VoluntaryPerS, first)
 		e.involPerS = ewma(e.involPerS, f.InvoluntaryPerS, first)
 		e.wakeupsPerS = ewma(e.wakeupsPerS, f.WakeupsPerS, first)
+		e.faultsPerS = ewma(e.faultsPerS, f.FaultsPerS, first)
 		e.windows++
 	}
 	for i := 0; i < v.NumDevices; i++ {

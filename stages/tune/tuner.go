@@ -18,6 +18,7 @@ type target struct {
 	pid   uint32
 	dev   uint32
 	orig  int // the nice of a cpu target before AINKA (act mode)
+	limit int // the family's bound on its settings: memory's lowest swappiness, writeback's highest ratio
 	class Class
 	conf  float64
 	why   string

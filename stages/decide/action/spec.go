@@ -82,12 +82,14 @@ var Couplings = []Coupling{
 	{Low: "vm.dirty_background_ratio", High: "vm.dirty_ratio", Why: "background writeback must start before throttling"},
 }
 
-// CgroupFiles are the cgroup v2 interface files AINKA may write.
+// CgroupFiles are the cgroup interface files AINKA may write: v2's, and
+// memory.swappiness, which only cgroup v1 has (v2 applies vm.swappiness).
 var CgroupFiles = map[string]Spec{
-	"cpu.weight":  {Form: Int, Min: 1, Max: 10000, MaxStepRatio: 10, Why: "CPU share under contention"},
-	"cpu.max":     {Form: CPUMax, Min: 1000, Max: 1000000, MaxStepRatio: 4, Why: "CPU bandwidth cap (quota µs per period µs)"},
-	"memory.high": {Form: Bytes, Min: 16 << 20, Max: 1 << 50, MaxStepRatio: 2, Why: "memory throttle point (never a hard limit: no OOM kill)"},
-	"io.weight":   {Form: IOWeight, Min: 1, Max: 10000, MaxStepRatio: 10, Why: "IO share under contention"},
+	"cpu.weight":        {Form: Int, Min: 1, Max: 10000, MaxStepRatio: 10, Why: "CPU share under contention"},
+	"cpu.max":           {Form: CPUMax, Min: 1000, Max: 1000000, MaxStepRatio: 4, Why: "CPU bandwidth cap (quota µs per period µs)"},
+	"memory.high":       {Form: Bytes, Min: 16 << 20, Max: 1 << 50, MaxStepRatio: 2, Why: "memory throttle point (never a hard limit: no OOM kill)"},
+	"memory.swappiness": {Form: Int, Min: 0, Max: 200, MaxStepAbs: 60, Why: "reclaim balance of one cgroup's anonymous memory (cgroup v1)"},
+	"io.weight":         {Form: IOWeight, Min: 1, Max: 10000, MaxStepRatio: 10, Why: "IO share under contention"},
 }
 
 // ReadaheadSpec bounds /sys/block/DEV/queue/read_ahead_kb.

@@ -1,0 +1,144 @@
+package tune
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/features"
+)
+
+// memoryFamily protects a latency-sensitive task whose pages reclaim
+// takes away under memory pressure: it lowers the swappiness that
+// reclaim applies to that task's memory, so that reclaim takes it from
+// the memory hog instead.
+//
+// The knob: where the task has a memory cgroup of its own in the cgroup
+// v1 hierarchy (this host binds the memory controller there), that
+// cgroup's memory.swappiness: reclaim under a parent's limit scans each
+// child cgroup with its own swappiness, and at 0 it leaves the child's
+// anonymous memory alone, so the hog beside it swaps instead of being
+// OOM-killed. 0 is tried only when the task's cgroup has no limit of its
+// own (at 0 that limit could OOM-kill the task itself); the floor is 1
+// otherwise. Elsewhere (cgroup v2, where the kernel applies vm.swappiness
+// to every cgroup, or a task in the root cgroup) vm.swappiness itself,
+// never below 10: at 0 the hog cannot swap and is OOM-killed, which is
+// not a tuner's call. Advice (and replays) never read the host, so they
+// name vm.swappiness.
+//
+// Objective: the protected task's page faults per second, negated: a
+// resident working set does not fault; every page reclaim took from it
+// faults back in (a major fault from swap). PSI memory and the hog's
+// faults decide whether there is pressure at all, not the score: the
+// hog stalls more when it swaps in the task's place, which is the point.
+type memoryFamily struct{}
+
+func (memoryFamily) name() string      { return "memory" }
+func (memoryFamily) objective() string { return "protected task's page faults" }
+
+// Evidence of pressure: the protected task faults at least minVictimFaults
+// times a second and PSI memory some is at least minPSIMemPct.
+const (
+	minVictimFaults = 50
+	minPSIMemPct    = 1
+)
+
+func (memoryFamily) find(s *Stage, now uint64) (target, bool) {
+	if !pressed(s.tr.host.psiMem, minPSIMemPct) {
+		return target{}, false
+	}
+	var victim, hog *taskEnt
+	vconf := 0.0
+	for i := 0; i < s.tr.nTasks; i++ {
+		e := &s.tr.tasks[i]
+		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 || (s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) {
+			continue
+		}
+		c, conf := classifyTask(e)
+		switch {
+		case c == Latency && conf >= minConfidence && e.faultsPerS >= minVictimFaults && (victim == nil || e.faultsPerS > victim.faultsPerS):
+			victim, vconf = e, conf
+		case c != Latency && (hog == nil || e.faultsPerS > hog.faultsPerS):
+			hog = e
+		}
+	}
+	if victim == nil {
+		return target{}, false
+	}
+	comm := decode.CommString(&victim.comm)
+	why := fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(victim), victim.faultsPerS, s.tr.host.psiMem)
+	if hog != nil {
+		why += fmt.Sprintf("; beside %s pid %d (%.0f faults/s)", decode.CommString(&hog.comm), hog.pid, hog.faultsPerS)
+	}
+	tg := target{key: "memory/" + comm + "/vm.swappiness", sel: "vm.swappiness", pid: victim.pid, class: Latency, conf: vconf,
+		why: why, orig: 60, limit: 10}
+	if s.cfg.Memory != Act {
+		return tg, true
+	}
+	return s.memKnob(tg, comm)
+}
+
+// memKnob picks the knob for the task in act mode and reads its original
+// value.
+func (s *Stage) memKnob(tg target, comm string) (target, bool) {
+	if path, v1, err := s.cfg.MemCgroup(tg.pid); err == nil && v1 && s.cfg.Cgroup1Memory != "" && strings.Trim(path, "/") != "" {
+		dir := filepath.Join(s.cfg.Cgroup1Memory, path)
+		tg.key, tg.sel, tg.limit = "memory/"+comm+"/memory.swappiness", path, 0
+		if lim, err := readInt(filepath.Join(dir, "memory.limit_in_bytes")); err != nil || lim < 1<<60 {
+			tg.limit = 1 // a limit of its own: 0 could OOM-kill the task
+		}
+		n, err := s.original(tg.sel, func() (int, error) { v, err := readInt(filepath.Join(dir, "memory.swappiness")); return int(v), err })
+		if err != nil {
+			return target{}, false
+		}
+		tg.orig = n
+		return tg, true
+	}
+	n, err := s.original(tg.sel, func() (int, error) {
+		v, err := s.cfg.Sysctl("vm.swappiness")
+		if err != nil {
+			return 0, err
+		}
+		return strconv.Atoi(v)
+	})
+	if err != nil {
+		return target{}, false
+	}
+	tg.orig = n
+	return tg, true
+}
+
+// arms are swappiness values below the original, gentlest first, down to
+// the target's floor.
+func (memoryFamily) arms(tg *target) []string {
+	arms := []string{""}
+	for _, n := range []int{30, 10, 0} {
+		n = max(n, tg.limit)
+		if n < tg.orig && arms[len(arms)-1] != strconv.Itoa(n) {
+			arms = append(arms, strconv.Itoa(n))
+		}
+	}
+	return arms
+}
+
+func (memoryFamily) action(tg *target, value string) string {
+	if tg.sel == "vm.swappiness" {
+		return "sysctl vm.swappiness = " + value
+	}
+	return "cgroup " + tg.sel + " memory.swappiness = " + value
+}
+
+func (memoryFamily) alive(s *Stage, tg *target, now uint64) bool {
+	return s.tr.findTask(tg.pid, now) != nil
+}
+
+func (memoryFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {
+	for i := 0; i < v.NumTasks; i++ {
+		if f := &v.Tasks[i]; f.PID == tg.pid {
+			return -f.FaultsPerS, f.Runs > 0
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,252 @@
+package tune
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// pressHost is a host under memory pressure and write bursts, faked at
+// the kernel boundary: the protected task's page faults follow the
+// swappiness the tuner sets, the fsyncs' latency the background ratio.
+type pressHost struct {
+	swap, origSwap   int
+	ratio, origRatio int
+	faults           map[int]float64 // the protected task's faults/s by swappiness
+	fsyncUs          map[int]float64 // fsync latency by dirty_background_ratio
+	stage            *Stage
+}
+
+func (h *pressHost) vector(now uint64) predict.Output {
+	var o predict.Output
+	v := &o.Vector
+	v.StartNs, v.EndNs = now-win, now
+	v.Values[features.CPUBusyPct] = 40
+	v.Values[features.PSIMemSomePct] = 12
+	v.Values[features.PSIIOSomePct] = 6
+	v.Values[features.BlkWriteBytesPerS] = 120e6
+	v.Values[features.BlkIOPS] = 200
+	v.NumTasks = 2
+	v.Tasks[0] = features.TaskFeatures{PID: 43, Runs: 10, CPUShare: 0.9, MeanRunUs: 9000, InvoluntaryPerS: 90, VoluntaryPerS: 10, FaultsPerS: 30000}
+	copy(v.Tasks[0].Comm[:], "grow")
+	v.Tasks[1] = features.TaskFeatures{PID: 42, Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: 15,
+		FaultsPerS: h.faults[h.swap]}
+	copy(v.Tasks[1].Comm[:], "touch")
+	if h.fsyncUs != nil {
+		v.Fsyncs, v.FsyncUs = 5, h.fsyncUs[h.ratio]
+	}
+	return o
+}
+
+func (h *pressHost) apply(t *testing.T, ds []decide.Decision) {
+	for _, x := range ds {
+		a := x.Action
+		if a.Kind != action.Sysctl && a.Kind != action.Cgroup {
+			continue
+		}
+		n, err := strconv.Atoi(a.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb := a.Target == "vm.dirty_background_ratio"
+		switch {
+		case x.Kind == decide.Apply && wb:
+			h.ratio = n
+		case x.Kind == decide.Apply:
+			h.swap = n
+		case x.Kind == decide.Revert && wb:
+			h.ratio = h.origRatio
+		case x.Kind == decide.Revert:
+			h.swap = h.origSwap
+		}
+	}
+}
+
+func (h *pressHost) run(t *testing.T, s *Stage, now *uint64, n int) []decide.Decision {
+	var all []decide.Decision
+	for i := 0; i < n; i++ {
+		*now += win
+		out := s.Process([]predict.Output{h.vector(*now)}, nil)
+		ds := out[0].Dec[:out[0].NDec]
+		h.apply(t, ds)
+		all = append(all, ds...)
+	}
+	return all
+}
+
+// memcg makes a v1 memory hierarchy with the protected task's cgroup.
+func memcg(t *testing.T, limit string) string {
+	root := t.TempDir()
+	dir := filepath.Join(root, "bench", "lat")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "memory.swappiness"), []byte("60\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(limit+"\n"), 0o644)
+	return root
+}
+
+func memStage(t *testing.T, model, root string) *Stage {
+	t.Helper()
+	s, err := New(Config{Memory: Act, EffectWindow: time.Second, ModelPath: model, Cgroup1Memory: root,
+		MemCgroup: func(pid uint32) (string, bool, error) { return "/bench/lat", true, nil },
+		Sysctl:    func(string) (string, error) { t.Fatal("the v1 memory tuner read a sysctl"); return "", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// harmRevertedWithin checks that the first apply of value was reverted as
+// harmful at most one effect window later.
+func harmRevertedWithin(t *testing.T, ds []decide.Decision, value string, window time.Duration) {
+	t.Helper()
+	var at uint64
+	for _, x := range ds {
+		if x.Kind == decide.Apply && x.Action.Value == value && at == 0 {
+			at = x.TimeNs
+		}
+		if x.Kind == decide.Revert && at != 0 && strings.Contains(x.Reason, "harmful") {
+			if d := time.Duration(x.TimeNs - at); d > window {
+				t.Errorf("harmful %s reverted after %v, bound one effect window (%v)", value, d, window)
+			}
+			return
+		}
+	}
+	t.Fatalf("harmful setting %s never reverted:\n%s", value, dump(ds))
+}
+
+func TestMemoryTunerProtectsTask(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	root := memcg(t, "9223372036854771712") // no limit of its own: 0 may be tried
+	h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 30: 3500, 10: 800, 0: 20}}
+	s := memStage(t, model, root)
+	now := uint64(1e12)
+	ds := h.run(t, s, &now, 150)
+	harmRevertedWithin(t, ds, "30", time.Second)
+	if h.swap != 0 {
+		t.Fatalf("settled at swappiness %d, want 0:\n%s", h.swap, dump(ds))
+	}
+	last := ds[len(ds)-1]
+	if last.Action.Kind != action.Cgroup || !strings.Contains(last.Action.Target, "bench/lat") || last.Action.Knob != "memory.swappiness" ||
+		!strings.Contains(last.Reason, "touch pid 42") || !strings.Contains(last.Reason, "beside grow pid 43") || !strings.Contains(last.Reason, "settled") {
+		t.Errorf("settling decision: %s", last.Reason)
+	}
+	if st := s.Status(); st.Tuners[2].Name != "memory" || st.Tuners[2].State != "settled" || st.Tuners[2].GainPct < 90 {
+		t.Errorf("status: %+v", st.Tuners[2])
+	}
+	// A new daemon with the model applies the best at once, no trial.
+	h.swap = 60
+	s2 := memStage(t, model, root)
+	ds = h.run(t, s2, &now, 20)
+	if h.swap != 0 {
+		t.Fatalf("after restart: swappiness %d, want 0 at once:\n%s", h.swap, dump(ds))
+	}
+	for _, x := range ds {
+		if strings.Contains(x.Reason, "UCB1") {
+			t.Errorf("explored again: %s", x.Reason)
+		}
+	}
+}
+
+// A protected task whose cgroup has a limit of its own is never set to
+// swappiness 0 (its own limit could OOM-kill it); 1 is the floor.
+func TestMemoryTunerFloorUnderOwnLimit(t *testing.T) {
+	h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 30: 1500, 10: 800, 1: 30, 0: 0}}
+	s := memStage(t, "", memcg(t, "268435456"))
+	now := uint64(1e12)
+	ds := h.run(t, s, &now, 150)
+	for _, x := range ds {
+		if x.Kind == decide.Apply && x.Action.Value == "0" {
+			t.Fatalf("swappiness 0 under the cgroup's own limit: %s", x.Reason)
+		}
+	}
+	if h.swap != 1 {
+		t.Fatalf("settled at %d, want 1", h.swap)
+	}
+}
+
+func wbStage(t *testing.T, sysctls map[string]string) *Stage {
+	t.Helper()
+	s, err := New(Config{Writeback: Act, EffectWindow: time.Second,
+		Sysctl: func(name string) (string, error) { return sysctls[name], nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// wbRun runs the writeback tuner for 15 s on a host whose fsync latency
+// follows fsyncUs (by dirty_background_ratio; the original is 10).
+func wbRun(t *testing.T, fsyncUs map[int]float64) (map[string]string, *pressHost, uint64, []decide.Decision) {
+	sys := map[string]string{"vm.dirty_background_bytes": "0", "vm.dirty_background_ratio": "10", "vm.dirty_ratio": "20"}
+	h := &pressHost{ratio: 10, origRatio: 10, fsyncUs: fsyncUs}
+	h.stage = wbStage(t, sys)
+	now := uint64(1e12)
+	ds := h.run(t, h.stage, &now, 150)
+	return sys, h, now, ds
+}
+
+// Lower background ratios make the fsyncs slower (as on this host's
+// writeback bench): they are reverted as harmful, and the tuner keeps the
+// original, since twice it gains less than minGain.
+func TestWritebackTunerKeepsOriginal(t *testing.T) {
+	sys, h, now, ds := wbRun(t, map[int]float64{10: 5000, 5: 9000, 2: 12000, 20: 4950})
+	s := h.stage
+	harmRevertedWithin(t, ds, "5", time.Second)
+	harmRevertedWithin(t, ds, "2", time.Second)
+	if h.ratio != 10 || len(s.bests) != 1 || s.bests[0].Value != "" {
+		t.Fatalf("ratio %d, bests %+v, want the original:\n%s", h.ratio, s.bests, dump(ds))
+	}
+	// An administrator's dirty_background_bytes: the tuner does not act
+	// (writing the ratio would clear the bytes).
+	sys["vm.dirty_background_bytes"] = "268435456"
+	if ds := h.run(t, wbStage(t, sys), &now, 100); len(ds) != 0 {
+		t.Fatalf("acted beside dirty_background_bytes:\n%s", dump(ds))
+	}
+}
+
+func TestWritebackTunerFindsGain(t *testing.T) {
+	_, h, _, ds := wbRun(t, map[int]float64{10: 5000, 5: 3000, 2: 4000, 20: 7000})
+	if h.ratio != 5 {
+		t.Fatalf("settled at %d, want 5:\n%s", h.ratio, dump(ds))
+	}
+	var effect bool
+	for _, x := range ds {
+		effect = effect || x.Kind == decide.Effect && strings.Contains(x.Reason, "fsync latency -5000 -> -3000 (+40%)")
+	}
+	if !effect {
+		t.Errorf("no measured effect of ratio 5:\n%s", dump(ds))
+	}
+}
+
+// Advice reads nothing from the host (replays stay deterministic) and
+// names what acting would do.
+func TestMemoryWritebackAdvise(t *testing.T) {
+	fail := func(string) (string, error) { t.Fatal("advice read the host"); return "", nil }
+	s, err := New(Config{Memory: Advise, Writeback: Advise, Sysctl: fail,
+		MemCgroup: func(uint32) (string, bool, error) { t.Fatal("advice read the host"); return "", false, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &pressHost{swap: 60, origSwap: 60, ratio: 10, origRatio: 10, faults: map[int]float64{60: 2000}, fsyncUs: map[int]float64{10: 5000}}
+	now := uint64(1e12)
+	ds := h.run(t, s, &now, 40)
+	var mem, wb bool
+	for _, x := range ds {
+		if x.Action.Kind != action.Notify {
+			t.Fatalf("advice changed something: %s", x.Reason)
+		}
+		mem = mem || strings.Contains(x.Reason, "would set sysctl vm.swappiness = 10: memory/touch/vm.swappiness")
+		wb = wb || strings.Contains(x.Reason, "would set sysctl vm.dirty_background_ratio = 20: writeback/host/fsync-beside-writes")
+	}
+	if !mem || !wb {
+		t.Fatalf("advice (memory %v, writeback %v):\n%s", mem, wb, dump(ds))
+	}
+}
