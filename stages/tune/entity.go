@@ -6,7 +6,7 @@ import (
 )
 
 // Table bounds: the memory of the tuners' entity tracking is fixed at
-// MaxTasks taskEnt and MaxDevices devEnt values (6680 bytes; Status
+// MaxTasks taskEnt and MaxDevices devEnt values (6936 bytes; Status
 // reports it as table_bytes).
 const (
 	MaxTasks   = 64
@@ -44,6 +44,11 @@ type devEnt struct {
 	seqRatio float64
 	readPct  float64
 	latUs    float64
+	// patternNs is the start of the first window of the current run of
+	// windows on the same side of a half sequential share: when the
+	// device's present access pattern began.
+	patternNs uint64
+	seqSide   bool
 }
 
 // tracker follows entities across windows.
@@ -95,6 +100,9 @@ func (t *tracker) observe(v *features.Vector) {
 		e.seqRatio += devPatternAlpha * (f.SeqRatio - e.seqRatio)
 		if first {
 			e.seqRatio = f.SeqRatio
+		}
+		if side := f.SeqRatio >= 0.5; first || side != e.seqSide {
+			e.seqSide, e.patternNs = side, v.StartNs
 		}
 		e.readPct = ewma(e.readPct, f.ReadRequestsPct, first)
 		e.latUs = ewma(e.latUs, f.MeanLatencyUs, first)

@@ -50,7 +50,7 @@ func MergeModel(path string, src []byte) (ModelMerge, error) {
 func mergeState(own, in *modelState) ModelMerge {
 	var m ModelMerge
 	r := regimes{list: own.Regimes, nextID: own.NextRegime}
-	ids := map[uint32]uint32{} // in's regime id → own's
+	ids := map[uint32]uint32{phaseRegime: phaseRegime} // in's regime id → own's
 	for _, c := range in.Regimes {
 		if j := r.nearest(c.C); j >= 0 {
 			ids[c.ID] = r.list[j].ID

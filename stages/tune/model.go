@@ -57,6 +57,10 @@ func (s *Stage) Save() error {
 func (s *Stage) saveTo(path string) error {
 	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list}
 	for _, b := range s.bests {
+		if b.Regime == phaseRegime { // a phased family's: every regime's
+			st.Best = append(st.Best, b)
+			continue
+		}
 		for _, r := range s.reg.list {
 			if r.ID == b.Regime {
 				st.Best = append(st.Best, b)

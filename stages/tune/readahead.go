@@ -29,7 +29,7 @@ func (readaheadFamily) find(s *Stage, now uint64) (target, bool) {
 			continue
 		}
 		c, cf := classifyDevice(e)
-		if (c == Sequential || c == Random) && cf >= minConfidence && (top == nil || e.iops > top.iops) {
+		if (c == Sequential || c == Random) && cf >= minConfidence && readsMatter(e) && (top == nil || e.iops > top.iops) {
 			n := s.devName(e.dev)
 			if n == "" || (s.cfg.AllowDevice != nil && !s.cfg.AllowDevice(n)) {
 				continue
@@ -86,20 +86,52 @@ func (readaheadFamily) action(tg *target, value string) string {
 	return "readahead " + tg.sel + " = " + value
 }
 
-// alive: the device is still read in the same pattern; a device whose
-// pattern changed ends the trial like one that went away.
+// alive: the device is still read, enough to matter, in the same
+// pattern (or between patterns, where neither class holds); otherwise
+// its phase has ended and the trial pauses (phase.go).
 func (readaheadFamily) alive(s *Stage, tg *target, now uint64) bool {
 	e := s.tr.findDev(tg.dev, now)
-	if e == nil {
+	if e == nil || !readsMatter(e) {
 		return false
 	}
 	c, _ := classifyDevice(e)
 	return c == tg.class || c == Unknown
 }
 
+// Readahead targets need reads that matter: at least minReadIOPS read
+// requests/s or minReadBps read, on the moving averages. The host's disk
+// read at a few tens of requests/s by other sessions' builds was
+// classified (20 requests/s is the classifier's floor) and stepped 32
+// times in one bench run, its objective mostly other processes' noise; a
+// device that reads so little gains nothing a person would notice from
+// its readahead. Sequential readers at a large readahead issue few, big
+// requests: the bytes criterion keeps them.
+const (
+	minReadIOPS = 100
+	minReadBps  = 4 << 20
+)
+
+func readsMatter(e *devEnt) bool {
+	return e.iops*e.readPct/100 >= minReadIOPS || e.readBps >= minReadBps
+}
+
+// phaseStart: when the device's present access pattern began.
+func (readaheadFamily) phaseStart(s *Stage, tg *target, now uint64) uint64 {
+	if e := s.tr.findDev(tg.dev, now); e != nil {
+		return e.patternNs
+	}
+	return 0
+}
+
 func (readaheadFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {
 	for i := 0; i < v.NumDevices; i++ {
 		if d := &v.Devices[i]; d.Dev == tg.dev {
+			// A window of the other pattern is the next phase already
+			// (the class follows a window or two later): not this
+			// setting's measure.
+			if (d.SeqRatio >= 0.5) != (tg.class == Sequential) {
+				return 0, false
+			}
 			if tg.class == Sequential {
 				return d.ReadBytesPerS, true
 			}

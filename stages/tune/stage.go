@@ -221,11 +221,11 @@ func (s *Stage) remember(regime uint32, key, value string, gain float64, trials 
 	s.save()
 }
 
-// timeToBest records how long after its workload began a regime's best
+// timeToBest records how long after its workload began (since) a best
 // known setting was applied.
-func (s *Stage) timeToBest(now uint64) {
-	if s.switchNs != 0 && now >= s.switchNs && len(s.ttb) < 1024 {
-		s.ttb = append(s.ttb, now-s.switchNs)
+func (s *Stage) timeToBest(since, now uint64) {
+	if since != 0 && now >= since && len(s.ttb) < 1024 {
+		s.ttb = append(s.ttb, now-since)
 	}
 }
 

@@ -25,6 +25,7 @@ type disk struct {
 	seq   bool
 	speed map[int]float64 // progress by read_ahead_kb, per phase
 	rand  map[int]float64
+	busy  float64 // CPU busy % of other work, on top of 20
 }
 
 func (d *disk) vector(now uint64) predict.Output {
@@ -34,7 +35,7 @@ func (d *disk) vector(now uint64) predict.Output {
 	for i := range v.Values {
 		v.Values[i] = 0
 	}
-	v.Values[features.CPUBusyPct] = 20
+	v.Values[features.CPUBusyPct] = 20 + d.busy
 	f := &v.Devices[0]
 	v.NumDevices = 1
 	f.Dev, f.ReadRequestsPct = 7<<20, 100

@@ -72,7 +72,11 @@ func (st *Status) WriteText(w io.Writer) error {
 		if v == "" {
 			v = "original"
 		}
-		fmt.Fprintf(tw, "r%d\t%s\t%s\t%+.0f%%\t%d\n", b.Regime, b.Target, v, 100*b.Gain, b.Trials)
+		r := fmt.Sprintf("r%d", b.Regime)
+		if b.Regime == phaseRegime { // the target key names its phase
+			r = "any"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%+.0f%%\t%d\n", r, b.Target, v, 100*b.Gain, b.Trials)
 	}
 	return tw.Flush()
 }

@@ -27,7 +27,7 @@ func TestStatusText(t *testing.T) {
 		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     8       +100%  7",
 		"  readahead: sequential, confidence 0.60: loop7: 95% of requests continue the previous one",
 		"loop7   sequential  1.00        loop7: 95%",
-		"r1      readahead/loop7/sequential  1024  +100%          8",
+		"any     readahead/loop7/sequential  1024  +100%          8",
 		"cpu        off   idle     -",
 	} {
 		if !strings.Contains(out, want) {

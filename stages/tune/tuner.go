@@ -61,6 +61,9 @@ type tuner struct {
 	base    float64
 	haveB   bool
 	steps   int
+	done    uint64 // event time of this arm's effect window measured before a pause
+
+	paused []pausedTrial // phased families: trials whose phase ended
 
 	// for status
 	last    string
@@ -75,11 +78,14 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		return
 	}
 	if t.active && !t.fam.alive(s, &t.tg, now) {
+		if t.pause(s, now) {
+			return
+		}
 		s.logf("tuner %s: %s quiet for %v of event time (exited, idle or removed: %s); trial ended", t.fam.name(), t.tg.sel, time.Duration(goneNs), t.tg.key)
 		t.end(s, now, "target gone")
 		return
 	}
-	if t.active && t.regime != s.reg.cur {
+	if t.active && t.regime != t.scope(s) {
 		t.end(s, now, fmt.Sprintf("regime r%d ended", t.regime))
 	}
 	if !t.active {
@@ -96,7 +102,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.sum += x
 		t.n++
 	}
-	if now-t.since >= uint64(s.cfg.EffectWindow.Nanoseconds()) {
+	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds()) {
 		t.finishStep(s, now)
 	}
 }
@@ -119,24 +125,27 @@ func (t *tuner) start(s *Stage, now uint64) {
 	if len(arms) < 2 {
 		return
 	}
-	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: s.reg.cur, arms: arms, last: t.last, changes: t.changes, gain: t.gain}
+	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: t.scope(s), arms: arms, last: t.last, changes: t.changes, gain: t.gain, paused: t.paused}
 	t.b.n = len(t.arms)
 	best, known := s.best(t.regime, t.tg.key)
 	if known {
 		t.exploit = true
 		t.gain = best.Gain
-		why := fmt.Sprintf("best known for regime r%d: %+.0f%% %s over %d trials", t.regime, 100*best.Gain, t.fam.objective(), best.Trials)
+		why := fmt.Sprintf("best known for %s: %+.0f%% %s over %d trials", t.where(), 100*best.Gain, t.fam.objective(), best.Trials)
 		if best.Value == "" {
 			t.emitNote(s, now, "keeps the original setting: "+why)
 			return
 		}
-		s.timeToBest(now)
+		s.timeToBest(t.workloadStart(s, now), now)
 		t.apply(s, now, best.Value, why)
 		return
 	}
 	if t.mode == Advise {
 		t.exploit = true
-		t.apply(s, now, t.arms[len(t.arms)-1], "untested: no trial yet in regime r"+fmt.Sprint(t.regime))
+		t.apply(s, now, t.arms[len(t.arms)-1], "untested: no trial yet in "+t.where())
+		return
+	}
+	if t.resume(s, now) {
 		return
 	}
 	t.arm, t.since = 0, now // measure the original first
@@ -145,7 +154,7 @@ func (t *tuner) start(s *Stage, now uint64) {
 // finishStep scores the arm that was in place, then moves on.
 func (t *tuner) finishStep(s *Stage, now uint64) {
 	if t.n == 0 { // the objective had no sample: try again
-		t.since = now
+		t.since, t.done = now, 0
 		return
 	}
 	mean := t.sum / float64(t.n)
@@ -172,7 +181,7 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		return
 	}
 	next := t.b.next()
-	t.sum, t.n, t.since = 0, 0, now
+	t.sum, t.n, t.since, t.done = 0, 0, now, 0
 	if next == t.arm && !harmful {
 		return
 	}
@@ -218,7 +227,7 @@ func (t *tuner) apply(s *Stage, now uint64, value, why string) {
 		s.logf("tuner %s: bad action %q: %v", t.fam.name(), src, err)
 		return
 	}
-	line := fmt.Sprintf("%s: %s (%s, confidence %.2f: %s); regime r%d; %s", src, t.tg.key, t.tg.class, t.tg.conf, t.tg.why, t.regime, why)
+	line := fmt.Sprintf("%s: %s (%s, confidence %.2f: %s); %s; %s", src, t.tg.key, t.tg.class, t.tg.conf, t.tg.why, t.where(), why)
 	d := decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line}
 	if t.mode != Act {
 		d.Action = action.Action{Kind: action.Notify, Source: "notify"}
@@ -245,7 +254,7 @@ func (t *tuner) revert(s *Stage, now uint64, why string) {
 }
 
 func (t *tuner) emitNote(s *Stage, now uint64, why string) {
-	line := fmt.Sprintf("%s: %s; regime r%d", t.tg.key, why, t.regime)
+	line := fmt.Sprintf("%s: %s; %s", t.tg.key, why, t.where())
 	t.last = line
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: action.Action{Kind: action.Notify, Source: "notify"}, Reason: line})
 }

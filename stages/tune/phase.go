@@ -1,0 +1,133 @@
+package tune
+
+import "fmt"
+
+// phased is a family whose targets' keys already name the workload phase
+// a setting is for: readahead's "readahead/loop0/sequential" is the
+// device and its access pattern. Its trials and best settings belong to
+// that phase, not to the host's regime. The host regime also moves with
+// work the knob does not touch (other processes' CPU, other devices'
+// I/O, the step's own change of request sizes): a trial ended by such a
+// flip was thrown away before it measured anything (loop0 set to 5120
+// KiB and reverted 0.1 s later, "regime r12 ended"), and the best it
+// would have found was filed under a regime that never came back the
+// same. The device's pattern has its own hysteresis (the classifier's
+// moving average, a band between sequential and random where neither
+// holds, and a minimum of reads), so a single odd window does not end a
+// trial either.
+//
+// A phased trial that its phase leaves is paused, not dropped: when the
+// phase returns, the trial goes on with the step it was measuring and
+// the measurements it had. Phases shorter than the trials (a reader
+// switching every few seconds) are learned over several returns.
+type phased interface {
+	// phaseStart is the event time the target's current phase began:
+	// time to best is measured from it.
+	phaseStart(s *Stage, tg *target, now uint64) uint64
+}
+
+// phaseRegime is the regime of phased families' trials and best
+// settings: they hold in every host regime.
+const phaseRegime = 0
+
+// maxPaused bounds a tuner's paused trials (the least recently paused
+// goes first): a few devices × two patterns.
+const maxPaused = 8
+
+// pausedTrial is what a trial had measured when its phase ended.
+type pausedTrial struct {
+	key   string
+	at    uint64 // event time it was paused
+	b     bandit
+	arm   int
+	base  float64
+	haveB bool
+	steps int
+	sum   float64
+	n     int
+	done  uint64 // event time of the arm's effect window already measured
+}
+
+// scope is the regime a trial of t belongs to now.
+func (t *tuner) scope(s *Stage) uint32 {
+	if _, ok := t.fam.(phased); ok {
+		return phaseRegime
+	}
+	return s.reg.cur
+}
+
+// where names the trial's scope for a person.
+func (t *tuner) where() string {
+	if _, ok := t.fam.(phased); ok {
+		return "phase " + t.tg.sel + "/" + t.tg.class.String()
+	}
+	return fmt.Sprintf("regime r%d", t.regime)
+}
+
+// workloadStart is when the workload a best setting is re-applied for
+// began: the phase of a phased target, else the host regime's streak.
+func (t *tuner) workloadStart(s *Stage, now uint64) uint64 {
+	if p, ok := t.fam.(phased); ok {
+		return p.phaseStart(s, &t.tg, now)
+	}
+	return s.switchNs
+}
+
+// pause ends the trial of a phased family whose phase has ended,
+// keeping what it measured for when the phase returns. It reports false
+// (nothing done) for other families.
+func (t *tuner) pause(s *Stage, now uint64) bool {
+	if _, ok := t.fam.(phased); !ok {
+		return false
+	}
+	if t.exploit || t.mode != Act {
+		t.end(s, now, "phase ended")
+		return true
+	}
+	p := pausedTrial{key: t.tg.key, at: now, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB, steps: t.steps, sum: t.sum, n: t.n}
+	if now > t.since+s.windowNs {
+		p.done = t.done + now - t.since - s.windowNs
+	}
+	i := 0
+	for ; i < len(t.paused) && t.paused[i].key != p.key; i++ {
+	}
+	switch {
+	case i < len(t.paused):
+	case len(t.paused) < maxPaused:
+		t.paused = append(t.paused, pausedTrial{})
+	default:
+		i = 0
+		for j := range t.paused {
+			if t.paused[j].at < t.paused[i].at {
+				i = j
+			}
+		}
+	}
+	t.paused[i] = p
+	s.logf("tuner %s: %s left its %s phase (pattern changed or reads stopped); trial paused after %d of %d steps, to go on when the phase returns",
+		t.fam.name(), t.tg.sel, t.tg.class, t.steps, s.cfg.MaxSteps)
+	t.end(s, now, "phase ended; trial paused")
+	return true
+}
+
+// resume goes on with a paused trial of the target t was just started
+// on: the step it was measuring is put back in place.
+func (t *tuner) resume(s *Stage, now uint64) bool {
+	i := 0
+	for ; i < len(t.paused) && t.paused[i].key != t.tg.key; i++ {
+	}
+	if i == len(t.paused) {
+		return false
+	}
+	p := t.paused[i]
+	t.paused = append(t.paused[:i], t.paused[i+1:]...)
+	if p.b.n != len(t.arms) { // the original setting changed: other arms
+		return false
+	}
+	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.n, p.done
+	t.since = now
+	if t.arm != 0 {
+		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: the phase returned", t.steps+1, s.cfg.MaxSteps))
+	}
+	return true
+}

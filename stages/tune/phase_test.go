@@ -1,0 +1,99 @@
+package tune
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/stages/decide"
+)
+
+// TestReadaheadFollowsShortPhases: a reader alternates sequential and
+// random phases of 3 s, shorter than a trial, while other work swings
+// the host's CPU between 20 and 100 % every 0.4 s (so the host regime
+// flips all the time). The readahead tuner's trials are the device's
+// phase's, not the host regime's: a flip never ends one, a phase change
+// pauses it and its return resumes it; each phase's best is learned and
+// then re-applied within 1 s of every return, without a trial.
+func TestReadaheadFollowsShortPhases(t *testing.T) {
+	d := &disk{ra: 128, orig: 128, seq: true,
+		speed: map[int]float64{128: 100, 256: 130, 512: 180, 1024: 200},
+		rand:  map[int]float64{128: 1000, 64: 1100, 32: 1300, 16: 1250},
+	}
+	s := newStage(t, "")
+	now := uint64(1e12)
+	const phase = 30 // windows of 100 ms
+	var all []decide.Decision
+	var lateRa []int // read_ahead_kb 1 s into each phase, once learned
+	for p := 0; p < 40; p++ {
+		d.seq = p%2 == 0
+		for w := 0; w < phase; w++ {
+			d.busy = 0
+			if (w/4)%2 == 1 {
+				d.busy = 80
+			}
+			ds := run(t, s, d, &now, 1)
+			all = append(all, ds...)
+			if w == 10 && p >= 30 {
+				lateRa = append(lateRa, d.ra)
+			}
+		}
+	}
+	if s.reg.nextID < 2 {
+		t.Fatalf("the host regime never changed (%d regimes): the test does not test flips", s.reg.nextID)
+	}
+	resumed := 0
+	for _, x := range all {
+		if strings.Contains(x.Reason, "regime r") {
+			t.Errorf("a readahead decision names a host regime: %s", x.Reason)
+		}
+		if strings.Contains(x.Reason, "resumed") {
+			resumed++
+		}
+	}
+	if resumed == 0 {
+		t.Errorf("no trial resumed when its phase returned:\n%s", dump(all))
+	}
+	seq, ok1 := s.best(phaseRegime, "readahead/loop7/sequential")
+	rnd, ok2 := s.best(phaseRegime, "readahead/loop7/random")
+	if !ok1 || !ok2 || seq.Value != "1024" || rnd.Value != "32" {
+		t.Fatalf("learned %+v %v, %+v %v; want 1024 and 32:\n%s", seq, ok1, rnd, ok2, dump(all))
+	}
+	for i, ra := range lateRa {
+		want := 1024
+		if i%2 == 1 {
+			want = 32
+		}
+		if ra != want {
+			t.Errorf("phase %d: read_ahead_kb %d 1 s after it began, want %d", 30+i, ra, want)
+		}
+	}
+	if len(s.ttb) < 10 {
+		t.Fatalf("time to best measured %d times", len(s.ttb))
+	}
+	for _, ns := range s.ttb {
+		if ns > uint64(time.Second) {
+			t.Errorf("time to best %v, want within 1 s", time.Duration(ns))
+		}
+	}
+	t.Logf("%d decisions, %d resumed trials; time to best %v … %v", len(all), resumed, time.Duration(s.ttb[0]), time.Duration(s.ttb[len(s.ttb)-1]))
+}
+
+// TestReadaheadLeavesLightReadsAlone: a device read at 30 random 4 KiB
+// requests/s (the host disk under other people's builds) is classified
+// but not a readahead target: nothing is tried on it.
+func TestReadaheadLeavesLightReadsAlone(t *testing.T) {
+	d := &disk{ra: 128, orig: 128, rand: map[int]float64{128: 30, 64: 60, 32: 90, 16: 120}}
+	s := newStage(t, "")
+	now := uint64(1e12)
+	if ds := run(t, s, d, &now, 100); len(ds) != 0 {
+		t.Fatalf("%d decisions on a device read at 30 requests/s:\n%s", len(ds), dump(ds))
+	}
+	if c, _ := classifyDevice(&s.tr.devs[0]); c != Random {
+		t.Fatalf("device classified %v: the test does not test the floor", c)
+	}
+	d.rand[128] = 300 // now it matters
+	if ds := run(t, s, d, &now, 100); len(ds) == 0 {
+		t.Fatal("no trial on a device read at 300 requests/s")
+	}
+}
