@@ -169,11 +169,13 @@ func readaheadConfig(d *loopDisk) tune.Config {
 }
 
 // TestLiveReadaheadFollowsPhases: one reader alternates sequential and
-// random phases on a loop device. The readahead tuner, told nothing,
-// classifies the device, learns each phase's setting by trial, and when a
-// phase returns re-applies its learned setting within 1 s of the phase's
-// start (the time to best is measured from the reader's switch to the
-// write in sysfs, and reported).
+// random phases of 3 s on a loop device, from the start: shorter than a
+// trial (four steps of a 1 s effect window), so the tuner, told nothing,
+// learns each phase's setting over several of its returns (a trial
+// paused when its phase ends goes on when it returns), and once it has,
+// re-applies the learned setting within 1 s of the phase's start (the
+// time to best, measured from the reader's switch to the write in sysfs,
+// and reported).
 func TestLiveReadaheadFollowsPhases(t *testing.T) {
 	testenv.RequireRoot(t, "eBPF, losetup, /sys/block writes")
 	testenv.LoadsCPU(t)
@@ -184,27 +186,38 @@ func TestLiveReadaheadFollowsPhases(t *testing.T) {
 	r := startReader(t, d, size)
 
 	learned := map[int32]string{}
-	for _, ph := range []int32{sequential, random} {
+	keys := map[int32]string{sequential: "readahead/" + d.name + "/sequential", random: "readahead/" + d.name + "/random"}
+	deadline := time.Now().Add(90 * time.Second)
+	switches := 0
+	for len(learned) < 2 && time.Now().Before(deadline) {
+		ph := int32(sequential + switches%2)
 		r.phase.Store(ph)
-		if !waitFor(40*time.Second, func() bool {
-			ts := l.tuner("readahead")
-			return ts.State == "settled" && strings.HasPrefix(ts.Target, "readahead/"+d.name+"/"+phaseName(ph))
-		}) {
-			logResults(t, l.res.since(0))
-			t.Fatalf("%s phase: the tuner did not settle on %s within 40 s: %+v", phaseName(ph), d.name, l.tuner("readahead"))
+		switches++
+		time.Sleep(3 * time.Second)
+		for _, b := range l.chain.Tune.Status().Best {
+			for p, k := range keys {
+				if b.Target == k && learned[p] == "" {
+					learned[p] = b.Value
+					if b.Value == "" {
+						learned[p] = strconv.Itoa(orig)
+					}
+					t.Logf("%s phase learned after %d phase switches: read_ahead_kb %s, gain %+.0f%% after %d trials",
+						phaseName(p), switches, learned[p], 100*b.Gain, b.Trials)
+				}
+			}
 		}
-		ts := l.tuner("readahead")
-		learned[ph] = ts.Setting
-		if learned[ph] == "original" {
-			learned[ph] = strconv.Itoa(orig)
-		}
-		// The settled value is on its way to actuate.
-		if !waitFor(time.Second, func() bool { return strconv.Itoa(d.readahead(t)) == learned[ph] }) {
-			t.Fatalf("%s phase settled on %s; read_ahead_kb is %d", phaseName(ph), learned[ph], d.readahead(t))
-		}
-		t.Logf("%s phase settled: %s at read_ahead_kb %s (%s, confidence %.2f: %s), gain %+.0f%% after %d trials",
-			phaseName(ph), ts.Target, learned[ph], ts.Class, ts.Conf, ts.Why, ts.GainPct, ts.Steps)
 	}
+	if len(learned) < 2 {
+		logResults(t, l.res.since(0))
+		t.Fatalf("after %d phases of 3 s the tuner had learned %v: %+v", switches, learned, l.tuner("readahead"))
+	}
+	resumed := 0
+	for _, x := range l.res.since(0) {
+		if strings.Contains(x.Why, "resumed") {
+			resumed++
+		}
+	}
+	t.Logf("%d trial steps resumed when their phase returned", resumed)
 	// Each phase's setting goes the way of its pattern (or stays at the
 	// original when no trial beat it by the tuner's minimum gain).
 	if s, _ := strconv.Atoi(learned[sequential]); s < orig {
