@@ -125,6 +125,9 @@ func (a *ainkaDaemon) writeConfig(path, sock, dir string) error {
 	set("daemon", "work_dir", a.stateDir)
 	set("daemon", "socket_path", sock)
 	set("ml", "model_path", filepath.Join(a.stateDir, "model.bin"))
+	// The tuners' learned settings too: kept across the arm's runs, never
+	// the host's /var/lib/ainka/tuners.model.
+	set("tuners", "model_path", filepath.Join(a.stateDir, "tuners.model"))
 	switch {
 	case a.policies != "":
 		set("policy", "policy_file", a.policies)

@@ -26,6 +26,7 @@ type PhaseBest struct {
 	BestMiBs float64 `json:"best_mib_s"`  // the oracle's best median for this kind
 	BestKnob string  `json:"best_knob"`   // its knob value
 	Median   float64 `json:"median_s"`    // over the arm's runs
+	MiBs     float64 `json:"mib_s"`       // the arm's median throughput in this phase, over its runs
 	Runs     int     `json:"runs"`        // runs with this phase
 	Missed   int     `json:"missed_runs"` // runs that never reached it
 }
@@ -107,7 +108,7 @@ func (r *Report) TimeToBest(scenario string) []PhaseBest {
 		phase int
 	}
 	acc := map[key]*PhaseBest{}
-	times := map[key][]float64{}
+	times, mibs := map[key][]float64{}, map[key][]float64{}
 	for _, run := range r.Runs {
 		if run.Scenario != scenario || run.Arm == ArmOracle || run.Figures == nil {
 			continue
@@ -125,6 +126,7 @@ func (r *Report) TimeToBest(scenario string) []PhaseBest {
 			}
 			t, reached := timeToReach(run.Figures.Series["MiB/s"], v[fmt.Sprintf("phase%d_start_s", i)], end, BestFraction*b.mibs)
 			times[k] = append(times[k], t)
+			mibs[k] = append(mibs[k], v[fmt.Sprintf("phase%d_%s_mib_s", i, kind)])
 			acc[k].Runs++
 			if !reached {
 				acc[k].Missed++
@@ -133,7 +135,7 @@ func (r *Report) TimeToBest(scenario string) []PhaseBest {
 	}
 	out := make([]PhaseBest, 0, len(acc))
 	for k, pb := range acc {
-		pb.Median = summarize(times[k]).Median
+		pb.Median, pb.MiBs = summarize(times[k]).Median, summarize(mibs[k]).Median
 		out = append(out, *pb)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -162,14 +164,15 @@ func (r *Report) WriteTimeToBest(w io.Writer) {
 	header := false
 	for _, pb := range r.PhaseBest {
 		if !header {
-			fmt.Fprintln(tw, "scenario\tarm\tphase\tbest static (MiB/s)\ttime to best (s)\treached\t")
+			fmt.Fprintln(tw, "scenario\tarm\tphase\tbest static (MiB/s)\tarm (MiB/s)\t×best\ttime to best (s)\treached\t")
 			header = true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d %s\t%.4g at %s\t%.2f\t%d/%d\t\n", pb.Scenario, pb.Arm, pb.Phase, pb.Kind,
-			pb.BestMiBs, pb.BestKnob, finite(pb.Median), pb.Runs-pb.Missed, pb.Runs)
+		fmt.Fprintf(tw, "%s\t%s\t%d %s\t%.4g at %s\t%.4g\t%.2f\t%.2f\t%d/%d\t\n", pb.Scenario, pb.Arm, pb.Phase, pb.Kind,
+			pb.BestMiBs, pb.BestKnob, pb.MiBs, finite(pb.MiBs/pb.BestMiBs), finite(pb.Median), pb.Runs-pb.Missed, pb.Runs)
 	}
 	tw.Flush()
 	if header {
+		fmt.Fprintf(w, "arm (MiB/s): the arm's median throughput in that phase over its runs; ×best: that over the best static setting's (goal for ainka: ≥ 0.9).\n")
 		fmt.Fprintf(w, "time to best: from a phase change until the 250 ms throughput first reaches %.0f %% of the best static setting's median for that kind of phase (the phase's length when it never does).\n", 100*BestFraction)
 	}
 }

@@ -41,7 +41,7 @@ func TestTimeToBest(t *testing.T) {
 	}
 	a := got["ainka/read/2"]
 	// Best sequential: 8192 (median 190); 90 % of it, 171, is first reached at 9.0 s.
-	if a.BestKnob != "8192" || a.BestMiBs != 190 || a.Median != 1.0 || a.Missed != 0 {
+	if a.BestKnob != "8192" || a.BestMiBs != 190 || a.Median != 1.0 || a.Missed != 0 || a.MiBs != 150 {
 		t.Errorf("ainka phase 2: %+v, want best 190 at 8192, 1.0 s", a)
 	}
 	// Best random: 16 (10); 9 is reached at 4.5 s.
@@ -53,7 +53,7 @@ func TestTimeToBest(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	r.WriteTimeToBest(&buf)
-	if !strings.Contains(buf.String(), "time to best") || !strings.Contains(buf.String(), "190 at 8192") {
+	if !strings.Contains(buf.String(), "time to best") || !strings.Contains(buf.String(), "190 at 8192          150   0.79") {
 		t.Errorf("table:\n%s", buf.String())
 	}
 	// Without the oracle there is no best to reach: no rows, no table.
