@@ -2,7 +2,7 @@
 
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ainka.bpf.c - AINKA's kernel-side capture: six kinds of events written as
+ * ainka.bpf.c - AINKA's kernel-side capture: seven kinds of events written as
  * ainka_record.h records into one BPF ring buffer.
  *
  * Every program is a BTF-enabled raw tracepoint (tp_btf): no perf-event
@@ -14,8 +14,10 @@
  * record is either in the ring or lost because the ring was full. The
  * counters are plain per-CPU increments except for block_io, whose
  * completion can interrupt an issue or another completion on the same CPU;
- * the other tracepoints cannot nest with themselves (they run with IRQs off,
- * in syscall context or in softirq context).
+ * and tcp, whose retransmissions also happen in process context, where a
+ * softirq's tcp_probe can interrupt them; the other tracepoints cannot nest
+ * with themselves (they run with IRQs off, in syscall context or in softirq
+ * context).
  */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
@@ -36,6 +38,7 @@ _Static_assert(sizeof(struct ainka_net_rx) == 56, "ainka_net_rx");
 _Static_assert(sizeof(struct ainka_block_io) == 72, "ainka_block_io");
 _Static_assert(sizeof(struct ainka_host_sample) == 120, "ainka_host_sample");
 _Static_assert(sizeof(struct ainka_kernel_decision) == 88, "ainka_kernel_decision");
+_Static_assert(sizeof(struct ainka_tcp) == 112, "ainka_tcp");
 
 /* Default size; user space overrides max_entries before loading. */
 struct {
@@ -706,4 +709,85 @@ int BPF_PROG(ainka_block_rq_complete, struct request *rq, blk_status_t error,
 filtered:
 	__sync_fetch_and_add(&st->filtered, 1);
 	return 0;
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+#define AF_INET6 10
+
+/* One tcp record about socket sk. Both tracepoints can run in softirq
+ * context and a retransmission also in process context (the socket's owner
+ * sending), where a softirq can interrupt it on the same CPU: the counters
+ * are atomic, as for block_io. The adaptive sampler's per-CPU state may see
+ * such a nested update out of order; that only shifts which event of the
+ * period is kept. */
+static __always_inline int on_tcp(struct sock *sk, __u16 flags)
+{
+	struct ainka_stats *st = get_stats(AINKA_KIND_TCP);
+	struct ainka_policy *pol = get_policy();
+	if (!st || !pol)
+		return 0;
+	__sync_fetch_and_add(&st->seen, 1);
+	struct ainka_kind_policy *kp = &pol->kind[AINKA_KIND_TCP];
+	struct task_struct *cur = bpf_get_current_task_btf();
+	if (!kp->enabled || !current_ok(pol, cur->tgid))
+		goto filtered;
+	/* NULL for a request or time-wait socket: no tcp_sock to read. */
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		goto filtered;
+	__u64 m = __sync_fetch_and_add(&st->matched, 1);
+	if (kp->sample_n > 1 && m % kp->sample_n)
+		goto filtered;
+	__u64 now = bpf_ktime_get_ns();
+	int k = rate_keep(pol, AINKA_KIND_TCP, now);
+	if (k < 0)
+		goto filtered;
+
+	__sync_fetch_and_add(&st->emitted, 1);
+	struct ainka_tcp *r = bpf_ringbuf_reserve(&events_map, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&st->lost, 1);
+		return 0;
+	}
+	hdr_task(&r->hdr, now, cur, AINKA_KIND_TCP, flags | weight_flags(k));
+	r->sock_cookie = bpf_get_socket_cookie(sk);
+	r->bytes_acked = tp->bytes_acked;
+	r->bytes_received = tp->bytes_received;
+	r->netns = sk->__sk_common.skc_net.net->ns.inum;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->snd_cwnd = tp->snd_cwnd;
+	r->total_retrans = tp->total_retrans;
+	r->segs_out = tp->segs_out;
+	__u16 family = sk->__sk_common.skc_family;
+	r->family = family;
+	r->sport = sk->__sk_common.skc_num;
+	r->dport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	r->state = sk->__sk_common.skc_state;
+	r->_pad0 = 0;
+	r->_pad1 = 0;
+	__builtin_memset(r->daddr, 0, sizeof(r->daddr));
+	if (family == AF_INET6)
+		BPF_CORE_READ_INTO(&r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	else
+		*(__u32 *)r->daddr = sk->__sk_common.skc_daddr;
+	bpf_ringbuf_submit(r, wakeup_flags(pol));
+	return 0;
+filtered:
+	__sync_fetch_and_add(&st->filtered, 1);
+	return 0;
+}
+
+/* 6.18 passes a third argument (the error); a program may declare fewer
+ * arguments than the tracepoint has, so this one attaches on 6.1 too. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(ainka_tcp_retransmit_skb, struct sock *sk, struct sk_buff *skb)
+{
+	return on_tcp(sk, AINKA_F_TCP_RETRANS);
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(ainka_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	return on_tcp(sk, 0);
 }

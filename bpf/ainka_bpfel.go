@@ -24,7 +24,7 @@ type ainkaAinkaKindPolicy struct {
 
 type ainkaAinkaPolicy struct {
 	_            structs.HostLayout
-	Kind         [9]ainkaAinkaKindPolicy
+	Kind         [10]ainkaAinkaKindPolicy
 	SelfTgid     uint32
 	Pid          uint32
 	CgroupId     uint64
@@ -82,24 +82,26 @@ type ainkaTaskCtx struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	ainkaMapBlkMap                = "blk_map"
-	ainkaMapEventsMap             = "events_map"
-	ainkaMapPoliciesMap           = "policies_map"
-	ainkaMapRateMap               = "rate_map"
-	ainkaMapStatsMap              = "stats_map"
-	ainkaMapSysSlotMap            = "sys_slot_map"
-	ainkaMapTaskMap               = "task_map"
-	ainkaProgAinkaBlockRqComplete = "ainka_block_rq_complete"
-	ainkaProgAinkaBlockRqIssue    = "ainka_block_rq_issue"
-	ainkaProgAinkaNetifReceiveSkb = "ainka_netif_receive_skb"
-	ainkaProgAinkaPageFaultKernel = "ainka_page_fault_kernel"
-	ainkaProgAinkaPageFaultUser   = "ainka_page_fault_user"
-	ainkaProgAinkaSchedSwitch     = "ainka_sched_switch"
-	ainkaProgAinkaSchedWakeup     = "ainka_sched_wakeup"
-	ainkaProgAinkaSchedWakeupNew  = "ainka_sched_wakeup_new"
-	ainkaProgAinkaSysEnter        = "ainka_sys_enter"
-	ainkaProgAinkaSysExit         = "ainka_sys_exit"
-	ainkaProgAinkaSysSwitch       = "ainka_sys_switch"
+	ainkaMapBlkMap                 = "blk_map"
+	ainkaMapEventsMap              = "events_map"
+	ainkaMapPoliciesMap            = "policies_map"
+	ainkaMapRateMap                = "rate_map"
+	ainkaMapStatsMap               = "stats_map"
+	ainkaMapSysSlotMap             = "sys_slot_map"
+	ainkaMapTaskMap                = "task_map"
+	ainkaProgAinkaBlockRqComplete  = "ainka_block_rq_complete"
+	ainkaProgAinkaBlockRqIssue     = "ainka_block_rq_issue"
+	ainkaProgAinkaNetifReceiveSkb  = "ainka_netif_receive_skb"
+	ainkaProgAinkaPageFaultKernel  = "ainka_page_fault_kernel"
+	ainkaProgAinkaPageFaultUser    = "ainka_page_fault_user"
+	ainkaProgAinkaSchedSwitch      = "ainka_sched_switch"
+	ainkaProgAinkaSchedWakeup      = "ainka_sched_wakeup"
+	ainkaProgAinkaSchedWakeupNew   = "ainka_sched_wakeup_new"
+	ainkaProgAinkaSysEnter         = "ainka_sys_enter"
+	ainkaProgAinkaSysExit          = "ainka_sys_exit"
+	ainkaProgAinkaSysSwitch        = "ainka_sys_switch"
+	ainkaProgAinkaTcpProbe         = "ainka_tcp_probe"
+	ainkaProgAinkaTcpRetransmitSkb = "ainka_tcp_retransmit_skb"
 )
 
 // loadAinka returns the embedded CollectionSpec for ainka.
@@ -144,17 +146,19 @@ type ainkaSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type ainkaProgramSpecs struct {
-	AinkaBlockRqComplete *ebpf.ProgramSpec `ebpf:"ainka_block_rq_complete"`
-	AinkaBlockRqIssue    *ebpf.ProgramSpec `ebpf:"ainka_block_rq_issue"`
-	AinkaNetifReceiveSkb *ebpf.ProgramSpec `ebpf:"ainka_netif_receive_skb"`
-	AinkaPageFaultKernel *ebpf.ProgramSpec `ebpf:"ainka_page_fault_kernel"`
-	AinkaPageFaultUser   *ebpf.ProgramSpec `ebpf:"ainka_page_fault_user"`
-	AinkaSchedSwitch     *ebpf.ProgramSpec `ebpf:"ainka_sched_switch"`
-	AinkaSchedWakeup     *ebpf.ProgramSpec `ebpf:"ainka_sched_wakeup"`
-	AinkaSchedWakeupNew  *ebpf.ProgramSpec `ebpf:"ainka_sched_wakeup_new"`
-	AinkaSysEnter        *ebpf.ProgramSpec `ebpf:"ainka_sys_enter"`
-	AinkaSysExit         *ebpf.ProgramSpec `ebpf:"ainka_sys_exit"`
-	AinkaSysSwitch       *ebpf.ProgramSpec `ebpf:"ainka_sys_switch"`
+	AinkaBlockRqComplete  *ebpf.ProgramSpec `ebpf:"ainka_block_rq_complete"`
+	AinkaBlockRqIssue     *ebpf.ProgramSpec `ebpf:"ainka_block_rq_issue"`
+	AinkaNetifReceiveSkb  *ebpf.ProgramSpec `ebpf:"ainka_netif_receive_skb"`
+	AinkaPageFaultKernel  *ebpf.ProgramSpec `ebpf:"ainka_page_fault_kernel"`
+	AinkaPageFaultUser    *ebpf.ProgramSpec `ebpf:"ainka_page_fault_user"`
+	AinkaSchedSwitch      *ebpf.ProgramSpec `ebpf:"ainka_sched_switch"`
+	AinkaSchedWakeup      *ebpf.ProgramSpec `ebpf:"ainka_sched_wakeup"`
+	AinkaSchedWakeupNew   *ebpf.ProgramSpec `ebpf:"ainka_sched_wakeup_new"`
+	AinkaSysEnter         *ebpf.ProgramSpec `ebpf:"ainka_sys_enter"`
+	AinkaSysExit          *ebpf.ProgramSpec `ebpf:"ainka_sys_exit"`
+	AinkaSysSwitch        *ebpf.ProgramSpec `ebpf:"ainka_sys_switch"`
+	AinkaTcpProbe         *ebpf.ProgramSpec `ebpf:"ainka_tcp_probe"`
+	AinkaTcpRetransmitSkb *ebpf.ProgramSpec `ebpf:"ainka_tcp_retransmit_skb"`
 }
 
 // ainkaMapSpecs contains maps before they are loaded into the kernel.
@@ -227,17 +231,19 @@ type ainkaVariables struct {
 //
 // It can be passed to loadAinkaObjects or ebpf.CollectionSpec.LoadAndAssign.
 type ainkaPrograms struct {
-	AinkaBlockRqComplete *ebpf.Program `ebpf:"ainka_block_rq_complete"`
-	AinkaBlockRqIssue    *ebpf.Program `ebpf:"ainka_block_rq_issue"`
-	AinkaNetifReceiveSkb *ebpf.Program `ebpf:"ainka_netif_receive_skb"`
-	AinkaPageFaultKernel *ebpf.Program `ebpf:"ainka_page_fault_kernel"`
-	AinkaPageFaultUser   *ebpf.Program `ebpf:"ainka_page_fault_user"`
-	AinkaSchedSwitch     *ebpf.Program `ebpf:"ainka_sched_switch"`
-	AinkaSchedWakeup     *ebpf.Program `ebpf:"ainka_sched_wakeup"`
-	AinkaSchedWakeupNew  *ebpf.Program `ebpf:"ainka_sched_wakeup_new"`
-	AinkaSysEnter        *ebpf.Program `ebpf:"ainka_sys_enter"`
-	AinkaSysExit         *ebpf.Program `ebpf:"ainka_sys_exit"`
-	AinkaSysSwitch       *ebpf.Program `ebpf:"ainka_sys_switch"`
+	AinkaBlockRqComplete  *ebpf.Program `ebpf:"ainka_block_rq_complete"`
+	AinkaBlockRqIssue     *ebpf.Program `ebpf:"ainka_block_rq_issue"`
+	AinkaNetifReceiveSkb  *ebpf.Program `ebpf:"ainka_netif_receive_skb"`
+	AinkaPageFaultKernel  *ebpf.Program `ebpf:"ainka_page_fault_kernel"`
+	AinkaPageFaultUser    *ebpf.Program `ebpf:"ainka_page_fault_user"`
+	AinkaSchedSwitch      *ebpf.Program `ebpf:"ainka_sched_switch"`
+	AinkaSchedWakeup      *ebpf.Program `ebpf:"ainka_sched_wakeup"`
+	AinkaSchedWakeupNew   *ebpf.Program `ebpf:"ainka_sched_wakeup_new"`
+	AinkaSysEnter         *ebpf.Program `ebpf:"ainka_sys_enter"`
+	AinkaSysExit          *ebpf.Program `ebpf:"ainka_sys_exit"`
+	AinkaSysSwitch        *ebpf.Program `ebpf:"ainka_sys_switch"`
+	AinkaTcpProbe         *ebpf.Program `ebpf:"ainka_tcp_probe"`
+	AinkaTcpRetransmitSkb *ebpf.Program `ebpf:"ainka_tcp_retransmit_skb"`
 }
 
 func (p *ainkaPrograms) Close() error {
@@ -253,6 +259,8 @@ func (p *ainkaPrograms) Close() error {
 		p.AinkaSysEnter,
 		p.AinkaSysExit,
 		p.AinkaSysSwitch,
+		p.AinkaTcpProbe,
+		p.AinkaTcpRetransmitSkb,
 	)
 }
 

@@ -39,7 +39,10 @@ enum ainka_kind {
 	/* Produced in user space, never by the eBPF programs. */
 	AINKA_KIND_HOST_SAMPLE = 7,
 	AINKA_KIND_KERNEL_DECISION = 8,
-	AINKA_KIND_MAX = 9,
+	/* From the eBPF programs again: kinds keep their numbers across
+	 * versions (traces store them), so new ones go at the end. */
+	AINKA_KIND_TCP = 9,
+	AINKA_KIND_MAX = 10,
 };
 
 /* ainka_hdr.flags */
@@ -48,6 +51,7 @@ enum ainka_hdr_flag {
 	AINKA_F_WAKEUP_NEW = 1 << 1, /* sched_wakeup: sched_wakeup_new */
 	AINKA_F_PREV_IDLE  = 1 << 2, /* sched_switch: prev was the idle task */
 	AINKA_F_NEXT_IDLE  = 1 << 3, /* sched_switch: next is the idle task */
+	AINKA_F_TCP_RETRANS = 1 << 4, /* tcp: tcp:tcp_retransmit_skb (else tcp:tcp_probe) */
 };
 
 /*
@@ -142,6 +146,32 @@ struct ainka_block_io {
 	__u32 nr_sector;
 	__s32 error;      /* blk_status_t mapped to -errno, 0 on success */
 	__u64 latency_ns; /* issue to complete */
+};
+
+/* tcp: a TCP socket's state at a retransmission (tcp:tcp_retransmit_skb,
+ * AINKA_F_TCP_RETRANS) or at an incoming segment of an established
+ * connection (tcp:tcp_probe, usually an ACK: the RTT sample). Header =
+ * the current task (often softirq context: not the socket's owner). The
+ * counters are the socket's cumulative ones (struct tcp_sock), so the
+ * difference of two records of one socket (sock_cookie) is exact however
+ * many records sampling left out in between. 112 bytes. */
+struct ainka_tcp {
+	struct ainka_hdr hdr;
+	__u64 sock_cookie;    /* bpf_get_socket_cookie: unique per socket, never 0 */
+	__u64 bytes_acked;    /* sent and acknowledged */
+	__u64 bytes_received;
+	__u32 netns;          /* the socket's network namespace: its inode number */
+	__u32 srtt_us;        /* smoothed RTT, microseconds (0: no sample yet) */
+	__u32 snd_cwnd;       /* congestion window, segments */
+	__u32 total_retrans;  /* segments retransmitted */
+	__u32 segs_out;       /* segments sent, retransmissions included */
+	__u16 family;         /* AF_INET 2, AF_INET6 10 */
+	__u16 sport;          /* host byte order */
+	__u16 dport;          /* host byte order */
+	__u8 state;           /* TCP_ESTABLISHED 1, ... */
+	__u8 _pad0;
+	__u32 _pad1;
+	__u8 daddr[16];       /* remote address: 4 bytes for AF_INET, 16 for AF_INET6 */
 };
 
 /* host_sample: written by the live source in user space every collection

@@ -17,7 +17,7 @@ import (
 // others, host_sample and kernel_decision, are written in user space.)
 var ProbeKinds = []record.Kind{
 	record.KindSyscall, record.KindSchedSwitch, record.KindSchedWakeup,
-	record.KindPageFault, record.KindNetRx, record.KindBlockIO,
+	record.KindPageFault, record.KindNetRx, record.KindBlockIO, record.KindTCP,
 }
 
 // Policy is the value of policies_map (struct ainka_policy).
@@ -79,6 +79,12 @@ var programs = map[record.Kind][]program{
 	record.KindBlockIO: {
 		{name: "ainka_block_rq_issue", tracepoint: "block_rq_issue", group: "block"},
 		{name: "ainka_block_rq_complete", tracepoint: "block_rq_complete", group: "block"},
+	},
+	record.KindTCP: {
+		{name: "ainka_tcp_retransmit_skb", tracepoint: "tcp_retransmit_skb", group: "tcp"},
+		// RTT and counters at incoming segments; retransmissions alone
+		// still say which links lose packets.
+		{name: "ainka_tcp_probe", tracepoint: "tcp_probe", group: "tcp", optional: true},
 	},
 }
 

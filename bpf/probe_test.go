@@ -54,7 +54,7 @@ func TestLoadAttachSyscall(t *testing.T) {
 		t.Logf("kind %s not attached: %v", k, err)
 	}
 	if got := len(p.Attached()); got != len(ProbeKinds) {
-		t.Errorf("attached %v, want all six kinds on this kernel", p.Attached())
+		t.Errorf("attached %v, want all %d kinds on this kernel", p.Attached(), len(ProbeKinds))
 	}
 	rd, err := ringbuf.NewReader(p.Events())
 	if err != nil {
@@ -136,7 +136,7 @@ func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
 // TestProbeEveryKind attaches every kind on this kernel (also run inside
 // the 6.1 VM of scripts/vm), drives syscalls, page faults, scheduling and
-// loopback UDP from this process, and checks that records of each arrive
+// loopback UDP and TCP from this process, and checks that records of each arrive
 // with consistent counters. Block I/O needs a request-based disk, which
 // the VM lacks: it is only attached here, and exercised by stages/source.
 func TestProbeEveryKind(t *testing.T) {
@@ -176,6 +176,7 @@ func TestProbeEveryKind(t *testing.T) {
 		time.Sleep(time.Millisecond) // sleeps and wakeups: sched_switch, sched_wakeup
 	}
 	testenv.UDPLoopback(t, 5)
+	testenv.TCPLoopback(t, 5)
 
 	if err := p.Detach(); err != nil {
 		t.Fatal(err)

@@ -98,6 +98,51 @@ struct request {
 	__u64 __sector;
 };
 
+/* TCP (the tcp kind). The address and port fields sit in anonymous
+ * unions of struct sock_common in the kernel; CO-RE finds members of
+ * anonymous structs and unions by name, so they are declared flat here. */
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+/* s6_addr is a macro for in6_u.u6_addr8: CO-RE needs the real names. */
+struct in6_addr {
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
+};
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct tcp_sock {
+	u32 snd_cwnd;
+	u32 segs_out;
+	u32 srtt_us; /* smoothed RTT << 3, in microseconds */
+	u64 bytes_received;
+	u64 bytes_acked;
+	u32 total_retrans;
+};
+
 #pragma clang attribute pop
 
 #endif /* AINKA_VMLINUX_MIN_H */

@@ -15,7 +15,7 @@ const DefaultPath = "/etc/ainka/config.toml"
 
 // EventKinds lists the event kinds the eBPF programs can emit, in the order
 // of the record format (bpf/ainka_record.h).
-var EventKinds = []string{"syscall", "sched_switch", "sched_wakeup", "page_fault", "net_rx", "block_io"}
+var EventKinds = []string{"syscall", "sched_switch", "sched_wakeup", "page_fault", "net_rx", "block_io", "tcp"}
 
 // Config is the whole configuration file. The toml tags are the key names of
 // the file; the field comments say which part of the program reads each.

@@ -225,7 +225,7 @@ func TestErrors(t *testing.T) {
 		{"emergency", "[policy]\nemergency_mode_threshold = 0.0\n", ErrBadValue, "policy.emergency_mode_threshold", 2, "outside (0, 1]"},
 		{"collection", "[telemetry]\ncollection_interval_ms = 5\n", ErrBadValue, "telemetry.collection_interval_ms", 2, "outside 10..60000"},
 		{"retention", "[telemetry]\nmetrics_retention_hours = 0\n", ErrBadValue, "telemetry.metrics_retention_hours", 2, "outside 1..8784"},
-		{"unknown kind", "[telemetry]\nevent_kinds = [\"syscall\", \"tcp\"]\n", ErrBadValue, "telemetry.event_kinds", 2, `unknown event kind "tcp"`},
+		{"unknown kind", "[telemetry]\nevent_kinds = [\"syscall\", \"udp\"]\n", ErrBadValue, "telemetry.event_kinds", 2, `unknown event kind "udp"`},
 		{"duplicate kind", "[telemetry]\nevent_kinds = [\"syscall\", \"syscall\"]\n", ErrBadValue, "telemetry.event_kinds", 2, "listed twice"},
 		{"sampling zero", "[telemetry]\nsampling = { net_rx = 0 }\n", ErrBadValue, "telemetry.sampling.net_rx", 2, "outside 1..1048576"},
 		{"sampling table", "[telemetry.sampling]\n\nblock_io = -3\n", ErrBadValue, "telemetry.sampling.block_io", 3, "outside 1..1048576"},

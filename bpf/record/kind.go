@@ -11,8 +11,9 @@ import (
 // indexes stats_map and policies_map.
 type Kind uint16
 
-// Record kinds. The first six come from the eBPF programs, the last two are
-// synthesized in user space.
+// Record kinds. The first six and tcp come from the eBPF programs,
+// host_sample and kernel_decision are synthesized in user space. Kinds
+// keep their numbers (traces store them): a new one goes at the end.
 const (
 	KindSyscall        = Kind(recordAinkaKindAINKA_KIND_SYSCALL)
 	KindSchedSwitch    = Kind(recordAinkaKindAINKA_KIND_SCHED_SWITCH)
@@ -22,11 +23,12 @@ const (
 	KindBlockIO        = Kind(recordAinkaKindAINKA_KIND_BLOCK_IO)
 	KindHostSample     = Kind(recordAinkaKindAINKA_KIND_HOST_SAMPLE)
 	KindKernelDecision = Kind(recordAinkaKindAINKA_KIND_KERNEL_DECISION)
+	KindTCP            = Kind(recordAinkaKindAINKA_KIND_TCP)
 
 	// NumKinds is AINKA_KIND_MAX: kinds are 1..NumKinds-1. Untyped, so
 	// that it sizes arrays and bounds loops over Kind and integer indexes
 	// alike; the compiler checks it against the enum below.
-	NumKinds = 9
+	NumKinds = 10
 )
 
 var (
@@ -41,7 +43,7 @@ var ErrUnknownKind = errors.New("unknown record kind")
 // against the BTF by TestKinds).
 var kindNames = [NumKinds]string{
 	"none", "syscall", "sched_switch", "sched_wakeup", "page_fault",
-	"net_rx", "block_io", "host_sample", "kernel_decision",
+	"net_rx", "block_io", "host_sample", "kernel_decision", "tcp",
 }
 
 // recordSizes are the sizeof() of each kind's struct, by kind.
@@ -54,6 +56,7 @@ var recordSizes = [NumKinds]int{
 	KindBlockIO:        int(unsafe.Sizeof(BlockIO{})),
 	KindHostSample:     int(unsafe.Sizeof(HostSample{})),
 	KindKernelDecision: int(unsafe.Sizeof(KernelDecision{})),
+	KindTCP:            int(unsafe.Sizeof(TCP{})),
 }
 
 // String returns the kind's name as used in metrics and taps ("syscall",

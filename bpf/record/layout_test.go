@@ -36,6 +36,7 @@ var records = []struct {
 	{"ainka_block_io", BlockIO{}},
 	{"ainka_host_sample", HostSample{}},
 	{"ainka_kernel_decision", KernelDecision{}},
+	{"ainka_tcp", TCP{}},
 }
 
 // goName is bpf2go's spelling of a C member name: snake_case to CamelCase.
@@ -194,6 +195,8 @@ func appendAny(r any, dst []byte) []byte {
 		return Append(dst, r)
 	case *KernelDecision:
 		return Append(dst, r)
+	case *TCP:
+		return Append(dst, r)
 	}
 	panic(fmt.Sprintf("no Append for %T", r))
 }
@@ -251,7 +254,7 @@ func TestKinds(t *testing.T) {
 	if _, err := ParseKind("bogus"); !errors.Is(err, ErrUnknownKind) {
 		t.Errorf("ParseKind(bogus): %v, want ErrUnknownKind", err)
 	}
-	if k := Kind(NumKinds); k.Valid() || k.RecordSize() != 0 || k.String() != "kind(9)" {
+	if k := Kind(NumKinds); k.Valid() || k.RecordSize() != 0 || k.String() != fmt.Sprintf("kind(%d)", NumKinds) {
 		t.Errorf("Kind(NumKinds): valid %v, size %d, %q", k.Valid(), k.RecordSize(), k)
 	}
 }
@@ -263,7 +266,8 @@ func TestConstants(t *testing.T) {
 	for enum, want := range map[string]map[string]uint64{
 		"ainka_format": {"AINKA_SCHEMA_VERSION": uint64(SchemaVersion), "AINKA_COMM_LEN": uint64(CommLen)},
 		"ainka_hdr_flag": {"AINKA_F_FAULT_USER": uint64(FlagFaultUser), "AINKA_F_WAKEUP_NEW": uint64(FlagWakeupNew),
-			"AINKA_F_PREV_IDLE": uint64(FlagPrevIdle), "AINKA_F_NEXT_IDLE": uint64(FlagNextIdle)},
+			"AINKA_F_PREV_IDLE": uint64(FlagPrevIdle), "AINKA_F_NEXT_IDLE": uint64(FlagNextIdle),
+			"AINKA_F_TCP_RETRANS": uint64(FlagTCPRetrans)},
 		"ainka_weight": {"AINKA_WEIGHT_SHIFT": uint64(WeightShift), "AINKA_WEIGHT_MASK": uint64(WeightMask),
 			"AINKA_WEIGHT_MAX_LOG2": uint64(WeightMaxLog2)},
 		"ainka_host_flag": {"AINKA_HOST_HAVE_PSI": uint64(HostHavePSI), "AINKA_HOST_HAVE_MEM": uint64(HostHaveMem),

@@ -29,6 +29,7 @@ struct ainka_record_types {
 	struct ainka_block_io block_io;
 	struct ainka_host_sample host_sample;
 	struct ainka_kernel_decision kernel_decision;
+	struct ainka_tcp tcp;
 };
 
 const struct ainka_record_types *ainka_record_types __attribute__((unused));

@@ -14,11 +14,12 @@ type (
 	BlockIO        = recordAinkaBlockIo
 	HostSample     = recordAinkaHostSample
 	KernelDecision = recordAinkaKernelDecision
+	TCP            = recordAinkaTcp
 )
 
 // Record is any record struct: what Append accepts.
 type Record interface {
-	Syscall | SchedSwitch | SchedWakeup | PageFault | NetRx | BlockIO | HostSample | KernelDecision
+	Syscall | SchedSwitch | SchedWakeup | PageFault | NetRx | BlockIO | HostSample | KernelDecision | TCP
 }
 
 // SchemaVersion is AINKA_SCHEMA_VERSION: traces store it, and decode refuses
@@ -46,10 +47,11 @@ var _ [int(recordAinkaFormatAINKA_COMM_LEN) - CommLen]struct{}
 
 // Header flags (ainka_hdr.flags, enum ainka_hdr_flag).
 const (
-	FlagFaultUser = uint16(recordAinkaHdrFlagAINKA_F_FAULT_USER)
-	FlagWakeupNew = uint16(recordAinkaHdrFlagAINKA_F_WAKEUP_NEW)
-	FlagPrevIdle  = uint16(recordAinkaHdrFlagAINKA_F_PREV_IDLE)
-	FlagNextIdle  = uint16(recordAinkaHdrFlagAINKA_F_NEXT_IDLE)
+	FlagFaultUser  = uint16(recordAinkaHdrFlagAINKA_F_FAULT_USER)
+	FlagWakeupNew  = uint16(recordAinkaHdrFlagAINKA_F_WAKEUP_NEW)
+	FlagPrevIdle   = uint16(recordAinkaHdrFlagAINKA_F_PREV_IDLE)
+	FlagNextIdle   = uint16(recordAinkaHdrFlagAINKA_F_NEXT_IDLE)
+	FlagTCPRetrans = uint16(recordAinkaHdrFlagAINKA_F_TCP_RETRANS)
 )
 
 // A record's weight in hdr.flags (enum ainka_weight): adaptive sampling

@@ -55,10 +55,11 @@ type recordAinkaHdr struct {
 type recordAinkaHdrFlag uint32
 
 const (
-	recordAinkaHdrFlagAINKA_F_FAULT_USER recordAinkaHdrFlag = 1
-	recordAinkaHdrFlagAINKA_F_WAKEUP_NEW recordAinkaHdrFlag = 2
-	recordAinkaHdrFlagAINKA_F_PREV_IDLE  recordAinkaHdrFlag = 4
-	recordAinkaHdrFlagAINKA_F_NEXT_IDLE  recordAinkaHdrFlag = 8
+	recordAinkaHdrFlagAINKA_F_FAULT_USER  recordAinkaHdrFlag = 1
+	recordAinkaHdrFlagAINKA_F_WAKEUP_NEW  recordAinkaHdrFlag = 2
+	recordAinkaHdrFlagAINKA_F_PREV_IDLE   recordAinkaHdrFlag = 4
+	recordAinkaHdrFlagAINKA_F_NEXT_IDLE   recordAinkaHdrFlag = 8
+	recordAinkaHdrFlagAINKA_F_TCP_RETRANS recordAinkaHdrFlag = 16
 )
 
 type recordAinkaHostFlag uint32
@@ -110,7 +111,8 @@ const (
 	recordAinkaKindAINKA_KIND_BLOCK_IO        recordAinkaKind = 6
 	recordAinkaKindAINKA_KIND_HOST_SAMPLE     recordAinkaKind = 7
 	recordAinkaKindAINKA_KIND_KERNEL_DECISION recordAinkaKind = 8
-	recordAinkaKindAINKA_KIND_MAX             recordAinkaKind = 9
+	recordAinkaKindAINKA_KIND_TCP             recordAinkaKind = 9
+	recordAinkaKindAINKA_KIND_MAX             recordAinkaKind = 10
 )
 
 type recordAinkaNetRx struct {
@@ -158,6 +160,26 @@ type recordAinkaSyscall struct {
 	Pad       uint32
 	Ret       int64
 	LatencyNs uint64
+}
+
+type recordAinkaTcp struct {
+	_             structs.HostLayout
+	Hdr           recordAinkaHdr
+	SockCookie    uint64
+	BytesAcked    uint64
+	BytesReceived uint64
+	Netns         uint32
+	SrttUs        uint32
+	SndCwnd       uint32
+	TotalRetrans  uint32
+	SegsOut       uint32
+	Family        uint16
+	Sport         uint16
+	Dport         uint16
+	State         uint8
+	Pad0          uint8
+	Pad1          uint32
+	Daddr         [16]uint8
 }
 
 type recordAinkaWeight uint32

@@ -42,3 +42,55 @@ func UDPLoopback(tb testing.TB, n int) {
 		}
 	}
 }
+
+// TCPLoopback opens a TCP connection to itself over lo and makes n
+// request/response exchanges on it: incoming segments of an established
+// connection, which the tcp probe (tcp:tcp_probe) sees.
+func TCPLoopback(tb testing.TB, n int) {
+	tb.Helper()
+	UDPLoopback(tb, 0) // lo up
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		for range n {
+			if _, err := c.Read(buf); err != nil {
+				done <- err
+				return
+			}
+			if _, err := c.Write([]byte("pong")); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	for range n {
+		if _, err := c.Write([]byte("ping")); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := c.Read(buf); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -87,6 +87,7 @@ type Stage struct {
 	// sequential. nTails counts the used entries.
 	tails      [MaxDevices]devTail
 	nTails     int
+	socks      sockets // TCP sockets' counters, for per-window deltas
 	noEntities bool
 
 	havePrevHost bool
@@ -359,6 +360,8 @@ func (a *Stage) add(e *decode.Event) {
 				d.Seq++
 			}
 		}
+	case decode.KindTCP:
+		a.tcp(w, e, n)
 	case decode.KindHostSample:
 		h := e.HostSample()
 		if !w.HaveHost || e.TsNs < w.firstHostT {

@@ -22,13 +22,15 @@ func FuzzAggregate(f *testing.F) {
 			ts := binary.LittleEndian.Uint64(data)
 			data = data[8:]
 			var rec []byte
-			switch ts % 4 {
+			switch ts % 5 {
 			case 0:
 				rec = decodetest.Syscall(ts, uint32(ts>>8)%300, uint32(ts>>16)%500, "x", uint32(ts>>24)%600, -int64(ts%5), ts%100000)
 			case 1:
 				rec = decodetest.SchedSwitch(ts, uint32(ts>>8)%200, uint32(ts>>16)%3, "x", uint32(ts>>20)%3, "y", ts%1000)
 			case 2:
 				rec = decodetest.HostSample(ts, record.HostSample{PsiCpuSomeUs: ts >> 10, Flags: decode.HostHavePSI})
+			case 3:
+				rec = decodetest.TCP(ts, uint32(ts>>8)%7, (ts>>12)%200, ts&1 == 0, ts>>20, uint32(ts>>24), uint32(ts>>40), uint32(ts>>4)%5000)
 			default:
 				rec = decodetest.BlockIO(ts, 0, 1, uint32(ts>>8)%40, uint32(ts>>12)%3, 8, 0, ts%1e6)
 			}

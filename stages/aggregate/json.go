@@ -29,6 +29,7 @@ func (w *Window) AppendJSON(dst []byte) []byte {
 	dst = appendUint(dst, `,"faults_kernel":`, w.FaultsKernel)
 	dst = appendUint(dst, `,"net_rx_bytes":`, w.NetRxBytes)
 	dst = w.appendIfaces(dst)
+	dst = w.appendNetns(dst)
 	dst = appendUint(dst, `,"blk_reads":`, w.BlkReads)
 	dst = appendUint(dst, `,"blk_writes":`, w.BlkWrites)
 	dst = appendUint(dst, `,"blk_read_bytes":`, w.BlkReadBytes)

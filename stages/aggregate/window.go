@@ -115,6 +115,10 @@ type Window struct {
 	DevicesOther  uint64
 	Devices       [MaxDevices]DeviceStat
 
+	NumNetns   int
+	NetnsOther uint64 // tcp records of namespaces that did not fit
+	Netns      [MaxNetns]NetnsStat
+
 	NumTasks   int
 	TasksOther uint64 // events of tasks that did not fit the table
 	Tasks      [MaxTasks]TaskStat
@@ -166,6 +170,8 @@ func (w *Window) reset(start, end uint64) {
 	w.BlkLatency.Reset()
 	clear(w.Devices[:w.NumDevices])
 	w.NumDevices, w.DevicesOther = 0, 0
+	clear(w.Netns[:w.NumNetns])
+	w.NumNetns, w.NetnsOther = 0, 0
 	w.NumTasks, w.TasksOther = 0, 0
 	w.HaveHost, w.HaveBase, w.HostTsNs, w.BaseTsNs = false, false, 0, 0
 	w.Host, w.HostBase, w.firstHost, w.firstHostT = record.HostSample{}, record.HostSample{}, record.HostSample{}, 0

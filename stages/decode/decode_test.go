@@ -75,6 +75,7 @@ func TestRoundTripEveryKind(t *testing.T) {
 		decodetest.BlockIO(6, 1, 10, 8<<20|1, 1, 16, -5, 90000),
 		decodetest.HostSample(7, record.HostSample{MemTotalKb: 1, MemAvailableKb: 2, PsiIoFullUs: 3, NrRunning: 4, CpuTotalTicks: 9}),
 		decodetest.KernelDecision(8, 3, 77),
+		decodetest.TCP(9, 4026531840, 77, true, 1<<20, 900, 12, 1500),
 	}
 	for i, rec := range recs {
 		var e decode.Event
@@ -178,6 +179,7 @@ func FuzzDecode(f *testing.F) {
 	for _, r := range decodetest.Mixed(20, 2, 1, 1) {
 		f.Add(r)
 	}
+	f.Add(decodetest.TCP(9, 4026531840, 77, true, 1<<20, 900, 12, 1500))
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		var e decode.Event
 		if err := decode.Decode(rec, &e); err == nil {

@@ -73,20 +73,28 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = appendUint(dst, `,"cpu_busy_ticks":`, s.CpuBusyTicks)
 		dst = appendUint(dst, `,"cpu_total_ticks":`, s.CpuTotalTicks)
 	case KindKernelDecision:
-		s := e.KernelDecision()
-		dst = append(dst, `,"event":"`...)
-		dst = append(dst, DecisionType(e.Flags).String()...)
-		dst = append(dst, '"')
-		dst = appendUint(dst, `,"rule_id":`, uint64(s.RuleId))
-		dst = appendUint(dst, `,"action":`, uint64(s.Action))
-		dst = appendUint(dst, `,"state":`, uint64(s.State))
-		dst = appendUint(dst, `,"metric":`, uint64(s.Metric))
-		dst = appendInt(dst, `,"value":`, s.Value)
-		dst = appendInt(dst, `,"threshold":`, s.Threshold)
-		dst = appendUint(dst, `,"latency_ns":`, s.LatencyNs)
-		dst = appendUint(dst, `,"seq":`, s.Seq)
+		dst = appendDecisionJSON(dst, e)
+	case KindTCP:
+		dst = appendTCPJSON(dst, e)
 	}
 	return append(dst, '}')
+}
+
+// appendDecisionJSON appends a kernel_decision record's fields.
+func appendDecisionJSON(dst []byte, e *Event) []byte {
+	s := e.KernelDecision()
+	dst = append(dst, `,"event":"`...)
+	dst = append(dst, DecisionType(e.Flags).String()...)
+	dst = append(dst, '"')
+	dst = appendUint(dst, `,"rule_id":`, uint64(s.RuleId))
+	dst = appendUint(dst, `,"action":`, uint64(s.Action))
+	dst = appendUint(dst, `,"state":`, uint64(s.State))
+	dst = appendUint(dst, `,"metric":`, uint64(s.Metric))
+	dst = appendInt(dst, `,"value":`, s.Value)
+	dst = appendInt(dst, `,"threshold":`, s.Threshold)
+	dst = appendUint(dst, `,"latency_ns":`, s.LatencyNs)
+	dst = appendUint(dst, `,"seq":`, s.Seq)
+	return dst
 }
 
 // AppendRawJSON appends a raw record (the source stage's items) as JSON:

@@ -23,6 +23,7 @@ var views = []struct {
 	{KindBlockIO, record.BlockIO{}, func(e *Event) any { return e.BlockIO() }},
 	{KindHostSample, record.HostSample{}, func(e *Event) any { return e.HostSample() }},
 	{KindKernelDecision, record.KernelDecision{}, func(e *Event) any { return e.KernelDecision() }},
+	{KindTCP, record.TCP{}, func(e *Event) any { return e.TCP() }},
 }
 
 // TestEventMatchesRecords: Event's header fields are record.Header's, name

@@ -88,6 +88,7 @@ func Compute(w *aggregate.Window, v *Vector) {
 	f[KernelDecisionsPerS] = rate(decode.KindKernelDecision, w.Kinds[decode.KindKernelDecision])
 	entities(w, v, secs)
 	fsyncs(w, v)
+	netnsFeatures(w, v, secs)
 }
 
 // fsyncs sums the durable-write syscalls of the window.

@@ -62,7 +62,9 @@ func (v *Vector) AppendJSON(dst []byte) []byte {
 		dst = appendField(dst, "read_requests_pct", d.ReadRequestsPct)
 		dst = append(dst, '}')
 	}
-	return append(dst, "]}"...)
+	dst = append(dst, ']')
+	dst = v.appendNetnsJSON(dst)
+	return append(dst, '}')
 }
 
 func appendField(dst []byte, name string, x float64) []byte {

@@ -113,6 +113,9 @@ type Vector struct {
 	// tuner's objective). FsyncUs is 0 without fsyncs or syscall events.
 	Fsyncs  uint64
 	FsyncUs float64
+	// The window's network namespaces with TCP traffic ([:NumNetns]).
+	NumNetns int
+	Netns    [MaxNetns]NetnsFeatures
 }
 
 // Missing reports whether feature id has no value in this window.

@@ -30,7 +30,7 @@ const (
 // Config configures a live source.
 type Config struct {
 	// Policy is the initial capture policy. Its Kinds also choose which
-	// programs are attached (nil: all six); kinds this kernel lacks are
+	// programs are attached (nil: all of bpf.ProbeKinds); kinds this kernel lacks are
 	// left out and explained by Missing and Explain.
 	Policy
 	// RingBytes is the size of events_map (power of two); 0 = 16 MiB.
@@ -474,7 +474,7 @@ func newLiveMetrics(set *metrics.Set) *liveMetrics {
 	m := &liveMetrics{}
 	for k := record.Kind(1); k < record.NumKinds; k++ {
 		label := fmt.Sprintf(`{kind=%q}`, k.String())
-		if k <= record.KindBlockIO {
+		if hasKind(bpf.ProbeKinds, k) {
 			m.seen[k] = set.GetOrCreateCounter("ainka_bpf_seen_total" + label)
 			m.emitted[k] = set.GetOrCreateCounter("ainka_bpf_emitted_total" + label)
 			m.lost[k] = set.GetOrCreateCounter("ainka_ringbuf_lost_total" + label)
@@ -492,7 +492,7 @@ func (l *Live) refreshMetrics() {
 	}
 	s := l.Stats()
 	for k := record.Kind(1); k < record.NumKinds; k++ {
-		if k <= record.KindBlockIO {
+		if l.m.seen[k] != nil {
 			l.m.seen[k].Set(s[k].Seen)
 			l.m.emitted[k].Set(s[k].Emitted)
 			l.m.lost[k].Set(s[k].Lost)

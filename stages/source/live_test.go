@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ainka/ainka/internal/testenv"
 
@@ -173,7 +174,7 @@ func runChild(t *testing.T) {
 	}
 }
 
-// TestLiveAllKinds drives each of the six kinds from this process and
+// TestLiveAllKinds drives each of the probe's kinds from this process and
 // checks they arrive, that records make sense, and that the counters add up
 // exactly once the source has stopped.
 func TestLiveAllKinds(t *testing.T) {
@@ -196,6 +197,7 @@ func TestLiveAllKinds(t *testing.T) {
 		getpids(1000)
 		touchPages(t, 64)
 		testenv.UDPLoopback(t, 20)
+		testenv.TCPLoopback(t, 20)
 		if blockReads != nil {
 			blockReads()
 		}
@@ -213,7 +215,11 @@ func TestLiveAllKinds(t *testing.T) {
 	}
 	var wantComm [16]byte
 	copy(wantComm[:15], strings.TrimSpace(string(comm)))
-	var sawGetpid, sawUserFault, sawLo, sawBlk bool
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+		t.Fatal(err)
+	}
+	var sawGetpid, sawUserFault, sawLo, sawBlk, sawTCP bool
 	for _, rec := range c.recs {
 		switch record.RecordKind(rec) {
 		case record.KindSyscall:
@@ -231,6 +237,12 @@ func TestLiveAllKinds(t *testing.T) {
 			if binary.LittleEndian.Uint32(rec[40:]) == 1 && binary.LittleEndian.Uint16(rec[48:]) == 0x0800 {
 				sawLo = true // ifindex 1 = lo, ETH_P_IP
 			}
+		case record.KindTCP:
+			var r record.TCP
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&r)), unsafe.Sizeof(r)), rec)
+			if uint64(r.Netns) == st.Ino && r.Family == unix.AF_INET && r.Daddr[0] == 127 && r.SockCookie != 0 && r.SegsOut > 0 {
+				sawTCP = true // one of our loopback connections, in our namespace
+			}
 		case record.KindBlockIO:
 			if hdrPid(rec) == self && binary.LittleEndian.Uint32(rec[44:]) == 0 /* REQ_OP_READ */ &&
 				binary.LittleEndian.Uint32(rec[56:]) == 8 && binary.LittleEndian.Uint64(rec[64:]) > 0 {
@@ -241,8 +253,8 @@ func TestLiveAllKinds(t *testing.T) {
 	if blockReads == nil {
 		sawBlk = true // nothing to look for
 	}
-	if !sawGetpid || !sawUserFault || !sawLo || !sawBlk {
-		t.Errorf("getpid %v, user fault %v, IPv4 on lo %v, our O_DIRECT read %v", sawGetpid, sawUserFault, sawLo, sawBlk)
+	if !sawGetpid || !sawUserFault || !sawLo || !sawBlk || !sawTCP {
+		t.Errorf("getpid %v, user fault %v, IPv4 on lo %v, our O_DIRECT read %v, our TCP on lo %v", sawGetpid, sawUserFault, sawLo, sawBlk, sawTCP)
 	}
 	s := checkExact(t, l, c)
 	for k := record.Kind(1); k < record.NumKinds; k++ {

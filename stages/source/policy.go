@@ -40,7 +40,7 @@ type Policy struct {
 	// stay estimates of every event while the ring and the pipeline carry
 	// a bounded number of records. nil records every event (the daemon
 	// sets DefaultBudget). Only the kinds whose consumers read weights:
-	// syscall, sched_wakeup, page_fault, net_rx (sched_switch and block_io
+	// syscall, sched_wakeup, page_fault, net_rx, tcp (sched_switch and block_io
 	// feed per-task run time and per-device continuity, which need every
 	// record).
 	Budget map[record.Kind]uint32
@@ -67,6 +67,7 @@ const DefaultRatePeriod = 10 * time.Millisecond
 // DefaultBudget is the daemon's Policy.Budget.
 var DefaultBudget = map[record.Kind]uint32{
 	record.KindSyscall: 10, record.KindSchedWakeup: 10, record.KindPageFault: 10, record.KindNetRx: 10,
+	record.KindTCP: 10,
 }
 
 // budgetKind reports whether adaptive sampling may apply to k.
@@ -120,7 +121,7 @@ func kernelPolicy(p Policy, attached []record.Kind, wakeupBytes uint64) (bpf.Pol
 	}
 	for k, n := range p.Budget {
 		if !budgetKind(k) {
-			return kp, fmt.Errorf("%w: adaptive sampling applies to syscall, sched_wakeup, page_fault and net_rx, not %s", ErrBadPolicy, k)
+			return kp, fmt.Errorf("%w: adaptive sampling applies to syscall, sched_wakeup, page_fault, net_rx and tcp, not %s", ErrBadPolicy, k)
 		}
 		kp.Kind[k].Budget = n
 	}

@@ -81,6 +81,18 @@ func KernelDecision(ts uint64, rule uint32, seq uint64) []byte {
 	return record.Append(nil, &r)
 }
 
+// TCP returns a tcp record of socket cookie in network namespace netns
+// with these cumulative counters; retrans marks a retransmission.
+func TCP(ts uint64, netns uint32, cookie uint64, retrans bool, acked uint64, segsOut, totalRetrans, srttUs uint32) []byte {
+	r := record.TCP{Hdr: hdr(decode.KindTCP, ts, 0, 0, "swapper/0"), SockCookie: cookie, Netns: netns,
+		BytesAcked: acked, SegsOut: segsOut, TotalRetrans: totalRetrans, SrttUs: srttUs, SndCwnd: 10,
+		Family: 2, Sport: 40000, Dport: 5201, State: 1, Daddr: [16]byte{10, 222, 0, 2}}
+	if retrans {
+		r.Hdr.Flags = decode.FlagTCPRetrans
+	}
+	return record.Append(nil, &r)
+}
+
 // Mixed returns n records of a realistic mix on ncpu CPUs, starting at ts0
 // and spaced step ns apart, with a host sample every 100 ms of event time.
 // It is deterministic.
