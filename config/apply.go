@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,23 +17,17 @@ import (
 // live process.
 var ErrAlreadyRunning = errors.New("already running")
 
-// Apply sets the process-wide values: the Go memory limit from
-// daemon.max_memory_mb and GOMAXPROCS from daemon.thread_pool_size (0 leaves
-// each as it is). It returns a function that restores the previous values,
-// for tests and for a daemon that reloads its configuration.
+// Apply sets GOMAXPROCS from daemon.thread_pool_size (0 leaves it as it
+// is). It returns a function that restores the previous value, for tests
+// and for a daemon that reloads its configuration. daemon.max_memory_mb is
+// an RSS goal, not a Go limit: the daemon derives its Go memory limit from
+// it (internal/rssgoal), knowing the ring and the binary.
 func (c *Config) Apply() (restore func()) {
-	prevLimit := debug.SetMemoryLimit(-1) // -1 reads without changing
 	prevProcs := runtime.GOMAXPROCS(0)
-	if c.Daemon.MaxMemoryMB > 0 {
-		debug.SetMemoryLimit(c.Daemon.MemoryLimit())
-	}
 	if c.Daemon.ThreadPoolSize > 0 {
 		runtime.GOMAXPROCS(c.Daemon.ThreadPoolSize)
 	}
-	return func() {
-		debug.SetMemoryLimit(prevLimit)
-		runtime.GOMAXPROCS(prevProcs)
-	}
+	return func() { runtime.GOMAXPROCS(prevProcs) }
 }
 
 // OpenLogOutput returns where the structured log goes: daemon.log_file,

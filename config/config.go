@@ -83,8 +83,9 @@ type Daemon struct {
 	// WorkDir holds the daemon's state: the actuation journal and, by
 	// default, the learned model.
 	WorkDir string `toml:"work_dir"`
-	// MaxMemoryMB is the Go memory limit (debug.SetMemoryLimit) in MiB;
-	// 0 leaves the runtime default (GOMEMLIMIT or none).
+	// MaxMemoryMB is the daemon's RSS goal in MiB: its Go memory limit is
+	// this less the ring and the resident binary (internal/rssgoal); 0
+	// leaves the runtime's (GOMEMLIMIT or none).
 	MaxMemoryMB int64 `toml:"max_memory_mb"`
 	// ThreadPoolSize is GOMAXPROCS; 0 uses every CPU.
 	ThreadPoolSize int `toml:"thread_pool_size"`
@@ -181,7 +182,7 @@ func Default() *Config {
 			PIDFile:        "/run/ainka/ainka.pid",
 			LogFile:        "",
 			WorkDir:        "/var/lib/ainka",
-			MaxMemoryMB:    128,
+			MaxMemoryMB:    48,
 			ThreadPoolSize: 0,
 			SocketPath:     "/run/ainka/ainka.sock",
 			SocketGroup:    "",
@@ -255,8 +256,8 @@ func ParseLogLevel(s string) (slog.Level, error) {
 	return slog.LevelInfo, fmt.Errorf("%w: log level %q: want debug, info, warn or error", ErrBadValue, s)
 }
 
-// MemoryLimit returns max_memory_mb in bytes (0 = no limit set by AINKA).
-func (d Daemon) MemoryLimit() int64 { return d.MaxMemoryMB << 20 }
+// MemoryGoal returns max_memory_mb in bytes (0 = no goal set by AINKA).
+func (d Daemon) MemoryGoal() int64 { return d.MaxMemoryMB << 20 }
 
 // TrainingInterval returns training_interval_sec as a duration.
 func (m ML) TrainingInterval() time.Duration {

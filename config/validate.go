@@ -30,9 +30,24 @@ func (c *Config) validate() error {
 	v.policy(&c.Policy)
 	v.telemetry(&c.Telemetry)
 	v.tuners(&c.Tuners)
+	v.memoryGoal(c)
 	v.ui(&c.UI)
 	v.plugins(&c.Plugins)
 	return errors.Join(v.errs...)
+}
+
+// minGoMiB is what max_memory_mb must hold beside the ring before the
+// binary is even counted: the Go heap's floor and the margin of
+// internal/rssgoal. The daemon checks the whole sum at start, with the
+// binary's resident pages measured.
+const minGoMiB = 13
+
+// memoryGoal checks that max_memory_mb, an RSS goal, can hold the ring.
+func (v *validator) memoryGoal(c *Config) {
+	goal, ring := c.Daemon.MaxMemoryMB, int64(c.Telemetry.RingBufferMB)
+	if goal >= 16 && ring > 0 && goal < ring+minGoMiB {
+		v.bad("daemon.max_memory_mb", "%d MiB cannot hold the %d MiB ring (telemetry.ring_buffer_mb) and the daemon: at least %d, or 0 for no bound", goal, ring, ring+minGoMiB)
+	}
 }
 
 func (v *validator) daemon(d *Daemon, prometheus bool) {
@@ -41,7 +56,7 @@ func (v *validator) daemon(d *Daemon, prometheus bool) {
 	v.path("daemon.work_dir", d.WorkDir, true)
 	v.intRange("daemon.max_memory_mb", d.MaxMemoryMB, 0, 1<<20)
 	if d.MaxMemoryMB > 0 && d.MaxMemoryMB < 16 {
-		v.bad("daemon.max_memory_mb", "%d MiB is too small for the daemon (minimum 16, or 0 for no limit)", d.MaxMemoryMB)
+		v.bad("daemon.max_memory_mb", "%d MiB is too small for the daemon (minimum 16, or 0 for no bound)", d.MaxMemoryMB)
 	}
 	v.intRange("daemon.thread_pool_size", int64(d.ThreadPoolSize), 0, 1024)
 	if v.path("daemon.socket_path", d.SocketPath, true) && len(d.SocketPath) > maxSocketPath {

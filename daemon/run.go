@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/internal/rssgoal"
 	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/source"
 )
@@ -93,12 +95,17 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	capture.HostPhase = st.HostPhase
 	set := metrics.NewSet()
 	capture.Metrics = set
-	defer cfg.Apply()() // max_memory_mb, thread_pool_size
+	defer cfg.Apply()() // thread_pool_size
 	log, ring, closeLog, err := NewLogger(cfg, o.logOutput(), o.JSONLogs)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
+	stopMemory, err := governMemory(cfg, capture, log)
+	if err != nil {
+		return err
+	}
+	defer stopMemory()
 	cleanup, err := prepareHost(cfg)
 	if err != nil {
 		return err
@@ -126,6 +133,24 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
 		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
+}
+
+// governMemory derives the Go memory limit from max_memory_mb, the RSS
+// goal, before the ring is mapped: a goal the ring and the binary leave
+// no heap in fails here, before anything is loaded into the kernel.
+func governMemory(cfg *config.Config, capture source.Config, log *slog.Logger) (stop func(), err error) {
+	if cfg.Daemon.MaxMemoryMB == 0 {
+		return func() {}, nil
+	}
+	ring := int64(capture.RingBytes)
+	if ring == 0 {
+		ring = bpf.DefaultRingBytes
+	}
+	g, err := rssgoal.Start(cfg.Daemon.MemoryGoal(), ring, log)
+	if err != nil {
+		return nil, fmt.Errorf("daemon.max_memory_mb: %w", err)
+	}
+	return g.Stop, nil
 }
 
 // liveQueueLen: a live source must never wait for the pipeline, so the
