@@ -40,7 +40,7 @@ help:
 	@echo "make test-kernel    the modules and eBPF on Debian's kernel in qemu"
 	@echo "make test-race      the concurrent packages again under -race"
 	@echo "make bench-check    decode and trace reading against same-run baselines (docs/performance.md)"
-	@echo "make soak           as root: RSS of the live daemon under bursts, SOAK_SECONDS (600) (docs/reliability.md)"
+	@echo "make soak           as root: VmHWM of the live daemon under bursts ≤ max_memory_mb (48), SOAK_SECONDS (600); also in make bench (docs/reliability.md)"
 	@echo "make bench-quick    the effectiveness suite, short (docs/bench.md); bench-quick-ci: untuned and ainka arms only (CI)"
 	@echo "make lint           go vet and staticcheck"
 	@echo "make test-install   install, uninstall, rollback and purge into a DESTDIR"
@@ -132,8 +132,10 @@ test-install: build
 bench:
 	scripts/bench.sh
 
-# The memory bound (issue 16): the live daemon's RSS under bursts and quiet
-# periods, 10 minutes by default; `make soak SOAK_SECONDS=180` for a short one.
+# The memory bound (issue 16): the live daemon's VmHWM under bursts and
+# quiet periods against max_memory_mb (48, the default), 10 minutes by
+# default; `make soak SOAK_SECONDS=180` for a short one. Also the last part
+# of `make bench` as root.
 SOAK_SECONDS ?= 600
 soak: build
 	AINKA=$(BIN)/ainka scripts/soak.sh $(SOAK_SECONDS)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"reflect"
 	"sync/atomic"
+	"time"
 )
 
 // Batch is the unit that moves between stages: a slice of items and, for
@@ -45,11 +46,28 @@ type freeList[T any] struct {
 	// batch be cleared (events and windows are plain values: clearing
 	// them cost 4-5% of a replay for nothing).
 	pointers bool
+	// low is the fewest spares left by a get since the last trim: that
+	// many sat unused for the whole period (-1: none taken yet).
+	low    atomic.Int64
+	trimAt atomic.Int64 // clock reading of the next trim
+	clock  func() int64 // monotonic nanoseconds
 }
+
+// trimEvery is the period after which spares no get needed go to the GC:
+// the batches a burst left stay for the next burst only while the load
+// stays high.
+const trimEvery = 2 * time.Second
+
+// epoch makes time.Since monotonic nanoseconds for the free lists' clock.
+var epoch = time.Now()
+
+func monotonic() int64 { return int64(time.Since(epoch)) }
 
 func newFreeList[T any](n int) *freeList[T] {
 	t := reflect.TypeFor[T]()
-	return &freeList[T]{ch: make(chan *Batch[T], n), size: int(t.Size()), pointers: hasPointers(t)}
+	f := &freeList[T]{ch: make(chan *Batch[T], n), size: int(t.Size()), pointers: hasPointers(t), clock: monotonic}
+	f.trimAt.Store(f.clock() + int64(trimEvery))
+	return f
 }
 
 // hasPointers reports whether values of t contain pointers the GC follows.
@@ -76,8 +94,12 @@ func (f *freeList[T]) get() *Batch[T] {
 	select {
 	case b := <-f.ch:
 		f.held.Add(-f.bytes(b))
+		if n := int64(len(f.ch)); n < f.low.Load() {
+			f.low.Store(n) // racy min: one stage gets, a missed lower value only delays a trim
+		}
 		return b
 	default:
+		f.low.Store(0)
 		return &Batch[T]{free: f}
 	}
 }
@@ -107,4 +129,26 @@ func (f *freeList[T]) put(b *Batch[T]) {
 	default: // enough spares already; let the GC have this one
 		f.held.Add(-n)
 	}
+	f.trim()
+}
+
+// trim gives the GC, once per trimEvery, the spares that no get needed
+// during the period: after a burst, RSS comes back down once the load is
+// lower instead of staying at the largest burst's (the bound in bytes
+// caps it, the trim releases it). Steady flow keeps the spares it cycles.
+func (f *freeList[T]) trim() {
+	now := f.clock()
+	if now < f.trimAt.Load() {
+		return
+	}
+	f.trimAt.Store(now + int64(trimEvery))
+	for n := f.low.Load(); n > 0; n-- {
+		select {
+		case b := <-f.ch:
+			f.held.Add(-f.bytes(b))
+		default:
+			n = 0
+		}
+	}
+	f.low.Store(int64(len(f.ch)))
 }

@@ -400,3 +400,46 @@ func TestFreeListBoundedInBytes(t *testing.T) {
 		t.Errorf("%d bytes held with no spare", f.held.Load())
 	}
 }
+
+// TestFreeListReleasedUnderLowerLoad: the spares a burst left are given to
+// the GC once a whole period passed without needing them; the ones the
+// lower load still cycles stay, and it still allocates nothing.
+func TestFreeListReleasedUnderLowerLoad(t *testing.T) {
+	const batchBytes = 512 << 10
+	f := newFreeList[byte](64)
+	now := int64(0)
+	f.clock = func() int64 { return now }
+	f.trimAt.Store(int64(trimEvery))
+	inFlight := func(n int) {
+		var bs []*Batch[byte]
+		for range n {
+			b := f.get()
+			if cap(b.Items) == 0 {
+				b.Items = make([]byte, 0, batchBytes)
+			}
+			bs = append(bs, b)
+		}
+		for _, b := range bs {
+			f.put(b)
+		}
+	}
+	inFlight(8) // the burst: 8 spares, 4 MiB
+	if len(f.ch) != 8 {
+		t.Fatalf("after the burst: %d spares, want 8", len(f.ch))
+	}
+	for step := range 20 { // 4 periods of lower load: 2 batches in flight
+		now = int64(step) * int64(trimEvery) / 5
+		inFlight(2)
+	}
+	if len(f.ch) != 2 || f.held.Load() != 2*batchBytes {
+		t.Errorf("after lower load: %d spares, %d bytes held; want the 2 still cycled", len(f.ch), f.held.Load())
+	}
+	if allocs := testing.AllocsPerRun(50, func() { inFlight(2) }); allocs > 1 { // the slice of in-flight batches
+		t.Errorf("lower load allocates %v batches per cycle", allocs)
+	}
+	now += 2 * int64(trimEvery)
+	inFlight(5) // a new burst allocates again
+	if len(f.ch) != 5 {
+		t.Errorf("after a second burst: %d spares, want 5", len(f.ch))
+	}
+}

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Data-plane benchmarks (make bench). Short runs on one P: the figures in
 # docs/performance.md come from one run of this script. As root it then
-# measures the probe's cost per syscall and the live pipeline at controlled
-# rates (scripts/bench-live.sh, about 2 minutes).
+# measures the probe's cost per syscall, the live pipeline at controlled
+# rates (scripts/bench-live.sh, about 2 minutes) and the memory bound
+# (scripts/soak.sh: VmHWM ≤ max_memory_mb over bursts, 10 minutes).
 #   BENCHTIME=1s scripts/bench.sh       # longer runs
 #   BENCH_TRACE=FILE scripts/bench.sh   # replay benchmark on another trace
 #   BENCH_LIVE=0 scripts/bench.sh       # without the live part
+#   SOAK_SECONDS=120 scripts/bench.sh   # a shorter soak (0: none)
 set -eu
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -42,6 +44,10 @@ if [ "$(id -u)" = 0 ] && [ "${BENCH_LIVE:-1}" != 0 ]; then
 	$GO test -run '^$' -bench 'BenchmarkGetpidOverhead|BenchmarkProgramCost' -benchtime 1x ./stages/source
 	echo "# live: ainka run at controlled syscall rates (scripts/bench-live.sh)"
 	scripts/bench-live.sh
+	if [ "${SOAK_SECONDS:-600}" != 0 ]; then
+		echo "# memory: RSS under bursts and quiet periods (scripts/soak.sh ${SOAK_SECONDS:-600})"
+		scripts/soak.sh "${SOAK_SECONDS:-600}"
+	fi
 else
 	echo "# live benchmarks skipped (need root; BENCH_LIVE=0)"
 fi

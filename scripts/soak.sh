@@ -1,7 +1,8 @@
 #!/bin/sh
 # soak.sh — the hard memory bound (issue 16): the real daemon, live
 # (`ainka run --no-act`, every kind attached, all six stages, a 16 MiB ring,
-# GOMEMLIMIT from max_memory_mb), under a getppid load that alternates
+# max_memory_mb = 48: the defaults; the daemon derives its Go memory limit
+# from that RSS goal, internal/rssgoal), under a getppid load that alternates
 # bursts at the highest rate the generator reaches with quiet periods, for
 # SECONDS. The daemon's VmRSS and VmHWM (/proc/PID/status) are sampled every
 # second; the last sample of each burst and of each quiet period is kept,
@@ -15,7 +16,8 @@
 #        (2), SWITCH (2 stress-ng --switch workers beside them in each
 #        burst: sched_switch records, which the kernel never samples, so
 #        the pipeline sees far more records than from getppid alone; 0 =
-#        none), LIMIT_MB (48), MAX_MEMORY_MB (48), RING_MB (16), PORT (19465),
+#        none), MAX_MEMORY_MB (48: the RSS goal), LIMIT_MB (MAX_MEMORY_MB:
+#        the VmHWM that fails), RING_MB (16), PORT (19465),
 #        SAMPLES (a file to keep the 1 s samples), AINKA (a built binary)
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,8 +27,8 @@ QUIET=${QUIET:-10}
 RATE=${RATE:-3000000}
 WORKERS=${WORKERS:-2}
 SWITCH=${SWITCH:-2}
-LIMIT_MB=${LIMIT_MB:-48}
 MAX_MEMORY_MB=${MAX_MEMORY_MB:-48}
+LIMIT_MB=${LIMIT_MB:-$MAX_MEMORY_MB}
 RING_MB=${RING_MB:-16}
 PORT=${PORT:-19465}
 for v in SECONDS_TOTAL BURST QUIET RATE WORKERS SWITCH LIMIT_MB MAX_MEMORY_MB RING_MB PORT; do
@@ -116,9 +118,13 @@ daemon=
 
 em=$(awk -v a="$(msum ainka_bpf_emitted_total <"$tmp/m0")" -v b="$(msum ainka_bpf_emitted_total <"$tmp/m1")" 'BEGIN { print b - a }')
 sd=$(msum ainka_stage_dropped_total <"$tmp/m1")
+# The price of the bound: the daemon's CPU and the collector's share of it.
+delta() { awk -v a="$(msum "$1" <"$tmp/m0")" -v b="$(msum "$1" <"$tmp/m1")" 'BEGIN { print b - a }'; }
+cpu=$(delta process_cpu_seconds_total) gccpu=$(delta go_gc_cpu_seconds_total) gcs=$(delta go_gc_duration_seconds_count)
 summary=$(grep '^run: ' "$tmp/err" || true)
+echo "# daemon: $(grep -m1 -o 'memory: RSS goal[^"]*' "$tmp/err" || echo 'no memory plan logged')"
 echo "# daemon: $summary"
-awk -v limit="$LIMIT_MB" -v calls="$calls" -v busy="$busy" -v em="$em" -v el="$(($(date +%s) - start))" \
+awk -v limit="$LIMIT_MB" -v cpu="$cpu" -v gccpu="$gccpu" -v gcs="$gcs" -v calls="$calls" -v busy="$busy" -v em="$em" -v el="$(($(date +%s) - start))" \
 	-v sd="$sd" -v n="$n" -v summary="$summary" '
 function mib(k) { return k / 1024 }
 {
@@ -138,6 +144,7 @@ END {
 		if (f[3] > top[kind]) top[kind] = f[3]
 	}
 	printf "bursts %d  load %.0f getppid/s in bursts  records emitted %.0f/s over the run\n", n, calls / busy, em / el
+	printf "daemon CPU %.1f s (%.0f ns per record), of which the collector %.1f s (%.0f%%) in %d cycles\n", cpu, cpu * 1e9 / (em > 0 ? em : 1), gccpu, 100 * gccpu / (cpu > 0 ? cpu : 1), gcs
 	printf "VmRSS max %.1f MiB  VmHWM %.1f MiB  (limit %d MiB: %s)\n", mib(maxrss), mib(hwm), limit, (mib(hwm) <= limit ? "within" : sprintf("over by %.1f MiB", mib(hwm) - limit))
 	for (k in cnt)
 		printf "after %s (%d): VmRSS mean %.1f max %.1f MiB (anon %.1f, file %.1f); Go heap in use %.1f, idle %.1f, released %.1f MiB (means)\n",
