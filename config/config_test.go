@@ -203,7 +203,7 @@ func TestErrors(t *testing.T) {
 		{"wrong type list", "[telemetry]\nevent_kinds = \"syscall\"\n", ErrBadValue, "telemetry.event_kinds", 2, "incompatible types"},
 		{"negative memory", "[daemon]\nmax_memory_mb = -1\n", ErrBadValue, "daemon.max_memory_mb", 2, "-1 is outside 0..1048576"},
 		{"tiny memory", "[daemon]\nmax_memory_mb = 4\n", ErrBadValue, "daemon.max_memory_mb", 2, "too small"},
-		{"memory under the ring", "[daemon]\nmax_memory_mb = 40\n[telemetry]\nring_buffer_mb = 32\n", ErrBadValue, "daemon.max_memory_mb", 2, "40 MiB cannot hold the 32 MiB ring (telemetry.ring_buffer_mb) and the daemon: at least 45"},
+		{"memory under the ring", "[daemon]\nmax_memory_mb = 40\n[telemetry]\nring_buffer_mb = 32\n", ErrBadValue, "daemon.max_memory_mb", 2, "40 MiB cannot hold the 32 MiB ring (telemetry.ring_buffer_mb) and the daemon: at least 56"},
 		{"threads", "[daemon]\nthread_pool_size = -2\n", ErrBadValue, "daemon.thread_pool_size", 2, "outside 0..1024"},
 		{"empty work_dir", "[daemon]\nwork_dir = \"\"\n", ErrBadValue, "daemon.work_dir", 2, "a path is required"},
 		{"empty socket", "[daemon]\nsocket_path = \"\"\n", ErrBadValue, "daemon.socket_path", 2, "a path is required"},

@@ -370,17 +370,7 @@ func TestRecycledBatchesDropReferences(t *testing.T) {
 func TestFreeListBoundedInBytes(t *testing.T) {
 	const batchBytes = 576 << 10 // a live source batch: 4096 records
 	f := newFreeList[byte](64)
-	var burst []*Batch[byte]
-	for range 40 { // a burst: 40 batches in flight at once
-		b := f.get()
-		if cap(b.Items) == 0 {
-			b.Items = make([]byte, 0, batchBytes)
-		}
-		burst = append(burst, b)
-	}
-	for _, b := range burst {
-		f.put(b)
-	}
+	cycle(f, 40, batchBytes) // a burst: 40 batches in flight at once
 	if held, kept := f.held.Load(), len(f.ch); held > maxSpareBytes || kept != maxSpareBytes/batchBytes {
 		t.Errorf("after the burst: %d spares, %d bytes held (bound %d)", kept, held, maxSpareBytes)
 	}
@@ -410,19 +400,7 @@ func TestFreeListReleasedUnderLowerLoad(t *testing.T) {
 	now := int64(0)
 	f.clock = func() int64 { return now }
 	f.trimAt.Store(int64(trimEvery))
-	inFlight := func(n int) {
-		var bs []*Batch[byte]
-		for range n {
-			b := f.get()
-			if cap(b.Items) == 0 {
-				b.Items = make([]byte, 0, batchBytes)
-			}
-			bs = append(bs, b)
-		}
-		for _, b := range bs {
-			f.put(b)
-		}
-	}
+	inFlight := func(n int) { cycle(f, n, batchBytes) }
 	inFlight(8) // the burst: 8 spares, 4 MiB
 	if len(f.ch) != 8 {
 		t.Fatalf("after the burst: %d spares, want 8", len(f.ch))
@@ -441,5 +419,21 @@ func TestFreeListReleasedUnderLowerLoad(t *testing.T) {
 	inFlight(5) // a new burst allocates again
 	if len(f.ch) != 5 {
 		t.Errorf("after a second burst: %d spares, want 5", len(f.ch))
+	}
+}
+
+// cycle takes n batches from f at once, sized size bytes when new, and
+// returns them: n batches in flight.
+func cycle(f *freeList[byte], n, size int) {
+	bs := make([]*Batch[byte], 0, 64)
+	for range n {
+		b := f.get()
+		if cap(b.Items) == 0 {
+			b.Items = make([]byte, 0, size)
+		}
+		bs = append(bs, b)
+	}
+	for _, b := range bs {
+		f.put(b)
 	}
 }

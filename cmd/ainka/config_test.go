@@ -41,7 +41,7 @@ func freeAddr(t *testing.T) string {
 // validates, prints the effective configuration (with command-line
 // overrides) and exits 0 without needing root or touching the kernel.
 func TestRunDryRunPrintsEffectiveConfig(t *testing.T) {
-	cfg := writeConfig(t, "[telemetry]\ncollection_interval_ms = 250\nring_buffer_mb = 32\n")
+	cfg := writeConfig(t, "[telemetry]\ncollection_interval_ms = 250\nring_buffer_mb = 32\n[daemon]\nmax_memory_mb = 64\n")
 	var out, errb bytes.Buffer
 	code := dispatch([]string{"run", "--config", cfg, "--dry-run", "--log-level", "debug", "--kinds", "syscall,net_rx"}, &out, &errb)
 	if code != exitOK {
