@@ -23,6 +23,8 @@ type thinking struct {
 	score    [features.Count]*metrics.Gauge
 	forecast [features.Count]*metrics.Gauge
 	joint    *metrics.Gauge
+	alarm    *metrics.Gauge
+	driver   [features.Count]*metrics.Gauge
 	ledger   knobLedger
 }
 
@@ -30,10 +32,12 @@ type thinking struct {
 // wrappers that feed them.
 func (c *Chain) registerMetrics() []Wrapper {
 	set := c.Pipeline.Metrics()
-	t := &thinking{set: set, joint: set.GetOrCreateGauge("ainka_joint_anomaly_score", nil)}
+	t := &thinking{set: set, joint: set.GetOrCreateGauge("ainka_joint_anomaly_score", nil),
+		alarm: set.GetOrCreateGauge("ainka_host_alarm", nil)}
 	for i := features.ID(0); i < features.Count; i++ {
 		t.score[i] = set.GetOrCreateGauge(fmt.Sprintf(`ainka_anomaly_score{feature=%q}`, i.String()), nil)
 		t.forecast[i] = set.GetOrCreateGauge(fmt.Sprintf(`ainka_forecast{feature=%q}`, i.String()), nil)
+		t.driver[i] = set.GetOrCreateGauge(fmt.Sprintf(`ainka_host_alarm_driver{feature=%q}`, i.String()), nil)
 	}
 	set.GetOrCreateGauge("ainka_engine_state", func() float64 { return stateNumber(c.Decide.State().State) })
 	set.GetOrCreateGauge("ainka_emergency", func() float64 {
@@ -76,8 +80,13 @@ func (t *thinking) predicted(outs []predict.Output) {
 	for i := range o.Score {
 		t.score[i].Set(o.Score[i])
 		t.forecast[i].Set(o.Forecast[i].Value)
+		t.driver[i].Set(0)
 	}
 	t.joint.Set(o.Joint)
+	t.alarm.Set(o.Alarm.Level)
+	for _, d := range o.Alarm.Drivers[:o.Alarm.NDrivers] {
+		t.driver[d].Set(1)
+	}
 }
 
 // acted counts each result: decisions by policy, action and outcome, and

@@ -37,6 +37,8 @@ var metricHelp = map[string]string{
 	"ainka_aggregate_bad_timestamps_total":  "Events with a timestamp too far from the stream's to be placed.",
 	"ainka_anomaly_score":                   "A feature's anomaly score in the last window, 0 to 1 (0.5 is about a 1e-5 tail probability).",
 	"ainka_joint_anomaly_score":             "The whole feature vector's anomaly score in the last window, 0 to 1.",
+	"ainka_host_alarm":                      "The host-level alarm in the last window: 0.8 and above is an alarm (a feature's lasting deviation 1.5 times any earlier one), below 0.5 none.",
+	"ainka_host_alarm_driver":               "1 when the feature drove the host alarm in the last window, else 0.",
 	"ainka_forecast":                        "A feature's value forecast one prediction window ahead.",
 	"ainka_engine_state":                    "The policy engine's state: 0 learning, 1 optimizing, 2 anomaly_detection, 3 predictive_scaling, 4 emergency.",
 	"ainka_emergency":                       "1 while the engine is in emergency mode.",

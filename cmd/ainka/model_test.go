@@ -33,7 +33,7 @@ func TestModelInfo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	norm := strings.Join(strings.Fields(stdout.String()), " ")
-	for _, want := range []string{"processed 50 windows", "cpu_busy_pct 50", "horizon 10 windows (1s)", "version 2"} {
+	for _, want := range []string{"processed 50 windows", "cpu_busy_pct 50", "horizon 10 windows (1s)", "version 3"} {
 		if !strings.Contains(norm, want) {
 			t.Errorf("model info output lacks %q:\n%s", want, stdout.String())
 		}

@@ -27,6 +27,7 @@ func win(t uint64, set map[features.ID]float64, joint float64) predict.Output {
 		w.Vector.Values[id] = v
 	}
 	w.Joint = joint
+	w.Alarm.Level = joint // the state machine follows the host alarm
 	return w
 }
 

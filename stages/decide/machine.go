@@ -3,6 +3,9 @@ package decide
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"github.com/ainka/ainka/stages/predict/alarm"
 )
 
 // machine is the engine's state machine. Entering a state is immediate;
@@ -28,10 +31,14 @@ func (m *machine) enter(st State, now uint64) bool {
 	return true
 }
 
-// next is the state for a window at now with joint anomaly score j, age
-// event time after the first window, and why it is entered.
-func (m *machine) next(now uint64, j float64, age uint64) (State, string) {
-	next, why := m.emergency(now, j)
+// next is the state for a window at now with host alarm a, age event
+// time after the first window, and why it is entered. The host alarm
+// (package alarm: its level and the features that drove it) is the
+// signal: it was cross-validated on testdata/faults for few false
+// alarms, where the joint score misses most faults.
+func (m *machine) next(now uint64, a *alarm.Result, age uint64) (State, string) {
+	j := a.Level
+	next, why := m.emergency(now, a)
 	if next == Emergency {
 		return next, why
 	}
@@ -40,7 +47,7 @@ func (m *machine) next(now uint64, j float64, age uint64) (State, string) {
 	switch {
 	case !math.IsNaN(j) && j >= m.cfg.AnomalyEnter:
 		m.anomalyClear.clear()
-		return AnomalyDetection, fmt.Sprintf("joint anomaly %.3f ≥ %.3g", j, m.cfg.AnomalyEnter)
+		return AnomalyDetection, fmt.Sprintf("host alarm %.3f ≥ %.3g%s", j, m.cfg.AnomalyEnter, driven(a))
 	case m.state == AnomalyDetection && !learning:
 		if j >= m.cfg.AnomalyExit {
 			m.anomalyClear.clear()
@@ -48,7 +55,7 @@ func (m *machine) next(now uint64, j float64, age uint64) (State, string) {
 		}
 		m.anomalyClear.startOnce(now)
 		if m.anomalyClear.heldFor(now, hold) {
-			return Optimizing, "joint anomaly stayed below the exit level"
+			return Optimizing, "host alarm stayed below the exit level"
 		}
 		return next, why
 	case learning && m.state == Learning:
@@ -65,14 +72,14 @@ func (m *machine) next(now uint64, j float64, age uint64) (State, string) {
 
 // emergency decides entering and leaving emergency mode; otherwise it
 // returns the current state.
-func (m *machine) emergency(now uint64, j float64) (State, string) {
-	thr := m.cfg.EmergencyThreshold
+func (m *machine) emergency(now uint64, a *alarm.Result) (State, string) {
+	j, thr := a.Level, m.cfg.EmergencyThreshold
 	switch {
 	case m.forced:
 		return Emergency, ""
 	case !math.IsNaN(j) && j >= thr:
 		m.emergClear.clear()
-		return Emergency, fmt.Sprintf("joint anomaly %.3f ≥ emergency_mode_threshold %.3g", j, thr)
+		return Emergency, fmt.Sprintf("host alarm %.3f ≥ emergency_mode_threshold %.3g%s", j, thr, driven(a))
 	case m.state != Emergency:
 		return m.state, ""
 	case !math.IsNaN(j) && j >= thr-m.cfg.Hysteresis:
@@ -81,7 +88,15 @@ func (m *machine) emergency(now uint64, j float64) (State, string) {
 	}
 	m.emergClear.startOnce(now)
 	if m.emergClear.heldFor(now, uint64(m.cfg.StateHold)) {
-		return Optimizing, "joint anomaly stayed below the emergency exit level"
+		return Optimizing, "host alarm stayed below the emergency exit level"
 	}
 	return Emergency, ""
+}
+
+// driven names the features that drove the alarm: " (driven by a, b)".
+func driven(a *alarm.Result) string {
+	if a.NDrivers == 0 {
+		return ""
+	}
+	return " (driven by " + strings.Join(a.Names(), ", ") + ")"
 }

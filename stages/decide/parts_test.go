@@ -12,6 +12,7 @@ import (
 
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
+	"github.com/ainka/ainka/stages/predict/alarm"
 )
 
 // Event time zero is a real time: a stamp set at 0 is set.
@@ -121,7 +122,7 @@ func TestMachine(t *testing.T) {
 	}
 	m := machine{cfg: &cfg}
 	step := func(now uint64, j float64) State {
-		st, _ := m.next(now, j, now)
+		st, _ := m.next(now, &alarm.Result{Level: j}, now)
 		m.enter(st, now)
 		return st
 	}

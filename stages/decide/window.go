@@ -12,6 +12,7 @@ import (
 // callers that build inputs by hand (tests, replays of feature files).
 func NewWindow(startNs, endNs uint64) predict.Output {
 	w := predict.Output{Joint: math.NaN()}
+	w.Alarm.Level = math.NaN()
 	w.Vector.StartNs, w.Vector.EndNs = startNs, endNs
 	for i := range w.Vector.Values {
 		w.Vector.Values[i] = math.NaN()

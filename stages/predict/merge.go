@@ -50,6 +50,12 @@ func MergeModel(path string, src []byte) (ModelMerge, error) {
 			m.Features++
 		}
 	}
+	for i := range ds.Alarm.S {
+		if ss.Alarm.S[i].Seen > ds.Alarm.S[i].Seen {
+			ds.Alarm.S[i] = ss.Alarm.S[i]
+		}
+	}
+	ds.Alarm.Windows = max(ds.Alarm.Windows, ss.Alarm.Windows)
 	if ss.JointDet.N > ds.JointDet.N {
 		ds.Joint, ds.JointDet, m.Joint = ss.Joint, ss.JointDet, true
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/stages/predict/forecast"
 )
@@ -22,7 +23,7 @@ import (
 // before anything is decoded.
 const (
 	modelMagic   = "AINKAMDL"
-	ModelVersion = 2
+	ModelVersion = 3
 )
 
 // Errors of Load and ReadModelInfo.
@@ -45,6 +46,18 @@ type modelHeader struct {
 }
 
 type modelState struct {
+	Det          [features.Count]anomaly.State
+	Fc           [features.Count]forecast.State
+	Joint        jointState
+	JointDet     anomaly.State
+	LastCommitNs uint64
+	FirstDone    uint8
+	Alarm        alarm.State // since version 3
+}
+
+// modelStateV2 is version 2's payload: version 3 without the host alarm,
+// which a migrated model learns afresh (Warmup windows).
+type modelStateV2 struct {
 	Det          [features.Count]anomaly.State
 	Fc           [features.Count]forecast.State
 	Joint        jointState
@@ -75,6 +88,7 @@ func (s *Stage) SaveTo(path string) error {
 	}
 	st.Joint = s.joint.S
 	st.JointDet = s.joint.Det.S
+	st.Alarm = s.host.S
 	if s.firstDone {
 		st.FirstDone = 1
 	}
@@ -104,6 +118,7 @@ func encodeModel(h *modelHeader, st *modelState) ([]byte, error) {
 		return nil, fmt.Errorf("save model: encode: %w", err)
 	}
 	copy(h.Magic[:], modelMagic)
+	h.Version = ModelVersion // a migrated model is written in this version
 	h.PayloadSize = uint64(payload.Len())
 	h.CRC = crc32.Checksum(payload.Bytes(), castagnoli)
 	var file bytes.Buffer
@@ -170,11 +185,16 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	if string(h.Magic[:]) != modelMagic {
 		return nil, nil, fmt.Errorf("load model %s: %w: not an AINKA model (bad magic %q)", path, ErrCorrupt, h.Magic[:])
 	}
-	if h.Version != ModelVersion {
-		return nil, nil, fmt.Errorf("load model %s: %w: format version %d, this build reads %d", path, ErrIncompatible, h.Version, ModelVersion)
+	if h.Version != ModelVersion && h.Version != 2 {
+		return nil, nil, fmt.Errorf("load model %s: %w: format version %d, this build reads 2 and %d", path, ErrIncompatible, h.Version, ModelVersion)
 	}
 	st := &modelState{}
+	var v2 *modelStateV2
 	want := binary.Size(st)
+	if h.Version == 2 {
+		v2 = &modelStateV2{}
+		want = binary.Size(v2)
+	}
 	if h.Features != uint32(features.Count) || h.PayloadSize != uint64(want) {
 		return nil, nil, fmt.Errorf("load model %s: %w: %d features and %d bytes of state, this build has %d and %d",
 			path, ErrIncompatible, h.Features, h.PayloadSize, features.Count, want)
@@ -186,8 +206,17 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	if crc32.Checksum(payload, castagnoli) != h.CRC {
 		return nil, nil, fmt.Errorf("load model %s: %w: checksum mismatch", path, ErrCorrupt)
 	}
-	if _, err := binary.Decode(payload, binary.LittleEndian, st); err != nil {
+	var dst any = st
+	if v2 != nil {
+		dst = v2
+	}
+	if _, err := binary.Decode(payload, binary.LittleEndian, dst); err != nil {
 		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
+	}
+	if v2 != nil {
+		// Migrate: everything but the host alarm carries over.
+		st.Det, st.Fc, st.Joint, st.JointDet = v2.Det, v2.Fc, v2.Joint, v2.JointDet
+		st.LastCommitNs, st.FirstDone = v2.LastCommitNs, v2.FirstDone
 	}
 	return &h, st, nil
 }
@@ -214,6 +243,7 @@ func (s *Stage) Load(path string) error {
 	}
 	s.joint.S = st.Joint
 	s.joint.Det.S = st.JointDet
+	s.host.S = st.Alarm
 	s.lastCommitNs = st.LastCommitNs
 	s.firstDone = st.FirstDone != 0
 	s.processed = h.Processed

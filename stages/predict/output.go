@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/stages/predict/forecast"
 )
 
@@ -23,10 +24,13 @@ type PluginScore struct {
 
 // Output is the stage's result for one window; doc.go describes each field.
 type Output struct {
-	Vector    features.Vector
-	Score     [features.Count]float64
-	Forecast  [features.Count]Forecast
-	Joint     float64
+	Vector   features.Vector
+	Score    [features.Count]float64
+	Forecast [features.Count]Forecast
+	Joint    float64
+	// Alarm is the host-level alarm (package alarm): its level and the
+	// features that drove it.
+	Alarm     alarm.Result
 	HorizonNs uint64
 	// NPlugin scores of detector plugins, written after the built-in
 	// detectors by the plugins' wrapper of this stage.
@@ -42,13 +46,15 @@ func (o *Output) skip() {
 		o.Forecast[i] = Forecast{Value: nan, Lo: nan, Hi: nan}
 	}
 	o.Joint = nan
+	o.Alarm = alarm.Result{Level: nan}
 }
 
 // AppendJSON appends the output as one JSON object (no newline): keys in a
 // fixed order, features in ID order, floats in strconv 'g' -1 form, NaN and
 // ±Inf as null.
 //
-//	{"start_ns":..,"end_ns":..,"horizon_ns":..,"joint_score":..,"features":
+//	{"start_ns":..,"end_ns":..,"horizon_ns":..,"joint_score":..,"alarm":..,
+//	 "drivers":["FEATURE",..],"features":
 //	 {"syscalls_per_s":{"value":..,"score":..,"forecast":..,"lo":..,"hi":..},..}
 //	 ,"plugins":{"pressure.pressure_surge":..,..}}
 //
@@ -62,6 +68,18 @@ func (o *Output) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendUint(dst, o.HorizonNs, 10)
 	dst = append(dst, `,"joint_score":`...)
 	dst = appendFloat(dst, o.Joint)
+	dst = append(dst, `,"alarm":`...)
+	dst = appendFloat(dst, o.Alarm.Level)
+	dst = append(dst, `,"drivers":[`...)
+	for i, d := range o.Alarm.Drivers[:o.Alarm.NDrivers] {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, d.String()...)
+		dst = append(dst, '"')
+	}
+	dst = append(dst, ']')
 	dst = append(dst, `,"features":{`...)
 	for i := features.ID(0); i < features.Count; i++ {
 		if i > 0 {

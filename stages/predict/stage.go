@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/stages/predict/anomaly"
 	"github.com/ainka/ainka/stages/predict/forecast"
 )
@@ -21,6 +22,7 @@ type Stage struct {
 	det     [features.Count]anomaly.Detector
 	fc      [features.Count]forecast.Forecaster
 	joint   joint
+	host    alarm.Host
 	// Event time of the last commit of the likelihood distributions.
 	lastCommitNs uint64
 	firstDone    bool
@@ -95,6 +97,8 @@ func (s *Stage) init() {
 	s.joint = joint{}
 	s.joint.Det.Init(jp)
 	s.joint.Det.Freeze(freeze)
+	s.host.Init(alarm.DefaultParams())
+	s.host.Freeze(freeze)
 	s.lastCommitNs = 0
 	s.firstDone = false
 	s.processed = 0
@@ -167,6 +171,7 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 			o.Forecast[i] = s.fc[i].Update(x)
 		}
 		o.Joint = s.joint.update(v, learn)
+		o.Alarm = s.host.Update(&v.Values)
 		s.processed++
 		// Re-estimate the calibration once per training interval of event
 		// time. The first window starts the clock, and until the first

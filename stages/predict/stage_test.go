@@ -405,7 +405,7 @@ func TestBadModelFiles(t *testing.T) {
 		{"bit flip", flip(b, len(b)-100), ErrCorrupt, "checksum"},
 		{"foreign", bytes.Repeat([]byte("x"), 4096), ErrCorrupt, "bad magic"},
 		{"future version", flip(b, 8), ErrIncompatible, "format version"},
-		{"older version", version(b, ModelVersion-1), ErrIncompatible, "format version 1"},
+		{"older version", version(b, 1), ErrIncompatible, "format version 1"},
 		{"other feature count", flip(b, 12), ErrIncompatible, "features"},
 	}
 	for _, c := range cases {

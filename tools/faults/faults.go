@@ -52,15 +52,23 @@ func ReadLabels(path string) ([]Fault, error) {
 type Window struct {
 	EndNs uint64
 	Joint float64
-	// Scores are the feature scores, in the order of Names (NaN: none).
-	Scores []float64
+	// Alarm is the host-level alarm's level and AlarmDrivers the features
+	// it named (NaN and none in a tap without them).
+	Alarm        float64
+	AlarmDrivers []string
+	// Scores and Values are the feature scores and values, in the order
+	// of Names (NaN: none).
+	Scores, Values []float64
 }
 
 // tapLine is the part of a `--tap predict` line the scorer reads.
 type tapLine struct {
 	EndNs    uint64   `json:"end_ns"`
 	Joint    *float64 `json:"joint_score"`
+	Alarm    *float64 `json:"alarm"`
+	Drivers  []string `json:"drivers"`
 	Features map[string]struct {
+		Value *float64 `json:"value"`
 		Score *float64 `json:"score"`
 	} `json:"features"`
 }
@@ -90,16 +98,17 @@ func ReadTap(r io.Reader) ([]Window, []string, error) {
 				index[name] = i
 			}
 		}
-		w := Window{EndNs: l.EndNs, Joint: nan(l.Joint), Scores: make([]float64, len(names))}
+		w := Window{EndNs: l.EndNs, Joint: nan(l.Joint), Alarm: nan(l.Alarm), AlarmDrivers: l.Drivers,
+			Scores: make([]float64, len(names)), Values: make([]float64, len(names))}
 		for i := range w.Scores {
-			w.Scores[i] = nan(nil)
+			w.Scores[i], w.Values[i] = nan(nil), nan(nil)
 		}
 		for name, f := range l.Features {
 			i, ok := index[name]
 			if !ok {
 				return nil, nil, fmt.Errorf("line %d: %w: feature %q not in the first line", n, ErrTap, name)
 			}
-			w.Scores[i] = nan(f.Score)
+			w.Scores[i], w.Values[i] = nan(f.Score), nan(f.Value)
 		}
 		out = append(out, w)
 	}

@@ -14,6 +14,9 @@ type Host func(w *Window) float64
 // Joint is the joint (multivariate) score.
 func Joint(w *Window) float64 { return w.Joint }
 
+// Alarm is the host-level alarm (the predict stage's "alarm").
+func Alarm(w *Window) float64 { return w.Alarm }
+
 // MaxFeature is the highest feature score.
 func MaxFeature(w *Window) float64 {
 	m := 0.0
@@ -46,8 +49,9 @@ type FaultResult struct {
 	Delay    time.Duration // from the fault's start to the end of the first alarming window
 	MaxScore float64       // the host score's maximum inside the fault
 	// Drivers are the features with the highest scores in the first
-	// alarming window (at most three), best first.
-	Drivers []string
+	// alarming window (at most three), best first; AlarmDrivers those the
+	// host alarm named there.
+	Drivers, AlarmDrivers []string
 }
 
 // Report is the benchmark's outcome for one host score.
@@ -111,6 +115,7 @@ func Score(ws []Window, names []string, faults []Fault, host Host, o Options) Re
 				fr.Detected = true
 				fr.Delay = time.Duration(ws[i].EndNs - f.StartNs)
 				fr.Drivers = drivers(&ws[i], names, 3)
+				fr.AlarmDrivers = ws[i].AlarmDrivers
 			}
 		}
 		r.Faults = append(r.Faults, fr)

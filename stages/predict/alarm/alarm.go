@@ -1,0 +1,276 @@
+package alarm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/ainka/ainka/stages/features"
+)
+
+// MaxSmooth bounds Params.Smooth (the ring of recent values per feature).
+const MaxSmooth = 32
+
+// MaxDrivers is how many driving features one window names.
+const MaxDrivers = 3
+
+// Levels of the output: at Enter a feature's persistent deviation is a
+// new record by Factor (the alarm); below it the level is at most Below.
+const (
+	Enter = 0.8
+	Below = 0.5
+)
+
+// ErrParams reports an invalid parameter; the message names it.
+var ErrParams = errors.New("invalid alarm parameters")
+
+// Params are the alarm's settings.
+type Params struct {
+	// Smooth is how many windows are averaged before comparing with the
+	// baseline: the persistence a deviation needs.
+	Smooth int
+	// Factor: a persistent deviation alarms when it exceeds Factor times
+	// the largest one the feature showed before (its decaying record).
+	Factor float64
+	// Decay is the record's decay per window (forgetting old incidents).
+	Decay float64
+	// MinZ is the least deviation, in robust sd, that may alarm at all.
+	MinZ float64
+	// Floor is the least noise scale, relative to the baseline's level:
+	// a feature pinned at one value (cpu_busy_pct at 100) would otherwise
+	// have no noise and alarm on a 0.1% wobble.
+	Floor float64
+	// Alpha is the baseline's learning rate (after 1/n at the start).
+	Alpha float64
+	// Warmup windows learn without alarming.
+	Warmup int
+	// OneSided: only a deviation in a feature's harmful direction alarms
+	// (more of it, or less for mem_available_mb; see harm).
+	OneSided bool
+}
+
+// DefaultParams are the cross-validated settings (docs/predict.md).
+func DefaultParams() Params {
+	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false}
+}
+
+// Validate names the first bad parameter.
+func (p Params) Validate() error {
+	switch {
+	case p.Smooth < 1 || p.Smooth > MaxSmooth:
+		return fmt.Errorf("%w: smooth %d not in [1,%d]", ErrParams, p.Smooth, MaxSmooth)
+	case !(p.Factor >= 1):
+		return fmt.Errorf("%w: factor %v < 1", ErrParams, p.Factor)
+	case !(p.Decay > 0 && p.Decay <= 1):
+		return fmt.Errorf("%w: decay %v not in (0,1]", ErrParams, p.Decay)
+	case !(p.MinZ >= 0), !(p.Floor >= 0), math.IsInf(p.MinZ, 0), math.IsInf(p.Floor, 0):
+		return fmt.Errorf("%w: min_z %v and floor %v must be finite and >= 0", ErrParams, p.MinZ, p.Floor)
+	case !(p.Alpha > 0 && p.Alpha <= 1):
+		return fmt.Errorf("%w: alpha %v not in (0,1]", ErrParams, p.Alpha)
+	case p.Warmup < 0:
+		return fmt.Errorf("%w: warmup %d < 0", ErrParams, p.Warmup)
+
+	}
+	return nil
+}
+
+// Series is one feature's state.
+type Series struct {
+	Mean, Dev float64 // robust baseline: EW mean and EW mean absolute deviation
+	Record    float64 // decaying maximum of the persistent deviation
+	Seen      int64
+	Ring      [MaxSmooth]float64
+	Sum       float64
+	// Lag holds the last Smooth deviations: the record learns each one
+	// Smooth windows late, so that a deviation rising through the
+	// average (Smooth windows) is judged against the record from before
+	// it, not against its own last window.
+	Lag [MaxSmooth]float64
+}
+
+// State is what the alarm has learned (fixed size: persisted in model
+// files with encoding/binary).
+type State struct {
+	S       [features.Count]Series
+	Windows int64
+}
+
+// harm is each feature's harmful direction: +1 when more of it is worse
+// (rates, latencies, pressure, errors), -1 when less is.
+var harm = func() (h [features.Count]float64) {
+	for i := range h {
+		h[i] = 1
+	}
+	h[features.MemAvailableMB] = -1
+	return h
+}()
+
+// Host is the alarm over one feature vector per window. The zero value
+// is not ready: call Init. Update is O(features) and allocation-free.
+type Host struct {
+	p      Params
+	S      State
+	frozen bool
+	ratio  [features.Count]float64
+}
+
+// Result is one window's outcome.
+type Result struct {
+	// Level: 0..Below while no feature alarms (Below × the closest
+	// feature's share of the way to its alarm); Enter..1 while one does
+	// (Enter at a record by Factor, 0.95 at four times that).
+	Level float64
+	// Drivers are the alarming features, strongest first (NDrivers of
+	// them); when none alarms, the one closest to alarming (if any moved).
+	Drivers  [MaxDrivers]features.ID
+	NDrivers int
+}
+
+// Init sets the parameters and forgets everything.
+func (h *Host) Init(p Params) {
+	*h = Host{p: p}
+}
+
+// Freeze stops (or resumes) learning: baselines and records stay as they
+// are, windows are still judged against them.
+func (h *Host) Freeze(f bool) { h.frozen = f }
+
+// Params returns the parameters.
+func (h *Host) Params() Params { return h.p }
+
+// Update learns one window's values (NaN and ±Inf: missing, learned from
+// not at all) and returns the alarm.
+func (h *Host) Update(x *[features.Count]float64) Result {
+	p := &h.p
+	slot := int(h.S.Windows % int64(p.Smooth))
+	armed := h.S.Windows >= int64(p.Warmup)
+	h.S.Windows++
+	best := 0.0
+	for i := range x {
+		sign := 0.0
+		if p.OneSided {
+			sign = harm[i]
+		}
+		h.ratio[i] = h.S.S[i].update(x[i], slot, sign, p, !h.frozen)
+		if !armed {
+			h.ratio[i] = 0
+		}
+		best = math.Max(best, h.ratio[i])
+	}
+	return h.result(best)
+}
+
+// update is one feature's window: the ratio of its persistent deviation
+// to Factor × its record (≥ 1 alarms; 0 when it may not alarm). The
+// deviation is measured against the baseline before x is learned.
+func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool) float64 {
+	missing := math.IsNaN(x) || math.IsInf(x, 0)
+	switch {
+	case missing && s.Seen == 0, !learn && s.Seen == 0:
+		return 0
+	case missing:
+		x = s.Mean // the ring holds the baseline (neutral); nothing is learned
+	case s.Seen == 0:
+		s.Mean = x
+		for k := range s.Ring[:p.Smooth] {
+			s.Ring[k] = x
+		}
+		s.Sum = x * float64(p.Smooth)
+		s.Seen = 1
+		return 0
+	}
+	s.Sum += x - s.Ring[slot]
+	s.Ring[slot] = x
+	sd := s.scale(p)
+	z := (s.Sum/float64(p.Smooth) - s.Mean) / sd
+	if sign == 0 {
+		z = math.Abs(z)
+	} else {
+		z *= sign
+	}
+	ratio := 0.0
+	if s.Seen > int64(p.Smooth) {
+		// A feature that has never deviated (an idle interface) has no
+		// noise scale yet: its first activity teaches it one, it does
+		// not alarm (that would be every first packet).
+		if z > p.MinZ && s.Record > 0 {
+			ratio = z / (p.Factor * s.Record)
+		}
+		// The record learns every deviation, alarming ones too (a record
+		// kept from learning them, so that a lasting fault would stay in
+		// alarm, made the alarm fire 37 to 40 times in 2.5 clean minutes
+		// of testdata/faults), Smooth windows late.
+		if learn {
+			s.Record = math.Max(s.Record*p.Decay, s.Lag[slot])
+			s.Lag[slot] = z
+		}
+	}
+	if !missing && learn {
+		s.learn(x, sd, p)
+	}
+	return ratio
+}
+
+// scale is the noise scale: robust sd, at least Floor of the level.
+func (s *Series) scale(p *Params) float64 {
+	return 1.2533*s.Dev + p.Floor*math.Abs(s.Mean) + 1e-9
+}
+
+// learn moves the baseline towards x, at most 10 sd: one absurd value
+// must not carry the baseline away (a level shift is still learned, the
+// deviation and with it the bound widening each step).
+func (s *Series) learn(x, sd float64, p *Params) {
+	d := x - s.Mean
+	if s.Seen > int64(p.Smooth) {
+		d = math.Max(-10*sd, math.Min(10*sd, d))
+	}
+	s.Seen++
+	w := math.Max(p.Alpha, 1/float64(s.Seen))
+	s.Mean += w * d
+	s.Dev += w * (math.Abs(d) - s.Dev)
+}
+
+// result turns the best ratio into a level and names the drivers.
+func (h *Host) result(best float64) Result {
+	var r Result
+	switch {
+	case best >= 1:
+		r.Level = Enter + (1-Enter)*(1-1/best)
+	default:
+		r.Level = Below * best
+	}
+	// Drivers: features at ≥ 1 when alarming, else the best one. A
+	// selection over a fixed array: no allocation.
+	for n := 0; n < MaxDrivers; n++ {
+		k, kr := -1, 0.0
+		for i, v := range h.ratio {
+			if v > kr && !r.has(features.ID(i)) {
+				k, kr = i, v
+			}
+		}
+		if k < 0 || (best >= 1 && kr < 1) || (best < 1 && n > 0) {
+			break
+		}
+		r.Drivers[n] = features.ID(k)
+		r.NDrivers++
+	}
+	return r
+}
+
+func (r *Result) has(id features.ID) bool {
+	for _, d := range r.Drivers[:r.NDrivers] {
+		if d == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Names lists the drivers' names (for messages; allocates).
+func (r *Result) Names() []string {
+	out := make([]string, 0, r.NDrivers)
+	for _, d := range r.Drivers[:r.NDrivers] {
+		out = append(out, d.String())
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package alarm
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ainka/ainka/stages/features"
+)
+
+// noise fills x with one window of clean, independent noise around 100.
+func noise(r *rand.Rand, x *[features.Count]float64) {
+	for i := range x {
+		x[i] = 100 + 5*r.NormFloat64()
+	}
+}
+
+// Clean noise raises no alarm; a lasting rise of one feature does, at
+// within a second, naming it; so does a fall of mem_available_mb (its
+// harmful direction); a fall of another feature alarms only when the
+// alarm is two-sided (the cross-validated default).
+func TestAlarmOnLastingDeviation(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var h Host
+	h.Init(DefaultParams())
+	var x [features.Count]float64
+	alarms := 0
+	for k := 0; k < 6000; k++ {
+		noise(r, &x)
+		if res := h.Update(&x); res.Level >= Enter {
+			alarms++
+		}
+	}
+	if alarms != 0 {
+		t.Errorf("%d alarms in 6000 windows of clean noise", alarms)
+	}
+	for _, c := range []struct {
+		id    features.ID
+		shift float64
+		want  bool
+	}{{features.SyscallErrorsPerS, 60, true}, {features.MemAvailableMB, -60, true}, {features.WakeupsPerS, -60, !DefaultParams().OneSided}} {
+		fired := -1
+		for k := 0; k < 30; k++ {
+			noise(r, &x)
+			x[c.id] += c.shift
+			if res := h.Update(&x); res.Level >= Enter && fired < 0 {
+				fired = k
+				if res.NDrivers < 1 || res.Drivers[0] != c.id || res.Names()[0] != c.id.String() {
+					t.Errorf("%v: drivers %v", c.id, res.Names())
+				}
+			}
+		}
+		if (fired >= 0) != c.want || fired > 10 {
+			t.Errorf("%v shifted by %v: first alarm at window %d, want alarm %v within 10", c.id, c.shift, fired, c.want)
+		}
+		for k := 0; k < 3000; k++ { // recover
+			noise(r, &x)
+			h.Update(&x)
+		}
+	}
+}
+
+// NaN and ±Inf are missing: no alarm, no learning, nothing poisoned.
+func TestAlarmMissingValues(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var h Host
+	h.Init(DefaultParams())
+	var x [features.Count]float64
+	for k := 0; k < 2000; k++ {
+		noise(r, &x)
+		switch k % 3 {
+		case 0:
+			x[2] = math.NaN()
+		case 1:
+			x[2] = math.Inf(1)
+		}
+		if res := h.Update(&x); res.Level >= Enter || math.IsNaN(res.Level) {
+			t.Fatalf("window %d: level %v with missing values", k, res.Level)
+		}
+	}
+	if m := h.S.S[2].Mean; math.Abs(m-100) > 5 {
+		t.Errorf("baseline of the gappy feature %v, want about 100", m)
+	}
+}
+
+func TestAlarmParams(t *testing.T) {
+	if err := DefaultParams().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Params{{Smooth: 0}, {Smooth: 40}, {Smooth: 5, Factor: 0.5}, {Smooth: 5, Factor: 1, Decay: 0}} {
+		if err := p.Validate(); !errors.Is(err, ErrParams) {
+			t.Errorf("%+v: %v, want ErrParams", p, err)
+		}
+	}
+	bad := DefaultParams()
+	bad.Floor = math.NaN()
+	if err := bad.Validate(); !errors.Is(err, ErrParams) {
+		t.Errorf("NaN floor: %v", err)
+	}
+}
+
+// Update is allocation-free (it runs every window for every feature).
+func TestAlarmAllocs(t *testing.T) {
+	var h Host
+	h.Init(DefaultParams())
+	var x [features.Count]float64
+	r := rand.New(rand.NewPCG(5, 6))
+	if n := testing.AllocsPerRun(1000, func() { noise(r, &x); h.Update(&x) }); n != 0 {
+		t.Errorf("%v allocations per update", n)
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	var h Host
+	h.Init(DefaultParams())
+	var x [features.Count]float64
+	r := rand.New(rand.NewPCG(7, 8))
+	noise(r, &x)
+	for b.Loop() {
+		x[0] += 0.001
+		h.Update(&x)
+	}
+}

@@ -1,0 +1,16 @@
+// Package alarm is the host-level alarm: one signal that says "something
+// is wrong with this host now", and which features drove it.
+//
+// The per-feature detectors (package anomaly) each alarm on about one
+// clean window in a few hundred; across dozens of features that is an
+// alarm every few seconds, and their rest periods hide whether a
+// deviation persists. The alarm here looks at the feature values instead:
+// each feature's mean over the last few windows (a fault lasts, a burst
+// does not) is compared with a slow robust baseline, and the deviation,
+// in units of the feature's own noise, must exceed Factor times the
+// largest such deviation the feature has shown before (a record that
+// decays, so the alarm recalibrates itself to each host's and each
+// feature's noise without a threshold per feature). Parameters were
+// chosen by leave-one-fault-out cross-validation on testdata/faults
+// (docs/predict.md, "Host-level alarm").
+package alarm
