@@ -45,18 +45,15 @@ type modelHeader struct {
 	SavedUnixNs int64
 }
 
+// modelState is the payload: version 2's state and, since version 3,
+// the host alarm's.
 type modelState struct {
-	Det          [features.Count]anomaly.State
-	Fc           [features.Count]forecast.State
-	Joint        jointState
-	JointDet     anomaly.State
-	LastCommitNs uint64
-	FirstDone    uint8
-	Alarm        alarm.State // since version 3
+	modelStateV2
+	Alarm alarm.State
 }
 
-// modelStateV2 is version 2's payload: version 3 without the host alarm,
-// which a migrated model learns afresh (Warmup windows).
+// modelStateV2 is version 2's payload: everything but the host alarm,
+// which a migrated model learns afresh (its warm-up).
 type modelStateV2 struct {
 	Det          [features.Count]anomaly.State
 	Fc           [features.Count]forecast.State
@@ -81,7 +78,8 @@ func (s *Stage) Save() error {
 // either the old file or the new one, never a mix.
 func (s *Stage) SaveTo(path string) error {
 	s.mu.Lock()
-	st := &modelState{LastCommitNs: s.lastCommitNs}
+	st := &modelState{}
+	st.LastCommitNs = s.lastCommitNs
 	for i := range s.det {
 		st.Det[i] = s.det[i].S
 		st.Fc[i] = s.fc[i].S
@@ -214,9 +212,7 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
 	}
 	if v2 != nil {
-		// Migrate: everything but the host alarm carries over.
-		st.Det, st.Fc, st.Joint, st.JointDet = v2.Det, v2.Fc, v2.Joint, v2.JointDet
-		st.LastCommitNs, st.FirstDone = v2.LastCommitNs, v2.FirstDone
+		st.modelStateV2 = *v2 // migrate: everything but the host alarm
 	}
 	return &h, st, nil
 }

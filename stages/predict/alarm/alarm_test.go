@@ -102,23 +102,28 @@ func TestAlarmParams(t *testing.T) {
 
 // Update is allocation-free (it runs every window for every feature).
 func TestAlarmAllocs(t *testing.T) {
-	var h Host
-	h.Init(DefaultParams())
-	var x [features.Count]float64
-	r := rand.New(rand.NewPCG(5, 6))
-	if n := testing.AllocsPerRun(1000, func() { noise(r, &x); h.Update(&x) }); n != 0 {
+	h, x := warmHost()
+	if n := testing.AllocsPerRun(1000, func() { x[0] += 0.001; h.Update(x) }); n != 0 {
 		t.Errorf("%v allocations per update", n)
 	}
 }
 
 func BenchmarkUpdate(b *testing.B) {
-	var h Host
-	h.Init(DefaultParams())
-	var x [features.Count]float64
-	r := rand.New(rand.NewPCG(7, 8))
-	noise(r, &x)
+	h, x := warmHost()
 	for b.Loop() {
 		x[0] += 0.001
-		h.Update(&x)
+		h.Update(x)
 	}
+}
+
+// warmHost is a host past its warm-up on noise, and a window of noise.
+func warmHost() (*Host, *[features.Count]float64) {
+	h, x := &Host{}, &[features.Count]float64{}
+	h.Init(DefaultParams())
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 400; k++ {
+		noise(r, x)
+		h.Update(x)
+	}
+	return h, x
 }
