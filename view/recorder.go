@@ -61,6 +61,7 @@ type Recorder struct {
 	values    [features.Count]series
 	scores    [features.Count]series
 	joint     series
+	alarm     series
 	decisions []Decision
 	changes   []Change
 	history   map[string][]Change // by knob, for Explain
@@ -80,7 +81,7 @@ type Recorder struct {
 
 // NewRecorder returns a recorder reading src.
 func NewRecorder(src Sources) *Recorder {
-	r := &Recorder{src: src, started: time.Now(), joint: series{max: true}, ringFill: math.NaN()}
+	r := &Recorder{src: src, started: time.Now(), joint: series{max: true}, alarm: series{max: true}, ringFill: math.NaN()}
 	for i := range r.scores {
 		r.scores[i].max = true
 	}
@@ -122,6 +123,7 @@ func (r *Recorder) ObservePredict(outs []predict.Output) {
 			r.hi[f].add(sec, o.Forecast[f].Hi)
 		}
 		r.joint.add(sec, o.Joint)
+		r.alarm.add(sec, o.Alarm.Level)
 		r.windows++
 	}
 	if len(outs) > 0 {
@@ -185,6 +187,7 @@ func (r *Recorder) Reset() {
 		r.hi[i].reset()
 	}
 	r.joint.reset()
+	r.alarm.reset()
 }
 
 func appendKeep[T any](s []T, v T) []T {
@@ -323,12 +326,14 @@ func (r *Recorder) Snapshot() Snapshot {
 	s.RingFill = Num(r.ringFill)
 	s.Decisions = append([]Decision(nil), r.decisions...)
 	s.Changes = append([]Change(nil), r.changes...)
-	s.Joint = Num(math.NaN())
+	s.Joint, s.Alarm = Num(math.NaN()), Num(math.NaN())
 	if r.have {
 		s.EventTimeNs = r.last.Vector.EndNs
 		s.HorizonNs = r.horizonNs
 		s.Joint = Num(r.last.Joint)
 		s.JointHist = r.joint.points()
+		s.Alarm, s.AlarmHist = Num(r.last.Alarm.Level), r.alarm.points()
+		s.AlarmDrivers, s.AlarmWhy = r.last.Alarm.Names(), r.last.Why()
 		s.Features = r.features()
 	}
 	return s

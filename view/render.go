@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ainka/ainka/stages/predict/alarm"
 )
 
 // Render draws the snapshot as a screen of at most height lines (0: no
@@ -53,11 +55,12 @@ func header(s Snapshot, width int, st Style) []string {
 	}
 	l1 := fmt.Sprintf("%s  %s  up %s  state %s  windows %d  policies %d  decisions %d", st.Title("AINKA"), mode,
 		duration(time.Duration(s.Uptime*float64(time.Second))), stateText, s.Windows, s.Engine.Policies, s.Engine.Decisions)
-	what := "joint anomaly"
+	what := "host alarm"
 	if s.Regime != "" {
-		what = "regime " + st.Head(s.Regime) + ", joint anomaly"
+		what = "regime " + st.Head(s.Regime) + ", host alarm"
 	}
-	l2 := fmt.Sprintf("%s %s  %s", what, st.score(s.Joint, num(s.Joint)), SparklineRange(s.JointHist, min(histLen, width-30), 0, 1))
+	l2 := fmt.Sprintf("%s %s  %s  joint %s%s", what, st.score(s.Alarm, num(s.Alarm)), SparklineRange(s.AlarmHist, min(histLen, width-50), 0, 1),
+		num(s.Joint), alarmWhy(s))
 	out := []string{l1, l2}
 	if s.Engine.ReloadError != "" {
 		out = append(out, st.Bad(left("policy file: "+s.Engine.ReloadError, width)))
@@ -242,4 +245,15 @@ func visible(s string) int {
 		}
 	}
 	return n
+}
+
+// alarmWhy is the host alarm's one-line why: the features that drove it.
+func alarmWhy(s Snapshot) string {
+	switch {
+	case s.AlarmWhy == "":
+		return ""
+	case s.Alarm >= alarm.Enter:
+		return "  ALARM: " + s.AlarmWhy
+	}
+	return "  closest: " + s.AlarmWhy
 }

@@ -86,6 +86,14 @@ type Snapshot struct {
 	Regime    string `json:"regime,omitempty"`
 	Joint     Num    `json:"joint_score"`
 	JointHist Nums   `json:"joint_history"`
+	// Alarm is the host alarm (package alarm): 0.8 and above an alarm,
+	// AlarmDrivers the features that drove it (or, below, the closest),
+	// AlarmWhy the same with the task, device or namespace that showed
+	// each most: "blk_iops (device 8:0)".
+	Alarm        Num      `json:"host_alarm"`
+	AlarmHist    Nums     `json:"host_alarm_history"`
+	AlarmDrivers []string `json:"host_alarm_drivers,omitempty"`
+	AlarmWhy     string   `json:"host_alarm_why,omitempty"`
 
 	Kinds []KindRate `json:"kinds"`
 	// RingFill is how full the eBPF ring buffer came at its fullest over

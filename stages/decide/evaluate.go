@@ -78,7 +78,7 @@ func (s *Stage) observe(w *predict.Output, out []Decision) []Decision {
 // step runs the state machine on one window.
 func (s *Stage) step(env windowEnv, out []Decision) []Decision {
 	now := env.Time()
-	next, why := s.machine.next(now, &env.w.Alarm, now-s.first.ns)
+	next, why := s.machine.next(now, env.w, now-s.first.ns)
 	if next == s.machine.state {
 		return out
 	}

@@ -3,9 +3,8 @@ package decide
 import (
 	"fmt"
 	"math"
-	"strings"
 
-	"github.com/ainka/ainka/stages/predict/alarm"
+	"github.com/ainka/ainka/stages/predict"
 )
 
 // machine is the engine's state machine. Entering a state is immediate;
@@ -36,8 +35,8 @@ func (m *machine) enter(st State, now uint64) bool {
 // (package alarm: its level and the features that drove it) is the
 // signal: it was cross-validated on testdata/faults for few false
 // alarms, where the joint score misses most faults.
-func (m *machine) next(now uint64, a *alarm.Result, age uint64) (State, string) {
-	j := a.Level
+func (m *machine) next(now uint64, a *predict.Output, age uint64) (State, string) {
+	j := a.Alarm.Level
 	next, why := m.emergency(now, a)
 	if next == Emergency {
 		return next, why
@@ -72,8 +71,8 @@ func (m *machine) next(now uint64, a *alarm.Result, age uint64) (State, string) 
 
 // emergency decides entering and leaving emergency mode; otherwise it
 // returns the current state.
-func (m *machine) emergency(now uint64, a *alarm.Result) (State, string) {
-	j, thr := a.Level, m.cfg.EmergencyThreshold
+func (m *machine) emergency(now uint64, a *predict.Output) (State, string) {
+	j, thr := a.Alarm.Level, m.cfg.EmergencyThreshold
 	switch {
 	case m.forced:
 		return Emergency, ""
@@ -93,10 +92,11 @@ func (m *machine) emergency(now uint64, a *alarm.Result) (State, string) {
 	return Emergency, ""
 }
 
-// driven names the features that drove the alarm: " (driven by a, b)".
-func driven(a *alarm.Result) string {
-	if a.NDrivers == 0 {
+// driven names the features that drove the alarm and the tasks, devices
+// or namespaces that showed them most: " (driven by blk_iops (device 8:0))".
+func driven(a *predict.Output) string {
+	if a.Alarm.NDrivers == 0 {
 		return ""
 	}
-	return " (driven by " + strings.Join(a.Names(), ", ") + ")"
+	return " (driven by " + a.Why() + ")"
 }

@@ -122,7 +122,8 @@ func TestMachine(t *testing.T) {
 	}
 	m := machine{cfg: &cfg}
 	step := func(now uint64, j float64) State {
-		st, _ := m.next(now, &alarm.Result{Level: j}, now)
+		w := predict.Output{Alarm: alarm.Result{Level: j}}
+		st, _ := m.next(now, &w, now)
 		m.enter(st, now)
 		return st
 	}

@@ -30,7 +30,10 @@ type Output struct {
 	Joint    float64
 	// Alarm is the host-level alarm (package alarm): its level and the
 	// features that drove it.
-	Alarm     alarm.Result
+	Alarm alarm.Result
+	// Entities are, per driver of the alarm, the task, device or network
+	// namespace that showed it most (see Entity).
+	Entities  [alarm.MaxDrivers]Entity
 	HorizonNs uint64
 	// NPlugin scores of detector plugins, written after the built-in
 	// detectors by the plugins' wrapper of this stage.
@@ -80,6 +83,22 @@ func (o *Output) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '"')
 	}
 	dst = append(dst, ']')
+	if o.Alarm.NDrivers > 0 {
+		dst = append(dst, `,"entities":[`...)
+		for k := range o.Alarm.Drivers[:o.Alarm.NDrivers] {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			if o.Entities[k].Kind == EntityNone {
+				dst = append(dst, "null"...)
+				continue
+			}
+			dst = append(dst, '"')
+			dst = o.Entities[k].AppendText(dst)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, ']')
+	}
 	dst = append(dst, `,"features":{`...)
 	for i := features.ID(0); i < features.Count; i++ {
 		if i > 0 {

@@ -172,6 +172,7 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 		}
 		o.Joint = s.joint.update(v, learn)
 		o.Alarm = s.host.Update(&v.Values)
+		attribute(v, &o.Alarm, &o.Entities)
 		s.processed++
 		// Re-estimate the calibration once per training interval of event
 		// time. The first window starts the clock, and until the first
