@@ -114,7 +114,7 @@ func median(ds []time.Duration) time.Duration {
 
 // Grid is the settings CrossValidate chooses from: the default with its
 // persistence (windows averaged), record factor, record decay, noise
-// floor and direction varied. The default comes first: an exact tie
+// floor, direction and density varied. The default comes first: an exact tie
 // (same detections, false alarms and median delay) keeps it.
 func Grid() []alarm.Params {
 	g := []alarm.Params{alarm.DefaultParams()}
@@ -123,10 +123,12 @@ func Grid() []alarm.Params {
 			for _, decay := range []float64{0.999, 0.9995, 0.9999} {
 				for _, floor := range []float64{0, 0.01, 0.05} {
 					for _, one := range []bool{false, true} {
-						p := alarm.DefaultParams()
-						p.Smooth, p.Factor, p.Decay, p.Floor, p.OneSided = smooth, factor, decay, floor, one
-						if p != g[0] {
-							g = append(g, p)
+						for _, dense := range []bool{false, true} {
+							p := alarm.DefaultParams()
+							p.Smooth, p.Factor, p.Decay, p.Floor, p.OneSided, p.Dense = smooth, factor, decay, floor, one, dense
+							if p != g[0] {
+								g = append(g, p)
+							}
 						}
 					}
 				}

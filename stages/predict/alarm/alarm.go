@@ -47,11 +47,14 @@ type Params struct {
 	// OneSided: only a deviation in a feature's harmful direction alarms
 	// (more of it, or less for mem_available_mb; see harm).
 	OneSided bool
+	// Dense: a feature alarms only when all Smooth windows of its average
+	// have a value.
+	Dense bool
 }
 
 // DefaultParams are the cross-validated settings (docs/predict.md).
 func DefaultParams() Params {
-	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false}
+	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false, Dense: true}
 }
 
 // Validate names the first bad parameter.
@@ -86,6 +89,9 @@ type Series struct {
 	// average (Smooth windows) is judged against the record from before
 	// it, not against its own last window.
 	Lag [MaxSmooth]float64
+	// Gap marks the ring's missing values; Gaps counts them.
+	Gap  [MaxSmooth]bool
+	Gaps int64
 }
 
 // State is what the alarm has learned (fixed size: persisted in model
@@ -181,6 +187,12 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 	}
 	s.Sum += x - s.Ring[slot]
 	s.Ring[slot] = x
+	if s.Gap[slot] {
+		s.Gaps--
+	}
+	if s.Gap[slot] = missing; missing {
+		s.Gaps++
+	}
 	sd := s.scale(p)
 	z := (s.Sum/float64(p.Smooth) - s.Mean) / sd
 	if sign == 0 {
@@ -193,7 +205,10 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 		// A feature that has never deviated (an idle interface) has no
 		// noise scale yet: its first activity teaches it one, it does
 		// not alarm (that would be every first packet).
-		if z > p.MinZ && s.Record > 0 {
+		// Dense: a feature with a gap in its average (a latency
+		// quantile of a window without samples) is one or two real
+		// values, not a lasting deviation.
+		if z > p.MinZ && s.Record > 0 && !(p.Dense && s.Gaps > 0) {
 			ratio = z / (p.Factor * s.Record)
 		}
 		// The record learns every deviation, alarming ones too (a record
