@@ -27,8 +27,8 @@ func (z *Summarizer) Write(w io.Writer, s Snapshot) error {
 		state += ", regime " + s.Regime
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ainka %s %s: state %s, joint anomaly %s, %s events/s (lost %s/s, dropped %s/s), windows %d, knobs held %d\n",
-		duration(time.Duration(s.Uptime*float64(time.Second))), s.Mode, state, num(s.Joint), si(rate), si(lost), si(drop),
+	fmt.Fprintf(&b, "ainka %s %s: state %s, host alarm %s%s, joint anomaly %s, %s events/s (lost %s/s, dropped %s/s), windows %d, knobs held %d\n",
+		duration(time.Duration(s.Uptime*float64(time.Second))), s.Mode, state, num(s.Alarm), alarmWhy(s), num(s.Joint), si(rate), si(lost), si(drop),
 		s.Windows, len(s.Knobs))
 	var top []string
 	for _, f := range s.Features[:min(3, len(s.Features))] {

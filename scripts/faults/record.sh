@@ -16,6 +16,9 @@ set -euo pipefail
 out=${1:-testdata/faults}
 ainka=${AINKA:-bin/ainka}
 LEAD_S=${LEAD_S:-40} CLEAN_S=${CLEAN_S:-30} FAULT_S=${FAULT_S:-12}
+# Sampling of the two most frequent kinds (1 in N): the trace must stay
+# under 20 MiB (faults-2.trace: SCHED=48 PGFAULT=192).
+SCHED=${SCHED:-32} PGFAULT=${PGFAULT:-128}
 [ "$(id -u)" = 0 ] || { echo "record.sh: needs root (ainka record)" >&2; exit 3; }
 for t in stress-ng fio python3 "$ainka"; do
 	command -v "$t" >/dev/null || { echo "record.sh: $t not found" >&2; exit 3; }
@@ -83,9 +86,9 @@ stress-ng --cpu 1 --cpu-load 25 --timeout "$((total + 10))s" -q & pids+=($!)
 sleep 2
 
 "$ainka" record -o "$trace" --duration "${total}s" \
-	--sample syscall=512 --sample sched_switch=32 --sample sched_wakeup=32 \
-	--sample page_fault=128 --sample net_rx=64 --sample block_io=8 \
-	--note "faults: background stress-ng --cpu 1 --cpu-load 25 + 64k fsync writes every 200ms; faults ${faults[*]} for ${FAULT_S}s each after ${CLEAN_S}s clean, ${LEAD_S}s lead (scripts/faults/record.sh)" &
+	--sample syscall=512 --sample sched_switch="$SCHED" --sample sched_wakeup="$SCHED" \
+	--sample page_fault="$PGFAULT" --sample net_rx=64 --sample block_io=8 \
+	--note "faults: background stress-ng --cpu 1 --cpu-load 25 + 64k fsync writes every 200ms; sched 1 in $SCHED, page faults 1 in $PGFAULT; faults ${faults[*]} for ${FAULT_S}s each after ${CLEAN_S}s clean, ${LEAD_S}s lead (scripts/faults/record.sh)" &
 rec=$!
 sleep "$LEAD_S"
 {

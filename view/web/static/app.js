@@ -111,6 +111,8 @@ function renderOverview(s) {
     tr({}, "state", (e.state || "starting") + (e.since_ns && s.event_time_ns >= e.since_ns ? " for " + dur((s.event_time_ns - e.since_ns) / 1e9) : "")),
     tr({}, "windows scored", String(s.windows)), tr({}, "policies", String(e.policies)),
     tr({}, "decisions", String(e.decisions)), tr({}, "regime", s.regime || "–"),
+    tr(ok(s.host_alarm) && s.host_alarm >= 0.8 ? { class: "bad" } : {}, "host alarm",
+      ok(s.host_alarm) ? fmt(s.host_alarm) + (s.host_alarm_why ? (s.host_alarm >= 0.8 ? " ALARM: " : " closest: ") + s.host_alarm_why : "") : "–"),
     tr(ok(s.ring_fill) && s.ring_fill >= 0.75 ? { class: "bad" } : {}, "ring buffer",
       ok(s.ring_fill) ? (100 * s.ring_fill).toFixed(0) + " % full at its peak" : "– (no ring: a replay)"),
     e.reload_error ? tr({ class: "bad" }, "policy reload", e.reload_error) : null));
