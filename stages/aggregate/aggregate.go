@@ -8,6 +8,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/decode"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	// ainka_aggregate_late_events_total and
 	// ainka_aggregate_skipped_windows_total; nil = none.
 	Metrics *metrics.Set
+	// Probes are the probe plugin kinds to aggregate (nil: none); their
+	// records are folded into Window.Probe as their features need.
+	Probes *spec.Set
 	// NoEntities skips the per-task run time and per-device continuity
 	// accounting (the tuners' inputs): only for measuring their cost.
 	NoEntities bool
@@ -89,6 +93,7 @@ type Stage struct {
 	nTails     int
 	socks      sockets // TCP sockets' counters, for per-window deltas
 	noEntities bool
+	probes     *probePlan
 
 	havePrevHost bool
 	prevHost     record.HostSample
@@ -124,6 +129,7 @@ func New(cfg Config) (*Stage, error) {
 		maxGap:   uint64(cfg.MaxGapWindows),
 
 		noEntities: cfg.NoEntities,
+		probes:     newProbePlan(cfg.Probes),
 	}
 	if cfg.Metrics != nil {
 		a.mWindows = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_windows_total")
@@ -371,6 +377,10 @@ func (a *Stage) add(e *decode.Event) {
 			w.Host, w.HostTsNs = *h, e.TsNs
 		}
 		w.HaveHost = true
+	default:
+		if a.probes != nil {
+			w.addProbe(a.probes, e, n)
+		}
 	}
 }
 

@@ -135,6 +135,9 @@ type Window struct {
 	HostBase   record.HostSample
 	firstHost  record.HostSample
 	firstHostT uint64
+
+	// Probe is what the window holds of the probe plugin kinds.
+	Probe ProbeWindow
 }
 
 // DurationNs returns the window's length.
@@ -175,6 +178,7 @@ func (w *Window) reset(start, end uint64) {
 	w.NumTasks, w.TasksOther = 0, 0
 	w.HaveHost, w.HaveBase, w.HostTsNs, w.BaseTsNs = false, false, 0, 0
 	w.Host, w.HostBase, w.firstHost, w.firstHostT = record.HostSample{}, record.HostSample{}, record.HostSample{}, 0
+	w.Probe.reset()
 }
 
 // task returns pid's entry, or nil when the table is full.

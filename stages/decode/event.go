@@ -165,6 +165,10 @@ func (e *Event) wire() *[MaxRecordSize]byte {
 	return (*[MaxRecordSize]byte)(unsafe.Pointer(e))
 }
 
+// Bytes is e's memory as record bytes: a probe plugin record's fields are
+// read from it (plugins/probe/spec.Field.Value).
+func (e *Event) Bytes() []byte { return e.wire()[:] }
+
 // decode copies a record whose kind and length were checked into e. The
 // payload bytes past this kind's struct keep what they held.
 func decode(rec []byte, e *Event) { copy(e.wire()[:], rec) }

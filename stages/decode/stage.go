@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/ainka/ainka/plugins/probe/spec"
 )
 
 // Stage is the decode stage's processor: raw records in, Events out.
@@ -14,6 +16,15 @@ type Stage struct {
 	Counts [NumKinds]uint64
 	// Errors is the number of records rejected, by reason (Reason*).
 	Errors [NumReasons]uint64
+	// ProbeCounts is the number of probe plugin records decoded, by kind
+	// (index kind - spec.KindBase).
+	ProbeCounts [spec.MaxKinds]uint64
+
+	// probes are the probe plugin kinds this stage accepts (SetProbes).
+	probes      *spec.Set
+	probeEvents [spec.MaxKinds]*metrics.Counter
+	batchProbes [spec.MaxKinds]uint64
+	set         *metrics.Set
 
 	batchCounts [NumKinds]uint64
 	batchErrors [NumReasons]uint64
@@ -24,7 +35,7 @@ type Stage struct {
 // New returns a decoder that publishes ainka_events_total{kind} and
 // ainka_decode_errors_total{reason} in set (none if set is nil).
 func New(set *metrics.Set) *Stage {
-	d := &Stage{}
+	d := &Stage{set: set}
 	if set != nil {
 		for k := Kind(1); k < NumKinds; k++ {
 			d.events[k] = set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.String()))
@@ -48,6 +59,20 @@ func (d *Stage) Process(in [][]byte, out []Event) []Event {
 	out = out[:n+len(in)]
 	for _, rec := range in {
 		k, reason := check(rec)
+		if reason == ReasonUnknownKind && d.probes != nil {
+			// Plugin kinds are off the built-in fast path: only records
+			// the enum does not know pay for this lookup.
+			if p := d.probes.Lookup(uint16(k)); p != nil {
+				if len(rec) != p.Size {
+					d.batchErrors[ReasonBadLength]++
+					continue
+				}
+				decode(rec, &out[n])
+				d.batchProbes[k-spec.KindBase]++
+				n++
+				continue
+			}
+		}
 		if reason >= 0 {
 			d.batchErrors[reason]++
 			continue
@@ -60,7 +85,29 @@ func (d *Stage) Process(in [][]byte, out []Event) []Event {
 	return out[:n]
 }
 
+// SetProbes makes the stage accept the records of the probe plugin kinds
+// of set (nil: none), counted in ainka_events_total{kind=PLUGIN}.
+func (d *Stage) SetProbes(set *spec.Set) {
+	d.probes = set
+	d.probeEvents = [spec.MaxKinds]*metrics.Counter{}
+	if d.set == nil {
+		return
+	}
+	for _, k := range set.Kinds() {
+		d.probeEvents[k.Kind-spec.KindBase] = d.set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.Name))
+	}
+}
+
 func (d *Stage) publish() {
+	for i, c := range d.batchProbes {
+		if c != 0 {
+			d.ProbeCounts[i] += c
+			if d.probeEvents[i] != nil {
+				d.probeEvents[i].Add(int(c))
+			}
+			d.batchProbes[i] = 0
+		}
+	}
 	for k := range d.batchCounts {
 		if c := d.batchCounts[k]; c != 0 {
 			d.Counts[k] += c
@@ -85,6 +132,9 @@ func (d *Stage) publish() {
 func (d *Stage) Decoded() uint64 {
 	var n uint64
 	for _, c := range d.Counts {
+		n += c
+	}
+	for _, c := range d.ProbeCounts {
 		n += c
 	}
 	return n

@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ainka/ainka/bpf/record"
-
+	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/stages/aggregate"
 	"github.com/ainka/ainka/stages/decode"
 )
@@ -15,7 +15,9 @@ import (
 // keeps no state: every feature is computed from its window alone (PSI
 // deltas included, since windows carry their base host sample; per-entity
 // features from the window's task and device tables).
-type Stage struct{}
+type Stage struct {
+	probes *spec.Set
+}
 
 // New returns the features processor.
 func New() *Stage { return &Stage{} }
@@ -30,6 +32,9 @@ func (x *Stage) Process(in []aggregate.Window, out []Vector) []Vector {
 			out = append(out, Vector{})
 		}
 		Compute(&in[i], &out[n])
+		if x.probes != nil {
+			ComputeProbes(x.probes, &in[i], &out[n])
+		}
 	}
 	return out
 }

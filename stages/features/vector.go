@@ -1,6 +1,10 @@
 package features
 
-import "math"
+import (
+	"math"
+
+	"github.com/ainka/ainka/plugins/probe/spec"
+)
 
 // ID names one feature of the vector. The order is part of the golden test
 // outputs and of persisted models: append new features at the end.
@@ -116,6 +120,10 @@ type Vector struct {
 	// The window's network namespaces with TCP traffic ([:NumNetns]).
 	NumNetns int
 	Netns    [MaxNetns]NetnsFeatures
+	// NumProbe features of probe plugin kinds, in the order of the
+	// stage's spec.Set FeatureNames ("PLUGIN.FEATURE"); NaN: unknown.
+	NumProbe int
+	Probe    [spec.MaxFeatures]float64
 }
 
 // Missing reports whether feature id has no value in this window.

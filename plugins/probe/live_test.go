@@ -1,0 +1,100 @@
+package probe_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/ainka/ainka/bpf"
+	"github.com/ainka/ainka/plugins/probe"
+	"github.com/ainka/ainka/plugins/probe/spec"
+	"github.com/ainka/ainka/stages/source"
+)
+
+// TestLiveSignals loads the declarative example on this kernel: the
+// generic program on signal:signal_generate. Signals sent to a child
+// process must come back as records of the plugin's kind with the
+// signal's number, the target and the result, counted exactly.
+func TestLiveSignals(t *testing.T) {
+	if err := bpf.Preflight(); err != nil {
+		t.Skipf("live eBPF test: %v", err)
+	}
+	if err := source.EnsureTracefs(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := probe.Open("../../examples/plugins/probes/signals", spec.KindBase+1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := p.Load(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rd, err := ringbuf.NewReader(l.Events())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+
+	// SIGCONT to a running process is generated (and ignored) without
+	// changing anything.
+	proc, err := os.StartProcess("/bin/sleep", []string{"sleep", "30"}, &os.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Kill()
+	// Signals the test sends itself are the daemon's own (filtered):
+	// a shell sends n, and the test one more.
+	const n = 50
+	sh := exec.Command("/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do kill -CONT %d; i=$((i+1)); done", n, proc.Pid))
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if err := proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	rd.SetDeadline(time.Now().Add(2 * time.Second))
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := rec.RawSample
+		if len(b) != p.Kind.Size || binary.LittleEndian.Uint16(b[20:]) != p.Kind.Kind {
+			t.Fatalf("record of %d bytes, kind %d", len(b), binary.LittleEndian.Uint16(b[20:]))
+		}
+		sig, result, pid := p.Kind.Fields[0].Value(b), p.Kind.Fields[1].Value(b), p.Kind.Fields[2].Value(b)
+		// result: 0 delivered, 1 ignored (SIGCONT's default action).
+		if pid == float64(proc.Pid) && sig == float64(syscall.SIGCONT) && (result == 0 || result == 1) {
+			got++
+		}
+		if binary.LittleEndian.Uint32(b[8:]) == uint32(os.Getpid()) {
+			t.Fatalf("a record of the test itself (the daemon's own thread group): %x", b)
+		}
+	}
+	if got != n {
+		t.Fatalf("%d SIGCONT records for pid %d, want %d", got, proc.Pid, n)
+	}
+	if err := l.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Seen != st.Emitted+st.Filtered || st.Filtered < 1 || st.Emitted < n || st.Lost != 0 {
+		t.Fatalf("stats %+v: want seen = emitted + filtered, the test's own signal filtered, %d emitted, none lost", st, n)
+	}
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * ainka_probe.h - what a probe plugin's eBPF object shares with AINKA
+ * (docs/plugins.md, "Probe plugins"). A plugin's records start with
+ * struct ainka_hdr of bpf/ainka_record.h; its kind is the number AINKA
+ * writes into ainka_probe_kind before loading.
+ */
+#ifndef AINKA_PROBE_H
+#define AINKA_PROBE_H
+
+enum ainka_probe_abi {
+	AINKA_PROBE_ABI = 1,
+	/* The generic tracepoint program copies at most this many fields. */
+	AINKA_PROBE_MAX_FIELDS = 8,
+	/* and reads this much of the tracepoint's record. */
+	AINKA_PROBE_RAW_LEN = 256,
+};
+
+/* Per-CPU counters, one entry: seen = emitted + filtered, emitted = in
+ * the ring + lost (ring full), as for the built-in kinds. */
+struct ainka_probe_stats {
+	__u64 seen;
+	__u64 emitted;
+	__u64 lost;
+	__u64 filtered;
+};
+
+/* Every object declares these: AINKA checks the ABI and sets the kind and
+ * its own thread-group id (records of the daemon itself are filtered). */
+#define AINKA_PROBE_GLOBALS                                   \
+	const volatile __u32 ainka_probe_abi = AINKA_PROBE_ABI; \
+	const volatile __u16 ainka_probe_kind = 0;              \
+	const volatile __u32 ainka_probe_self_tgid = 0
+
+#endif /* AINKA_PROBE_H */

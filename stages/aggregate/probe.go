@@ -1,0 +1,165 @@
+package aggregate
+
+import (
+	"encoding/binary"
+
+	"github.com/ainka/ainka/plugins/probe/spec"
+	"github.com/ainka/ainka/stages/decode"
+)
+
+// MaxProbeKeys bounds the per-key table of probe plugin kinds in a window;
+// values past it are counted in ProbeWindow.KeysOther.
+const MaxProbeKeys = 64
+
+// ProbeKey is one value of a plugin kind's key field in the window.
+type ProbeKey struct {
+	Kind  uint16
+	Key   uint64 // the field's raw bits
+	Count uint64 // weighted
+}
+
+// ProbeWindow is what the window holds of the probe plugin kinds (package
+// plugins/probe/spec), indexed by kind - spec.KindBase: what their
+// declared features need, nothing else.
+type ProbeWindow struct {
+	Counts [spec.MaxKinds]uint64
+	// Sums are weighted sums of fields in two's complement: a signed
+	// field's sum is int64(Sums[..]) (SumValue).
+	Sums      [spec.MaxKinds][spec.MaxFields]uint64
+	Hists     [spec.MaxHists]Hist
+	NumKeys   int
+	KeysOther uint64
+	Keys      [MaxProbeKeys]ProbeKey
+}
+
+func (p *ProbeWindow) reset() {
+	p.Counts = [spec.MaxKinds]uint64{}
+	p.Sums = [spec.MaxKinds][spec.MaxFields]uint64{}
+	for i := range p.Hists {
+		p.Hists[i].Reset()
+	}
+	clear(p.Keys[:p.NumKeys])
+	p.NumKeys, p.KeysOther = 0, 0
+}
+
+// addProbe folds a plugin record of weight n into the window. The field
+// work a kind does is what its features declared (probePlan).
+func (w *Window) addProbe(pl *probePlan, e *decode.Event, n uint64) {
+	i := int(e.Kind) - spec.KindBase
+	if i < 0 || i >= spec.MaxKinds || pl.kinds[i] == nil {
+		return
+	}
+	k := pl.kinds[i]
+	p := &w.Probe
+	p.Counts[i] += n
+	rec := e.Bytes()
+	for j := range k.sums {
+		s := &k.sums[j]
+		p.Sums[i][s.slot] += s.bits(rec) * n
+	}
+	for j := range k.hists {
+		h := &k.hists[j]
+		v := h.bits(rec)
+		if h.f.Signed && int64(v) < 0 {
+			v = 0
+		}
+		p.Hists[h.slot].AddN(v, n)
+	}
+	if k.hasKey {
+		p.addKey(uint16(e.Kind), k.key.bits(rec), n)
+	}
+}
+
+// SumValue returns the sum of field f of plugin kind index i.
+func (p *ProbeWindow) SumValue(i int, f *spec.Field, field int) float64 {
+	if f.Signed {
+		return float64(int64(p.Sums[i][field]))
+	}
+	return float64(p.Sums[i][field])
+}
+
+func (p *ProbeWindow) addKey(kind uint16, key, n uint64) {
+	for j := 0; j < p.NumKeys; j++ {
+		if q := &p.Keys[j]; q.Key == key && q.Kind == kind {
+			q.Count += n
+			return
+		}
+	}
+	if p.NumKeys == MaxProbeKeys {
+		p.KeysOther += n
+		return
+	}
+	p.Keys[p.NumKeys] = ProbeKey{Kind: kind, Key: key, Count: n}
+	p.NumKeys++
+}
+
+// probePlan is, per plugin kind, which fields are summed, which are
+// histogrammed and which is the key: the declared features' needs,
+// computed once.
+type probePlan struct {
+	kinds [spec.MaxKinds]*kindPlan
+}
+
+type kindPlan struct {
+	sums   []fieldSlot // slot: the field's index (ProbeWindow.Sums)
+	hists  []fieldSlot // slot: the histogram (ProbeWindow.Hists)
+	hasKey bool
+	key    fieldSlot
+}
+
+type fieldSlot struct {
+	f     spec.Field
+	slot  int
+	shift uint // 64 - 8 * size
+}
+
+func newSlot(f spec.Field, slot int) fieldSlot {
+	return fieldSlot{f: f, slot: slot, shift: uint(64 - 8*f.Size)}
+}
+
+// bits is spec.Field.SignExtended without the switch on the size: one
+// 8-byte load and two shifts. An event's memory is a whole largest record,
+// so the load stays inside it unless the field ends the record's last
+// bytes.
+func (s *fieldSlot) bits(rec []byte) uint64 {
+	if s.f.Offset+8 > len(rec) {
+		return s.f.SignExtended(rec)
+	}
+	u := binary.LittleEndian.Uint64(rec[s.f.Offset:]) << s.shift
+	if s.f.Signed {
+		return uint64(int64(u) >> s.shift)
+	}
+	return u >> s.shift
+}
+
+func newProbePlan(set *spec.Set) *probePlan {
+	if set == nil {
+		return nil
+	}
+	pl := &probePlan{}
+	for _, k := range set.Kinds() {
+		kp := &kindPlan{hasKey: k.Key >= 0}
+		if kp.hasKey {
+			kp.key = newSlot(k.Fields[k.Key], k.Key)
+		}
+		for _, f := range k.Features {
+			switch f.Op {
+			case spec.OpSumRate, spec.OpMean:
+				kp.sums = addSlot(kp.sums, newSlot(k.Fields[f.Field], f.Field))
+			case spec.OpQuantile:
+				kp.hists = addSlot(kp.hists, newSlot(k.Fields[f.Field], f.Hist))
+			}
+		}
+		pl.kinds[int(k.Kind)-spec.KindBase] = kp
+	}
+	return pl
+}
+
+func addSlot(s []fieldSlot, v fieldSlot) []fieldSlot {
+	for _, x := range s {
+		if x.slot == v.slot {
+			return s
+		}
+	}
+	return append(s, v)
+}
