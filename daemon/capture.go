@@ -47,6 +47,7 @@ func captureHeader(l *source.Live, interval time.Duration, note string) trace.He
 		CollectionIntervalMs: uint32(interval / time.Millisecond),
 		Kinds:                source.TraceKinds(l.KernelPolicy(), l.HostSamples()),
 		Note:                 note,
+		Probes:               traceProbes(l),
 	}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {

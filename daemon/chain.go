@@ -24,6 +24,7 @@ import (
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict"
 	"github.com/ainka/ainka/stages/tune"
+	"github.com/ainka/ainka/trace"
 	"github.com/ainka/ainka/view"
 )
 
@@ -56,6 +57,8 @@ type Chain struct {
 	// Plugins are the logic plugins in the predict and tune stages; nil
 	// without a configuration.
 	Plugins *plugins.Set
+	// Features is the features stage (probe plugin kinds' features).
+	Features *features.Stage
 }
 
 // ChainOptions say how to build the chain.
@@ -86,6 +89,9 @@ type ChainOptions struct {
 	// NoView leaves out the view recorder's observers of predict, decide
 	// and actuate (the baseline of the view's cost benchmark).
 	NoView bool
+	// Probes are the probe plugin kinds of the capture (the trace
+	// header's, live: the loaded plugins'); nil: none.
+	Probes []trace.ProbeKind
 	// Adjust, when set, may change the stages' configurations after
 	// they are derived and before anything is built (tests, tools).
 	Adjust func(*StageConfigs)
@@ -117,7 +123,7 @@ func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	if err := c.openPlugins(o); err != nil {
 		return nil, err
 	}
-	if err := c.construct(cfgs); err != nil {
+	if err := c.construct(cfgs, o.Probes); err != nil {
 		c.closePlugins()
 		return nil, err
 	}
@@ -164,9 +170,16 @@ func stageConfigs(o ChainOptions) (StageConfigs, error) {
 
 // construct builds every stage after the source; actuate comes last
 // because it is the only one holding resources (its journal).
-func (c *Chain) construct(s StageConfigs) error {
-	var err error
+func (c *Chain) construct(s StageConfigs, probes []trace.ProbeKind) error {
+	set, err := probeSet(probes)
+	if err != nil {
+		return err
+	}
 	c.Decoder = decode.New(c.Pipeline.Metrics())
+	c.Decoder.SetProbes(set)
+	c.Features = features.New()
+	c.Features.SetProbes(set)
+	s.Aggregate.Probes = set
 	if c.Aggregator, err = aggregate.New(s.Aggregate); err != nil {
 		return err
 	}
@@ -198,7 +211,11 @@ func (c *Chain) join(src pipeline.Source[[]byte], wraps []Wrapper) error {
 	raw := pipeline.AddSource(c.Pipeline, "source", src, sourceOptions()...)
 	ev := addStage[[]byte, decode.Event](j, "decode", raw, c.Decoder)
 	win := addStage[decode.Event, aggregate.Window](j, "aggregate", ev, c.Aggregator)
-	vec := addStage[aggregate.Window, features.Vector](j, "features", win, features.New())
+	fx := c.Features
+	if fx == nil { // stageNames: never run
+		fx = features.New()
+	}
+	vec := addStage[aggregate.Window, features.Vector](j, "features", win, fx)
 	out := addStage[features.Vector, predict.Output](j, "predict", vec, c.Predict)
 	tuned := addStage[predict.Output, tune.Window](j, "tune", out, c.Tune)
 	dcs := addStage[tune.Window, decide.Decision](j, "decide", tuned, tune.WithDecide(c.Decide))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -52,6 +53,9 @@ type RecordOptions struct {
 	MaxRecords uint64        // stop after this many records (0: no limit)
 	Note       string        // stored in the header: the workload, the command line
 	Stderr     io.Writer     // the kernel's limits and the summary line
+	// ProbeDirs are probe plugins to record too (LoadProbes); a refused
+	// one is reported on Stderr and left out.
+	ProbeDirs []string
 }
 
 // Record writes the raw records of a live capture into a trace file, with
@@ -62,8 +66,10 @@ func Record(ctx context.Context, o RecordOptions, capture source.Config) error {
 	path, stderr := o.Path, o.Stderr
 	p := pipeline.New(pipeline.Options{})
 	capture.Metrics = p.Metrics()
+	capture.Probes = LoadProbes(o.ProbeDirs, slog.New(slog.NewTextHandler(stderr, nil)))
 	live, err := OpenLive(capture)
 	if err != nil {
+		closeProbes(capture.Probes)
 		return err
 	}
 	defer live.Close()

@@ -52,7 +52,7 @@ func Replay(ctx context.Context, o Options, r ReplayOptions) error {
 			r.Path, hdr.SchemaVersion, decode.MinSchemaVersion, decode.SchemaVersion)
 	}
 	c, taps, err := Assemble(src, ChainOptions{Settings: settings.FromHeader(hdr), Config: o.Config,
-		PolicyFile: o.PolicyFile, Tuners: o.Tuners, QueueLen: 8}, o.Taps, o.Stdout)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, QueueLen: 8, Probes: hdr.Probes}, o.Taps, o.Stdout)
 	if err != nil {
 		return err
 	}

@@ -117,8 +117,10 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 		return err
 	}
 	defer ms.Close()
+	capture.Probes = LoadProbes(cfg.Plugins.PluginDirs, log)
 	live, err := OpenLive(capture)
 	if err != nil {
+		closeProbes(capture.Probes)
 		return err
 	}
 	defer live.Close()
@@ -132,7 +134,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
-		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set}, ring)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set, Probes: hdr.Probes}, ring)
 }
 
 // governMemory derives the Go memory limit from max_memory_mb, the RSS

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"time"
+
+	"github.com/ainka/ainka/plugins/probe/spec"
 )
 
 // Magic opens every trace file.
@@ -127,6 +129,23 @@ type Header struct {
 	Kinds                []KindConfig `json:"kinds"`
 	// Note says how the trace was made (workload, command line).
 	Note string `json:"note,omitempty"`
+	// Probes are the probe plugin kinds whose records the trace holds
+	// (none before they existed: such traces replay as before).
+	Probes []ProbeKind `json:"probes,omitempty"`
+}
+
+// ProbeABI is the version of ProbeKind in trace headers. A reader replays
+// the plugin kinds of versions it knows and refuses others, naming both.
+const ProbeABI = 1
+
+// ProbeKind is a probe plugin's record kind as captured: its layout and
+// features as the pipeline used them, so that a replay needs neither the
+// plugin nor this host's tracefs, and its manifest for people.
+type ProbeKind struct {
+	ABI      int       `json:"abi"`
+	Kind     spec.Kind `json:"kind"`
+	Version  string    `json:"version"`
+	Manifest string    `json:"manifest"`
 }
 
 // MaxKinds bounds the per-kind arrays of a stats snapshot.

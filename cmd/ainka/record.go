@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,7 +18,7 @@ func init() {
 	register(command{name: "record", summary: "record raw events into a trace file (root)", run: runRecord})
 }
 
-const recordSynopsis = "ainka record -o FILE --duration D [--kinds K,...] [--sample KIND=N]... [--max-records N] [--note TEXT]"
+const recordSynopsis = "ainka record -o FILE --duration D [--kinds K,...] [--sample KIND=N]... [--max-records N] [--note TEXT] [--probes DIRS]"
 
 func runRecord(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("record", flag.ContinueOnError)
@@ -27,6 +28,7 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "record for this long")
 	maxRecords := fs.Uint64("max-records", 0, "stop after `N` records (0 = no limit)")
 	note := fs.String("note", "", "free text stored in the header: the workload, the command line")
+	probes := fs.String("probes", "", "record the probe plugins of `DIRS` too (comma-separated: plugin directories or directories of them)")
 	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(stdout, fs, recordSynopsis)
@@ -48,7 +50,8 @@ func runRecord(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	capture, err := lf.config()
 	if err == nil {
-		err = daemon.Record(ctx, daemon.RecordOptions{Path: *out, Duration: *duration, MaxRecords: *maxRecords, Note: *note, Stderr: stderr}, capture)
+		err = daemon.Record(ctx, daemon.RecordOptions{Path: *out, Duration: *duration, MaxRecords: *maxRecords, Note: *note, Stderr: stderr,
+			ProbeDirs: strings.FieldsFunc(*probes, func(r rune) bool { return r == ',' })}, capture)
 	}
 	return exitCode(stderr, "record", err)
 }

@@ -178,9 +178,12 @@ func (l *Loaded) Detach() error {
 	return errors.Join(errs...)
 }
 
-// Close detaches and frees everything.
+// Close detaches and frees everything; closing again does nothing.
 func (l *Loaded) Close() error {
 	err := l.Detach()
-	l.coll.Close()
+	if l.coll != nil {
+		l.coll.Close()
+		l.coll = nil
+	}
 	return err
 }

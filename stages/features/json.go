@@ -8,8 +8,9 @@ import (
 )
 
 // AppendJSON appends v as one JSON object: start_ns, end_ns, then every
-// feature by name in ID order (NaN, no source, is null), then the "tasks"
-// and "devices" tables.
+// feature by name in ID order (NaN, no source, is null), the probe
+// plugins' features ("probes", by PLUGIN.FEATURE, when there are any),
+// then the "tasks" and "devices" tables.
 func (v *Vector) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"start_ns":`...)
 	dst = strconv.AppendUint(dst, v.StartNs, 10)
@@ -20,6 +21,18 @@ func (v *Vector) AppendJSON(dst []byte) []byte {
 		dst = append(dst, names[i]...)
 		dst = append(dst, '"', ':')
 		dst = appendNum(dst, v.Values[i])
+	}
+	if v.NumProbe > 0 {
+		dst = append(dst, `,"probes":{`...)
+		for i, name := range v.ProbeNames() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendQuote(dst, name)
+			dst = append(dst, ':')
+			dst = appendNum(dst, v.Probe[i])
+		}
+		dst = append(dst, '}')
 	}
 	dst = append(dst, `,"tasks":[`...)
 	for i := 0; i < v.NumTasks; i++ {

@@ -18,7 +18,7 @@ func (x *Stage) Probes() *spec.Set { return x.probes }
 // the window's length; a mean, quantile or share of a window without a
 // record of the kind is NaN, like the built-in latency quantiles.
 func ComputeProbes(set *spec.Set, w *aggregate.Window, v *Vector) {
-	v.NumProbe = 0
+	v.NumProbe, v.Probes = 0, set
 	secs := float64(w.DurationNs()) / 1e9
 	p := &w.Probe
 	for _, k := range set.Kinds() {

@@ -85,8 +85,8 @@ func TestProbeFeatures(t *testing.T) {
 		in = append(in, probeRecord(1e9+i*1e6, spec.KindBase+2, port, (i+1)*100, -5))
 	}
 	in = append(in, probeRecord(1e9+300e6, spec.KindBase+2, 80, 1, 0))
-	in = append(in, probeRecord(1e9, spec.KindBase+3, 80, 1, 0))        // unknown plugin kind
-	in = append(in, probeRecord(1e9, spec.KindBase+2, 80, 1, 0)[:50])  // wrong length
+	in = append(in, probeRecord(1e9, spec.KindBase+3, 80, 1, 0))      // unknown plugin kind
+	in = append(in, probeRecord(1e9, spec.KindBase+2, 80, 1, 0)[:50]) // wrong length
 	ev, ws, vs := c.run(in, nil, nil, nil)
 	if len(ev) != 11 || c.dec.ProbeCounts[2] != 11 || c.dec.Errors[decode.ReasonUnknownKind] != 1 || c.dec.Errors[decode.ReasonBadLength] != 1 {
 		t.Fatalf("decoded %d, counts %v, errors %v", len(ev), c.dec.ProbeCounts, c.dec.Errors)

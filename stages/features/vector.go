@@ -124,6 +124,16 @@ type Vector struct {
 	// stage's spec.Set FeatureNames ("PLUGIN.FEATURE"); NaN: unknown.
 	NumProbe int
 	Probe    [spec.MaxFeatures]float64
+	// Probes names them (FeatureNames); nil without probe plugins.
+	Probes *spec.Set
+}
+
+// ProbeNames returns the names of v.Probe[:v.NumProbe].
+func (v *Vector) ProbeNames() []string {
+	if v.Probes == nil {
+		return nil
+	}
+	return v.Probes.FeatureNames()[:v.NumProbe]
 }
 
 // Missing reports whether feature id has no value in this window.

@@ -11,6 +11,7 @@ import (
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/plugins/probe"
 	"github.com/ainka/ainka/settings"
 )
 
@@ -71,6 +72,10 @@ type Config struct {
 	Metrics *metrics.Set
 	// ProcDir is /proc (tests point it elsewhere).
 	ProcDir string
+	// Probes are loaded probe plugins (plugins/probe): their rings are
+	// read into the same batches, their kinds accounted like the
+	// built-in ones (ProbeStats). The Live owns them from NewLive on.
+	Probes []*probe.Loaded
 }
 
 // DefaultReadDeadline is the ring read deadline for a collection interval:
@@ -128,35 +133,16 @@ type Live struct {
 	// ringPeak is the ring's peak (the ring itself goes at Close).
 	ringPeak *atomic.Uint64
 	ringSize uint64
+	probes   []*probeRing
 }
 
 // NewLive loads and attaches the eBPF object, writes the policy and opens
 // the ring buffer reader. Errors name what is missing (root, BTF, ...); a
 // kind whose tracepoint this kernel lacks is not an error: see Missing.
 func NewLive(cfg Config) (*Live, error) {
-	if cfg.RingBytes == 0 {
-		cfg.RingBytes = bpf.DefaultRingBytes
-	}
-	if cfg.WakeupBytes == 0 {
-		cfg.WakeupBytes = cfg.RingBytes / 16
-	}
-	if cfg.WakeupBytes < 0 || cfg.WakeupBytes > cfg.RingBytes {
-		return nil, fmt.Errorf("%w: wakeup threshold %d bytes outside the %d-byte ring", ErrBadPolicy, cfg.WakeupBytes, cfg.RingBytes)
-	}
-	if cfg.BatchRecords <= 0 {
-		cfg.BatchRecords = DefaultBatchRecords
-	}
-	if cfg.HostInterval == 0 {
-		cfg.HostInterval = settings.DefaultInterval
-	}
-	if cfg.ReadDeadline <= 0 {
-		cfg.ReadDeadline = DefaultReadDeadline(cfg.HostInterval)
-	}
-	if cfg.HostPhase < 0 || (cfg.HostPhase > 0 && cfg.HostPhase >= cfg.HostInterval) {
-		return nil, fmt.Errorf("%w: host sample phase %s outside [0, interval %s)", ErrBadPolicy, cfg.HostPhase, cfg.HostInterval)
-	}
-	if cfg.ProcDir == "" {
-		cfg.ProcDir = "/proc"
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	var probeKinds []record.Kind
 	for _, k := range cfg.Kinds {
@@ -204,6 +190,10 @@ func NewLive(cfg Config) (*Live, error) {
 		l.rg = rg
 		l.ringPeak, l.ringSize = &rg.peak, rg.size
 	}
+	if err := l.openProbes(cfg.Probes); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if cfg.HostInterval > 0 && (cfg.Kinds == nil || hasKind(cfg.Kinds, record.KindHostSample)) {
 		l.host = newHostSampler(cfg.ProcDir)
 	}
@@ -211,6 +201,35 @@ func NewLive(cfg Config) (*Live, error) {
 		l.m = newLiveMetrics(cfg.Metrics)
 	}
 	return l, nil
+}
+
+// withDefaults fills in cfg's zero values and checks the ring and timing.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = bpf.DefaultRingBytes
+	}
+	if cfg.WakeupBytes == 0 {
+		cfg.WakeupBytes = cfg.RingBytes / 16
+	}
+	if cfg.WakeupBytes < 0 || cfg.WakeupBytes > cfg.RingBytes {
+		return cfg, fmt.Errorf("%w: wakeup threshold %d bytes outside the %d-byte ring", ErrBadPolicy, cfg.WakeupBytes, cfg.RingBytes)
+	}
+	if cfg.BatchRecords <= 0 {
+		cfg.BatchRecords = DefaultBatchRecords
+	}
+	if cfg.HostInterval == 0 {
+		cfg.HostInterval = settings.DefaultInterval
+	}
+	if cfg.ReadDeadline <= 0 {
+		cfg.ReadDeadline = DefaultReadDeadline(cfg.HostInterval)
+	}
+	if cfg.HostPhase < 0 || (cfg.HostPhase > 0 && cfg.HostPhase >= cfg.HostInterval) {
+		return cfg, fmt.Errorf("%w: host sample phase %s outside [0, interval %s)", ErrBadPolicy, cfg.HostPhase, cfg.HostInterval)
+	}
+	if cfg.ProcDir == "" {
+		cfg.ProcDir = "/proc"
+	}
+	return cfg, nil
 }
 
 // Attached returns the eBPF kinds being captured.
@@ -344,6 +363,10 @@ func (l *Live) Close() error {
 			err = l.probe.Close()
 			l.statsMu.Unlock()
 		}
+		l.statsMu.Lock()
+		l.closed = true
+		l.closeProbes()
+		l.statsMu.Unlock()
 		if l.host != nil {
 			l.host.close()
 		}
@@ -381,6 +404,9 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 				if err := r.readRing(time.Time{}); err != nil {
 					return err
 				}
+				if err := r.readProbes(); err != nil {
+					return err
+				}
 				r.addHostSample()
 			}
 			nextHost = nextHost.Add(interval)
@@ -400,8 +426,17 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 		if err := r.readRing(deadline); err != nil {
 			return err
 		}
+		if err := r.readProbes(); err != nil {
+			return err
+		}
 	}
 
+	return l.stop(r)
+}
+
+// stop ends a run: it detaches the programs, drains the rings, hands the
+// last records on and closes.
+func (l *Live) stop(r *reader) error {
 	// Stop the kernel side first so that the counters stop moving, then
 	// take everything it emitted. A program already running on another
 	// CPU may still finish a record after Detach returns, so drain until
@@ -411,15 +446,21 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 			return err
 		}
 	}
+	if err := l.detachProbes(); err != nil {
+		return err
+	}
 	for try := 0; ; try++ {
 		if l.probe != nil {
 			if err := r.readRing(time.Time{}); err != nil {
 				return err
 			}
 		}
+		if err := r.readProbes(); err != nil {
+			return err
+		}
 		r.addInjected()
 		r.sendFinal()
-		if l.probe == nil || try == 20 || l.drained() {
+		if (l.probe == nil && len(l.probes) == 0) || try == 20 || l.drained() {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -454,6 +495,12 @@ func nextAligned(mono, interval, phase uint64) uint64 {
 
 // drained reports whether every record the probe emitted has been read.
 func (l *Live) drained() bool {
+	if !l.probesDrained() {
+		return false
+	}
+	if l.probe == nil {
+		return true
+	}
 	s, err := l.probe.Stats()
 	if err != nil {
 		return true
@@ -499,4 +546,5 @@ func (l *Live) refreshMetrics() {
 		}
 		l.m.dropped[k].Set(s[k].Dropped)
 	}
+	l.refreshProbeMetrics(l.cfg.Metrics)
 }

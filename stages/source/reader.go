@@ -7,6 +7,7 @@ import (
 
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
+	"github.com/ainka/ainka/plugins/probe/spec"
 )
 
 // reader is Run's state: the batch being filled and its per-kind counts.
@@ -15,7 +16,9 @@ type reader struct {
 	out   *pipeline.Emitter[[]byte]
 	b     *pipeline.Batch[[]byte]
 	kinds [record.NumKinds]uint64
-	hs    record.HostSample
+	// probeRecs counts the batch's records per probe plugin (Live.probes).
+	probeRecs [spec.MaxKinds]uint64
+	hs        record.HostSample
 }
 
 func (r *reader) batch() *pipeline.Batch[[]byte] {
@@ -94,6 +97,7 @@ func (r *reader) account(ok bool) {
 		}
 		r.kinds[k] = 0
 	}
+	r.accountProbes(ok)
 }
 
 // sendFinal hands the last batch on after the programs are detached:

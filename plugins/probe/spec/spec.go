@@ -33,10 +33,10 @@ var ErrSpec = errors.New("bad probe kind")
 
 // Field is one integer field of a record.
 type Field struct {
-	Name   string
-	Offset int // from the record's start: at least HeaderSize
-	Size   int // 1, 2, 4 or 8
-	Signed bool
+	Name   string `json:"name"`
+	Offset int    `json:"offset"` // from the record's start: at least HeaderSize
+	Size   int    `json:"size"`   // 1, 2, 4 or 8
+	Signed bool   `json:"signed,omitempty"`
 }
 
 // Bits returns the field's raw bits of rec (little-endian, zero-extended):
@@ -98,6 +98,19 @@ func (o Op) String() string {
 	return fmt.Sprintf("op %d", uint8(o))
 }
 
+// MarshalText writes the op's name: traces keep kinds as JSON.
+func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an op's name.
+func (o *Op) UnmarshalText(b []byte) error {
+	op, ok := ParseOp(string(b))
+	if !ok {
+		return fmt.Errorf("%w: feature op %q", ErrSpec, b)
+	}
+	*o = op
+	return nil
+}
+
 // ParseOp returns the op of a manifest's feature type.
 func ParseOp(s string) (Op, bool) {
 	for o, n := range opNames {
@@ -113,23 +126,23 @@ func (o Op) needsField() bool { return o != OpCount && o != OpRate }
 
 // Feature is one feature of a plugin kind.
 type Feature struct {
-	Name  string
-	Op    Op
-	Field int     // index in Kind.Fields; -1 for count and rate
-	Q     float64 // OpQuantile: in (0, 1)
-	Scale float64 // the value is multiplied by it (unit conversion); 0 = 1
+	Name  string  `json:"name"`
+	Op    Op      `json:"op"`
+	Field int     `json:"field"`           // index in Kind.Fields; -1 for count and rate
+	Q     float64 `json:"q,omitempty"`     // OpQuantile: in (0, 1)
+	Scale float64 `json:"scale,omitempty"` // the value is multiplied by it (unit conversion); 0 = 1
 	// Hist is the histogram slot of an OpQuantile feature, set by NewSet.
-	Hist int
+	Hist int `json:"-"`
 }
 
 // Kind is one plugin record kind.
 type Kind struct {
-	Kind     uint16 // KindBase..KindBase+MaxKinds-1
-	Name     string // the plugin's name
-	Size     int    // the record's size, header included
-	Fields   []Field
-	Key      int // the field counted per value (distinct, top_share); -1 none
-	Features []Feature
+	Kind     uint16    `json:"kind"` // KindBase..KindBase+MaxKinds-1
+	Name     string    `json:"name"` // the plugin's name
+	Size     int       `json:"size"` // the record's size, header included
+	Fields   []Field   `json:"fields"`
+	Key      int       `json:"key"` // the field counted per value (distinct, top_share); -1 none
+	Features []Feature `json:"features"`
 }
 
 // Set is the plugin kinds of a run. It is immutable once built.
