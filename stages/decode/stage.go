@@ -148,3 +148,11 @@ func (d *Stage) Rejected() uint64 {
 	}
 	return n
 }
+
+// A plugin record fits an event, behind the same header.
+var (
+	_ [MaxRecordSize - spec.MaxRecordSize]struct{}
+	_ [HeaderSize - spec.HeaderSize]struct{}
+	_ [spec.HeaderSize - HeaderSize]struct{}
+	_ [int(spec.KindBase) - int(NumKinds)]struct{}
+)
