@@ -117,3 +117,24 @@ func readInt(path string) (int64, error) {
 	}
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
+
+// readMajorFaults reads pgmajfault from a v1 memory cgroup's memory.stat,
+// or from /proc/vmstat for the host ("").
+func readMajorFaults(root, cgroup string) (uint64, error) {
+	p := "/proc/vmstat"
+	if cgroup != "" {
+		p = filepath.Join(root, cgroup, "memory.stat")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "pgmajfault "); ok {
+			return strconv.ParseUint(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no pgmajfault", p)
+}

@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -33,24 +34,34 @@ import (
 // faults back in (a major fault from swap). PSI memory and the hog's
 // faults decide whether there is pressure at all, not the score: the
 // hog stalls more when it swaps in the task's place, which is the point.
-type memoryFamily struct{}
+type memoryFamily struct {
+	seen map[string]majorCount // major-fault readings by cgroup ("" = host)
+	rate map[string]float64
+}
 
 func (memoryFamily) name() string      { return "memory" }
 func (memoryFamily) objective() string { return "protected task's page faults" }
 
 // Evidence of pressure: the protected task faults at least minVictimFaults
-// times a second and PSI memory some is at least minPSIMemPct.
+// times a second and PSI memory some is at least minPSIMemPct. Acting also
+// needs the kernel's own count of major faults (pages read back from
+// swap or files) where the knob acts - the task's memory cgroup, or the
+// host for vm.swappiness - to grow by minMajorPerS: a task that faults
+// because it allocates (a linker, a compiler) is no victim of reclaim.
 const (
 	minVictimFaults = 50
 	minPSIMemPct    = 1
+	minMajorPerS    = 20
+	maxVictims      = 4
 )
 
-func (memoryFamily) find(s *Stage, now uint64) (target, bool) {
+func (m *memoryFamily) find(s *Stage, now uint64) (target, bool) {
 	if !pressed(s.tr.host.psiMem, minPSIMemPct) {
 		return target{}, false
 	}
-	var victim, hog *taskEnt
-	vconf := 0.0
+	var victims [maxVictims]*taskEnt
+	var hog *taskEnt
+	nv := 0
 	for i := 0; i < s.tr.nTasks; i++ {
 		e := &s.tr.tasks[i]
 		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 || (s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) {
@@ -58,44 +69,136 @@ func (memoryFamily) find(s *Stage, now uint64) (target, bool) {
 		}
 		c, conf := classifyTask(e)
 		switch {
-		case c == Latency && conf >= minConfidence && e.faultsPerS >= minVictimFaults && (victim == nil || e.faultsPerS > victim.faultsPerS):
-			victim, vconf = e, conf
+		case c == Latency && conf >= minConfidence && e.faultsPerS >= minVictimFaults:
+			nv = insertByFaults(victims[:], nv, e)
 		case c != Latency && (hog == nil || e.faultsPerS > hog.faultsPerS):
 			hog = e
 		}
 	}
-	if victim == nil {
-		return target{}, false
+	for _, v := range victims[:nv] {
+		if tg, ok := m.victim(s, now, v, hog); ok {
+			return tg, true
+		}
 	}
-	comm := decode.CommString(&victim.comm)
-	why := fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(victim), victim.faultsPerS, s.tr.host.psiMem)
+	return target{}, false
+}
+
+// insertByFaults keeps vs[:n] sorted by faults, most first, bounded.
+func insertByFaults(vs []*taskEnt, n int, e *taskEnt) int {
+	i := min(n, len(vs)-1)
+	if n == len(vs) && vs[i].faultsPerS >= e.faultsPerS {
+		return n
+	}
+	for ; i > 0 && vs[i-1].faultsPerS < e.faultsPerS; i-- {
+		vs[i] = vs[i-1]
+	}
+	vs[i] = e
+	return min(n+1, len(vs))
+}
+
+// victim makes the target protecting e; in act mode it picks the knob
+// and checks that reclaim really reaches e there.
+func (m *memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, bool) {
+	_, conf := classifyTask(e)
+	comm := decode.CommString(&e.comm)
+	why := fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(e), e.faultsPerS, s.tr.host.psiMem)
 	if hog != nil {
 		why += fmt.Sprintf("; beside %s pid %d (%.0f faults/s)", decode.CommString(&hog.comm), hog.pid, hog.faultsPerS)
 	}
-	tg := target{key: "memory/" + comm + "/vm.swappiness", sel: "vm.swappiness", pid: victim.pid, class: Latency, conf: vconf,
+	tg := target{key: "memory/" + comm + "/vm.swappiness", sel: "vm.swappiness", pid: e.pid, class: Latency, conf: conf,
 		why: why, orig: 60, limit: 10}
 	if s.cfg.Memory != Act {
 		return tg, true
 	}
-	return s.memKnob(tg, comm)
+	cg := ""
+	if path, v1, err := s.cfg.MemCgroup(e.pid); err == nil && v1 && s.cfg.Cgroup1Memory != "" && strings.Trim(path, "/") != "" {
+		cg = path
+	}
+	rate, ok := m.majors(s, now, cg)
+	if !ok || rate < minMajorPerS {
+		return target{}, false
+	}
+	tg.why += fmt.Sprintf("; %.0f major faults/s in %s", rate, cmp.Or(cg, "the host"))
+	if cg == "" {
+		return s.sysSwappiness(tg)
+	}
+	anc, ok := s.sharedLimit(hog, cg)
+	if !ok {
+		return target{}, false
+	}
+	tg.why += "; both under the limit of " + anc
+	dir := filepath.Join(s.cfg.Cgroup1Memory, cg)
+	tg.key, tg.sel, tg.limit = "memory/"+comm+"/memory.swappiness", cg, 0
+	if lim, err := readInt(filepath.Join(dir, "memory.limit_in_bytes")); err != nil || lim < 1<<60 {
+		tg.limit = 1 // a limit of its own: 0 could OOM-kill the task
+	}
+	n, err := s.original(tg.sel, func() (int, error) { v, err := readInt(filepath.Join(dir, "memory.swappiness")); return int(v), err })
+	if err != nil {
+		return target{}, false
+	}
+	tg.orig = n
+	return tg, true
 }
 
-// memKnob picks the knob for the task in act mode and reads its original
-// value.
-func (s *Stage) memKnob(tg target, comm string) (target, bool) {
-	if path, v1, err := s.cfg.MemCgroup(tg.pid); err == nil && v1 && s.cfg.Cgroup1Memory != "" && strings.Trim(path, "/") != "" {
-		dir := filepath.Join(s.cfg.Cgroup1Memory, path)
-		tg.key, tg.sel, tg.limit = "memory/"+comm+"/memory.swappiness", path, 0
-		if lim, err := readInt(filepath.Join(dir, "memory.limit_in_bytes")); err != nil || lim < 1<<60 {
-			tg.limit = 1 // a limit of its own: 0 could OOM-kill the task
-		}
-		n, err := s.original(tg.sel, func() (int, error) { v, err := readInt(filepath.Join(dir, "memory.swappiness")); return int(v), err })
-		if err != nil {
-			return target{}, false
-		}
-		tg.orig = n
-		return tg, true
+// sharedLimit finds the cgroup whose limit the hog's growth and the
+// victim's memory (in v1 cgroup cg) share: their closest common ancestor,
+// if it has a limit. Only that limit's reclaim, which scans each child
+// cgroup with its own swappiness, is what lowering cg's swappiness turns
+// from the victim to the hog; a hog elsewhere (or in cg itself) is not.
+func (s *Stage) sharedLimit(hog *taskEnt, cg string) (string, bool) {
+	if hog == nil {
+		return "", false
 	}
+	hp, v1, err := s.cfg.MemCgroup(hog.pid)
+	if err != nil || !v1 {
+		return "", false
+	}
+	a, b := strings.Split(strings.Trim(cg, "/"), "/"), strings.Split(strings.Trim(hp, "/"), "/")
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	if n == 0 || n == len(a) || n == len(b) {
+		return "", false // root, or one inside the other: one swappiness reaches both
+	}
+	anc := "/" + strings.Join(a[:n], "/")
+	lim, err := readInt(filepath.Join(s.cfg.Cgroup1Memory, anc, "memory.limit_in_bytes"))
+	if err != nil || lim >= 1<<60 {
+		return "", false
+	}
+	return anc, true
+}
+
+// majors is the rate of major faults in cgroup cg (or the host, "") since
+// the last time it was asked, at least a second of event time before;
+// false until there are two readings.
+func (m *memoryFamily) majors(s *Stage, now uint64, cg string) (float64, bool) {
+	n, err := s.cfg.MajorFaults(cg)
+	if err != nil {
+		return 0, false
+	}
+	if m.seen == nil || len(m.seen) > maxOrigs {
+		m.seen = map[string]majorCount{}
+	}
+	prev, ok := m.seen[cg]
+	if ok && now-prev.at < 1e9 {
+		return m.rate[cg], true
+	}
+	m.seen[cg] = majorCount{n, now}
+	if !ok || n < prev.n {
+		return 0, false
+	}
+	if m.rate == nil || len(m.rate) > maxOrigs {
+		m.rate = map[string]float64{}
+	}
+	m.rate[cg] = float64(n-prev.n) / (float64(now-prev.at) / 1e9)
+	return m.rate[cg], true
+}
+
+type majorCount struct{ n, at uint64 }
+
+// sysSwappiness targets vm.swappiness, reading its original value.
+func (s *Stage) sysSwappiness(tg target) (target, bool) {
 	n, err := s.original(tg.sel, func() (int, error) {
 		v, err := s.cfg.Sysctl("vm.swappiness")
 		if err != nil {

@@ -89,13 +89,30 @@ func memcg(t *testing.T, limit string) string {
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "memory.swappiness"), []byte("60\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(limit+"\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "bench", "memory.limit_in_bytes"), []byte("536870912\n"), 0o644)
 	return root
 }
 
 func memStage(t *testing.T, model, root string) *Stage {
 	t.Helper()
-	s, err := New(Config{Memory: Act, EffectWindow: time.Second, ModelPath: model, Cgroup1Memory: root,
-		MemCgroup: func(pid uint32) (string, bool, error) { return "/bench/lat", true, nil },
+	var majors uint64
+	return memStageMajors(t, model, root, func(cg string) (uint64, error) {
+		if cg != "/bench/lat" {
+			t.Fatalf("major faults of %q", cg)
+		}
+		majors += 50 // read every 100 ms window: 500/s
+		return majors, nil
+	})
+}
+
+// cgroups are the fake host's v1 memory cgroups of the hog (43) and the
+// protected task (42): siblings under the limited /bench.
+var cgroups = map[uint32]string{42: "/bench/lat", 43: "/bench/hog"}
+
+func memStageMajors(t *testing.T, model, root string, majors func(string) (uint64, error)) *Stage {
+	t.Helper()
+	s, err := New(Config{Memory: Act, EffectWindow: time.Second, ModelPath: model, Cgroup1Memory: root, MajorFaults: majors,
+		MemCgroup: func(pid uint32) (string, bool, error) { return cgroups[pid], true, nil },
 		Sysctl:    func(string) (string, error) { t.Fatal("the v1 memory tuner read a sysctl"); return "", nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +186,35 @@ func TestMemoryTunerFloorUnderOwnLimit(t *testing.T) {
 	}
 	if h.swap != 1 {
 		t.Fatalf("settled at %d, want 1", h.swap)
+	}
+}
+
+// A task that faults because it allocates, while its cgroup has no major
+// faults (a linker beside a memory hog), is no victim of reclaim: the
+// tuner leaves its cgroup alone.
+func TestMemoryTunerNeedsMajorFaults(t *testing.T) {
+	h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 0: 0}}
+	s := memStageMajors(t, "", memcg(t, "9223372036854771712"), func(string) (uint64, error) { return 1234, nil })
+	now := uint64(1e12)
+	if ds := h.run(t, s, &now, 100); len(ds) != 0 {
+		t.Fatalf("acted without major faults:\n%s", dump(ds))
+	}
+}
+
+// A hog whose memory is limited elsewhere (its cgroup and the protected
+// task's share no limited ancestor) does not make the protected task's
+// cgroup a target: its reclaim never scans that cgroup.
+func TestMemoryTunerNeedsSharedLimit(t *testing.T) {
+	for _, hog := range []string{"/other/hog", "/bench/lat"} {
+		cgroups[43] = hog
+		h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 0: 0}}
+		s := memStage(t, "", memcg(t, "9223372036854771712"))
+		now := uint64(1e12)
+		ds := h.run(t, s, &now, 100)
+		cgroups[43] = "/bench/hog"
+		if len(ds) != 0 {
+			t.Fatalf("hog in %s: acted:\n%s", hog, dump(ds))
+		}
 	}
 }
 
@@ -248,5 +294,32 @@ func TestMemoryWritebackAdvise(t *testing.T) {
 	}
 	if !mem || !wb {
 		t.Fatalf("advice (memory %v, writeback %v):\n%s", mem, wb, dump(ds))
+	}
+}
+
+func TestReadMajorFaults(t *testing.T) {
+	if _, err := readMajorFaults("", ""); err != nil {
+		t.Errorf("/proc/vmstat: %v", err)
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "a"), 0o755)
+	os.WriteFile(filepath.Join(root, "a", "memory.stat"), []byte("cache 0\npgfault 99\npgmajfault 17\n"), 0o644)
+	if n, err := readMajorFaults(root, "/a"); n != 17 || err != nil {
+		t.Errorf("memory.stat: %d, %v", n, err)
+	}
+	os.WriteFile(filepath.Join(root, "a", "memory.stat"), []byte("cache 0\n"), 0o644)
+	if _, err := readMajorFaults(root, "/a"); err == nil || !strings.Contains(err.Error(), "no pgmajfault") {
+		t.Errorf("no pgmajfault: %v", err)
+	}
+}
+
+func TestInsertByFaults(t *testing.T) {
+	var vs [3]*taskEnt
+	n := 0
+	for _, f := range []float64{5, 50, 1, 20, 30} {
+		n = insertByFaults(vs[:], n, &taskEnt{faultsPerS: f})
+	}
+	if n != 3 || vs[0].faultsPerS != 50 || vs[1].faultsPerS != 30 || vs[2].faultsPerS != 20 {
+		t.Errorf("%d: %v %v %v", n, vs[0].faultsPerS, vs[1].faultsPerS, vs[2].faultsPerS)
 	}
 }
