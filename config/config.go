@@ -61,6 +61,7 @@ type Tuners struct {
 	Readahead string `toml:"readahead"`
 	Memory    string `toml:"memory"`
 	Writeback string `toml:"writeback"`
+	TCP       string `toml:"tcp"`
 	// EffectWindowMS is the event time a setting is measured over, and the
 	// harm bound's time (200..600000).
 	EffectWindowMS int `toml:"effect_window_ms"`
@@ -222,6 +223,7 @@ func Default() *Config {
 			Readahead:      "advise",
 			Memory:         "advise",
 			Writeback:      "advise",
+			TCP:            "advise",
 			EffectWindowMS: 2000,
 			HarmPct:        10,
 			MaxSteps:       8,

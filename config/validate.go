@@ -170,7 +170,8 @@ var labelNameRe = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (v *validator) tuners(t *Tuners) {
 	for _, km := range [][2]string{{"tuners.cpu", t.CPU}, {"tuners.readahead", t.Readahead},
-		{"tuners.memory", t.Memory}, {"tuners.writeback", t.Writeback}} {
+		{"tuners.memory", t.Memory}, {"tuners.writeback", t.Writeback},
+		{"tuners.tcp", t.TCP}} {
 		if m := km[1]; m != "off" && m != "advise" && m != "act" {
 			v.bad(km[0], "%q: want off, advise or act", m)
 		}

@@ -323,7 +323,7 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 		t = conf.Tuners
 	}
 	if override != "" {
-		t.CPU, t.Readahead, t.Memory, t.Writeback = override, override, override, override
+		t.CPU, t.Readahead, t.Memory, t.Writeback, t.TCP = override, override, override, override, override
 	}
 	var tc tune.Config
 	var err error
@@ -338,6 +338,9 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 	}
 	if tc.Writeback, err = tune.ParseMode(t.Writeback); err != nil {
 		return tc, Usagef("tuners: writeback: %v", err)
+	}
+	if tc.TCP, err = tune.ParseMode(t.TCP); err != nil {
+		return tc, Usagef("tuners: tcp: %v", err)
 	}
 	tc.EffectWindow = time.Duration(t.EffectWindowMS) * time.Millisecond
 	tc.HarmPct, tc.MaxSteps = t.HarmPct, t.MaxSteps

@@ -20,6 +20,7 @@ type Config struct {
 	// Roots of the host's interfaces, for tests; empty: the real ones.
 	ProcSys    string // /proc/sys
 	Proc       string // /proc
+	RunNetns   string // /run/netns: named network namespaces (ip netns)
 	SysBlock   string // /sys/block
 	CPUDir     string // /sys/devices/system/cpu
 	CgroupRoot string // empty: the cgroup2 mount from /proc/self/mountinfo
@@ -57,6 +58,7 @@ func (cfg *Config) defaults() error {
 	}
 	def(&cfg.ProcSys, "/proc/sys")
 	def(&cfg.Proc, "/proc")
+	def(&cfg.RunNetns, "/run/netns")
 	def(&cfg.SysBlock, "/sys/block")
 	def(&cfg.CPUDir, "/sys/devices/system/cpu")
 	if cfg.KnobInterval == 0 {

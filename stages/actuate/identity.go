@@ -43,6 +43,9 @@ func (s *Stage) knobForKey(key string) (*knob, error) {
 	kind, rest, _ := strings.Cut(key, ":")
 	switch kind {
 	case "sysctl":
+		if strings.HasPrefix(rest, action.NetnsPrefix) {
+			return s.netnsKnobForKey(key, rest)
+		}
 		if _, ok := action.Sysctls[rest]; !ok {
 			return nil, fmt.Errorf("%w: sysctl %q is not on the allowlist", errNotAllowed, rest)
 		}

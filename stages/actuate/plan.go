@@ -52,6 +52,9 @@ func (s *Stage) planSysctl(a action.Action) ([]plan, error) {
 	if !ok {
 		return nil, fmt.Errorf("sysctl %q is not on the allowlist", a.Target)
 	}
+	if ino, ok := action.NetnsSysctl(a); ok {
+		return s.planNetnsSysctl(a, ino)
+	}
 	spec.Name = a.Target
 	p := s.sysctlPath(a.Target)
 	if _, err := os.Stat(p); err != nil {

@@ -16,9 +16,11 @@ const (
 	Latency          // short runs, frequent wakeups, blocks voluntarily
 	Sequential       // a device read in continuing requests
 	Random           // a device read at scattered sectors
+	Lossy            // a network namespace whose TCP retransmits ≥ 1 % of its segments
+	Clean            // one that retransmits under 0.1 %
 )
 
-var classNames = [...]string{"unknown", "batch", "latency-sensitive", "sequential", "random"}
+var classNames = [...]string{"unknown", "batch", "latency-sensitive", "sequential", "random", "lossy", "clean"}
 
 func (c Class) String() string { return classNames[c] }
 

@@ -44,6 +44,7 @@ type Config struct {
 	Readahead Mode
 	Memory    Mode
 	Writeback Mode
+	TCP       Mode
 	// EffectWindow is the event time over which a setting's objective is
 	// measured (the first window after a change is not counted: the change
 	// settles). Default 2s. It is also the harm bound's time: a step that
@@ -87,7 +88,11 @@ type Config struct {
 	// Cgroup1Memory is the mount of the cgroup v1 memory hierarchy ("" =
 	// none: the memory tuner writes vm.swappiness).
 	Cgroup1Memory string
-	Logger        *slog.Logger
+	// NetnsName names a network namespace (its inode) for the tuners'
+	// keys and messages: OwnNetns for the daemon's own, its name under
+	// /run/netns, else "netns-INODE"; default: read from the host.
+	NetnsName func(ino uint32) string
+	Logger    *slog.Logger
 }
 
 // Defaults of Config.
@@ -114,7 +119,7 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("%w: harm bound %g%% outside [1, 50]", ErrConfig, c.HarmPct)
 	case c.MaxSteps < 2 || c.MaxSteps > 100:
 		return fmt.Errorf("%w: max steps %d outside [2, 100]", ErrConfig, c.MaxSteps)
-	case c.CPU > Act || c.Readahead > Act || c.Memory > Act || c.Writeback > Act:
+	case c.CPU > Act || c.Readahead > Act || c.Memory > Act || c.Writeback > Act || c.TCP > Act:
 		return fmt.Errorf("%w: unknown mode", ErrConfig)
 	}
 	if c.DeviceName == nil {
@@ -128,6 +133,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Sysctl == nil {
 		c.Sysctl = sysRead
+	}
+	if c.NetnsName == nil {
+		c.NetnsName = netnsName
 	}
 	if c.MemCgroup == nil {
 		c.MemCgroup = procMemCgroup

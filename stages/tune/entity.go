@@ -57,6 +57,7 @@ type tracker struct {
 	nTasks  int
 	devs    [MaxDevices]devEnt
 	nDevs   int
+	nets    netTable // network namespaces (tcp.go)
 	evicted uint64
 	host    hostEnt
 }
@@ -70,6 +71,7 @@ func ewma(old, x float64, first bool) float64 {
 
 // observe folds one vector in.
 func (t *tracker) observe(v *features.Vector) {
+	t.nets.observe(v)
 	t.host.observe(v)
 	for i := 0; i < v.NumTasks; i++ {
 		f := &v.Tasks[i]

@@ -19,9 +19,14 @@ type target struct {
 	dev   uint32
 	orig  int // the nice of a cpu target before AINKA (act mode)
 	limit int // the family's bound on its settings: memory's lowest swappiness, writeback's highest ratio
-	class Class
-	conf  float64
-	why   string
+	// tcp: the network namespace (inode), whether it is the daemon's own,
+	// the congestion controls the kernel offers and the one in place.
+	netns      uint32
+	own        bool
+	avail, cur string
+	class      Class
+	conf       float64
+	why        string
 }
 
 // family is one knob family: how to find a target, the settings to try,

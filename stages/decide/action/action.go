@@ -48,7 +48,7 @@ func (o Op) String() string { return opNames[o] }
 type Action struct {
 	Kind   Kind
 	Target string // sysctl name, cgroup path, device, selector, "governor"/"epp", "recommend"/"state"
-	Knob   string // cgroup file, kernel recommendation name
+	Knob   string // cgroup file, kernel recommendation name; a sysctl's "netns:INODE" (see NetnsSysctl)
 	Op     Op
 	Value  string  // as written, without quotes
 	Num    float64 // Value as a number when IsNum
@@ -66,6 +66,10 @@ func (a Action) Key() string {
 		return "cgroup:" + a.Target + ":" + a.Knob
 	case Kernel:
 		return "kernel:" + a.Target + ":" + a.Knob
+	case Sysctl:
+		if a.Knob != "" { // a network namespace's own copy of the sysctl
+			return "sysctl:" + a.Knob + ":" + a.Target
+		}
 	}
 	return a.Kind.String() + ":" + a.Target
 }
@@ -84,6 +88,10 @@ func (a Action) String() string {
 			return "kernel state = " + v
 		}
 		return fmt.Sprintf("%s %s %s %s %s", a.Kind, a.Target, a.Knob, a.Op, v)
+	case Sysctl:
+		if a.Knob != "" {
+			return fmt.Sprintf("sysctl %s %s %s %s", a.Knob, a.Target, a.Op, v)
+		}
 	}
 	return fmt.Sprintf("%s %s %s %s", a.Kind, a.Target, a.Op, v)
 }
@@ -193,6 +201,9 @@ func Parse(src string) (Action, error) {
 		return a, nil
 	case "sysctl":
 		a.Kind = Sysctl
+		if len(ws) > 1 && strings.HasPrefix(ws[1].s, NetnsPrefix) {
+			return parseNetnsSysctl(a, ws)
+		}
 		return parseTail(a, ws, 1, false)
 	case "cgroup":
 		a.Kind = Cgroup

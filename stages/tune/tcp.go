@@ -1,0 +1,241 @@
+package tune
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/features"
+)
+
+// tcpFamily sets the congestion control of a network namespace whose
+// links lose packets: every namespace has its own
+// net.ipv4.tcp_congestion_control, the one its new connections start
+// with. Loss-based algorithms (reno, cubic) halve their window at each
+// loss and crawl on a link that drops packets at random; a model-based
+// one (bbr) paces at the bandwidth it measures. Which one wins depends on
+// the link, so the tuner tries the algorithms this kernel offers
+// (tcp_available_congestion_control, within the action allowlist), bbr
+// first. The setting applies to connections opened after it: a
+// namespace's long-lived connections keep theirs, and the objective moves
+// only as new ones come.
+//
+// The action names the namespace by its inode (sysctl netns:INODE ...;
+// actuate enters it to write), or is the plain sysctl for the daemon's
+// own namespace, so that an operator's host policy on the same sysctl is
+// the same knob. Advice (and replays) assume bbr is there to try.
+//
+// Objective: the namespace's TCP throughput, bytes sent and acknowledged
+// plus bytes received per second, from the sockets' own counters.
+type tcpFamily struct{}
+
+func (tcpFamily) name() string      { return "tcp" }
+func (tcpFamily) objective() string { return "TCP throughput" }
+
+// Evidence of a lossy link: at least minTCPBps of traffic and a loss
+// estimate (segments retransmitted over sent) of minLossPct; a clean one
+// stays under cleanLossPct.
+const (
+	minTCPBps    = 100e3
+	minLossPct   = 1
+	cleanLossPct = 0.1
+)
+
+const tcpCCKnob = "net.ipv4.tcp_congestion_control"
+
+// netEnt follows one network namespace's TCP across windows.
+type netEnt struct {
+	netns   uint32
+	lastNs  uint64
+	windows int
+	bps     float64 // tx + rx bytes/s
+	retrans float64 // retransmissions/s
+	loss    float64 // % of segments retransmitted
+	rttUs   float64 // median smoothed RTT
+}
+
+// netTable bounds the namespaces followed (MaxNetns entries).
+type netTable struct {
+	ents [MaxNetns]netEnt
+	n    int
+}
+
+// MaxNetns bounds the network namespaces the TCP tuner follows.
+const MaxNetns = 8
+
+func (nt *netTable) observe(v *features.Vector) {
+	for i := 0; i < v.NumNetns; i++ {
+		f := &v.Netns[i]
+		e := nt.get(f.Netns, v.EndNs)
+		first := e.windows == 0
+		e.lastNs = v.EndNs
+		e.bps = ewma(e.bps, f.TxBytesPerS+f.RxBytesPerS, first)
+		e.retrans = ewma(e.retrans, f.RetransPerS, first)
+		if !math.IsNaN(f.LossPct) {
+			e.loss = ewma(e.loss, f.LossPct, first)
+		}
+		if !math.IsNaN(f.RTTP50Us) {
+			e.rttUs = ewma(e.rttUs, f.RTTP50Us, first)
+		}
+		e.windows++
+	}
+}
+
+// get returns the namespace's entry, evicting the least recently active.
+func (nt *netTable) get(netns uint32, now uint64) *netEnt {
+	old := 0
+	for i := 0; i < nt.n; i++ {
+		if nt.ents[i].netns == netns {
+			return &nt.ents[i]
+		}
+		if nt.ents[i].lastNs < nt.ents[old].lastNs {
+			old = i
+		}
+	}
+	if nt.n < MaxNetns {
+		old = nt.n
+		nt.n++
+	}
+	nt.ents[old] = netEnt{netns: netns, lastNs: now}
+	return &nt.ents[old]
+}
+
+func (nt *netTable) find(netns uint32, now uint64) *netEnt {
+	for i := 0; i < nt.n; i++ {
+		if e := &nt.ents[i]; e.netns == netns && now-e.lastNs <= goneNs {
+			return e
+		}
+	}
+	return nil
+}
+
+// classifyNetns labels a namespace's links lossy or clean from its loss
+// estimate, with the confidence of how clear the verdict is and how many
+// windows it rests on.
+func classifyNetns(e *netEnt) (Class, float64) {
+	if e.bps < minTCPBps {
+		return Unknown, 0
+	}
+	w := warm(e.windows, 5)
+	switch {
+	case e.loss >= minLossPct:
+		return Lossy, w * clamp01(0.5+e.loss/(4*minLossPct))
+	case e.loss < cleanLossPct:
+		return Clean, w
+	}
+	return Unknown, 0.5 * w
+}
+
+func explainNetns(e *netEnt, name string) string {
+	return fmt.Sprintf("network namespace %s: %.1f Mbit/s, %.1f%% of segments retransmitted (%.0f/s), RTT %.0f µs",
+		name, 8*e.bps/1e6, e.loss, e.retrans, e.rttUs)
+}
+
+func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
+	var top *netEnt
+	conf := 0.0
+	for i := 0; i < s.tr.nets.n; i++ {
+		e := &s.tr.nets.ents[i]
+		if now-e.lastNs > 2*s.windowNs {
+			continue
+		}
+		if c, cf := classifyNetns(e); c == Lossy && cf >= minConfidence && (top == nil || e.bps > top.bps) {
+			top, conf = e, cf
+		}
+	}
+	if top == nil {
+		return target{}, false
+	}
+	name := s.cfg.NetnsName(top.netns)
+	tg := target{key: "tcp/" + name + "/lossy/congestion_control", sel: name, netns: top.netns, class: Lossy, conf: conf,
+		why: explainNetns(top, name)}
+	tg.own = name == OwnNetns // the plain sysctl: the daemon's own namespace
+	if s.cfg.TCP == Act {
+		avail, err := s.cfg.Sysctl("net.ipv4.tcp_available_congestion_control")
+		if err != nil {
+			return target{}, false
+		}
+		tg.avail = avail
+		if tg.own {
+			tg.cur, _ = s.cfg.Sysctl(tcpCCKnob)
+		}
+	}
+	return tg, true
+}
+
+// arms: the original, then bbr, then the other algorithms the kernel
+// offers that the allowlist names (advice: bbr alone).
+func (tcpFamily) arms(tg *target) []string {
+	if tg.avail == "" {
+		return []string{"", "bbr"}
+	}
+	have := strings.Fields(tg.avail)
+	arms := []string{""}
+	words := append([]string{"bbr"}, action.Sysctls[tcpCCKnob].Words...)
+	for _, w := range words {
+		if w != tg.cur && hasWord(have, w) && !hasWord(arms, w) && len(arms) < MaxArms {
+			arms = append(arms, w)
+		}
+	}
+	return arms
+}
+
+func hasWord(ws []string, w string) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// action: "0" (the tuner's restore) names the knob only; any allowed
+// word parses, and actuate restores by the knob's key.
+func (tcpFamily) action(tg *target, value string) string {
+	if value == "0" {
+		value = "reno"
+	}
+	if tg.own {
+		return "sysctl " + tcpCCKnob + " = " + value
+	}
+	return fmt.Sprintf("sysctl %s%d %s = %s", action.NetnsPrefix, tg.netns, tcpCCKnob, value)
+}
+
+// alive: the namespace still carries TCP traffic.
+func (tcpFamily) alive(s *Stage, tg *target, now uint64) bool {
+	return s.tr.nets.find(tg.netns, now) != nil
+}
+
+func (tcpFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {
+	for i := 0; i < v.NumNetns; i++ {
+		if f := &v.Netns[i]; f.Netns == tg.netns {
+			return f.TxBytesPerS + f.RxBytesPerS, true
+		}
+	}
+	return 0, true // no TCP in this window: no throughput
+}
+
+// OwnNetns is NetnsName's name for the daemon's own network namespace.
+const OwnNetns = "host"
+
+// netnsName names a namespace from the host: the daemon's own, a name
+// under /run/netns (ip netns), else its inode.
+func netnsName(ino uint32) string {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/net", &st) == nil && st.Ino == uint64(ino) {
+		return OwnNetns
+	}
+	if names, err := os.ReadDir("/run/netns"); err == nil {
+		for _, n := range names {
+			if unix.Stat(filepath.Join("/run/netns", n.Name()), &st) == nil && st.Ino == uint64(ino) {
+				return n.Name()
+			}
+		}
+	}
+	return fmt.Sprintf("netns-%d", ino)
+}

@@ -1,0 +1,141 @@
+package tune
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// link is a fake network namespace at the kernel boundary: its TCP
+// throughput depends on the congestion control the tuner sets, and it
+// loses lossPct of its segments.
+type link struct {
+	netns   uint32
+	cc      string
+	orig    string
+	mbit    map[string]float64
+	lossPct float64
+}
+
+func (l *link) vector(now uint64) predict.Output {
+	var o predict.Output
+	v := &o.Vector
+	v.StartNs, v.EndNs = now-win, now
+	v.Values[features.CPUBusyPct] = 20
+	v.NumNetns = 1
+	f := &v.Netns[0]
+	f.Netns, f.Records = l.netns, 100
+	f.TxBytesPerS = l.mbit[l.cc] * 1e6 / 8
+	f.LossPct = l.lossPct
+	f.RetransPerS = f.TxBytesPerS / 1448 * l.lossPct / 100
+	f.RTTP50Us, f.RTTP99Us = 300, 900
+	return o
+}
+
+// apply plays the tuners' decisions on the fake namespace.
+func (l *link) apply(t *testing.T, ds []decide.Decision) {
+	for _, x := range ds {
+		if x.Action.Kind != action.Sysctl || x.Action.Target != tcpCCKnob {
+			continue
+		}
+		if ino, ok := action.NetnsSysctl(x.Action); ok && ino != uint64(l.netns) {
+			t.Fatalf("decision for namespace %d, not %d: %s", ino, l.netns, x.Reason)
+		}
+		switch x.Kind {
+		case decide.Apply:
+			l.cc = x.Action.Value
+		case decide.Revert:
+			l.cc = l.orig
+		}
+	}
+}
+
+func tcpStage(t *testing.T, mode Mode, model string) *Stage {
+	t.Helper()
+	s, err := New(Config{TCP: mode, EffectWindow: time.Second, ModelPath: model,
+		NetnsName: func(ino uint32) string { return "ainka-bench-srv" },
+		Sysctl: func(name string) (string, error) {
+			if name == "net.ipv4.tcp_available_congestion_control" {
+				return "reno bbr cubic", nil
+			}
+			return "cubic", nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runLink runs n windows of the link through s and returns every decision.
+func runLink(t *testing.T, s *Stage, l *link, start uint64, n int) []decide.Decision {
+	var all []decide.Decision
+	var out []Window
+	for i := 0; i < n; i++ {
+		out = s.Process([]predict.Output{l.vector(start + uint64(i)*win)}, out[:0])
+		ds := out[0].Dec[:out[0].NDec]
+		l.apply(t, ds)
+		all = append(all, ds...)
+	}
+	return all
+}
+
+// TestTCPTunerLossyLink: on a namespace losing 10 % of its segments with
+// cubic, the tuner tries bbr and reno, reverts reno (harmful) within one
+// effect window, settles on bbr, and a new stage with the model applies
+// bbr at once; a clean namespace is left alone.
+func TestTCPTunerLossyLink(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	l := &link{netns: 4026532999, cc: "cubic", orig: "cubic", lossPct: 10,
+		mbit: map[string]float64{"cubic": 4, "reno": 2, "bbr": 78}}
+	ds := runLink(t, tcpStage(t, Act, model), l, 1e9, 300)
+	var sawReno, revertedReno, settled bool
+	for i, d := range ds {
+		t.Logf("%v %s", d.Kind, d.Reason)
+		if d.Kind == decide.Apply && d.Action.Value == "reno" {
+			sawReno = true
+			for _, e := range ds[i+1:] {
+				if e.Kind == decide.Revert && strings.Contains(e.Reason, "harmful") {
+					revertedReno = e.TimeNs-d.TimeNs <= uint64(time.Second+2*time.Duration(win))
+					break
+				}
+			}
+		}
+		if d.Kind == decide.Apply && strings.Contains(d.Reason, "settled") {
+			settled = d.Action.Value == "bbr" && strings.Contains(d.Reason, "lossy") && strings.HasPrefix(d.Action.Source, "sysctl netns:4026532999 ")
+		}
+	}
+	if !sawReno || !revertedReno || !settled || l.cc != "bbr" {
+		t.Fatalf("reno tried %v, reverted as harmful within one effect window %v, settled on bbr %v; now %s", sawReno, revertedReno, settled, l.cc)
+	}
+
+	l2 := &link{netns: 4026533000, cc: "cubic", orig: "cubic", lossPct: 10, mbit: l.mbit}
+	ds = runLink(t, tcpStage(t, Act, model), l2, 1e9, 12)
+	if len(ds) == 0 || ds[0].Action.Value != "bbr" || !strings.Contains(ds[0].Reason, "best known") {
+		t.Fatalf("known best not re-applied at once: %+v", ds)
+	}
+
+	clean := &link{netns: 4026533001, cc: "cubic", orig: "cubic", lossPct: 0.01, mbit: l.mbit}
+	if ds = runLink(t, tcpStage(t, Act, ""), clean, 1e9, 60); len(ds) != 0 {
+		t.Fatalf("clean link: %+v", ds)
+	}
+}
+
+// TestTCPTunerAdvice: advice names bbr for a lossy namespace, with the
+// features behind it, and changes nothing.
+func TestTCPTunerAdvice(t *testing.T) {
+	l := &link{netns: 4026532999, cc: "cubic", orig: "cubic", lossPct: 10, mbit: map[string]float64{"cubic": 4}}
+	ds := runLink(t, tcpStage(t, Advise, ""), l, 1e9, 20)
+	if len(ds) != 1 || ds[0].Action.Kind != action.Notify || !strings.Contains(ds[0].Reason, "would set sysctl netns:4026532999 net.ipv4.tcp_congestion_control = bbr") ||
+		!strings.Contains(ds[0].Reason, "10.0% of segments retransmitted") {
+		t.Fatalf("advice: %+v", ds)
+	}
+	if l.cc != "cubic" {
+		t.Fatalf("advice changed the link to %s", l.cc)
+	}
+}
