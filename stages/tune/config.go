@@ -81,10 +81,10 @@ type Config struct {
 	// whether it is in the cgroup v1 memory hierarchy; default
 	// /proc/PID/cgroup.
 	MemCgroup func(pid uint32) (path string, v1 bool, err error)
-	// MajorFaults reads the count of major page faults of a cgroup v1
-	// memory cgroup (its memory.stat under Cgroup1Memory), or of the
-	// host for "" (/proc/vmstat), in act mode.
-	MajorFaults func(cgroup string) (uint64, error)
+	// Swapped reads how many bytes of a cgroup v1 memory cgroup are in
+	// swap (memory.stat under Cgroup1Memory), or of the host for ""
+	// (/proc/meminfo), in act mode.
+	Swapped func(cgroup string) (uint64, error)
 	// Cgroup1Memory is the mount of the cgroup v1 memory hierarchy ("" =
 	// none: the memory tuner writes vm.swappiness).
 	Cgroup1Memory string
@@ -140,9 +140,9 @@ func (c *Config) defaults() error {
 	if c.MemCgroup == nil {
 		c.MemCgroup = procMemCgroup
 	}
-	if c.MajorFaults == nil {
+	if c.Swapped == nil {
 		root := c.Cgroup1Memory
-		c.MajorFaults = func(cg string) (uint64, error) { return readMajorFaults(root, cg) }
+		c.Swapped = func(cg string) (uint64, error) { return readSwapped(root, cg) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

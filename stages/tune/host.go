@@ -118,13 +118,31 @@ func readInt(path string) (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
-// readMajorFaults reads pgmajfault from a v1 memory cgroup's memory.stat,
-// or from /proc/vmstat for the host ("").
-func readMajorFaults(root, cgroup string) (uint64, error) {
-	p := "/proc/vmstat"
+// readSwapped reads the bytes in swap of a v1 memory cgroup (memory.stat
+// swap, with swap accounting) or of the host ("": /proc/meminfo SwapTotal
+// less SwapFree).
+func readSwapped(root, cgroup string) (uint64, error) {
 	if cgroup != "" {
-		p = filepath.Join(root, cgroup, "memory.stat")
+		p := filepath.Join(root, cgroup, "memory.stat")
+		v, err := statField(p, "swap ")
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", p, err)
+		}
+		return v, nil
 	}
+	total, err1 := statField("/proc/meminfo", "SwapTotal:")
+	free, err2 := statField("/proc/meminfo", "SwapFree:")
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/meminfo: %w", err)
+	}
+	return (total - min(free, total)) << 10, nil
+}
+
+// errNoField: a statistics file lacks the field asked for.
+var errNoField = errors.New("no such field")
+
+// statField reads the number after prefix on its line of file p.
+func statField(p, prefix string) (uint64, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return 0, err
@@ -132,9 +150,9 @@ func readMajorFaults(root, cgroup string) (uint64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "pgmajfault "); ok {
-			return strconv.ParseUint(v, 10, 64)
+		if v, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			return strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("%s: no pgmajfault", p)
+	return 0, fmt.Errorf("%w %q", errNoField, strings.TrimSpace(prefix))
 }

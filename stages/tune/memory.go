@@ -34,28 +34,25 @@ import (
 // faults back in (a major fault from swap). PSI memory and the hog's
 // faults decide whether there is pressure at all, not the score: the
 // hog stalls more when it swaps in the task's place, which is the point.
-type memoryFamily struct {
-	seen map[string]majorCount // major-fault readings by cgroup ("" = host)
-	rate map[string]float64
-}
+type memoryFamily struct{}
 
 func (memoryFamily) name() string      { return "memory" }
 func (memoryFamily) objective() string { return "protected task's page faults" }
 
 // Evidence of pressure: the protected task faults at least minVictimFaults
 // times a second and PSI memory some is at least minPSIMemPct. Acting also
-// needs the kernel's own count of major faults (pages read back from
-// swap or files) where the knob acts - the task's memory cgroup, or the
-// host for vm.swappiness - to grow by minMajorPerS: a task that faults
-// because it allocates (a linker, a compiler) is no victim of reclaim.
+// needs the kernel to have swapped out at least minSwapped bytes where the
+// knob acts - the task's memory cgroup (memory.stat swap), or the host for
+// vm.swappiness: a task that faults because it allocates (a linker, a
+// compiler) is no victim of reclaim.
 const (
 	minVictimFaults = 50
 	minPSIMemPct    = 1
-	minMajorPerS    = 20
+	minSwapped      = 1 << 20
 	maxVictims      = 4
 )
 
-func (m *memoryFamily) find(s *Stage, now uint64) (target, bool) {
+func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 	if !pressed(s.tr.host.psiMem, minPSIMemPct) {
 		return target{}, false
 	}
@@ -98,7 +95,7 @@ func insertByFaults(vs []*taskEnt, n int, e *taskEnt) int {
 
 // victim makes the target protecting e; in act mode it picks the knob
 // and checks that reclaim really reaches e there.
-func (m *memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, bool) {
+func (m memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, bool) {
 	_, conf := classifyTask(e)
 	comm := decode.CommString(&e.comm)
 	why := fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(e), e.faultsPerS, s.tr.host.psiMem)
@@ -114,11 +111,11 @@ func (m *memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, bo
 	if path, v1, err := s.cfg.MemCgroup(e.pid); err == nil && v1 && s.cfg.Cgroup1Memory != "" && strings.Trim(path, "/") != "" {
 		cg = path
 	}
-	rate, ok := m.majors(s, now, cg)
-	if !ok || rate < minMajorPerS {
+	swapped, err := s.cfg.Swapped(cg)
+	if err != nil || swapped < minSwapped {
 		return target{}, false
 	}
-	tg.why += fmt.Sprintf("; %.0f major faults/s in %s", rate, cmp.Or(cg, "the host"))
+	tg.why += fmt.Sprintf("; %.0f MiB of %s in swap", float64(swapped)/(1<<20), cmp.Or(cg, "the host"))
 	if cg == "" {
 		return s.sysSwappiness(tg)
 	}
@@ -168,34 +165,6 @@ func (s *Stage) sharedLimit(hog *taskEnt, cg string) (string, bool) {
 	}
 	return anc, true
 }
-
-// majors is the rate of major faults in cgroup cg (or the host, "") since
-// the last time it was asked, at least a second of event time before;
-// false until there are two readings.
-func (m *memoryFamily) majors(s *Stage, now uint64, cg string) (float64, bool) {
-	n, err := s.cfg.MajorFaults(cg)
-	if err != nil {
-		return 0, false
-	}
-	if m.seen == nil || len(m.seen) > maxOrigs {
-		m.seen = map[string]majorCount{}
-	}
-	prev, ok := m.seen[cg]
-	if ok && now-prev.at < 1e9 {
-		return m.rate[cg], true
-	}
-	m.seen[cg] = majorCount{n, now}
-	if !ok || n < prev.n {
-		return 0, false
-	}
-	if m.rate == nil || len(m.rate) > maxOrigs {
-		m.rate = map[string]float64{}
-	}
-	m.rate[cg] = float64(n-prev.n) / (float64(now-prev.at) / 1e9)
-	return m.rate[cg], true
-}
-
-type majorCount struct{ n, at uint64 }
 
 // sysSwappiness targets vm.swappiness, reading its original value.
 func (s *Stage) sysSwappiness(tg target) (target, bool) {

@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,13 +96,11 @@ func memcg(t *testing.T, limit string) string {
 
 func memStage(t *testing.T, model, root string) *Stage {
 	t.Helper()
-	var majors uint64
-	return memStageMajors(t, model, root, func(cg string) (uint64, error) {
+	return memStageSwapped(t, model, root, func(cg string) (uint64, error) {
 		if cg != "/bench/lat" {
-			t.Fatalf("major faults of %q", cg)
+			t.Fatalf("swap of %q", cg)
 		}
-		majors += 50 // read every 100 ms window: 500/s
-		return majors, nil
+		return 50 << 20, nil
 	})
 }
 
@@ -109,9 +108,9 @@ func memStage(t *testing.T, model, root string) *Stage {
 // protected task (42): siblings under the limited /bench.
 var cgroups = map[uint32]string{42: "/bench/lat", 43: "/bench/hog"}
 
-func memStageMajors(t *testing.T, model, root string, majors func(string) (uint64, error)) *Stage {
+func memStageSwapped(t *testing.T, model, root string, swapped func(string) (uint64, error)) *Stage {
 	t.Helper()
-	s, err := New(Config{Memory: Act, EffectWindow: time.Second, ModelPath: model, Cgroup1Memory: root, MajorFaults: majors,
+	s, err := New(Config{Memory: Act, EffectWindow: time.Second, ModelPath: model, Cgroup1Memory: root, Swapped: swapped,
 		MemCgroup: func(pid uint32) (string, bool, error) { return cgroups[pid], true, nil },
 		Sysctl:    func(string) (string, error) { t.Fatal("the v1 memory tuner read a sysctl"); return "", nil }})
 	if err != nil {
@@ -189,12 +188,12 @@ func TestMemoryTunerFloorUnderOwnLimit(t *testing.T) {
 	}
 }
 
-// A task that faults because it allocates, while its cgroup has no major
-// faults (a linker beside a memory hog), is no victim of reclaim: the
+// A task that faults because it allocates, while nothing of its cgroup
+// is in swap (a linker beside a memory hog), is no victim of reclaim: the
 // tuner leaves its cgroup alone.
-func TestMemoryTunerNeedsMajorFaults(t *testing.T) {
+func TestMemoryTunerNeedsSwappedPages(t *testing.T) {
 	h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 0: 0}}
-	s := memStageMajors(t, "", memcg(t, "9223372036854771712"), func(string) (uint64, error) { return 1234, nil })
+	s := memStageSwapped(t, "", memcg(t, "9223372036854771712"), func(string) (uint64, error) { return 4096, nil })
 	now := uint64(1e12)
 	if ds := h.run(t, s, &now, 100); len(ds) != 0 {
 		t.Fatalf("acted without major faults:\n%s", dump(ds))
@@ -297,19 +296,19 @@ func TestMemoryWritebackAdvise(t *testing.T) {
 	}
 }
 
-func TestReadMajorFaults(t *testing.T) {
-	if _, err := readMajorFaults("", ""); err != nil {
-		t.Errorf("/proc/vmstat: %v", err)
+func TestReadSwapped(t *testing.T) {
+	if _, err := readSwapped("", ""); err != nil {
+		t.Errorf("/proc/meminfo: %v", err)
 	}
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "a"), 0o755)
-	os.WriteFile(filepath.Join(root, "a", "memory.stat"), []byte("cache 0\npgfault 99\npgmajfault 17\n"), 0o644)
-	if n, err := readMajorFaults(root, "/a"); n != 17 || err != nil {
+	os.WriteFile(filepath.Join(root, "a", "memory.stat"), []byte("cache 0\nswapcached 5\nswap 8192\ntotal_swap 9999\n"), 0o644)
+	if n, err := readSwapped(root, "/a"); n != 8192 || err != nil {
 		t.Errorf("memory.stat: %d, %v", n, err)
 	}
 	os.WriteFile(filepath.Join(root, "a", "memory.stat"), []byte("cache 0\n"), 0o644)
-	if _, err := readMajorFaults(root, "/a"); err == nil || !strings.Contains(err.Error(), "no pgmajfault") {
-		t.Errorf("no pgmajfault: %v", err)
+	if _, err := readSwapped(root, "/a"); !errors.Is(err, errNoField) || !strings.Contains(err.Error(), `"swap"`) {
+		t.Errorf("no swap line (no swap accounting): %v", err)
 	}
 }
 

@@ -65,7 +65,7 @@ func New(cfg Config) (*Stage, error) {
 	s.reg.list = make([]regimeCentre, 0, MaxRegimes)
 	s.pending = make([]decide.Decision, 0, 32)
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead},
-		{fam: &memoryFamily{}, mode: cfg.Memory}, {fam: writebackFamily{}, mode: cfg.Writeback},
+		{fam: memoryFamily{}, mode: cfg.Memory}, {fam: writebackFamily{}, mode: cfg.Writeback},
 		{fam: tcpFamily{}, mode: cfg.TCP}}
 	if cfg.ModelPath != "" {
 		s.loadErr = s.load(cfg.ModelPath)
