@@ -15,19 +15,7 @@ import (
 // `ainka replay faults.trace --tap predict`. The figures are in
 // docs/predict.md ("Kernel-fault benchmark", "Host-level alarm").
 func TestFaultBenchmark(t *testing.T) {
-	const dir = "../../testdata/faults/"
-	labels, err := faults.ReadLabels(dir + "faults.labels.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, stderr, code := ainka("replay", dir+"faults.trace", "--tap", "predict")
-	if code != 0 {
-		t.Fatalf("replay: exit %d: %s", code, stderr)
-	}
-	ws, names, err := faults.ReadTap(strings.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, names, labels := replayFaults(t, "faults")
 	o := faults.Options{Threshold: 0.65, Warmup: 300, Recovery: 10 * time.Second}
 	for _, h := range []struct {
 		name string
@@ -112,4 +100,24 @@ func checkAlarmCV(t *testing.T, ws []faults.Window, names []string, labels []fau
 	if held < 5 {
 		t.Errorf("cross-validated: %d held-out faults detected, want 5", held)
 	}
+}
+
+// replayFaults replays testdata/faults/NAME.trace through `ainka replay
+// --tap predict` and reads its labels.
+func replayFaults(t *testing.T, name string) ([]faults.Window, []string, []faults.Fault) {
+	t.Helper()
+	const dir = "../../testdata/faults/"
+	labels, err := faults.ReadLabels(dir + name + ".labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := ainka("replay", dir+name+".trace", "--tap", "predict")
+	if code != 0 {
+		t.Fatalf("replay: exit %d: %s", code, stderr)
+	}
+	ws, names, err := faults.ReadTap(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws, names, labels
 }
