@@ -1,0 +1,81 @@
+// Command faultscore scores `ainka replay --tap predict` output against a
+// fault benchmark's labels (tools/faults), for the joint score, the
+// highest feature score and the host alarm:
+//
+//	ainka replay T.trace --tap predict | go run ./tools/faults/faultscore -labels T.labels.json
+//
+// It prints, per host-level score, each fault's detection, delay, maximum
+// and drivers, then the false alarms on the clean windows. It is how a
+// recording that is not committed (too large, or taken for a held-out
+// check) is scored exactly as TestFaultBenchmark scores testdata/faults.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/ainka/ainka/stages/predict/alarm"
+	"github.com/ainka/ainka/tools/faults"
+)
+
+// errUsage is a bad command line (exit 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "faultscore:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("faultscore", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	labelsPath := fs.String("labels", "", "the labels file (required)")
+	warmup := fs.Int("warmup", 300, "windows at the start that are neither fault nor clean")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *labelsPath == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: faultscore -labels FILE < TAP", errUsage)
+	}
+	labels, err := faults.ReadLabels(*labelsPath)
+	if err != nil {
+		return err
+	}
+	ws, names, err := faults.ReadTap(in)
+	if err != nil {
+		return err
+	}
+	o := faults.Options{Warmup: *warmup, Recovery: 10 * time.Second}
+	for _, h := range []struct {
+		name string
+		host faults.Host
+		thr  float64
+	}{{"joint", faults.Joint, 0.65}, {"max-feature", faults.MaxFeature, 0.65}, {"alarm", faults.Alarm, alarm.Enter}} {
+		o.Threshold = h.thr
+		r := faults.Score(ws, names, labels, h.host, o)
+		n := 0
+		for _, f := range r.Faults {
+			drivers := f.Drivers
+			if h.name == "alarm" {
+				drivers = f.AlarmDrivers
+			}
+			if f.Detected {
+				n++
+			}
+			fmt.Fprintf(out, "%-11s %-14s windows %3d detected %-5v delay %-8v max %.3f drivers %v\n",
+				h.name, f.Name, f.Windows, f.Detected, f.Delay.Round(time.Millisecond), f.MaxScore, drivers)
+		}
+		fmt.Fprintf(out, "%-11s %d/%d detected; %d false alarms in %.2f clean minutes (%.1f per 10 min); clean p99 %.3f; NAB standard %.2f\n",
+			h.name, n, len(r.Faults), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
+	}
+	return nil
+}
