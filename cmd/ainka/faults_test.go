@@ -17,17 +17,13 @@ import (
 func TestFaultBenchmark(t *testing.T) {
 	ws, names, labels := replayFaults(t, "faults")
 	o := faults.Options{Threshold: 0.65, Warmup: 300, Recovery: 10 * time.Second}
-	for _, h := range []struct {
-		name string
-		host faults.Host
-		thr  float64
-	}{{"joint", faults.Joint, 0.65}, {"max-feature", faults.MaxFeature, 0.65}, {"alarm", faults.Alarm, alarm.Enter}} {
-		o.Threshold = h.thr
-		r := faults.Score(ws, names, labels, h.host, o)
+	for _, h := range faults.HostScores() {
+		o.Threshold = h.Threshold
+		r := faults.Score(ws, names, labels, h.Host, o)
 		detected, inTrace := 0, 0
 		var delays []time.Duration
 		for _, f := range r.Faults {
-			t.Logf("%s %-14s windows %3d detected %-5v delay %-6v max %.3f drivers %v %v", h.name, f.Name, f.Windows, f.Detected, f.Delay.Round(time.Millisecond), f.MaxScore, f.Drivers, f.AlarmDrivers)
+			t.Logf("%s %-14s windows %3d detected %-5v delay %-6v max %.3f drivers %v %v", h.Name, f.Name, f.Windows, f.Detected, f.Delay.Round(time.Millisecond), f.MaxScore, f.Drivers, f.AlarmDrivers)
 			if f.Detected {
 				detected++
 				delays = append(delays, f.Delay)
@@ -38,12 +34,12 @@ func TestFaultBenchmark(t *testing.T) {
 		}
 		slices.Sort(delays)
 		t.Logf("%s: %d/%d faults detected (median delay %v); %d false alarms in %.1f clean minutes (%.1f per 10 min); clean p99 %.3f; NAB standard %.2f",
-			h.name, detected, inTrace, delays[len(delays)/2].Round(time.Millisecond), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
+			h.Name, detected, inTrace, delays[len(delays)/2].Round(time.Millisecond), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
 		// Regression guards at what was measured (docs/predict.md).
-		if want := map[string]int{"joint": 2, "max-feature": inTrace, "alarm": 5}[h.name]; detected < want {
-			t.Errorf("%s: %d faults detected, want at least %d", h.name, detected, want)
+		if want := map[string]int{"joint": 2, "max-feature": inTrace, "alarm": 5}[h.Name]; detected < want {
+			t.Errorf("%s: %d faults detected, want at least %d", h.Name, detected, want)
 		}
-		if h.name == "alarm" {
+		if h.Name == "alarm" {
 			checkAlarm(t, r)
 		}
 	}

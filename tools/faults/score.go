@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/tools/nab"
 )
 
@@ -16,6 +17,20 @@ func Joint(w *Window) float64 { return w.Joint }
 
 // Alarm is the host-level alarm (the predict stage's "alarm").
 func Alarm(w *Window) float64 { return w.Alarm }
+
+// Scored is a host-level score with the threshold it alarms at.
+type Scored struct {
+	Name      string
+	Host      Host
+	Threshold float64
+}
+
+// HostScores are the host-level scores the benchmark reports: the joint
+// score and the highest feature score at the detectors' alarm level
+// (0.65), and the host alarm at its own (alarm.Enter).
+func HostScores() []Scored {
+	return []Scored{{"joint", Joint, 0.65}, {"max-feature", MaxFeature, 0.65}, {"alarm", Alarm, alarm.Enter}}
+}
 
 // MaxFeature is the highest feature score.
 func MaxFeature(w *Window) float64 {

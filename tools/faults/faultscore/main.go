@@ -18,7 +18,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/tools/faults"
 )
 
@@ -55,27 +54,23 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	o := faults.Options{Warmup: *warmup, Recovery: 10 * time.Second}
-	for _, h := range []struct {
-		name string
-		host faults.Host
-		thr  float64
-	}{{"joint", faults.Joint, 0.65}, {"max-feature", faults.MaxFeature, 0.65}, {"alarm", faults.Alarm, alarm.Enter}} {
-		o.Threshold = h.thr
-		r := faults.Score(ws, names, labels, h.host, o)
+	for _, h := range faults.HostScores() {
+		o.Threshold = h.Threshold
+		r := faults.Score(ws, names, labels, h.Host, o)
 		n := 0
 		for _, f := range r.Faults {
 			drivers := f.Drivers
-			if h.name == "alarm" {
+			if h.Name == "alarm" {
 				drivers = f.AlarmDrivers
 			}
 			if f.Detected {
 				n++
 			}
 			fmt.Fprintf(out, "%-11s %-14s windows %3d detected %-5v delay %-8v max %.3f drivers %v\n",
-				h.name, f.Name, f.Windows, f.Detected, f.Delay.Round(time.Millisecond), f.MaxScore, drivers)
+				h.Name, f.Name, f.Windows, f.Detected, f.Delay.Round(time.Millisecond), f.MaxScore, drivers)
 		}
 		fmt.Fprintf(out, "%-11s %d/%d detected; %d false alarms in %.2f clean minutes (%.1f per 10 min); clean p99 %.3f; NAB standard %.2f\n",
-			h.name, n, len(r.Faults), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
+			h.Name, n, len(r.Faults), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
 	}
 	return nil
 }
