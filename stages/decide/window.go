@@ -28,6 +28,7 @@ type windowEnv struct{ w *predict.Output }
 func (e windowEnv) Feature(id features.ID) float64 { return e.w.Vector.Values[id] }
 func (e windowEnv) Anomaly(id features.ID) float64 { return e.w.Score[id] }
 func (e windowEnv) Joint() float64                 { return e.w.Joint }
+func (e windowEnv) Alarm() float64                 { return e.w.Alarm.Level }
 func (e windowEnv) Time() uint64                   { return e.w.Vector.EndNs }
 
 // Forecast at horizon h: the predictor's own horizon when h is 0 or equal

@@ -35,6 +35,7 @@ var funcs = map[string]string{
 	"forecast_lo": "forecast_lo(feature[, horizon]): the forecast's lower bound",
 	"forecast_hi": "forecast_hi(feature[, horizon]): the forecast's upper bound",
 	"joint":       "joint(): the joint anomaly score in [0,1]",
+	"alarm":       "alarm(): the host alarm in [0,1] (0.8 and above: an alarm)",
 	"abs":         "abs(x)",
 	"min":         "min(x, y)",
 	"max":         "max(x, y)",
@@ -47,7 +48,7 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 		if _, isFeat := features.Lookup(fn); isFeat {
 			return 0, 0, ps.errAt(name, fmt.Sprintf("%q is a feature, not a function", name.text))
 		}
-		return 0, 0, ps.errAt(name, fmt.Sprintf("unknown function %q (functions: anomaly, forecast, forecast_lo, forecast_hi, joint, abs, min, max)", name.text))
+		return 0, 0, ps.errAt(name, fmt.Sprintf("unknown function %q (functions: anomaly, forecast, forecast_lo, forecast_hi, joint, alarm, abs, min, max)", name.text))
 	}
 	closeParen := func() error {
 		c := ps.next()
@@ -57,12 +58,16 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 		return nil
 	}
 	switch fn {
-	case "joint":
+	case "joint", "alarm":
 		if err := closeParen(); err != nil {
 			return 0, 0, err
 		}
-		n := ps.add(node{op: opJoint})
-		ps.ref("joint()", n)
+		o := opJoint
+		if fn == "alarm" {
+			o = opAlarm
+		}
+		n := ps.add(node{op: o})
+		ps.ref(fn+"()", n)
 		ps.p.usesAnomaly = true
 		return n, tyNum, nil
 	case "anomaly", "forecast", "forecast_lo", "forecast_hi":

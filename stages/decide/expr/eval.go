@@ -16,6 +16,9 @@ type Env interface {
 	// own horizon) with its interval.
 	Forecast(id features.ID, horizon time.Duration) (v, lo, hi float64)
 	Joint() float64
+	// Alarm is the host alarm's level (stages/predict/alarm): 0.8 and
+	// above is an alarm.
+	Alarm() float64
 	// Time is the event time of the window, in nanoseconds.
 	Time() uint64
 }
@@ -103,6 +106,8 @@ func (p *Program) eval(i int32, env Env, st *State) float64 {
 		return hi
 	case opJoint:
 		return env.Joint()
+	case opAlarm:
+		return env.Alarm()
 	case opNeg:
 		return -p.eval(n.a, env, st)
 	case opAdd:

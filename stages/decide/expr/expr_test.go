@@ -13,12 +13,13 @@ import (
 type env struct {
 	f, a, fc [features.Count]float64
 	joint    float64
+	alarm    float64
 	now      uint64
 	horizon  time.Duration
 }
 
 func newEnv() *env {
-	e := &env{joint: math.NaN()}
+	e := &env{joint: math.NaN(), alarm: math.NaN()}
 	for i := range e.f {
 		e.f[i], e.a[i], e.fc[i] = math.NaN(), math.NaN(), math.NaN()
 	}
@@ -31,6 +32,7 @@ func (e *env) Forecast(id features.ID, h time.Duration) (float64, float64, float
 	return e.fc[id], e.fc[id] - 1, e.fc[id] + 1
 }
 func (e *env) Joint() float64 { return e.joint }
+func (e *env) Alarm() float64 { return e.alarm }
 func (e *env) Time() uint64   { return e.now }
 
 func TestEval(t *testing.T) {
@@ -40,6 +42,7 @@ func TestEval(t *testing.T) {
 	e.a[features.BlkLatencyP99Us] = 0.97
 	e.fc[features.CPUBusyPct] = 80
 	e.joint = 0.5
+	e.alarm = 0.85
 	cases := []struct {
 		src  string
 		want Tri
@@ -53,6 +56,7 @@ func TestEval(t *testing.T) {
 		{"runq_latency_p99_us / 1000 + 1 == 2.5", True},
 		{"-cpu < -90 and not (cpu < 50)", True},
 		{"cpu > 90 && runq > 2000 || joint() > 0.4", True},
+		{"alarm() >= 0.8 and joint() < 0.8", True},
 		{"abs(cpu - 100) < 10 and max(cpu, 99) == 99 and min(1, 2) == 1", True},
 		// missing feature: comparison unknown, not does not turn it true
 		{"psi_cpu_some_pct > 5", Unknown},

@@ -18,6 +18,7 @@ const (
 	opForecastLo
 	opForecastHi
 	opJoint
+	opAlarm
 	opNeg
 	opAdd
 	opSub

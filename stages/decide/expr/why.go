@@ -69,7 +69,7 @@ func (p *Program) values(i int32, env Env) string {
 		switch n.op {
 		case opConst:
 			return
-		case opFeature, opAnomaly, opForecast, opForecastLo, opForecastHi, opJoint:
+		case opFeature, opAnomaly, opForecast, opForecastLo, opForecastHi, opJoint, opAlarm:
 			v := "?"
 			if x := p.eval(i, env, nil); !math.IsNaN(x) {
 				v = strconv.FormatFloat(x, 'g', 4, 64)
@@ -123,6 +123,8 @@ func (p *Program) text(i int32) string {
 		return name + "(" + n.id.String() + ")"
 	case opJoint:
 		return "joint()"
+	case opAlarm:
+		return "alarm()"
 	case opNeg:
 		return "-" + sub(n.a)
 	case opAbs:

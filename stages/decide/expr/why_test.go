@@ -27,6 +27,7 @@ func (e fixedEnv) Forecast(id features.ID, _ time.Duration) (float64, float64, f
 	return v, v - 1, v + 1
 }
 func (e fixedEnv) Joint() float64 { return 0.1 }
+func (e fixedEnv) Alarm() float64 { return 0.85 }
 func (e fixedEnv) Time() uint64   { return 1 }
 
 // WhyNot names the terms that are false or unknown, with their values,
