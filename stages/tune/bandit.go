@@ -12,6 +12,7 @@ type bandit struct {
 	n      int
 	pulls  [MaxArms]int
 	reward [MaxArms]float64 // sums
+	se2    [MaxArms]float64 // sums of the squared standard errors of the rewards
 }
 
 // ucbC scales exploration to the reward range: gains of a few tens of
@@ -57,4 +58,36 @@ func (b *bandit) best() (int, float64) {
 		}
 	}
 	return best, bestV
+}
+
+// noteSE records the standard error of the reward just given to arm.
+func (b *bandit) noteSE(arm int, se float64) {
+	b.se2[arm] += se * se
+}
+
+// separated reports whether every arm has been tried and the leader's
+// mean reward beats each other arm's by more than sepSE standard errors
+// of the difference, or by less than minGain (a tie that more trials
+// would not make worth a change): the answer is clear, and trials would
+// only cost time in a phase that may be short.
+func (b *bandit) separated() bool {
+	best, bm := b.best()
+	for i := 0; i < b.n; i++ {
+		if b.pulls[i] == 0 {
+			return false
+		}
+		if d := bm - b.mean(i); i != best && d >= minGain && d <= sepSE*math.Hypot(b.seMean(best), b.seMean(i)) {
+			return false
+		}
+	}
+	return best >= 0
+}
+
+// sepSE: three standard errors. The windows inside a step are not
+// independent (a busy neighbour slows several in a row), so the error is
+// underestimated: three rather than two.
+const sepSE = 3
+
+func (b *bandit) seMean(arm int) float64 {
+	return math.Sqrt(b.se2[arm]) / float64(b.pulls[arm])
 }

@@ -1,6 +1,9 @@
 package tune
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // phased is a family whose targets' keys already name the workload phase
 // a setting is for: readahead's "readahead/loop0/sequential" is the
@@ -44,6 +47,7 @@ type pausedTrial struct {
 	haveB bool
 	steps int
 	sum   float64
+	sq    float64
 	n     int
 	done  uint64 // event time of the arm's effect window already measured
 }
@@ -84,7 +88,7 @@ func (t *tuner) pause(s *Stage, now uint64) bool {
 		t.end(s, now, "phase ended")
 		return true
 	}
-	p := pausedTrial{key: t.tg.key, at: now, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB, steps: t.steps, sum: t.sum, n: t.n}
+	p := pausedTrial{key: t.tg.key, at: now, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB, steps: t.steps, sum: t.sum, sq: t.sq, n: t.n}
 	if now > t.since+s.windowNs {
 		p.done = t.done + now - t.since - s.windowNs
 	}
@@ -124,10 +128,31 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	if p.b.n != len(t.arms) { // the original setting changed: other arms
 		return false
 	}
-	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.n, p.done
+	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.sq, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.sq, p.n, p.done
 	t.since = now
 	if t.arm != 0 {
 		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: the phase returned", t.steps+1, s.cfg.MaxSteps))
 	}
 	return true
+}
+
+// clear reports whether a phased trial may settle before MaxSteps: every
+// setting has been measured and the best is clearly the best (bandit
+// separated). Phases are short; a trial that goes on after the answer
+// is clear pays for it in every phase it spans. Other families run their
+// MaxSteps.
+func (t *tuner) clear() bool {
+	_, ok := t.fam.(phased)
+	return ok && t.b.separated()
+}
+
+// stdErr is the standard error of the step's mean objective (its
+// windows' samples), relative to the original's: the noise of the reward
+// the step was given.
+func (t *tuner) stdErr(mean float64) float64 {
+	if t.n < 2 {
+		return math.Inf(1)
+	}
+	v := math.Max(0, t.sq/float64(t.n)-mean*mean) * float64(t.n) / float64(t.n-1)
+	return math.Sqrt(v/float64(t.n)) / math.Max(math.Abs(t.base), 1e-9)
 }

@@ -97,3 +97,30 @@ func TestReadaheadLeavesLightReadsAlone(t *testing.T) {
 		t.Fatal("no trial on a device read at 300 requests/s")
 	}
 }
+
+// TestBanditSeparated: a phased trial settles early only when every
+// setting was measured and the leader beats the others by more than
+// three standard errors (or by less than minGain, a tie).
+func TestBanditSeparated(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		reward []float64
+		se     []float64
+		want   bool
+	}{
+		{"clear winner", []float64{0, 0.1, 0.4}, []float64{0.02, 0.02, 0.03}, true},
+		{"within the noise", []float64{0, 0.1, 0.2}, []float64{0.05, 0.05, 0.05}, false},
+		{"tie at the top", []float64{0, 0.41, 0.4}, []float64{0.02, 0.05, 0.05}, true},
+		{"original best", []float64{0, -0.3, -0.5}, []float64{0.03, 0.03, 0.03}, true},
+		{"one untried", []float64{0, 0.4}, []float64{0.01, 0.01}, false},
+	} {
+		b := bandit{n: 3}
+		for i := range c.reward {
+			b.update(i, c.reward[i])
+			b.noteSE(i, c.se[i])
+		}
+		if got := b.separated(); got != c.want {
+			t.Errorf("%s: separated %v, want %v", c.name, got, c.want)
+		}
+	}
+}

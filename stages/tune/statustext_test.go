@@ -24,10 +24,10 @@ func TestStatusText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"followed:  0 tasks, 1 block devices",
-		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     8       +100%  7",
+		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     4       +100%  5",
 		"  readahead: sequential, confidence 0.60: loop7: 95% of requests continue the previous one",
 		"loop7   sequential  1.00        loop7: 95%",
-		"any     readahead/loop7/sequential  1024  +100%          8",
+		"any     readahead/loop7/sequential  1024  +100%          4",
 		"cpu        off   idle     -",
 	} {
 		if !strings.Contains(out, want) {
@@ -36,7 +36,7 @@ func TestStatusText(t *testing.T) {
 	}
 	var back Status
 	js, _ := json.Marshal(st)
-	if err := json.Unmarshal(js, &back); err != nil || len(back.Entities) != 1 || back.Best[0].Value != "1024" || back.Tuners[1].Steps != 8 {
+	if err := json.Unmarshal(js, &back); err != nil || len(back.Entities) != 1 || back.Best[0].Value != "1024" || back.Tuners[1].Steps != 4 {
 		t.Errorf("JSON round trip: %v %s", err, js)
 	}
 }

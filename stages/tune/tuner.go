@@ -62,6 +62,7 @@ type tuner struct {
 	setting string // the value in place ("" = the original)
 	since   uint64
 	sum     float64
+	sq      float64 // sum of squares of the objective's samples
 	n       int
 	base    float64
 	haveB   bool
@@ -105,6 +106,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	}
 	if x, ok := t.fam.measure(s, v, &t.tg); ok {
 		t.sum += x
+		t.sq += x * x
 		t.n++
 	}
 	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds()) {
@@ -159,7 +161,7 @@ func (t *tuner) start(s *Stage, now uint64) {
 // finishStep scores the arm that was in place, then moves on.
 func (t *tuner) finishStep(s *Stage, now uint64) {
 	if t.n == 0 { // the objective had no sample: try again
-		t.since, t.done = now, 0
+		t.since, t.done, t.sq = now, 0, 0
 		return
 	}
 	mean := t.sum / float64(t.n)
@@ -173,6 +175,7 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		r = math.Max(-10, math.Min(10, r))
 	}
 	t.b.update(t.arm, r)
+	t.b.noteSE(t.arm, t.stdErr(mean))
 	t.steps++
 	if t.arm != 0 {
 		s.effect(t, now, t.base, mean, r)
@@ -181,12 +184,12 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 	if harmful {
 		t.revert(s, now, fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*r, s.cfg.HarmPct))
 	}
-	if t.steps >= s.cfg.MaxSteps {
+	if t.steps >= s.cfg.MaxSteps || t.clear() {
 		t.settle(s, now)
 		return
 	}
 	next := t.b.next()
-	t.sum, t.n, t.since, t.done = 0, 0, now, 0
+	t.sum, t.sq, t.n, t.since, t.done = 0, 0, 0, now, 0
 	if next == t.arm && !harmful {
 		return
 	}
