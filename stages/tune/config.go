@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mode is what a tuner may do.
@@ -75,6 +77,10 @@ type Config struct {
 	// the host's own disks and processes); nil: every target.
 	AllowPID    func(pid uint32) bool
 	AllowDevice func(name string) bool
+	// LoopBacking names the disk that holds a loop device's backing file
+	// ("" for a device that is not a loop device, or unknown); default
+	// /sys/block/NAME/loop/backing_file resolved through stat.
+	LoopBacking func(loop string) string
 	// Sysctl reads /proc/sys/NAME (act mode); default the file.
 	Sysctl func(name string) (string, error)
 	// MemCgroup finds a process's memory cgroup (act mode): its path and
@@ -131,6 +137,9 @@ func (c *Config) defaults() error {
 	if c.ReadaheadKB == nil {
 		c.ReadaheadKB = sysReadaheadKB
 	}
+	if c.LoopBacking == nil {
+		c.LoopBacking = sysLoopBacking
+	}
 	if c.Sysctl == nil {
 		c.Sysctl = sysRead
 	}
@@ -185,4 +194,18 @@ func sysDeviceName(dev uint32) string {
 		return filepath.Base(filepath.Dir(l)) // readahead is the whole disk's
 	}
 	return filepath.Base(l)
+}
+
+// sysLoopBacking resolves a loop device's backing file to the disk that
+// holds it.
+func sysLoopBacking(loop string) string {
+	b, err := os.ReadFile(filepath.Join("/sys/block", loop, "loop/backing_file"))
+	if err != nil {
+		return ""
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(strings.TrimSpace(string(b)), &st); err != nil {
+		return ""
+	}
+	return sysDeviceName(unix.Major(st.Dev)<<20 | unix.Minor(st.Dev))
 }

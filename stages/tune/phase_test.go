@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/predict"
 )
 
 // TestReadaheadFollowsShortPhases: a reader alternates sequential and
@@ -122,5 +123,40 @@ func TestBanditSeparated(t *testing.T) {
 		if got := b.separated(); got != c.want {
 			t.Errorf("%s: separated %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestReadaheadLoopNotItsDisk: a loop device and the disk holding its
+// backing file are read in the same pattern (the disk a little more: its
+// own traffic too). The loop is the target; the disk under it is left
+// alone.
+func TestReadaheadLoopNotItsDisk(t *testing.T) {
+	d := &disk{ra: 128, orig: 128, seq: true, speed: map[int]float64{128: 100, 256: 130, 512: 180, 1024: 200}}
+	names := map[uint32]string{7 << 20: "loop7", 253 << 20: "vda"}
+	s, err := New(Config{Readahead: Act, EffectWindow: time.Second,
+		DeviceName:  func(dev uint32) string { return names[dev] },
+		ReadaheadKB: func(string) (int, error) { return 128, nil },
+		LoopBacking: func(l string) string { return map[string]string{"loop7": "vda"}[l] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := uint64(1e12)
+	for i := 0; i < 100; i++ {
+		now += win
+		o := d.vector(now)
+		v := &o.Vector
+		v.Devices[1] = v.Devices[0]
+		v.Devices[1].Dev, v.Devices[1].IOPS = 253<<20, v.Devices[0].IOPS*1.2
+		v.NumDevices = 2
+		out := s.Process([]predict.Output{o}, nil)
+		for _, x := range out[0].Dec[:out[0].NDec] {
+			if strings.Contains(x.Reason, "vda") {
+				t.Fatalf("the disk under loop7 was tuned: %s", x.Reason)
+			}
+		}
+		d.apply(t, out[0].Dec[:out[0].NDec])
+	}
+	if d.ra == 128 {
+		t.Fatal("loop7 was not tuned either")
 	}
 }

@@ -3,6 +3,7 @@ package tune
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ainka/ainka/stages/features"
 )
@@ -31,7 +32,7 @@ func (readaheadFamily) find(s *Stage, now uint64) (target, bool) {
 		c, cf := classifyDevice(e)
 		if (c == Sequential || c == Random) && cf >= minConfidence && readsMatter(e) && (top == nil || e.iops > top.iops) {
 			n := s.devName(e.dev)
-			if n == "" || (s.cfg.AllowDevice != nil && !s.cfg.AllowDevice(n)) {
+			if n == "" || (s.cfg.AllowDevice != nil && !s.cfg.AllowDevice(n)) || s.underLoop(n, now) {
 				continue
 			}
 			top, cls, conf, name = e, c, cf, n
@@ -139,4 +140,37 @@ func (readaheadFamily) measure(s *Stage, v *features.Vector, tg *target) (float6
 		}
 	}
 	return 0, true // idle in this window: no progress
+}
+
+// underLoop reports whether the disk name holds the backing file of a
+// loop device read now, enough to matter. Its reads are then the loop's:
+// tuning both measures each against the other's trials, and the disk's
+// readahead is not what the readers see (a loop with direct I/O reads its
+// file with O_DIRECT, which readahead never touches). In a bench run the
+// host disk vda, under loop0, was classified like loop0 and tried first
+// (it reads a little more), its trials reverted as harmful in turn.
+func (s *Stage) underLoop(name string, now uint64) bool {
+	for i := 0; i < s.tr.nDevs; i++ {
+		e := &s.tr.devs[i]
+		if now-e.lastNs > 2*s.windowNs || !readsMatter(e) {
+			continue
+		}
+		if l := s.devName(e.dev); strings.HasPrefix(l, "loop") && s.backing(l) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// backing caches the disk under a loop device ("" when none or unknown):
+// read from sysfs once per loop device.
+func (s *Stage) backing(loop string) string {
+	if d, ok := s.backs[loop]; ok {
+		return d
+	}
+	d := s.cfg.LoopBacking(loop)
+	if len(s.backs) < 4*MaxDevices {
+		s.backs[loop] = d
+	}
+	return d
 }

@@ -45,6 +45,7 @@ type Stage struct {
 	bests    []Best
 	pending  []decide.Decision
 	names    map[uint32]string
+	backs    map[string]string // loop device → the disk under it
 	event    string
 	switchNs uint64 // event time the current regime's streak began
 	ttb      []uint64
@@ -61,7 +62,7 @@ func New(cfg Config) (*Stage, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}, origs: map[string]int{}}
+	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}, backs: map[string]string{}, origs: map[string]int{}}
 	s.reg.list = make([]regimeCentre, 0, MaxRegimes)
 	s.pending = make([]decide.Decision, 0, 32)
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead},
