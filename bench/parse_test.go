@@ -3,6 +3,7 @@ package bench
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -75,12 +76,16 @@ func TestReadaheadAfterArm(t *testing.T) {
 		{"tuned restored the baseline", "128", false},
 		{"attach's value, arm restored its own change", "2560", false},
 		{"arm left its value", "8192", true},
+		{"the driver's detach raised the oracle's 16", "2560", false},
 	} {
 		f := filepath.Join(t.TempDir(), "read_ahead_kb")
 		if err := os.WriteFile(f, []byte(tc.now), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		r := &readahead{raFile: f, origRA: "4096", setRA: "2560"}
+		if strings.Contains(tc.name, "detach") {
+			r.setRA, r.detached = "16", "2560"
+		}
 		left := r.AfterArm(&Env{Baseline: map[string]string{f: "128"}})
 		if (len(left) > 0) != tc.left {
 			t.Errorf("%s: left %v", tc.name, left)

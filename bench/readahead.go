@@ -34,6 +34,11 @@ type readahead struct {
 	dev     string // /dev/loopN
 	origRA  string // before attaching (an arm's daemon may have changed it already)
 	setRA   string // after attaching (and the oracle's write): what an arm must leave
+	// detached is the value the detach itself left, when the value before
+	// it was setRA: the loop driver recomputes its limits on detach and
+	// raises a smaller readahead to the one it derives (16 → 2560 after
+	// oracle 16, with the value sampled unchanged all through the run).
+	detached string
 	raFile  string
 	phases  []raPhase
 	marks   []Mark
@@ -246,7 +251,11 @@ func (r *readahead) Teardown(ctx context.Context, env *Env) error {
 	if r.dev == "" {
 		return nil
 	}
+	before, _ := readTrim(r.raFile)
 	_, err := run(ctx, "losetup", "-d", r.dev)
+	if after, rerr := readTrim(r.raFile); err == nil && rerr == nil && before == r.setRA {
+		r.detached = after
+	}
 	return err
 }
 
@@ -270,7 +279,7 @@ func (r *readahead) AfterArm(env *Env) []string {
 		return nil
 	}
 	var left []string
-	if now != r.setRA {
+	if now != r.setRA && now != r.detached {
 		left = append(left, fmt.Sprintf("%s: %q after the run: the arm changed it from %q and did not restore it", r.raFile, now, r.setRA))
 	}
 	if err := writeFile(r.raFile, want); err != nil {
