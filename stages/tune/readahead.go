@@ -165,12 +165,5 @@ func (s *Stage) underLoop(name string, now uint64) bool {
 // backing caches the disk under a loop device ("" when none or unknown):
 // read from sysfs once per loop device.
 func (s *Stage) backing(loop string) string {
-	if d, ok := s.backs[loop]; ok {
-		return d
-	}
-	d := s.cfg.LoopBacking(loop)
-	if len(s.backs) < 4*MaxDevices {
-		s.backs[loop] = d
-	}
-	return d
+	return cachedName(s.backs, loop, s.cfg.LoopBacking)
 }

@@ -149,12 +149,18 @@ func (s *Stage) logf(format string, args ...any) {
 
 // devName caches device names: they are read from sysfs once per device.
 func (s *Stage) devName(dev uint32) string {
-	if n, ok := s.names[dev]; ok {
+	return cachedName(s.names, dev, s.cfg.DeviceName)
+}
+
+// cachedName looks k up in m, else asks read and keeps the answer while
+// m holds fewer than 4*MaxDevices names.
+func cachedName[K comparable](m map[K]string, k K, read func(K) string) string {
+	if n, ok := m[k]; ok {
 		return n
 	}
-	n := s.cfg.DeviceName(dev)
-	if len(s.names) < 4*MaxDevices {
-		s.names[dev] = n
+	n := read(k)
+	if len(m) < 4*MaxDevices {
+		m[k] = n
 	}
 	return n
 }
