@@ -70,8 +70,9 @@ func (t *tunedDaemon) stop() error {
 }
 
 // ainkaDaemon is `ainka run` as a user starts it: the configuration is
-// the user's (default: none), with only its paths moved into the suite's
-// directory so that the suite never touches /var/lib/ainka or /run/ainka.
+// the installed service's (packaging/config.toml, or --ainka-config), with
+// only its paths moved into the suite's directory so that the suite never
+// touches /var/lib/ainka or /run/ainka.
 type ainkaDaemon struct {
 	bin      string
 	userCfg  string // "" = defaults

@@ -313,11 +313,18 @@ func TestPrintRoundTrip(t *testing.T) {
 	}
 }
 
+// The shipped configuration is the built-in defaults but for the tuners
+// the installed service acts with (the safe set: the CPU tuner only lowers
+// priorities); `ainka run` without a configuration only advises.
 func TestShippedConfigMatchesDefaults(t *testing.T) {
 	c, err := Load("../packaging/config.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.Tuners.CPU != "act" || Default().Tuners.CPU != "advise" {
+		t.Errorf("tuners.cpu: shipped %q, default %q; want act and advise", c.Tuners.CPU, Default().Tuners.CPU)
+	}
+	c.Tuners.CPU = Default().Tuners.CPU
 	if !reflect.DeepEqual(c, Default()) {
 		t.Fatalf("packaging/config.toml differs from Default():\n%+v\n%+v", c, Default())
 	}

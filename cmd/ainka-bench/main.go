@@ -64,7 +64,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.jsonPath, "json", "", "also write the report (every run's raw figures) to this file")
 	fs.StringVar(&f.workDir, "work-dir", "/var/tmp/ainka-bench", "scratch files on the real disk (loop device backing, writeback files)")
 	fs.StringVar(&f.ainkaBin, "ainka", "", "the ainka binary (default: next to this one, else in PATH)")
-	fs.StringVar(&f.ainkaConfig, "ainka-config", "", "configuration of the ainka arms (default: none, the built-in defaults)")
+	fs.StringVar(&f.ainkaConfig, "ainka-config", "packaging/config.toml", "configuration of the ainka arms (default: the installed service's; \"\": none, the built-in defaults)")
 	fs.StringVar(&f.policies, "policies", "policies/default.toml", "policy file of the ainka+policies arm")
 	fs.BoolVar(&f.noPlots, "no-plots", false, "do not draw PNG plots")
 	fs.BoolVar(&f.list, "list", false, "list the scenarios and exit")

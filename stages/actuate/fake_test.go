@@ -311,7 +311,7 @@ func TestCapabilities(t *testing.T) {
 	if c := got["cgroup"]; !strings.Contains(c.Detail, "cgroup v2 at") {
 		t.Errorf("cgroup: %+v", c)
 	}
-	if len(got) != 7 {
+	if len(got) != 8 {
 		t.Errorf("%d kinds", len(got))
 	}
 }

@@ -67,7 +67,7 @@ func (s *Stage) knobForKey(key string) (*knob, error) {
 			dir = filepath.Join(s.cfg.CPUDir, "cpufreq", cpu)
 		}
 		return fileKnob(key, filepath.Join(dir, file)), nil
-	case "nice", "ioprio":
+	case "nice", "ioprio", "sched":
 		if !procID.MatchString(rest) {
 			return nil, fmt.Errorf("%w: process %q", errNotAllowed, rest)
 		}
@@ -76,6 +76,9 @@ func (s *Stage) knobForKey(key string) (*knob, error) {
 		start, err2 := strconv.ParseUint(st, 10, 64)
 		if err1 != nil || err2 != nil || pid <= 1 {
 			return nil, fmt.Errorf("%w: process %q", errNotAllowed, rest)
+		}
+		if kind == "sched" {
+			return schedKnob(s.cfg.Proc, pid, start, "?"), nil
 		}
 		return procKnob(s.cfg.Proc, kind, pid, start, "?"), nil
 	case "kernel":

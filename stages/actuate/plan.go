@@ -36,7 +36,7 @@ func (s *Stage) plan(a action.Action) ([]plan, error) {
 		}
 		k := fileKnob("readahead:"+a.Target, p)
 		return []plan{{k, func(cur string) (string, string, error) { return numeric(action.ReadaheadSpec, a, cur) }}}, nil
-	case action.Nice, action.IOPrio:
+	case action.Nice, action.IOPrio, action.Sched:
 		return s.planProcs(a)
 	case action.CPUFreq:
 		return s.planCPUFreq(a)
@@ -98,7 +98,7 @@ func (s *Stage) planCgroup(a action.Action) ([]plan, error) {
 	return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
 }
 
-// planProcs plans nice or ioprio: one knob per selected process.
+// planProcs plans nice, ioprio or sched: one knob per selected process.
 func (s *Stage) planProcs(a action.Action) ([]plan, error) {
 	sel, err := action.ParseSelector(a.Target)
 	if err != nil {
@@ -113,7 +113,17 @@ func (s *Stage) planProcs(a action.Action) ([]plan, error) {
 	}
 	var out []plan
 	for _, pi := range procs {
-		if a.Kind == action.Nice {
+		switch a.Kind {
+		case action.Sched:
+			k := schedKnob(s.cfg.Proc, pi.pid, pi.start, pi.comm)
+			out = append(out, plan{k, func(cur string) (string, string, error) {
+				floor := cur
+				if e, ok := s.entry(k.key); ok {
+					floor = e.Orig
+				}
+				return schedTarget(a, cur, floor)
+			}})
+		case action.Nice:
 			k := procKnob(s.cfg.Proc, "nice", pi.pid, pi.start, pi.comm)
 			out = append(out, plan{k, func(cur string) (string, string, error) {
 				floor := cur // the nice before AINKA: the journal's original, if it changed it
@@ -122,7 +132,7 @@ func (s *Stage) planProcs(a action.Action) ([]plan, error) {
 				}
 				return niceTarget(a, cur, floor)
 			}})
-		} else {
+		default:
 			k := procKnob(s.cfg.Proc, "ioprio", pi.pid, pi.start, pi.comm)
 			out = append(out, plan{k, func(cur string) (string, string, error) { return a.Value, "", nil }})
 		}

@@ -51,6 +51,7 @@ func (s *Stage) Capabilities() []Capability {
 	}
 	add(action.Nice, root, "setpriority on every thread; nice 0..19 only%s", rootNote(root))
 	add(action.IOPrio, root, "ioprio_set; idle or be:0..7%s", rootNote(root))
+	add(action.Sched, root, "sched_setattr on every thread; SCHED_BATCH or SCHED_IDLE from SCHED_OTHER only%s", rootNote(root))
 	if _, err := os.Stat(filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq")); err != nil {
 		add(action.CPUFreq, false, "unsupported on this host: no %s", filepath.Join(s.cfg.CPUDir, "cpu0", "cpufreq"))
 	} else {

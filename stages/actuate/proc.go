@@ -15,13 +15,14 @@ import (
 
 // procInfo is what a selector needs of one process.
 type procInfo struct {
-	pid   int
-	comm  string
-	nice  int
-	start uint64  // starttime in clock ticks since boot: with pid, a unique identity
-	ticks float64 // utime + stime
-	cpu   float64 // ranking: CPU share
-	kthr  bool
+	pid    int
+	comm   string
+	nice   int
+	policy int     // sched(7) policy number (field 41); 0 when the kernel omits it
+	start  uint64  // starttime in clock ticks since boot: with pid, a unique identity
+	ticks  float64 // utime + stime
+	cpu    float64 // ranking: CPU share
+	kthr   bool
 }
 
 const pfKthread = 0x00200000
@@ -47,7 +48,11 @@ func readStat(proc string, pid int) (procInfo, error) {
 	stime, _ := strconv.ParseUint(f[15-3], 10, 64)
 	nice, _ := strconv.Atoi(f[19-3])
 	start, _ := strconv.ParseUint(f[22-3], 10, 64)
-	return procInfo{pid: pid, comm: s[l+1 : r], nice: nice, start: start, ticks: float64(utime + stime), cpu: float64(utime + stime), kthr: flags&pfKthread != 0}, nil
+	policy := 0
+	if len(f) > 41-3 {
+		policy, _ = strconv.Atoi(f[41-3])
+	}
+	return procInfo{pid: pid, comm: s[l+1 : r], nice: nice, policy: policy, start: start, ticks: float64(utime + stime), cpu: float64(utime + stime), kthr: flags&pfKthread != 0}, nil
 }
 
 // uptimeTicks is the time since boot in clock ticks (USER_HZ = 100).
@@ -144,11 +149,13 @@ func selectorPids(proc, cgroupRoot string, sel action.Selector) ([]int, error) {
 		}
 		f.Close()
 	case "pid":
-		n, err := strconv.Atoi(sel.Arg)
-		if err != nil {
-			return nil, fmt.Errorf("process selector pid:%s: %w", sel.Arg, err)
+		for _, id := range strings.Split(sel.Arg, ",") {
+			n, err := strconv.Atoi(id)
+			if err != nil {
+				return nil, fmt.Errorf("process selector pid:%s: %w", sel.Arg, err)
+			}
+			pids = append(pids, n)
 		}
-		pids = []int{n}
 	default:
 		ents, err := os.ReadDir(proc)
 		if err != nil {

@@ -42,6 +42,12 @@ func warm(windows, need int) float64 { return math.Min(1, float64(windows)/float
 // score (times warm-up) as the confidence. A class needs a score of 0.6
 // and a margin of 0.15 over the other; otherwise Unknown.
 func classifyTask(e *taskEnt) (Class, float64) {
+	c, score := classifyTaskRaw(e)
+	return c, score * warm(e.windows, 10)
+}
+
+// classifyTaskRaw is classifyTask without the warm-up discount.
+func classifyTaskRaw(e *taskEnt) (Class, float64) {
 	sw := e.volPerS + e.involPerS
 	invol := 0.5
 	if sw > 0 {
@@ -51,14 +57,13 @@ func classifyTask(e *taskEnt) (Class, float64) {
 	batch := (clamp01(e.cpuShare/0.7) + clamp01(math.Log10(runMs/0.2)) + clamp01((invol-0.2)/0.6)) / 3
 	lat := (clamp01(1-e.cpuShare/0.4) + clamp01(1-math.Log10(e.meanRunUs/50)/1.3) +
 		clamp01((0.8-invol)/0.6) + clamp01(e.wakeupsPerS/200)) / 4
-	w := warm(e.windows, 10)
 	switch {
 	case batch >= 0.6 && batch-lat >= 0.15:
-		return Batch, batch * w
+		return Batch, batch
 	case lat >= 0.6 && lat-batch >= 0.15:
-		return Latency, lat * w
+		return Latency, lat
 	}
-	return Unknown, math.Max(batch, lat) * w
+	return Unknown, math.Max(batch, lat)
 }
 
 // explainTask is the features behind a task's class, for a person.

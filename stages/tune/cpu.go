@@ -2,15 +2,25 @@ package tune
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/decode"
 	"github.com/ainka/ainka/stages/features"
 )
 
-// cpuFamily lowers the priority (nice) of a discovered batch hog when
-// latency-sensitive tasks wait to run. It never raises anyone's priority:
-// every setting is above the original nice (actuate's nice range starts at
-// 0, and its step bound of 10 per change takes 19 in two steps).
+// cpuFamily lowers the CPU priority of discovered batch hogs when
+// latency-sensitive tasks wait to run: their scheduling policy (SCHED_IDLE,
+// SCHED_BATCH) or their nice. It never raises anyone's priority: every
+// setting is below the hogs' own (actuate refuses anything else, and
+// never touches real-time tasks or a policy someone else chose).
+//
+// The target is a batch job, not one process: every batch task of the
+// command that holds the most CPU in all (stress-ng's four workers, a
+// build's compilers), because lowering one worker of four leaves the
+// other three where they were and changes nothing the latency tasks feel.
 //
 // Objective: the mean time latency-sensitive tasks wait to run, weighted
 // by their runs, negated (higher is better).
@@ -22,35 +32,52 @@ func (cpuFamily) objective() string { return "latency tasks' run-queue wait" }
 // minRunqUs: below this mean wait nobody suffers enough to act.
 const minRunqUs = 50
 
-func (cpuFamily) find(s *Stage, now uint64) (target, bool) {
-	var hog *taskEnt
-	hogConf, suffer := 0.0, false
-	for i := 0; i < s.tr.nTasks; i++ {
+// knownWarm is the warm-up (windows) a batch job needs when the current
+// regime has a best setting for it: its class was established in the
+// trials that found that setting, and the setting is worth most if it is
+// back in place at once.
+const knownWarm = 3
+
+// minJobShare: a batch job using less CPU than this in all (half a CPU)
+// does not make anyone wait much; it is not worth a trial.
+const minJobShare = 0.5
+
+// memberNs: a job's tasks are those of its command seen this recently.
+const memberNs = 1e9
+
+func (f cpuFamily) find(s *Stage, now uint64) (target, bool) {
+	var tg target
+	job, share, suffer := f.bestJob(s, now)
+	if job == nil {
+		return tg, false
+	}
+	comm := job.comm
+	tg.key, tg.class = "cpu/"+decode.CommString(&comm)+"/batch", Batch
+	if _, known := s.best(s.reg.cur, tg.key); !suffer && !known {
+		return tg, false
+	}
+	var top *taskEnt
+	for i := 0; i < s.tr.nTasks && tg.npids < len(tg.pids); i++ {
 		e := &s.tr.tasks[i]
-		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 {
+		if e.comm != comm || !f.member(s, e, now) {
 			continue
 		}
-		c, conf := classifyTask(e)
-		switch {
-		case c == Batch && conf >= minConfidence && (hog == nil || e.cpuShare > hog.cpuShare) && !s.settled(e.pid) &&
-			(s.cfg.AllowPID == nil || s.cfg.AllowPID(e.pid)):
-			hog, hogConf = e, conf
-		case c == Latency && conf >= minConfidence && e.runqUs >= minRunqUs:
-			suffer = true
+		tg.pids[tg.npids] = e.pid
+		tg.npids++
+		if top == nil || e.cpuShare > top.cpuShare {
+			top = e
 		}
 	}
-	if hog == nil || !suffer {
-		return target{}, false
-	}
-	comm := decode.CommString(&hog.comm)
-	tg := target{
-		key: "cpu/" + comm + "/batch", sel: fmt.Sprintf("pid:%d", hog.pid), pid: hog.pid,
-		class: Batch, conf: hogConf, why: explainTask(hog),
-	}
+	_, raw := classifyTaskRaw(top)
+	tg.conf = raw * warm(top.windows, 10)
+	slices.Sort(tg.pids[:tg.npids])
+	tg.pid = tg.pids[0]
+	tg.sel = pidSelector(tg.pids[:tg.npids])
+	tg.why = fmt.Sprintf("%d tasks, %.2f CPU in all; the busiest: %s", tg.npids, share, explainTask(top))
 	if s.cfg.CPU == Act {
-		// Only acting needs the live value; advice (and replays) never
+		// Only acting needs the live values; advice (and replays) never
 		// read the host, so they stay deterministic.
-		n, err := s.original(tg.sel, func() (int, error) { return s.cfg.Nice(int(hog.pid)) })
+		n, err := s.original(tg.sel, func() (int, error) { return maxNice(s.cfg.Nice, tg.pids[:tg.npids]) })
 		if err != nil {
 			return target{}, false
 		}
@@ -59,30 +86,156 @@ func (cpuFamily) find(s *Stage, now uint64) (target, bool) {
 	return tg, true
 }
 
-// arms are the nice values above the target's original one.
+// bestJob is a task of the batch job (its command's batch tasks) with the
+// most CPU in all, at least minJobShare, of which one task at least is
+// confidently batch (or warm enough, for a job the current regime has a
+// best setting for); and whether a latency-sensitive task suffers.
+func (f cpuFamily) bestJob(s *Stage, now uint64) (job *taskEnt, share float64, suffer bool) {
+	share = minJobShare
+	for i := 0; i < s.tr.nTasks; i++ {
+		e := &s.tr.tasks[i]
+		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 {
+			continue
+		}
+		c, raw := classifyTaskRaw(e)
+		conf := raw * warm(e.windows, 10)
+		switch {
+		case c == Latency && conf >= minConfidence && e.runqUs >= minRunqUs:
+			suffer = true
+		case c == Batch && f.confident(s, e, conf, now) && (job == nil || e.comm != job.comm):
+			if sh := f.jobShare(s, e, now); sh >= share {
+				job, share = e, sh
+			}
+		}
+	}
+	return job, share, suffer
+}
+
+// member: a task the tuner may act on as part of a job: batch by its
+// features (the warm-up is the job's, not each worker's: the busiest
+// workers of a job crowd each other out of a window's task table, and
+// each enters it only now and then), seen within memberNs.
+func (cpuFamily) member(s *Stage, e *taskEnt, now uint64) bool {
+	if now-e.lastNs > memberNs || e.pid <= 1 || e.windows < 2 || s.settled(e.pid) ||
+		(s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) {
+		return false
+	}
+	c, _ := classifyTaskRaw(e)
+	return c == Batch
+}
+
+// confident: a task sure enough to be batch for its job to be a target.
+func (f cpuFamily) confident(s *Stage, e *taskEnt, conf float64, now uint64) bool {
+	if !f.member(s, e, now) {
+		return false
+	}
+	if conf >= minConfidence {
+		return true
+	}
+	if e.windows < knownWarm {
+		return false
+	}
+	_, known := s.best(s.reg.cur, "cpu/"+decode.CommString(&e.comm)+"/batch")
+	return known
+}
+
+// jobShare is the CPU share of job's command's member tasks.
+func (f cpuFamily) jobShare(s *Stage, job *taskEnt, now uint64) float64 {
+	sum := 0.0
+	for i := 0; i < s.tr.nTasks; i++ {
+		if e := &s.tr.tasks[i]; e.comm == job.comm && f.member(s, e, now) {
+			sum += e.cpuShare
+		}
+	}
+	return sum
+}
+
+// displaced: another batch job now takes more than twice the CPU of the
+// target's; the trial ends, and the next one is on the bigger job (a
+// target chosen when it was the biggest, say another session's compiler,
+// must not keep the tuner from the job that makes the latency tasks wait).
+func (f cpuFamily) displaced(s *Stage, tg *target, now uint64) (string, bool) {
+	cur := s.tr.findTask(tg.pid, now)
+	if cur == nil {
+		return "", false
+	}
+	job, share, _ := f.bestJob(s, now)
+	if job == nil || job.comm == cur.comm {
+		return "", false
+	}
+	if mine := f.jobShare(s, cur, now); share > 2*mine {
+		return fmt.Sprintf("displaced by %s (%.2f CPU in all against %.2f)", decode.CommString(&job.comm), share, mine), true
+	}
+	return "", false
+}
+
+// pidSelector names the tasks as actuate's pid selector does: "pid:1,2".
+func pidSelector(pids []uint32) string {
+	var b strings.Builder
+	b.WriteString("pid:")
+	for i, p := range pids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(uint64(p), 10))
+	}
+	return b.String()
+}
+
+// maxNice is the highest nice of the tasks: the arms start above it.
+func maxNice(nice func(int) (int, error), pids []uint32) (int, error) {
+	m := 0
+	for _, p := range pids {
+		n, err := nice(int(p))
+		if err != nil {
+			return 0, err
+		}
+		m = max(m, n)
+	}
+	return m, nil
+}
+
+// arms: the original first (the baseline), then the strongest step and
+// the others: SCHED_IDLE (CFS weight 3 against 1024: the hogs run on what
+// nobody else wants), SCHED_BATCH (no wakeup preemption of others), then
+// nice 10 and 19 above the original. Nice 5 is left out: five arms
+// already take ten seconds of trials with a 2 s effect window.
 func (cpuFamily) arms(tg *target) []string {
-	arms := []string{""}
-	for _, n := range []int{5, 10, 19} {
+	arms := []string{"", "idle", "batch"}
+	for _, n := range []int{10, 19} {
 		if n > tg.orig {
-			arms = append(arms, fmt.Sprint(n))
+			arms = append(arms, strconv.Itoa(n))
 		}
 	}
 	return arms
 }
 
+// action is "sched SEL = idle|batch" or "nice SEL = N"; "" (the original)
+// is a nice action, the one reverted when nothing else is in place.
 func (cpuFamily) action(tg *target, value string) string {
+	if action.SchedRank(value) > 0 {
+		return "sched " + tg.sel + " = " + value
+	}
+	if value == "" {
+		value = "0"
+	}
 	return "nice " + tg.sel + " = " + value
 }
 
 func (cpuFamily) alive(s *Stage, tg *target, now uint64) bool {
-	return s.tr.findTask(tg.pid, now) != nil
+	for _, p := range tg.pids[:tg.npids] {
+		if s.tr.findTask(p, now) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (cpuFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {
 	var wait, runs float64
 	for i := 0; i < v.NumTasks; i++ {
 		f := &v.Tasks[i]
-		if f.PID == tg.pid || f.Runs == 0 {
+		if f.Runs == 0 || slices.Contains(tg.pids[:tg.npids], f.PID) {
 			continue
 		}
 		e := s.tr.findTask(f.PID, v.EndNs)

@@ -49,6 +49,9 @@ func (s *Stage) Save() error {
 	if s.cfg.ModelPath == "" {
 		return nil
 	}
+	for _, t := range s.tuners {
+		t.keepPartial(s) // a trial cut short by the exit still counts
+	}
 	return s.saveTo(s.cfg.ModelPath)
 }
 

@@ -217,16 +217,19 @@ func (s *Stage) best(regime uint32, key string) (Best, bool) {
 // remember stores a best setting; the model file is written at once
 // (settling is rare: a few times per regime and target).
 func (s *Stage) remember(regime uint32, key, value string, gain float64, trials int) {
-	b := Best{Regime: regime, Target: key, Value: value, Gain: gain, Trials: trials}
+	s.keep(Best{Regime: regime, Target: key, Value: value, Gain: gain, Trials: trials})
+	s.save()
+}
+
+// keep stores b in the bests, replacing the one of its regime and target.
+func (s *Stage) keep(b Best) {
 	for i := range s.bests {
-		if s.bests[i].Regime == regime && s.bests[i].Target == key {
+		if s.bests[i].Regime == b.Regime && s.bests[i].Target == b.Target {
 			s.bests[i] = b
-			s.save()
 			return
 		}
 	}
 	s.bests = append(s.bests, b)
-	s.save()
 }
 
 // timeToBest records how long after its workload began (since) a best

@@ -3,6 +3,8 @@ package tune
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ainka/ainka/stages/decide"
@@ -15,9 +17,11 @@ import (
 type target struct {
 	key   string // "cpu/stress-ng-cpu/batch", "readahead/loop0/sequential"
 	sel   string // "pid:1234", "loop0"
-	pid   uint32
+	pid   uint32 // a cpu target's first task (pids[0])
+	pids  [action.MaxPids]uint32
+	npids int
 	dev   uint32
-	orig  int // the nice of a cpu target before AINKA (act mode)
+	orig  int // the highest nice of a cpu target's tasks before AINKA (act mode)
 	limit int // the family's bound on its settings: memory's lowest swappiness, writeback's highest ratio
 	// tcp: the network namespace (inode), whether it is the daemon's own,
 	// the congestion controls the kernel offers and the one in place.
@@ -39,6 +43,12 @@ type family interface {
 	measure(s *Stage, v *features.Vector, tg *target) (float64, bool)
 	action(tg *target, value string) string
 	alive(s *Stage, tg *target, now uint64) bool
+}
+
+// displacer is a family whose target can be displaced by a better one
+// found since its trial began.
+type displacer interface {
+	displaced(s *Stage, tg *target, now uint64) (why string, yes bool)
 }
 
 // minGain is the relative gain a setting must show to be kept over the
@@ -94,6 +104,11 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	if t.active && t.regime != t.scope(s) {
 		t.end(s, now, fmt.Sprintf("regime r%d ended", t.regime))
 	}
+	if d, ok := t.fam.(displacer); ok && t.active && t.mode == Act {
+		if why, yes := d.displaced(s, &t.tg, now); yes {
+			t.end(s, now, why)
+		}
+	}
 	if !t.active {
 		t.start(s, now)
 		return
@@ -125,11 +140,8 @@ func (t *tuner) start(s *Stage, now uint64) {
 		return
 	}
 	tg := &t.cand
-	if s.held(t.fam.action(tg, "0")) {
-		return
-	}
 	arms := t.fam.arms(tg)
-	if len(arms) < 2 {
+	if len(arms) < 2 || t.held(s, tg, arms) {
 		return
 	}
 	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: t.scope(s), arms: arms, last: t.last, changes: t.changes, gain: t.gain, paused: t.paused}
@@ -156,6 +168,24 @@ func (t *tuner) start(s *Stage, now uint64) {
 		return
 	}
 	t.arm, t.since = 0, now // measure the original first
+}
+
+// held reports whether an operator's policy holds a knob one of the arms
+// would write (each kind of action checked once).
+func (t *tuner) held(s *Stage, tg *target, arms []string) bool {
+	var seen [MaxArms]string
+	for i, v := range arms {
+		src := t.fam.action(tg, v)
+		verb, _, _ := strings.Cut(src, " ")
+		if slices.Contains(seen[:i], verb) {
+			continue
+		}
+		seen[i] = verb
+		if s.held(src) {
+			return true
+		}
+	}
+	return false
 }
 
 // finishStep scores the arm that was in place, then moves on.
@@ -222,14 +252,39 @@ func (t *tuner) settle(s *Stage, now uint64) {
 // end finishes the trial (regime change, target gone) and restores the
 // original setting of a target still there.
 func (t *tuner) end(s *Stage, now uint64, why string) {
+	if t.keepPartial(s) {
+		s.save()
+	}
 	// A target that has gone is restored too: actuate finds nothing to
 	// restore for an exited process and says so.
 	t.revert(s, now, why)
 	t.active = false
 }
 
+// keepPartial remembers the best arm of a trial that ends before it
+// settles (its target went, its regime ended, the daemon stops), when
+// that arm beat the original by minGain over at least one full effect
+// window each: a workload shorter than a whole trial still teaches its
+// regime something, and its return gets that setting at once.
+func (t *tuner) keepPartial(s *Stage) bool {
+	if !t.active || t.exploit || t.mode != Act || t.b.pulls[0] == 0 {
+		return false
+	}
+	arm, gain := t.b.best()
+	if arm <= 0 || gain < minGain {
+		return false
+	}
+	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps})
+	return true
+}
+
 func (t *tuner) apply(s *Stage, now uint64, value, why string) {
 	src := t.fam.action(&t.tg, value)
+	if t.applied && t.mode == Act && !sameKnob(src, t.fam.action(&t.tg, t.setting)) {
+		// Another kind of knob (sched after nice): the one in place goes
+		// back first, so that each arm is measured alone.
+		t.revert(s, now, "before "+src)
+	}
 	a, err := action.Parse(src)
 	if err != nil {
 		s.logf("tuner %s: bad action %q: %v", t.fam.name(), src, err)
@@ -251,7 +306,7 @@ func (t *tuner) revert(s *Stage, now uint64, why string) {
 	if !t.applied {
 		return
 	}
-	a, err := action.Parse(t.fam.action(&t.tg, "0"))
+	a, err := action.Parse(t.fam.action(&t.tg, t.setting))
 	if err != nil {
 		return
 	}
@@ -259,6 +314,13 @@ func (t *tuner) revert(s *Stage, now uint64, why string) {
 	line := fmt.Sprintf("restore %s of %s: %s", a.Key(), t.tg.key, why)
 	t.last, t.changes = line, t.changes+1
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Revert, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
+}
+
+// sameKnob: two actions write the same knob (same key).
+func sameKnob(a, b string) bool {
+	x, err1 := action.Parse(a)
+	y, err2 := action.Parse(b)
+	return err1 == nil && err2 == nil && x.Key() == y.Key()
 }
 
 func (t *tuner) emitNote(s *Stage, now uint64, why string) {

@@ -19,9 +19,10 @@ const (
 	IOPrio
 	CPUFreq
 	Kernel
+	Sched // a process's CPU scheduling policy: SCHED_BATCH or SCHED_IDLE
 )
 
-var kindNames = [...]string{"notify", "sysctl", "cgroup", "readahead", "nice", "ioprio", "cpufreq", "kernel"}
+var kindNames = [...]string{"notify", "sysctl", "cgroup", "readahead", "nice", "ioprio", "cpufreq", "kernel", "sched"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -217,6 +218,9 @@ func Parse(src string) (Action, error) {
 	case "ioprio":
 		a.Kind = IOPrio
 		return parseTail(a, ws, 1, false)
+	case "sched":
+		a.Kind = Sched
+		return parseTail(a, ws, 1, false)
 	case "cpufreq":
 		a.Kind = CPUFreq
 		return parseTail(a, ws, 1, false)
@@ -227,7 +231,7 @@ func Parse(src string) (Action, error) {
 		}
 		return parseTail(a, ws, 1, true)
 	}
-	return a, &Error{head.col, fmt.Sprintf("unknown action %q (actions: sysctl, cgroup, readahead, nice, ioprio, cpufreq, kernel, notify, reduce_freq)", head.s)}
+	return a, &Error{head.col, fmt.Sprintf("unknown action %q (actions: sysctl, cgroup, readahead, nice, ioprio, sched, cpufreq, kernel, notify, reduce_freq)", head.s)}
 }
 
 // parseTail parses "TARGET [KNOB] OP VALUE" from ws[i:].

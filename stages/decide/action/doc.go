@@ -8,8 +8,9 @@
 //	cgroup ainka/hogs cpu.weight = 20
 //	cgroup ainka/hogs cpu.max = "50000 100000"
 //	readahead vda = 1024
-//	nice top-cpu += 5          (also name:stress-ng, cgroup:ainka/hogs)
+//	nice top-cpu += 5          (also name:stress-ng, cgroup:ainka/hogs, pid:42,43)
 //	ioprio name:rsync = idle   (rt:N, be:N, idle)
+//	sched pid:42,43 = idle     (batch, idle: never back towards other)
 //	cpufreq governor = powersave
 //	cpufreq epp = power
 //	kernel recommend sched_weight = 20

@@ -269,20 +269,21 @@ type Selector struct {
 	Arg  string
 }
 
-// ParseSelector parses top-cpu, name:COMM, cgroup:PATH, pid:N.
+// ParseSelector parses top-cpu, name:COMM, cgroup:PATH, pid:N[,N...].
 func ParseSelector(s string) (Selector, error) {
 	if s == "top-cpu" {
 		return Selector{Kind: "top-cpu"}, nil
 	}
 	k, v, ok := strings.Cut(s, ":")
 	if !ok || v == "" {
-		return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N)", s)
+		return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N[,N...])", s)
 	}
 	switch k {
 	case "pid":
-		// One process, as the tuners name a task they discovered.
-		if n, err := strconv.Atoi(v); err != nil || n < 2 || strconv.Itoa(n) != v {
-			return Selector{}, fmt.Errorf("process id %q: want a number above 1", v)
+		// Processes by id, as the tuners name tasks they discovered: one,
+		// or a few (a batch job's workers) in one action.
+		if err := checkPids(v); err != nil {
+			return Selector{}, err
 		}
 		return Selector{Kind: "pid", Arg: v}, nil
 	case "name":
@@ -297,7 +298,48 @@ func ParseSelector(s string) (Selector, error) {
 		}
 		return Selector{Kind: "cgroup", Arg: c}, nil
 	}
-	return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N)", s)
+	return Selector{}, fmt.Errorf("bad process selector %q (top-cpu, name:COMM, cgroup:PATH, pid:N[,N...])", s)
+}
+
+// MaxPids bounds the processes one pid: selector names.
+const MaxPids = 16
+
+// checkPids checks "N" or "N,M,...": at most MaxPids ids above 1, written
+// canonically (no sign, no leading zero, no repeat), so that one set of
+// processes has one key.
+func checkPids(v string) error {
+	ids := strings.Split(v, ",")
+	if len(ids) > MaxPids {
+		return fmt.Errorf("process ids %q: at most %d", v, MaxPids)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if n, err := strconv.Atoi(id); err != nil || n < 2 || strconv.Itoa(n) != id {
+			return fmt.Errorf("process id %q: want a number above 1", id)
+		}
+		if seen[id] {
+			return fmt.Errorf("process ids %q: %s twice", v, id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// SchedPolicies are the scheduling policies a sched action may set, from
+// the highest priority to the lowest: AINKA only moves a process down
+// this list from where it found it (SCHED_OTHER is where it starts; it is
+// written only to restore).
+var SchedPolicies = []string{"other", "batch", "idle"}
+
+// SchedRank is a policy's place in SchedPolicies (-1: not one of them:
+// fifo, rr, deadline, which AINKA never touches).
+func SchedRank(p string) int {
+	for i, x := range SchedPolicies {
+		if x == p {
+			return i
+		}
+	}
+	return -1
 }
 
 // ParseIOPrio parses "idle", "be:N", "rt:N" into class and level.
@@ -370,6 +412,13 @@ func check(a *Action, targetCol, knobCol, valueCol int) error {
 		}
 		if _, _, err := ParseIOPrio(a.Value); err != nil {
 			return verr(err)
+		}
+	case Sched:
+		if _, err := ParseSelector(a.Target); err != nil {
+			return &Error{targetCol, err.Error()}
+		}
+		if a.Op != Set || SchedRank(a.Value) < 1 {
+			return &Error{valueCol, fmt.Sprintf("sched takes \"= batch\" or \"= idle\", not %s %s (AINKA never raises a priority: other is only restored)", a.Op, a.Value)}
 		}
 	case CPUFreq:
 		return checkCPUFreq(a, targetCol, valueCol)

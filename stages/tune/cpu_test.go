@@ -1,0 +1,225 @@
+package tune
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
+	"github.com/ainka/ainka/stages/features"
+	"github.com/ainka/ainka/stages/predict"
+)
+
+// cpuHost is a fake scheduler at the kernel boundary: batch tasks by
+// command, and a latency task whose run-queue wait depends on how many
+// of the big job's tasks run at which setting (the tuners' decisions set
+// them; a revert puts a task back to "").
+type cpuHost struct {
+	jobs    map[string][]uint32 // comm -> pids
+	share   map[string]float64  // comm -> CPU share per task
+	setting map[uint32]string   // pid -> "", "idle", "batch", "10", "19"
+	factor  map[string]float64  // the wait's factor when the whole big job runs at a setting
+	big     string              // the job whose setting matters
+	waitUs  float64
+}
+
+func newCPUHost() *cpuHost {
+	return &cpuHost{
+		jobs:    map[string][]uint32{"stress-ng-cpu": {104, 101, 103, 102}},
+		share:   map[string]float64{"stress-ng-cpu": 0.5},
+		setting: map[uint32]string{},
+		factor:  map[string]float64{"": 1, "idle": 0.05, "batch": 1.6, "10": 0.4, "19": 0.25},
+		big:     "stress-ng-cpu", waitUs: 2000,
+	}
+}
+
+func (h *cpuHost) vector(now uint64) predict.Output {
+	var o predict.Output
+	v := &o.Vector
+	v.StartNs, v.EndNs = now-win, now
+	v.Values[features.CPUBusyPct] = 100
+	add := func(pid uint32, comm string, f features.TaskFeatures) {
+		f.PID = pid
+		copy(f.Comm[:], comm)
+		v.Tasks[v.NumTasks] = f
+		v.NumTasks++
+	}
+	// The wait: each task of the big job counts for its setting's factor.
+	wait := 0.0
+	pids := h.jobs[h.big]
+	for _, p := range pids {
+		wait += h.waitUs * h.factor[h.setting[p]] / float64(len(pids))
+	}
+	add(200, "cyclictest", features.TaskFeatures{Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: wait})
+	for comm, ps := range h.jobs {
+		for _, p := range ps {
+			add(p, comm, features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300})
+		}
+	}
+	return o
+}
+
+// apply plays the decisions: per pid of the selector.
+func (h *cpuHost) apply(t *testing.T, ds []decide.Decision) {
+	for _, x := range ds {
+		if x.Action.Kind != action.Nice && x.Action.Kind != action.Sched {
+			continue
+		}
+		sel, err := action.ParseSelector(x.Action.Target)
+		if err != nil || sel.Kind != "pid" {
+			t.Fatalf("selector %q: %v", x.Action.Target, err)
+		}
+		for _, id := range strings.Split(sel.Arg, ",") {
+			var p uint32
+			for _, c := range id {
+				p = p*10 + uint32(c-'0')
+			}
+			if x.Kind == decide.Revert {
+				h.setting[p] = ""
+			} else if x.Kind == decide.Apply {
+				h.setting[p] = x.Action.Value
+			}
+		}
+	}
+}
+
+func newCPUStage(t *testing.T, model string) *Stage {
+	t.Helper()
+	s, err := New(Config{CPU: Act, EffectWindow: time.Second, ModelPath: model, Nice: func(int) (int, error) { return 0, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func runCPU(t *testing.T, s *Stage, h *cpuHost, now *uint64, n int) []decide.Decision {
+	var all []decide.Decision
+	for i := 0; i < n; i++ {
+		*now += win
+		out := s.Process([]predict.Output{h.vector(*now)}, nil)
+		ds := out[0].Dec[:out[0].NDec]
+		h.apply(t, ds)
+		all = append(all, ds...)
+	}
+	return all
+}
+
+// The tuner takes the job (all four workers in one action), not one
+// worker; it reverts the harmful SCHED_BATCH within one effect window,
+// puts the sched knob back before it tries a nice value, settles on
+// SCHED_IDLE, and a new daemon with the same model applies it at once.
+func TestCPUTunerTargetsTheJob(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	h := newCPUHost()
+	s := newCPUStage(t, model)
+	now := uint64(1e12)
+	ds := runCPU(t, s, h, &now, 200)
+	var applies int
+	var batchAt uint64
+	for i, x := range ds {
+		if x.Kind != decide.Apply || x.Action.Kind == action.Notify {
+			continue
+		}
+		applies++
+		if x.Action.Target != "pid:101,102,103,104" {
+			t.Fatalf("action %q: want the four workers, pid:101,102,103,104", x.Action.String())
+		}
+		if x.Action.Value == "batch" && batchAt == 0 {
+			batchAt = x.TimeNs
+		}
+		if x.Action.Kind == action.Nice && i > 0 && ds[i-1].Action.Kind == action.Sched && ds[i-1].Kind != decide.Revert {
+			t.Errorf("nice applied with SCHED_%s in place", ds[i-1].Action.Value)
+		}
+	}
+	for _, x := range ds {
+		if x.Kind == decide.Revert && strings.Contains(x.Reason, "harmful") && batchAt != 0 {
+			if x.TimeNs-batchAt > uint64(time.Second) {
+				t.Errorf("harmful batch reverted after %v", time.Duration(x.TimeNs-batchAt))
+			}
+			batchAt = 1
+		}
+	}
+	if batchAt != 1 {
+		t.Errorf("SCHED_BATCH (60%% worse) not reverted as harmful:\n%s", dump(ds))
+	}
+	if got := h.setting[101]; got != "idle" || s.Status().Tuners[0].State != "settled" {
+		t.Fatalf("settled at %q (%s), want idle:\n%s", got, s.Status().Tuners[0].State, dump(ds))
+	}
+	// A new daemon, the same model: idle again within a few windows of the
+	// job's return, no trial.
+	h.setting = map[uint32]string{}
+	s2 := newCPUStage(t, model)
+	ds = runCPU(t, s2, h, &now, 6)
+	if h.setting[102] != "idle" {
+		t.Fatalf("after restart: %q within 0.6 s, want idle:\n%s", h.setting[102], dump(ds))
+	}
+	for _, x := range ds {
+		if strings.Contains(x.Reason, "UCB1") {
+			t.Errorf("explored again: %s", x.Reason)
+		}
+	}
+}
+
+// A daemon stopped mid-trial keeps the best arm measured so far; one
+// whose only arm was harmful keeps nothing.
+func TestCPUTunerKeepsPartialTrial(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		factor     map[string]float64
+	}{
+		{"idle helped", "idle", map[string]float64{"": 1, "idle": 0.1, "batch": 1, "10": 1, "19": 1}},
+		{"idle harmed", "", map[string]float64{"": 1, "idle": 1.5, "batch": 1, "10": 1, "19": 1}},
+	} {
+		model := filepath.Join(t.TempDir(), "tuners.model")
+		h := newCPUHost()
+		h.factor = c.factor
+		s := newCPUStage(t, model)
+		now := uint64(1e12)
+		runCPU(t, s, h, &now, 45) // warm-up, the original, idle; not settled
+		if st := s.Status().Tuners[0].State; st != "exploring" {
+			t.Fatalf("%s: state %s after 4.5 s, want exploring", c.name, st)
+		}
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		s2 := newCPUStage(t, model)
+		got := ""
+		for _, b := range s2.bests {
+			got = b.Value
+		}
+		if got != c.want {
+			t.Errorf("%s: kept %q, want %q (bests %+v)", c.name, got, c.want, s2.bests)
+		}
+	}
+}
+
+// A small job found first (another session's compilers) is dropped for a
+// job that takes more than twice its CPU.
+func TestCPUTunerDisplacedByBiggerJob(t *testing.T) {
+	h := newCPUHost()
+	h.jobs = map[string][]uint32{"compile": {300, 301}}
+	h.share["compile"], h.big = 0.35, "compile"
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	ds := runCPU(t, s, h, &now, 20)
+	if tg := s.Status().Tuners[0].Selector; tg != "pid:300,301" {
+		t.Fatalf("target %q, want the compilers pid:300,301:\n%s", tg, dump(ds))
+	}
+	h.jobs["stress-ng-cpu"], h.big = []uint32{101, 102, 103, 104}, "stress-ng-cpu"
+	ds = runCPU(t, s, h, &now, 20)
+	if tg := s.Status().Tuners[0].Selector; tg != "pid:101,102,103,104" {
+		t.Fatalf("target %q after stress-ng came, want its workers:\n%s", tg, dump(ds))
+	}
+	found := false
+	for _, x := range ds {
+		found = found || strings.Contains(x.Reason, "displaced by stress-ng-cpu")
+	}
+	if !found {
+		t.Errorf("no displacement said:\n%s", dump(ds))
+	}
+	if h.setting[300] != "" || h.setting[301] != "" {
+		t.Errorf("the compilers were left at %q/%q", h.setting[300], h.setting[301])
+	}
+}
