@@ -27,6 +27,7 @@ import (
 type cpuFamily struct{}
 
 func (cpuFamily) name() string      { return "cpu" }
+func (cpuFamily) sticky()           {}
 func (cpuFamily) objective() string { return "latency tasks' run-queue wait" }
 
 // minRunqUs: below this mean wait nobody suffers enough to act.

@@ -23,6 +23,7 @@ type cpuHost struct {
 	factor  map[string]float64  // the wait's factor when the whole big job runs at a setting
 	big     string              // the job whose setting matters
 	waitUs  float64
+	iops    float64 // the host's block I/O: other work that moves the regime
 }
 
 func newCPUHost() *cpuHost {
@@ -40,6 +41,7 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	v := &o.Vector
 	v.StartNs, v.EndNs = now-win, now
 	v.Values[features.CPUBusyPct] = 100
+	v.Values[features.BlkIOPS] = h.iops
 	add := func(pid uint32, comm string, f features.TaskFeatures) {
 		f.PID = pid
 		copy(f.Comm[:], comm)
@@ -147,6 +149,13 @@ func TestCPUTunerTargetsTheJob(t *testing.T) {
 	if got := h.setting[101]; got != "idle" || s.Status().Tuners[0].State != "settled" {
 		t.Fatalf("settled at %q (%s), want idle:\n%s", got, s.Status().Tuners[0].State, dump(ds))
 	}
+	// Other work moves the host-wide regime: the job's setting stays.
+	h.iops = 5000
+	ds = runCPU(t, s, h, &now, 20)
+	if h.setting[101] != "idle" || s.Status().Regime == 1 || len(ds) > 0 {
+		t.Errorf("regime r%d: setting %q, want idle kept, no decision:\n%s", s.Status().Regime, h.setting[101], dump(ds))
+	}
+	h.iops = 0
 	// A new daemon, the same model: idle again within a few windows of the
 	// job's return, no trial.
 	h.setting = map[uint32]string{}

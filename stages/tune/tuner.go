@@ -51,6 +51,18 @@ type displacer interface {
 	displaced(s *Stage, tg *target, now uint64) (why string, yes bool)
 }
 
+// sticky is a family whose settled setting stays while its target lives,
+// whatever the regime does: the CPU tuner's target is a job and its
+// setting is the job's, while the host-wide regime also flips on other
+// work (another session's disk writes), and reverting on each flip put
+// the latency tasks back behind the hogs for a window or two every time.
+type sticky interface{ sticky() }
+
+func isSticky(f family) bool {
+	_, ok := f.(sticky)
+	return ok
+}
+
 // minGain is the relative gain a setting must show to be kept over the
 // original.
 const minGain = 0.03
@@ -101,7 +113,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.end(s, now, "target gone")
 		return
 	}
-	if t.active && t.regime != t.scope(s) {
+	if t.active && t.regime != t.scope(s) && !(t.exploit && t.mode == Act && isSticky(t.fam)) {
 		t.end(s, now, fmt.Sprintf("regime r%d ended", t.regime))
 	}
 	if d, ok := t.fam.(displacer); ok && t.active && t.mode == Act {
@@ -267,8 +279,8 @@ func (t *tuner) end(s *Stage, now uint64, why string) {
 // window each: a workload shorter than a whole trial still teaches its
 // regime something, and its return gets that setting at once.
 func (t *tuner) keepPartial(s *Stage) bool {
-	if !t.active || t.exploit || t.mode != Act || t.b.pulls[0] == 0 {
-		return false
+	if _, ok := t.fam.(phased); ok || !t.active || t.exploit || t.mode != Act || t.b.pulls[0] == 0 {
+		return false // a phased trial is paused instead, and goes on when its phase returns
 	}
 	arm, gain := t.b.best()
 	if arm <= 0 || gain < minGain {
