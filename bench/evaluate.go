@@ -128,9 +128,10 @@ func noiseBand(spec Spec, untuned Summary) float64 {
 	return band
 }
 
-// verdict compares the ainka arm with untuned. A difference beyond the
-// noise band is a failure, unless most runs of either arm were busy:
-// then it is reported as inconclusive.
+// verdict compares the ainka arm with untuned. Worse beyond the noise
+// band (or, for a MustImprove metric, not better beyond it) is a failure,
+// unless most runs of either arm were busy: then it is reported as
+// inconclusive.
 func verdict(spec Spec, rows []Row) (fail, inconclusive []string) {
 	var untuned, ainka *Row
 	for i := range rows {
@@ -145,11 +146,19 @@ func verdict(spec Spec, rows []Row) (fail, inconclusive []string) {
 		return nil, nil
 	}
 	band := noiseBand(spec, untuned.Summary)
-	if ainka.GainVsUntuned >= 1/(1+band) {
+	var msg string
+	switch {
+	case spec.Primary.MustImprove && ainka.GainVsUntuned > 1+band:
 		return nil, nil
+	case spec.Primary.MustImprove:
+		msg = fmt.Sprintf("%s: ainka does not make %s better than untuned beyond the noise band: %.4g vs %.4g %s (gain %.2f×, needs > %.2f×: band ±%.0f%%)",
+			spec.Name, spec.Primary.Name, ainka.Summary.Median, untuned.Summary.Median, spec.Primary.Unit, ainka.GainVsUntuned, 1+band, band*100)
+	case ainka.GainVsUntuned >= 1/(1+band):
+		return nil, nil
+	default:
+		msg = fmt.Sprintf("%s: ainka makes %s worse than untuned beyond the noise band: %.4g vs %.4g %s (gain %.2f×, band ±%.0f%%)",
+			spec.Name, spec.Primary.Name, ainka.Summary.Median, untuned.Summary.Median, spec.Primary.Unit, ainka.GainVsUntuned, band*100)
 	}
-	msg := fmt.Sprintf("%s: ainka makes %s worse than untuned beyond the noise band: %.4g vs %.4g %s (gain %.2f×, band ±%.0f%%)",
-		spec.Name, spec.Primary.Name, ainka.Summary.Median, untuned.Summary.Median, spec.Primary.Unit, ainka.GainVsUntuned, band*100)
 	if 2*ainka.Busy > ainka.Summary.N || 2*untuned.Busy > untuned.Summary.N {
 		return nil, []string{msg + " — but the host was busy during most runs: no verdict"}
 	}

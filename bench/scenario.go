@@ -26,6 +26,11 @@ type MetricSpec struct {
 	Unit          string  `json:"unit"`
 	LowerIsBetter bool    `json:"lower_is_better"`
 	NoiseFloor    float64 `json:"noise_floor"` // relative band below which a difference is noise
+	// MustImprove: the ainka arm must make the metric better than
+	// untuned by more than the noise band, not merely no worse (a
+	// scenario a tuner acting by default is meant to win; issue 17's
+	// closed-loop assertion).
+	MustImprove bool `json:"must_improve,omitempty"`
 }
 
 // Knob is what the oracle arm sweeps: the best static value wins.
