@@ -136,8 +136,8 @@ func TestGovernorFollowsTheFixedPart(t *testing.T) {
 	setLimit := func(n int64) int64 { set = append(set, n); old := cur; cur = n; return old }
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	g, err := start(48<<20, 16<<20, log, read, setLimit, time.Hour)
-	if err != nil {
+	g := &Governor{goal: 48 << 20, ring: 16 << 20, read: read, set: setLimit, log: log, now: time.Now}
+	if err := g.start(time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	for i = 1; i < len(fixed); i++ {
@@ -156,9 +156,56 @@ func TestGovernorFollowsTheFixedPart(t *testing.T) {
 func TestStartRefusesUnreachable(t *testing.T) {
 	read := func() (Usage, error) { return Usage{Fixed: 12 << 20}, nil }
 	called := false
-	_, err := start(32<<20, 16<<20, slog.New(slog.NewTextHandler(io.Discard, nil)), read,
-		func(int64) int64 { called = true; return 0 }, time.Hour)
+	g := &Governor{goal: 32 << 20, ring: 16 << 20, read: read, set: func(int64) int64 { called = true; return 0 },
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+	err := g.start(time.Hour)
 	if !errors.Is(err, ErrUnreachable) || called {
 		t.Fatalf("got %v (limit set: %v), want ErrUnreachable before any limit is set", err, called)
+	}
+}
+
+// TestGovernorDropsBinaryPages: the first drop waits for the startup code
+// (dropAfter), later ones for a minute and a regrowth of a MiB; the limit
+// follows the fixed part measured after the drop; a failing drop is said
+// once and not tried again.
+func TestGovernorDropsBinaryPages(t *testing.T) {
+	fixed := int64(12 << 20)
+	clock := time.Unix(0, 0)
+	drops := 0
+	var logs strings.Builder
+	g := &Governor{goal: 48 << 20, ring: 16 << 20, log: slog.New(slog.NewTextHandler(&logs, nil)),
+		read: func() (Usage, error) { return Usage{Fixed: fixed}, nil },
+		set:  func(int64) int64 { return 0 },
+		drop: func() (int64, error) { drops++; fixed = 5 << 20; return 8 << 20, nil },
+		now:  func() time.Time { return clock }}
+	if err := g.start(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	for _, c := range []struct {
+		at    time.Duration
+		fixed int64
+		drops int
+		limit int64
+	}{
+		{time.Second, 12 << 20, 0, 48<<20 - 16<<20 - 12<<20 - Margin},
+		{dropAfter, 12 << 20, 1, 48<<20 - 16<<20 - 5<<20 - Margin},
+		{dropAfter + dropEvery/2, 7 << 20, 1, 48<<20 - 16<<20 - 7<<20 - Margin},                   // too soon
+		{dropAfter + dropEvery, 5<<20 + 512<<10, 1, 48<<20 - 16<<20 - (5<<20 + 512<<10) - Margin}, // under a MiB regrown
+		{dropAfter + 2*dropEvery, 9 << 20, 2, 48<<20 - 16<<20 - 5<<20 - Margin},
+	} {
+		clock, fixed = time.Unix(0, 0).Add(c.at), c.fixed
+		g.update()
+		if drops != c.drops || g.Limit() != c.limit {
+			t.Errorf("at %v, fixed %s: %d drops, limit %s; want %d, %s", c.at, mib(c.fixed), drops, mib(g.Limit()), c.drops, mib(c.limit))
+		}
+	}
+	g.drop = func() (int64, error) { return 0, errors.New("madvise: EINVAL") }
+	for i := range 3 {
+		clock, fixed = clock.Add(dropEvery), int64(20+i)<<20
+		g.update()
+	}
+	if n := strings.Count(logs.String(), "madvise: EINVAL"); n != 1 || g.drop != nil {
+		t.Errorf("a failing drop logged %d times (want once) and is still tried: %v", n, g.drop != nil)
 	}
 }

@@ -17,13 +17,28 @@ const Period = time.Second
 // few pages at a time.
 const step = 256 << 10
 
+// The binary's pages are dropped (DropBinaryPages) dropAfter the start,
+// once the daemon has run its startup code, and again every dropEvery when
+// fault-around has brought back at least regrowth: each drop costs a
+// minor fault per 64 KiB of code the daemon still runs, so not often.
+const (
+	dropAfter = 10 * time.Second
+	dropEvery = time.Minute
+	regrowth  = 1 << 20
+)
+
 // Governor keeps the Go memory limit at what Derive gives for the current
 // fixed part.
 type Governor struct {
 	goal, ring int64
 	read       func() (Usage, error)
 	set        func(int64) int64 // debug.SetMemoryLimit
+	drop       func() (int64, error)
 	log        *slog.Logger
+	now        func() time.Time
+
+	nextDrop  time.Time
+	afterDrop int64 // the fixed part after the last drop
 
 	limit  atomic.Int64
 	warned bool // the goal became unreachable: said once
@@ -37,25 +52,31 @@ type Governor struct {
 // up to date every Period until Stop. It fails with ErrUnreachable when the
 // goal is too small for the ring and the binary.
 func Start(goal, ring int64, log *slog.Logger) (*Governor, error) {
-	return start(goal, ring, log, ReadSelf, debug.SetMemoryLimit, Period)
+	g := &Governor{goal: goal, ring: ring, read: ReadSelf, set: debug.SetMemoryLimit, drop: DropBinaryPages, log: log, now: time.Now}
+	if err := g.start(Period); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
-func start(goal, ring int64, log *slog.Logger, read func() (Usage, error), set func(int64) int64, every time.Duration) (*Governor, error) {
-	g := &Governor{goal: goal, ring: ring, read: read, set: set, log: log, stop: make(chan struct{})}
-	u, err := read()
+// start sets the first limit, before any goroutine, and starts the loop.
+func (g *Governor) start(every time.Duration) error {
+	u, err := g.read()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p, err := Derive(goal, ring, u)
+	p, err := Derive(g.goal, g.ring, u)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	g.prev = set(p.Limit)
+	g.stop = make(chan struct{})
+	g.nextDrop = g.now().Add(dropAfter)
+	g.prev = g.set(p.Limit)
 	g.limit.Store(p.Limit)
-	log.Info("memory: " + p.String())
+	g.log.Info("memory: " + p.String())
 	g.done.Add(1)
 	go g.loop(every)
-	return g, nil
+	return nil
 }
 
 // Limit is the Go memory limit in force, in bytes.
@@ -90,6 +111,7 @@ func (g *Governor) update() {
 	if err != nil {
 		return // /proc went away under us: keep the last limit
 	}
+	u = g.dropPages(u)
 	p, err := Derive(g.goal, g.ring, u)
 	if err != nil {
 		if !g.warned {
@@ -103,4 +125,25 @@ func (g *Governor) update() {
 		g.limit.Store(p.Limit)
 		g.log.Debug("memory: " + p.String())
 	}
+}
+
+// dropPages drops the binary's pages when it is time and they grew back,
+// and returns the usage measured after.
+func (g *Governor) dropPages(u Usage) Usage {
+	if g.drop == nil || g.now().Before(g.nextDrop) || u.Fixed < g.afterDrop+regrowth {
+		return u
+	}
+	g.nextDrop = g.now().Add(dropEvery)
+	if _, err := g.drop(); err != nil {
+		g.log.Warn("memory: " + err.Error())
+		g.drop = nil // the same error every minute says nothing new
+		return u
+	}
+	after, err := g.read()
+	if err != nil {
+		return u
+	}
+	g.afterDrop = after.Fixed
+	g.log.Debug("memory: binary pages dropped", "fixed_mib_before", u.Fixed>>20, "fixed_mib_after", after.Fixed>>20)
+	return after
 }
