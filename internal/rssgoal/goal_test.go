@@ -164,10 +164,11 @@ func TestStartRefusesUnreachable(t *testing.T) {
 	}
 }
 
-// TestGovernorDropsBinaryPages: the first drop waits for the startup code
-// (dropAfter), later ones for a minute and a regrowth of a MiB; the limit
-// follows the fixed part measured after the drop; a failing drop is said
-// once and not tried again.
+// TestGovernorDropsBinaryPages: a drop at start, the next once the
+// startup code ran (dropAfter), later ones after a minute and a regrowth
+// of a MiB; the limit counts the fixed part from before a drop until it
+// settles, then what is measured; a failing drop is said once and not
+// tried again.
 func TestGovernorDropsBinaryPages(t *testing.T) {
 	fixed := int64(12 << 20)
 	clock := time.Unix(0, 0)
@@ -182,17 +183,21 @@ func TestGovernorDropsBinaryPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Stop()
+	if drops != 1 || g.Limit() != 48<<20-16<<20-12<<20-Margin {
+		t.Fatalf("start: %d drops, limit %s; want one, the limit from the fixed part before it (settling)", drops, mib(g.Limit()))
+	}
 	for _, c := range []struct {
 		at    time.Duration
 		fixed int64
 		drops int
 		limit int64
 	}{
-		{time.Second, 12 << 20, 0, 48<<20 - 16<<20 - 12<<20 - Margin},
-		{dropAfter, 12 << 20, 1, 48<<20 - 16<<20 - 5<<20 - Margin},
-		{dropAfter + dropEvery/2, 7 << 20, 1, 48<<20 - 16<<20 - 7<<20 - Margin},                   // too soon
-		{dropAfter + dropEvery, 5<<20 + 512<<10, 1, 48<<20 - 16<<20 - (5<<20 + 512<<10) - Margin}, // under a MiB regrown
-		{dropAfter + 2*dropEvery, 9 << 20, 2, 48<<20 - 16<<20 - 5<<20 - Margin},
+		{time.Second, 12 << 20, 1, 48<<20 - 16<<20 - 12<<20 - Margin},
+		{dropAfter, 12 << 20, 2, 48<<20 - 16<<20 - 12<<20 - Margin},                               // dropped, settling
+		{dropAfter + settle, 5 << 20, 2, 48<<20 - 16<<20 - 5<<20 - Margin},                        // settled
+		{dropAfter + dropEvery/2, 7 << 20, 2, 48<<20 - 16<<20 - 7<<20 - Margin},                   // too soon
+		{dropAfter + dropEvery, 5<<20 + 512<<10, 2, 48<<20 - 16<<20 - (5<<20 + 512<<10) - Margin}, // under a MiB regrown
+		{dropAfter + 2*dropEvery, 9 << 20, 3, 48<<20 - 16<<20 - 9<<20 - Margin},
 	} {
 		clock, fixed = time.Unix(0, 0).Add(c.at), c.fixed
 		g.update()
@@ -207,5 +212,33 @@ func TestGovernorDropsBinaryPages(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "madvise: EINVAL"); n != 1 || g.drop != nil {
 		t.Errorf("a failing drop logged %d times (want once) and is still tried: %v", n, g.drop != nil)
+	}
+}
+
+// TestStartAfterTheDrop: a process whose pages before the drop would not
+// fit (a test binary that ran much code) starts when what is left fits,
+// at the floor until the drop settles; one that does not fit even after
+// the drop is refused.
+func TestStartAfterTheDrop(t *testing.T) {
+	for _, c := range []struct {
+		after int64
+		limit int64 // 0: refused
+	}{{8 << 20, Floor}, {20 << 20, 0}} {
+		fixed := int64(22 << 20)
+		g := &Governor{goal: 48 << 20, ring: 16 << 20, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+			read: func() (Usage, error) { return Usage{Fixed: fixed}, nil },
+			set:  func(int64) int64 { return 0 },
+			drop: func() (int64, error) { fixed = c.after; return 0, nil }}
+		err := g.start(time.Hour)
+		if c.limit == 0 {
+			if !errors.Is(err, ErrUnreachable) {
+				t.Errorf("%s left after the drop: %v, want ErrUnreachable", mib(c.after), err)
+			}
+			continue
+		}
+		if err != nil || g.Limit() != c.limit {
+			t.Errorf("%s left after the drop: limit %s, %v; want %s", mib(c.after), mib(g.Limit()), err, mib(c.limit))
+		}
+		g.Stop()
 	}
 }

@@ -17,14 +17,15 @@ const Period = time.Second
 // few pages at a time.
 const step = 256 << 10
 
-// The binary's pages are dropped (DropBinaryPages) dropAfter the start,
-// once the daemon has run its startup code, and again every dropEvery when
+// The binary's pages are dropped (DropBinaryPages) at start, dropAfter
+// the start, once the daemon has run its startup code, and every dropEvery when
 // fault-around has brought back at least regrowth: each drop costs a
 // minor fault per 64 KiB of code the daemon still runs, so not often.
 const (
 	dropAfter = 10 * time.Second
 	dropEvery = time.Minute
 	regrowth  = 1 << 20
+	settle    = 5 * time.Second
 )
 
 // Governor keeps the Go memory limit at what Derive gives for the current
@@ -39,6 +40,8 @@ type Governor struct {
 
 	nextDrop  time.Time
 	afterDrop int64 // the fixed part after the last drop
+	hold      int64 // the fixed part before it, counted until holdUntil
+	holdUntil time.Time
 
 	limit  atomic.Int64
 	warned bool // the goal became unreachable: said once
@@ -59,15 +62,23 @@ func Start(goal, ring int64, log *slog.Logger) (*Governor, error) {
 	return g, nil
 }
 
-// start sets the first limit, before any goroutine, and starts the loop.
+// start drops the binary's pages and refuses a goal that cannot hold even
+// what is left (a process that ran much code, like a test binary, would
+// otherwise count pages the next drop gives back); the first limit still
+// counts the pages from before the drop until they have had time to
+// fault back (settle). Then the loop starts.
 func (g *Governor) start(every time.Duration) error {
-	u, err := g.read()
+	before, err := g.read()
 	if err != nil {
 		return err
 	}
-	p, err := Derive(g.goal, g.ring, u)
-	if err != nil {
+	u := g.dropNow(before)
+	if _, err := Derive(g.goal, g.ring, u); err != nil {
 		return err
+	}
+	p, err := Derive(g.goal, g.ring, g.held(u))
+	if err != nil {
+		p.Limit = Floor // the pages before the drop did not fit: they will not all come back
 	}
 	g.stop = make(chan struct{})
 	g.nextDrop = g.now().Add(dropAfter)
@@ -111,7 +122,7 @@ func (g *Governor) update() {
 	if err != nil {
 		return // /proc went away under us: keep the last limit
 	}
-	u = g.dropPages(u)
+	u = g.held(g.dropPages(u))
 	p, err := Derive(g.goal, g.ring, u)
 	if err != nil {
 		if !g.warned {
@@ -134,6 +145,15 @@ func (g *Governor) dropPages(u Usage) Usage {
 		return u
 	}
 	g.nextDrop = g.now().Add(dropEvery)
+	return g.dropNow(u)
+}
+
+// dropNow drops the binary's pages, holds the fixed part from before for
+// settle, and returns the usage measured after (u when it cannot).
+func (g *Governor) dropNow(u Usage) Usage {
+	if g.drop == nil {
+		return u
+	}
 	if _, err := g.drop(); err != nil {
 		g.log.Warn("memory: " + err.Error())
 		g.drop = nil // the same error every minute says nothing new
@@ -144,6 +164,18 @@ func (g *Governor) dropPages(u Usage) Usage {
 		return u
 	}
 	g.afterDrop = after.Fixed
+	g.hold, g.holdUntil = u.Fixed, g.now().Add(settle)
 	g.log.Debug("memory: binary pages dropped", "fixed_mib_before", u.Fixed>>20, "fixed_mib_after", after.Fixed>>20)
 	return after
+}
+
+// held is u with the fixed part from before the last drop while that
+// drop settles: the code the daemon runs faults back within a second or
+// two, and a limit raised by the whole drop meanwhile would let the heap
+// take what those pages are about to need.
+func (g *Governor) held(u Usage) Usage {
+	if g.now().Before(g.holdUntil) {
+		u.Fixed = max(u.Fixed, g.hold)
+	}
+	return u
 }
