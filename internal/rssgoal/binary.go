@@ -2,6 +2,7 @@ package rssgoal
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,17 +25,16 @@ import (
 // executable cannot be rewritten in place (ETXTBSY), so what faults back
 // is what was there.
 func DropBinaryPages() (int64, error) {
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return 0, fmt.Errorf("read mappings: %w", err)
+	}
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return 0, fmt.Errorf("find the executable: %w", err)
 	}
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		return 0, fmt.Errorf("read mappings: %w", err)
-	}
-	defer f.Close()
 	var total int64
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(maps))
 	for sc.Scan() {
 		lo, hi, ok := readOnlyMapping(sc.Text(), exe)
 		if !ok {
