@@ -18,11 +18,13 @@ import (
 )
 
 // killStepActions is the write path the kill test walks: a first and a
-// second `+=` change of one knob with a change of another between them,
-// then the restore of both at exit. The knobs are real: net.core.somaxconn
-// in a network namespace of the test's own and the readahead of a loop
-// device it attaches ("%s").
-var killStepActions = []string{"sysctl net.core.somaxconn += 64", "readahead %s += 8", "sysctl net.core.somaxconn += 64"}
+// second `+=` change of one knob with a change of another between them, a
+// revert in the pipeline (the claim stays, resting) and a change of the
+// resting claim (journaled without an fsync), then the restore of both at
+// exit. The knobs are real: net.core.somaxconn in a network namespace of
+// the test's own and the readahead of a loop device it attaches ("%s").
+var killStepActions = []string{"sysctl net.core.somaxconn += 64", "readahead %s += 8", "sysctl net.core.somaxconn += 64",
+	"revert readahead %s += 8", "readahead %s += 16"}
 
 // helperKillSteps is the process strace kills, inside the namespace: it
 // runs the write path on one locked OS thread, so that strace's per-tracee
@@ -44,13 +46,18 @@ func helperKillSteps() int {
 		return 1
 	}
 	for _, act := range killStepActions {
+		d := decide.Decision{TimeNs: 1, Kind: decide.Apply, Policy: "kill"}
+		want := Applied
+		if rest, ok := strings.CutPrefix(act, "revert "); ok {
+			act, d.Kind, want = rest, decide.Revert, Restored
+		}
 		a, err := action.Parse(strings.ReplaceAll(act, "%s", os.Getenv("AINKA_LOOP")))
 		if err != nil {
 			fmt.Println("error", err)
 			return 1
 		}
-		d := decide.Decision{TimeNs: 1, Kind: decide.Apply, Policy: "kill", Action: a}
-		if r := s.Process([]decide.Decision{d}, nil); len(r) != 1 || r[0].Status != Applied {
+		d.Action = a
+		if r := s.Process([]decide.Decision{d}, nil); len(r) != 1 || r[0].Status != want {
 			fmt.Println("error", act, r)
 			return 1
 		}

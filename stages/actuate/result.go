@@ -37,18 +37,21 @@ type Result struct {
 	// AppliedNs-ReceivedNs is the stage's own share of the latency
 	// (journal fsync, write), ReceivedNs-TimeNs the pipeline's.
 	ReceivedNs uint64
-	Kind       decide.Kind
-	Status     Status
-	Policy     string
-	Action     string
-	Knob       string // journal key, e.g. sysctl:vm.swappiness
-	Target     string // file or process, for humans
-	Old, New   string
-	Clamped    string // why the value differs from the one asked for
-	Why        string // the condition and its values
-	Err        string
-	Score      float64 // Measured: the effect score
-	Request    uint64  // the decision's decide.Decision.Request
+	// JournaledNs is CLOCK_MONOTONIC when the change's journal record was
+	// written (0: none): ReceivedNs to it is the journal's share.
+	JournaledNs uint64
+	Kind        decide.Kind
+	Status      Status
+	Policy      string
+	Action      string
+	Knob        string // journal key, e.g. sysctl:vm.swappiness
+	Target      string // file or process, for humans
+	Old, New    string
+	Clamped     string // why the value differs from the one asked for
+	Why         string // the condition and its values
+	Err         string
+	Score       float64 // Measured: the effect score
+	Request     uint64  // the decision's decide.Decision.Request
 }
 
 // AppendJSON appends the result as one JSON object with a fixed key order.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -83,7 +82,7 @@ func New(cfg Config) (*Stage, error) {
 	if len(open) > 0 {
 		s.log.Warn("journal has changes from a run that did not finish; restoring them", "journal", cfg.JournalPath, "knobs", len(open))
 		for _, e := range open {
-			r := s.restoreEntry(e, "recovery after an unclean exit")
+			r := s.restoreEntry(e, "recovery after an unclean exit", false)
 			s.logResult(&r)
 		}
 	}
@@ -172,7 +171,7 @@ func (s *Stage) do(d *decide.Decision, out []Result) []Result {
 			if !ok {
 				continue
 			}
-			r := s.restoreEntry(e, d.Reason)
+			r := s.restoreEntry(e, d.Reason, true)
 			r.TimeNs, r.Kind, r.Policy, r.Action = d.TimeNs, d.Kind, d.Policy, base.Action
 			s.logResult(&r)
 			out = append(out, r)
@@ -231,10 +230,18 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 	}
 	// Yield: AINKA changed this knob before and someone changed it since.
 	if e, ok := s.entry(p.k.key); ok && !e.Ours(cur, same) {
-		s.yield(p.k.key, e, cur)
-		r.Status = Yielded
-		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
-		return
+		if !e.Resting(same) {
+			s.yield(p.k.key, e, cur)
+			r.Status = Yielded
+			r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
+			return
+		}
+		// A claim at rest holds nothing of AINKA's: the outside value is
+		// the knob's new original (a new claim, fsynced).
+		if err := s.j.Restored(p.k.key); err != nil {
+			r.Status, r.Err = Failed, err.Error()
+			return
+		}
 	}
 	target, clamped, err := p.compute(cur)
 	if err != nil {
@@ -259,6 +266,7 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		r.Status, r.Err = Failed, err.Error() // no journal, no change
 		return
 	}
+	r.JournaledNs = monoNow()
 	if err := p.k.write(target); err != nil {
 		r.Status, r.Err = Failed, err.Error()
 		// The journal says "about to write" and nothing changed: close a
@@ -325,8 +333,10 @@ func (s *Stage) yield(key string, e journal.Entry, cur string) {
 }
 
 // restoreEntry puts one knob back to its original value, unless someone
-// else changed it after AINKA did.
-func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
+// else changed it after AINKA did. keep (a revert in the pipeline: the
+// knob may change again soon) leaves the claim open and resting, its
+// original still on disk; otherwise the entry is closed.
+func (s *Stage) restoreEntry(e journal.Entry, why string, keep bool) Result {
 	r := Result{Kind: decide.Revert, Knob: e.Key, Policy: e.Policy, New: e.Orig, Why: why}
 	k, err := s.knobFor(e)
 	if errors.Is(err, errGone) {
@@ -353,6 +363,10 @@ func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
 	r.Old = cur
 	switch {
 	case same(cur, e.Orig):
+	case e.Resting(same):
+		// AINKA had put the original back and someone changed it since:
+		// nothing of AINKA's to undo, and the claim ends.
+		keep, r.New = false, cur
 	case e.Ours(cur, same):
 		if err := k.write(e.Orig); err != nil {
 			r.Status, r.Err = Failed, err.Error()
@@ -365,11 +379,16 @@ func (s *Stage) restoreEntry(e journal.Entry, why string) Result {
 		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); not restored to %q", cur, e.Written, e.Orig)
 		return r
 	}
-	if err := s.j.Restored(e.Key); err != nil {
+	if keep {
+		err = s.j.Applied(e.Key, e.Orig)
+	} else {
+		err = s.j.Restored(e.Key)
+		delete(s.knobs, e.Key)
+	}
+	if err != nil {
 		r.Status, r.Err = Failed, err.Error()
 		return r
 	}
-	delete(s.knobs, e.Key)
 	r.Status = Restored
 	return r
 }
@@ -387,6 +406,10 @@ func (s *Stage) audit(out []Result) []Result {
 		}
 		cur, err := k.read()
 		if err != nil || e.Ours(cur, same) {
+			continue
+		}
+		if e.Resting(same) { // nothing of AINKA's in it: the claim ends
+			s.j.Restored(e.Key)
 			continue
 		}
 		s.yield(e.Key, e, cur)
@@ -454,103 +477,6 @@ func (s *Stage) logResult(r *Result) {
 	default:
 		s.log.Info("actuation", attrs...)
 	}
-}
-
-// Rollback restores every knob AINKA changed (yielding those changed by
-// someone else since) and returns what it did.
-func (s *Stage) Rollback() []Result {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rollback("rollback")
-}
-
-func (s *Stage) rollback(why string) []Result {
-	if s.j == nil {
-		return nil
-	}
-	var out []Result
-	for _, e := range s.j.Open() {
-		r := s.restoreEntry(e, why)
-		s.logResult(&r)
-		out = append(out, r)
-	}
-	s.groups = map[string][]string{}
-	return out
-}
-
-// RollbackCommands returns shell commands equivalent to Rollback, for
-// "ainka-cli rollback --print".
-func (s *Stage) RollbackCommands() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.j == nil {
-		return nil
-	}
-	var out []string
-	for _, e := range s.j.Open() {
-		k, err := s.knobFor(e)
-		if err != nil {
-			out = append(out, "# "+err.Error())
-			continue
-		}
-		out = append(out, k.cmd(e.Orig))
-	}
-	// Yielded knobs hold someone else's value: nothing to roll back, but
-	// their original is said, as a comment, so it is not lost.
-	for _, e := range s.j.Yields() {
-		cmd := "(unknown knob)"
-		if k, err := s.knobFor(e); err == nil {
-			cmd = k.cmd(e.Orig)
-		}
-		out = append(out, fmt.Sprintf("# %s was yielded to an outside change (now %s); its value before AINKA: %s", e.Key, e.Outside, cmd))
-	}
-	return out
-}
-
-// Changes lists the knobs AINKA has changed and not restored.
-func (s *Stage) Changes() []Change {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.j == nil {
-		return nil
-	}
-	var out []Change
-	for _, e := range s.j.Open() {
-		c := Change{Key: e.Key, Target: e.Path, Original: e.Orig, Value: e.Written, Policy: e.Policy, Why: e.Why, Since: e.Since}
-		if k, ok := s.knobs[e.Key]; ok {
-			c.Target = k.desc
-		}
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
-}
-
-// Reset reverts every change, forgets rate-limit history and the knobs
-// yielded to outside changes (AINKA may change them again); the kernel
-// module, when loaded, is reset too.
-func (s *Stage) Reset() []Result {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.rollback("reset")
-	s.lastWrite = map[string]time.Time{}
-	for key := range s.yielded {
-		if s.j != nil {
-			if err := s.j.Forget(key); err != nil {
-				s.log.Error("journal: forget a yield", "knob", key, "err", err)
-				continue
-			}
-		}
-		delete(s.yielded, key)
-	}
-	if s.kernel != nil && !s.cfg.DryRun {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := s.kernel.Reset(ctx); err != nil {
-			s.log.Warn("kernel module reset failed", "err", err)
-		}
-	}
-	return out
 }
 
 // Flush is called at the end of input: nothing is pending in this stage.

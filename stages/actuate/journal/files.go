@@ -202,5 +202,10 @@ func (j *Journal) rewrite() error {
 	}
 	j.f.Close()
 	j.f, j.size = f, int64(len(buf))
+	// The new file holds (fsynced) the originals of the open knobs only.
+	clear(j.durable)
+	for k, e := range j.open {
+		j.durable[k] = e.Orig
+	}
 	return nil
 }

@@ -66,6 +66,16 @@ func (e Entry) Ours(cur string, same func(a, b string) bool) bool {
 	return same(cur, e.Written) || e.Prev != "" && same(cur, e.Prev)
 }
 
+// Resting reports whether the entry is a claim at rest: AINKA put the
+// original back (a revert in the pipeline) and keeps the entry open, so
+// that the original stays on disk and the next change of the knob need
+// not wait for an fsync (see Intent). A resting knob holds no change of
+// AINKA's: it is not listed as a change, and an outside value found in it
+// ends the claim instead of yielding the knob.
+func (e Entry) Resting(same func(a, b string) bool) bool {
+	return e.Prev == "" && same(e.Written, e.Orig)
+}
+
 // Journal is an open journal file. It is safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
@@ -78,6 +88,10 @@ type Journal struct {
 	yielded map[string]*Entry
 	skipped []Skipped
 	aside   string
+	// durable maps a key to the original that an fsynced record of the
+	// current file holds for it: a set record that carries that original
+	// again need not be synced (see Intent).
+	durable map[string]string
 }
 
 // Skipped is a journal line that could not be read and was set aside.
@@ -111,7 +125,7 @@ func Open(path string) (*Journal, []Entry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	j := &Journal{path: path, f: f, unlock: unlock, open: map[string]*Entry{}, yielded: map[string]*Entry{}}
+	j := &Journal{path: path, f: f, unlock: unlock, open: map[string]*Entry{}, yielded: map[string]*Entry{}, durable: map[string]string{}}
 	fail := func(err error) (*Journal, []Entry, error) {
 		f.Close()
 		unlock()
@@ -288,6 +302,9 @@ func (j *Journal) append(r Record, sync bool) error {
 			j.f.Truncate(j.size)
 			return fmt.Errorf("fsync journal %s: %w (no change was made)", j.path, err)
 		}
+		if r.Op == OpSet {
+			j.durable[r.Key] = r.Orig
+		}
 	}
 	j.size += int64(len(b))
 	j.apply(r)
@@ -296,7 +313,17 @@ func (j *Journal) append(r Record, sync bool) error {
 
 // Intent records that key is about to be written with newVal. cur is the
 // current value; it becomes the original only for the first change of a
-// knob. It returns once the record is on disk.
+// knob. It returns once the record can be read by the next start.
+//
+// The record that claims a knob (its first change: it carries a new
+// original) is fsynced. Later ones, while the claim's record is in the
+// file, are written without an fsync: a process that dies (kill -9, a
+// panic, the OOM killer) leaves its completed writes in the page cache,
+// where the next start reads them; only a power loss or a kernel crash
+// loses them, and that also resets every knob AINKA can write (sysctls,
+// sysfs, cgroups and priorities do not survive a reboot), while the
+// original it must find is on disk. This keeps the fsync off the path
+// from a condition to its write (docs/reliability.md).
 func (j *Journal) Intent(key, typ, path, cur, newVal, policy, why string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -304,17 +331,42 @@ func (j *Journal) Intent(key, typ, path, cur, newVal, policy, why string) error 
 	if e := j.open[key]; e != nil {
 		orig = e.Orig
 	}
-	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, Prev: cur, New: newVal, Policy: policy, Why: why}, true)
+	o, ok := j.durable[key]
+	sync := !ok || o != orig
+	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, Prev: cur, New: newVal, Policy: policy, Why: why}, sync)
+}
+
+// Synced reports whether the next Intent for key with original orig would
+// be written without an fsync (its claim is on disk): for tests.
+func (j *Journal) Synced(key, orig string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	o, ok := j.durable[key]
+	return ok && o == orig
 }
 
 // Applied records the value the kernel reports after the write. It is not
 // synced: losing it only makes the next start accept the value before the
-// write as AINKA's too.
+// write as AINKA's too. Once the file has grown past maxSize it is
+// rewritten with the current state alone (the claims' originals stay on
+// disk, fsynced by the rewrite).
 func (j *Journal) Applied(key, val string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.append(Record{Op: OpApplied, Key: key, New: val}, false)
+	if err := j.append(Record{Op: OpApplied, Key: key, New: val}, false); err != nil {
+		return err
+	}
+	if j.size > maxSize {
+		return j.rewrite()
+	}
+	return nil
 }
+
+// maxSize is how large the file may grow before Applied rewrites it:
+// claims at rest keep knobs open, and every change and revert of them
+// appends, so "truncate once nothing is open" alone would not bound it.
+// About 3000 changes; the rewrite costs two fsyncs, after the write.
+const maxSize = 1 << 20
 
 // Restored closes key: its original value is back.
 func (j *Journal) Restored(key string) error {
@@ -370,6 +422,7 @@ func (j *Journal) compact() error {
 		return fmt.Errorf("compact journal %s: %w", j.path, err)
 	}
 	j.size = 0
+	clear(j.durable)
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("fsync journal %s: %w", j.path, err)
 	}

@@ -261,3 +261,51 @@ func TestFullDisk(t *testing.T) {
 		t.Errorf("open after the full disk: %s", keys)
 	}
 }
+
+// TestClaimSyncedOnce: the first set of a knob (its claim, carrying the
+// original) is fsynced; later sets with the same original are not, as long
+// as the claim's record is in the file: compaction forgets it, a rewrite
+// keeps the open knobs' originals synced.
+func TestClaimSyncedOnce(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "j")
+	j, _, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if j.Synced("a", "1") {
+		t.Fatal("unclaimed knob synced")
+	}
+	j.Intent("a", "file", "", "1", "2", "", "")
+	j.Applied("a", "2")
+	if !j.Synced("a", "1") || j.Synced("a", "2") {
+		t.Error("claim of a: want synced with original 1 only")
+	}
+	j.Intent("b", "file", "", "7", "8", "", "")
+	j.Restored("a")
+	if !j.Synced("b", "7") {
+		t.Error("b's claim forgotten while its record is in the file")
+	}
+	j.Restored("b") // nothing open: truncated
+	if j.Synced("b", "7") {
+		t.Error("a claim counted as synced after its record was truncated away")
+	}
+	j.Intent("c", "file", "", "3", "4", "", "")
+	for i := 0; j.size < maxSize/2; i++ {
+		j.Intent("c", "file", "", "4", "3", "", "")
+		j.Applied("c", "3")
+	}
+	n := j.size
+	for j.size >= n {
+		j.Intent("c", "file", "", "3", "4", "", "")
+		j.Applied("c", "4")
+	}
+	if !j.Synced("c", "3") || j.size > 1024 {
+		t.Errorf("after the size rewrite: synced %v, %d bytes", j.Synced("c", "3"), j.size)
+	}
+	j.Close()
+	_, open, _ := Open(p)
+	if len(open) != 1 || open[0].Orig != "3" || open[0].Written != "4" {
+		t.Errorf("after the rewrite: %+v", open)
+	}
+}

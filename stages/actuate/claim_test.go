@@ -1,0 +1,126 @@
+package actuate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ainka/ainka/stages/decide"
+)
+
+func revert(t *testing.T, s *Stage, act string) []Result {
+	t.Helper()
+	d := dec(t, act)
+	d.Kind, d.Reason = decide.Revert, "calm"
+	return s.Process([]decide.Decision{d}, nil)
+}
+
+// TestRevertKeepsClaim: a revert in the pipeline puts the original back
+// and keeps the claim at rest, so that the next change of the knob is
+// journaled without an fsync (issue 16, user-space reaction); a resting
+// claim is no change (Changes, rollback --print) and Close still closes
+// it with the knob at its first original and the journal empty.
+func TestRevertKeepsClaim(t *testing.T) {
+	root, cfg := fakeSys(t)
+	sw := filepath.Join(root, "sys/vm/swappiness")
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "sysctl:vm.swappiness"
+	if s.j.Synced(key, "60") {
+		t.Fatal("a knob never claimed counts as synced")
+	}
+	if r := one(t, s, "sysctl vm.swappiness = 40"); r.Status != Applied || r.JournaledNs == 0 {
+		t.Fatalf("first change: %+v", r)
+	}
+	if !s.j.Synced(key, "60") {
+		t.Error("the claim's original was not fsynced")
+	}
+	if rs := revert(t, s, "sysctl vm.swappiness = 40"); len(rs) != 1 || rs[0].Status != Restored || read(t, sw) != "60" {
+		t.Fatalf("revert: %+v, file %s", rs, read(t, sw))
+	}
+	e, ok := s.j.Get(key)
+	if !ok || !e.Resting(same) {
+		t.Fatalf("after the revert the claim is %+v (open %v), want resting", e, ok)
+	}
+	if ch, cmds := s.Changes(), s.RollbackCommands(); len(ch) != 0 || len(cmds) != 0 {
+		t.Errorf("a resting claim listed as a change: %+v %q", ch, cmds)
+	}
+	if !s.j.Synced(key, "60") {
+		t.Error("the next change of a resting claim would wait for an fsync")
+	}
+	if r := one(t, s, "sysctl vm.swappiness = 45"); r.Status != Applied || read(t, sw) != "45" {
+		t.Fatalf("second change: %+v", r)
+	}
+	if ch := s.Changes(); len(ch) != 1 || ch[0].Original != "60" || ch[0].Value != "45" {
+		t.Errorf("changes after the second change: %+v", ch)
+	}
+	s.Close()
+	if got := read(t, sw); got != "60" {
+		t.Errorf("after Close swappiness = %s, want 60", got)
+	}
+	if st, _ := os.Stat(cfg.JournalPath); st.Size() != 0 {
+		t.Errorf("journal not empty after Close: %d bytes", st.Size())
+	}
+}
+
+// TestRestingClaimTakesOutsideValue: someone changes a knob whose claim is
+// at rest. Nothing of AINKA's is in it, so it is not yielded (as it was
+// not before claims were kept): the audit ends the claim quietly, and the
+// next change takes the outside value as the new original.
+func TestRestingClaimTakesOutsideValue(t *testing.T) {
+	root, cfg := fakeSys(t)
+	sw := filepath.Join(root, "sys/vm/swappiness")
+	s, _ := New(cfg)
+	one(t, s, "sysctl vm.swappiness = 40")
+	revert(t, s, "sysctl vm.swappiness = 40")
+	os.WriteFile(sw, []byte("55\n"), 0o644) // the administrator
+	if rs := s.Audit(); len(rs) != 0 {
+		t.Errorf("audit of a resting claim: %+v", rs)
+	}
+	if _, ok := s.j.Get("sysctl:vm.swappiness"); ok {
+		t.Error("the audit kept a claim whose knob holds an outside value")
+	}
+	if r := one(t, s, "sysctl vm.swappiness = 40"); r.Status != Applied || read(t, sw) != "40" {
+		t.Fatalf("change after the outside value: %+v", r)
+	}
+	revert(t, s, "sysctl vm.swappiness = 40")
+	os.WriteFile(sw, []byte("50\n"), 0o644) // again, now without an audit between
+	if r := one(t, s, "sysctl vm.swappiness = 30"); r.Status != Applied || r.Old != "50" {
+		t.Fatalf("change of a resting claim after an outside value: %+v", r)
+	}
+	s.Close()
+	if got := read(t, sw); got != "50" {
+		t.Errorf("after Close swappiness = %s, want the administrator's 50", got)
+	}
+	if len(s.j.Yields()) != 0 {
+		t.Errorf("yields: %+v", s.j.Yields())
+	}
+}
+
+// TestCrashWithRestingClaim: a run dies with a claim at rest (and one
+// resting claim whose knob someone changed since); the next start leaves
+// both knobs as they are and the journal empty.
+func TestCrashWithRestingClaim(t *testing.T) {
+	root, cfg := fakeSys(t)
+	sw, ra := filepath.Join(root, "sys/vm/swappiness"), filepath.Join(root, "block/fake0/queue/read_ahead_kb")
+	s, _ := New(cfg)
+	for _, act := range []string{"sysctl vm.swappiness = 40", "readahead fake0 += 8"} {
+		one(t, s, act)
+		revert(t, s, act)
+	}
+	os.WriteFile(ra, []byte("256\n"), 0o644)
+	s.j.Close() // kill -9
+	s2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if a, b := read(t, sw), read(t, ra); a != "60" || b != "256" {
+		t.Errorf("after the restart swappiness %s (want 60), read_ahead_kb %s (want 256)", a, b)
+	}
+	if len(s2.j.Open()) != 0 || len(s2.j.Yields()) != 0 {
+		t.Errorf("journal after recovery: open %+v yields %+v", s2.j.Open(), s2.j.Yields())
+	}
+}
