@@ -81,6 +81,9 @@ type ChainOptions struct {
 	Logger *slog.Logger
 	// QueueLen is the pipeline's queue length in batches (0: its default).
 	QueueLen int
+	// RealTime is pipeline.Options.RealTime: SCHED_FIFO stage threads at
+	// this priority (0: none).
+	RealTime int
 	// Metrics receives every stage's metrics (nil: a new set); the
 	// source and the /metrics server share it.
 	Metrics *metrics.Set
@@ -111,7 +114,7 @@ type StageConfigs struct {
 // runs. To add a stage: give StageConfigs its configuration (filled in
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
-	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics})}
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime})}
 	cfgs, err := stageConfigs(o)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,14 @@ type Options struct {
 	// Metrics receives the per-stage metrics. If nil, the pipeline makes
 	// its own set, available from Metrics.
 	Metrics *metrics.Set
+	// RealTime, when positive, runs every stage (the source included) on
+	// an OS thread of its own under SCHED_FIFO at this priority (1 to
+	// MaxRealTime), so that a window goes from the ring to its write
+	// without waiting behind other runnable tasks (docs/performance.md,
+	// condition to actuation latency). Run fails with ErrRealTime when the
+	// kernel refuses it. Taps and the Go runtime's own threads stay as
+	// they are.
+	RealTime int
 }
 
 // Processor is a stage's work: it appends the outputs for one input batch to

@@ -173,6 +173,11 @@ func (s *stage[T]) start(ctx context.Context, wp *pool.ErrorPool) {
 				close(t.ch)
 			}
 		}()
+		if prio := s.p.opts.RealTime; prio > 0 {
+			if err := realtime(prio); err != nil {
+				return fmt.Errorf("stage %s: %w", s.stageName, err)
+			}
+		}
 		if err := s.runFn(ctx); err != nil {
 			return fmt.Errorf("stage %s: %w", s.stageName, err)
 		}

@@ -16,6 +16,13 @@ const DefaultInterval = 100 * time.Millisecond
 // replay default of half an interval, which is 50 ms off every decision.
 const liveLateness = 2 * time.Millisecond
 
+// liveHostPhase is how long past each window's end a live host sample is
+// taken. The source empties the ring first, so the sample is a watermark
+// that closes the window (aggregate.Config.HostWatermark): the phase only
+// has to put its timestamp past the end, and is all the wait a window
+// has before it closes.
+const liveHostPhase = 100 * time.Microsecond
+
 // minLiveLatenessInterval is the shortest interval that gets liveLateness;
 // below it the lateness default (half the interval) stays.
 const minLiveLatenessInterval = 8 * time.Millisecond
@@ -29,7 +36,8 @@ type Settings struct {
 	// events; 0 = half the interval (aggregate's default).
 	Lateness time.Duration
 	// HostPhase, when positive, takes each host sample this long past the
-	// end of a window, so that its timestamp closes the window at once.
+	// end of a window, so that its timestamp closes the window at once (a
+	// watermark: aggregate.Config.HostWatermark).
 	HostPhase time.Duration
 	// Kinds says how each record kind was captured (trace header or the
 	// live policy); aggregate carries it to features.
@@ -59,7 +67,7 @@ func Live(interval time.Duration) Settings {
 	}
 	if s.Interval >= minLiveLatenessInterval {
 		s.Lateness = liveLateness
-		s.HostPhase = liveLateness + 500*time.Microsecond
+		s.HostPhase = liveHostPhase
 	}
 	return s
 }

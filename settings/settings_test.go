@@ -28,9 +28,9 @@ func TestLive(t *testing.T) {
 	for _, tc := range []struct {
 		interval, want, lateness, phase time.Duration
 	}{
-		{0, DefaultInterval, 2 * time.Millisecond, 2500 * time.Microsecond},
-		{100 * time.Millisecond, 100 * time.Millisecond, 2 * time.Millisecond, 2500 * time.Microsecond},
-		{8 * time.Millisecond, 8 * time.Millisecond, 2 * time.Millisecond, 2500 * time.Microsecond},
+		{0, DefaultInterval, 2 * time.Millisecond, 100 * time.Microsecond},
+		{100 * time.Millisecond, 100 * time.Millisecond, 2 * time.Millisecond, 100 * time.Microsecond},
+		{8 * time.Millisecond, 8 * time.Millisecond, 2 * time.Millisecond, 100 * time.Microsecond},
 		// Below 8 ms the aggregator's default lateness (half the
 		// interval) stays, and there is no phase.
 		{5 * time.Millisecond, 5 * time.Millisecond, 0, 0},

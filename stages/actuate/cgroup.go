@@ -59,6 +59,49 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
+// cgroupPath resolves file of cgroup rel: the v2 file, or for cpu.weight
+// on a hybrid host (the cpu controller bound to v1) v1's cpu.shares
+// (shares). Resolving walks and checks every component, a dozen system
+// calls on a contended kernfs, hundreds of microseconds on a busy host:
+// the result is kept, because cgroupfs has no symbolic links, so a path
+// once resolved inside the root stays inside it; a cgroup removed since
+// fails the knob's read (then forgetCgroups), one made again under the
+// same name has the same path.
+func (s *Stage) cgroupPath(rel, file string) (p string, shares bool, err error) {
+	ck := rel + "\x00" + file
+	if c, ok := s.cgPaths[ck]; ok {
+		return c.path, c.shares, nil
+	}
+	p, err = cgroupFile(s.cfg.CgroupRoot, rel, file)
+	if err != nil && file == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
+		if p1, err1 := cgroupFile(s.cfg.Cgroup1CPU, rel, "cpu.shares"); err1 == nil {
+			p, shares, err = p1, true, nil
+		}
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if len(s.cgPaths) >= maxCgPaths {
+		clear(s.cgPaths)
+	}
+	s.cgPaths[ck] = cgPath{p, shares}
+	return p, shares, nil
+}
+
+// cgPath is a resolved cgroup file (Stage.cgroupPath).
+type cgPath struct {
+	path   string
+	shares bool
+}
+
+// maxCgPaths bounds the resolved cgroup files kept: more cgroups than
+// this are resolved again.
+const maxCgPaths = 1024
+
+// forgetCgroups drops the resolved cgroup files after a knob could not be
+// read: its cgroup may be gone.
+func (s *Stage) forgetCgroups() { clear(s.cgPaths) }
+
 // cgroupFile returns the path of file in cgroup rel under root, refusing
 // anything that resolves outside root (a symlinked directory, "..").
 func cgroupFile(root, rel, file string) (string, error) {

@@ -124,3 +124,39 @@ func TestCrashWithRestingClaim(t *testing.T) {
 		t.Errorf("journal after recovery: open %+v yields %+v", s2.j.Open(), s2.j.Yields())
 	}
 }
+
+// TestCgroupPathKept: a cgroup's file is resolved once and kept (issue 16:
+// resolving took hundreds of microseconds on a busy host, on every
+// change); a cgroup gone since fails the read, which drops what was kept,
+// and the same cgroup made again is found again.
+func TestCgroupPathKept(t *testing.T) {
+	root, cfg := fakeSys(t)
+	cfg.Cgroup1CPU = "-"
+	dir := filepath.Join(root, "cg", "app")
+	mk := func() {
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "cpu.weight"), []byte("100\n"), 0o644)
+	}
+	mk()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if r := one(t, s, "cgroup app cpu.weight = 50"); r.Status != Applied {
+		t.Fatalf("first change: %+v", r)
+	}
+	if _, ok := s.cgPaths["app\x00cpu.weight"]; !ok {
+		t.Fatal("the resolved cgroup file was not kept")
+	}
+	os.RemoveAll(dir)
+	if r := one(t, s, "cgroup app cpu.weight = 60"); r.Status == Applied || len(s.cgPaths) != 0 {
+		t.Fatalf("change of a removed cgroup: %+v, kept %v", r, s.cgPaths)
+	}
+	mk()
+	// AINKA's change went with the old cgroup: the new one's 100 is not
+	// AINKA's (yielded, as before the paths were kept), but it was read.
+	if r := one(t, s, "cgroup app cpu.weight = 70"); r.Old != "100" || len(s.cgPaths) != 1 {
+		t.Fatalf("change of the cgroup made again: %+v, kept %v", r, s.cgPaths)
+	}
+}

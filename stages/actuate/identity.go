@@ -106,10 +106,7 @@ func (s *Stage) cgroupKnob(key, rest string) (*knob, error) {
 	if s.cfg.CgroupRoot == "" {
 		return nil, fmt.Errorf("%w: no cgroup2 mount", errGone)
 	}
-	p, err := cgroupFile(s.cfg.CgroupRoot, target, file)
-	if err != nil && file == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
-		p, err = cgroupFile(s.cfg.Cgroup1CPU, target, "cpu.shares")
-	}
+	p, _, err := s.cgroupPath(target, file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %v", errGone, err)
 	}

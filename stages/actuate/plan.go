@@ -84,15 +84,12 @@ func (s *Stage) planCgroup(a action.Action) ([]plan, error) {
 		return nil, fmt.Errorf("cgroup file %q is not allowed", a.Knob)
 	}
 	spec.Name = a.Knob
-	p, err := cgroupFile(s.cfg.CgroupRoot, a.Target, a.Knob)
-	if err != nil && a.Knob == "cpu.weight" && s.cfg.Cgroup1CPU != "" && !v2Has(s.cfg.CgroupRoot, "cpu") {
-		// Hybrid host: the cpu controller is bound to cgroup v1.
-		if pl, err1 := s.planShares(a, spec); err1 == nil {
-			return pl, nil
-		}
-	}
+	p, shares, err := s.cgroupPath(a.Target, a.Knob)
 	if err != nil {
 		return nil, err
+	}
+	if shares {
+		return s.planShares(a, spec, p), nil
 	}
 	k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
 	return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
@@ -237,11 +234,7 @@ func (s *Stage) planV1(a action.Action, root, ctrl string) ([]plan, error) {
 // planShares writes cpu.weight as the cgroup v1 cpu.shares of the same
 // cgroup path, on hosts whose cpu controller is bound to v1. The two
 // scales meet at the default: weight 100 = 1024 shares.
-func (s *Stage) planShares(a action.Action, spec action.Spec) ([]plan, error) {
-	p, err := cgroupFile(s.cfg.Cgroup1CPU, a.Target, "cpu.shares")
-	if err != nil {
-		return nil, err
-	}
+func (s *Stage) planShares(a action.Action, spec action.Spec, p string) []plan {
 	k := fileKnob("cgroup:"+a.Target+":cpu.weight", p)
 	return []plan{{k, func(cur string) (string, string, error) {
 		sh, err := strconv.ParseFloat(cur, 64)
@@ -255,7 +248,7 @@ func (s *Stage) planShares(a action.Action, spec action.Spec) ([]plan, error) {
 		wv, _ := strconv.ParseFloat(w, 64)
 		shares := max(2, math.Round(wv*1024/100))
 		return itoa(shares), joinWhy(why, "cgroup v1 cpu.shares "+itoa(shares)+" for cpu.weight "+w+" (the cpu controller is bound to cgroup v1 here)"), nil
-	}}}, nil
+	}}}
 }
 
 func (s *Stage) sysctlPath(name string) string {

@@ -43,6 +43,7 @@ type Stage struct {
 	lastAudit time.Time
 	closed    bool
 	expected  map[uint64]chan []Result // Optimize requests waited for
+	cgPaths   map[string]cgPath        // resolved cgroup files (cgroupPath)
 }
 
 // New opens the journal and, if a previous run left knobs changed (it
@@ -52,7 +53,7 @@ func New(cfg Config) (*Stage, error) {
 		return nil, err
 	}
 	s := &Stage{cfg: cfg, log: cfg.Logger, knobs: map[string]*knob{}, groups: map[string][]string{},
-		lastWrite: map[string]time.Time{}, yielded: map[string]string{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
+		lastWrite: map[string]time.Time{}, yielded: map[string]string{}, cgPaths: map[string]cgPath{}, tokens: float64(cfg.MaxWritesPerS), tokenAt: time.Now()}
 	s.findCgroups()
 	s.kernel = cfg.Kernel
 	if cfg.DryRun {
@@ -221,6 +222,7 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		if errors.Is(err, errGone) {
 			r.Status = Unsupported
 		}
+		s.forgetCgroups()
 		return
 	}
 	r.Old = cur

@@ -41,6 +41,14 @@ type Config struct {
 	// NoEntities skips the per-task run time and per-device continuity
 	// accounting (the tuners' inputs): only for measuring their cost.
 	NoEntities bool
+	// HostWatermark makes a host sample a watermark: it closes every
+	// window that ended at or before its timestamp at once, without the
+	// lateness. Live, the source reads the ring dry before it stamps a
+	// host sample (source.Live.Run), so every record of those windows is
+	// in already; a record that a CPU reserved in the microseconds between
+	// the drain and the stamp counts as late in the next window. Off for
+	// replays (settings.FromHeader), whose windows stay as recorded.
+	HostWatermark bool
 }
 
 // ErrConfig is wrapped by configuration errors.
@@ -77,6 +85,10 @@ type Stage struct {
 
 	started bool
 	maxTs   uint64
+	// wm is the newest host sample's timestamp when they are watermarks
+	// (Config.HostWatermark): windows ending at or before it close.
+	wm            uint64
+	hostWatermark bool
 	// While the first window is open, records up to the lateness older
 	// than the first one extend it backwards instead of counting as late:
 	// the first record read is often not the oldest (a host sample stamped
@@ -128,8 +140,9 @@ func New(cfg Config) (*Stage, error) {
 		lateness: uint64(cfg.Lateness.Nanoseconds()),
 		maxGap:   uint64(cfg.MaxGapWindows),
 
-		noEntities: cfg.NoEntities,
-		probes:     newProbePlan(cfg.Probes),
+		noEntities:    cfg.NoEntities,
+		probes:        newProbePlan(cfg.Probes),
+		hostWatermark: cfg.HostWatermark,
 	}
 	if cfg.Metrics != nil {
 		a.mWindows = cfg.Metrics.GetOrCreateCounter("ainka_aggregate_windows_total")
@@ -166,7 +179,13 @@ func (a *Stage) Process(in []decode.Event, out []Window) []Window {
 		}
 		if e.TsNs > a.maxTs {
 			a.maxTs = e.TsNs
-			if a.maxTs >= a.w[0].EndNs+a.lateness {
+			if a.due() {
+				out = a.advance(out)
+			}
+		}
+		if a.hostWatermark && e.Kind == decode.KindHostSample && e.TsNs > a.wm {
+			a.wm = e.TsNs
+			if a.due() {
 				out = a.advance(out)
 			}
 		}
@@ -209,7 +228,7 @@ func (a *Stage) start(ts uint64) {
 	a.firstTs, a.inFirst = ts, true
 	a.idx[0].reset()
 	a.idx[1].reset()
-	a.maxTs = ts
+	a.maxTs, a.wm = ts, 0
 	a.started = true
 }
 
@@ -237,10 +256,16 @@ func (a *Stage) advance(out []Window) []Window {
 		a.idx[1].reset()
 		return out
 	}
-	for a.maxTs >= a.w[0].EndNs+a.lateness {
+	for a.due() {
 		out = a.emit(out)
 	}
 	return out
+}
+
+// due reports whether the oldest open window may close: the newest event
+// is past its end by the lateness, or a watermark has passed its end.
+func (a *Stage) due() bool {
+	return a.maxTs >= a.w[0].EndNs+a.lateness || a.w[0].EndNs <= a.wm
 }
 
 // emit closes w[0]: finishes its CPU time and host deltas, appends a copy
@@ -502,7 +527,7 @@ func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 // ConfigFrom is the windowing the resolved settings ask for: their
 // interval and lateness, and how each kind was captured.
 func ConfigFrom(s settings.Settings) Config {
-	c := Config{Interval: s.Interval, Lateness: s.Lateness}
+	c := Config{Interval: s.Interval, Lateness: s.Lateness, HostWatermark: s.HostPhase > 0}
 	for _, k := range s.Kinds {
 		if k.Kind == 0 || int(k.Kind) >= int(decode.NumKinds) {
 			continue

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"golang.org/x/sys/unix"
+
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/pipeline"
@@ -60,12 +62,15 @@ type Config struct {
 	// HostPhase, when positive, takes each host sample at HostPhase past a
 	// multiple of HostInterval in CLOCK_MONOTONIC, i.e. just after the end
 	// of an aggregation window (windows are aligned to multiples of the
-	// interval in event time). With HostPhase a little above the
-	// aggregator's lateness, the sample's timestamp closes the window at
-	// once instead of when the next kernel event happens to be read: a
-	// watermark. The ring is drained before each sample so that records
-	// older than it go first. 0 = samples every HostInterval from the
-	// start, unaligned. Must be below HostInterval.
+	// interval in event time). The ring is drained before each sample so
+	// that records older than it go first, which makes the sample's
+	// timestamp a watermark (aggregate.Config.HostWatermark closes the
+	// window with it, at once, instead of when a record past the window's
+	// end plus the lateness happens to be read). The last stretch before
+	// each sample is slept with clock_nanosleep, not Go's timers, whose
+	// wakeups have a resolution of a millisecond (preciseWake). 0 =
+	// samples every HostInterval from the start, unaligned. Must be below
+	// HostInterval.
 	HostPhase time.Duration
 	// Metrics receives ainka_bpf_seen_total{kind} and the other source
 	// metrics; nil = none.
@@ -408,6 +413,7 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 					return err
 				}
 				r.addHostSample()
+				r.send() // now: it may close a window (a watermark)
 			}
 			nextHost = nextHost.Add(interval)
 			if nextHost.Before(now) {
@@ -419,11 +425,7 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 			l.refreshMetrics()
 		}
 		r.addInjected()
-		deadline := now.Add(l.cfg.ReadDeadline)
-		if nextHost.Before(deadline) {
-			deadline = nextHost
-		}
-		if err := r.readRing(deadline); err != nil {
+		if err := r.readRing(l.waitUntil(r, now, nextHost)); err != nil {
 			return err
 		}
 		if err := r.readProbes(); err != nil {
@@ -474,6 +476,47 @@ func (l *Live) stop(r *reader) error {
 	l.Close()
 	l.refreshMetrics()
 	return nil
+}
+
+// preciseWake is how long before an aligned host sample Run stops waiting
+// on the ring with Go's timers and sleeps the rest with clock_nanosleep: Go
+// waits in epoll_wait, whose timeout is in milliseconds, so its timers
+// fire up to a millisecond late when the process is otherwise idle.
+const preciseWake = 1500 * time.Microsecond
+
+// waitUntil returns how long the ring may be waited on from now; when the
+// next aligned host sample is closer than preciseWake, it reads the host's
+// counters for it and sleeps until its time instead, and returns the zero
+// time (empty the ring, no wait).
+func (l *Live) waitUntil(r *reader, now, nextHost time.Time) time.Time {
+	deadline := now.Add(l.cfg.ReadDeadline)
+	if l.cfg.HostPhase <= 0 || l.host == nil {
+		return minTime(deadline, nextHost)
+	}
+	until := nextHost.Sub(now)
+	if until > preciseWake {
+		return minTime(deadline, nextHost.Add(-preciseWake))
+	}
+	r.readHostAhead()
+	sleepMono(monotonicNs() + uint64(max(nextHost.Sub(time.Now()), 0)))
+	return time.Time{}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// sleepMono sleeps until CLOCK_MONOTONIC reaches t, with the thread's
+// timer slack at its minimum (the default 50 µs would be most of the
+// wait's error).
+func sleepMono(t uint64) {
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	ts := unix.NsecToTimespec(int64(t))
+	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
+	}
 }
 
 // alignedTime returns the first time after now that is phase past a

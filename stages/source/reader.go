@@ -19,6 +19,9 @@ type reader struct {
 	// probeRecs counts the batch's records per probe plugin (Live.probes).
 	probeRecs [spec.MaxKinds]uint64
 	hs        record.HostSample
+	// hsRead: hs holds values read ahead of the sample's time (see
+	// Live.waitUntil), to be stamped by the next addHostSample.
+	hsRead bool
 }
 
 func (r *reader) batch() *pipeline.Batch[[]byte] {
@@ -158,8 +161,22 @@ func (r *reader) readRing(deadline time.Time) error {
 	}
 }
 
-func (r *reader) addHostSample() {
+// readHostAhead reads the host's counters now for the next sample: reading
+// them (six /proc files) takes 50 to 300 µs, which an aligned sample then
+// does not spend between the window's end and its watermark.
+func (r *reader) readHostAhead() {
 	r.l.host.sample(&r.hs)
+	r.hsRead = true
+}
+
+// addHostSample appends a host sample stamped now, with the values read
+// ahead if any (they are then at most preciseWake older than the stamp:
+// the host's counters tick every few milliseconds at best), else read now.
+func (r *reader) addHostSample() {
+	if !r.hsRead {
+		r.l.host.sample(&r.hs)
+	}
+	r.hsRead = false
 	if r.full() {
 		r.send()
 	}

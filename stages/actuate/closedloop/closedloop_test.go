@@ -45,7 +45,8 @@ var (
 	latFor    = flag.Duration("latency-for", 30*time.Second, "length of the condition-to-write latency run (0: skip)")
 	lateness  = flag.Duration("lateness", 0, "aggregate lateness (0: the aggregator's default, half the interval)")
 	effThr    = flag.Float64("effectiveness-threshold", -1, "policy_effectiveness_threshold (-1: never revert, so that every on-run keeps its action)")
-	hostPhase = flag.Duration("host-phase", -1, "host samples at this phase past each window end, as a watermark (negative: lateness + 0.5 ms when the lateness is set, else off; 0s: off)")
+	hostPhase = flag.Duration("host-phase", -1, "host samples at this phase past each window end, as a watermark that closes the window (negative: as ainka run, settings.Live; 0s: off)")
+	rtPrio    = flag.Int("rt", 0, "SCHED_FIFO priority of the pipeline's stage threads (0: none; pipeline.Options.RealTime)")
 	readDL    = flag.Duration("read-deadline", 0, "source ring read deadline (0: the source default for the interval, source.DefaultReadDeadline)")
 )
 
@@ -194,6 +195,7 @@ func cyclicP99(out string) (p99, maxUs float64, n int, err error) {
 type timed struct {
 	d    pipeline.Processor[tune.Window, decide.Decision] // decide behind the tune stage
 	skip uint64                                           // windows ending before this are start-up backlog, not counted
+	st   *stamps
 	mu   sync.Mutex
 	lat  []float64 // µs from window end to decide
 }
@@ -202,12 +204,19 @@ func (t *timed) Process(in []tune.Window, out []decide.Decision) []decide.Decisi
 	now := mono()
 	t.mu.Lock()
 	for i := range in {
-		if e := in[i].Out.Vector.EndNs; now > e && e > t.skip {
+		e := in[i].Out.Vector.EndNs
+		if now > e && e > t.skip {
 			t.lat = append(t.lat, float64(now-e)/1e3)
 		}
+		t.st.mark(t.st.decideIn, e, now)
 	}
 	t.mu.Unlock()
-	return t.d.Process(in, out)
+	out = t.d.Process(in, out)
+	done := mono()
+	for i := range in {
+		t.st.mark(t.st.decideOut, in[i].Out.Vector.EndNs, done)
+	}
+	return out
 }
 
 // timedAgg records, for every window the aggregator closes, the time from
@@ -216,6 +225,7 @@ func (t *timed) Process(in []tune.Window, out []decide.Decision) []decide.Decisi
 // waiting for a record past end + lateness); timed has the rest.
 type timedAgg struct {
 	a    *aggregate.Stage
+	st   *stamps
 	skip uint64
 	mu   sync.Mutex
 	lat  []float64 // µs from window end to the window closed
@@ -230,6 +240,7 @@ func (t *timedAgg) Process(in []decode.Event, out []aggregate.Window) []aggregat
 		if e := out[i].EndNs; now > e && e > t.skip {
 			t.lat = append(t.lat, float64(now-e)/1e3)
 		}
+		t.st.mark(t.st.closed, out[i].EndNs, now)
 	}
 	t.mu.Unlock()
 	return out
@@ -273,18 +284,21 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	set := metrics.NewSet()
-	cfg := source.Config{HostInterval: *interval, HostPhase: phaseFor(*hostPhase, *lateness), ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: set}
+	phase := phaseFor(*hostPhase, *interval)
+	cfg := source.Config{HostInterval: *interval, HostPhase: phase, ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: set}
 	cfg.Kinds = []record.Kind{record.KindSchedSwitch, record.KindSchedWakeup, record.KindHostSample}
 	live, err := source.NewLive(cfg)
 	if err != nil {
 		t.Fatalf("live source: %v", err)
 	}
-	ta := &timedAgg{skip: mono() + 2e9}
-	tm := &timed{skip: mono() + 2e9}
+	st := newStamps()
+	ta := &timedAgg{skip: mono() + 2e9, st: st}
+	tm := &timed{skip: mono() + 2e9, st: st}
 	col := &collect{}
 	c, err := daemon.Build(live, daemon.ChainOptions{
-		Settings: settings.Settings{Interval: *interval, Lateness: *lateness, Kinds: source.TraceKinds(live.KernelPolicy(), live.HostSamples())},
+		Settings: settings.Settings{Interval: *interval, Lateness: *lateness, HostPhase: phase, Kinds: source.TraceKinds(live.KernelPolicy(), live.HostSamples())},
 		Metrics:  set,
+		RealTime: *rtPrio,
 		Adjust: func(s *daemon.StageConfigs) {
 			s.Predict.ModelPath = filepath.Join(work, "model.json")
 			s.Decide = decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger}
@@ -319,16 +333,14 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	return l
 }
 
-// phaseFor resolves -host-phase: -1 = just past the lateness when one is
-// set, so that each host sample closes the window it follows.
-func phaseFor(flagPhase, lateness time.Duration) time.Duration {
+// phaseFor resolves -host-phase: -1 = what `ainka run` uses at this
+// interval (settings.Live), so that each host sample closes the window
+// it follows as a watermark.
+func phaseFor(flagPhase, interval time.Duration) time.Duration {
 	if flagPhase >= 0 {
 		return flagPhase
 	}
-	if lateness > 0 {
-		return lateness + 500*time.Microsecond
-	}
-	return 0
+	return settings.Live(interval).HostPhase
 }
 
 func (l *loop) stop(t *testing.T) {
@@ -418,8 +430,8 @@ func TestClosedLoop(t *testing.T) {
 	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
 		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
 	}
-	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, %d hogs, runs of %v",
-		*interval, *lateness, *readDL, phaseFor(*hostPhase, *lateness), rep.Nice, *hogs, *runFor)
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, SCHED_FIFO %d (0: none), %d hogs, runs of %v; load average %s",
+		*interval, *lateness, *readDL, phaseFor(*hostPhase, *interval), rep.Nice, *rtPrio, *hogs, *runFor, loadavg())
 	policy := fmt.Sprintf(`[[policy]]
 name = "hogs-weight"
 condition = "runq_latency_p99_us > %d for 1s"
@@ -499,6 +511,7 @@ cooldown = "0s"
 	// whose condition (latency above its own forecast) flips every few
 	// windows, with its revert right after, so that every flip to true is
 	// a write.
+	var bd breakdown
 	if *latFor > 0 {
 		probe := fmt.Sprintf(`[[policy]]
 name = "latency-probe"
@@ -522,6 +535,7 @@ revert_after = "1ns"
 		}
 		rep.WindowToDecideUs = append(rep.WindowToDecideUs, l.tm.lat...)
 		rep.WindowToCloseUs = append(rep.WindowToCloseUs, l.ta.lat...)
+		bd.add(l.tm.st, l.col.res)
 	}
 	rep.Windows = len(rep.WindowToDecideUs)
 	rep.CloseP50, rep.CloseP99, rep.CloseP999 = pct(rep.WindowToCloseUs, .5), pct(rep.WindowToCloseUs, .99), pct(rep.WindowToCloseUs, .999)
@@ -532,11 +546,13 @@ revert_after = "1ns"
 	t.Logf("cyclictest max µs, AINKA on:  %s", spread(rep.OnMax))
 	t.Logf("condition (window end) -> write applied, µs: p50 %.0f p99 %.0f p99.9 %.0f (n=%d)",
 		pct(rep.ActLatencyUs, .5), pct(rep.ActLatencyUs, .99), pct(rep.ActLatencyUs, .999), len(rep.ActLatencyUs))
-	t.Logf("of which in the actuate stage (journal fsync + write), µs: p50 %.0f p99 %.0f p99.9 %.0f",
+	t.Logf("of which in the actuate stage (journal + write), µs: p50 %.0f p99 %.0f p99.9 %.0f",
 		pct(rep.StageLatencyUs, .5), pct(rep.StageLatencyUs, .99), pct(rep.StageLatencyUs, .999))
 	t.Logf("window end -> decide, µs (every window): p50 %.0f p99 %.0f p99.9 %.0f (n=%d)", rep.WindowP50, rep.WinP99, rep.WinP999, rep.Windows)
 	t.Logf("of which window end -> window closed by the aggregator, µs: p50 %.0f p99 %.0f p99.9 %.0f (n=%d)",
 		rep.CloseP50, rep.CloseP99, rep.CloseP999, len(rep.WindowToCloseUs))
+	t.Logf("segments of the probe's applied changes, µs:%s", bd.String())
+	t.Logf("load average at the end: %s", loadavg())
 	if out := os.Getenv("AINKA_CLOSED_LOOP_OUT"); out != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		os.WriteFile(out, b, 0o644)
