@@ -13,8 +13,9 @@
 # Usage: sudo scripts/closed-loop.sh [RUNS] [RUN_SECONDS] [-- extra test flags]
 #   extra test flags: -read-deadline D (0s: the source default for the
 #        interval), -host-phase D (host samples D past each window end, a
-#        watermark that closes windows on time; default lateness + 0.5 ms,
-#        0s = unaligned)
+#        watermark that closes the window; default as ainka run, 100 µs;
+#        0s = unaligned, windows close on lateness), -rt N (SCHED_FIFO
+#        stage threads at priority N, pipeline.Options.RealTime)
 #   env: INTERVAL (100ms), LATENESS (2ms; 0 = aggregator default), HOGS (4),
 #        THRESHOLD_US (2000), PROBE_SECONDS (60), NICE (-10: the daemon's
 #        priority, as the systemd unit would give it), OUT (report JSON)

@@ -230,20 +230,8 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		r.Status, r.Err = Yielded, why
 		return
 	}
-	// Yield: AINKA changed this knob before and someone changed it since.
-	if e, ok := s.entry(p.k.key); ok && !e.Ours(cur, same) {
-		if !e.Resting(same) {
-			s.yield(p.k.key, e, cur)
-			r.Status = Yielded
-			r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
-			return
-		}
-		// A claim at rest holds nothing of AINKA's: the outside value is
-		// the knob's new original (a new claim, fsynced).
-		if err := s.j.Restored(p.k.key); err != nil {
-			r.Status, r.Err = Failed, err.Error()
-			return
-		}
+	if !s.outsideChange(p.k.key, cur, r) {
+		return
 	}
 	target, clamped, err := p.compute(cur)
 	if err != nil {
@@ -295,6 +283,28 @@ func (s *Stage) applyPlan(p plan, d *decide.Decision, r *Result) {
 		s.groups[ak] = append(s.groups[ak], p.k.key)
 	}
 	r.Status = Applied
+}
+
+// outsideChange handles a knob that holds a value AINKA did not put there
+// and reports whether the change may go on. A knob AINKA changed before
+// is yielded (r says so); a claim at rest holds nothing of AINKA's, so the
+// outside value becomes its new original (a new claim, fsynced).
+func (s *Stage) outsideChange(key, cur string, r *Result) bool {
+	e, ok := s.entry(key)
+	if !ok || e.Ours(cur, same) {
+		return true
+	}
+	if !e.Resting(same) {
+		s.yield(key, e, cur)
+		r.Status = Yielded
+		r.Err = fmt.Sprintf("changed outside AINKA to %q (AINKA wrote %q); AINKA leaves it alone", cur, e.Written)
+		return false
+	}
+	if err := s.j.Restored(key); err != nil {
+		r.Status, r.Err = Failed, err.Error()
+		return false
+	}
+	return true
 }
 
 // rateLimited says why key may not be written now ("" when it may, and
