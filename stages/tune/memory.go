@@ -1,7 +1,6 @@
 package tune
 
 import (
-	"cmp"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -23,9 +22,9 @@ import (
 // anonymous memory alone, so the hog beside it swaps instead of being
 // OOM-killed. 0 is tried only when the task's cgroup has no limit of its
 // own (at 0 that limit could OOM-kill the task itself); the floor is 1
-// otherwise. Elsewhere (cgroup v2, where the kernel applies vm.swappiness
-// to every cgroup, or a task in the root cgroup) vm.swappiness itself,
-// never below 10: at 0 the hog cannot swap and is OOM-killed, which is
+// otherwise. Without a v1 memory hierarchy (cgroup v2, where the kernel
+// applies vm.swappiness to every cgroup) vm.swappiness itself, never
+// below 10: at 0 the hog cannot swap and is OOM-killed, which is
 // not a tuner's call. Advice (and replays) never read the host, so they
 // name vm.swappiness.
 //
@@ -56,9 +55,8 @@ func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 	if !pressed(s.tr.host.psiMem, minPSIMemPct) {
 		return target{}, false
 	}
-	var victims [maxVictims]*taskEnt
-	var hog *taskEnt
-	nv := 0
+	var victims, hogs [maxVictims]*taskEnt
+	nv, nh := 0, 0
 	for i := 0; i < s.tr.nTasks; i++ {
 		e := &s.tr.tasks[i]
 		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 || (s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) {
@@ -68,12 +66,12 @@ func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 		switch {
 		case c == Latency && conf >= minConfidence && e.faultsPerS >= minVictimFaults:
 			nv = insertByFaults(victims[:], nv, e)
-		case c != Latency && (hog == nil || e.faultsPerS > hog.faultsPerS):
-			hog = e
+		case c != Latency && e.faultsPerS >= minVictimFaults:
+			nh = insertByFaults(hogs[:], nh, e)
 		}
 	}
 	for _, v := range victims[:nv] {
-		if tg, ok := m.victim(s, now, v, hog); ok {
+		if tg, ok := m.victim(s, v, hogs[:nh]); ok {
 			return tg, true
 		}
 	}
@@ -93,37 +91,57 @@ func insertByFaults(vs []*taskEnt, n int, e *taskEnt) int {
 	return min(n+1, len(vs))
 }
 
-// victim makes the target protecting e; in act mode it picks the knob
-// and checks that reclaim really reaches e there.
-func (m memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, bool) {
+// victim makes the target protecting e from the first of hogs (the
+// busiest faulting tasks that are not latency-sensitive) whose reclaim
+// reaches it; in act mode it picks the knob and checks that reclaim
+// really takes e's memory there.
+func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, bool) {
 	_, conf := classifyTask(e)
 	comm := decode.CommString(&e.comm)
-	why := fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(e), e.faultsPerS, s.tr.host.psiMem)
-	if hog != nil {
-		why += fmt.Sprintf("; beside %s pid %d (%.0f faults/s)", decode.CommString(&hog.comm), hog.pid, hog.faultsPerS)
-	}
 	tg := target{key: "memory/" + comm + "/vm.swappiness", sel: "vm.swappiness", pid: e.pid, class: Latency, conf: conf,
-		why: why, orig: 60, limit: 10}
+		why: fmt.Sprintf("%s, %.0f page faults/s; PSI memory some %.1f%%", explainTask(e), e.faultsPerS, s.tr.host.psiMem), orig: 60, limit: 10}
 	if s.cfg.Memory != Act {
+		if len(hogs) > 0 {
+			tg.why += besideHog(hogs[0])
+		}
 		return tg, true
 	}
-	cg := ""
-	if path, v1, err := s.cfg.MemCgroup(e.pid); err == nil && v1 && s.cfg.Cgroup1Memory != "" && strings.Trim(path, "/") != "" {
-		cg = path
+	if s.cfg.Cgroup1Memory == "" {
+		// No v1 memory hierarchy (cgroup v2): vm.swappiness reaches
+		// every cgroup, the task's among them.
+		swapped, err := s.cfg.Swapped("")
+		if err != nil || swapped < minSwapped || len(hogs) == 0 {
+			return target{}, false
+		}
+		tg.why += besideHog(hogs[0]) + fmt.Sprintf("; %.0f MiB of the host in swap", float64(swapped)/(1<<20))
+		return s.sysSwappiness(tg)
+	}
+	// On v1 a task in the root memory cgroup is left alone: vm.swappiness
+	// reaches only the root's pages and cgroups made later.
+	cg, v1, err := s.cfg.MemCgroup(e.pid)
+	if err != nil || !v1 || strings.Trim(cg, "/") == "" {
+		return target{}, false
 	}
 	swapped, err := s.cfg.Swapped(cg)
 	if err != nil || swapped < minSwapped {
 		return target{}, false
 	}
-	tg.why += fmt.Sprintf("; %.0f MiB of %s in swap", float64(swapped)/(1<<20), cmp.Or(cg, "the host"))
-	if cg == "" {
-		return s.sysSwappiness(tg)
+	for _, h := range hogs {
+		if anc, ok := s.sharedLimit(h, cg); ok {
+			tg.why += besideHog(h) + fmt.Sprintf("; %.0f MiB of %s in swap; both under the limit of %s", float64(swapped)/(1<<20), cg, anc)
+			return s.cgroupSwappiness(tg, comm, cg)
+		}
 	}
-	anc, ok := s.sharedLimit(hog, cg)
-	if !ok {
-		return target{}, false
-	}
-	tg.why += "; both under the limit of " + anc
+	return target{}, false
+}
+
+func besideHog(h *taskEnt) string {
+	return fmt.Sprintf("; beside %s pid %d (%.0f faults/s)", decode.CommString(&h.comm), h.pid, h.faultsPerS)
+}
+
+// cgroupSwappiness targets the memory.swappiness of v1 cgroup cg,
+// reading its original value and its own limit.
+func (s *Stage) cgroupSwappiness(tg target, comm, cg string) (target, bool) {
 	dir := filepath.Join(s.cfg.Cgroup1Memory, cg)
 	tg.key, tg.sel, tg.limit = "memory/"+comm+"/memory.swappiness", cg, 0
 	if lim, err := readInt(filepath.Join(dir, "memory.limit_in_bytes")); err != nil || lim < 1<<60 {
@@ -143,9 +161,6 @@ func (m memoryFamily) victim(s *Stage, now uint64, e, hog *taskEnt) (target, boo
 // cgroup with its own swappiness, is what lowering cg's swappiness turns
 // from the victim to the hog; a hog elsewhere (or in cg itself) is not.
 func (s *Stage) sharedLimit(hog *taskEnt, cg string) (string, bool) {
-	if hog == nil {
-		return "", false
-	}
 	hp, v1, err := s.cfg.MemCgroup(hog.pid)
 	if err != nil || !v1 {
 		return "", false

@@ -24,6 +24,7 @@ type pressHost struct {
 	faults           map[int]float64 // the protected task's faults/s by swappiness
 	fsyncUs          map[int]float64 // fsync latency by dirty_background_ratio
 	stage            *Stage
+	otherHog         bool // a busier faulting task (pid 44), limited elsewhere
 }
 
 func (h *pressHost) vector(now uint64) predict.Output {
@@ -41,6 +42,11 @@ func (h *pressHost) vector(now uint64) predict.Output {
 	v.Tasks[1] = features.TaskFeatures{PID: 42, Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: 15,
 		FaultsPerS: h.faults[h.swap]}
 	copy(v.Tasks[1].Comm[:], "touch")
+	if h.otherHog {
+		v.NumTasks = 3
+		v.Tasks[2] = features.TaskFeatures{PID: 44, Runs: 10, CPUShare: 0.9, MeanRunUs: 9000, InvoluntaryPerS: 90, VoluntaryPerS: 10, FaultsPerS: 90000}
+		copy(v.Tasks[2].Comm[:], "cc1")
+	}
 	if h.fsyncUs != nil {
 		v.Fsyncs, v.FsyncUs = 5, h.fsyncUs[h.ratio]
 	}
@@ -106,7 +112,7 @@ func memStage(t *testing.T, model, root string) *Stage {
 
 // cgroups are the fake host's v1 memory cgroups of the hog (43) and the
 // protected task (42): siblings under the limited /bench.
-var cgroups = map[uint32]string{42: "/bench/lat", 43: "/bench/hog"}
+var cgroups = map[uint32]string{42: "/bench/lat", 43: "/bench/hog", 44: "/other/cc1"}
 
 func memStageSwapped(t *testing.T, model, root string, swapped func(string) (uint64, error)) *Stage {
 	t.Helper()
@@ -214,6 +220,49 @@ func TestMemoryTunerNeedsSharedLimit(t *testing.T) {
 		if len(ds) != 0 {
 			t.Fatalf("hog in %s: acted:\n%s", hog, dump(ds))
 		}
+	}
+}
+
+// The busiest faulting task is another's, limited elsewhere: the tuner
+// finds the hog whose limit the protected task shares among the others.
+func TestMemoryTunerFindsSharingHog(t *testing.T) {
+	h := &pressHost{swap: 60, origSwap: 60, otherHog: true, faults: map[int]float64{60: 2000, 30: 1000, 10: 500, 0: 20}}
+	s := memStage(t, "", memcg(t, "9223372036854771712"))
+	now := uint64(1e12)
+	ds := h.run(t, s, &now, 150)
+	if h.swap != 0 || len(ds) == 0 || !strings.Contains(ds[0].Reason, "beside grow pid 43") {
+		t.Fatalf("swappiness %d:\n%s", h.swap, dump(ds))
+	}
+}
+
+// On a v1 host a protected task in the root memory cgroup is left alone
+// (vm.swappiness would reach only the root's pages); without a v1
+// memory hierarchy (cgroup v2) vm.swappiness is the knob, never below 10.
+func TestMemoryTunerRootAndV2(t *testing.T) {
+	cgroups[42] = "/"
+	h := &pressHost{swap: 60, origSwap: 60, faults: map[int]float64{60: 2000, 30: 1000, 10: 500, 0: 20}}
+	s := memStage(t, "", memcg(t, "9223372036854771712"))
+	now := uint64(1e12)
+	ds := h.run(t, s, &now, 100)
+	cgroups[42] = "/bench/lat"
+	if len(ds) != 0 {
+		t.Fatalf("acted for a task in the v1 root cgroup:\n%s", dump(ds))
+	}
+	s, err := New(Config{Memory: Act, EffectWindow: time.Second,
+		MemCgroup: func(uint32) (string, bool, error) { return "/user.slice", false, nil },
+		Swapped:   func(cg string) (uint64, error) { return 64 << 20, nil },
+		Sysctl:    func(string) (string, error) { return "60", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds = h.run(t, s, &now, 150)
+	for _, x := range ds {
+		if x.Kind == decide.Apply && (x.Action.Target != "vm.swappiness" || x.Action.Num < 10) {
+			t.Fatalf("v2: %s", x.Reason)
+		}
+	}
+	if h.swap != 10 {
+		t.Fatalf("v2: settled at %d, want 10:\n%s", h.swap, dump(ds))
 	}
 }
 
