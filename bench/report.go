@@ -131,7 +131,11 @@ func (r *Report) WriteJSON(path string) error {
 func resolve(opt Options) ([]Spec, []string, error) {
 	var specs []Spec
 	if len(opt.Scenarios) == 0 {
-		specs = Scenarios()
+		for _, s := range Scenarios() {
+			if !s.Variant {
+				specs = append(specs, s)
+			}
+		}
 	}
 	for _, n := range opt.Scenarios {
 		s, ok := Lookup(n)

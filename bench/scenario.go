@@ -50,6 +50,8 @@ type Spec struct {
 	Knob         Knob
 	Tools        []string
 	New          func() Scenario
+	// Variant scenarios run only when named (--scenario), not by default.
+	Variant bool
 }
 
 // Env is what a scenario run gets from the runner.

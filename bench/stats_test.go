@@ -66,7 +66,7 @@ func TestResolveRejectsUnknownNames(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		{Options{Scenarios: []string{"cpu-contention", "disk-party"}, Repeats: 1}, `unknown scenario "disk-party" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, writeback)`},
+		{Options{Scenarios: []string{"cpu-contention", "disk-party"}, Repeats: 1}, `unknown scenario "disk-party" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, tcp-lossy-cubic, writeback)`},
 		{Options{Arms: []string{"untuned", "magic"}, Repeats: 1}, `unknown arm "magic"`},
 		{Options{Repeats: 0}, "repeats must be at least 1"},
 	} {

@@ -39,7 +39,14 @@ const (
 type tcpLossy struct {
 	netns  bool
 	server *background
-	out    []byte
+	outs   [][]byte // iperf3 -J reports, one per connection
+	// The tcp-lossy-cubic variant (tcp_cubic.go): the host's default
+	// congestion control during the run, and connections of connSecs
+	// one after another (0: one connection for the whole run).
+	hostCC   string
+	savedCC  string
+	connSecs int
+	elapsed  time.Duration
 }
 
 func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
@@ -64,7 +71,14 @@ func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
 			return fmt.Errorf("tcp-lossy setup: %w", err)
 		}
 	}
-	srv, err := startBackground(command("ip", append(ns[1:], "iperf3", "-s", "-1", "-B", tcpPeerAddr)...))
+	if err := t.setHostCC(); err != nil {
+		return err
+	}
+	server := []string{"iperf3", "-s", "-B", tcpPeerAddr}
+	if t.connSecs == 0 {
+		server = append(server, "-1") // one test, then exit
+	}
+	srv, err := startBackground(command("ip", append(ns[1:], server...)...))
 	if err != nil {
 		return err
 	}
@@ -74,49 +88,97 @@ func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
 }
 
 func (t *tcpLossy) Workload(ctx context.Context, env *Env) error {
-	args := []string{"-c", tcpPeerAddr, "-t", strconv.Itoa(int(env.Duration.Seconds())), "-J"}
+	secs := int(env.Duration.Seconds())
+	if t.connSecs == 0 {
+		out, err := t.iperf(ctx, env, secs)
+		t.outs = append(t.outs, out)
+		return err
+	}
+	start := time.Now()
+	for time.Since(start) < env.Duration-time.Duration(t.connSecs)*time.Second/2 {
+		out, err := t.iperf(ctx, env, t.connSecs)
+		if err != nil {
+			return err
+		}
+		t.outs = append(t.outs, out)
+	}
+	t.elapsed = time.Since(start)
+	return nil
+}
+
+// iperf runs one iperf3 client connection of secs seconds.
+func (t *tcpLossy) iperf(ctx context.Context, env *Env, secs int) ([]byte, error) {
+	args := []string{"-c", tcpPeerAddr, "-t", strconv.Itoa(secs), "-J"}
 	if env.KnobValue != "" {
 		args = append(args, "-C", env.KnobValue)
 	}
+	var out []byte
 	var err error
 	for i := 0; i < 10; i++ { // the server may not listen yet
-		t.out, err = run(ctx, "iperf3", args...)
-		if err == nil || ctx.Err() != nil || !bytes.Contains(t.out, []byte("Connection refused")) {
+		out, err = run(ctx, "iperf3", args...)
+		if err == nil || ctx.Err() != nil || !bytes.Contains(out, []byte("Connection refused")) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return err
+	return out, err
 }
 
 func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
-	var res struct {
-		End struct {
-			Sent struct {
-				BPS         float64 `json:"bits_per_second"`
-				Retransmits float64 `json:"retransmits"`
-			} `json:"sum_sent"`
-			Received struct {
-				BPS float64 `json:"bits_per_second"`
-			} `json:"sum_received"`
-			CPU struct {
-				Host float64 `json:"host_total"`
-			} `json:"cpu_utilization_percent"`
-		} `json:"end"`
-		Error string `json:"error"`
+	var recvBytes, bps, sent, retrans, cpu float64
+	for _, out := range t.outs {
+		r, err := parseIperf(out)
+		if err != nil {
+			return nil, err
+		}
+		recvBytes += r.End.Received.Bytes
+		bps, sent, cpu = bps+r.End.Received.BPS, sent+r.End.Sent.BPS, cpu+r.End.CPU.Host
+		retrans += r.End.Sent.Retransmits
 	}
-	if err := json.Unmarshal(t.out, &res); err != nil {
+	n := float64(len(t.outs))
+	if n == 0 {
+		return nil, errors.New("iperf3: no report")
+	}
+	f := newFigures()
+	f.Values["throughput_mbit_s"] = bps / n / 1e6
+	if t.connSecs > 0 && t.elapsed > 0 {
+		// Connections one after another: what the client got over the
+		// whole run, the gaps between connections included.
+		f.Values["throughput_mbit_s"] = 8 * recvBytes / t.elapsed.Seconds() / 1e6
+		f.Values["connections"] = n
+	}
+	f.Values["sent_mbit_s"] = sent / n / 1e6
+	f.Values["retransmits"] = retrans
+	f.Values["sender_cpu_pct"] = cpu / n
+	return f, nil
+}
+
+type iperfReport struct {
+	End struct {
+		Sent struct {
+			BPS         float64 `json:"bits_per_second"`
+			Retransmits float64 `json:"retransmits"`
+		} `json:"sum_sent"`
+		Received struct {
+			BPS   float64 `json:"bits_per_second"`
+			Bytes float64 `json:"bytes"`
+		} `json:"sum_received"`
+		CPU struct {
+			Host float64 `json:"host_total"`
+		} `json:"cpu_utilization_percent"`
+	} `json:"end"`
+	Error string `json:"error"`
+}
+
+func parseIperf(out []byte) (*iperfReport, error) {
+	var res iperfReport
+	if err := json.Unmarshal(out, &res); err != nil {
 		return nil, fmt.Errorf("iperf3 report: %w", err)
 	}
 	if res.Error != "" {
 		return nil, errors.New("iperf3: " + res.Error)
 	}
-	f := newFigures()
-	f.Values["throughput_mbit_s"] = res.End.Received.BPS / 1e6
-	f.Values["sent_mbit_s"] = res.End.Sent.BPS / 1e6
-	f.Values["retransmits"] = res.End.Sent.Retransmits
-	f.Values["sender_cpu_pct"] = res.End.CPU.Host
-	return f, nil
+	return &res, nil
 }
 
 func (t *tcpLossy) Teardown(ctx context.Context, env *Env) error {

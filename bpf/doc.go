@@ -11,20 +11,21 @@
 //
 // # Adding a record kind
 //
-// Say tcp. The compiler or a test stops each step that is left out.
+// Say udp (tcp, kind 9, was added this way). The compiler or a test
+// stops each step that is left out.
 //
-//  1. bpf/ainka_record.h: AINKA_KIND_TCP in enum ainka_kind, before
-//     AINKA_KIND_MAX (kinds are dense; they index policies_map and
-//     stats_map), and struct ainka_tcp (a struct ainka_hdr first, naturally
+//  1. bpf/ainka_record.h: AINKA_KIND_UDP in enum ainka_kind, just before
+//     AINKA_KIND_MAX (kinds are dense, as they index policies_map and
+//     stats_map, and keep their numbers, as traces store them), and struct ainka_udp (a struct ainka_hdr first, naturally
 //     aligned, explicit padding, a multiple of 8 bytes), with its
 //     _Static_assert in ainka.bpf.c. Bump AINKA_SCHEMA_VERSION only when an
 //     existing struct changes.
 //  2. bpf/record/record.bpf.c: a member of struct ainka_record_types, and
-//     -type ainka_tcp on the record line of bpf2go.go; then `make generate`
+//     -type ainka_udp on the record line of bpf2go.go; then `make generate`
 //     and commit bpf/ and bpf/record/ (scripts/check-generated.sh, run in CI,
 //     fails otherwise).
-//  3. bpf/record: the Tcp alias and the Record constraint (record.go);
-//     KindTCP, NumKinds, its name and size (kind.go); its row in
+//  3. bpf/record: the UDP alias and the Record constraint (record.go);
+//     KindUDP, NumKinds, its name and size (kind.go); its row in
 //     layout_test.go. TestKinds fails until the name and size agree with the
 //     enum and the struct.
 //  4. stages/decode: the payload view, its accessor and its row in

@@ -142,14 +142,7 @@ func (s *Stage) planNetnsSysctl(a action.Action, ino uint64) ([]plan, error) {
 	if _, err := s.netnsPath(ino); err != nil {
 		return nil, fmt.Errorf("%w: sysctl %s: %v", errUnsupported, a.Target, err)
 	}
-	k := s.netnsKnob(a.Key(), ino, a.Target)
-	return []plan{{k, func(cur string) (string, string, error) {
-		v, cl, err := numeric(spec, a, cur)
-		if err != nil {
-			return "", "", err
-		}
-		return s.couple(a.Target, spec, v, cl)
-	}}}, nil
+	return []plan{{s.netnsKnob(a.Key(), ino, a.Target), s.sysctlTarget(a, spec)}}, nil
 }
 
 // netnsKnobForKey rebuilds "sysctl:netns:INODE:NAME" from the journal.

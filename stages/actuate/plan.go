@@ -60,14 +60,19 @@ func (s *Stage) planSysctl(a action.Action) ([]plan, error) {
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("%w: sysctl %s: %s does not exist", errUnsupported, a.Target, p)
 	}
-	k := fileKnob("sysctl:"+a.Target, p)
-	return []plan{{k, func(cur string) (string, string, error) {
+	return []plan{{fileKnob("sysctl:"+a.Target, p), s.sysctlTarget(a, spec)}}, nil
+}
+
+// sysctlTarget computes a sysctl's new value from its current one: the
+// action's operation, clamped by the spec, then by the coupled limits.
+func (s *Stage) sysctlTarget(a action.Action, spec action.Spec) func(cur string) (string, string, error) {
+	return func(cur string) (string, string, error) {
 		v, cl, err := numeric(spec, a, cur)
 		if err != nil {
 			return "", "", err
 		}
 		return s.couple(a.Target, spec, v, cl)
-	}}}, nil
+	}
 }
 
 // planCgroup plans a cgroup v2 file (or v1 cpu.shares on hybrid hosts,
