@@ -98,3 +98,79 @@ func TestLiveSignals(t *testing.T) {
 		t.Fatalf("stats %+v: want seen = emitted + filtered, the test's own signal filtered, %d emitted, none lost", st, n)
 	}
 }
+
+// TestLiveProclife loads the CO-RE example: its object is checked,
+// loaded with its kind set, and attached to tp_btf/sched_process_exit.
+// Processes that exit (one killed by SIGKILL) come back as records with
+// their lifetime and exit signal.
+func TestLiveProclife(t *testing.T) {
+	if err := bpf.Preflight(); err != nil {
+		t.Skipf("live eBPF test: %v", err)
+	}
+	p, err := probe.Open("../../examples/plugins/probes/proclife", spec.KindBase+2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := p.Load(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rd, err := ringbuf.NewReader(l.Events())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	const n = 20
+	pids := map[float64]bool{}
+	for i := 0; i < n; i++ {
+		c := exec.Command("/bin/true")
+		if err := c.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pids[float64(c.Process.Pid)] = true
+	}
+	killed := exec.Command("/bin/sleep", "30")
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	killed.Process.Kill()
+	killed.Wait()
+	lifetime, code, sig := p.Kind.Fields[0], p.Kind.Fields[1], p.Kind.Fields[2]
+	exited, gotKill := 0, false
+	rd.SetDeadline(time.Now().Add(2 * time.Second))
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := rec.RawSample
+		if len(b) != p.Kind.Size || binary.LittleEndian.Uint16(b[20:]) != p.Kind.Kind {
+			t.Fatalf("record of %d bytes, kind %d", len(b), binary.LittleEndian.Uint16(b[20:]))
+		}
+		pid := float64(binary.LittleEndian.Uint32(b[8:]))
+		switch {
+		case pids[pid]:
+			if lifetime.Value(b) <= 0 || lifetime.Value(b) > 10e9 || code.Value(b) != 0 || sig.Value(b) != 0 {
+				t.Errorf("/bin/true %v: lifetime %v ns, exit code %v, signal %v", pid, lifetime.Value(b), code.Value(b), sig.Value(b))
+			}
+			exited++
+		case pid == float64(killed.Process.Pid):
+			gotKill = sig.Value(b) == float64(syscall.SIGKILL) && lifetime.Value(b) >= 50e6
+		}
+	}
+	if exited != n || !gotKill {
+		t.Fatalf("%d of %d exits recorded, the SIGKILLed sleep recorded right: %v", exited, n, gotKill)
+	}
+	st, err := l.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Seen != st.Emitted+st.Filtered || st.Emitted < n+1 || st.Lost != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

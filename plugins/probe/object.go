@@ -19,19 +19,27 @@ import (
 // program of the declared attach type and target), a ring buffer and a
 // stats map of the right types, and the record struct's size and fields.
 func (p *Plugin) CheckObject() (*ebpf.CollectionSpec, error) {
-	o, name := p.Manifest.Object, p.Manifest.Name
-	path := filepath.Join(p.Dir, o.File)
+	path := filepath.Join(p.Dir, p.Manifest.Object.File)
 	cs, err := ebpf.LoadCollectionSpec(path)
 	if err != nil {
-		return nil, fmt.Errorf("probe plugin %s: read object: %w", name, err)
+		return nil, fmt.Errorf("probe plugin %s: read object: %w", p.Manifest.Name, err)
 	}
+	if err := p.checkSpec(cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// checkSpec runs CheckObject's checks on a read object.
+func (p *Plugin) checkSpec(cs *ebpf.CollectionSpec) error {
+	o, name := p.Manifest.Object, p.Manifest.Name
 	checks := []func(*ebpf.CollectionSpec) error{p.checkABI, p.checkPrograms, p.checkMaps, p.checkRecord}
 	for _, c := range checks {
 		if err := c(cs); err != nil {
-			return nil, fmt.Errorf("probe plugin %s: %s: %w", name, o.File, err)
+			return fmt.Errorf("probe plugin %s: %s: %w", name, o.File, err)
 		}
 	}
-	return cs, nil
+	return nil
 }
 
 func (p *Plugin) checkABI(cs *ebpf.CollectionSpec) error {

@@ -133,6 +133,10 @@ while read -r pkg args; do
 done <"$PKGLIST"
 [ "$n" -gt 0 ] || die "no packages in $PKGLIST"
 
+# Probe plugin examples, where the tests' relative paths find them from
+# the guest's working directory, /.
+mkdir -p "$R/examples/plugins"
+cp -r "$ROOT/examples/plugins/probes" "$R/examples/plugins/"
 cp "$ROOT/scripts/vm/init.sh" "$R/init"
 chmod 0755 "$R/init" "$R"/tests/*.test
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 >"$WORK/initramfs.gz")

@@ -32,4 +32,9 @@ struct ainka_probe_stats {
 	const volatile __u16 ainka_probe_kind = 0;              \
 	const volatile __u32 ainka_probe_self_tgid = 0
 
+/* Puts the record struct in the object's BTF (clang emits only types
+ * something uses; a record only ever reached through a ring buffer pointer
+ * is not), so that AINKA can check the manifest's [record] against it. */
+#define AINKA_PROBE_RECORD(type) const volatile type ainka_probe_record_type = {}
+
 #endif /* AINKA_PROBE_H */
