@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/stages/predict/forecast"
@@ -39,6 +40,10 @@ type Output struct {
 	// detectors by the plugins' wrapper of this stage.
 	NPlugin int
 	Plugin  [MaxPluginScores]PluginScore
+	// ProbeScore and ProbeForecast are the anomaly scores and forecasts
+	// of the probe plugins' features, Vector.Probe[:Vector.NumProbe].
+	ProbeScore    [spec.MaxFeatures]float64
+	ProbeForecast [spec.MaxFeatures]Forecast
 }
 
 // skip marks every score and forecast of o as unknown (NaN).
@@ -47,6 +52,10 @@ func (o *Output) skip() {
 	for i := range o.Score {
 		o.Score[i] = nan
 		o.Forecast[i] = Forecast{Value: nan, Lo: nan, Hi: nan}
+	}
+	for i := range o.ProbeScore {
+		o.ProbeScore[i] = nan
+		o.ProbeForecast[i] = Forecast{Value: nan, Lo: nan, Hi: nan}
 	}
 	o.Joint = nan
 	o.Alarm = alarm.Result{Level: nan}
@@ -106,19 +115,11 @@ func (o *Output) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, '"')
 		dst = append(dst, i.String()...)
-		dst = append(dst, `":{"value":`...)
-		dst = appendFloat(dst, o.Vector.Values[i])
-		dst = append(dst, `,"score":`...)
-		dst = appendFloat(dst, o.Score[i])
-		dst = append(dst, `,"forecast":`...)
-		dst = appendFloat(dst, o.Forecast[i].Value)
-		dst = append(dst, `,"lo":`...)
-		dst = appendFloat(dst, o.Forecast[i].Lo)
-		dst = append(dst, `,"hi":`...)
-		dst = appendFloat(dst, o.Forecast[i].Hi)
-		dst = append(dst, '}')
+		dst = append(dst, `":`...)
+		dst = appendScored(dst, o.Vector.Values[i], o.Score[i], o.Forecast[i])
 	}
 	dst = append(dst, '}')
+	dst = o.appendProbesJSON(dst)
 	if o.NPlugin > 0 {
 		dst = append(dst, `,"plugins":{`...)
 		for i, p := range o.Plugin[:o.NPlugin] {
@@ -131,6 +132,21 @@ func (o *Output) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, '}')
 	}
+	return append(dst, '}')
+}
+
+// appendScored appends {"value":..,"score":..,"forecast":..,"lo":..,"hi":..}.
+func appendScored(dst []byte, value, score float64, f Forecast) []byte {
+	dst = append(dst, `{"value":`...)
+	dst = appendFloat(dst, value)
+	dst = append(dst, `,"score":`...)
+	dst = appendFloat(dst, score)
+	dst = append(dst, `,"forecast":`...)
+	dst = appendFloat(dst, f.Value)
+	dst = append(dst, `,"lo":`...)
+	dst = appendFloat(dst, f.Lo)
+	dst = append(dst, `,"hi":`...)
+	dst = appendFloat(dst, f.Hi)
 	return append(dst, '}')
 }
 

@@ -22,6 +22,7 @@ type Stage struct {
 	det     [features.Count]anomaly.Detector
 	fc      [features.Count]forecast.Forecaster
 	joint   joint
+	probes  probeModels
 	host    alarm.Host
 	// Event time of the last commit of the likelihood distributions.
 	lastCommitNs uint64
@@ -92,6 +93,7 @@ func (s *Stage) init() {
 		s.fc[i].Init(fp)
 		s.fc[i].Freeze(freeze)
 	}
+	s.probes.init(dp, fp, freeze)
 	jp := jointParams(s.cfg.LearningRate)
 	jp.Deferred = dp.Deferred
 	s.joint = joint{}
@@ -170,6 +172,7 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 			o.Score[i] = s.det[i].UpdateAt(x, b)
 			o.Forecast[i] = s.fc[i].Update(x)
 		}
+		s.probes.update(o, b)
 		o.Joint = s.joint.update(v, learn)
 		o.Alarm = s.host.Update(&v.Values)
 		attribute(v, &o.Alarm, &o.Entities)
@@ -191,6 +194,7 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 				for i := range s.det {
 					s.det[i].Commit()
 				}
+				s.probes.commit()
 				s.joint.Det.Commit()
 			}
 		}

@@ -1,0 +1,64 @@
+package predict
+
+import (
+	"strconv"
+
+	"github.com/ainka/ainka/plugins/probe/spec"
+	"github.com/ainka/ainka/stages/predict/anomaly"
+	"github.com/ainka/ainka/stages/predict/forecast"
+)
+
+// probeModels are the anomaly detectors and forecasters of the probe
+// plugins' features (features.Vector.Probe), with the built-in features'
+// parameters. They are learned online but not kept in the model file:
+// plugins come and go between runs, and a model of another plugin's
+// feature at the same index would be wrong.
+type probeModels struct {
+	det [spec.MaxFeatures]anomaly.Detector
+	fc  [spec.MaxFeatures]forecast.Forecaster
+}
+
+func (m *probeModels) init(dp anomaly.Params, fp forecast.Params, freeze bool) {
+	for i := range m.det {
+		m.det[i].Init(dp)
+		m.det[i].Freeze(freeze)
+		m.fc[i].Init(fp)
+		m.fc[i].Freeze(freeze)
+	}
+}
+
+// update scores and forecasts the window's probe features into o.
+func (m *probeModels) update(o *Output, b int32) {
+	v := &o.Vector
+	for i := 0; i < v.NumProbe; i++ {
+		x := v.Probe[i]
+		o.ProbeScore[i] = m.det[i].UpdateAt(x, b)
+		o.ProbeForecast[i] = m.fc[i].Update(x)
+	}
+}
+
+func (m *probeModels) commit() {
+	for i := range m.det {
+		m.det[i].Commit()
+	}
+}
+
+// appendProbesJSON appends ,"probes":{"PLUGIN.FEATURE":{"value":..,
+// "score":..,"forecast":..,"lo":..,"hi":..},..} when the window has probe
+// features.
+func (o *Output) appendProbesJSON(dst []byte) []byte {
+	v := &o.Vector
+	if v.NumProbe == 0 {
+		return dst
+	}
+	dst = append(dst, `,"probes":{`...)
+	for i, name := range v.ProbeNames() {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendQuote(dst, name)
+		dst = append(dst, ':')
+		dst = appendScored(dst, v.Probe[i], o.ProbeScore[i], o.ProbeForecast[i])
+	}
+	return append(dst, '}')
+}
