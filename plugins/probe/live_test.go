@@ -18,18 +18,17 @@ import (
 	"github.com/ainka/ainka/stages/source"
 )
 
-// TestLiveSignals loads the declarative example on this kernel: the
-// generic program on signal:signal_generate. Signals sent to a child
-// process must come back as records of the plugin's kind with the
-// signal's number, the target and the result, counted exactly.
-func TestLiveSignals(t *testing.T) {
+// loadLive loads and attaches example probe plugin name as kind k, with a
+// reader of its ring; both are closed when the test ends.
+func loadLive(t *testing.T, name string, k uint16) (*probe.Plugin, *probe.Loaded, *ringbuf.Reader) {
+	t.Helper()
 	if err := bpf.Preflight(); err != nil {
 		t.Skipf("live eBPF test: %v", err)
 	}
 	if err := source.EnsureTracefs(); err != nil {
 		t.Fatal(err)
 	}
-	p, err := probe.Open("../../examples/plugins/probes/signals", spec.KindBase+1, "")
+	p, err := probe.Open("../../examples/plugins/probes/"+name, k, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,12 +36,43 @@ func TestLiveSignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	rd, err := ringbuf.NewReader(l.Events())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rd.Close()
+	t.Cleanup(func() { rd.Close() })
+	return p, l, rd
+}
+
+// readRing returns the records the ring holds within 2 s, each checked
+// to be of the plugin's kind and size.
+func readRing(t *testing.T, rd *ringbuf.Reader, p *probe.Plugin) [][]byte {
+	t.Helper()
+	var out [][]byte
+	rd.SetDeadline(time.Now().Add(2 * time.Second))
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := rec.RawSample
+		if len(b) != p.Kind.Size || binary.LittleEndian.Uint16(b[20:]) != p.Kind.Kind {
+			t.Fatalf("record of %d bytes, kind %d", len(b), binary.LittleEndian.Uint16(b[20:]))
+		}
+		out = append(out, b)
+	}
+}
+
+// TestLiveSignals loads the declarative example on this kernel: the
+// generic program on signal:signal_generate. Signals sent to a child
+// process must come back as records of the plugin's kind with the
+// signal's number, the target and the result, counted exactly.
+func TestLiveSignals(t *testing.T) {
+	p, l, rd := loadLive(t, "signals", spec.KindBase+1)
 
 	// SIGCONT to a running process is generated (and ignored) without
 	// changing anything.
@@ -62,19 +92,7 @@ func TestLiveSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := 0
-	rd.SetDeadline(time.Now().Add(2 * time.Second))
-	for {
-		rec, err := rd.Read()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := rec.RawSample
-		if len(b) != p.Kind.Size || binary.LittleEndian.Uint16(b[20:]) != p.Kind.Kind {
-			t.Fatalf("record of %d bytes, kind %d", len(b), binary.LittleEndian.Uint16(b[20:]))
-		}
+	for _, b := range readRing(t, rd, p) {
 		sig, result, pid := p.Kind.Fields[0].Value(b), p.Kind.Fields[1].Value(b), p.Kind.Fields[2].Value(b)
 		// result: 0 delivered, 1 ignored (SIGCONT's default action).
 		if pid == float64(proc.Pid) && sig == float64(syscall.SIGCONT) && (result == 0 || result == 1) {
@@ -104,23 +122,7 @@ func TestLiveSignals(t *testing.T) {
 // Processes that exit (one killed by SIGKILL) come back as records with
 // their lifetime and exit signal.
 func TestLiveProclife(t *testing.T) {
-	if err := bpf.Preflight(); err != nil {
-		t.Skipf("live eBPF test: %v", err)
-	}
-	p, err := probe.Open("../../examples/plugins/probes/proclife", spec.KindBase+2, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := p.Load(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	rd, err := ringbuf.NewReader(l.Events())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Close()
+	p, l, rd := loadLive(t, "proclife", spec.KindBase+2)
 	const n = 20
 	pids := map[float64]bool{}
 	for i := 0; i < n; i++ {
@@ -139,19 +141,7 @@ func TestLiveProclife(t *testing.T) {
 	killed.Wait()
 	lifetime, code, sig := p.Kind.Fields[0], p.Kind.Fields[1], p.Kind.Fields[2]
 	exited, gotKill := 0, false
-	rd.SetDeadline(time.Now().Add(2 * time.Second))
-	for {
-		rec, err := rd.Read()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := rec.RawSample
-		if len(b) != p.Kind.Size || binary.LittleEndian.Uint16(b[20:]) != p.Kind.Kind {
-			t.Fatalf("record of %d bytes, kind %d", len(b), binary.LittleEndian.Uint16(b[20:]))
-		}
+	for _, b := range readRing(t, rd, p) {
 		pid := float64(binary.LittleEndian.Uint32(b[8:]))
 		switch {
 		case pids[pid]:

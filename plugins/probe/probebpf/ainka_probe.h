@@ -32,6 +32,20 @@ struct ainka_probe_stats {
 	const volatile __u16 ainka_probe_kind = 0;              \
 	const volatile __u32 ainka_probe_self_tgid = 0
 
+/* The ring (AINKA sets its size before loading) and the stats map, as the
+ * manifest's [object] ring = "events", stats = "stats" name them. */
+#define AINKA_PROBE_MAPS                                          \
+	struct {                                                  \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);               \
+		__uint(max_entries, 1 << 20);                     \
+	} events SEC(".maps");                                    \
+	struct {                                                  \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);          \
+		__uint(max_entries, 1);                           \
+		__type(key, __u32);                               \
+		__type(value, struct ainka_probe_stats);          \
+	} stats SEC(".maps")
+
 /* Puts the record struct in the object's BTF (clang emits only types
  * something uses; a record only ever reached through a ring buffer pointer
  * is not), so that AINKA can check the manifest's [record] against it. */

@@ -39,17 +39,7 @@ struct scratch {
 	struct ainka_probe_record rec;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ainka_probe_stats);
-} stats SEC(".maps");
+AINKA_PROBE_MAPS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -38,17 +38,7 @@ struct proclife_record {
 _Static_assert(sizeof(struct proclife_record) == 56, "proclife_record");
 AINKA_PROBE_RECORD(struct proclife_record);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ainka_probe_stats);
-} stats SEC(".maps");
+AINKA_PROBE_MAPS;
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proclife_exit, struct task_struct *task)
