@@ -6,7 +6,7 @@ import (
 )
 
 // Table bounds: the memory of the tuners' entity tracking is fixed at
-// MaxTasks taskEnt and MaxDevices devEnt values (6936 bytes; Status
+// MaxTasks taskEnt and MaxDevices devEnt values (7952 bytes; Status
 // reports it as table_bytes).
 const (
 	MaxTasks   = 64
