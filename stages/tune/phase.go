@@ -3,6 +3,7 @@ package tune
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // phased is a family whose targets' keys already name the workload phase
@@ -85,7 +86,7 @@ func (t *tuner) pause(s *Stage, now uint64) bool {
 		return false
 	}
 	if t.exploit || t.mode != Act {
-		t.end(s, now, "phase ended")
+		t.linger(s, now, "phase ended")
 		return true
 	}
 	p := pausedTrial{key: t.tg.key, at: now, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB, steps: t.steps, sum: t.sum, sq: t.sq, n: t.n}
@@ -110,7 +111,7 @@ func (t *tuner) pause(s *Stage, now uint64) bool {
 	t.paused[i] = p
 	s.logf("tuner %s: %s left its %s phase (pattern changed or reads stopped); trial paused after %d of %d steps, to go on when the phase returns",
 		t.fam.name(), t.tg.sel, t.tg.class, t.steps, s.cfg.MaxSteps)
-	t.end(s, now, "phase ended; trial paused")
+	t.linger(s, now, "phase ended; trial paused")
 	return true
 }
 
@@ -131,7 +132,10 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.sq, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.sq, p.n, p.done
 	t.since = now
 	if t.arm != 0 {
+		t.lg.on = false
 		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: the phase returned", t.steps+1, s.cfg.MaxSteps))
+	} else {
+		t.dropLinger(s, now)
 	}
 	return true
 }
@@ -155,4 +159,53 @@ func (t *tuner) stdErr(mean float64) float64 {
 	}
 	v := math.Max(0, t.sq/float64(t.n)-mean*mean) * float64(t.n) / float64(t.n-1)
 	return math.Sqrt(v/float64(t.n)) / math.Max(math.Abs(t.base), 1e-9)
+}
+
+// lingering is a setting a phased trial left in place when its phase
+// ended. Restoring the original at once and writing the next phase's
+// setting a window later are two writes of one knob within actuate's
+// least interval between writes (1 s): the second was refused
+// (rate_limited) and a returning sequential phase kept the random
+// phase's readahead. So the setting stays until the next phase's target
+// is known: its setting replaces it in one write, or the original is
+// restored (no setting for it, another device, or after lingerMax).
+type lingering struct {
+	on  bool
+	tg  target
+	why string
+	at  uint64
+}
+
+// linger ends the trial and leaves its setting in place, if any.
+func (t *tuner) linger(s *Stage, now uint64, why string) {
+	if t.applied {
+		t.lg = lingering{on: true, tg: t.tg, why: why, at: now}
+		t.applied, t.setting = false, ""
+	}
+	t.active = false
+}
+
+// lingerMax bounds how long a setting outlives its phase: within one
+// effect window, the harm bound's time.
+func (s *Stage) lingerMax() uint64 {
+	return uint64(min(time.Second, s.cfg.EffectWindow).Nanoseconds())
+}
+
+// lingerExpire restores a lingering setting no phase took over in time.
+func (t *tuner) lingerExpire(s *Stage, now uint64) {
+	if t.lg.on && now-t.lg.at >= s.lingerMax() {
+		t.dropLinger(s, now)
+	}
+}
+
+// dropLinger restores the original setting of a lingering one.
+func (t *tuner) dropLinger(s *Stage, now uint64) {
+	if !t.lg.on {
+		return
+	}
+	t.lg.on = false
+	tg, applied, setting := t.tg, t.applied, t.setting
+	t.tg, t.applied = t.lg.tg, true
+	t.revert(s, now, t.lg.why)
+	t.tg, t.applied, t.setting = tg, applied, setting
 }

@@ -35,6 +35,14 @@ func TestReadaheadFollowsShortPhases(t *testing.T) {
 			}
 			ds := run(t, s, d, &now, 1)
 			all = append(all, ds...)
+			// Once learned, a phase change is one write: the next phase's
+			// setting replaces the last one's (two writes within 1 s
+			// are refused by actuate's rate limit).
+			for _, x := range ds {
+				if p >= 30 && x.Kind != decide.Apply {
+					t.Errorf("phase %d: %s %s, want only the learned setting written", p, x.Kind, x.Reason)
+				}
+			}
 			if w == 10 && p >= 30 {
 				lateRa = append(lateRa, d.ra)
 			}

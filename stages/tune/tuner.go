@@ -92,6 +92,7 @@ type tuner struct {
 	done    uint64 // event time of this arm's effect window measured before a pause
 
 	paused []pausedTrial // phased families: trials whose phase ended
+	lg     lingering     // phased families: a setting left in place for the next phase
 
 	// for status
 	last    string
@@ -149,14 +150,19 @@ func (t *tuner) start(s *Stage, now uint64) {
 	// the heap on every window.
 	var ok bool
 	if t.cand, ok = t.fam.find(s, now); !ok {
+		t.lingerExpire(s, now)
 		return
 	}
 	tg := &t.cand
+	if t.lg.on && tg.sel != t.lg.tg.sel {
+		t.dropLinger(s, now)
+	}
 	arms := t.fam.arms(tg)
 	if len(arms) < 2 || t.held(s, tg, arms) {
+		t.dropLinger(s, now)
 		return
 	}
-	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: t.scope(s), arms: arms, last: t.last, changes: t.changes, gain: t.gain, paused: t.paused}
+	*t = tuner{fam: t.fam, mode: t.mode, active: true, tg: *tg, regime: t.scope(s), arms: arms, last: t.last, changes: t.changes, gain: t.gain, paused: t.paused, lg: t.lg}
 	t.b.n = len(t.arms)
 	best, known := s.best(t.regime, t.tg.key)
 	if known {
@@ -164,10 +170,12 @@ func (t *tuner) start(s *Stage, now uint64) {
 		t.gain = best.Gain
 		why := fmt.Sprintf("best known for %s: %+.0f%% %s over %d trials", t.where(), 100*best.Gain, t.fam.objective(), best.Trials)
 		if best.Value == "" {
+			t.dropLinger(s, now)
 			t.emitNote(s, now, "keeps the original setting: "+why)
 			return
 		}
 		s.timeToBest(t.workloadStart(s, now), now)
+		t.lg.on = false // one write, from the last phase's value to this one's
 		t.apply(s, now, best.Value, why)
 		return
 	}
@@ -179,6 +187,7 @@ func (t *tuner) start(s *Stage, now uint64) {
 	if t.resume(s, now) {
 		return
 	}
+	t.dropLinger(s, now)
 	t.arm, t.since = 0, now // measure the original first
 }
 
