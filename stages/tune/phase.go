@@ -170,16 +170,17 @@ func (t *tuner) stdErr(mean float64) float64 {
 // is known: its setting replaces it in one write, or the original is
 // restored (no setting for it, another device, or after lingerMax).
 type lingering struct {
-	on  bool
-	tg  target
-	why string
-	at  uint64
+	on      bool
+	tg      target
+	setting string
+	why     string
+	at      uint64
 }
 
 // linger ends the trial and leaves its setting in place, if any.
 func (t *tuner) linger(s *Stage, now uint64, why string) {
 	if t.applied {
-		t.lg = lingering{on: true, tg: t.tg, why: why, at: now}
+		t.lg = lingering{on: true, tg: t.tg, setting: t.setting, why: why, at: now}
 		t.applied, t.setting = false, ""
 	}
 	t.active = false
@@ -205,7 +206,7 @@ func (t *tuner) dropLinger(s *Stage, now uint64) {
 	}
 	t.lg.on = false
 	tg, applied, setting := t.tg, t.applied, t.setting
-	t.tg, t.applied = t.lg.tg, true
+	t.tg, t.applied, t.setting = t.lg.tg, true, t.lg.setting
 	t.revert(s, now, t.lg.why)
 	t.tg, t.applied, t.setting = tg, applied, setting
 }
