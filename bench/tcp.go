@@ -114,9 +114,11 @@ func (t *tcpLossy) iperf(ctx context.Context, env *Env, secs int) ([]byte, error
 	}
 	var out []byte
 	var err error
-	for i := 0; i < 10; i++ { // the server may not listen yet
+	// The server may not listen yet, or still be finishing the previous
+	// connection's test (its end exchange crosses the lossy link too).
+	for i := 0; i < 10; i++ {
 		out, err = run(ctx, "iperf3", args...)
-		if err == nil || ctx.Err() != nil || !bytes.Contains(out, []byte("Connection refused")) {
+		if err == nil || ctx.Err() != nil || !bytes.Contains(out, []byte("Connection refused")) && !bytes.Contains(out, []byte("server is busy")) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
