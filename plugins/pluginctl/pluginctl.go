@@ -21,7 +21,7 @@ import (
 )
 
 // Synopsis is the command's usage line.
-const Synopsis = "ainka plugin list [--config FILE] | info PATH | validate PATH"
+const Synopsis = "ainka plugin list [--config FILE] | info PATH | validate PATH (a .wasm file or a probe plugin's directory)"
 
 // Exit codes, as ainka's.
 const (
@@ -136,6 +136,9 @@ func printInfo(w io.Writer, m *wasm.Module) {
 // loops or returns garbage on its first windows is caught before it is
 // installed.
 func validate(path string, w io.Writer) error {
+	if isProbe(path) {
+		return validateProbe(path, w)
+	}
 	m, err := wasm.Load(context.Background(), path, wasm.DefaultLimits())
 	if err != nil {
 		return err

@@ -66,3 +66,30 @@ func TestList(t *testing.T) {
 		t.Fatalf("bad configuration: exit %d, %s", code, errOut)
 	}
 }
+
+// TestValidateProbe: validate checks a probe plugin's directory as the
+// daemon would, without loading it: the CO-RE example passes, a manifest
+// that lies about its record is refused with the reason and exit 1.
+func TestValidateProbe(t *testing.T) {
+	var out, errw strings.Builder
+	if code := pluginctl.Main([]string{"validate", "../../examples/plugins/probes/proclife"}, &out, &errw); code != 0 ||
+		!strings.Contains(out.String(), "ok: proclife 1.0.0, a probe plugin (ABI 1) on object proclife_bpfel.o: records of 56 bytes") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errw.String())
+	}
+	dir := t.TempDir()
+	m, err := os.ReadFile("../../examples/plugins/probes/proclife/plugin.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := os.ReadFile("../../examples/plugins/probes/proclife/proclife_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "plugin.toml"), []byte(strings.Replace(string(m), "size = 56", "size = 64", 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "proclife_bpfel.o"), o, 0o644)
+	out.Reset()
+	errw.Reset()
+	if code := pluginctl.Main([]string{"validate", dir}, &out, &errw); code != 1 || !strings.Contains(errw.String(), "struct proclife_record is 56 bytes, the manifest says 64") {
+		t.Fatalf("exit %d: %s", code, errw.String())
+	}
+}
