@@ -115,6 +115,13 @@ func median(xs []float64) float64 {
 // CPU waits 2-3 ms on average whatever the hog's nice (measured: avg 3077
 // vs 2983 µs at nice 0 vs 19), and the tuner's own objective then judges
 // every nice step harmful and settles on the original, as it should.
+// With the sched arms (2026-11-28, load 5) it passed (p99 off 1594, on
+// 407 µs, medians of 3) but the tuner had settled on the original: one
+// pinned hog beside one cyclictest leaves a mean run-queue wait of ~25 µs
+// that SCHED_IDLE does not lower (-24 %, noise), so that gain was not the
+// tuner's and the assertion stays opt-in. The tuner's gain is asserted
+// where its objective sees it: bench's cpu-contention, four hogs on two
+// CPUs (make bench-quick-ci, docs/bench.md).
 func TestLiveCPUTunerFindsHog(t *testing.T) {
 	testenv.RequireRoot(t, "eBPF, renice")
 	for _, b := range []string{"stress-ng", "cyclictest", "taskset"} {
