@@ -31,7 +31,7 @@ func TestBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--scenario", "nosuch"}, exitUsage, `unknown scenario "nosuch" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, writeback)`},
+		{[]string{"--scenario", "nosuch"}, exitUsage, `unknown scenario "nosuch" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, tcp-lossy-cubic, writeback)`},
 		{[]string{"--arm", "untuned,autotune"}, exitUsage, `unknown arm "autotune" (known: untuned, tuned, ainka, ainka+policies, oracle)`},
 		{[]string{"--duration", "2m"}, exitUsage, "--duration 2m0s: must be in 0..60s"},
 		{[]string{"--repeats", "0"}, exitUsage, "repeats must be at least 1"},
