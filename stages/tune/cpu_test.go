@@ -24,6 +24,8 @@ type cpuHost struct {
 	big     string              // the job whose setting matters
 	waitUs  float64
 	iops    float64 // the host's block I/O: other work that moves the regime
+	faults  float64 // page faults/s of each task of the jobs
+	psiMem  float64 // PSI memory some, %
 }
 
 func newCPUHost() *cpuHost {
@@ -42,6 +44,7 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	v.StartNs, v.EndNs = now-win, now
 	v.Values[features.CPUBusyPct] = 100
 	v.Values[features.BlkIOPS] = h.iops
+	v.Values[features.PSIMemSomePct] = h.psiMem
 	add := func(pid uint32, comm string, f features.TaskFeatures) {
 		f.PID = pid
 		copy(f.Comm[:], comm)
@@ -57,7 +60,8 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	add(200, "cyclictest", features.TaskFeatures{Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: wait})
 	for comm, ps := range h.jobs {
 		for _, p := range ps {
-			add(p, comm, features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300})
+			add(p, comm, features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300,
+				FaultsPerS: h.faults})
 		}
 	}
 	return o
@@ -168,6 +172,23 @@ func TestCPUTunerTargetsTheJob(t *testing.T) {
 		if strings.Contains(x.Reason, "UCB1") {
 			t.Errorf("explored again: %s", x.Reason)
 		}
+	}
+}
+
+// A job faulting like a memory hog under memory pressure is left to the
+// memory tuner: no CPU trial (its reclaim would hold the locks the
+// latency tasks wait on). The same job without the pressure is a target.
+func TestCPUTunerLeavesReclaimingJob(t *testing.T) {
+	h := newCPUHost()
+	h.faults, h.psiMem = 30000, 12
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	if ds := runCPU(t, s, h, &now, 50); len(ds) > 0 {
+		t.Fatalf("acted on a job faulting 30000/s under PSI memory 12 %%:\n%s", dump(ds))
+	}
+	h.psiMem = 0
+	if ds := runCPU(t, s, h, &now, 50); len(ds) == 0 {
+		t.Fatal("no trial on the same job without memory pressure")
 	}
 }
 
