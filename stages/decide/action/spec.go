@@ -92,8 +92,13 @@ var CgroupFiles = map[string]Spec{
 	"io.weight":         {Form: IOWeight, Min: 1, Max: 10000, MaxStepRatio: 10, Why: "IO share under contention"},
 }
 
-// ReadaheadSpec bounds /sys/block/DEV/queue/read_ahead_kb.
-var ReadaheadSpec = Spec{Name: "read_ahead_kb", Form: Int, Min: 0, Max: 16384, MaxStepRatio: 8, Why: "sequential read prefetch"}
+// ReadaheadSpec bounds /sys/block/DEV/queue/read_ahead_kb. A step may be
+// ×64: the readahead tuner's settings for a device span its original /8
+// (random phases) to ×8 (sequential), and a returning phase's best must
+// come back in one write (one write per knob per second): with ×8, a
+// device tuned to 16 for a random phase was left at 128, not its
+// sequential phase's 256 (TestLiveReadaheadFollowsPhases in a CI run).
+var ReadaheadSpec = Spec{Name: "read_ahead_kb", Form: Int, Min: 0, Max: 16384, MaxStepRatio: 64, Why: "sequential read prefetch"}
 
 // NiceSpec bounds nice values. Raising a process above normal priority
 // (negative nice) is not something a policy engine should do to arbitrary
