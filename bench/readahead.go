@@ -31,18 +31,18 @@ func init() {
 const raImageMiB = 1024
 
 type readahead struct {
-	dev     string // /dev/loopN
-	origRA  string // before attaching (an arm's daemon may have changed it already)
-	setRA   string // after attaching (and the oracle's write): what an arm must leave
+	dev    string // /dev/loopN
+	origRA string // before attaching (an arm's daemon may have changed it already)
+	setRA  string // after attaching (and the oracle's write): what an arm must leave
 	// detached is the value the detach itself left, when the value before
 	// it was setRA: the loop driver recomputes its limits on detach and
 	// raises a smaller readahead to the one it derives (16 → 2560 after
 	// oracle 16, with the value sampled unchanged all through the run).
 	detached string
-	raFile  string
-	phases  []raPhase
-	marks   []Mark
-	samples []Point
+	raFile   string
+	phases   []raPhase
+	marks    []Mark
+	samples  []Point
 }
 
 type raPhase struct {
