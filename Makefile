@@ -8,6 +8,9 @@ KDIR     ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64)))
 BIN      ?= bin
 # Extra `go build` flags (make deb: PIE with full RELRO, as Debian wants).
 GOBUILDFLAGS ?=
+# Extra `go test` flags of test-daemon, test-cli and test-race, e.g.
+# `nice -n 10 make test GOTESTFLAGS=-cover` (issue 17's three green runs).
+GOTESTFLAGS ?=
 # Where scripts/vm/run.sh keeps the guest kernel it downloads.
 AINKA_VM_CACHE ?= /var/cache/ainka-vm
 export AINKA_VM_CACHE
@@ -95,10 +98,10 @@ test-go: test-daemon test-cli
 
 CLI_PKGS := ./cmd/ainka-cli/... ./control/...
 test-daemon:
-	$(GO) test $$($(GO) list ./... | grep -vE '/ainka/(cmd/ainka-cli|control)(/|$$)')
+	$(GO) test $(GOTESTFLAGS) $$($(GO) list ./... | grep -vE '/ainka/(cmd/ainka-cli|control)(/|$$)')
 
 test-cli:
-	$(GO) test $(CLI_PKGS)
+	$(GO) test $(GOTESTFLAGS) $(CLI_PKGS)
 
 # The hostile suite (docs/reliability.md), as root. Its tests are also in
 # test-daemon and test-cli (go test ./...), so make test runs them once;
@@ -112,7 +115,7 @@ test-hostile:
 # again under the race detector.
 RACE_PKGS ?= ./pipeline/... ./stages/decide/... ./stages/actuate ./stages/predict ./control/... ./daemon/... ./view/web ./fleet/push
 test-race:
-	$(GO) test -race $(RACE_PKGS)
+	$(GO) test $(GOTESTFLAGS) -race $(RACE_PKGS)
 
 # The data-plane benchmarks, briefly, each against a baseline measured in
 # the same run (decode vs copying the same bytes, trace reading vs their
