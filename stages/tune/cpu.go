@@ -186,6 +186,26 @@ func (f cpuFamily) displaced(s *Stage, tg *target, now uint64) (string, bool) {
 	return "", false
 }
 
+// shed: a task of the target that now looks latency-sensitive leaves
+// the job. A service that loads its working set at full CPU and then
+// serves requests is batch for its first second: the CI bench's
+// memory-pressure toucher (192 MiB filled, then 16 pages touched a
+// millisecond) was taken into the job with the hog beside it (same
+// command) and kept at SCHED_IDLE for the run, and its p99 was 0.75×
+// untuned.
+func (cpuFamily) shed(s *Stage, tg *target, now uint64) (int, string, bool) {
+	for i, p := range tg.pids[:tg.npids] {
+		e := s.tr.findTask(p, now)
+		if e == nil {
+			continue
+		}
+		if c, conf := classifyTask(e); c == Latency && conf >= minConfidence {
+			return i, fmt.Sprintf("%s now latency-sensitive (confidence %.2f)", explainTask(e), conf), true
+		}
+	}
+	return 0, "", false
+}
+
 // pidSelector names the tasks as actuate's pid selector does: "pid:1,2".
 func pidSelector(pids []uint32) string {
 	var b strings.Builder

@@ -26,6 +26,7 @@ type cpuHost struct {
 	iops    float64 // the host's block I/O: other work that moves the regime
 	faults  float64 // page faults/s of each task of the jobs
 	psiMem  float64 // PSI memory some, %
+	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
 }
 
 func newCPUHost() *cpuHost {
@@ -60,8 +61,11 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	add(200, "cyclictest", features.TaskFeatures{Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: wait})
 	for comm, ps := range h.jobs {
 		for _, p := range ps {
-			add(p, comm, features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300,
-				FaultsPerS: h.faults})
+			f := features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300, FaultsPerS: h.faults}
+			if h.calm[p] {
+				f = features.TaskFeatures{Runs: 100, CPUShare: 0.04, MeanRunUs: 40, VoluntaryPerS: 900, WakeupsPerS: 900, FaultsPerS: h.faults}
+			}
+			add(p, comm, f)
 		}
 	}
 	return o
@@ -251,5 +255,44 @@ func TestCPUTunerDisplacedByBiggerJob(t *testing.T) {
 	}
 	if h.setting[300] != "" || h.setting[301] != "" {
 		t.Errorf("the compilers were left at %q/%q", h.setting[300], h.setting[301])
+	}
+}
+
+// A task of the settled job that turns latency-sensitive (the bench's
+// toucher: it fills its working set at full CPU, then touches a few
+// pages a millisecond) leaves the job: its own knob alone is restored,
+// within a second, and the other workers keep their setting with no
+// second write.
+func TestCPUTunerShedsLatencyMember(t *testing.T) {
+	h := newCPUHost()
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	ds := runCPU(t, s, h, &now, 200)
+	if h.setting[104] != "idle" {
+		t.Fatalf("not settled at idle:\n%s", dump(ds))
+	}
+	h.calm = map[uint32]bool{104: true}
+	ds = runCPU(t, s, h, &now, 10)
+	if h.setting[104] != "" {
+		t.Fatalf("the task turned latency-sensitive is still at %q after 1 s:\n%s", h.setting[104], dump(ds))
+	}
+	if len(ds) != 1 || ds[0].Kind != decide.Revert || ds[0].Action.Target != "pid:104" {
+		t.Errorf("want one revert of pid:104, got:\n%s", dump(ds))
+	}
+	for _, p := range []uint32{101, 102, 103} {
+		if h.setting[p] != "idle" {
+			t.Errorf("pid %d at %q, want idle kept", p, h.setting[p])
+		}
+	}
+	if tg := s.Status().Tuners[0].Selector; tg != "pid:101,102,103" {
+		t.Errorf("target %q, want pid:101,102,103", tg)
+	}
+	// All of them calm: the target is gone, nothing left at idle.
+	h.calm = map[uint32]bool{101: true, 102: true, 103: true, 104: true}
+	ds = runCPU(t, s, h, &now, 20)
+	for p, v := range h.setting {
+		if v != "" {
+			t.Errorf("pid %d left at %q:\n%s", p, v, dump(ds))
+		}
 	}
 }

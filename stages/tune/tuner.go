@@ -51,6 +51,12 @@ type displacer interface {
 	displaced(s *Stage, tg *target, now uint64) (why string, yes bool)
 }
 
+// shedder is a family whose target is a group of tasks of which one
+// may stop belonging mid-trial: shed names it (its index in tg.pids).
+type shedder interface {
+	shed(s *Stage, tg *target, now uint64) (i int, why string, yes bool)
+}
+
 // sticky is a family whose settled setting stays while its target lives,
 // whatever the regime does: the CPU tuner's target is a job and its
 // setting is the job's, while the host-wide regime also flips on other
@@ -121,6 +127,9 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		if why, yes := d.displaced(s, &t.tg, now); yes {
 			t.end(s, now, why)
 		}
+	}
+	if sh, ok := t.fam.(shedder); ok && t.active && t.mode == Act {
+		t.shedMembers(s, sh, now)
 	}
 	if !t.active {
 		t.start(s, now)
@@ -348,4 +357,36 @@ func (t *tuner) emitNote(s *Stage, now uint64, why string) {
 	line := fmt.Sprintf("%s: %s; %s", t.tg.key, why, t.where())
 	t.last = line
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: action.Action{Kind: action.Notify, Source: "notify"}, Reason: line})
+}
+
+// shedMembers drops the tasks that no longer belong to the target, each
+// put back to its original setting alone: the others keep theirs, with
+// no second write of their knobs (ending the trial and re-applying would
+// write them twice within actuate's least interval, and the second write
+// would be refused). A target left with no task ends.
+func (t *tuner) shedMembers(s *Stage, sh shedder, now uint64) {
+	for t.tg.npids > 0 {
+		i, why, yes := sh.shed(s, &t.tg, now)
+		if !yes {
+			return
+		}
+		if t.applied {
+			one := t.tg
+			one.sel = pidSelector(t.tg.pids[i : i+1])
+			if a, err := action.Parse(t.fam.action(&one, t.setting)); err == nil {
+				line := fmt.Sprintf("restore %s of %s: %s", a.Key(), t.tg.key, why)
+				t.last, t.changes = line, t.changes+1
+				s.emit(decide.Decision{TimeNs: now, Kind: decide.Revert, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
+			}
+		}
+		copy(t.tg.pids[i:], t.tg.pids[i+1:t.tg.npids])
+		t.tg.npids--
+		t.tg.pids[t.tg.npids] = 0
+		if t.tg.npids == 0 {
+			t.applied = false
+			t.end(s, now, why)
+			return
+		}
+		t.tg.pid, t.tg.sel = t.tg.pids[0], pidSelector(t.tg.pids[:t.tg.npids])
+	}
 }
