@@ -37,11 +37,7 @@ func (v *Vector) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"tasks":[`...)
 	for i := 0; i < v.NumTasks; i++ {
 		t := &v.Tasks[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"pid":`...)
-		dst = strconv.AppendUint(dst, uint64(t.PID), 10)
+		dst = openRow(dst, i, "pid", uint64(t.PID))
 		dst = append(dst, `,"comm":`...)
 		dst = decode.AppendComm(dst, &t.Comm)
 		dst = append(dst, `,"runs":`...)
@@ -57,11 +53,7 @@ func (v *Vector) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `],"devices":[`...)
 	for i := 0; i < v.NumDevices; i++ {
 		d := &v.Devices[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"major":`...)
-		dst = strconv.AppendUint(dst, uint64(d.Dev>>20), 10)
+		dst = openRow(dst, i, "major", uint64(d.Dev>>20))
 		dst = append(dst, `,"minor":`...)
 		dst = strconv.AppendUint(dst, uint64(d.Dev&(1<<20-1)), 10)
 		dst = append(dst, `,"ios":`...)
@@ -78,6 +70,18 @@ func (v *Vector) AppendJSON(dst []byte) []byte {
 	dst = append(dst, ']')
 	dst = v.appendNetnsJSON(dst)
 	return append(dst, '}')
+}
+
+// openRow starts row i of a table: a comma after the first, then the
+// row's first field, an integer.
+func openRow(dst []byte, i int, name string, x uint64) []byte {
+	if i > 0 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `{"`...)
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	return strconv.AppendUint(dst, x, 10)
 }
 
 func appendField(dst []byte, name string, x float64) []byte {

@@ -63,11 +63,7 @@ func (v *Vector) appendNetnsJSON(dst []byte) []byte {
 	dst = append(dst, `,"netns":[`...)
 	for i := 0; i < v.NumNetns; i++ {
 		f := &v.Netns[i]
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, `{"netns":`...)
-		dst = strconv.AppendUint(dst, uint64(f.Netns), 10)
+		dst = openRow(dst, i, "netns", uint64(f.Netns))
 		dst = append(dst, `,"records":`...)
 		dst = strconv.AppendUint(dst, f.Records, 10)
 		dst = appendField(dst, "tx_bytes_per_s", f.TxBytesPerS)
