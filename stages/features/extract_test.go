@@ -144,6 +144,20 @@ func TestJSON(t *testing.T) {
 	if !strings.HasPrefix(string(js), `{"start_ns":1,"end_ns":2,"syscalls_per_s":0.5,`) {
 		t.Fatalf("field order: %s", js)
 	}
+	// The tables' rows: comma-separated objects, the first field first.
+	v.NumTasks, v.Tasks[0].PID = 1, 42
+	v.NumDevices, v.Devices[0].Dev, v.Devices[1].Dev = 2, 7<<20|3, 8<<20
+	v.NumNetns, v.Netns[0].Netns, v.Netns[1].Netns = 2, 4026531840, 4026532000
+	js = v.AppendJSON(nil)
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	for _, want := range []string{`"tasks":[{"pid":42,"comm":`, `"devices":[{"major":7,"minor":3,`, `},{"major":8,"minor":0,`,
+		`"netns":[{"netns":4026531840,"records":0,`, `},{"netns":4026532000,"records":0,`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("no %s in %s", want, js)
+		}
+	}
 }
 
 func TestProcessZeroAlloc(t *testing.T) {
