@@ -53,9 +53,35 @@ type pausedTrial struct {
 	done  uint64 // event time of the arm's effect window already measured
 }
 
+// keyed is a family whose target keys, like a phased family's, name the
+// workload a setting is for, but whose trials are not paused: the TCP
+// tuner's "tcp/host/lossy/congestion_control" is a network namespace and
+// the loss on its links. Which congestion control suits a lossy link
+// does not depend on what the host's CPU and disks do, and the host
+// regime moves with them: filed under a host regime, a best learned in
+// one run was not found in the next (whose regime had another number)
+// and was explored again, and a settled trial was ended, its setting
+// restored, by a regime flip that other work caused. Its trials and
+// bests belong to phaseRegime.
+type keyed interface {
+	// workload names the target's workload for a person.
+	workload(tg *target) string
+	// workStart is the event time the target's workload began: time to
+	// best is measured from it.
+	workStart(s *Stage, tg *target, now uint64) uint64
+}
+
+// ownScope reports whether f's trials and bests hold in every host
+// regime (phased and keyed families).
+func ownScope(f family) bool {
+	_, p := f.(phased)
+	_, k := f.(keyed)
+	return p || k
+}
+
 // scope is the regime a trial of t belongs to now.
 func (t *tuner) scope(s *Stage) uint32 {
-	if _, ok := t.fam.(phased); ok {
+	if ownScope(t.fam) {
 		return phaseRegime
 	}
 	return s.reg.cur
@@ -63,6 +89,9 @@ func (t *tuner) scope(s *Stage) uint32 {
 
 // where names the trial's scope for a person.
 func (t *tuner) where() string {
+	if k, ok := t.fam.(keyed); ok {
+		return k.workload(&t.tg)
+	}
 	if _, ok := t.fam.(phased); ok {
 		return "phase " + t.tg.sel + "/" + t.tg.class.String()
 	}
@@ -70,10 +99,14 @@ func (t *tuner) where() string {
 }
 
 // workloadStart is when the workload a best setting is re-applied for
-// began: the phase of a phased target, else the host regime's streak.
+// began: the phase of a phased target, the workload of a keyed one, else
+// the host regime's streak.
 func (t *tuner) workloadStart(s *Stage, now uint64) uint64 {
 	if p, ok := t.fam.(phased); ok {
 		return p.phaseStart(s, &t.tg, now)
+	}
+	if k, ok := t.fam.(keyed); ok {
+		return k.workStart(s, &t.tg, now)
 	}
 	return s.switchNs
 }
@@ -140,14 +173,16 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	return true
 }
 
-// clear reports whether a phased trial may settle before MaxSteps: every
-// setting has been measured and the best is clearly the best (bandit
-// separated). Phases are short; a trial that goes on after the answer
-// is clear pays for it in every phase it spans. Other families run their
-// MaxSteps.
+// clear reports whether a phased or keyed trial may settle before
+// MaxSteps: every setting has been measured and the best is clearly the
+// best (bandit separated). Phases are short; a trial that goes on after
+// the answer is clear pays for it in every phase it spans, and a lossy
+// link pays for every effect window it spends on a loss-based
+// congestion control (the first run of tcp-lossy-cubic settled on bbr
+// after 4 trials, 13 s, when it had been clearly the best after 3).
+// Other families run their MaxSteps.
 func (t *tuner) clear() bool {
-	_, ok := t.fam.(phased)
-	return ok && t.b.separated()
+	return ownScope(t.fam) && t.b.separated()
 }
 
 // stdErr is the standard error of the step's mean objective (its

@@ -205,6 +205,17 @@ func (s *Stage) settled(pid uint32) bool {
 	return false
 }
 
+// settledOn reports whether a tuner has settled on the target key (or
+// re-applied its known best).
+func (s *Stage) settledOn(key string) bool {
+	for _, t := range s.tuners {
+		if t.active && t.exploit && t.tg.key == key {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Stage) best(regime uint32, key string) (Best, bool) {
 	for _, b := range s.bests {
 		if b.Regime == regime && b.Target == key {

@@ -51,6 +51,7 @@ const tcpCCKnob = "net.ipv4.tcp_congestion_control"
 // netEnt follows one network namespace's TCP across windows.
 type netEnt struct {
 	netns   uint32
+	startNs uint64 // the start of its present streak of traffic
 	lastNs  uint64
 	windows int
 	bps     float64 // tx + rx bytes/s
@@ -72,7 +73,13 @@ func (nt *netTable) observe(v *features.Vector) {
 	for i := 0; i < v.NumNetns; i++ {
 		f := &v.Netns[i]
 		e := nt.get(f.Netns, v.EndNs)
+		if v.EndNs-e.lastNs > goneNs { // back after a quiet spell
+			*e = netEnt{netns: f.Netns}
+		}
 		first := e.windows == 0
+		if first {
+			e.startNs = v.StartNs
+		}
 		e.lastNs = v.EndNs
 		e.bps = ewma(e.bps, f.TxBytesPerS+f.RxBytesPerS, first)
 		e.retrans = ewma(e.retrans, f.RetransPerS, first)
@@ -116,12 +123,12 @@ func (nt *netTable) find(netns uint32, now uint64) *netEnt {
 
 // classifyNetns labels a namespace's links lossy or clean from its loss
 // estimate, with the confidence of how clear the verdict is and how many
-// windows it rests on.
-func classifyNetns(e *netEnt) (Class, float64) {
+// windows it rests on (need for full confidence).
+func classifyNetns(e *netEnt, need int) (Class, float64) {
 	if e.bps < minTCPBps {
 		return Unknown, 0
 	}
-	w := warm(e.windows, 5)
+	w := warm(e.windows, need)
 	switch {
 	case e.loss >= minLossPct:
 		return Lossy, w * clamp01(0.5+e.loss/(4*minLossPct))
@@ -136,6 +143,17 @@ func explainNetns(e *netEnt, name string) string {
 		name, 8*e.bps/1e6, e.loss, e.retrans, e.rttUs)
 }
 
+// Windows of evidence a namespace needs to be classified with full
+// confidence: netWarm, or netKnownWarm when a best congestion control is
+// known for it (its links were classified in the trials that found it,
+// and each window without it is a window of the original's crawl).
+const (
+	netWarm      = 5
+	netKnownWarm = 2
+)
+
+func tcpKey(name string) string { return "tcp/" + name + "/lossy/congestion_control" }
+
 func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 	var top *netEnt
 	conf := 0.0
@@ -144,7 +162,15 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		if now-e.lastNs > 2*s.windowNs {
 			continue
 		}
-		if c, cf := classifyNetns(e); c == Lossy && cf >= minConfidence && (top == nil || e.bps > top.bps) {
+		c, cf := classifyNetns(e, netWarm)
+		if c == Lossy && cf < minConfidence {
+			// Names are looked up only here, for a namespace already
+			// lossy on thin evidence.
+			if _, known := s.best(phaseRegime, tcpKey(s.cfg.NetnsName(e.netns))); known {
+				c, cf = classifyNetns(e, netKnownWarm)
+			}
+		}
+		if c == Lossy && cf >= minConfidence && (top == nil || e.bps > top.bps) {
 			top, conf = e, cf
 		}
 	}
@@ -152,7 +178,7 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		return target{}, false
 	}
 	name := s.cfg.NetnsName(top.netns)
-	tg := target{key: "tcp/" + name + "/lossy/congestion_control", sel: name, netns: top.netns, class: Lossy, conf: conf,
+	tg := target{key: tcpKey(name), sel: name, netns: top.netns, class: Lossy, conf: conf,
 		why: explainNetns(top, name)}
 	tg.own = name == OwnNetns // the plain sysctl: the daemon's own namespace
 	if s.cfg.TCP == Act {
@@ -206,9 +232,40 @@ func (tcpFamily) action(tg *target, value string) string {
 	return fmt.Sprintf("sysctl %s%d %s = %s", action.NetnsPrefix, tg.netns, tcpCCKnob, value)
 }
 
-// alive: the namespace still carries TCP traffic.
+// alive: the namespace still carries TCP traffic. A settled setting
+// stays through quiet spells of up to settledIdleNs, unless the links
+// turn clean: the connections of the namespace's next burst then open
+// with it, instead of with the original until the namespace is found
+// lossy again.
 func (tcpFamily) alive(s *Stage, tg *target, now uint64) bool {
-	return s.tr.nets.find(tg.netns, now) != nil
+	if !s.settledOn(tg.key) {
+		return s.tr.nets.find(tg.netns, now) != nil
+	}
+	for i := 0; i < s.tr.nets.n; i++ {
+		if e := &s.tr.nets.ents[i]; e.netns == tg.netns {
+			c, cf := classifyNetns(e, netWarm)
+			return now-e.lastNs <= settledIdleNs && !(c == Clean && cf >= minConfidence)
+		}
+	}
+	return false
+}
+
+// settledIdleNs bounds how long a settled congestion control outlives
+// its namespace's traffic.
+const settledIdleNs = 10 * 60e9
+
+func (tcpFamily) workload(tg *target) string {
+	return "network namespace " + tg.sel + "/" + tg.class.String()
+}
+
+// workStart: when the namespace's present streak of traffic began.
+func (tcpFamily) workStart(s *Stage, tg *target, now uint64) uint64 {
+	for i := 0; i < s.tr.nets.n; i++ {
+		if e := &s.tr.nets.ents[i]; e.netns == tg.netns {
+			return e.startNs
+		}
+	}
+	return now
 }
 
 func (tcpFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {

@@ -21,6 +21,8 @@ type link struct {
 	orig    string
 	mbit    map[string]float64
 	lossPct float64
+	busy    float64 // the host's CPU busy % (0: 20), which moves the host regime
+	quiet   bool    // no TCP traffic in the namespace
 }
 
 func (l *link) vector(now uint64) predict.Output {
@@ -28,6 +30,12 @@ func (l *link) vector(now uint64) predict.Output {
 	v := &o.Vector
 	v.StartNs, v.EndNs = now-win, now
 	v.Values[features.CPUBusyPct] = 20
+	if l.busy != 0 {
+		v.Values[features.CPUBusyPct] = l.busy
+	}
+	if l.quiet {
+		return o
+	}
 	v.NumNetns = 1
 	f := &v.Netns[0]
 	f.Netns, f.Records = l.netns, 100
@@ -137,5 +145,78 @@ func TestTCPTunerAdvice(t *testing.T) {
 	}
 	if l.cc != "cubic" {
 		t.Fatalf("advice changed the link to %s", l.cc)
+	}
+}
+
+// settleLink runs a fresh stage on a lossy cubic link for 15 s of event
+// time (from 1 s), in which the tuner must settle on bbr, and returns
+// the stage and the decisions.
+func settleLink(t *testing.T, model string) (*Stage, *link, []decide.Decision) {
+	t.Helper()
+	l := &link{netns: 4026532999, cc: "cubic", orig: "cubic", lossPct: 10,
+		mbit: map[string]float64{"cubic": 4, "reno": 6, "bbr": 78}}
+	s := tcpStage(t, Act, model)
+	ds := runLink(t, s, l, 1e9, 150)
+	if l.cc != "bbr" || !strings.Contains(ds[len(ds)-1].Reason, "settled") {
+		t.Fatalf("did not settle on bbr within 15 s: now %s; %+v", l.cc, ds)
+	}
+	return s, l, ds
+}
+
+// TestTCPTunerSettlesWhenClear: the trial settles as soon as every
+// congestion control has been measured and bbr is clearly the best,
+// not after MaxSteps (8) effect windows.
+func TestTCPTunerSettlesWhenClear(t *testing.T) {
+	_, _, ds := settleLink(t, "")
+	first, last := ds[0].TimeNs, ds[len(ds)-1].TimeNs
+	if d := time.Duration(last - first); d > 3*time.Second+3*time.Duration(win) {
+		t.Fatalf("settled %v after the first trial, want within 3 effect windows (original, bbr, reno)", d)
+	}
+}
+
+// TestTCPTunerBestOutlivesHostRegime: the best congestion control of a
+// lossy namespace is the namespace's, whatever the host's CPU and disks
+// do: a host regime flip leaves the settled bbr in place, and a daemon
+// restarted with the model, on a host busy in another regime, applies
+// bbr to the namespace within a second of its traffic, without a trial.
+func TestTCPTunerBestOutlivesHostRegime(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	s, l, ds := settleLink(t, model)
+	l.busy = 95
+	end := uint64(1e9) + 150*win
+	if ds = runLink(t, s, l, end, 60); len(ds) != 0 || l.cc != "bbr" {
+		t.Fatalf("a host regime flip changed the settled link (now %s): %+v", l.cc, ds)
+	}
+	l2 := &link{netns: 4026533000, cc: "cubic", orig: "cubic", lossPct: 10, mbit: l.mbit, busy: 70}
+	s2 := tcpStage(t, Act, model)
+	ds = runLink(t, s2, l2, 1e9, 30)
+	if len(ds) == 0 || ds[0].Action.Value != "bbr" || !strings.Contains(ds[0].Reason, "best known") ||
+		time.Duration(ds[0].TimeNs-1e9) > time.Second {
+		t.Fatalf("known best not re-applied within 1 s in another host regime: %+v", ds)
+	}
+	for _, d := range ds[1:] {
+		if d.Kind != decide.Effect {
+			t.Fatalf("explored again after re-applying the best: %s %s", d.Kind, d.Reason)
+		}
+	}
+	if st := s2.Status(); len(st.TimeToBest) != 1 || st.TimeToBest[0] > 1000 {
+		t.Fatalf("time to best %v ms, want one figure within 1 s", st.TimeToBest)
+	}
+}
+
+// TestTCPTunerQuietSpell: a settled congestion control stays through a
+// quiet spell of the namespace (its next connections open with it), and
+// goes back to the original once the links are clean.
+func TestTCPTunerQuietSpell(t *testing.T) {
+	s, l, ds := settleLink(t, "")
+	l.quiet = true
+	end := uint64(1e9) + 150*win
+	if ds = runLink(t, s, l, end, 100); len(ds) != 0 || l.cc != "bbr" {
+		t.Fatalf("a 10 s quiet spell changed the settled link (now %s): %+v", l.cc, ds)
+	}
+	l.quiet, l.lossPct = false, 0.01
+	ds = runLink(t, s, l, end+100*win, 100)
+	if len(ds) != 1 || ds[0].Kind != decide.Revert || l.cc != "cubic" {
+		t.Fatalf("clean links kept %s: %+v", l.cc, ds)
 	}
 }
