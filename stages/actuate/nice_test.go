@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decide/action"
@@ -44,16 +43,9 @@ func TestNiceTargetNeverRaisesPriority(t *testing.T) {
 // Before the fix a policy took it 15 → 5 → 0.
 func TestHostNiceNeverRaisesPriority(t *testing.T) {
 	needRoot(t)
-	cmd := exec.Command("nice", "-n", "15", "sleep", "60")
-	if err := cmd.Start(); err != nil {
-		t.Skipf("start a niced process: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pid := cmd.Process.Pid
-	for deadline := time.Now().Add(5 * time.Second); procNice(pid) != 15; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) { // nice(1) sets 15, then execs sleep
-			t.Fatalf("the child's nice is %d, not 15", procNice(pid))
-		}
+	pid := startNiced(t, 15)
+	if procNice(pid) != 15 {
+		t.Fatalf("the child's nice is %d, not 15", procNice(pid))
 	}
 	s, err := New(Config{JournalPath: filepath.Join(t.TempDir(), "j"), KnobInterval: -1, Logger: quiet})
 	if err != nil {

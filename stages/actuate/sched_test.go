@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ainka/ainka/stages/decide"
 	"github.com/ainka/ainka/stages/decide/action"
 )
@@ -77,6 +79,22 @@ func startProc(t *testing.T, want string, args ...string) int {
 	return pid
 }
 
+// startNiced starts `sleep 60` at the absolute nice value nice: nice(1)
+// adds to the test's own nice, which is not 0 under `nice -n 10 make
+// test`, so the value is set on the child itself (root may lower it).
+func startNiced(t *testing.T, nice int) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("start sleep: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if err := unix.Setpriority(unix.PRIO_PROCESS, cmd.Process.Pid, nice); err != nil {
+		t.Fatalf("set the child's nice to %d: %v", nice, err)
+	}
+	return cmd.Process.Pid
+}
+
 // On real processes: idle and batch with the nice kept, journaled as
 // "POLICY NICE", restored on revert and by the next start after a crash;
 // a real-time task and a task someone put at SCHED_BATCH are refused; an
@@ -91,7 +109,7 @@ func TestHostSched(t *testing.T) {
 		t.Skipf("the test runs as %s, not SCHED_OTHER", own)
 	}
 	nice := strings.TrimPrefix(own, "other ")
-	plain := startProc(t, "other 5", "nice", "-n", "5", "sleep", "60")
+	plain := startNiced(t, 5)
 	rt := startProc(t, "fifo "+nice, "chrt", "--fifo", "1", "sleep", "60")
 	batch := startProc(t, "batch "+nice, "chrt", "--batch", "0", "sleep", "60")
 	journal := filepath.Join(t.TempDir(), "j")
