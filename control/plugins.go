@@ -5,11 +5,19 @@ import (
 	"net/http"
 )
 
+// Plugin states and the kind of a probe plugin.
+const (
+	PluginLoaded   = "loaded"
+	PluginDisabled = "disabled"
+	PluginRefused  = "refused"
+	PluginProbe    = "probe"
+)
+
 // Plugin is one plugin file of a running daemon (`ainka-cli plugins`).
 type Plugin struct {
 	Name     string   `json:"name,omitempty"`
 	Version  string   `json:"version,omitempty"`
-	Kind     string   `json:"kind,omitempty"` // detector or tuner
+	Kind     string   `json:"kind,omitempty"` // detector, tuner or probe
 	Path     string   `json:"path"`
 	SHA256   string   `json:"sha256,omitempty"`
 	State    string   `json:"state"`            // loaded, disabled or refused
@@ -19,6 +27,24 @@ type Plugin struct {
 	Calls    uint64   `json:"calls"`   // windows it was called for
 	Outputs  uint64   `json:"outputs"` // scores or proposals it returned
 	CPUSec   float64  `json:"cpu_seconds"`
+	// Probe is set for a probe plugin (Kind "probe"), whose Features are
+	// PLUGIN.FEATURE names.
+	Probe *ProbePlugin `json:"probe,omitempty"`
+}
+
+// ProbePlugin is what a probe plugin adds to Plugin: its form, programs,
+// record kind and, in a running daemon, the records of its kind counted
+// as the built-in kinds' are.
+type ProbePlugin struct {
+	Form       string   `json:"form"`     // tracepoint (declarative) or object
+	Programs   []string `json:"programs"` // "tracepoint signal:signal_generate", "proclife_exit tp_btf sched_process_exit"
+	RecordKind uint16   `json:"record_kind,omitempty"`
+	RecordSize int      `json:"record_size"`
+	Seen       uint64   `json:"seen"`    // events the program saw
+	Emitted    uint64   `json:"emitted"` // records it wrote (into the ring or lost)
+	Lost       uint64   `json:"lost"`    // records the ring had no room for
+	Read       uint64   `json:"read"`    // records the source read
+	Dropped    uint64   `json:"dropped"` // records read but dropped before decode
 }
 
 // PluginLister is implemented by a Daemon that loads plugins: `ainka-cli

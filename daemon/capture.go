@@ -96,21 +96,26 @@ func traceStats(s source.Stats) trace.Stats {
 	return st
 }
 
-// kindSummary is one line of per-kind accounting: emitted = decoded + lost
-// + dropped, exactly, once a capture has stopped (decoded nil: a recording,
-// which writes what it reads).
-func kindSummary(s source.Stats, decoded func(record.Kind) uint64) string {
+// kindSummary is one line of per-kind accounting, the built-in kinds'
+// then the probe plugins' (always, so that a plugin that saw nothing says
+// so): emitted = decoded + lost + dropped, exactly, once a capture has
+// stopped (decoded nil: a recording, which writes what it reads).
+func kindSummary(s source.Stats, probes []source.ProbeStats, decoded func(kind uint16) uint64) string {
 	var parts []string
-	for k := record.Kind(1); k < record.NumKinds; k++ {
-		ks := s[k]
-		if ks.Emitted == 0 && ks.Seen == 0 {
-			continue
-		}
+	part := func(name string, ks source.KindStats, kind uint16) {
 		if decoded == nil { // recording: what was read is what was written
-			parts = append(parts, fmt.Sprintf("%s emitted=%d written=%d lost=%d dropped=%d", k, ks.Emitted, ks.Read-ks.Dropped, ks.Lost, ks.Dropped))
-			continue
+			parts = append(parts, fmt.Sprintf("%s emitted=%d written=%d lost=%d dropped=%d", name, ks.Emitted, ks.Read-ks.Dropped, ks.Lost, ks.Dropped))
+			return
 		}
-		parts = append(parts, fmt.Sprintf("%s emitted=%d decoded=%d lost=%d dropped=%d", k, ks.Emitted, decoded(k), ks.Lost, ks.Dropped))
+		parts = append(parts, fmt.Sprintf("%s emitted=%d decoded=%d lost=%d dropped=%d", name, ks.Emitted, decoded(kind), ks.Lost, ks.Dropped))
+	}
+	for k := record.Kind(1); k < record.NumKinds; k++ {
+		if s[k].Emitted != 0 || s[k].Seen != 0 {
+			part(k.String(), s[k], uint16(k))
+		}
+	}
+	for _, p := range probes {
+		part(p.Name, p.KindStats, p.Kind)
 	}
 	return strings.Join(parts, "; ")
 }

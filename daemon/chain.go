@@ -12,6 +12,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/plugins"
@@ -59,6 +60,9 @@ type Chain struct {
 	Plugins *plugins.Set
 	// Features is the features stage (probe plugin kinds' features).
 	Features *features.Stage
+	// ProbeRefused are the probe plugins refused at the start
+	// (ChainOptions.ProbeRefused).
+	ProbeRefused []control.Plugin
 }
 
 // ChainOptions say how to build the chain.
@@ -95,6 +99,9 @@ type ChainOptions struct {
 	// Probes are the probe plugin kinds of the capture (the trace
 	// header's, live: the loaded plugins'); nil: none.
 	Probes []trace.ProbeKind
+	// ProbeRefused are the probe plugins that did not load, for
+	// `ainka-cli plugins`.
+	ProbeRefused []control.Plugin
 	// Adjust, when set, may change the stages' configurations after
 	// they are derived and before anything is built (tests, tools).
 	Adjust func(*StageConfigs)
@@ -114,7 +121,8 @@ type StageConfigs struct {
 // runs. To add a stage: give StageConfigs its configuration (filled in
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
-	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime})}
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime}),
+		ProbeRefused: o.ProbeRefused}
 	cfgs, err := stageConfigs(o)
 	if err != nil {
 		return nil, err

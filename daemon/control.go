@@ -44,6 +44,8 @@ type Controller struct {
 	kernel  genl.Client // nil when the module is not loaded
 	view    *view.Recorder
 	plugins *plugins.Set // nil without a configuration
+	// probeRefused are the probe plugins refused at the start.
+	probeRefused []control.Plugin
 
 	requests atomic.Uint64 // the last Optimize request's number
 }
@@ -56,7 +58,7 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 	}
 	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
 		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, tune: c.Tune, kernel: kernel, view: c.View,
-		plugins: c.Plugins}
+		plugins: c.Plugins, probeRefused: c.ProbeRefused}
 }
 
 var (

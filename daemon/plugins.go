@@ -68,13 +68,14 @@ func (c *Chain) closePlugins() {
 	}
 }
 
-// Plugins lists the plugins (control.PluginLister): none without a
-// configuration.
+// Plugins lists the plugins (control.PluginLister): the logic plugins
+// (none without a configuration), then the probe plugins.
 func (c *Controller) Plugins(ctx context.Context) ([]control.Plugin, error) {
-	if c.plugins == nil {
-		return nil, nil
+	var out []control.Plugin
+	if c.plugins != nil {
+		out = c.plugins.Status()
 	}
-	return c.plugins.Status(), nil
+	return append(out, probeStatus(c.live, c.probeRefused)...), nil
 }
 
 // writePluginMetrics publishes each plugin's calls, outputs and CPU time

@@ -4,78 +4,53 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sort"
 
+	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/plugins"
 	"github.com/ainka/ainka/plugins/probe"
 	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
 )
 
-// ProbeDirs returns the probe plugins of dirs: a directory holding a
-// plugin.toml is one, otherwise each of its subdirectories holding one
-// is, by name. A missing directory holds none.
-func ProbeDirs(dirs []string) []string {
-	var out []string
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, probe.ManifestFile)); err == nil {
-			out = append(out, d)
-			continue
-		}
-		ents, err := os.ReadDir(d)
-		if err != nil {
-			continue
-		}
-		var names []string
-		for _, e := range ents {
-			if _, err := os.Stat(filepath.Join(d, e.Name(), probe.ManifestFile)); err == nil {
-				names = append(names, e.Name())
-			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			out = append(out, filepath.Join(d, n))
-		}
-	}
-	return out
-}
-
 // LoadProbes checks, loads and attaches the probe plugins of dirs
-// (ProbeDirs), numbering their kinds from spec.KindBase. A plugin that
-// fails a check or does not load is refused: logged with its reason and
-// left out; the others and the daemon go on. The caller owns what is
-// returned (source.Config.Probes takes it over).
-func LoadProbes(dirs []string, log *slog.Logger) []*probe.Loaded {
+// (probe.Dirs), numbering their kinds from spec.KindBase. A plugin that
+// fails a check or does not load is refused: logged with its reason,
+// returned in refused (for `ainka-cli plugins`) and left out; the others
+// and the daemon go on. The caller owns what is loaded
+// (source.Config.Probes takes it over).
+func LoadProbes(dirs []string, log *slog.Logger) (loaded []*probe.Loaded, refused []control.Plugin) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	plugins := ProbeDirs(dirs)
-	if len(plugins) > 0 {
+	dirList := probe.Dirs(dirs)
+	if len(dirList) > 0 {
 		if err := source.EnsureTracefs(); err != nil {
 			log.Warn("probe plugins: tracefs", "err", err)
 		}
 	}
-	var out []*probe.Loaded
 	names := map[string]string{}
-	for _, dir := range plugins {
-		if len(out) == spec.MaxKinds {
-			log.Warn("probe plugin refused", "path", dir, "reason", fmt.Sprintf("at most %d probe plugins run", spec.MaxKinds))
-			continue
+	for _, dir := range dirList {
+		var l *probe.Loaded
+		err := fmt.Errorf("%w: at most %d probe plugins run", errProbeTooMany, spec.MaxKinds)
+		if len(loaded) < spec.MaxKinds {
+			l, err = loadProbe(dir, spec.KindBase+uint16(len(loaded)), names)
 		}
-		l, err := loadProbe(dir, spec.KindBase+uint16(len(out)), names)
 		if err != nil {
 			log.Warn("probe plugin refused", "path", dir, "reason", err)
+			refused = append(refused, plugins.ProbeRefused(dir, err))
 			continue
 		}
 		log.Info("probe plugin loaded", "name", l.Name(), "kind", l.KindNumber(), "path", dir)
-		out = append(out, l)
+		loaded = append(loaded, l)
 	}
-	return out
+	return loaded, refused
 }
 
-var errProbeTwice = errors.New("probe plugin name already loaded")
+var (
+	errProbeTwice   = errors.New("probe plugin name already loaded")
+	errProbeTooMany = errors.New("too many probe plugins")
+)
 
 func loadProbe(dir string, k uint16, names map[string]string) (*probe.Loaded, error) {
 	p, err := probe.Open(dir, k, "")
@@ -123,4 +98,30 @@ func closeProbes(ps []*probe.Loaded) {
 	for _, p := range ps {
 		p.Close()
 	}
+}
+
+// probeStatus lists the live source's probe plugins with their records
+// counted as the built-in kinds' are, then the refused ones (`ainka-cli
+// plugins`).
+func probeStatus(live *source.Live, refused []control.Plugin) []control.Plugin {
+	var out []control.Plugin
+	if live != nil {
+		stats := live.ProbeStats()
+		for i, p := range live.ProbePlugins() {
+			st, s := plugins.ProbeStatus(p.Plugin, plugins.Loaded), stats[i]
+			st.Probe.Seen, st.Probe.Emitted, st.Probe.Lost = s.Seen, s.Emitted, s.Lost
+			st.Probe.Read, st.Probe.Dropped = s.Read, s.Dropped
+			out = append(out, st)
+		}
+	}
+	return append(out, refused...)
+}
+
+// decoded is the number of records of kind (built-in or probe plugin)
+// the decoder decoded.
+func (c *Chain) decoded(kind uint16) uint64 {
+	if kind >= spec.KindBase {
+		return c.Decoder.ProbeCounts[kind-spec.KindBase]
+	}
+	return c.Decoder.Counts[kind]
 }

@@ -12,9 +12,13 @@ import (
 
 	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
+	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/control/controltest"
 	"github.com/ainka/ainka/plugins/probe"
 	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/stages/decode"
+	"github.com/ainka/ainka/stages/decode/decodetest"
+	"github.com/ainka/ainka/stages/source"
 	"github.com/ainka/ainka/trace"
 )
 
@@ -104,5 +108,60 @@ func TestReplayProbeTrace(t *testing.T) {
 	_, err = replayTaps(t, probeTrace(t, trace.ProbeABI+1))
 	if err == nil || !strings.Contains(err.Error(), "probe plugin signals: trace header version 2, this ainka reads 1") {
 		t.Fatalf("future probe header: %v", err)
+	}
+}
+
+// TestProbesRefusedOverControl: a probe plugin that fails its checks is
+// refused by LoadProbes with the reason (nothing reaches the kernel), and
+// `ainka-cli plugins`' endpoint lists it beside the logic plugins.
+func TestProbesRefusedOverControl(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "liar")
+	os.MkdirAll(dir, 0o755)
+	m, err := os.ReadFile("../examples/plugins/probes/proclife/plugin.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := os.ReadFile("../examples/plugins/probes/proclife/proclife_bpfel.o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "plugin.toml"), []byte(strings.Replace(string(m), "size = 56", "size = 64", 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "proclife_bpfel.o"), o, 0o644)
+	loaded, refused := LoadProbes([]string{filepath.Dir(dir)}, nil)
+	if len(loaded) != 0 || len(refused) != 1 || refused[0].Kind != "probe" || refused[0].Path != dir ||
+		!strings.Contains(refused[0].Reason, "struct proclife_record is 56 bytes, the manifest says 64") {
+		t.Fatalf("loaded %d, refused %+v", len(loaded), refused)
+	}
+	c, err := Build(records(decodetest.Mixed(100, 1, 1e9, 100_000)), ChainOptions{ProbeRefused: refused})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := controltest.StartServer(t, NewController(c, "replay", true, nil, nil), control.Options{})
+	cl := control.NewClient(s.SocketPath())
+	defer cl.Close()
+	ps, err := cl.Plugins(context.Background())
+	if err != nil || len(ps) != 1 || ps[0].State != "refused" || ps[0].Kind != "probe" || ps[0].Reason != refused[0].Reason {
+		t.Fatalf("plugins: %+v, %v", ps, err)
+	}
+}
+
+// TestKindSummaryCountsProbes: the summary line of `ainka record` and of
+// a run counts a probe plugin's records as a built-in kind's, and names a
+// plugin that saw nothing.
+func TestKindSummaryCountsProbes(t *testing.T) {
+	var s source.Stats
+	s[record.KindNetRx] = source.KindStats{Seen: 10, Emitted: 10, Read: 9, Lost: 1}
+	probes := []source.ProbeStats{
+		{Name: "proclife", Kind: spec.KindBase, KindStats: source.KindStats{Seen: 7, Emitted: 7, Read: 6, Lost: 1, Dropped: 2}},
+		{Name: "signals", Kind: spec.KindBase + 1},
+	}
+	got := kindSummary(s, probes, nil)
+	want := "net_rx emitted=10 written=9 lost=1 dropped=0; proclife emitted=7 written=4 lost=1 dropped=2; signals emitted=0 written=0 lost=0 dropped=0"
+	if got != want {
+		t.Errorf("record summary:\n got %s\nwant %s", got, want)
+	}
+	got = kindSummary(s, probes, func(k uint16) uint64 { return uint64(k) })
+	if !strings.Contains(got, "proclife emitted=7 decoded=64 lost=1 dropped=2") {
+		t.Errorf("run summary: %s", got)
 	}
 }

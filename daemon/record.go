@@ -66,7 +66,7 @@ func Record(ctx context.Context, o RecordOptions, capture source.Config) error {
 	path, stderr := o.Path, o.Stderr
 	p := pipeline.New(pipeline.Options{})
 	capture.Metrics = p.Metrics()
-	capture.Probes = LoadProbes(o.ProbeDirs, slog.New(slog.NewTextHandler(stderr, nil)))
+	capture.Probes, _ = LoadProbes(o.ProbeDirs, slog.New(slog.NewTextHandler(stderr, nil)))
 	live, err := OpenLive(capture)
 	if err != nil {
 		closeProbes(capture.Probes)
@@ -113,6 +113,6 @@ func Record(ctx context.Context, o RecordOptions, capture source.Config) error {
 		size = fi.Size()
 	}
 	fmt.Fprintf(stderr, "record: %d records, %d bytes to %s in %s; %s\n", tw.Records(), size, path, time.Since(start).Round(time.Millisecond),
-		kindSummary(stats, nil))
+		kindSummary(stats, live.ProbeStats(), nil))
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/ainka/ainka/bpf"
-	"github.com/ainka/ainka/bpf/record"
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/internal/rssgoal"
@@ -117,7 +116,8 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 		return err
 	}
 	defer ms.Close()
-	capture.Probes = LoadProbes(cfg.Plugins.PluginDirs, log)
+	var probeRefused []control.Plugin
+	capture.Probes, probeRefused = LoadProbes(cfg.Plugins.PluginDirs, log)
 	live, err := OpenLive(capture)
 	if err != nil {
 		closeProbes(capture.Probes)
@@ -134,7 +134,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
-		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set, Probes: hdr.Probes}, ring)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
 }
 
 // governMemory derives the Go memory limit from max_memory_mb, the RSS
@@ -198,7 +198,7 @@ func runLive(ctx context.Context, o Options, live *source.Live, co ChainOptions,
 		return err
 	}
 	fmt.Fprintf(o.Stderr, "run: %d events in %s; %s\n", c.Decoder.Decoded(), time.Since(start).Round(time.Millisecond),
-		kindSummary(live.Stats(), func(k record.Kind) uint64 { return c.Decoder.Counts[k] }))
+		kindSummary(live.Stats(), live.ProbeStats(), c.decoded))
 	return nil
 }
 

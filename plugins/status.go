@@ -11,9 +11,9 @@ type Status = control.Plugin
 
 // States of a plugin.
 const (
-	Loaded   = "loaded"
-	Disabled = "disabled"
-	Refused  = "refused"
+	Loaded   = control.PluginLoaded
+	Disabled = control.PluginDisabled
+	Refused  = control.PluginRefused
 )
 
 // Status lists the loaded plugins by name, then the refused files.

@@ -41,8 +41,9 @@ commands (each also has the flag form shown on the right):
       vm.swappiness) since it started: when, outcome, old → new, policy,
       why; and the change it holds now
   plugins
-      the daemon's plugins: loaded, disabled and why, refused and why,
-      calls, outputs and CPU time of each (docs/plugins.md)
+      the daemon's plugins: loaded, disabled and why, refused and why;
+      logic plugins' calls, outputs and CPU time, probe plugins' programs
+      and records seen, emitted, lost and dropped (docs/plugins.md)
   tuners
       each tuner's mode, state, target, class with its confidence and the
       features behind it, trials, gain measured; the entities followed;

@@ -3,36 +3,26 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/plugins/plugintable"
 )
 
-// bindPlugins is `plugins`: the daemon's plugins, loaded, disabled and why,
-// refused and why, with their calls, outputs and CPU time.
+// bindPlugins is `plugins`: the daemon's logic plugins (loaded, disabled
+// and why, refused and why, with their calls, outputs and CPU time) and
+// probe plugins (with their records seen, emitted, lost and dropped).
 func (inv *invocation) bindPlugins() {
 	inv.run = query(func(ctx context.Context, c *control.Client) ([]control.Plugin, error) { return c.Plugins(ctx) },
 		func(out *output, ps []control.Plugin) error { return out.plugins(ps) })
 }
 
 func (o *output) plugins(ps []control.Plugin) error {
+	if o.json {
+		return o.printJSON(ps)
+	}
 	if len(ps) == 0 {
-		fmt.Fprintln(o.w, "no plugins (plugin_dirs holds no *.wasm)")
+		fmt.Fprintln(o.w, "no plugins (plugin_dirs holds no *.wasm and no probe plugin directory)")
 		return nil
 	}
-	tw := o.table()
-	fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tSTATE\tCALLS\tOUTPUTS\tCPU\tPATH\tREASON")
-	for _, p := range ps {
-		cpu := time.Duration(p.CPUSec * 1e9).Round(time.Microsecond)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", orDash(p.Name), orDash(p.Version), orDash(p.Kind), p.State,
-			p.Calls, p.Outputs, cpu, p.Path, p.Reason)
-	}
-	return tw.Flush()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return plugintable.Write(o.w, ps, true)
 }

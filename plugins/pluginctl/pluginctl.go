@@ -6,6 +6,7 @@ package pluginctl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,12 +17,13 @@ import (
 
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/plugins"
+	"github.com/ainka/ainka/plugins/plugintable"
 	"github.com/ainka/ainka/plugins/wasm"
 	"github.com/ainka/ainka/stages/features"
 )
 
 // Synopsis is the command's usage line.
-const Synopsis = "ainka plugin list [--config FILE] | info PATH | validate PATH (a .wasm file or a probe plugin's directory)"
+const Synopsis = "ainka plugin list [--config FILE] [--json] | info [--json] PATH | validate PATH (a .wasm file or a probe plugin's directory)"
 
 // Exit codes, as ainka's.
 const (
@@ -45,7 +47,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "list":
 		err = list(args[1:], stdout)
 	case "info":
-		err = withPath(args[1:], func(p string) error { return info(p, stdout) })
+		err = info(args[1:], stdout)
 	case "validate":
 		err = withPath(args[1:], func(p string) error { return validate(p, stdout) })
 	default:
@@ -68,12 +70,14 @@ func withPath(args []string, f func(string) error) error {
 	return f(args[0])
 }
 
-// list loads every plugin of the configured directories, as the daemon
-// would, and prints one line each.
+// list loads every logic plugin of the configured directories, as the
+// daemon would, checks every probe plugin (without loading it into the
+// kernel: that is the daemon's, as root) and prints one line each.
 func list(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("plugin list", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("config", config.DefaultPath, "configuration file")
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return fmt.Errorf("%w: %s", errUsage, Synopsis)
 	}
@@ -86,33 +90,44 @@ func list(args []string, w io.Writer) error {
 		return err
 	}
 	defer set.Close()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "NAME\tVERSION\tKIND\tSTATE\tPATH\tREASON\n")
-	for _, s := range set.Status() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.Name), dash(s.Version), dash(s.Kind), s.State, s.Path, s.Reason)
+	st := append(set.Status(), probeStatuses(cfg.Plugins.PluginDirs)...)
+	if *asJSON {
+		return printJSON(w, st)
 	}
-	if len(set.Status()) == 0 {
-		fmt.Fprintf(tw, "(no plugins in %s)\n", strings.Join(cfg.Plugins.PluginDirs, ", "))
+	if len(st) == 0 {
+		_, err := fmt.Fprintf(w, "(no plugins in %s)\n", strings.Join(cfg.Plugins.PluginDirs, ", "))
+		return err
 	}
-	return tw.Flush()
+	return plugintable.Write(w, st, false)
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // info prints what a plugin says about itself.
-func info(path string, w io.Writer) error {
-	m, err := wasm.Load(context.Background(), path, wasm.DefaultLimits())
-	if err != nil {
-		return err
+func info(args []string, w io.Writer) error {
+	asJSON := len(args) > 0 && args[0] == "--json"
+	if asJSON {
+		args = args[1:]
 	}
-	defer m.Close()
-	printInfo(w, m)
-	return nil
+	return withPath(args, func(path string) error {
+		if isProbe(path) {
+			return probeInfo(path, w, asJSON)
+		}
+		m, err := wasm.Load(context.Background(), path, wasm.DefaultLimits())
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		if asJSON {
+			return printJSON(w, plugins.ModuleStatus(m))
+		}
+		printInfo(w, m)
+		return nil
+	})
 }
 
 func printInfo(w io.Writer, m *wasm.Module) {
