@@ -208,6 +208,8 @@ func (c *Chain) construct(s StageConfigs, probes []trace.ProbeKind) error {
 	}
 	if err := c.Tune.LoadError(); err != nil {
 		s.Tune.Logger.Warn("tuner model not usable", "err", err)
+	} else if n := c.Tune.LoadNote(); n != "" {
+		s.Tune.Logger.Info(n)
 	}
 	if c.Actuate, err = actuate.New(s.Actuate); err != nil {
 		return fmt.Errorf("build actuate stage: %w", err)

@@ -6,13 +6,60 @@ import "math"
 const MaxArms = 6
 
 // bandit is UCB1 over a tuner's arms: rewards are relative gains of the
-// objective clipped to [-1, 1]; untried arms go first, in order. It uses
-// no randomness, so a replay explores exactly as the live run did.
+// objective clipped to [-1, 1]; untried arms go first, in order (the
+// family's order when it gives one, see orderer). It uses no randomness,
+// so a replay explores exactly as the live run did.
 type bandit struct {
 	n      int
 	pulls  [MaxArms]int
 	reward [MaxArms]float64 // sums
 	se2    [MaxArms]float64 // sums of the squared standard errors of the rewards
+	// order, when ordered, is the order untried arms are tried in.
+	order   [MaxArms]int8
+	ordered bool
+	// held: an arm measured before the original (arm 0) has no reward
+	// yet, a reward being a gain over the original. Its mean objective
+	// and that mean's standard error wait here for the original's measure.
+	held   [MaxArms]bool
+	heldM  [MaxArms]float64
+	heldSE [MaxArms]float64
+}
+
+// setOrder makes untried arms go in the order given (a permutation of
+// 0..n-1; anything else keeps the natural order).
+func (b *bandit) setOrder(order []int) {
+	if len(order) != b.n {
+		return
+	}
+	var seen [MaxArms]bool
+	for i, a := range order {
+		if a < 0 || a >= b.n || seen[a] {
+			b.ordered = false
+			return
+		}
+		seen[a] = true
+		b.order[i] = int8(a)
+	}
+	b.ordered = true
+}
+
+// untried is the next arm never measured, in order (-1 when none).
+func (b *bandit) untried() int {
+	for i := 0; i < b.n; i++ {
+		a := i
+		if b.ordered {
+			a = int(b.order[i])
+		}
+		if b.pulls[a] == 0 && !b.held[a] {
+			return a
+		}
+	}
+	return -1
+}
+
+// hold keeps arm's measure until the original's is known.
+func (b *bandit) hold(arm int, mean, se float64) {
+	b.held[arm], b.heldM[arm], b.heldSE[arm] = true, mean, se
 }
 
 // ucbC scales exploration to the reward range: gains of a few tens of
@@ -20,10 +67,13 @@ type bandit struct {
 const ucbC = 0.3
 
 func (b *bandit) next() int {
+	if a := b.untried(); a >= 0 {
+		return a
+	}
 	total := 0
 	for i := 0; i < b.n; i++ {
-		if b.pulls[i] == 0 {
-			return i
+		if b.pulls[i] == 0 { // held: the original is measured next
+			return 0
 		}
 		total += b.pulls[i]
 	}

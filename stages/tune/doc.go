@@ -21,6 +21,10 @@
 //     the best setting per (regime, target) in its model file. When a
 //     regime returns, its best known settings are applied at once. In
 //     advise mode a tuner only says what it would change and why.
+//     Readahead's trials belong to the device's access pattern (its
+//     phase, phase.go): a phase that ends pauses its trial, the model
+//     file keeps it (trial.go), and the phase's return, in this daemon
+//     or the next, goes on with it.
 //
 // Its changes are decide.Decisions (policy "tuner:NAME") that travel with
 // the window to the decide stage (see WithDecide) and on to actuate, so

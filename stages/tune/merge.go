@@ -16,7 +16,7 @@ type ModelMerge struct {
 
 // CheckModel checks a tuner model file's bytes (for export and import).
 func CheckModel(b []byte) error {
-	_, err := decodeModel(b)
+	_, _, err := decodeModel(b)
 	return err
 }
 
@@ -28,10 +28,13 @@ func CheckModel(b []byte) error {
 // A missing file at path becomes src. Nothing is written when src or the
 // file at path is unusable.
 func MergeModel(path string, src []byte) (ModelMerge, error) {
-	in, err := decodeModel(src)
+	in, _, err := decodeModel(src)
 	if err != nil {
 		return ModelMerge{}, err
 	}
+	// Trials are this host's own unfinished measures: another host's
+	// are not taken (its bests are).
+	in.Trials = nil
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ModelMerge{Created: true, Regimes: len(in.Regimes), Bests: len(in.Best)}, writeModel(path, in)
@@ -39,7 +42,7 @@ func MergeModel(path string, src []byte) (ModelMerge, error) {
 	if err != nil {
 		return ModelMerge{}, fmt.Errorf("read tuner model: %w", err)
 	}
-	own, err := decodeModel(b)
+	own, _, err := decodeModel(b)
 	if err != nil {
 		return ModelMerge{}, fmt.Errorf("merge into %s: %w", path, err)
 	}

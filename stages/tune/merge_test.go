@@ -29,7 +29,7 @@ func TestMergeModel(t *testing.T) {
 		t.Fatalf("merge: %+v, %v; want 1 regime and 2 bests added", m, err)
 	}
 	b, _ := os.ReadFile(path)
-	got, err := decodeModel(b)
+	got, _, err := decodeModel(b)
 	if err != nil {
 		t.Fatal(err)
 	}

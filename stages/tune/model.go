@@ -13,12 +13,17 @@ import (
 )
 
 // Model file: a fixed header (magic, format version, payload size, CRC-32C
-// of the payload) and a JSON payload (modelState). A file of another
-// version, or damaged, is set aside (PATH.bad) and learning starts afresh:
-// it never stops the daemon.
+// of the payload) and a JSON payload (modelState). Version 2 adds the
+// phased tuners' trials (Trial) to version 1's regimes and bests; a
+// version 1 file is migrated (its bests kept, the old file copied to
+// PATH.v1). A file of another version, or damaged, is set aside
+// (PATH.bad) and learning starts afresh: it never stops the daemon.
 const (
 	modelMagic   = "AINKATUN"
-	ModelVersion = 1
+	ModelVersion = 2
+	// modelV1 is the format before trials were kept: regimes and bests,
+	// the same JSON fields.
+	modelV1 = 1
 )
 
 // Errors of the model file.
@@ -38,6 +43,7 @@ type modelState struct {
 	NextRegime uint32         `json:"next_regime"`
 	Regimes    []regimeCentre `json:"regimes"`
 	Best       []Best         `json:"best"`
+	Trials     []Trial        `json:"trials,omitempty"` // version 2
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -58,7 +64,7 @@ func (s *Stage) Save() error {
 // saveTo writes crash-safely: temporary file, fsync, rename, fsync of the
 // directory. Bests of regimes that were forgotten are dropped.
 func (s *Stage) saveTo(path string) error {
-	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list}
+	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list, Trials: s.trials()}
 	for _, b := range s.bests {
 		if b.Regime == phaseRegime { // a phased family's: every regime's
 			st.Best = append(st.Best, b)
@@ -126,7 +132,7 @@ func (s *Stage) load(path string) error {
 	if err != nil {
 		return fmt.Errorf("read tuner model: %w", err)
 	}
-	st, err := decodeModel(b)
+	st, ver, err := decodeModel(b)
 	if err != nil {
 		if rerr := os.Rename(path, path+".bad"); rerr != nil {
 			return fmt.Errorf("%s: %w (and could not set it aside: %v)", path, err, rerr)
@@ -136,37 +142,72 @@ func (s *Stage) load(path string) error {
 	s.reg.nextID = st.NextRegime
 	s.reg.list = append(s.reg.list[:0], st.Regimes...)
 	s.bests = st.Best
+	s.restore(st.Trials)
+	if ver == modelV1 {
+		s.loadNote = s.migrate(path, b)
+	}
 	return nil
 }
 
-func decodeModel(b []byte) (*modelState, error) {
+// migrate rewrites a version 1 model file in this version's format,
+// keeping a copy of the old one (for a downgrade) as PATH.v1, and says
+// what it did.
+func (s *Stage) migrate(path string, old []byte) string {
+	if err := os.WriteFile(path+".v1", old, 0o600); err != nil {
+		return fmt.Sprintf("tuner model %s: format %d read (%d best settings kept, no trials); not rewritten: %v", path, modelV1, len(s.bests), err)
+	}
+	if err := s.saveTo(path); err != nil {
+		return fmt.Sprintf("tuner model %s: format %d read (%d best settings kept, no trials); not rewritten: %v", path, modelV1, len(s.bests), err)
+	}
+	return fmt.Sprintf("tuner model %s: migrated from format %d to %d (%d best settings kept; the old file is %s.v1)", path, modelV1, ModelVersion, len(s.bests), path)
+}
+
+func decodeModel(b []byte) (*modelState, uint32, error) {
 	var h modelHeader
 	hs := binary.Size(h)
 	if len(b) < hs {
-		return nil, fmt.Errorf("%w: %d bytes", ErrModelCorrupt, len(b))
+		return nil, 0, fmt.Errorf("%w: %d bytes", ErrModelCorrupt, len(b))
 	}
 	binary.Read(bytes.NewReader(b), binary.LittleEndian, &h)
 	if string(h.Magic[:]) != modelMagic {
-		return nil, fmt.Errorf("%w: not a tuner model (magic %q)", ErrModelCorrupt, h.Magic[:])
+		return nil, 0, fmt.Errorf("%w: not a tuner model (magic %q)", ErrModelCorrupt, h.Magic[:])
 	}
-	if h.Version != ModelVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrModelVersion, h.Version, ModelVersion)
+	if h.Version != ModelVersion && h.Version != modelV1 {
+		return nil, 0, fmt.Errorf("%w: version %d, this build reads %d and %d", ErrModelVersion, h.Version, modelV1, ModelVersion)
 	}
 	p := b[hs:]
 	if uint32(len(p)) != h.Size || crc32.Checksum(p, castagnoli) != h.CRC {
-		return nil, fmt.Errorf("%w: payload size or checksum mismatch", ErrModelCorrupt)
+		return nil, 0, fmt.Errorf("%w: payload size or checksum mismatch", ErrModelCorrupt)
 	}
 	var st modelState
 	if err := json.Unmarshal(p, &st); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrModelCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: %v", ErrModelCorrupt, err)
 	}
+	if err := st.check(h.Version); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrModelCorrupt, err)
+	}
+	return &st, h.Version, nil
+}
+
+func (st *modelState) check(version uint32) error {
 	if len(st.Regimes) > MaxRegimes {
-		return nil, fmt.Errorf("%w: %d regimes, at most %d", ErrModelCorrupt, len(st.Regimes), MaxRegimes)
+		return fmt.Errorf("%d regimes, at most %d", len(st.Regimes), MaxRegimes)
 	}
 	for _, r := range st.Regimes {
 		if r.ID == 0 || r.ID > st.NextRegime {
-			return nil, fmt.Errorf("%w: regime id %d", ErrModelCorrupt, r.ID)
+			return fmt.Errorf("regime id %d", r.ID)
 		}
 	}
-	return &st, nil
+	if version == modelV1 && len(st.Trials) > 0 {
+		return fmt.Errorf("format %d with trials (a format %d field)", modelV1, ModelVersion)
+	}
+	if len(st.Trials) > maxTrials {
+		return fmt.Errorf("%d trials, at most %d", len(st.Trials), maxTrials)
+	}
+	for i := range st.Trials {
+		if err := st.Trials[i].check(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,7 @@ package tune
 
 import (
 	"fmt"
-	"math"
+	"slices"
 	"time"
 )
 
@@ -42,6 +42,7 @@ const maxPaused = 8
 type pausedTrial struct {
 	key   string
 	at    uint64 // event time it was paused
+	arms  []string
 	b     bandit
 	arm   int
 	base  float64
@@ -122,26 +123,10 @@ func (t *tuner) pause(s *Stage, now uint64) bool {
 		t.linger(s, now, "phase ended")
 		return true
 	}
-	p := pausedTrial{key: t.tg.key, at: now, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB, steps: t.steps, sum: t.sum, sq: t.sq, n: t.n}
-	if now > t.since+s.windowNs {
-		p.done = t.done + now - t.since - s.windowNs
-	}
-	i := 0
-	for ; i < len(t.paused) && t.paused[i].key != p.key; i++ {
-	}
-	switch {
-	case i < len(t.paused):
-	case len(t.paused) < maxPaused:
-		t.paused = append(t.paused, pausedTrial{})
-	default:
-		i = 0
-		for j := range t.paused {
-			if t.paused[j].at < t.paused[i].at {
-				i = j
-			}
-		}
-	}
-	t.paused[i] = p
+	t.store(t.snapshot(s, now))
+	// Written at once: a daemon that crashes keeps what its phases had
+	// measured (at most the present phase's progress is lost).
+	s.save()
 	s.logf("tuner %s: %s left its %s phase (pattern changed or reads stopped); trial paused after %d of %d steps, to go on when the phase returns",
 		t.fam.name(), t.tg.sel, t.tg.class, t.steps, s.cfg.MaxSteps)
 	t.linger(s, now, "phase ended; trial paused")
@@ -159,7 +144,7 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	}
 	p := t.paused[i]
 	t.paused = append(t.paused[:i], t.paused[i+1:]...)
-	if p.b.n != len(t.arms) { // the original setting changed: other arms
+	if !slices.Equal(p.arms, t.arms) { // the original setting changed: other arms
 		return false
 	}
 	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.sq, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.sq, p.n, p.done
@@ -183,17 +168,6 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 // Other families run their MaxSteps.
 func (t *tuner) clear() bool {
 	return ownScope(t.fam) && t.b.separated()
-}
-
-// stdErr is the standard error of the step's mean objective (its
-// windows' samples), relative to the original's: the noise of the reward
-// the step was given.
-func (t *tuner) stdErr(mean float64) float64 {
-	if t.n < 2 {
-		return math.Inf(1)
-	}
-	v := math.Max(0, t.sq/float64(t.n)-mean*mean) * float64(t.n) / float64(t.n-1)
-	return math.Sqrt(v/float64(t.n)) / math.Max(math.Abs(t.base), 1e-9)
 }
 
 // lingering is a setting a phased trial left in place when its phase

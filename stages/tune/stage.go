@@ -49,7 +49,9 @@ type Stage struct {
 	event    string
 	switchNs uint64 // event time the current regime's streak began
 	ttb      []uint64
+	now      uint64 // the last window's end (event time)
 	loadErr  error
+	loadNote string
 	// origs are the settings targets had before AINKA first changed them
 	// (by selector): read once, so that a value AINKA itself wrote, or
 	// whose revert is still on its way to actuate, is never taken for
@@ -77,6 +79,10 @@ func New(cfg Config) (*Stage, error) {
 // LoadError is why the model file could not be used (nil when it was, or
 // when there was none); the file was set aside and learning started afresh.
 func (s *Stage) LoadError() error { return s.loadErr }
+
+// LoadNote says what was done to a usable model file on load (an older
+// format migrated), "" when nothing was.
+func (s *Stage) LoadNote() string { return s.loadNote }
 
 // Process appends one Window per input to out.
 func (s *Stage) Process(in []predict.Output, out []Window) []Window {
@@ -110,6 +116,7 @@ func (s *Stage) window(o *predict.Output) {
 	if d := v.EndNs - v.StartNs; d > 0 && d < 10*s.windowNs && s.windowNs == 100e6 {
 		s.windowNs = d // learn the interval from the first full window
 	}
+	s.now = v.EndNs
 	s.tr.observe(v)
 	changed, returned, since := s.reg.observe(regimeX(v), v.EndNs)
 	s.event = ""
@@ -132,10 +139,10 @@ func (s *Stage) emit(d decide.Decision) {
 	}
 }
 
-func (s *Stage) effect(t *tuner, now uint64, before, after, score float64) {
-	a := t.fam.action(&t.tg, t.arms[t.arm])
+func (s *Stage) effect(t *tuner, now uint64, arm int, before, after, score float64) {
+	a := t.fam.action(&t.tg, t.arms[arm])
 	d := decide.Decision{TimeNs: now, Kind: decide.Effect, Policy: "tuner:" + t.fam.name(), Objective: t.fam.objective(),
-		Before: before, After: after, Score: score, Effectiveness: t.b.mean(t.arm)}
+		Before: before, After: after, Score: score, Effectiveness: t.b.mean(arm)}
 	if pa, err := action.Parse(a); err == nil {
 		d.Action = pa
 	}

@@ -95,7 +95,8 @@ type tuner struct {
 	base    float64
 	haveB   bool
 	steps   int
-	done    uint64 // event time of this arm's effect window measured before a pause
+	done    uint64  // event time of this arm's effect window measured before a pause
+	lastR   float64 // the last reward given
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -196,8 +197,24 @@ func (t *tuner) start(s *Stage, now uint64) {
 	if t.resume(s, now) {
 		return
 	}
-	t.dropLinger(s, now)
-	t.arm, t.since = 0, now // measure the original first
+	if o, ok := t.fam.(orderer); ok {
+		if ord, ok := o.order(&t.tg, len(t.arms)); ok {
+			t.b.setOrder(ord[:len(t.arms)])
+		}
+	}
+	t.arm, t.since = t.b.next(), now // the original, unless the family orders otherwise
+	if t.arm == 0 {
+		t.dropLinger(s, now)
+		return
+	}
+	t.lg.on = false // one write, from the last phase's value to this one's
+	t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial 1 of %d (UCB1), the likeliest best first; the original is measured next", s.cfg.MaxSteps))
+}
+
+// orderer is a family that knows which settings are likeliest best for a
+// target: its trials try them first (order: a permutation of the arms).
+type orderer interface {
+	order(tg *target, n int) ([MaxArms]int, bool)
 }
 
 // held reports whether an operator's policy holds a knob one of the arms
@@ -225,24 +242,23 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		return
 	}
 	mean := t.sum / float64(t.n)
-	r := 0.0
-	if t.arm == 0 || !t.haveB {
+	harmful := false
+	switch {
+	case t.arm != 0 && !t.haveB:
+		// Measured before the original (an order that tries the likely
+		// best first): scored once the original has been measured.
+		t.b.hold(t.arm, mean, t.absErr(mean))
+	case t.arm == 0:
 		t.base, t.haveB = mean, true
-	} else {
-		r = (mean - t.base) / math.Max(math.Abs(t.base), 1e-9)
-		// A base near 0 (an idle window) makes any change look huge:
-		// the figure a person reads stays within ±1000 %.
-		r = math.Max(-10, math.Min(10, r))
+		t.b.update(0, 0)
+		t.b.noteSE(0, t.absErr(mean)/math.Max(math.Abs(mean), 1e-9))
+		t.scoreHeld(s, now)
+	default:
+		harmful = t.score(s, now, t.arm, mean, t.absErr(mean))
 	}
-	t.b.update(t.arm, r)
-	t.b.noteSE(t.arm, t.stdErr(mean))
 	t.steps++
-	if t.arm != 0 {
-		s.effect(t, now, t.base, mean, r)
-	}
-	harmful := r < -s.cfg.HarmPct/100
 	if harmful {
-		t.revert(s, now, fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*r, s.cfg.HarmPct))
+		t.revert(s, now, fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*t.lastR, s.cfg.HarmPct))
 	}
 	if t.steps >= s.cfg.MaxSteps || t.clear() {
 		t.settle(s, now)
@@ -259,6 +275,42 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		return
 	}
 	t.apply(s, now, t.arms[next], fmt.Sprintf("trial %d of %d (UCB1)", t.steps+1, s.cfg.MaxSteps))
+}
+
+// score gives arm the reward of its mean objective against the original's
+// (se: the mean's standard error) and says whether it was harmful.
+func (t *tuner) score(s *Stage, now uint64, arm int, mean, se float64) bool {
+	scale := math.Max(math.Abs(t.base), 1e-9)
+	// A base near 0 (an idle window) makes any change look huge: the
+	// figure a person reads stays within ±1000 %.
+	r := math.Max(-10, math.Min(10, (mean-t.base)/scale))
+	t.b.update(arm, r)
+	t.b.noteSE(arm, se/scale)
+	t.lastR = r
+	s.effect(t, now, arm, t.base, mean, r)
+	return r < -s.cfg.HarmPct/100
+}
+
+// scoreHeld scores the arms measured before the original, now that it
+// has been. They are no longer in place: one that was harmful has
+// already cost its effect window and no more.
+func (t *tuner) scoreHeld(s *Stage, now uint64) {
+	for a := 1; a < t.b.n; a++ {
+		if t.b.held[a] {
+			t.b.held[a] = false
+			t.score(s, now, a, t.b.heldM[a], t.b.heldSE[a])
+		}
+	}
+}
+
+// absErr is the standard error of the step's mean objective (its
+// windows' samples): the noise of the measure the step was given.
+func (t *tuner) absErr(mean float64) float64 {
+	if t.n < 2 {
+		return math.Inf(1)
+	}
+	v := math.Max(0, t.sq/float64(t.n)-mean*mean) * float64(t.n) / float64(t.n-1)
+	return math.Sqrt(v / float64(t.n))
 }
 
 // settle keeps the best arm (or the original) and remembers it.
