@@ -88,6 +88,9 @@ func ReadTap(r io.Reader) ([]Window, []string, error) {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return nil, nil, fmt.Errorf("line %d: %w: %v", n, ErrTap, err)
 		}
+		if len(l.Features) == 0 {
+			return nil, nil, fmt.Errorf("line %d: %w: no features", n, ErrTap)
+		}
 		if index == nil {
 			for name := range l.Features {
 				names = append(names, name)

@@ -65,7 +65,8 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: %v, want ErrLabels", c.name, err)
 		}
 	}
-	for _, body := range []string{"", "not json\n", `{"end_ns":1,"features":{"a":{}}}` + "\n" + `{"end_ns":2,"features":{"zz":{}}}` + "\n"} {
+	for _, body := range []string{"", "not json\n", `{"end_ns":1,"features":{"a":{}}}` + "\n" + `{"end_ns":2,"features":{"zz":{}}}` + "\n",
+		`{"faults": [{"name": "a", "start_ns": 1, "end_ns": 2}]}` + "\n"} { // a labels file given as the tap
 		if _, _, err := ReadTap(strings.NewReader(body)); !errors.Is(err, ErrTap) {
 			t.Errorf("tap %q: %v, want ErrTap", body, err)
 		}

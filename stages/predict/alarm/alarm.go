@@ -50,11 +50,20 @@ type Params struct {
 	// Dense: a feature alarms only when all Smooth windows of its average
 	// have a value.
 	Dense bool
+	// Median: the persistent level is the median of the Smooth windows,
+	// not their mean. A fault lasts through most of them; a burst of one
+	// or two windows (a sampled counter's lone sample: 1 in 512 syscalls
+	// is 0 or 5120/s, nothing between) moves a mean by its size over
+	// Smooth but a median not at all.
+	Median bool
+	// Hold: a feature alarms only after its persistent deviation has
+	// exceeded its record for Hold windows in a row (1: at once).
+	Hold int
 }
 
 // DefaultParams are the cross-validated settings (docs/predict.md).
 func DefaultParams() Params {
-	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false, Dense: true}
+	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false, Dense: true, Hold: 1}
 }
 
 // Validate names the first bad parameter.
@@ -72,6 +81,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: alpha %v not in (0,1]", ErrParams, p.Alpha)
 	case p.Warmup < 0:
 		return fmt.Errorf("%w: warmup %d < 0", ErrParams, p.Warmup)
+	case p.Hold < 1 || p.Hold > MaxSmooth:
+		return fmt.Errorf("%w: hold %d not in [1,%d]", ErrParams, p.Hold, MaxSmooth)
 
 	}
 	return nil
@@ -118,6 +129,9 @@ type Host struct {
 	S      State
 	frozen bool
 	ratio  [features.Count]float64
+	// run counts each feature's windows in a row at a ratio ≥ 1 (for
+	// Hold; not persisted: a restart costs at most Hold windows).
+	run [features.Count]int32
 }
 
 // Result is one window's outcome.
@@ -161,9 +175,24 @@ func (h *Host) Update(x *[features.Count]float64) Result {
 		if !armed {
 			h.ratio[i] = 0
 		}
+		h.ratio[i] = h.hold(i, h.ratio[i])
 		best = math.Max(best, h.ratio[i])
 	}
 	return h.result(best)
+}
+
+// hold keeps a feature's ratio under 1 until it has been ≥ 1 for Hold
+// windows in a row (the closest-feature level still shows it rising).
+func (h *Host) hold(i int, ratio float64) float64 {
+	if ratio < 1 {
+		h.run[i] = 0
+		return ratio
+	}
+	h.run[i]++
+	if int(h.run[i]) < h.p.Hold {
+		return 0.99
+	}
+	return ratio
 }
 
 // update is one feature's window: the ratio of its persistent deviation
@@ -194,12 +223,7 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 		s.Gaps++
 	}
 	sd := s.scale(p)
-	z := (s.Sum/float64(p.Smooth) - s.Mean) / sd
-	if sign == 0 {
-		z = math.Abs(z)
-	} else {
-		z *= sign
-	}
+	z := s.dev((s.level(p)-s.Mean)/sd, sign)
 	ratio := 0.0
 	if s.Seen > int64(p.Smooth) {
 		// A feature that has never deviated (an idle interface) has no
@@ -224,6 +248,34 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 		s.learn(x, sd, p)
 	}
 	return ratio
+}
+
+// dev is a deviation in the direction that may alarm.
+func (s *Series) dev(z, sign float64) float64 {
+	if sign == 0 {
+		return math.Abs(z)
+	}
+	return z * sign
+}
+
+// level is the persistent level: the mean, or the median, of the ring's
+// Smooth values (missing ones hold the baseline). The median sorts a copy
+// on the stack: no allocation, at most MaxSmooth² / 2 comparisons.
+func (s *Series) level(p *Params) float64 {
+	if !p.Median {
+		return s.Sum / float64(p.Smooth)
+	}
+	var v [MaxSmooth]float64
+	n := copy(v[:p.Smooth], s.Ring[:p.Smooth])
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // scale is the noise scale: robust sd, at least Floor of the level.

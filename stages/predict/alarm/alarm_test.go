@@ -127,3 +127,73 @@ func warmHost() (*Host, *[features.Count]float64) {
 	}
 	return h, x
 }
+
+// shiftAlarm runs p over clean noise, then shifts one feature by 60 (12
+// sd) and returns the first window of the shift that alarms (-1: none).
+// Before the shift, with burst, every 40th window carries a one-window burst of 200
+// sd on that feature; it returns how many of them alarmed too.
+func shiftAlarm(t *testing.T, p Params, burst bool) (first, bursts int) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(7, 8))
+	var h Host
+	h.Init(p)
+	var x [features.Count]float64
+	id := features.SyscallsPerS
+	for k := 0; k < 2000; k++ {
+		noise(r, &x)
+		if burst && k > p.Warmup && k%40 == 0 {
+			x[id] += 1000
+		}
+		if res := h.Update(&x); res.Level >= Enter {
+			bursts++
+		}
+	}
+	for k := 0; k < 30; k++ {
+		noise(r, &x)
+		x[id] += 60
+		if res := h.Update(&x); res.Level >= Enter {
+			return k, bursts
+		}
+	}
+	return -1, bursts
+}
+
+// Median: a one-window burst never moves the median of 5, a lasting shift
+// does within 3 windows; the mean alarms on the first burst.
+func TestMedianIgnoresBursts(t *testing.T) {
+	p := DefaultParams()
+	if _, bursts := shiftAlarm(t, p, true); bursts == 0 {
+		t.Errorf("mean: no burst alarmed; the test shows nothing")
+	}
+	p.Median = true
+	first, bursts := shiftAlarm(t, p, true)
+	if bursts != 0 || first < 0 || first > 3 {
+		t.Errorf("median: %d burst alarms, shift alarmed at window %d; want 0 and within 3", bursts, first)
+	}
+}
+
+// Hold delays an alarm by Hold-1 windows and nothing else.
+func TestHold(t *testing.T) {
+	p := DefaultParams()
+	p.Smooth = 10 // a ratio that stays >= 1 for several windows
+	at1, _ := shiftAlarm(t, p, false)
+	p.Hold = 3
+	at3, _ := shiftAlarm(t, p, false)
+	if at1 < 0 || at3 != at1+2 {
+		t.Errorf("shift alarmed at window %d with hold 1, %d with hold 3; want 2 later", at1, at3)
+	}
+	p.Hold = 0
+	if err := p.Validate(); !errors.Is(err, ErrParams) {
+		t.Errorf("hold 0: %v, want ErrParams", err)
+	}
+}
+
+func TestMedianAllocs(t *testing.T) {
+	h, x := warmHost()
+	p := h.Params()
+	p.Median, p.Smooth = true, MaxSmooth
+	h.Init(p)
+	if n := testing.AllocsPerRun(1000, func() { x[0] += 0.001; h.Update(x) }); n != 0 {
+		t.Errorf("%v allocations per update with the median of %d", n, MaxSmooth)
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeRec writes a tap of 1000 windows (a rise at 60–70 s, bursts at
+// the given windows) and its labels; it returns their paths.
+func writeRec(t *testing.T, name string, bursts ...int) (tap, labels string) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 1; i <= 1000; i++ {
+		v := 100.0 + float64(i%7)
+		if i > 600 && i <= 700 {
+			v += 60
+		}
+		for _, k := range bursts {
+			if i == k {
+				v += 1000
+			}
+		}
+		fmt.Fprintf(&b, `{"end_ns":%d,"joint_score":0,"features":{"syscalls_per_s":{"value":%g,"score":0}}}`+"\n", uint64(i)*100e6, v)
+	}
+	tap, labels = filepath.Join(dir, name+".tap"), filepath.Join(dir, name+".labels.json")
+	os.WriteFile(tap, []byte(b.String()), 0o644)
+	os.WriteFile(labels, []byte(`{"faults":[{"name":"rise","start_ns":60000000000,"end_ns":70000000000}]}`), 0o644)
+	return tap, labels
+}
+
+func TestCrossRecordingsCommand(t *testing.T) {
+	at, al := writeRec(t, "quiet")
+	bt, bl := writeRec(t, "bursty", 400, 850)
+	var out bytes.Buffer
+	if err := run([]string{"-grid", "narrow", at, al, bt, bl}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"held out " + at + ": chosen on the others", "held out " + bt + ":",
+		"chosen on all: smooth", "default: smooth 5 factor 1.5", "  on " + at + ": 1/1 detected", "false alarms in"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBadCommandLine(t *testing.T) {
+	at, al := writeRec(t, "a")
+	for _, args := range [][]string{nil, {at, al}, {at, al, at}, {"-grid", "huge", at, al, at, al}, {"-nope"}} {
+		if err := run(args, &bytes.Buffer{}); !errors.Is(err, errUsage) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+	if err := run([]string{at, al, at, at}, &bytes.Buffer{}); err == nil || errors.Is(err, errUsage) {
+		t.Errorf("a tap as labels: %v, want a labels error", err)
+	}
+	if err := run([]string{al, al, at, al}, &bytes.Buffer{}); err == nil || errors.Is(err, errUsage) {
+		t.Errorf("labels as a tap: %v, want a tap error", err)
+	}
+	if err := run([]string{at + ".missing", al, at, al}, &bytes.Buffer{}); err == nil {
+		t.Error("a missing tap accepted")
+	}
+}
