@@ -165,3 +165,42 @@ func TestKindSummaryCountsProbes(t *testing.T) {
 		t.Errorf("run summary: %s", got)
 	}
 }
+
+// TestPolicyNamesPluginOutputs: policies name a probe plugin's feature and
+// a detector plugin's score as PLUGIN.NAME, and decide fires on them in a
+// replay of a probe plugin's trace with the example detector loaded; a
+// policy naming a plugin output no plugin has never fires.
+func TestPolicyNamesPluginOutputs(t *testing.T) {
+	cfg := pluginConfig(t, "pressure")
+	cfg.Daemon.SocketPath = ""
+	os.WriteFile(cfg.Policy.PolicyFile, []byte(`
+[[policy]]
+name = "many-signals"
+condition = "signals.signals_per_s > 150 and signals.kinds == 2 for 1s"
+action = "notify"
+[[policy]]
+name = "pressure-known"
+condition = "pressure.pressure_surge >= 0"
+action = "notify"
+[[policy]]
+name = "no-such-plugin"
+condition = "gone.feature > 0 or not (gone.feature > 0)"
+action = "notify"
+`), 0o644)
+	tap := filepath.Join(t.TempDir(), "decide.jsonl")
+	o := Options{Config: cfg, Stdout: io.Discard, Stderr: io.Discard, Taps: []TapSpec{{Stage: "decide", Path: tap}}}
+	if err := Replay(context.Background(), o, ReplayOptions{Path: probeTrace(t, trace.ProbeABI), Repeat: 1}); err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]int{}
+	for _, l := range tapLines(t, tap) {
+		for _, p := range []string{"many-signals", "pressure-known", "no-such-plugin"} {
+			if strings.Contains(l, `"policy":"`+p+`"`) {
+				fired[p]++
+			}
+		}
+	}
+	if fired["many-signals"] == 0 || fired["pressure-known"] == 0 || fired["no-such-plugin"] != 0 {
+		t.Fatalf("decisions per policy: %v", fired)
+	}
+}

@@ -36,7 +36,10 @@ func (e windowEnv) Time() uint64                   { return e.w.Vector.EndNs }
 // up to twice the predictor's horizon (further than that is not a
 // forecast any more, and is unknown).
 func (e windowEnv) Forecast(id features.ID, h time.Duration) (float64, float64, float64) {
-	f := e.w.Forecast[id]
+	return e.at(e.w.Vector.Values[id], e.w.Forecast[id], h)
+}
+
+func (e windowEnv) at(cur float64, f predict.Forecast, h time.Duration) (float64, float64, float64) {
 	H := time.Duration(e.w.HorizonNs)
 	if h == 0 || h == H {
 		return f.Value, f.Lo, f.Hi
@@ -44,8 +47,50 @@ func (e windowEnv) Forecast(id features.ID, h time.Duration) (float64, float64, 
 	if H <= 0 || h > 2*H {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
-	cur := e.w.Vector.Values[id]
 	r := float64(h) / float64(H)
 	lerp := func(x float64) float64 { return cur + (x-cur)*r }
 	return lerp(f.Value), lerp(f.Lo), lerp(f.Hi)
+}
+
+// Plugin is a probe plugin's feature of that name, else a detector
+// plugin's score; unknown when no loaded plugin has it.
+func (e windowEnv) Plugin(name string) float64 {
+	if i := e.probe(name); i >= 0 {
+		return e.w.Vector.Probe[i]
+	}
+	for _, p := range e.w.Plugin[:e.w.NPlugin] {
+		if p.Name == name {
+			return p.Score
+		}
+	}
+	return math.NaN()
+}
+
+// PluginAnomaly is a probe plugin feature's anomaly score; a detector
+// plugin's score has none (it is a score already): unknown.
+func (e windowEnv) PluginAnomaly(name string) float64 {
+	if i := e.probe(name); i >= 0 {
+		return e.w.ProbeScore[i]
+	}
+	return math.NaN()
+}
+
+// PluginForecast is a probe plugin feature's forecast at horizon h, as
+// Forecast.
+func (e windowEnv) PluginForecast(name string, h time.Duration) (float64, float64, float64) {
+	if i := e.probe(name); i >= 0 {
+		return e.at(e.w.Vector.Probe[i], e.w.ProbeForecast[i], h)
+	}
+	return math.NaN(), math.NaN(), math.NaN()
+}
+
+// probe is the index of the probe plugin feature name in the window, -1
+// when there is none.
+func (e windowEnv) probe(name string) int {
+	for i, n := range e.w.Vector.ProbeNames() {
+		if n == name {
+			return i
+		}
+	}
+	return -1
 }

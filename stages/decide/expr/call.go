@@ -3,6 +3,7 @@ package expr
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ainka/ainka/internal/textdist"
 	"github.com/ainka/ainka/stages/features"
@@ -91,46 +92,78 @@ func (ps *parser) parseCall(name token, fn string) (int32, typ, error) {
 }
 
 // parseFeatureCall parses the arguments of anomaly(feature) and
-// forecast*(feature[, horizon]).
+// forecast*(feature[, horizon]); the feature may be a plugin's
+// (PLUGIN.NAME).
 func (ps *parser) parseFeatureCall(fn string, closeParen func() error) (int32, typ, error) {
 	ft := ps.next()
-	id, err := ps.feature(ft)
-	if err != nil {
-		return 0, 0, err
-	}
-	nd := node{id: id}
-	switch fn {
-	case "anomaly":
-		nd.op = opAnomaly
-		ps.p.usesAnomaly = true
-	case "forecast":
-		nd.op = opForecast
-	case "forecast_lo":
-		nd.op = opForecastLo
-	case "forecast_hi":
-		nd.op = opForecastHi
-	}
-	if fn != "anomaly" {
-		ps.p.usesForecast = true
-		if ps.isOp(",") {
-			ps.next()
-			ht := ps.next()
-			if ht.kind != tDuration || ht.dur <= 0 {
-				return 0, 0, ps.errAt(ht, fmt.Sprintf("forecast horizon must be a positive duration like 30s, got %s", ht))
-			}
-			nd.dur = ht.dur
+	var nd node
+	var arg string
+	if ft.kind == tIdent && strings.Contains(ft.text, ".") {
+		if err := ps.pluginName(ft); err != nil {
+			return 0, 0, err
 		}
+		arg = strings.ToLower(ft.text)
+		nd = node{op: pluginOps[fn], name: arg}
+	} else {
+		id, err := ps.feature(ft)
+		if err != nil {
+			return 0, 0, err
+		}
+		arg = id.String()
+		nd = node{op: featureOps[fn], id: id}
+	}
+	if fn == "anomaly" {
+		ps.p.usesAnomaly = true
+	} else {
+		ps.p.usesForecast = true
+		d, err := ps.horizon()
+		if err != nil {
+			return 0, 0, err
+		}
+		nd.dur = d
 	}
 	if err := closeParen(); err != nil {
 		return 0, 0, err
 	}
 	n := ps.add(nd)
-	refName := fn + "(" + id.String() + ")"
+	refName := fn + "(" + arg + ")"
 	if nd.dur > 0 {
-		refName = fn + "(" + id.String() + ", " + nd.dur.String() + ")"
+		refName = fn + "(" + arg + ", " + nd.dur.String() + ")"
 	}
 	ps.ref(refName, n)
 	return n, tyNum, nil
+}
+
+var (
+	featureOps = map[string]op{"anomaly": opAnomaly, "forecast": opForecast, "forecast_lo": opForecastLo, "forecast_hi": opForecastHi}
+	pluginOps  = map[string]op{"anomaly": opPluginAnomaly, "forecast": opPluginForecast, "forecast_lo": opPluginForecastLo, "forecast_hi": opPluginForecastHi}
+)
+
+// horizon parses a forecast's optional ", horizon" (0: none).
+func (ps *parser) horizon() (time.Duration, error) {
+	if !ps.isOp(",") {
+		return 0, nil
+	}
+	ps.next()
+	ht := ps.next()
+	if ht.kind != tDuration || ht.dur <= 0 {
+		return 0, ps.errAt(ht, fmt.Sprintf("forecast horizon must be a positive duration like 30s, got %s", ht))
+	}
+	return ht.dur, nil
+}
+
+// pluginName checks a plugin's feature or score name: PLUGIN.NAME, each
+// part as plugins name them (1-32 of a-z, 0-9, _, starting with a
+// letter). Which plugins are loaded is known only at run time (plugins
+// come and go with reloads): a name no loaded plugin has is unknown.
+func (ps *parser) pluginName(t token) error {
+	plugin, name, _ := strings.Cut(strings.ToLower(t.text), ".")
+	for _, part := range []string{plugin, name} {
+		if len(part) == 0 || len(part) > 32 || part[0] < 'a' || part[0] > 'z' {
+			return ps.errAt(t, fmt.Sprintf("plugin name %q: want PLUGIN.NAME, each 1-32 of a-z, 0-9, _ starting with a letter", t.text))
+		}
+	}
+	return nil
 }
 
 // parseMinMax parses the two numeric arguments of min and max.

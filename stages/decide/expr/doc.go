@@ -6,6 +6,11 @@
 //	forecast(cpu_busy_pct, 30s) > 90
 //	anomaly(blk_latency_p99_us) > 0.95 and not (psi_io_some_pct < 5)
 //	cpu>90
+//	signals.signals_per_s > 100 and pressure.cpu_starved >= 0.5
+//
+// PLUGIN.NAME is a plugin's value (a probe plugin's feature, a detector
+// plugin's score), looked up by name at evaluation: plugins are known
+// only at run time.
 //
 // A condition is parsed once into a Program: a flat array of nodes that
 // is evaluated without allocating. Evaluation is three-valued: a missing

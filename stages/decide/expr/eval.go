@@ -21,6 +21,13 @@ type Env interface {
 	Alarm() float64
 	// Time is the event time of the window, in nanoseconds.
 	Time() uint64
+	// Plugin is the value named "PLUGIN.NAME": a probe plugin's feature
+	// or a detector plugin's score; NaN when no loaded plugin has it.
+	Plugin(name string) float64
+	// PluginAnomaly is a probe plugin feature's anomaly score.
+	PluginAnomaly(name string) float64
+	// PluginForecast is a probe plugin feature's forecast, as Forecast.
+	PluginForecast(name string, horizon time.Duration) (v, lo, hi float64)
 }
 
 // Tri is a three-valued truth.
@@ -104,6 +111,13 @@ func (p *Program) eval(i int32, env Env, st *State) float64 {
 	case opForecastHi:
 		_, _, hi := env.Forecast(n.id, n.dur)
 		return hi
+	case opPlugin:
+		return env.Plugin(n.name)
+	case opPluginAnomaly:
+		return env.PluginAnomaly(n.name)
+	case opPluginForecast, opPluginForecastLo, opPluginForecastHi:
+		v, lo, hi := env.PluginForecast(n.name, n.dur)
+		return [...]float64{v, lo, hi}[n.op-opPluginForecast]
 	case opJoint:
 		return env.Joint()
 	case opAlarm:

@@ -16,6 +16,7 @@ type env struct {
 	alarm    float64
 	now      uint64
 	horizon  time.Duration
+	plugin   map[string]float64 // PLUGIN.NAME, and "anomaly:PLUGIN.NAME"
 }
 
 func newEnv() *env {
@@ -34,6 +35,37 @@ func (e *env) Forecast(id features.ID, h time.Duration) (float64, float64, float
 func (e *env) Joint() float64 { return e.joint }
 func (e *env) Alarm() float64 { return e.alarm }
 func (e *env) Time() uint64   { return e.now }
+func (e *env) Plugin(name string) float64 {
+	if v, ok := e.plugin[name]; ok {
+		return v
+	}
+	return math.NaN()
+}
+func (e *env) PluginAnomaly(name string) float64 { return e.Plugin("anomaly:" + name) }
+func (e *env) PluginForecast(name string, h time.Duration) (float64, float64, float64) {
+	e.horizon = h
+	v := e.Plugin(name) * 2
+	return v, v - 1, v + 1
+}
+
+type evalCase struct {
+	src  string
+	want Tri
+}
+
+// evalCases parses and evaluates each case on e.
+func evalCases(t *testing.T, e Env, cases []evalCase) {
+	t.Helper()
+	for _, c := range cases {
+		p, err := Parse(c.src)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.src, err)
+		}
+		if got := p.Eval(e, p.NewState()); got != c.want {
+			t.Errorf("%q = %v, want %v", c.src, got, c.want)
+		}
+	}
+}
 
 func TestEval(t *testing.T) {
 	e := newEnv()
@@ -43,10 +75,7 @@ func TestEval(t *testing.T) {
 	e.fc[features.CPUBusyPct] = 80
 	e.joint = 0.5
 	e.alarm = 0.85
-	cases := []struct {
-		src  string
-		want Tri
-	}{
+	evalCases(t, e, []evalCase{
 		{"cpu>90", True},
 		{"cpu>90%", True},
 		{"cpu_busy_pct <= 90", False},
@@ -66,16 +95,7 @@ func TestEval(t *testing.T) {
 		{"cpu / 0 > 1", Unknown},
 		{"true and not false", True},
 		{"1e3 < runq", True},
-	}
-	for _, c := range cases {
-		p, err := Parse(c.src)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", c.src, err)
-		}
-		if got := p.Eval(e, p.NewState()); got != c.want {
-			t.Errorf("%q = %v, want %v", c.src, got, c.want)
-		}
-	}
+	})
 	p, _ := Parse("forecast(cpu_busy_pct, 30s) > 1")
 	p.Eval(e, nil)
 	if e.horizon != 30*time.Second {

@@ -76,6 +76,11 @@ func lex(src string) ([]token, error) {
 			for j < len(src) && isIdentPart(src[j]) {
 				j++
 			}
+			// PLUGIN.NAME: a plugin's feature or score is one name.
+			if j+1 < len(src) && src[j] == '.' && isIdentStart(src[j+1]) {
+				for j++; j < len(src) && isIdentPart(src[j]); j++ {
+				}
+			}
 			toks = append(toks, token{kind: tIdent, text: src[i:j], line: line, col: col, off: i})
 			adv(j - i)
 		case isDigit(c) || (c == '.' && i+1 < len(src) && isDigit(src[i+1])):

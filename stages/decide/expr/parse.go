@@ -17,6 +17,11 @@ const (
 	opForecast
 	opForecastLo
 	opForecastHi
+	opPlugin // a plugin's feature or score, by name
+	opPluginAnomaly
+	opPluginForecast // opPluginForecast, Lo, Hi: in this order
+	opPluginForecastLo
+	opPluginForecastHi
 	opJoint
 	opAlarm
 	opNeg
@@ -43,6 +48,7 @@ type node struct {
 	op   op
 	a, b int32       // child node indices
 	id   features.ID // feature of opFeature/opAnomaly/opForecast*
+	name string      // "PLUGIN.NAME" of opPlugin*
 	val  float64     // constant
 	dur  time.Duration
 	slot int32 // state slot of opFor
@@ -440,6 +446,14 @@ func (ps *parser) parsePrimary() (int32, typ, error) {
 		}
 		defer ps.leave()
 		return ps.parseCall(t, name)
+	}
+	if strings.Contains(name, ".") {
+		if err := ps.pluginName(t); err != nil {
+			return 0, 0, err
+		}
+		n := ps.add(node{op: opPlugin, name: name})
+		ps.ref(name, n)
+		return n, tyNum, nil
 	}
 	id, err := ps.feature(t)
 	if err != nil {

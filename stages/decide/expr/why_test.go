@@ -26,9 +26,14 @@ func (e fixedEnv) Forecast(id features.ID, _ time.Duration) (float64, float64, f
 	v := e.get(e.vals, id)
 	return v, v - 1, v + 1
 }
-func (e fixedEnv) Joint() float64 { return 0.1 }
-func (e fixedEnv) Alarm() float64 { return 0.85 }
-func (e fixedEnv) Time() uint64   { return 1 }
+func (e fixedEnv) Joint() float64               { return 0.1 }
+func (e fixedEnv) Alarm() float64               { return 0.85 }
+func (e fixedEnv) Time() uint64                 { return 1 }
+func (e fixedEnv) Plugin(string) float64        { return math.NaN() }
+func (e fixedEnv) PluginAnomaly(string) float64 { return math.NaN() }
+func (e fixedEnv) PluginForecast(string, time.Duration) (float64, float64, float64) {
+	return math.NaN(), math.NaN(), math.NaN()
+}
 
 // WhyNot names the terms that are false or unknown, with their values,
 // and only those.
