@@ -258,8 +258,9 @@ func TestLiveReadaheadFollowsPhases(t *testing.T) {
 }
 
 // TestLiveHarmfulStepReverted: a sequential reader that stalls while
-// read_ahead_kb is 256, the tuner's first trial from 128 (a workload that
-// setting harms: each stall costs a millisecond of CPU per 16 KiB read). The tuner tries 256, measures the harm
+// read_ahead_kb is 256, one of the tuner's trials from 128 (the last:
+// a sequential phase tries the largest first; a workload that setting
+// harms: each stall costs a millisecond of CPU per 16 KiB read). The tuner tries 256, measures the harm
 // and reverts it by the end of that step's effect window; the revert is
 // live, in sysfs.
 func TestLiveHarmfulStepReverted(t *testing.T) {
