@@ -24,7 +24,7 @@ func TestStatusText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"followed:  0 tasks, 1 block devices",
-		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     4       +100%  6",
+		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     4       +100%  5",
 		"  readahead: sequential, confidence 0.60: loop7: 95% of requests continue the previous one",
 		"loop7   sequential  1.00        loop7: 95%",
 		"any     readahead/loop7/sequential  1024  +100%          4",

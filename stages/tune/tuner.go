@@ -97,6 +97,7 @@ type tuner struct {
 	steps   int
 	done    uint64  // event time of this arm's effect window measured before a pause
 	lastR   float64 // the last reward given
+	harm    string  // why the setting in place was harmful, undone by the next write
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -258,7 +259,7 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 	}
 	t.steps++
 	if harmful {
-		t.revert(s, now, fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*t.lastR, s.cfg.HarmPct))
+		t.harmful(s, now)
 	}
 	if t.steps >= s.cfg.MaxSteps || t.clear() {
 		t.settle(s, now)
@@ -266,15 +267,44 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 	}
 	next := t.b.next()
 	t.sum, t.sq, t.n, t.since, t.done = 0, 0, 0, now, 0
+	if next == t.arm && t.harm != "" {
+		next = 0 // not the harmful setting again at once
+	}
 	if next == t.arm && !harmful {
 		return
 	}
 	t.arm = next
 	if next == 0 {
-		t.revert(s, now, "re-measuring the original setting")
+		t.revert(s, now, t.because("re-measuring the original setting"))
 		return
 	}
-	t.apply(s, now, t.arms[next], fmt.Sprintf("trial %d of %d (UCB1)", t.steps+1, s.cfg.MaxSteps))
+	t.apply(s, now, t.arms[next], t.because(fmt.Sprintf("trial %d of %d (UCB1)", t.steps+1, s.cfg.MaxSteps)))
+}
+
+// harmful undoes the step just measured as harmful. A phased family's
+// next write (the next trial's setting, the settled one or the
+// original) replaces it in one write, made now: a revert and the next
+// write at once were two writes of one knob within actuate's least
+// interval (1 s), and the second was refused (rate_limited), so the next
+// step measured the original under another setting's name. Other
+// families revert first (their next step may be another knob).
+func (t *tuner) harmful(s *Stage, now uint64) {
+	why := fmt.Sprintf("harmful: %s %.0f%% worse than the original (bound %g%%)", t.fam.objective(), -100*t.lastR, s.cfg.HarmPct)
+	if _, ok := t.fam.(phased); ok {
+		t.harm = why
+		return
+	}
+	t.revert(s, now, why)
+}
+
+// because is why, after the harm it also undoes (if any).
+func (t *tuner) because(why string) string {
+	if t.harm == "" {
+		return why
+	}
+	h := t.harm
+	t.harm = ""
+	return h + "; " + why
 }
 
 // score gives arm the reward of its mean objective against the original's
@@ -325,10 +355,10 @@ func (t *tuner) settle(s *Stage, now uint64) {
 	why := fmt.Sprintf("best of %d trials: %+.0f%% %s", t.steps, 100*gain, t.fam.objective())
 	t.arm = arm
 	if arm == 0 {
-		t.revert(s, now, "settled on the original setting: "+why)
+		t.revert(s, now, t.because("settled on the original setting: "+why))
 		return
 	}
-	t.apply(s, now, t.arms[arm], "settled: "+why)
+	t.apply(s, now, t.arms[arm], t.because("settled: "+why))
 }
 
 // end finishes the trial (regime change, target gone) and restores the
