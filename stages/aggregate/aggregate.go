@@ -501,6 +501,7 @@ func (a *Stage) schedSwitch(w *Window, idx *taskIndex, e *decode.Event) {
 		if t := w.task(idx, s.NextPid, &s.NextComm); t != nil {
 			t.Runs++
 			t.RunqNs += s.RunqLatencyNs
+			t.RunqMaxNs = max(t.RunqMaxNs, s.RunqLatencyNs)
 		}
 	}
 	if run != nil && e.TsNs >= run.runFrom {

@@ -34,6 +34,7 @@ type TaskStat struct {
 	Runs          uint64 // times it was switched in
 	RunNs         uint64 // CPU time it ran in the window (from sched_switch)
 	RunqNs        uint64 // total time waited runnable before those runs
+	RunqMaxNs     uint64 // the longest of those waits: the tail a latency task feels
 	Wakeups       uint64 // times it was woken
 	Faults        uint64
 	BlkIOs        uint64

@@ -33,6 +33,10 @@ type TaskFeatures struct {
 	// RunqUs is the mean time it waited runnable before a run: the
 	// scheduling latency it suffered.
 	RunqUs float64
+	// RunqMaxUs is the longest of those waits in the window: at 1000
+	// runs/s and 100 ms windows about the 99th percentile, the tail a
+	// latency-sensitive task (cyclictest) feels, which a mean hides.
+	RunqMaxUs float64
 	// FaultsPerS is its page faults per second (scaled up by sampling):
 	// the memory tuner's measure of what reclaim costs a protected task.
 	FaultsPerS float64
@@ -96,6 +100,7 @@ func taskFeatures(t *aggregate.TaskStat, f *TaskFeatures, secs float64) {
 	if t.Runs > 0 {
 		f.MeanRunUs = float64(t.RunNs) / 1e3 / float64(t.Runs)
 		f.RunqUs = float64(t.RunqNs) / 1e3 / float64(t.Runs)
+		f.RunqMaxUs = float64(t.RunqMaxNs) / 1e3
 	}
 	f.VoluntaryPerS = float64(t.SwitchesOut-t.Preempted) / secs
 	f.InvoluntaryPerS = float64(t.Preempted) / secs

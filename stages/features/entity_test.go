@@ -47,3 +47,28 @@ func TestEntities(t *testing.T) {
 		t.Errorf("sampled: %d tasks, %d devices", v.NumTasks, v.NumDevices)
 	}
 }
+
+// A task's longest wait is kept beside its mean: two runs after 3 ms and
+// 1 ms of waiting are a mean of 2 ms and a tail of 3 ms.
+func TestEntitiesRunqTail(t *testing.T) {
+	base := uint64(100) * 1000 * ms
+	recs := [][]byte{
+		decodetest.SchedSwitch(base+0*ms, 0, 0, "swapper/0", 7, "hog", 0),
+		decodetest.Preempted(base+40*ms, 0, 7, "hog", 9, "lat", 3*ms),
+		decodetest.Preempted(base+41*ms, 0, 9, "lat", 7, "hog", 0),
+		decodetest.Preempted(base+60*ms, 0, 7, "hog", 9, "lat", 1*ms),
+		decodetest.Syscall(base+300*ms, 0, 1, "x", 0, 0, 1),
+	}
+	ws := windows(t, aggregate.Config{}, recs...)
+	var v Vector
+	Compute(&ws[0], &v)
+	for i := 0; i < v.NumTasks; i++ {
+		if f := v.Tasks[i]; decode.CommString(&f.Comm) == "lat" {
+			if f.Runs != 2 || !near(f.RunqUs, 2000) || !near(f.RunqMaxUs, 3000) {
+				t.Errorf("lat: %d runs, mean wait %.0f µs, longest %.0f µs; want 2, 2000, 3000", f.Runs, f.RunqUs, f.RunqMaxUs)
+			}
+			return
+		}
+	}
+	t.Fatalf("no task lat in %d tasks", v.NumTasks)
+}

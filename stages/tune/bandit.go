@@ -141,3 +141,42 @@ const sepSE = 3
 func (b *bandit) seMean(arm int) float64 {
 	return math.Sqrt(b.se2[arm]) / float64(b.pulls[arm])
 }
+
+// preferred is the arm to keep when measurements alone may not decide:
+// of the arms whose gain over the original (arm 0) is at least minGain
+// and sepSE standard errors (the rewards are relative to the original's
+// measured mean, whose error adds in: one unlucky measurement of the
+// original makes every setting look better), those within sepSE standard
+// errors of the best one's gain tie, and the one rank puts highest wins (then the
+// higher mean). None beats the original: 0.
+func (b *bandit) preferred(rank func(arm int) int) (int, float64) {
+	top := -1
+	for i := 1; i < b.n; i++ {
+		if b.beatsOriginal(i) && (top < 0 || b.mean(i) > b.mean(top)) {
+			top = i
+		}
+	}
+	if top < 0 {
+		return 0, 0
+	}
+	pick := top
+	for i := 1; i < b.n; i++ {
+		if i == pick || !b.beatsOriginal(i) || b.mean(top)-b.mean(i) > sepSE*math.Hypot(b.seMean(top), b.seMean(i)) {
+			continue
+		}
+		if r, rp := rank(i), rank(pick); r > rp || r == rp && b.mean(i) > b.mean(pick) {
+			pick = i
+		}
+	}
+	return pick, b.mean(pick)
+}
+
+// beatsOriginal: the arm's mean reward is at least minGain and clear of
+// the noise of its own and the original's measurements.
+func (b *bandit) beatsOriginal(arm int) bool {
+	if b.pulls[arm] == 0 || b.pulls[0] == 0 {
+		return false
+	}
+	m := b.mean(arm)
+	return m >= minGain && m > sepSE*math.Hypot(b.seMean(arm), b.seMean(0))
+}

@@ -346,10 +346,7 @@ func (t *tuner) absErr(mean float64) float64 {
 // settle keeps the best arm (or the original) and remembers it.
 func (t *tuner) settle(s *Stage, now uint64) {
 	t.exploit = true
-	arm, gain := t.b.best()
-	if arm <= 0 || gain < minGain {
-		arm, gain = 0, 0
-	}
+	arm, gain := t.choose()
 	t.gain = gain
 	s.remember(t.regime, t.tg.key, t.arms[arm], gain, t.steps)
 	why := fmt.Sprintf("best of %d trials: %+.0f%% %s", t.steps, 100*gain, t.fam.objective())
@@ -359,6 +356,26 @@ func (t *tuner) settle(s *Stage, now uint64) {
 		return
 	}
 	t.apply(s, now, t.arms[arm], t.because("settled: "+why))
+}
+
+// preferrer is a family whose settings differ in how much they give up
+// (cpuFamily.yield): it keeps a setting only when its gain over the
+// original stands out of the noise, and among those within noise of the
+// best, the one that yields most.
+type preferrer interface{ yield(value string) int }
+
+// choose is the arm a trial keeps, with its gain: the best mean reward
+// if it beats the original by minGain; for a preferrer, bandit.preferred.
+// 0 is the original.
+func (t *tuner) choose() (int, float64) {
+	if p, ok := t.fam.(preferrer); ok {
+		return t.b.preferred(func(i int) int { return p.yield(t.arms[i]) })
+	}
+	arm, gain := t.b.best()
+	if arm <= 0 || gain < minGain {
+		return 0, 0
+	}
+	return arm, gain
 }
 
 // end finishes the trial (regime change, target gone) and restores the
@@ -382,8 +399,8 @@ func (t *tuner) keepPartial(s *Stage) bool {
 	if _, ok := t.fam.(phased); ok || !t.active || t.exploit || t.mode != Act || t.b.pulls[0] == 0 {
 		return false // a phased trial is paused instead, and goes on when its phase returns
 	}
-	arm, gain := t.b.best()
-	if arm <= 0 || gain < minGain {
+	arm, gain := t.choose()
+	if arm <= 0 {
 		return false
 	}
 	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps})
