@@ -25,7 +25,7 @@ type cpuHost struct {
 	tail    map[string]float64  // the same for the longest wait (nil: factor)
 	noise   float64             // each window's waits times 1 ± noise (uniform, rng)
 	rng     *rand.Rand
-	big     string              // the job whose setting matters
+	big     string // the job whose setting matters
 	waitUs  float64
 	iops    float64 // the host's block I/O: other work that moves the regime
 	faults  float64 // page faults/s of each task of the jobs
