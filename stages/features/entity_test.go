@@ -53,7 +53,6 @@ func TestEntities(t *testing.T) {
 func TestEntitiesRunqTail(t *testing.T) {
 	base := uint64(100) * 1000 * ms
 	recs := [][]byte{
-		decodetest.SchedSwitch(base+0*ms, 0, 0, "swapper/0", 7, "hog", 0),
 		decodetest.Preempted(base+40*ms, 0, 7, "hog", 9, "lat", 3*ms),
 		decodetest.Preempted(base+41*ms, 0, 9, "lat", 7, "hog", 0),
 		decodetest.Preempted(base+60*ms, 0, 7, "hog", 9, "lat", 1*ms),

@@ -210,13 +210,17 @@ func TestCPUTunerLeavesReclaimingJob(t *testing.T) {
 	}
 }
 
+// cpuCase is a case of the tuner's choice: the factors of the waits
+// (cpuHost) and the setting it must keep.
+type cpuCase struct {
+	name, want string
+	factor     map[string]float64
+}
+
 // A daemon stopped mid-trial keeps the best arm measured so far; one
 // whose only arm was harmful keeps nothing.
 func TestCPUTunerKeepsPartialTrial(t *testing.T) {
-	for _, c := range []struct {
-		name, want string
-		factor     map[string]float64
-	}{
+	for _, c := range []cpuCase{
 		{"idle helped", "idle", map[string]float64{"": 1, "idle": 0.1, "batch": 1, "10": 1, "19": 1}},
 		{"idle harmed", "", map[string]float64{"": 1, "idle": 1.5, "batch": 1, "10": 1, "19": 1}},
 	} {
@@ -345,16 +349,13 @@ func TestCPUTunerJudgesByTheTail(t *testing.T) {
 // between idle, 19 and 10, and kept a setting no better than the
 // original whenever one step measured ≥ 3 % better by chance.
 func TestCPUTunerWithinNoise(t *testing.T) {
-	for _, c := range []struct {
-		name, want string
-		tail       map[string]float64
-	}{
+	for _, c := range []cpuCase{
 		{"tied gains", "idle", map[string]float64{"": 1, "idle": 0.31, "batch": 1, "10": 0.28, "19": 0.30}},
 		{"no gain", "", map[string]float64{"": 1, "idle": 1, "batch": 1, "10": 1, "19": 1}},
 	} {
 		for seed := uint64(1); seed <= 5; seed++ {
 			h := newCPUHost()
-			h.tail, h.noise, h.rng = c.tail, 0.4, rand.New(rand.NewPCG(seed, 9))
+			h.tail, h.noise, h.rng = c.factor, 0.4, rand.New(rand.NewPCG(seed, 9))
 			if got, ds := settleCPU(t, h); got != c.want {
 				t.Errorf("%s, seed %d: settled at %q, want %q:\n%s", c.name, seed, got, c.want, dump(ds))
 			}
