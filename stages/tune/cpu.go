@@ -231,6 +231,53 @@ func (cpuFamily) shed(s *Stage, tg *target, now uint64) (int, string, bool) {
 	return 0, "", false
 }
 
+// minGrowShare: batch members a settled job's setting does not reach
+// must hold this much CPU in all (a quarter of a CPU) to get it.
+const minGrowShare = 0.25
+
+// grown fills add with the settled job's batch members its setting does
+// not reach, when they hold minGrowShare CPU or more: a worker missed
+// when a known setting was applied 0.3 s into the job's return, or one
+// started since. A bench run (cpu-contention, 2026-11-28) left one of
+// stress-ng's four workers at full weight for its whole run. A nice
+// setting skips a task whose own nice is already at or above it (the
+// tuner never raises a priority).
+func (f cpuFamily) grown(s *Stage, tg *target, setting string, now uint64, add []uint32) (int, string) {
+	var comm *[decode.CommLen]byte
+	for _, p := range tg.pids[:tg.npids] {
+		if e := s.tr.findTask(p, now); e != nil {
+			comm = &e.comm
+			break
+		}
+	}
+	if comm == nil {
+		return 0, ""
+	}
+	n, share := 0, 0.0
+	for i := 0; i < s.tr.nTasks && n < len(add) && tg.npids+n < len(tg.pids); i++ {
+		e := &s.tr.tasks[i]
+		if e.comm != *comm || slices.Contains(tg.pids[:tg.npids], e.pid) || !f.member(s, e, now) || !f.below(s, e.pid, setting) {
+			continue
+		}
+		add[n], n, share = e.pid, n+1, share+e.cpuShare
+	}
+	if share < minGrowShare {
+		return 0, ""
+	}
+	return n, fmt.Sprintf("the job grew: %d more of its tasks with %.2f CPU in all get its setting", n, share)
+}
+
+// below: the task's own nice is below a nice setting (any for a sched
+// setting: actuate refuses a task whose policy was chosen before AINKA).
+func (cpuFamily) below(s *Stage, pid uint32, setting string) bool {
+	want, err := strconv.Atoi(setting)
+	if err != nil {
+		return true
+	}
+	n, err := s.cfg.Nice(int(pid))
+	return err == nil && n < want
+}
+
 // pidSelector names the tasks as actuate's pid selector does: "pid:1,2".
 func pidSelector(pids []uint32) string {
 	var b strings.Builder

@@ -27,9 +27,9 @@ type cpuHost struct {
 	rng     *rand.Rand
 	big     string // the job whose setting matters
 	waitUs  float64
-	iops    float64 // the host's block I/O: other work that moves the regime
-	faults  float64 // page faults/s of each task of the jobs
-	psiMem  float64 // PSI memory some, %
+	iops    float64         // the host's block I/O: other work that moves the regime
+	faults  float64         // page faults/s of each task of the jobs
+	psiMem  float64         // PSI memory some, %
 	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
 }
 
@@ -360,5 +360,38 @@ func TestCPUTunerWithinNoise(t *testing.T) {
 				t.Errorf("%s, seed %d: settled at %q, want %q:\n%s", c.name, seed, got, c.want, dump(ds))
 			}
 		}
+	}
+}
+
+// A worker the job's known setting missed (it came later) gets the
+// setting as soon as it counts as a member, in one action naming it
+// alone: the others' knobs (per process in actuate) are not written again.
+func TestCPUTunerFollowsGrownJob(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	h := newCPUHost()
+	s := newCPUStage(t, model)
+	now := uint64(1e12)
+	if ds := runCPU(t, s, h, &now, 200); h.setting[101] != "idle" {
+		t.Fatalf("settled at %q, want idle:\n%s", h.setting[101], dump(ds))
+	}
+	// The job returns to a new daemon with three workers; the fourth
+	// starts 1 s later.
+	h.setting = map[uint32]string{}
+	h.jobs["stress-ng-cpu"] = []uint32{101, 102, 103}
+	s2 := newCPUStage(t, model)
+	ds := runCPU(t, s2, h, &now, 10)
+	if h.setting[101] != "idle" || h.setting[103] != "idle" {
+		t.Fatalf("three workers at %q/%q after 1 s, want idle:\n%s", h.setting[101], h.setting[103], dump(ds))
+	}
+	h.jobs["stress-ng-cpu"] = []uint32{101, 102, 103, 104}
+	ds = runCPU(t, s2, h, &now, 15)
+	if h.setting[104] != "idle" || h.setting[101] != "idle" {
+		t.Errorf("1.5 s after the fourth worker came: 104 at %q, 101 at %q, want idle:\n%s", h.setting[104], h.setting[101], dump(ds))
+	}
+	if len(ds) != 1 || ds[0].Kind != decide.Apply || ds[0].Action.Target != "pid:104" {
+		t.Errorf("want one apply naming pid:104 alone, got:\n%s", dump(ds))
+	}
+	if st := s2.Status().Tuners[0]; st.Selector != "pid:101,102,103,104" {
+		t.Errorf("target %s, want pid:101,102,103,104", st.Selector)
 	}
 }

@@ -57,6 +57,12 @@ type shedder interface {
 	shed(s *Stage, tg *target, now uint64) (i int, why string, yes bool)
 }
 
+// grower is a family whose settled target can gain tasks its setting
+// does not reach: grown fills add with them and says why.
+type grower interface {
+	grown(s *Stage, tg *target, setting string, now uint64, add []uint32) (n int, why string)
+}
+
 // sticky is a family whose settled setting stays while its target lives,
 // whatever the regime does: the CPU tuner's target is a job and its
 // setting is the job's, while the host-wide regime also flips on other
@@ -132,6 +138,9 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	}
 	if sh, ok := t.fam.(shedder); ok && t.active && t.mode == Act {
 		t.shedMembers(s, sh, now)
+	}
+	if g, ok := t.fam.(grower); ok && t.active && t.exploit && t.applied && t.mode == Act {
+		t.growMembers(s, g, now)
 	}
 	if !t.active {
 		t.start(s, now)
@@ -488,4 +497,28 @@ func (t *tuner) shedMembers(s *Stage, sh shedder, now uint64) {
 		}
 		t.tg.pid, t.tg.sel = t.tg.pids[0], pidSelector(t.tg.pids[:t.tg.npids])
 	}
+}
+
+// growMembers gives the setting in place to the tasks the target gained,
+// in one action naming only them: the knobs are per process, and ending
+// the trial to re-apply it to the whole target would write the others'
+// twice within actuate's least interval (the second refused).
+func (t *tuner) growMembers(s *Stage, g grower, now uint64) {
+	var add [action.MaxPids]uint32
+	n, why := g.grown(s, &t.tg, t.setting, now, add[:])
+	if n == 0 {
+		return
+	}
+	more := t.tg
+	more.sel = pidSelector(add[:n])
+	a, err := action.Parse(t.fam.action(&more, t.setting))
+	if err != nil {
+		return
+	}
+	line := fmt.Sprintf("%s: %s; %s", t.fam.action(&more, t.setting), t.tg.key, why)
+	t.last, t.changes = line, t.changes+1
+	s.emit(decide.Decision{TimeNs: now, Kind: decide.Apply, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
+	t.tg.npids += copy(t.tg.pids[t.tg.npids:], add[:n])
+	slices.Sort(t.tg.pids[:t.tg.npids])
+	t.tg.pid, t.tg.sel = t.tg.pids[0], pidSelector(t.tg.pids[:t.tg.npids])
 }
