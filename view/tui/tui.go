@@ -43,7 +43,11 @@ func Run(ctx context.Context, opt Options) (view.Snapshot, error) {
 		opt.Out = os.Stdout
 	}
 	m := &model{opt: opt, ctx: ctx, style: styles(lipgloss.NewRenderer(opt.Out))}
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(opt.In), tea.WithOutput(opt.Out), tea.WithAltScreen())
+	// The screen changes once a second: bubbletea's default of 60 frames a
+	// second would wake the daemon 60 times a second to find nothing to
+	// draw; 10 still shows a key press or a resize within 100 ms.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(opt.In), tea.WithOutput(opt.Out), tea.WithAltScreen(),
+		tea.WithFPS(fps))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		err = nil // the daemon ended: a normal end of the view
@@ -53,6 +57,9 @@ func Run(ctx context.Context, opt Options) (view.Snapshot, error) {
 	}
 	return m.snap, nil
 }
+
+// fps is the renderer's frame rate.
+const fps = 10
 
 type snapMsg struct {
 	s   view.Snapshot
@@ -69,6 +76,7 @@ type model struct {
 	have          bool
 	err           error
 	width, height int
+	screen        string // View's text, drawn again only when what it shows changes
 }
 
 func (m *model) fetch() tea.Msg {
@@ -88,6 +96,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.screen = ""
 	case tea.KeyMsg:
 		switch msg.String() {
 		case "q", "esc", "ctrl+c":
@@ -100,11 +109,23 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err == nil {
 			m.snap, m.have = msg.s, true
 		}
+		m.screen = ""
 	}
 	return m, nil
 }
 
+// View is called after every message (a tick too): it draws the screen
+// only when a snapshot, an error or the size has changed.
 func (m *model) View() string {
+	if m.screen == "" {
+		m.screen = m.draw()
+	}
+	return m.screen
+}
+
+// draw is the screen's text. Lines wider than the terminal are left to
+// bubbletea's renderer, which cuts every line it writes to the width.
+func (m *model) draw() string {
 	w, h := m.width, m.height
 	if w == 0 {
 		w, h = 100, 40
@@ -117,7 +138,7 @@ func (m *model) View() string {
 	if m.have {
 		body = view.Render(m.snap, w, h-2, m.style)
 	}
-	return lipgloss.NewStyle().MaxWidth(w).Render(body) + "\n\n" + lipgloss.NewStyle().MaxWidth(w).Render(foot)
+	return body + "\n\n" + foot
 }
 
 // styles are the view's colours on r's terminal (none on a dumb one).
