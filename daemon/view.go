@@ -24,7 +24,11 @@ func (c *Chain) newView(o ChainOptions, dryRun bool) {
 	if o.Live {
 		mode = "live"
 	}
-	c.View = view.NewRecorder(view.Sources{Mode: mode, DryRun: dryRun, Pipeline: c.Pipeline,
+	var probes []string
+	for _, p := range o.Probes {
+		probes = append(probes, p.Kind.Name)
+	}
+	c.View = view.NewRecorder(view.Sources{Mode: mode, DryRun: dryRun, Pipeline: c.Pipeline, Probes: probes,
 		Engine: c.Decide.State, Knobs: c.Actuate.Changes, Tuners: c.Tune.Status, Policies: c.Decide.Policies})
 }
 
@@ -71,6 +75,9 @@ func (c *Chain) watchRing(live *source.Live) {
 			if st[k].Lost != 0 || st[k].Dropped != 0 {
 				out = append(out, view.RingStats{Kind: record.Kind(k).String(), Lost: st[k].Lost, Dropped: st[k].Dropped})
 			}
+		}
+		for _, p := range live.ProbeStats() {
+			out = append(out, view.RingStats{Kind: p.Name, Lost: p.Lost, Dropped: p.Dropped})
 		}
 		return out
 	})

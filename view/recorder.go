@@ -35,6 +35,10 @@ type Sources struct {
 	Mode     string // live or replay
 	DryRun   bool
 	Pipeline *pipeline.Pipeline   // stage counters and ainka_events_total
+	// Probes are the probe plugin kinds' names: their events, losses and
+	// drops are shown after the built-in kinds' (and always, so that a
+	// plugin that sees nothing says so).
+	Probes []string
 	Ring     func() []RingStats   // live only
 	Engine   func() decide.Status // the decide stage's State
 	Knobs    func() []actuate.Change
@@ -233,13 +237,23 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// kindNames are the built-in kinds' names, then the probe plugins'.
+func (r *Recorder) kindNames() []string {
+	names := make([]string, 0, int(decode.NumKinds)-1+len(r.src.Probes))
+	for k := decode.Kind(1); k < decode.NumKinds; k++ {
+		names = append(names, k.String())
+	}
+	return append(names, r.src.Probes...)
+}
+
 // Tick turns the cumulative counters into rates since the previous Tick.
 func (r *Recorder) Tick(now time.Time) {
+	names := r.kindNames()
 	ev := map[string]uint64{}
 	var st []pipeline.StageStats
 	if p := r.src.Pipeline; p != nil {
-		for k := decode.Kind(1); k < decode.NumKinds; k++ {
-			ev[k.String()] = p.Metrics().GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.String())).Get()
+		for _, name := range names {
+			ev[name] = p.Metrics().GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, name)).Get()
 		}
 		st = p.Stats()
 	}
@@ -269,10 +283,9 @@ func (r *Recorder) Tick(now time.Time) {
 		return Num(float64(cur-prev) / dt)
 	}
 	r.kinds = r.kinds[:0]
-	for k := decode.Kind(1); k < decode.NumKinds; k++ {
-		name := k.String()
+	for i, name := range names {
 		rs, pr := ring[name], r.prevRing[name]
-		if ev[name] == 0 && rs.Lost == 0 && rs.Dropped == 0 {
+		if i < int(decode.NumKinds)-1 && ev[name] == 0 && rs.Lost == 0 && rs.Dropped == 0 {
 			continue
 		}
 		r.kinds = append(r.kinds, KindRate{Kind: name, PerSec: rate(ev[name], r.prevEv[name]), Total: ev[name],
