@@ -70,21 +70,47 @@ func (b *bandit) next() int {
 	if a := b.untried(); a >= 0 {
 		return a
 	}
-	total := 0
 	for i := 0; i < b.n; i++ {
 		if b.pulls[i] == 0 { // held: the original is measured next
 			return 0
 		}
+	}
+	return b.ucb(0)
+}
+
+// nextOther is next among the arms but the original: a drifting family
+// measures the original between them.
+func (b *bandit) nextOther() int {
+	if a := b.untried(); a > 0 {
+		return a
+	}
+	return b.ucb(1)
+}
+
+// ucb is the arm from lo up with the highest upper confidence bound (an
+// arm never pulled first).
+func (b *bandit) ucb(lo int) int {
+	total := 0
+	for i := lo; i < b.n; i++ {
+		if b.pulls[i] == 0 {
+			return i
+		}
 		total += b.pulls[i]
 	}
-	best, bestV := 0, math.Inf(-1)
-	for i := 0; i < b.n; i++ {
+	best, bestV := lo, math.Inf(-1)
+	for i := lo; i < b.n; i++ {
 		v := b.mean(i) + ucbC*math.Sqrt(2*math.Log(float64(total))/float64(b.pulls[i]))
 		if v > bestV {
 			best, bestV = i, v
 		}
 	}
 	return best
+}
+
+// amend replaces a reward arm was given (old) by a better estimate (r).
+func (b *bandit) amend(arm int, old, r float64) {
+	clip := func(x float64) float64 { return math.Max(-1, math.Min(1, x)) }
+	b.reward[arm] += clip(r) - clip(old)
 }
 
 func (b *bandit) update(arm int, r float64) {

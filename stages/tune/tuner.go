@@ -104,6 +104,7 @@ type tuner struct {
 	done    uint64  // event time of this arm's effect window measured before a pause
 	lastR   float64 // the last reward given
 	harm    string  // why the setting in place was harmful, undone by the next write
+	drift   drifted // drifting families: the arm waiting for the original after it
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -252,7 +253,7 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		return
 	}
 	mean := t.sum / float64(t.n)
-	harmful := false
+	harmful, drift := false, isDrifting(t.fam)
 	switch {
 	case t.arm != 0 && !t.haveB:
 		// Measured before the original (an order that tries the likely
@@ -263,18 +264,29 @@ func (t *tuner) finishStep(s *Stage, now uint64) {
 		t.b.update(0, 0)
 		t.b.noteSE(0, t.absErr(mean)/math.Max(math.Abs(mean), 1e-9))
 		t.scoreHeld(s, now)
+		if drift {
+			t.rebase(s, now, mean)
+		}
 	default:
 		harmful = t.score(s, now, t.arm, mean, t.absErr(mean))
+		if drift {
+			t.drift = drifted{arm: t.arm, mean: mean, base: t.base, r: t.lastR}
+		}
 	}
 	t.steps++
 	if harmful {
 		t.harmful(s, now)
 	}
-	if t.steps >= s.cfg.MaxSteps || t.clear() {
+	// A drifting trial settles only on an original, which has scored the
+	// arm before it in full.
+	if (t.steps >= s.cfg.MaxSteps || t.clear()) && (!drift || t.arm == 0) {
 		t.settle(s, now)
 		return
 	}
 	next := t.b.next()
+	if drift {
+		next = t.nextDrifting()
+	}
 	t.sum, t.sq, t.n, t.since, t.done = 0, 0, 0, now, 0
 	if next == t.arm && t.harm != "" {
 		next = 0 // not the harmful setting again at once
@@ -320,14 +332,19 @@ func (t *tuner) because(why string) string {
 // (se: the mean's standard error) and says whether it was harmful.
 func (t *tuner) score(s *Stage, now uint64, arm int, mean, se float64) bool {
 	scale := math.Max(math.Abs(t.base), 1e-9)
-	// A base near 0 (an idle window) makes any change look huge: the
-	// figure a person reads stays within ±1000 %.
-	r := math.Max(-10, math.Min(10, (mean-t.base)/scale))
+	r := relGain(mean, t.base)
 	t.b.update(arm, r)
 	t.b.noteSE(arm, se/scale)
 	t.lastR = r
 	s.effect(t, now, arm, t.base, mean, r)
 	return r < -s.cfg.HarmPct/100
+}
+
+// relGain is the relative gain of x over base. A base near 0 (an idle
+// window) makes any change look huge: the figure a person reads stays
+// within ±1000 %.
+func relGain(x, base float64) float64 {
+	return math.Max(-10, math.Min(10, (x-base)/math.Max(math.Abs(base), 1e-9)))
 }
 
 // scoreHeld scores the arms measured before the original, now that it
