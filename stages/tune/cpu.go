@@ -217,7 +217,9 @@ func (f cpuFamily) displaced(s *Stage, tg *target, now uint64) (string, bool) {
 // memory-pressure toucher (192 MiB filled, then 16 pages touched a
 // millisecond) was taken into the job with the hog beside it (same
 // command) and kept at SCHED_IDLE for the run, and its p99 was 0.75×
-// untuned.
+// untuned. So is a task that has begun reclaiming under memory pressure
+// (reclaimFaults): taken into the job before the pressure began, it
+// would keep its low priority while it holds the reclaim locks.
 func (cpuFamily) shed(s *Stage, tg *target, now uint64) (int, string, bool) {
 	for i, p := range tg.pids[:tg.npids] {
 		e := s.tr.findTask(p, now)
@@ -226,6 +228,9 @@ func (cpuFamily) shed(s *Stage, tg *target, now uint64) (int, string, bool) {
 		}
 		if c, conf := classifyTask(e); c == Latency && conf >= minConfidence {
 			return i, fmt.Sprintf("%s now latency-sensitive (confidence %.2f)", explainTask(e), conf), true
+		}
+		if inReclaim(s, e) {
+			return i, fmt.Sprintf("%s now reclaiming (%.0f page faults/s, PSI memory some %.1f%%)", explainTask(e), e.faultsPerS, s.tr.host.psiMem), true
 		}
 	}
 	return 0, "", false

@@ -395,3 +395,23 @@ func TestCPUTunerFollowsGrownJob(t *testing.T) {
 		t.Errorf("target %s, want pid:101,102,103,104", st.Selector)
 	}
 }
+
+// A job settled before memory pressure began that then faults like a
+// memory hog is shed as the pressure comes: no task of it stays at a low
+// priority while it reclaims.
+func TestCPUTunerShedsReclaimingJob(t *testing.T) {
+	h := newCPUHost()
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	ds := runCPU(t, s, h, &now, 200)
+	if h.setting[101] != "idle" {
+		t.Fatalf("not settled at idle:\n%s", dump(ds))
+	}
+	h.faults, h.psiMem = 30000, 12
+	ds = runCPU(t, s, h, &now, 10)
+	for p, v := range h.setting {
+		if v != "" {
+			t.Errorf("pid %d left at %q under memory pressure, faulting 30000/s:\n%s", p, v, dump(ds))
+		}
+	}
+}
