@@ -282,15 +282,9 @@ func TestCPUTunerDisplacedByBiggerJob(t *testing.T) {
 // within a second, and the other workers keep their setting with no
 // second write.
 func TestCPUTunerShedsLatencyMember(t *testing.T) {
-	h := newCPUHost()
-	s := newCPUStage(t, "")
-	now := uint64(1e12)
-	ds := runCPU(t, s, h, &now, 200)
-	if h.setting[104] != "idle" {
-		t.Fatalf("not settled at idle:\n%s", dump(ds))
-	}
+	h, s, now := settledIdle(t)
 	h.calm = map[uint32]bool{104: true}
-	ds = runCPU(t, s, h, &now, 10)
+	ds := runCPU(t, s, h, &now, 10)
 	if h.setting[104] != "" {
 		t.Fatalf("the task turned latency-sensitive is still at %q after 1 s:\n%s", h.setting[104], dump(ds))
 	}
@@ -400,18 +394,24 @@ func TestCPUTunerFollowsGrownJob(t *testing.T) {
 // memory hog is shed as the pressure comes: no task of it stays at a low
 // priority while it reclaims.
 func TestCPUTunerShedsReclaimingJob(t *testing.T) {
-	h := newCPUHost()
-	s := newCPUStage(t, "")
-	now := uint64(1e12)
-	ds := runCPU(t, s, h, &now, 200)
-	if h.setting[101] != "idle" {
-		t.Fatalf("not settled at idle:\n%s", dump(ds))
-	}
+	h, s, now := settledIdle(t)
 	h.faults, h.psiMem = 30000, 12
-	ds = runCPU(t, s, h, &now, 10)
+	ds := runCPU(t, s, h, &now, 10)
 	for p, v := range h.setting {
 		if v != "" {
 			t.Errorf("pid %d left at %q under memory pressure, faulting 30000/s:\n%s", p, v, dump(ds))
 		}
 	}
+}
+
+// settledIdle is the CPU tuner settled at SCHED_IDLE on the four workers.
+func settledIdle(t *testing.T) (*cpuHost, *Stage, uint64) {
+	t.Helper()
+	h := newCPUHost()
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	if ds := runCPU(t, s, h, &now, 200); h.setting[101] != "idle" || h.setting[104] != "idle" {
+		t.Fatalf("not settled at idle:\n%s", dump(ds))
+	}
+	return h, s, now
 }
