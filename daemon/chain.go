@@ -197,6 +197,7 @@ func (c *Chain) construct(s StageConfigs, probes []trace.ProbeKind) error {
 	if c.Predict, err = predict.New(s.Predict); err != nil {
 		return fmt.Errorf("build predict stage: %w", err)
 	}
+	s.Decide.OnLoad = chainOnLoad(c, s.Decide.OnLoad)
 	if c.Decide, err = decide.New(s.Decide); err != nil {
 		return fmt.Errorf("build decide stage: %w", err)
 	}
@@ -214,7 +215,29 @@ func (c *Chain) construct(s StageConfigs, probes []trace.ProbeKind) error {
 	if c.Actuate, err = actuate.New(s.Actuate); err != nil {
 		return fmt.Errorf("build actuate stage: %w", err)
 	}
+	c.claimPolicies()
 	return nil
+}
+
+// chainOnLoad claims the knobs of policies loaded later (a reload, the
+// control API), then calls next.
+func chainOnLoad(c *Chain, next func()) func() {
+	return func() {
+		c.claimPolicies()
+		if next != nil {
+			next()
+		}
+	}
+}
+
+// claimPolicies journals the originals of the policies' knobs before any
+// change of them (actuate.Stage.Claim): a condition's first write then
+// waits for no fsync. A failure leaves the claim to the first change.
+func (c *Chain) claimPolicies() {
+	if c.Actuate == nil || c.Decide == nil { // decide.New's first load: claimed once actuate is built
+		return
+	}
+	c.Actuate.Claim(c.Decide.Actions()) // it logs a failure
 }
 
 // join adds the source and the built stages to the pipeline: the order

@@ -160,3 +160,95 @@ func TestCgroupPathKept(t *testing.T) {
 		t.Fatalf("change of the cgroup made again: %+v, kept %v", r, s.cgPaths)
 	}
 }
+
+// TestClaimBeforeFirstChange: claiming a policy's knob at load journals
+// its original with an fsync, so that the first change is journaled
+// without one (issue 16: the one fsynced claim was the reaction's p99).
+// The claim holds no change: not listed, closed by Close with the knob
+// untouched and the journal empty; a process selector's knobs, a notify
+// and a device that does not exist are not claimed.
+func TestClaimBeforeFirstChange(t *testing.T) {
+	root, cfg := fakeSys(t)
+	sw := filepath.Join(root, "sys/vm/swappiness")
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "sysctl:vm.swappiness"
+	keys, err := s.Claim(pas(t, "sysctl vm.swappiness = 40", "readahead nosuch0 = 64", "nice name:nosuch = 5", "notify"))
+	if err != nil || len(keys) != 1 || keys[0] != key {
+		t.Fatalf("claimed %q, %v; want only %s", keys, err, key)
+	}
+	if !s.j.Synced(key, "60") {
+		t.Fatal("after the claim the first change would still wait for an fsync")
+	}
+	if e, ok := s.j.Get(key); !ok || !e.Resting(same) {
+		t.Fatalf("claim %+v (open %v), want resting", e, ok)
+	}
+	if ch, cmds := s.Changes(), s.RollbackCommands(); len(ch) != 0 || len(cmds) != 0 {
+		t.Errorf("a claim listed as a change: %+v %q", ch, cmds)
+	}
+	if again, _ := s.Claim(pas(t, "sysctl vm.swappiness = 40")); len(again) != 0 {
+		t.Errorf("a claimed knob claimed again: %q", again)
+	}
+	if r := one(t, s, "sysctl vm.swappiness = 40"); r.Status != Applied || read(t, sw) != "40" {
+		t.Fatalf("first change: %+v", r)
+	}
+	if ch := s.Changes(); len(ch) != 1 || ch[0].Original != "60" {
+		t.Errorf("changes: %+v", ch)
+	}
+	if rs := s.Rollback(); len(rs) != 1 || rs[0].Status != Restored || read(t, sw) != "60" {
+		t.Errorf("rollback: %+v, file %s", rs, read(t, sw))
+	}
+	s.Claim(pas(t, "sysctl vm.swappiness = 40"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(cfg.JournalPath); read(t, sw) != "60" || st.Size() != 0 {
+		t.Errorf("after Close swappiness %s, journal %d bytes; want 60 and empty", read(t, sw), st.Size())
+	}
+}
+
+// TestCrashAfterClaim: a run dies after claiming, before and after its
+// first change; the next start restores the knob to the original the
+// claim journaled, and an administrator's value set after the claim and
+// before any change is kept (not AINKA's).
+func TestCrashAfterClaim(t *testing.T) {
+	root, cfg := fakeSys(t)
+	sw, dr := filepath.Join(root, "sys/vm/swappiness"), filepath.Join(root, "sys/vm/dirty_ratio")
+	s, _ := New(cfg)
+	s.Claim(pas(t, "sysctl vm.swappiness = 40", "sysctl vm.dirty_ratio = 30"))
+	one(t, s, "sysctl vm.swappiness = 40")
+	os.WriteFile(dr, []byte("25\n"), 0o644) // the administrator
+	s.j.Close()                             // kill -9
+	s2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if a, b := read(t, sw), read(t, dr); a != "60" || b != "25" {
+		t.Errorf("after the restart swappiness %s (want 60), dirty_ratio %s (want the administrator's 25)", a, b)
+	}
+	if len(s2.j.Open()) != 0 || len(s2.j.Yields()) != 0 {
+		t.Errorf("journal after recovery: open %+v yields %+v", s2.j.Open(), s2.j.Yields())
+	}
+}
+
+// TestClaimDryRun: dry-run has no journal and claims nothing.
+func TestClaimDryRun(t *testing.T) {
+	_, cfg := fakeSys(t)
+	cfg.DryRun = true
+	s, _ := New(cfg)
+	if keys, err := s.Claim(pas(t, "sysctl vm.swappiness = 40")); len(keys) != 0 || err != nil {
+		t.Errorf("dry-run claimed %q, %v", keys, err)
+	}
+}
+
+func pas(t *testing.T, acts ...string) []decide.PolicyAction {
+	t.Helper()
+	var out []decide.PolicyAction
+	for _, a := range acts {
+		out = append(out, decide.PolicyAction{Policy: "test", Action: dec(t, a).Action})
+	}
+	return out
+}

@@ -22,6 +22,9 @@ func (s *Stage) rollback(why string) []Result {
 	var out []Result
 	for _, e := range s.j.Open() {
 		r := s.restoreEntry(e, why, false)
+		if e.Resting(same) && r.Status == Restored && r.Err == "" && r.AppliedNs == 0 {
+			continue // a claim at rest held no change: closed, nothing to say
+		}
 		s.logResult(&r)
 		out = append(out, r)
 	}

@@ -36,6 +36,11 @@ type Config struct {
 	FlapWindow            time.Duration // default 5m
 
 	Logger *slog.Logger
+	// OnLoad, when set, is called after policies were loaded from the
+	// file or added through the API, outside the engine's lock: the
+	// daemon claims their knobs then (actuate.Stage.Claim), so that a
+	// condition's first write waits for no journal fsync.
+	OnLoad func()
 }
 
 func (c *Config) defaults() error {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ainka/ainka/stages/decide/action"
 	"github.com/ainka/ainka/stages/predict"
 )
 
@@ -131,6 +132,9 @@ func (s *Stage) Reload() error {
 		return err
 	}
 	s.log.Info("policies loaded", "file", s.file.path, "count", n)
+	if s.cfg.OnLoad != nil {
+		s.cfg.OnLoad()
+	}
 	return nil
 }
 
@@ -175,11 +179,15 @@ func (s *Stage) AddPolicy(p Policy) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.rules.add(newRule(c, true)); err != nil {
+		s.mu.Unlock()
 		return err
 	}
+	s.mu.Unlock()
 	s.log.Info("policy added", "policy", p.Name, "condition", p.Condition, "action", p.Action, "priority", p.Priority)
+	if s.cfg.OnLoad != nil {
+		s.cfg.OnLoad()
+	}
 	return nil
 }
 
@@ -195,6 +203,26 @@ func (s *Stage) RemovePolicy(name string) error {
 	s.retire(r, "policy removed")
 	s.log.Info("policy removed", "policy", name)
 	return nil
+}
+
+// PolicyAction is an enabled policy's action.
+type PolicyAction struct {
+	Policy string
+	Action action.Action
+}
+
+// Actions returns the actions of the enabled policies that write a knob,
+// highest priority first: the knobs a condition may soon change.
+func (s *Stage) Actions() []PolicyAction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []PolicyAction
+	for _, r := range s.rules.list {
+		if r.c.Enabled && r.writesKnob() {
+			out = append(out, PolicyAction{Policy: r.c.Name, Action: r.c.act})
+		}
+	}
+	return out
 }
 
 // Policies returns every policy with its status, highest priority first.

@@ -336,6 +336,46 @@ func (j *Journal) Intent(key, typ, path, cur, newVal, policy, why string) error 
 	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, Prev: cur, New: newVal, Policy: policy, Why: why}, sync)
 }
 
+// Claim is a knob to claim before any change: Key, Type and Path as in
+// Intent, Orig its current value.
+type Claim struct{ Key, Type, Path, Orig, Policy string }
+
+// Claim journals the originals of knobs that a change may soon be asked
+// for (a policy's knob, at policy load), fsynced once for all, so that
+// the first change of each is journaled without an fsync: the claim's
+// record holds the original on disk already (see Intent). A claim is at
+// rest (Entry.Resting): it holds no change, a restart or Close closes it
+// and leaves the knob alone, and an outside value ends it. Knobs open or
+// yielded already are left as they are. It returns the keys it claimed.
+func (j *Journal) Claim(cs []Claim) ([]string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var keys []string
+	for _, c := range cs {
+		if _, ok := j.open[c.Key]; ok {
+			continue
+		}
+		if _, ok := j.yielded[c.Key]; ok {
+			continue
+		}
+		r := Record{Op: OpSet, Key: c.Key, Type: c.Type, Path: c.Path, Orig: c.Orig, New: c.Orig, Policy: c.Policy, Why: "claimed before its first change"}
+		if err := j.append(r, false); err != nil {
+			return keys, err
+		}
+		keys = append(keys, c.Key)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	if err := j.f.Sync(); err != nil {
+		return keys, fmt.Errorf("fsync journal %s: %w", j.path, err)
+	}
+	for _, k := range keys {
+		j.durable[k] = j.open[k].Orig
+	}
+	return keys, nil
+}
+
 // Synced reports whether the next Intent for key with original orig would
 // be written without an fsync (its claim is on disk): for tests.
 func (j *Journal) Synced(key, orig string) bool {
