@@ -88,6 +88,9 @@ type ChainOptions struct {
 	// RealTime is pipeline.Options.RealTime: SCHED_FIFO stage threads at
 	// this priority (0: none).
 	RealTime int
+	// Inline is pipeline.Options.Inline: every stage on the source's
+	// goroutine, one thread from the ring to the write.
+	Inline bool
 	// Metrics receives every stage's metrics (nil: a new set); the
 	// source and the /metrics server share it.
 	Metrics *metrics.Set
@@ -121,7 +124,7 @@ type StageConfigs struct {
 // runs. To add a stage: give StageConfigs its configuration (filled in
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
-	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime}),
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime, Inline: o.Inline}),
 		ProbeRefused: o.ProbeRefused}
 	cfgs, err := stageConfigs(o)
 	if err != nil {

@@ -35,6 +35,16 @@ type Options struct {
 	// kernel refuses it. Taps and the Go runtime's own threads stay as
 	// they are.
 	RealTime int
+	// Inline runs every stage after the source on the source's goroutine:
+	// the source's send calls the next stage's Process, which calls the
+	// next, down to the last stage, with no queue and no goroutine hand-off
+	// between them. A window then goes from the ring to its write on one
+	// thread (with RealTime, one SCHED_FIFO thread) instead of waking a
+	// goroutine per stage, each needing a P and a CPU on a loaded host
+	// (issue 16, user-space reaction). The price is pipelining: the source
+	// reads nothing while the stages work, and TrySend never drops (the
+	// ring holds what comes meanwhile). QueueLen is then unused.
+	Inline bool
 }
 
 // Processor is a stage's work: it appends the outputs for one input batch to
@@ -129,24 +139,19 @@ func AddSource[T any](p *Pipeline, name string, src Source[T], opts ...Option[T]
 // AddStage declares a stage that reads in's output and runs proc on it.
 func AddStage[In, Out any](p *Pipeline, name string, in Output[In], proc Processor[In, Out], opts ...Option[Out]) Output[Out] {
 	s := newStage[Out](p, name, opts)
+	if p.opts.Inline {
+		addInline(in.n, s, proc)
+		p.add(s)
+		return Output[Out]{n: s}
+	}
 	q := in.n.connect(name)
 	s.runFn = func(context.Context) error {
 		// A stage ignores cancellation: it drains its input until the
 		// stage before it closes the queue, so nothing in flight is lost.
 		for b := range q.ch {
-			s.in.Add(len(b.Items))
-			out := s.batch()
-			t := s.clock()
-			out.Items = proc.Process(b.Items, out.Items)
-			s.observe(t)
-			b.release()
-			s.forward(context.Background(), out, true)
+			process(s, proc, b)
 		}
-		if f, ok := proc.(Flusher[Out]); ok {
-			out := s.batch()
-			out.Items = f.Flush(out.Items)
-			s.forward(context.Background(), out, true)
-		}
+		flush(s, proc)
 		return nil
 	}
 	p.add(s)

@@ -43,7 +43,12 @@ type stage[T any] struct {
 	runFn     func(ctx context.Context) error
 	buildErr  error
 
-	out    *queue[T] // nil until a consumer connects
+	out *queue[T] // nil until a consumer connects
+	// next and end are the consumer run inline (Options.Inline): next
+	// processes a batch on the caller's goroutine, end flushes it.
+	next   func(b *Batch[T])
+	end    func()
+	inline bool // this stage runs on its producer's goroutine
 	free   *freeList[T]
 	taps   []*tap[T]
 	encode func(dst []byte, item *T) []byte
@@ -87,7 +92,7 @@ func (s *stage[T]) setErr(err error) { s.buildErr = err }
 // connect makes the queue that the consumer named by consumer reads. A
 // stage feeds one consumer; more readers subscribe with taps.
 func (s *stage[T]) connect(consumer string) *queue[T] {
-	if s.out != nil {
+	if s.out != nil || s.next != nil {
 		s.buildErr = fmt.Errorf("connect %q to %q: stage already feeds %q (use a tap)", consumer, s.stageName, s.out.name)
 		return &queue[T]{name: consumer, ch: make(chan *Batch[T])}
 	}
@@ -119,6 +124,11 @@ func (s *stage[T]) forward(ctx context.Context, b *Batch[T], block bool) bool {
 	}
 	for _, t := range s.taps {
 		t.offer(b.Items)
+	}
+	if s.next != nil {
+		s.outN.Add(n)
+		s.next(b)
+		return true
 	}
 	if s.out == nil {
 		s.outN.Add(n)
@@ -164,15 +174,11 @@ func (s *stage[T]) start(ctx context.Context, wp *pool.ErrorPool) {
 	for _, t := range s.taps {
 		wp.Go(t.run)
 	}
+	if s.inline {
+		return // runs on its producer's goroutine
+	}
 	wp.Go(func() error {
-		defer func() {
-			if s.out != nil {
-				close(s.out.ch)
-			}
-			for _, t := range s.taps {
-				close(t.ch)
-			}
-		}()
+		defer s.finish()
 		if prio := s.p.opts.RealTime; prio > 0 {
 			if err := realtime(prio); err != nil {
 				return fmt.Errorf("stage %s: %w", s.stageName, err)
@@ -183,6 +189,57 @@ func (s *stage[T]) start(ctx context.Context, wp *pool.ErrorPool) {
 		}
 		return nil
 	})
+}
+
+// finish ends the stage's output once it has sent its last batch: the
+// consumer's queue is closed, or an inline consumer is flushed, and the
+// taps end.
+func (s *stage[T]) finish() {
+	if s.out != nil {
+		close(s.out.ch)
+	}
+	if s.end != nil {
+		s.end()
+	}
+	for _, t := range s.taps {
+		close(t.ch)
+	}
+}
+
+// addInline makes s, running proc, the inline consumer of in
+// (Options.Inline): in's sends run it on in's goroutine.
+func addInline[In, Out any](in *stage[In], s *stage[Out], proc Processor[In, Out]) {
+	if in.out != nil || in.next != nil {
+		s.buildErr = fmt.Errorf("connect %q to %q: stage already feeds another (use a tap)", s.stageName, in.stageName)
+		return
+	}
+	s.inline = true
+	in.next = func(b *Batch[In]) { process(s, proc, b) }
+	in.end = func() {
+		flush(s, proc)
+		s.finish()
+	}
+}
+
+// process runs proc on one input batch, gives the batch back and hands
+// the output on.
+func process[In, Out any](s *stage[Out], proc Processor[In, Out], b *Batch[In]) {
+	s.in.Add(len(b.Items))
+	out := s.batch()
+	t := s.clock()
+	out.Items = proc.Process(b.Items, out.Items)
+	s.observe(t)
+	b.release()
+	s.forward(context.Background(), out, true)
+}
+
+// flush hands on what a Flusher held back, after the last input batch.
+func flush[In, Out any](s *stage[Out], proc Processor[In, Out]) {
+	if f, ok := proc.(Flusher[Out]); ok {
+		out := s.batch()
+		out.Items = f.Flush(out.Items)
+		s.forward(context.Background(), out, true)
+	}
 }
 
 func (s *stage[T]) stats() StageStats {

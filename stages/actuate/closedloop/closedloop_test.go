@@ -47,6 +47,7 @@ var (
 	effThr    = flag.Float64("effectiveness-threshold", -1, "policy_effectiveness_threshold (-1: never revert, so that every on-run keeps its action)")
 	hostPhase = flag.Duration("host-phase", -1, "host samples at this phase past each window end, as a watermark that closes the window (negative: as ainka run, settings.Live; 0s: off)")
 	rtPrio    = flag.Int("rt", 0, "SCHED_FIFO priority of the pipeline's stage threads (0: none; pipeline.Options.RealTime)")
+	inline    = flag.Bool("inline", false, "every stage on the source's goroutine (pipeline.Options.Inline): with -rt, one SCHED_FIFO thread from the ring to the write")
 	readDL    = flag.Duration("read-deadline", 0, "source ring read deadline (0: the source default for the interval, source.DefaultReadDeadline)")
 )
 
@@ -299,6 +300,7 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 		Settings: settings.Settings{Interval: *interval, Lateness: *lateness, HostPhase: phase, Kinds: source.TraceKinds(live.KernelPolicy(), live.HostSamples())},
 		Metrics:  set,
 		RealTime: *rtPrio,
+		Inline:   *inline,
 		Adjust: func(s *daemon.StageConfigs) {
 			s.Predict.ModelPath = filepath.Join(work, "model.json")
 			s.Decide = decide.Config{PolicyFile: pf, EvalInterval: -1, LearningDuration: -1, EffectivenessThreshold: *effThr, Logger: logger}
@@ -430,8 +432,8 @@ func TestClosedLoop(t *testing.T) {
 	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
 		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
 	}
-	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, SCHED_FIFO %d (0: none), %d hogs, runs of %v; load average %s",
-		*interval, *lateness, *readDL, phaseFor(*hostPhase, *interval), rep.Nice, *rtPrio, *hogs, *runFor, loadavg())
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, SCHED_FIFO %d (0: none), inline %v, %d hogs, runs of %v; load average %s",
+		*interval, *lateness, *readDL, phaseFor(*hostPhase, *interval), rep.Nice, *rtPrio, *inline, *hogs, *runFor, loadavg())
 	policy := fmt.Sprintf(`[[policy]]
 name = "hogs-weight"
 condition = "runq_latency_p99_us > %d for 1s"
@@ -521,12 +523,16 @@ cooldown = "0s"
 revert_after = "1ns"
 `, g.probe)
 		hog := g.start(t, g.hogs, "stress-ng", "--cpu", strconv.Itoa(*hogs), "--timeout", strconv.Itoa(int(latFor.Seconds())+10)+"s", "--quiet")
-		hog.Start()
+		if *hogs > 0 { // stress-ng --cpu 0 is one hog per CPU
+			hog.Start()
+		}
 		l := runAINKA(t, probe, work, -1)
 		time.Sleep(*latFor)
 		l.stop(t)
-		hog.Process.Signal(unix.SIGTERM)
-		hog.Wait()
+		if *hogs > 0 {
+			hog.Process.Signal(unix.SIGTERM)
+			hog.Wait()
+		}
 		for _, r := range l.col.res {
 			if r.Status == actuate.Applied && r.Kind == decide.Apply {
 				rep.ActLatencyUs = append(rep.ActLatencyUs, float64(r.AppliedNs-r.TimeNs)/1e3)
