@@ -91,6 +91,8 @@ type ChainOptions struct {
 	// Inline is pipeline.Options.Inline: every stage on the source's
 	// goroutine, one thread from the ring to the write.
 	Inline bool
+	// MaxQueuedBytes is pipeline.Options.MaxQueuedBytes (0: no bound).
+	MaxQueuedBytes int64
 	// Metrics receives every stage's metrics (nil: a new set); the
 	// source and the /metrics server share it.
 	Metrics *metrics.Set
@@ -124,7 +126,7 @@ type StageConfigs struct {
 // runs. To add a stage: give StageConfigs its configuration (filled in
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
-	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime, Inline: o.Inline}),
+	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime, Inline: o.Inline, MaxQueuedBytes: o.MaxQueuedBytes}),
 		ProbeRefused: o.ProbeRefused}
 	cfgs, err := stageConfigs(o)
 	if err != nil {

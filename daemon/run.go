@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 		return err
 	}
 	defer closeLog()
-	stopMemory, err := governMemory(cfg, capture, log)
+	stopMemory, queued, err := governMemory(cfg, capture, log)
 	if err != nil {
 		return err
 	}
@@ -134,15 +134,19 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
-		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, MaxQueuedBytes: queued, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
 }
 
 // governMemory derives the Go memory limit from max_memory_mb, the RSS
 // goal, before the ring is mapped: a goal the ring and the binary leave
-// no heap in fails here, before anything is loaded into the kernel.
-func governMemory(cfg *config.Config, capture source.Config, log *slog.Logger) (stop func(), err error) {
+// no heap in fails here, before anything is loaded into the kernel. It
+// returns the pipeline's bound on queued batches (0: none): a third of
+// the Go limit, so that a burst the stages cannot follow is dropped at
+// the source and counted instead of held (64 queued source batches were
+// 36 MiB, more than the whole limit of the default goal).
+func governMemory(cfg *config.Config, capture source.Config, log *slog.Logger) (stop func(), queued int64, err error) {
 	if cfg.Daemon.MaxMemoryMB == 0 {
-		return func() {}, nil
+		return func() {}, 0, nil
 	}
 	ring := int64(capture.RingBytes)
 	if ring == 0 {
@@ -150,9 +154,9 @@ func governMemory(cfg *config.Config, capture source.Config, log *slog.Logger) (
 	}
 	g, err := rssgoal.Start(cfg.Daemon.MemoryGoal(), ring, log)
 	if err != nil {
-		return nil, fmt.Errorf("daemon.max_memory_mb: %w", err)
+		return nil, 0, fmt.Errorf("daemon.max_memory_mb: %w", err)
 	}
-	return g.Stop, nil
+	return g.Stop, g.Limit() / 3, nil
 }
 
 // liveQueueLen: a live source must never wait for the pipeline, so the

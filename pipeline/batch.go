@@ -28,6 +28,14 @@ func (b *Batch[T]) Reset() {
 	b.Buf = b.Buf[:0]
 }
 
+// bytes is the storage the batch holds (0 for one of no free list).
+func (b *Batch[T]) bytes() int64 {
+	if b.free == nil {
+		return 0
+	}
+	return b.free.bytes(b)
+}
+
 // release returns the batch to the free list it came from.
 func (b *Batch[T]) release() {
 	if b.free != nil {

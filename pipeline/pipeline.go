@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/sourcegraph/conc/pool"
@@ -45,6 +46,13 @@ type Options struct {
 	// reads nothing while the stages work, and TrySend never drops (the
 	// ring holds what comes meanwhile). QueueLen is then unused.
 	Inline bool
+	// MaxQueuedBytes, when positive, bounds the bytes of the batches
+	// waiting in all the pipeline's queues: TrySend (the live source's
+	// send) drops a batch that would take them over it, and counts it.
+	// QueueLen bounds batches, not bytes: 64 live source batches are
+	// 36 MiB, which an RSS goal cannot hold (issue 16, memory bound).
+	// Send, which waits, is bounded by QueueLen alone.
+	MaxQueuedBytes int64
 }
 
 // Processor is a stage's work: it appends the outputs for one input batch to
@@ -80,7 +88,12 @@ type Pipeline struct {
 
 	mu      sync.Mutex
 	started bool
+
+	queued atomic.Int64 // bytes of the batches in the queues
 }
+
+// QueuedBytes returns the bytes of the batches waiting in the queues.
+func (p *Pipeline) QueuedBytes() int64 { return p.queued.Load() }
 
 // New returns an empty pipeline.
 func New(opts Options) *Pipeline {
@@ -91,7 +104,9 @@ func New(opts Options) *Pipeline {
 	if set == nil {
 		set = metrics.NewSet()
 	}
-	return &Pipeline{opts: opts, set: set, byName: map[string]node{}}
+	p := &Pipeline{opts: opts, set: set, byName: map[string]node{}}
+	set.GetOrCreateGauge("ainka_pipeline_queued_bytes", func() float64 { return float64(p.queued.Load()) })
+	return p
 }
 
 // Metrics returns the set holding the pipeline's metrics.
@@ -149,6 +164,7 @@ func AddStage[In, Out any](p *Pipeline, name string, in Output[In], proc Process
 		// A stage ignores cancellation: it drains its input until the
 		// stage before it closes the queue, so nothing in flight is lost.
 		for b := range q.ch {
+			p.queued.Add(-b.bytes())
 			process(s, proc, b)
 		}
 		flush(s, proc)

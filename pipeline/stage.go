@@ -135,6 +135,14 @@ func (s *stage[T]) forward(ctx context.Context, b *Batch[T], block bool) bool {
 		b.release()
 		return true
 	}
+	nb := b.bytes()
+	q := &s.p.queued
+	if q.Add(nb) > s.p.opts.MaxQueuedBytes && s.p.opts.MaxQueuedBytes > 0 && !block {
+		q.Add(-nb) // over the byte bound: drop rather than hold it
+		s.dropped.Add(n)
+		b.release()
+		return false
+	}
 	if block {
 		select {
 		case s.out.ch <- b:
@@ -150,6 +158,7 @@ func (s *stage[T]) forward(ctx context.Context, b *Batch[T], block bool) bool {
 		default:
 		}
 	}
+	q.Add(-nb)
 	s.dropped.Add(n)
 	b.release()
 	return false
