@@ -90,6 +90,12 @@ type Daemon struct {
 	MaxMemoryMB int64 `toml:"max_memory_mb"`
 	// ThreadPoolSize is GOMAXPROCS; 0 uses every CPU.
 	ThreadPoolSize int `toml:"thread_pool_size"`
+	// RealTimePriority, when positive, runs the pipeline on one thread,
+	// from the ring to the write, under SCHED_FIFO at this priority (1 to
+	// 49): a window's reaction then waits for no other task's CPU time
+	// nor a goroutine hand-off per stage (docs/performance.md). 0: the
+	// stages on goroutines of their own, SCHED_OTHER.
+	RealTimePriority int `toml:"realtime_priority"`
 	// SocketPath is the control API's unix socket.
 	SocketPath string `toml:"socket_path"`
 	// SocketGroup, when set, lets this group's members use the control

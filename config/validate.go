@@ -60,6 +60,7 @@ func (v *validator) daemon(d *Daemon, prometheus bool) {
 		v.bad("daemon.max_memory_mb", "%d MiB is too small for the daemon (minimum 16, or 0 for no bound)", d.MaxMemoryMB)
 	}
 	v.intRange("daemon.thread_pool_size", int64(d.ThreadPoolSize), 0, 1024)
+	v.intRange("daemon.realtime_priority", int64(d.RealTimePriority), 0, 49) // pipeline.MaxRealTime
 	if v.path("daemon.socket_path", d.SocketPath, true) && len(d.SocketPath) > maxSocketPath {
 		v.bad("daemon.socket_path", "%d bytes is longer than a unix socket path can be (%d)", len(d.SocketPath), maxSocketPath)
 	}

@@ -134,7 +134,8 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	hdr := captureHeader(live, st.Interval, "")
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
-		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, MaxQueuedBytes: queued, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
+		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, MaxQueuedBytes: queued,
+		RealTime: cfg.Daemon.RealTimePriority, Inline: cfg.Daemon.RealTimePriority > 0, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
 }
 
 // governMemory derives the Go memory limit from max_memory_mb, the RSS
