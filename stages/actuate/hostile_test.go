@@ -17,7 +17,8 @@ import (
 	"github.com/ainka/ainka/stages/decide/action"
 )
 
-// killStepActions is the write path the kill test walks: a first and a
+// killStepActions is the write path the kill test walks, after a claim
+// of somaxconn as at policy load (Stage.Claim): a first and a
 // second `+=` change of one knob with a change of another between them, a
 // revert in the pipeline (the claim stays, resting) and a change of the
 // resting claim (journaled without an fsync), then the restore of both at
@@ -43,6 +44,13 @@ func helperKillSteps() int {
 	s, err := New(killStepConfig(os.Getenv("AINKA_JOURNAL")))
 	if err != nil {
 		fmt.Println("error", err)
+		return 1
+	}
+	// somaxconn is claimed first, as at policy load (its changes then
+	// need no fsync); readahead is claimed by its first change.
+	claim, _ := action.Parse(killStepActions[0])
+	if keys, err := s.Claim([]decide.PolicyAction{{Policy: "kill", Action: claim}}); err != nil || len(keys) != 1 {
+		fmt.Println("error claim", keys, err)
 		return 1
 	}
 	for _, act := range killStepActions {

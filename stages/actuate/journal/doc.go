@@ -4,7 +4,8 @@
 // The record that claims a knob (the first to carry its original) is
 // fsynced; the later changes of a claimed knob are written and not
 // fsynced, which a killed process cannot lose (see Intent for why a power
-// loss needs no more).
+// loss needs no more). Claim journals knobs ahead of any change (a
+// policy's, at load), so that even the first change needs no fsync.
 //
 // The file is JSON lines. A "set" record carries the knob, how to reach
 // it, the original value (from the first set of that knob) and the value
