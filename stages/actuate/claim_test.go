@@ -111,15 +111,22 @@ func TestCrashWithRestingClaim(t *testing.T) {
 		revert(t, s, act)
 	}
 	os.WriteFile(ra, []byte("256\n"), 0o644)
-	s.j.Close() // kill -9
+	restartAfterKill(t, s, cfg)
+	if a, b := read(t, sw), read(t, ra); a != "60" || b != "256" {
+		t.Errorf("after the restart swappiness %s (want 60), read_ahead_kb %s (want 256)", a, b)
+	}
+}
+
+// restartAfterKill ends s as kill -9 would (the journal closed, nothing
+// restored) and starts again, which must leave nothing open or yielded.
+func restartAfterKill(t *testing.T, s *Stage, cfg Config) {
+	t.Helper()
+	s.j.Close()
 	s2, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
-	if a, b := read(t, sw), read(t, ra); a != "60" || b != "256" {
-		t.Errorf("after the restart swappiness %s (want 60), read_ahead_kb %s (want 256)", a, b)
-	}
+	t.Cleanup(func() { s2.Close() })
 	if len(s2.j.Open()) != 0 || len(s2.j.Yields()) != 0 {
 		t.Errorf("journal after recovery: open %+v yields %+v", s2.j.Open(), s2.j.Yields())
 	}
@@ -220,17 +227,9 @@ func TestCrashAfterClaim(t *testing.T) {
 	s.Claim(pas(t, "sysctl vm.swappiness = 40", "sysctl vm.dirty_ratio = 30"))
 	one(t, s, "sysctl vm.swappiness = 40")
 	os.WriteFile(dr, []byte("25\n"), 0o644) // the administrator
-	s.j.Close()                             // kill -9
-	s2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	restartAfterKill(t, s, cfg)
 	if a, b := read(t, sw), read(t, dr); a != "60" || b != "25" {
 		t.Errorf("after the restart swappiness %s (want 60), dirty_ratio %s (want the administrator's 25)", a, b)
-	}
-	if len(s2.j.Open()) != 0 || len(s2.j.Yields()) != 0 {
-		t.Errorf("journal after recovery: open %+v yields %+v", s2.j.Open(), s2.j.Yields())
 	}
 }
 
