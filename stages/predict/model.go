@@ -90,6 +90,14 @@ func (s *Stage) SaveTo(path string) error {
 	if s.firstDone {
 		st.FirstDone = 1
 	}
+	var probes []byte
+	if s.probes.set != nil || len(s.probes.saved) > 0 {
+		var err error
+		if probes, err = s.probes.encode(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
 	h := modelHeader{
 		Version:     ModelVersion,
 		Features:    uint32(features.Count),
@@ -104,7 +112,10 @@ func (s *Stage) SaveTo(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	if err := writeAtomic(path, b); err != nil || probes == nil {
+		return err
+	}
+	return writeAtomic(ProbeModelPath(path), probes)
 }
 
 // encodeModel gives a model file's bytes: the header h (its size and CRC
@@ -217,8 +228,11 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	return &h, st, nil
 }
 
-// Load replaces the learned state with the model in path. On any error the
-// stage is left as it was. Forecasters saved with another horizon are
+// Load replaces the learned state with the model in path and the probe
+// plugin features' models beside it (ProbeModelPath). On any error of the
+// model file the stage is left as it was; an unusable probe models' file
+// is set aside and reported by LoadError, and those features learn
+// afresh. Forecasters saved with another horizon are
 // started afresh (their pending forecasts would be for the wrong window);
 // the anomaly models are kept.
 func (s *Stage) Load(path string) error {
@@ -226,8 +240,16 @@ func (s *Stage) Load(path string) error {
 	if err != nil {
 		return err
 	}
+	probes, perr := readProbeModels(path)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The probe features' models are bound by name at the next window.
+	s.probes.set, s.probes.saved = nil, probes
+	defer func() {
+		if perr != nil {
+			s.loadErr = setAside(ProbeModelPath(path), perr)
+		}
+	}()
 	sameHorizon := int(h.Horizon) == s.horizon
 	for i := range s.det {
 		s.det[i].S = st.Det[i]

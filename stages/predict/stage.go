@@ -93,7 +93,7 @@ func (s *Stage) init() {
 		s.fc[i].Init(fp)
 		s.fc[i].Freeze(freeze)
 	}
-	s.probes.init(dp, fp, freeze)
+	s.probes.init(dp, fp, freeze, s.horizon)
 	jp := jointParams(s.cfg.LearningRate)
 	jp.Deferred = dp.Deferred
 	s.joint = joint{}
