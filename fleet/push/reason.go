@@ -57,9 +57,12 @@ func reason(err error) string {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
 	// The store went away while a post was in flight: its connection was
-	// reset or closed under the request (a stop, a crash, a restart).
+	// reset or closed under the request (a stop, a crash, a restart). A
+	// close that wins the race with the request's first byte is net/http's
+	// unexported errServerClosedIdle, known only by its text.
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		strings.Contains(err.Error(), "server closed idle connection"):
 		return "lost"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "unreachable"
