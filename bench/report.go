@@ -48,6 +48,9 @@ type Machine struct {
 	CPUs     int    `json:"cpus"`
 	MemMiB   int    `json:"mem_mib"`
 	CPUModel string `json:"cpu_model"`
+	// CallerNice is the nice the suite was started at; it and everything
+	// it starts run at 0 (defaultPriority).
+	CallerNice int `json:"caller_nice,omitempty"`
 }
 
 func newReport(opt Options, specs []Spec, arms []string) *Report {

@@ -73,6 +73,10 @@ func Execute(ctx context.Context, opt Options) (*Report, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNotRoot
 	}
+	callerNice, err := defaultPriority()
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range []string{opt.OutDir, opt.WorkDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
@@ -83,6 +87,7 @@ func Execute(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	r := &runner{opt: opt, baseline: base, ainka: map[string]*ainkaDaemon{}, rep: newReport(opt, specs, arms)}
+	r.rep.Machine.CallerNice = callerNice
 	err = r.loop(ctx, specs, arms)
 	r.rep.Finished = time.Now()
 	if ctx.Err() != nil {
