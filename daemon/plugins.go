@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/pipeline"
@@ -52,6 +53,9 @@ func (c *Chain) pluginWrappers() []Wrapper {
 func (c *Controller) reloadPlugins(log *slog.Logger) {
 	if c.plugins == nil {
 		return
+	}
+	if ch := probeChanges(c.plugins.Dirs(), c.knownProbes()); len(ch) > 0 {
+		log.Warn("probe plugins changed on disk; they load only at start: restart ainka to apply", "changes", strings.Join(ch, "; "))
 	}
 	if err := c.plugins.Reload(context.Background()); err != nil {
 		log.Error("plugin reload failed; the previous plugins stay loaded", "err", err)

@@ -1,9 +1,13 @@
 package daemon
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/plugins"
@@ -124,4 +128,47 @@ func (c *Chain) decoded(kind uint16) uint64 {
 		return c.Decoder.ProbeCounts[kind-spec.KindBase]
 	}
 	return c.Decoder.Counts[kind]
+}
+
+// probeChanges compares the probe plugins of dirs on disk with those the
+// daemon started with (known: directory → manifest text; nil for a
+// refused one) and describes each difference. Probe plugins load only at
+// start: their kinds are built into decode, aggregate, features and
+// predict, and a reload does not rebuild those, so SIGHUP reports what a
+// restart would change instead of silently ignoring it.
+func probeChanges(dirs []string, known map[string][]byte) []string {
+	var out []string
+	now := probe.Dirs(dirs)
+	for _, d := range now {
+		old, ok := known[d]
+		text, err := os.ReadFile(filepath.Join(d, probe.ManifestFile))
+		switch {
+		case !ok:
+			out = append(out, "added "+d)
+		case err == nil && old != nil && !bytes.Equal(old, text):
+			out = append(out, "changed "+d)
+		}
+	}
+	for d := range known {
+		if !slices.Contains(now, d) {
+			out = append(out, "removed "+d)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// knownProbes are the probe plugins the daemon started with, for
+// probeChanges.
+func (c *Controller) knownProbes() map[string][]byte {
+	known := map[string][]byte{}
+	if c.live != nil {
+		for _, p := range c.live.ProbePlugins() {
+			known[p.Dir] = p.Text
+		}
+	}
+	for _, r := range c.probeRefused {
+		known[r.Path] = nil
+	}
+	return known
 }

@@ -174,6 +174,9 @@ func dedupe(mods []*entry) ([]*entry, []Refusal) {
 	return out, refused
 }
 
+// Dirs are the plugin directories the set scans.
+func (s *Set) Dirs() []string { return s.opts.Dirs }
+
 // Close unloads every plugin.
 func (s *Set) Close() {
 	s.mu.Lock()
