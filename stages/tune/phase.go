@@ -149,6 +149,14 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	}
 	t.b, t.arm, t.base, t.haveB, t.steps, t.sum, t.sq, t.n, t.done = p.b, p.arm, p.base, p.haveB, p.steps, p.sum, p.sq, p.n, p.done
 	t.since = now
+	// The write that puts the step back in place and the step's next
+	// write are one knob's: at least actuate's least interval between
+	// writes apart, or the second is refused (a step paused near its end
+	// and resumed finished 0.8 s later, and its successor's write was
+	// rate_limited). The samples it had stay; only its time is extended.
+	if ew, gap := uint64(s.cfg.EffectWindow.Nanoseconds()), s.lingerMax(); t.done+uint64(gap) > ew {
+		t.done = ew - min(ew, uint64(gap))
+	}
 	if t.arm != 0 {
 		t.lg.on = false
 		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: the phase returned", t.steps+1, s.cfg.MaxSteps))
@@ -196,14 +204,16 @@ func (t *tuner) linger(s *Stage, now uint64, why string) {
 }
 
 // lingerMax bounds how long a setting outlives its phase: within one
-// effect window, the harm bound's time.
-func (s *Stage) lingerMax() uint64 {
-	return uint64(min(time.Second, s.cfg.EffectWindow).Nanoseconds())
+// effect window, the harm bound's time. It is also the least time
+// between two writes of one knob a resumed step keeps: actuate's
+// interval (1 s), or the effect window if shorter.
+func (s *Stage) lingerMax() time.Duration {
+	return min(time.Second, s.cfg.EffectWindow)
 }
 
 // lingerExpire restores a lingering setting no phase took over in time.
 func (t *tuner) lingerExpire(s *Stage, now uint64) {
-	if t.lg.on && now-t.lg.at >= s.lingerMax() {
+	if t.lg.on && now-t.lg.at >= uint64(s.lingerMax().Nanoseconds()) {
 		t.dropLinger(s, now)
 	}
 }

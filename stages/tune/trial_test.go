@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ainka/ainka/stages/decide"
+	"github.com/ainka/ainka/stages/decide/action"
 )
 
 // shortPhaseDisk: phases of 2 s, shorter than a trial (four settings of
@@ -242,5 +244,43 @@ func TestModelBadTrials(t *testing.T) {
 		if CheckModel(modelFile(c.ver, payload)) == nil {
 			t.Errorf("%s: CheckModel accepts it", name)
 		}
+	}
+}
+
+// TestReadaheadResumedStepLastsAWriteInterval: a step paused near the end
+// of its effect window and resumed must not end (and write the next
+// setting) within actuate's 1 s between writes of one knob after the
+// write that put it back: that write was refused (rate_limited) and the
+// next step measured the wrong setting.
+func TestReadaheadResumedStepLastsAWriteInterval(t *testing.T) {
+	d := shortPhaseDisk()
+	s, err := New(Config{Readahead: Act, EffectWindow: 2 * time.Second, MaxSteps: 20,
+		DeviceName: func(uint32) string { return "loop7" }, ReadaheadKB: func(string) (int, error) { return 128, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := uint64(1e12)
+	var all []decide.Decision
+	for p := 0; p < 30; p++ {
+		d.seq = p%2 == 0
+		all = append(all, run(t, s, d, &now, 15+(p*7)%21)...) // phases of 1.5-3.5 s
+	}
+	resumed := 0
+	for i, x := range all {
+		if x.Kind != decide.Apply || !strings.Contains(x.Reason, "resumed") {
+			continue
+		}
+		resumed++
+		for _, y := range all[i+1:] {
+			if y.Kind == decide.Revert || (y.Kind == decide.Apply && y.Action.Kind == action.Readahead) {
+				if gap := time.Duration(y.TimeNs - x.TimeNs); gap < time.Second && !strings.Contains(y.Reason, "phase ended") && !strings.Contains(y.Reason, "resumed") && !strings.Contains(y.Reason, "best known") {
+					t.Errorf("write %v after a resumed step's write, under actuate's 1 s: %s", gap, y.Reason)
+				}
+				break
+			}
+		}
+	}
+	if resumed < 3 {
+		t.Fatalf("%d steps resumed: the test does not test resuming:\n%s", resumed, dump(all))
 	}
 }
