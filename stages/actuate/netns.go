@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/ainka/ainka/internal/netns"
 	"github.com/ainka/ainka/stages/decide/action"
 )
 
@@ -18,12 +15,7 @@ import (
 // tcp_rmem, ...) are its own: /proc/sys/net shows the copy of the
 // namespace of the thread that opens it. So a knob of another namespace
 // is read and written by a thread that enters the namespace (setns) for
-// the open, on a goroutine of its own locked to that thread: if the
-// thread cannot go back to the daemon's namespace it is left locked, and
-// the Go runtime ends it with its goroutine rather than reuse it.
-
-// errNoNetns: no name or process opens the namespace any more.
-var errNoNetns = errors.New("network namespace not found")
+// the open (internal/netns).
 
 // netnsKnob is sysctl name inside the namespace of inode ino. The
 // namespace is looked up at every read and write: one deleted since
@@ -53,85 +45,19 @@ func (s *Stage) netnsKnob(key string, ino uint64, name string) *knob {
 	return k
 }
 
-// inNetns runs f on a thread inside the namespace of inode ino.
+// inNetns runs f on a thread inside the namespace of inode ino
+// (internal/netns); a namespace gone since is errGone.
 func (s *Stage) inNetns(ino uint64, f func() error) error {
-	path, err := s.netnsPath(ino)
-	if err != nil {
+	err := s.netnsDirs().Do(ino, f)
+	if errors.Is(err, netns.ErrNotFound) || errors.Is(err, netns.ErrGone) {
 		return fmt.Errorf("%w: %v", errGone, err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		back, err := enterNetns(path, ino)
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- err
-			return
-		}
-		ferr := f()
-		err = unix.Setns(back, unix.CLONE_NEWNET)
-		unix.Close(back)
-		if err == nil {
-			runtime.UnlockOSThread()
-		} // else the thread dies with this goroutine
-		done <- errors.Join(ferr, err)
-	}()
-	return <-done
+	return err
 }
 
-// enterNetns moves the calling (locked) thread into the namespace at path
-// if it is still inode ino, and returns an fd of the namespace to go back to.
-func enterNetns(path string, ino uint64) (int, error) {
-	back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, fmt.Errorf("open own network namespace: %w", err)
-	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		unix.Close(back)
-		return -1, fmt.Errorf("%w: open %s: %v", errGone, path, err)
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Ino != ino {
-		unix.Close(back)
-		return -1, fmt.Errorf("%w: %s is no longer network namespace %d", errGone, path, ino)
-	}
-	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-		unix.Close(back)
-		return -1, fmt.Errorf("enter network namespace %d (%s): %w", ino, path, err)
-	}
-	return back, nil
-}
+func (s *Stage) netnsDirs() netns.Dirs { return netns.Dirs{RunNetns: s.cfg.RunNetns, Proc: s.cfg.Proc} }
 
-// netnsPath finds a file that opens the network namespace of inode ino:
-// a name under /run/netns (ip netns), else /proc/PID/ns/net of a process
-// in it.
-func (s *Stage) netnsPath(ino uint64) (string, error) {
-	var st unix.Stat_t
-	if names, err := os.ReadDir(s.cfg.RunNetns); err == nil {
-		for _, n := range names {
-			p := filepath.Join(s.cfg.RunNetns, n.Name())
-			if unix.Stat(p, &st) == nil && st.Ino == ino {
-				return p, nil
-			}
-		}
-	}
-	procs, err := os.ReadDir(s.cfg.Proc)
-	if err != nil {
-		return "", err
-	}
-	for _, d := range procs {
-		if _, err := strconv.Atoi(d.Name()); err != nil {
-			continue
-		}
-		p := filepath.Join(s.cfg.Proc, d.Name(), "ns", "net")
-		if unix.Stat(p, &st) == nil && st.Ino == ino {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%w: inode %d", errNoNetns, ino)
-}
+func (s *Stage) netnsPath(ino uint64) (string, error) { return s.netnsDirs().Path(ino) }
 
 // planNetnsSysctl plans a sysctl inside a network namespace. Couplings
 // are checked against the host's values, which are the global ones
