@@ -11,16 +11,17 @@ import (
 type Class uint8
 
 const (
-	Unknown    Class = iota
-	Batch            // long CPU-bound runs, preempted rather than blocking
-	Latency          // short runs, frequent wakeups, blocks voluntarily
-	Sequential       // a device read in continuing requests
-	Random           // a device read at scattered sectors
-	Lossy            // a network namespace whose TCP retransmits ≥ 1 % of its segments
-	Clean            // one that retransmits under 0.1 %
+	Unknown       Class = iota
+	Batch               // long CPU-bound runs, preempted rather than blocking
+	Latency             // short runs, frequent wakeups, blocks voluntarily
+	Sequential          // a device read in continuing requests
+	Random              // a device read at scattered sectors
+	Lossy               // a network namespace whose TCP retransmits ≥ 1 % of its segments
+	Clean               // one that retransmits under 0.1 %
+	BufferLimited       // a network namespace whose TCP rate × RTT nears its buffer limit
 )
 
-var classNames = [...]string{"unknown", "batch", "latency-sensitive", "sequential", "random", "lossy", "clean"}
+var classNames = [...]string{"unknown", "batch", "latency-sensitive", "sequential", "random", "lossy", "clean", "buffer-limited"}
 
 func (c Class) String() string { return classNames[c] }
 

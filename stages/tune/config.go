@@ -3,7 +3,6 @@ package tune
 import (
 	"errors"
 	"fmt"
-	"github.com/ainka/ainka/stages/decide/action"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ainka/ainka/internal/netns"
+	"github.com/ainka/ainka/stages/decide/action"
 )
 
 // Mode is what a tuner may do.
@@ -83,6 +85,9 @@ type Config struct {
 	LoopBacking func(loop string) string
 	// Sysctl reads /proc/sys/NAME (act mode); default the file.
 	Sysctl func(name string) (string, error)
+	// NetnsSysctl reads /proc/sys/NAME inside the network namespace of
+	// inode ino (act mode); default: entered with setns (internal/netns).
+	NetnsSysctl func(ino uint32, name string) (string, error)
 	// MemCgroup finds a process's memory cgroup (act mode): its path and
 	// whether it is in the cgroup v1 memory hierarchy; default
 	// /proc/PID/cgroup.
@@ -142,6 +147,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Sysctl == nil {
 		c.Sysctl = sysRead
+	}
+	if c.NetnsSysctl == nil {
+		c.NetnsSysctl = func(ino uint32, name string) (string, error) {
+			v, err := netns.Dirs{}.ReadSysctl(uint64(ino), name)
+			return strings.TrimSpace(v), err
+		}
 	}
 	if c.NetnsName == nil {
 		c.NetnsName = netnsName

@@ -69,7 +69,7 @@ func New(cfg Config) (*Stage, error) {
 	s.pending = make([]decide.Decision, 0, 32)
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead},
 		{fam: memoryFamily{}, mode: cfg.Memory}, {fam: writebackFamily{}, mode: cfg.Writeback},
-		{fam: tcpFamily{}, mode: cfg.TCP}}
+		{fam: tcpFamily{}, mode: cfg.TCP}, {fam: tcpBufFamily{}, mode: cfg.TCP}}
 	if cfg.ModelPath != "" {
 		s.loadErr = s.load(cfg.ModelPath)
 	}
@@ -217,6 +217,18 @@ func (s *Stage) settled(pid uint32) bool {
 func (s *Stage) settledOn(key string) bool {
 	for _, t := range s.tuners {
 		if t.active && t.exploit && t.tg.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// netnsBusy reports whether a tuner other than self's is trying
+// settings on the network namespace ino: two trials on one namespace
+// would measure each other's effect.
+func (s *Stage) netnsBusy(self family, ino uint32) bool {
+	for _, t := range s.tuners {
+		if t.fam != self && t.active && !t.exploit && t.tg.netns == ino {
 			return true
 		}
 	}

@@ -24,11 +24,11 @@ func TestStatusText(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"followed:  0 tasks, 1 block devices",
-		"readahead  act   settled  readahead/loop7/sequential (loop7)  1024     4       +100%  5",
+		"readahead    act   settled  readahead/loop7/sequential (loop7)  1024     4       +100%  5",
 		"  readahead: sequential, confidence 0.60: loop7: 95% of requests continue the previous one",
 		"loop7   sequential  1.00        loop7: 95%",
 		"any     readahead/loop7/sequential  1024  +100%          4",
-		"cpu        off   idle     -",
+		"cpu          off   idle     -",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status text lacks %q:\n%s", want, out)

@@ -55,9 +55,14 @@ type netEnt struct {
 	lastNs  uint64
 	windows int
 	bps     float64 // tx + rx bytes/s
+	tx      float64 // bytes/s sent and acknowledged
 	retrans float64 // retransmissions/s
 	loss    float64 // % of segments retransmitted
 	rttUs   float64 // median smoothed RTT
+	// tcp_wmem and tcp_rmem ("min default max") as the buffer tuner read
+	// them once in this streak (bufs[i][2] == 0: not read or unreadable).
+	bufs    [2][3]int64
+	bufRead [2]bool
 }
 
 // netTable bounds the namespaces followed (MaxNetns entries).
@@ -82,6 +87,7 @@ func (nt *netTable) observe(v *features.Vector) {
 		}
 		e.lastNs = v.EndNs
 		e.bps = ewma(e.bps, f.TxBytesPerS+f.RxBytesPerS, first)
+		e.tx = ewma(e.tx, f.TxBytesPerS, first)
 		e.retrans = ewma(e.retrans, f.RetransPerS, first)
 		if !math.IsNaN(f.LossPct) {
 			e.loss = ewma(e.loss, f.LossPct, first)
@@ -162,6 +168,9 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		if now-e.lastNs > 2*s.windowNs {
 			continue
 		}
+		if s.netnsBusy(tcpFamily{}, e.netns) {
+			continue
+		}
 		c, cf := classifyNetns(e, netWarm)
 		if c == Lossy && cf < minConfidence {
 			// Names are looked up only here, for a namespace already
@@ -238,13 +247,21 @@ func (tcpFamily) action(tg *target, value string) string {
 // with it, instead of with the original until the namespace is found
 // lossy again.
 func (tcpFamily) alive(s *Stage, tg *target, now uint64) bool {
+	return netAlive(s, tg, now, func(e *netEnt) bool {
+		c, cf := classifyNetns(e, netWarm)
+		return c == Clean && cf >= minConfidence
+	})
+}
+
+// netAlive: an exploring trial's namespace carries TCP traffic; a
+// settled one's was seen within settledIdleNs and is not over (over).
+func netAlive(s *Stage, tg *target, now uint64, over func(e *netEnt) bool) bool {
 	if !s.settledOn(tg.key) {
 		return s.tr.nets.find(tg.netns, now) != nil
 	}
 	for i := 0; i < s.tr.nets.n; i++ {
 		if e := &s.tr.nets.ents[i]; e.netns == tg.netns {
-			c, cf := classifyNetns(e, netWarm)
-			return now-e.lastNs <= settledIdleNs && !(c == Clean && cf >= minConfidence)
+			return now-e.lastNs <= settledIdleNs && !over(e)
 		}
 	}
 	return false
