@@ -149,6 +149,9 @@ func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
 		f.Values["throughput_mbit_s"] = 8 * recvBytes / t.elapsed.Seconds() / 1e6
 		f.Values["connections"] = n
 	}
+	if t.connSecs > 0 {
+		t.ccFigures(f)
+	}
 	f.Values["sent_mbit_s"] = sent / n / 1e6
 	f.Values["retransmits"] = retrans
 	f.Values["sender_cpu_pct"] = cpu / n
@@ -168,6 +171,8 @@ type iperfReport struct {
 		CPU struct {
 			Host float64 `json:"host_total"`
 		} `json:"cpu_utilization_percent"`
+		// SenderCC is the congestion control the connection ran with.
+		SenderCC string `json:"sender_tcp_congestion"`
 	} `json:"end"`
 	Error string `json:"error"`
 }

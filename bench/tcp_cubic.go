@@ -64,3 +64,26 @@ func (t *tcpLossy) AfterArm(env *Env) []string {
 	}
 	return left
 }
+
+// ccFigures: which congestion control the connections ran with (iperf3's
+// sender_tcp_congestion): the share that ran with another than the run's
+// default (tuned_conns_pct), and the first of them (first_tuned_conn,
+// from 1; 0 when none did). A tuner can change the default only for
+// connections opened after it has seen the link's loss, so the first
+// connection of a run keeps the default whatever it knows: a run whose
+// tuner re-applied a known best at once has first_tuned_conn 2.
+func (t *tcpLossy) ccFigures(f *Figures) {
+	tuned, first := 0, 0
+	for i, out := range t.outs {
+		r, err := parseIperf(out)
+		if err != nil || r.End.SenderCC == "" || r.End.SenderCC == t.hostCC {
+			continue
+		}
+		tuned++
+		if first == 0 {
+			first = i + 1
+		}
+	}
+	f.Values["tuned_conns_pct"] = 100 * float64(tuned) / float64(len(t.outs))
+	f.Values["first_tuned_conn"] = float64(first)
+}

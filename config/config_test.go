@@ -317,7 +317,9 @@ func TestPrintRoundTrip(t *testing.T) {
 
 // The shipped configuration is the built-in defaults but for the tuners
 // the installed service acts with (the safe set: the CPU tuner only lowers
-// priorities); `ainka run` without a configuration only advises.
+// priorities; the TCP tuners change a lossy or buffer-limited namespace's
+// defaults for new connections only, within the admin's socket limits);
+// `ainka run` without a configuration only advises.
 func TestShippedConfigMatchesDefaults(t *testing.T) {
 	c, err := Load("../packaging/config.toml")
 	if err != nil {
@@ -326,7 +328,10 @@ func TestShippedConfigMatchesDefaults(t *testing.T) {
 	if c.Tuners.CPU != "act" || Default().Tuners.CPU != "advise" {
 		t.Errorf("tuners.cpu: shipped %q, default %q; want act and advise", c.Tuners.CPU, Default().Tuners.CPU)
 	}
-	c.Tuners.CPU = Default().Tuners.CPU
+	if c.Tuners.TCP != "act" || Default().Tuners.TCP != "advise" {
+		t.Errorf("tuners.tcp: shipped %q, default %q; want act and advise", c.Tuners.TCP, Default().Tuners.TCP)
+	}
+	c.Tuners.CPU, c.Tuners.TCP = Default().Tuners.CPU, Default().Tuners.TCP
 	if !reflect.DeepEqual(c, Default()) {
 		t.Fatalf("packaging/config.toml differs from Default():\n%+v\n%+v", c, Default())
 	}

@@ -195,7 +195,11 @@ func (t *tuner) start(s *Stage, now uint64) {
 			t.emitNote(s, now, "keeps the original setting: "+why)
 			return
 		}
-		s.timeToBest(t.workloadStart(s, now), now)
+		since := t.workloadStart(s, now)
+		s.timeToBest(since, now)
+		if since != 0 && now >= since {
+			why += fmt.Sprintf("; %d ms after its workload began", (now-since)/1e6)
+		}
 		t.lg.on = false // one write, from the last phase's value to this one's
 		t.apply(s, now, best.Value, why)
 		return
