@@ -22,6 +22,7 @@ type longLink struct {
 	lineBps float64
 	rttUs   float64
 	lossPct float64
+	shown   string // what reading tcp_wmem gives when not wmem ("ERR": an error)
 }
 
 func (l *longLink) max() float64 {
@@ -87,8 +88,11 @@ func bufStage(t *testing.T, l *longLink, coreMax string, reads *int) *Stage {
 		},
 		NetnsSysctl: func(ino uint32, name string) (string, error) {
 			*reads++
-			if ino != l.netns || name != "net.ipv4.tcp_wmem" {
+			if ino != l.netns || name != "net.ipv4.tcp_wmem" || l.shown == "ERR" {
 				return "", fmt.Errorf("read %s of %d", name, ino)
+			}
+			if l.shown != "" {
+				return l.shown, nil
 			}
 			return l.wmem, nil
 		}})
@@ -132,6 +136,14 @@ func TestTCPBufferTunerBounds(t *testing.T) {
 	if ds := l.run(t, bufStage(t, l, "4194304", &reads), 1e9, 60); len(ds) != 0 {
 		t.Fatalf("at wmem_max: %+v", ds)
 	}
+	// A value that does not parse, or a read that fails, is no evidence.
+	for _, bad := range []string{"4096 junk 4194304", "4096 16384", "ERR"} {
+		l.shown, reads = bad, 0
+		if ds := l.run(t, bufStage(t, l, "16777216", &reads), 1e9, 60); len(ds) != 0 || reads != 1 {
+			t.Fatalf("tcp_wmem %q (%d reads): %+v", bad, reads, ds)
+		}
+	}
+	l.shown = ""
 	short := &longLink{netns: 4026532777, orig: l.orig, wmem: l.orig, lineBps: 12.5e6, rttUs: 500, lossPct: 0.01}
 	reads = 0
 	if ds := short.run(t, bufStage(t, short, "16777216", &reads), 1e9, 60); len(ds) != 0 || reads != 0 {
