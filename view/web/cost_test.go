@@ -339,3 +339,46 @@ func BenchmarkWatchSecond(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(size), "update-bytes")
 }
+
+// BenchmarkWatchIdle is what watching costs a daemon that has nothing
+// else to do: the process's CPU per second over 5 s with the recorder
+// ticking, the terminal view on a pseudo-terminal and 5 browsers on the
+// dashboard, beside 5 s without them, after a replay of 70 s of event
+// time (every chart a full minute). Wake-ups, sockets and the collector
+// are in it; a busy daemon absorbs part of them.
+//
+//	go test ./view/web -run '^$' -bench WatchIdle -benchtime 3x
+func BenchmarkWatchIdle(b *testing.B) {
+	path := mixedTrace(b)
+	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: 35, BatchRecords: daemon.ReplayBatch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := daemon.Build(src, daemon.ChainOptions{Settings: settings.FromHeader(src.Header()), QueueLen: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Pipeline.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	const span = 5 * time.Second
+	var cpu [2]time.Duration
+	for b.Loop() {
+		for arm := range 2 {
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			if arm == 1 {
+				watchChain(ctx, b, &wg, c)
+			}
+			runtime.GC()
+			c0 := cpuTime()
+			time.Sleep(span)
+			cpu[arm] += cpuTime() - c0
+			cancel()
+			wg.Wait()
+		}
+	}
+	perSec := func(d time.Duration) float64 { return float64(d) / 1e6 / span.Seconds() / float64(b.N) }
+	b.ReportMetric(perSec(cpu[0]), "cpu-ms/s-idle")
+	b.ReportMetric(perSec(cpu[1]), "cpu-ms/s-watched")
+}
