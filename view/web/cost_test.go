@@ -307,18 +307,7 @@ func cpuTime() time.Duration {
 // every viewer). Divided by the daemon's CPU time per second it is the
 // view's share of the daemon's CPU, free of the noise of a whole run.
 func BenchmarkWatchSecond(b *testing.B) {
-	path := mixedTrace(b)
-	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: 35, BatchRecords: daemon.ReplayBatch})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := daemon.Build(src, daemon.ChainOptions{Settings: settings.FromHeader(src.Header()), QueueLen: 8})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Pipeline.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	c := replayedChain(b)
 	c.View.Tick(time.Now())
 	b.ReportAllocs()
 	var size int
@@ -349,18 +338,7 @@ func BenchmarkWatchSecond(b *testing.B) {
 //
 //	go test ./view/web -run '^$' -bench WatchIdle -benchtime 3x
 func BenchmarkWatchIdle(b *testing.B) {
-	path := mixedTrace(b)
-	src, err := source.NewReplay(path, source.ReplayConfig{Repeat: 35, BatchRecords: daemon.ReplayBatch})
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := daemon.Build(src, daemon.ChainOptions{Settings: settings.FromHeader(src.Header()), QueueLen: 8})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Pipeline.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	c := replayedChain(b)
 	const span = 5 * time.Second
 	var cpu [2]time.Duration
 	for b.Loop() {
@@ -381,4 +359,21 @@ func BenchmarkWatchIdle(b *testing.B) {
 	perSec := func(d time.Duration) float64 { return float64(d) / 1e6 / span.Seconds() / float64(b.N) }
 	b.ReportMetric(perSec(cpu[0]), "cpu-ms/s-idle")
 	b.ReportMetric(perSec(cpu[1]), "cpu-ms/s-watched")
+}
+
+// replayedChain is a chain that has replayed 70 s of event time: every
+// chart of its view a full minute.
+func replayedChain(b *testing.B) *daemon.Chain {
+	src, err := source.NewReplay(mixedTrace(b), source.ReplayConfig{Repeat: 35, BatchRecords: daemon.ReplayBatch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := daemon.Build(src, daemon.ChainOptions{Settings: settings.FromHeader(src.Header()), QueueLen: 8})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Pipeline.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
