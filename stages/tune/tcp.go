@@ -271,6 +271,17 @@ func netAlive(s *Stage, tg *target, now uint64, over func(e *netEnt) bool) bool 
 // its namespace's traffic.
 const settledIdleNs = 10 * 60e9
 
+// lag: the connections open at a change keep the old congestion
+// control until they end. In tcp-lossy-cubic (connections of 2 s, one
+// after another, effect window 2 s) a step measured from one window
+// after the change saw mostly the connection opened before it and the
+// gap between two: bbr measured -57 % and reno -67 % against cubic,
+// both reverted as harmful, and the trial kept cubic, which the model
+// then re-applied in every later run (12 Mbit/s where bbr gives 70). A
+// step is measured from one effect window after the change: the harm
+// bound's time counts from when the setting reaches connections.
+func (tcpFamily) lag(s *Stage) uint64 { return uint64(s.cfg.EffectWindow.Nanoseconds()) }
+
 func (tcpFamily) workload(tg *target) string {
 	return "network namespace " + tg.sel + "/" + tg.class.String()
 }

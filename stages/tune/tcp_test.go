@@ -23,6 +23,10 @@ type link struct {
 	lossPct float64
 	busy    float64 // the host's CPU busy % (0: 20), which moves the host regime
 	quiet   bool    // no TCP traffic in the namespace
+	// lagWin: the throughput follows the congestion control set this
+	// many windows ago (connections opened before a change keep theirs).
+	lagWin int
+	past   []string
 }
 
 func (l *link) vector(now uint64) predict.Output {
@@ -39,7 +43,9 @@ func (l *link) vector(now uint64) predict.Output {
 	v.NumNetns = 1
 	f := &v.Netns[0]
 	f.Netns, f.Records = l.netns, 100
-	f.TxBytesPerS = l.mbit[l.cc] * 1e6 / 8
+	l.past = append(l.past, l.cc)
+	cc := l.past[max(0, len(l.past)-1-l.lagWin)]
+	f.TxBytesPerS = l.mbit[cc] * 1e6 / 8
 	f.LossPct = l.lossPct
 	f.RetransPerS = f.TxBytesPerS / 1448 * l.lossPct / 100
 	f.RTTP50Us, f.RTTP99Us = 300, 900
@@ -109,7 +115,8 @@ func TestTCPTunerLossyLink(t *testing.T) {
 			sawReno = true
 			for _, e := range ds[i+1:] {
 				if e.Kind == decide.Revert && strings.Contains(e.Reason, "harmful") {
-					revertedReno = e.TimeNs-d.TimeNs <= uint64(time.Second+2*time.Duration(win))
+					// measured one effect window after the change (lag)
+					revertedReno = e.TimeNs-d.TimeNs <= uint64(2*time.Second+2*time.Duration(win))
 					break
 				}
 			}
@@ -169,8 +176,8 @@ func settleLink(t *testing.T, model string) (*Stage, *link, []decide.Decision) {
 func TestTCPTunerSettlesWhenClear(t *testing.T) {
 	_, _, ds := settleLink(t, "")
 	first, last := ds[0].TimeNs, ds[len(ds)-1].TimeNs
-	if d := time.Duration(last - first); d > 3*time.Second+3*time.Duration(win) {
-		t.Fatalf("settled %v after the first trial, want within 3 effect windows (original, bbr, reno)", d)
+	if d := time.Duration(last - first); d > 3*2*time.Second+3*time.Duration(win) {
+		t.Fatalf("settled %v after the first trial, want within 3 steps (original, bbr, reno) of lag + effect window", d)
 	}
 }
 
@@ -218,5 +225,22 @@ func TestTCPTunerQuietSpell(t *testing.T) {
 	ds = runLink(t, s, l, end+100*win, 100)
 	if len(ds) != 1 || ds[0].Kind != decide.Revert || l.cc != "cubic" {
 		t.Fatalf("clean links kept %s: %+v", l.cc, ds)
+	}
+}
+
+// TestTCPTunerWaitsForNewConnections: on a namespace whose connections
+// last 1.8 s, a change shows in the throughput only 1.8 s later; the
+// tuner measures each step from one effect window after the change and
+// settles on bbr (measured from one window after, every step looked
+// like the original and the trial kept cubic).
+func TestTCPTunerWaitsForNewConnections(t *testing.T) {
+	l := &link{netns: 4026532999, cc: "cubic", orig: "cubic", lossPct: 10, lagWin: 18,
+		mbit: map[string]float64{"cubic": 4, "reno": 6, "bbr": 78}}
+	ds := runLink(t, tcpStage(t, Act, ""), l, 1e9, 300)
+	if l.cc != "bbr" || !strings.Contains(ds[len(ds)-1].Reason, "settled") {
+		for _, d := range ds {
+			t.Logf("%v %s", d.Kind, d.Reason)
+		}
+		t.Fatalf("settled on %s, want bbr", l.cc)
 	}
 }

@@ -171,6 +171,8 @@ func (tcpBufFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, 
 	return tcpFamily{}.measure(s, v, tg)
 }
 
+func (tcpBufFamily) lag(s *Stage) uint64 { return tcpFamily{}.lag(s) }
+
 func (tcpBufFamily) workload(tg *target) string { return tcpFamily{}.workload(tg) }
 
 func (tcpBufFamily) workStart(s *Stage, tg *target, now uint64) uint64 {

@@ -63,6 +63,13 @@ type grower interface {
 	grown(s *Stage, tg *target, setting string, now uint64, add []uint32) (n int, why string)
 }
 
+// lagged is a family whose settings reach the objective only after a
+// lag: a namespace's congestion control applies to connections opened
+// after it is set, and a connection open at the change goes on with the
+// old one. Its steps are measured from lag after the change, for an
+// effect window less one window, as others' from one window after.
+type lagged interface{ lag(s *Stage) uint64 }
+
 // sticky is a family whose settled setting stays while its target lives,
 // whatever the regime does: the CPU tuner's target is a job and its
 // setting is the job's, while the host-wide regime also flips on other
@@ -150,7 +157,11 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	if t.exploit || t.mode != Act {
 		return
 	}
-	if now < t.since+s.windowNs { // the change settles for one window
+	settle := s.windowNs // the change settles for one window
+	if l, ok := t.fam.(lagged); ok {
+		settle = l.lag(s)
+	}
+	if now < t.since+settle {
 		return
 	}
 	if x, ok := t.fam.measure(s, v, &t.tg); ok {
@@ -158,7 +169,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.sq += x * x
 		t.n++
 	}
-	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds()) {
+	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds())+settle-s.windowNs {
 		t.finishStep(s, now)
 	}
 }
