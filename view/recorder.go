@@ -34,11 +34,11 @@ type RingStats struct {
 type Sources struct {
 	Mode     string // live or replay
 	DryRun   bool
-	Pipeline *pipeline.Pipeline   // stage counters and ainka_events_total
+	Pipeline *pipeline.Pipeline // stage counters and ainka_events_total
 	// Probes are the probe plugin kinds' names: their events, losses and
 	// drops are shown after the built-in kinds' (and always, so that a
 	// plugin that sees nothing says so).
-	Probes []string
+	Probes   []string
 	Ring     func() []RingStats   // live only
 	Engine   func() decide.Status // the decide stage's State
 	Knobs    func() []actuate.Change
