@@ -16,7 +16,12 @@ func init() {
 	register(Spec{
 		Name:    "writeback",
 		Summary: "fio buffered sequential write bursts (128 MiB, then 1 s pause) beside a small task doing 4 KiB random reads and writes with an fsync after each write (50 IOPS), files on the real disk",
-		Primary: MetricSpec{Name: "small_fsync_p99_ms", Unit: "ms", LowerIsBetter: true, NoiseFloor: 0.5},
+		// ±150 %: at 50 IOPS an 8 s quick run's p99 is about the 4th
+		// largest of 400 fsyncs, and on a quiet host (load 0.3-2.6,
+		// 12:50-13:03 UTC) untuned quick runs minutes apart read 0.69 to
+		// 3.42 ms; a ±50 % band failed the CI gate on that noise (ainka
+		// 1.84 vs 0.81 ms, while the next suite's ainka read 1.49x better).
+		Primary: MetricSpec{Name: "small_fsync_p99_ms", Unit: "ms", LowerIsBetter: true, NoiseFloor: 1.5},
 		// latency-performance: lower dirty limits (10 %/3 %), the profile
 		// for protecting a latency-sensitive task.
 		TunedProfile: "latency-performance",
