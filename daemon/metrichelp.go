@@ -27,6 +27,7 @@ var metricHelp = map[string]string{
 	"ainka_stage_in_total":                  "Items a pipeline stage took in.",
 	"ainka_stage_out_total":                 "Items a pipeline stage put out.",
 	"ainka_stage_dropped_total":             "Items dropped in front of a stage because its queue was full.",
+	"ainka_pipeline_queued_bytes":           "Bytes of event batches waiting in the pipeline's queues (bounded by the memory goal: a batch over the bound is dropped and counted).",
 	"ainka_tap_dropped_total":               "Tapped items dropped because the tap's reader fell behind.",
 	"ainka_stage_busy_seconds_total":        "Time a stage spent processing batches.",
 	"ainka_stage_batch_duration_seconds":    "Time a stage took per batch.",
