@@ -30,6 +30,8 @@ type cpuHost struct {
 	iops    float64         // the host's block I/O: other work that moves the regime
 	faults  float64         // page faults/s of each task of the jobs
 	psiMem  float64         // PSI memory some, %
+	psiIO   float64         // PSI io some, %
+	vol     float64         // voluntary switches/s of each task of the jobs (blocking on I/O)
 	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
 }
 
@@ -50,6 +52,7 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	v.Values[features.CPUBusyPct] = 100
 	v.Values[features.BlkIOPS] = h.iops
 	v.Values[features.PSIMemSomePct] = h.psiMem
+	v.Values[features.PSIIOSomePct] = h.psiIO
 	add := func(pid uint32, comm string, f features.TaskFeatures) {
 		f.PID = pid
 		copy(f.Comm[:], comm)
@@ -75,7 +78,7 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 		RunqUs: wait, RunqMaxUs: tail})
 	for comm, ps := range h.jobs {
 		for _, p := range ps {
-			f := features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300, FaultsPerS: h.faults}
+			f := features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300, VoluntaryPerS: h.vol, FaultsPerS: h.faults}
 			if h.calm[p] {
 				f = features.TaskFeatures{Runs: 100, CPUShare: 0.04, MeanRunUs: 40, VoluntaryPerS: 900, WakeupsPerS: 900, FaultsPerS: h.faults}
 			}
@@ -207,6 +210,24 @@ func TestCPUTunerLeavesReclaimingJob(t *testing.T) {
 	h.psiMem = 0
 	if ds := runCPU(t, s, h, &now, 50); len(ds) == 0 {
 		t.Fatal("no trial on the same job without memory pressure")
+	}
+}
+
+// A job that blocks on its own while the host waits on I/O (a buffered
+// writer) is no target: at SCHED_IDLE it holds the journal the fsyncs of
+// others wait for. The same job preempted only, or without I/O pressure,
+// is.
+func TestCPUTunerLeavesIOBoundJob(t *testing.T) {
+	h := newCPUHost()
+	h.vol, h.psiIO = 100, 5 // 75 % of switches preemptions
+	s := newCPUStage(t, "")
+	now := uint64(1e12)
+	if ds := runCPU(t, s, h, &now, 50); len(ds) > 0 {
+		t.Fatalf("acted on a job blocking 100/s under PSI io 5 %%:\n%s", dump(ds))
+	}
+	h.psiIO = 0
+	if ds := runCPU(t, s, h, &now, 50); len(ds) == 0 {
+		t.Fatal("no trial on the same job without I/O pressure")
 	}
 }
 
