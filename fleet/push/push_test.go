@@ -194,20 +194,7 @@ func TestReasons(t *testing.T) {
 	ln.Close()
 	// A store that goes away with the post in flight: it takes the
 	// connection and closes it before answering.
-	hangup, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hangup.Close()
-	go func() {
-		for {
-			c, err := hangup.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	hangup := hangupStore(t)
 	for _, c := range []struct{ url, want string }{
 		{tlsSrv.URL, "tls"}, // a certificate this host does not trust
 		{strings.Replace(tlsSrv.URL, "https", "http", 1), "http_4xx"}, // plain HTTP to a TLS port: Go's server answers 400
@@ -228,25 +215,33 @@ func TestReasons(t *testing.T) {
 	}
 }
 
-// A store that closes every connection as it accepts it is "lost" however
-// the close races the request: before the fix about half of these posts
-// ended in net/http's "server closed idle connection", counted as other
-// (TestReasons failed so under -race on a loaded machine).
-func TestHangupIsLost(t *testing.T) {
-	hangup, err := net.Listen("tcp", "127.0.0.1:0")
+// hangupStore listens on loopback and closes every connection it accepts
+// before reading it; it stops with the test.
+func hangupStore(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hangup.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
-			c, err := hangup.Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
 			c.Close()
 		}
 	}()
+	return ln
+}
+
+// A store that closes every connection as it accepts it is "lost" however
+// the close races the request: before the fix about half of these posts
+// ended in net/http's "server closed idle connection", counted as other
+// (TestReasons failed so under -race on a loaded machine).
+func TestHangupIsLost(t *testing.T) {
+	hangup := hangupStore(t)
 	got := map[string]int{}
 	for range 200 {
 		req, err := http.NewRequest(http.MethodPost, "http://"+hangup.Addr().String()+"/", strings.NewReader("x"))
