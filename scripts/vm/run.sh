@@ -162,12 +162,18 @@ if [ "$result" = "AINKA-VM-RESULT: PASS" ]; then
 	say "PASS in ${elapsed}s"
 	exit 0
 fi
-# Failure: show the guest's log so CI has everything in one place: the
-# failed tests' own lines first (dmesg below is long and would push them
-# out of a plain tail), then the end of the log.
+# Failure: show the guest's log so CI has everything in one place: the end
+# of the log (dmesg), then the failed tests' own lines LAST, since a CI
+# report often keeps only the last lines of the output.
+sed 's/^/  guest| /' "$LOG.txt" | tail -n 120 >&2
 grep -a -E '^(=== [^R]|--- FAIL|FAIL|panic:|    [A-Za-z0-9_]+\.go:[0-9]+:)' "$LOG.txt" | grep -av '^=== \(PAUSE\|CONT\)' |
 	sed 's/^/  guest-tests| /' | tail -n 150 >&2 || true
-sed 's/^/  guest| /' "$LOG.txt" | tail -n 120 >&2
+# Each failed test's own lines (go test -v streams them under "=== RUN X" /
+# "=== NAME X"), printed at its "--- FAIL: X".
+awk '/^=== (RUN|NAME|CONT) /{cur=$3; next}
+	/^--- FAIL: /{n=$3; printf "%s", buf[n]; print; next}
+	/^panic:/{print; next}
+	cur!=""{buf[cur]=buf[cur] $0 "\n"}' "$LOG.txt" | sed 's/^/  failed| /' | tail -n 40 >&2 || true
 if [ -z "$result" ]; then
 	[ "$qrc" = 124 ] && die "FAIL: guest timed out after ${TIMEOUT}s" 
 	die "FAIL: no result marker (guest panicked or died, qemu exit $qrc)"
