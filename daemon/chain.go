@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"log/slog"
@@ -388,6 +389,7 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 	if live {
 		tc.ModelPath = t.ModelPath
 		tc.Cgroup1Memory = actuate.FindCgroup1("/proc/self/mountinfo", "memory")
+		tc.Tunable = tune.ProcTunable("/proc", os.Getpid())
 	}
 	return tc, nil
 }

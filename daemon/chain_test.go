@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -120,5 +121,25 @@ func TestSettingsReachStages(t *testing.T) {
 	}
 	if got.Predict.Window != settings.DefaultInterval {
 		t.Errorf("default predict window %s, want %s", got.Predict.Window, settings.DefaultInterval)
+	}
+}
+
+// TestTunersLeaveKernelAndOwnTasks: live, the tuners take only users'
+// tasks (kthreadd is a kernel thread, the daemon is its own); a replay's
+// pids are not this host's, so it asks nothing of /proc.
+func TestTunersLeaveKernelAndOwnTasks(t *testing.T) {
+	live, err := tuneConfig(nil, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Tunable == nil || live.Tunable(2) || live.Tunable(uint32(os.Getpid())) || !live.Tunable(1) {
+		t.Fatalf("live Tunable must refuse kthreadd and the daemon, take init")
+	}
+	replay, err := tuneConfig(nil, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replay.Tunable != nil {
+		t.Error("a replay's tuners read the host's tasks")
 	}
 }

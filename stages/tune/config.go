@@ -79,6 +79,12 @@ type Config struct {
 	// the host's own disks and processes); nil: every target.
 	AllowPID    func(pid uint32) bool
 	AllowDevice func(name string) bool
+	// Tunable reports whether a task is a user's: not a kernel thread
+	// (khugepaged, kworkers: actuate refuses them, so a trial on one
+	// is wasted), not AINKA nor a process it started. The live daemon
+	// sets ProcTunable; nil (replays: their pids are not this host's)
+	// takes every task. Asked once per task.
+	Tunable func(pid uint32) bool
 	// LoopBacking names the disk that holds a loop device's backing file
 	// ("" for a device that is not a loop device, or unknown); default
 	// /sys/block/NAME/loop/backing_file resolved through stat.

@@ -152,8 +152,7 @@ func (f cpuFamily) bestJob(s *Stage, now uint64) (job *taskEnt, share float64, s
 // workers of a job crowd each other out of a window's task table, and
 // each enters it only now and then), seen within memberNs.
 func (cpuFamily) member(s *Stage, e *taskEnt, now uint64) bool {
-	if now-e.lastNs > memberNs || e.pid <= 1 || e.windows < 2 || s.settled(e.pid) ||
-		(s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) || inReclaim(s, e) || ioBound(s, e) {
+	if now-e.lastNs > memberNs || e.windows < 2 || s.settled(e.pid) || !s.mayTarget(e) || inReclaim(s, e) || ioBound(s, e) {
 		return false
 	}
 	c, _ := classifyTaskRaw(e)

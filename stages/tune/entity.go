@@ -33,6 +33,8 @@ type taskEnt struct {
 	// moving averages of the features.TaskFeatures of the same names
 	cpuShare, meanRunUs, volPerS, involPerS, wakeupsPerS, runqUs float64
 	faultsPerS                                                   float64
+	// tunable caches Config.Tunable: 0 not asked, 1 yes, -1 no.
+	tunable int8
 }
 
 type devEnt struct {
@@ -77,6 +79,9 @@ func (t *tracker) observe(v *features.Vector) {
 		f := &v.Tasks[i]
 		e := t.task(f.PID, v.EndNs)
 		first := e.windows == 0 || e.comm != f.Comm
+		if first {
+			e.tunable = 0
+		}
 		e.comm, e.lastNs = f.Comm, v.EndNs
 		e.cpuShare = ewma(e.cpuShare, f.CPUShare, first)
 		if f.Runs > 0 {

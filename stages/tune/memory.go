@@ -74,7 +74,7 @@ func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 	nv, nh := 0, 0
 	for i := 0; i < s.tr.nTasks; i++ {
 		e := &s.tr.tasks[i]
-		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 || (s.cfg.AllowPID != nil && !s.cfg.AllowPID(e.pid)) {
+		if now-e.lastNs > 2*s.windowNs || !s.mayTarget(e) {
 			continue
 		}
 		c, conf := classifyTask(e)
