@@ -96,6 +96,12 @@ type Daemon struct {
 	// nor a goroutine hand-off per stage (docs/performance.md). 0: the
 	// stages on goroutines of their own, SCHED_OTHER.
 	RealTimePriority int `toml:"realtime_priority"`
+	// RealTimeWakeSpinUS, with RealTimePriority, wakes the pipeline's
+	// thread this many µs before each window's end and keeps it on its CPU
+	// until then (source.Config.WakeSpin): the window closes on time even
+	// when the thread's wake-up is late. It costs that much CPU per
+	// window. 0: off.
+	RealTimeWakeSpinUS int `toml:"realtime_wake_spin_us"`
 	// SocketPath is the control API's unix socket.
 	SocketPath string `toml:"socket_path"`
 	// SocketGroup, when set, lets this group's members use the control

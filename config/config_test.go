@@ -71,6 +71,7 @@ work_dir = "/tmp/x/state"
 max_memory_mb = 512
 thread_pool_size = 2
 realtime_priority = 10
+realtime_wake_spin_us = 200
 socket_path = "/tmp/x/ainka.sock"
 socket_group = "0"
 metrics_addr = "127.0.0.1:9999"
@@ -207,6 +208,8 @@ func TestErrors(t *testing.T) {
 		{"memory under the ring", "[daemon]\nmax_memory_mb = 40\n[telemetry]\nring_buffer_mb = 32\n", ErrBadValue, "daemon.max_memory_mb", 2, "40 MiB cannot hold the 32 MiB ring (telemetry.ring_buffer_mb) and the daemon: at least 56"},
 		{"threads", "[daemon]\nthread_pool_size = -2\n", ErrBadValue, "daemon.thread_pool_size", 2, "outside 0..1024"},
 		{"realtime priority", "[daemon]\nrealtime_priority = 50\n", ErrBadValue, "daemon.realtime_priority", 2, "outside 0..49"},
+		{"wake spin", "[daemon]\nrealtime_priority = 10\nrealtime_wake_spin_us = 5000\n", ErrBadValue, "daemon.realtime_wake_spin_us", 3, "outside 0..1000"},
+		{"wake spin without real time", "[daemon]\nrealtime_wake_spin_us = 200\n", ErrBadValue, "daemon.realtime_wake_spin_us", 2, "needs daemon.realtime_priority"},
 		{"empty work_dir", "[daemon]\nwork_dir = \"\"\n", ErrBadValue, "daemon.work_dir", 2, "a path is required"},
 		{"empty socket", "[daemon]\nsocket_path = \"\"\n", ErrBadValue, "daemon.socket_path", 2, "a path is required"},
 		{"long socket", "[daemon]\nsocket_path = \"" + long + "\"\n", ErrBadValue, "daemon.socket_path", 2, "longer than a unix socket path"},

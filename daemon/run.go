@@ -92,6 +92,10 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	defer unlock()
 	st := settings.Live(capture.HostInterval)
 	capture.HostPhase = st.HostPhase
+	// The real-time thread waits in the kernel, not on Go's timers
+	// (source.Config.KernelWait).
+	capture.KernelWait = cfg.Daemon.RealTimePriority > 0
+	capture.WakeSpin = time.Duration(cfg.Daemon.RealTimeWakeSpinUS) * time.Microsecond
 	set := metrics.NewSet()
 	capture.Metrics = set
 	defer cfg.Apply()() // thread_pool_size

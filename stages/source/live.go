@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"golang.org/x/sys/unix"
 
 	"github.com/ainka/ainka/bpf"
 	"github.com/ainka/ainka/bpf/record"
@@ -28,6 +27,9 @@ const (
 	maxInjectBytes = 1 << 20
 	// maxRecord is the largest record of ainka_record.h (host_sample).
 	maxRecord = 120
+	// MaxWakeSpin bounds Config.WakeSpin: it must stay below preciseWake,
+	// where the reader stops reading the ring before a host sample.
+	MaxWakeSpin = time.Millisecond
 )
 
 // Config configures a live source.
@@ -72,6 +74,22 @@ type Config struct {
 	// samples every HostInterval from the start, unaligned. Must be below
 	// HostInterval.
 	HostPhase time.Duration
+	// KernelWait waits for the ring and for each aligned host sample's
+	// time in the kernel, on the thread that calls Run: epoll_wait on the
+	// ring and a timerfd set to the absolute deadline, instead of Go's
+	// poller and its timers, which wake a thread-locked goroutine late on
+	// an idle host (kwait.go). For the real-time pipeline
+	// (pipeline.Options.RealTime with Inline, whose thread runs Run); a
+	// goroutine that is not locked to its thread holds one in epoll_wait.
+	KernelWait bool
+	// WakeSpin, with HostPhase, wakes the reader this long before each
+	// aligned host sample and keeps it on its CPU until the sample's time,
+	// spinning on the clock: the sample, the watermark that closes a
+	// window, is then taken on time even when the wake-up itself is late
+	// (timer interrupt, a kernel without full preemption). It costs
+	// WakeSpin of CPU per interval (2 % of a CPU for 200 µs at 10 ms
+	// windows). 0 = off; at most MaxWakeSpin.
+	WakeSpin time.Duration
 	// Metrics receives ainka_bpf_seen_total{kind} and the other source
 	// metrics; nil = none.
 	Metrics *metrics.Set
@@ -187,7 +205,7 @@ func NewLive(cfg Config) (*Live, error) {
 			p.Close()
 			return nil, err
 		}
-		rg, err := newRing(p.Events())
+		rg, err := newRing(p.Events(), cfg.KernelWait)
 		if err != nil {
 			p.Close()
 			return nil, fmt.Errorf("open events_map reader: %w", err)
@@ -230,6 +248,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.HostPhase < 0 || (cfg.HostPhase > 0 && cfg.HostPhase >= cfg.HostInterval) {
 		return cfg, fmt.Errorf("%w: host sample phase %s outside [0, interval %s)", ErrBadPolicy, cfg.HostPhase, cfg.HostInterval)
+	}
+	if cfg.WakeSpin < 0 || cfg.WakeSpin > MaxWakeSpin || (cfg.WakeSpin > 0 && cfg.HostInterval > 0 && cfg.WakeSpin >= cfg.HostInterval/4) {
+		return cfg, fmt.Errorf("%w: wake spin %s outside [0, %s] or not below a quarter of the interval %s", ErrBadPolicy, cfg.WakeSpin, MaxWakeSpin, cfg.HostInterval)
 	}
 	if cfg.ProcDir == "" {
 		cfg.ProcDir = "/proc"
@@ -476,47 +497,6 @@ func (l *Live) stop(r *reader) error {
 	l.Close()
 	l.refreshMetrics()
 	return nil
-}
-
-// preciseWake is how long before an aligned host sample Run stops waiting
-// on the ring with Go's timers and sleeps the rest with clock_nanosleep: Go
-// waits in epoll_wait, whose timeout is in milliseconds, so its timers
-// fire up to a millisecond late when the process is otherwise idle.
-const preciseWake = 1500 * time.Microsecond
-
-// waitUntil returns how long the ring may be waited on from now; when the
-// next aligned host sample is closer than preciseWake, it reads the host's
-// counters for it and sleeps until its time instead, and returns the zero
-// time (empty the ring, no wait).
-func (l *Live) waitUntil(r *reader, now, nextHost time.Time) time.Time {
-	deadline := now.Add(l.cfg.ReadDeadline)
-	if l.cfg.HostPhase <= 0 || l.host == nil {
-		return minTime(deadline, nextHost)
-	}
-	until := nextHost.Sub(now)
-	if until > preciseWake {
-		return minTime(deadline, nextHost.Add(-preciseWake))
-	}
-	r.readHostAhead()
-	sleepMono(monotonicNs() + uint64(max(nextHost.Sub(time.Now()), 0)))
-	return time.Time{}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-// sleepMono sleeps until CLOCK_MONOTONIC reaches t, with the thread's
-// timer slack at its minimum (the default 50 µs would be most of the
-// wait's error).
-func sleepMono(t uint64) {
-	unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
-	ts := unix.NsecToTimespec(int64(t))
-	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
-	}
 }
 
 // alignedTime returns the first time after now that is phase past a

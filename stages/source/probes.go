@@ -32,7 +32,7 @@ type ProbeStats struct {
 // Close closes them.
 func (l *Live) openProbes(ps []*probe.Loaded) error {
 	for _, p := range ps {
-		rg, err := newRing(p.Events())
+		rg, err := newRing(p.Events(), false)
 		if err != nil {
 			return fmt.Errorf("open ring of probe plugin %s: %w", p.Name(), err)
 		}

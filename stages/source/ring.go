@@ -40,8 +40,10 @@ type ring struct {
 	// system call keeps Go's sysmon thread waking every 20 µs to retake its
 	// P: with the ring waited on 200 times a second that was half of the
 	// daemon's CPU time (docs/bench.md).
-	f       *os.File
-	rc      syscall.RawConn
+	f  *os.File
+	rc syscall.RawConn
+	// kw replaces f with the reader's own epoll_wait (Config.KernelWait).
+	kw      *kernelWait
 	wrapped uint64 // records copied in two parts (tests)
 	// peak is the most bytes seen waiting in the ring at a read since
 	// Live.RingFill last took it: how close the ring came to losing.
@@ -57,7 +59,9 @@ const (
 
 var errRingCorrupt = errors.New("ring buffer record header out of bounds")
 
-func newRing(m *ebpf.Map) (*ring, error) {
+// newRing maps m's pages. With kernelWait the reader waits for it in its
+// own epoll_wait (kernelWait, Config.KernelWait); else in Go's poller.
+func newRing(m *ebpf.Map, kernelWait bool) (*ring, error) {
 	size := int(m.MaxEntries())
 	page := os.Getpagesize()
 	fd := m.FD()
@@ -70,13 +74,7 @@ func newRing(m *ebpf.Map) (*ring, error) {
 		unix.Munmap(cons)
 		return nil, fmt.Errorf("mmap ring data pages: %w", err)
 	}
-	f, rc, err := pollable(fd)
-	if err != nil {
-		unix.Munmap(cons)
-		unix.Munmap(prod)
-		return nil, err
-	}
-	return &ring{
+	r := &ring{
 		consPage: cons,
 		prodArea: prod,
 		consPos:  (*uint64)(unsafe.Pointer(&cons[0])),
@@ -84,9 +82,18 @@ func newRing(m *ebpf.Map) (*ring, error) {
 		data:     prod[page:],
 		size:     uint64(size),
 		mask:     uint64(size - 1),
-		f:        f,
-		rc:       rc,
-	}, nil
+	}
+	if kernelWait {
+		r.kw, err = newKernelWait(fd)
+	} else {
+		r.f, r.rc, err = pollable(fd)
+	}
+	if err != nil {
+		unix.Munmap(cons)
+		unix.Munmap(prod)
+		return nil, err
+	}
+	return r, nil
 }
 
 // pollable returns a non-blocking duplicate of fd registered with Go's
@@ -122,6 +129,9 @@ func pollable(fd int) (*os.File, syscall.RawConn, error) {
 // actually wakes it (fill threshold crossed) or its deadline. The first
 // call of the callback comes before any wait: it asks to wait.
 func (r *ring) wait(d time.Duration) error {
+	if r.kw != nil {
+		return r.kw.until(monotonicNs() + uint64(max(d, 0)))
+	}
 	if err := r.f.SetReadDeadline(time.Now().Add(d)); err != nil {
 		return fmt.Errorf("ring deadline: %w", err)
 	}
@@ -196,7 +206,11 @@ func (r *ring) read(buf []byte, items [][]byte, maxItems, maxRec int, kinds *[re
 }
 
 func (r *ring) close() {
-	r.f.Close()
+	if r.kw != nil {
+		r.kw.close()
+	} else {
+		r.f.Close()
+	}
 	unix.Munmap(r.consPage)
 	unix.Munmap(r.prodArea)
 }

@@ -48,6 +48,8 @@ var (
 	hostPhase = flag.Duration("host-phase", -1, "host samples at this phase past each window end, as a watermark that closes the window (negative: as ainka run, settings.Live; 0s: off)")
 	rtPrio    = flag.Int("rt", 0, "SCHED_FIFO priority of the pipeline's stage threads (0: none; pipeline.Options.RealTime)")
 	inline    = flag.Bool("inline", false, "every stage on the source's goroutine (pipeline.Options.Inline): with -rt, one SCHED_FIFO thread from the ring to the write")
+	kwait     = flag.Bool("kernel-wait", true, "with -rt: the source waits for the ring and the host samples in its own epoll_wait on a timerfd (source.Config.KernelWait, as ainka run with realtime_priority); false: Go's poller")
+	wakeSpin  = flag.Duration("wake-spin", 0, "source.Config.WakeSpin: spin this long before each host sample (daemon.realtime_wake_spin_us)")
 	readDL    = flag.Duration("read-deadline", 0, "source ring read deadline (0: the source default for the interval, source.DefaultReadDeadline)")
 )
 
@@ -286,7 +288,8 @@ func runAINKA(t *testing.T, policies string, work string, knobInterval time.Dura
 	}
 	set := metrics.NewSet()
 	phase := phaseFor(*hostPhase, *interval)
-	cfg := source.Config{HostInterval: *interval, HostPhase: phase, ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: set}
+	cfg := source.Config{HostInterval: *interval, HostPhase: phase, ReadDeadline: *readDL, WakeupBytes: 4096, Metrics: set,
+		KernelWait: *kwait && *rtPrio > 0, WakeSpin: *wakeSpin}
 	cfg.Kinds = []record.Kind{record.KindSchedSwitch, record.KindSchedWakeup, record.KindHostSample}
 	live, err := source.NewLive(cfg)
 	if err != nil {
@@ -432,8 +435,8 @@ func TestClosedLoop(t *testing.T) {
 	if pi, err := unix.Getpriority(unix.PRIO_PROCESS, 0); err == nil {
 		rep.Nice = 20 - pi // the raw syscall returns 20 - nice
 	}
-	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, SCHED_FIFO %d (0: none), inline %v, %d hogs, runs of %v; load average %s",
-		*interval, *lateness, *readDL, phaseFor(*hostPhase, *interval), rep.Nice, *rtPrio, *inline, *hogs, *runFor, loadavg())
+	t.Logf("interval %v, lateness %v (0 = default), read deadline %v (0 = default), host sample phase %v (0 = unaligned), nice %d, SCHED_FIFO %d (0: none), inline %v, kernel wait %v, wake spin %v, %d hogs, runs of %v; load average %s",
+		*interval, *lateness, *readDL, phaseFor(*hostPhase, *interval), rep.Nice, *rtPrio, *inline, *kwait && *rtPrio > 0, *wakeSpin, *hogs, *runFor, loadavg())
 	policy := fmt.Sprintf(`[[policy]]
 name = "hogs-weight"
 condition = "runq_latency_p99_us > %d for 1s"
@@ -526,9 +529,12 @@ revert_after = "1ns"
 		if *hogs > 0 { // stress-ng --cpu 0 is one hog per CPU
 			hog.Start()
 		}
+		cpu0, wall0 := cpuTime(), time.Now()
 		l := runAINKA(t, probe, work, -1)
 		time.Sleep(*latFor)
 		l.stop(t)
+		t.Logf("this process's CPU during the latency run: %.1f %% of one CPU (the pipeline's, with -wake-spin its spin)",
+			100*(cpuTime()-cpu0).Seconds()/time.Since(wall0).Seconds())
 		if *hogs > 0 {
 			hog.Process.Signal(unix.SIGTERM)
 			hog.Wait()
