@@ -13,7 +13,7 @@ import (
 )
 
 // pipeFds returns a non-blocking pipe, closed at the test's end.
-func pipeFds(t *testing.T) (r, w int) {
+func pipeFds(t testing.TB) (r, w int) {
 	t.Helper()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
@@ -156,13 +156,7 @@ func TestWakeAtSpinsOnlyTheEnd(t *testing.T) {
 	}
 }
 
-func threadCPU(t *testing.T) time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ts.Nano())
-}
+func threadCPU(*testing.T) time.Duration { return time.Duration(threadCPUNs()) }
 
 func TestWakeSpinBounds(t *testing.T) {
 	for _, c := range []struct {
@@ -185,4 +179,102 @@ func TestWakeSpinBounds(t *testing.T) {
 			t.Errorf("WakeSpin %v: error %v does not wrap ErrBadPolicy", c.spin, err)
 		}
 	}
+}
+
+// BenchmarkWakeLateness measures how late the source's reader reaches an
+// aligned host sample (a window's end) as Live.Run waits for it: the ring
+// waited on with the read deadline of 10 ms windows (2.5 ms) until
+// preciseWake before the sample, then wakeAt. One b.N is one 10 ms
+// window, on a thread of its own at SCHED_FIFO 10 unless "other"; the
+// ring is an idle pipe, as on a quiet host, where nothing but the
+// deadlines wakes the reader. Metrics: lateness percentiles (µs) and the
+// thread's CPU (% of one CPU, the spin's cost). Needs root for SCHED_FIFO.
+//
+//	go test -run '^$' -bench WakeLateness -benchtime 500x ./stages/source
+func BenchmarkWakeLateness(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		kernel bool
+		fifo   bool
+		spin   time.Duration
+	}{
+		{"poller/other", false, false, 0},
+		{"poller/fifo", false, true, 0},
+		{"kernel/fifo", true, true, 0},
+		{"kernel/fifo/spin200us", true, true, 200 * time.Microsecond},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			rfd, _ := pipeFds(b)
+			r := &ring{}
+			var err error
+			if c.kernel {
+				r.kw, err = newKernelWait(rfd)
+			} else {
+				r.f, r.rc, err = pollable(rfd)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan []float64)
+			var cpu time.Duration
+			start := time.Now()
+			go func() {
+				// The thread is never unlocked: Go ends it with the
+				// goroutine, and its policy with it.
+				runtime.LockOSThread()
+				if c.fifo {
+					attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 10}
+					if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+						done <- nil
+						return
+					}
+				}
+				cpu0 := threadCPUNs()
+				done <- lateWindows(r, b.N, 10*time.Millisecond, 2500*time.Microsecond, c.spin)
+				cpu = time.Duration(threadCPUNs() - cpu0)
+			}()
+			late := <-done
+			if late == nil {
+				b.Skip("SCHED_FIFO refused (needs root)")
+			}
+			sort.Float64s(late)
+			q := func(p float64) float64 { return late[min(len(late)-1, int(p*float64(len(late))))] }
+			b.ReportMetric(q(.5), "p50-µs")
+			b.ReportMetric(q(.99), "p99-µs")
+			b.ReportMetric(q(.999), "p99.9-µs")
+			b.ReportMetric(100*cpu.Seconds()/time.Since(start).Seconds(), "cpu-%")
+			if c.kernel {
+				r.kw.close()
+			} else {
+				r.f.Close()
+			}
+		})
+	}
+}
+
+// lateWindows waits for n aligned window ends as Live.Run does and returns
+// how late (µs) it reached each.
+func lateWindows(r *ring, n int, interval, deadline, spin time.Duration) []float64 {
+	late := make([]float64, 0, n)
+	iv := uint64(interval)
+	next := nextAligned(monotonicNs(), iv, 0) + iv
+	for len(late) < n {
+		now := monotonicNs()
+		switch {
+		case now >= next:
+			late = append(late, float64(now-next)/1e3)
+			next = nextAligned(now, iv, 0)
+		case next-now > uint64(preciseWake):
+			r.wait(min(deadline, time.Duration(next-now)-preciseWake))
+		default:
+			wakeAt(next, spin)
+		}
+	}
+	return late
+}
+
+func threadCPUNs() uint64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return uint64(ts.Nano())
 }
