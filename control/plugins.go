@@ -24,9 +24,14 @@ type Plugin struct {
 	Reason   string   `json:"reason,omitempty"` // why disabled or refused
 	Features []string `json:"features,omitempty"`
 	Scores   []string `json:"scores,omitempty"`
-	Calls    uint64   `json:"calls"`   // windows it was called for
-	Outputs  uint64   `json:"outputs"` // scores or proposals it returned
-	CPUSec   float64  `json:"cpu_seconds"`
+	// Calls: the windows a logic plugin was called for; the runs of a
+	// probe plugin's programs (counted by the kernel while BPF run-time
+	// statistics are on, as the daemon keeps them while one runs).
+	Calls   uint64 `json:"calls"`
+	Outputs uint64 `json:"outputs"` // scores or proposals it returned
+	// CPUSec: a logic plugin's thread CPU time in its calls; a probe
+	// plugin's programs' run time in the kernel.
+	CPUSec float64 `json:"cpu_seconds"`
 	// Probe is set for a probe plugin (Kind "probe"), whose Features are
 	// PLUGIN.FEATURE names.
 	Probe *ProbePlugin `json:"probe,omitempty"`

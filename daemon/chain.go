@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/plugins"
+	"github.com/ainka/ainka/plugins/probe/spec"
 	"github.com/ainka/ainka/settings"
 	"github.com/ainka/ainka/stages/actuate"
 	"github.com/ainka/ainka/stages/aggregate"
@@ -56,6 +58,9 @@ type Chain struct {
 	// View sees what the chain does, for the terminal view and
 	// `ainka-cli top` (GET /v1/snapshot).
 	View *view.Recorder
+	// ProbeKinds are the probe plugin kinds decode and aggregate follow
+	// (a live run's SIGHUP may change them).
+	ProbeKinds *spec.Registry
 	// Plugins are the logic plugins in the predict and tune stages; nil
 	// without a configuration.
 	Plugins *plugins.Set
@@ -64,6 +69,11 @@ type Chain struct {
 	// ProbeRefused are the probe plugins refused at the start
 	// (ChainOptions.ProbeRefused).
 	ProbeRefused []control.Plugin
+
+	log *slog.Logger // ChainOptions.Logger
+	// probeStatus lists a live run's probe plugins (set by NewController)
+	// for /metrics.
+	probeStatus atomic.Pointer[func() []control.Plugin]
 }
 
 // ChainOptions say how to build the chain.
@@ -128,7 +138,10 @@ type StageConfigs struct {
 // stageConfigs), construct it in construct and add it in join.
 func Build(src pipeline.Source[[]byte], o ChainOptions) (*Chain, error) {
 	c := &Chain{Pipeline: pipeline.New(pipeline.Options{QueueLen: o.QueueLen, Metrics: o.Metrics, RealTime: o.RealTime, Inline: o.Inline, MaxQueuedBytes: o.MaxQueuedBytes}),
-		ProbeRefused: o.ProbeRefused}
+		ProbeRefused: o.ProbeRefused, log: o.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	cfgs, err := stageConfigs(o)
 	if err != nil {
 		return nil, err
@@ -192,11 +205,13 @@ func (c *Chain) construct(s StageConfigs, probes []trace.ProbeKind) error {
 	if err != nil {
 		return err
 	}
+	// Behind a registry: a live run's reload may change the kinds.
+	c.ProbeKinds = spec.NewRegistry(set)
 	c.Decoder = decode.New(c.Pipeline.Metrics())
-	c.Decoder.SetProbes(set)
+	c.Decoder.FollowProbes(c.ProbeKinds)
 	c.Features = features.New()
 	c.Features.SetProbes(set)
-	s.Aggregate.Probes = set
+	s.Aggregate.ProbeKinds = c.ProbeKinds
 	if c.Aggregator, err = aggregate.New(s.Aggregate); err != nil {
 		return err
 	}

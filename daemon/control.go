@@ -44,7 +44,9 @@ type Controller struct {
 	kernel  genl.Client // nil when the module is not loaded
 	view    *view.Recorder
 	plugins *plugins.Set // nil without a configuration
-	// probeRefused are the probe plugins refused at the start.
+	// probes are a live run's probe plugins; probeRefused those refused
+	// at the start of a run without a live source (nil probes).
+	probes       *probeManager
 	probeRefused []control.Plugin
 
 	requests atomic.Uint64 // the last Optimize request's number
@@ -56,9 +58,21 @@ func NewController(c *Chain, mode string, dryRun bool, live *source.Live, kernel
 	if live != nil {
 		c.watchRing(live)
 	}
-	return &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
+	ctl := &Controller{mode: mode, started: time.Now(), dryRun: dryRun, p: c.Pipeline, set: c.Pipeline.Metrics(),
 		live: live, pred: c.Predict, dec: c.Decide, act: c.Actuate, tune: c.Tune, kernel: kernel, view: c.View,
 		plugins: c.Plugins, probeRefused: c.ProbeRefused}
+	if live != nil {
+		ctl.probes = &probeManager{live: live, reg: c.ProbeKinds, refused: c.ProbeRefused, log: c.log}
+		if c.Plugins != nil {
+			ctl.probes.dirs = c.Plugins.Dirs()
+		}
+		ctl.probes.mu.Lock()
+		ctl.probes.holdRunTime()
+		ctl.probes.mu.Unlock()
+		status := ctl.probes.status
+		c.probeStatus.Store(&status)
+	}
+	return ctl
 }
 
 var (

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/pipeline"
@@ -51,11 +50,11 @@ func (c *Chain) pluginWrappers() []Wrapper {
 // reloadPlugins is SIGHUP's reload of the plugins: a plugin whose new file
 // does not load keeps running as it was.
 func (c *Controller) reloadPlugins(log *slog.Logger) {
+	if c.probes != nil {
+		c.probes.reload(context.Background())
+	}
 	if c.plugins == nil {
 		return
-	}
-	if ch := probeChanges(c.plugins.Dirs(), c.knownProbes()); len(ch) > 0 {
-		log.Warn("probe plugins changed on disk; they load only at start: restart ainka to apply", "changes", strings.Join(ch, "; "))
 	}
 	if err := c.plugins.Reload(context.Background()); err != nil {
 		log.Error("plugin reload failed; the previous plugins stay loaded", "err", err)
@@ -79,19 +78,55 @@ func (c *Controller) Plugins(ctx context.Context) ([]control.Plugin, error) {
 	if c.plugins != nil {
 		out = c.plugins.Status()
 	}
+	if c.probes != nil {
+		return append(out, c.probes.status()...), nil
+	}
 	return append(out, probeStatus(c.live, c.probeRefused)...), nil
 }
 
 // writePluginMetrics publishes each plugin's calls, outputs and CPU time
-// and the numbers of plugins loaded, disabled and refused. It is a writer
-// rather than registered counters because plugins come and go with
-// reloads.
+// and the numbers of logic plugins loaded, disabled and refused; a probe
+// plugin's calls are its programs' runs and its CPU time theirs in the
+// kernel. It is a writer rather than registered counters because plugins
+// come and go with reloads.
 func (c *Chain) writePluginMetrics(w io.Writer) {
-	if c.Plugins == nil {
-		return
+	var ps []control.Plugin
+	if c.Plugins != nil {
+		ps = c.Plugins.Status()
+		writePluginStates(w, ps, c.Plugins)
 	}
-	ps := c.Plugins.Status()
-	_, disabled, _ := c.Plugins.Counts()
+	if f := c.probeStatus.Load(); f != nil {
+		for _, p := range (*f)() {
+			if p.State == plugins.Loaded {
+				ps = append(ps, p)
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    func(p *control.Plugin) float64
+		kind string // only plugins of this kind; "" all
+	}{
+		{"ainka_plugin_calls_total", func(p *control.Plugin) float64 { return float64(p.Calls) }, ""},
+		{"ainka_plugin_outputs_total", func(p *control.Plugin) float64 { return float64(p.Outputs) }, "logic"},
+		{"ainka_plugin_cpu_seconds_total", func(p *control.Plugin) float64 { return p.CPUSec }, ""},
+	} {
+		if len(ps) == 0 {
+			break
+		}
+		fmt.Fprintf(w, "# HELP %s\n# TYPE %[1]s counter\n", f.name)
+		for i := range ps {
+			if ps[i].Name != "" && (f.kind == "" || ps[i].Kind != plugins.ProbeKind) {
+				fmt.Fprintf(w, "%s{plugin=\"%s\",kind=\"%s\"} %g\n", f.name, labelValue(ps[i].Name), ps[i].Kind, f.v(&ps[i]))
+			}
+		}
+	}
+}
+
+// writePluginStates publishes ainka_plugins{state} and
+// ainka_plugin_disabled_total of the logic plugins.
+func writePluginStates(w io.Writer, ps []control.Plugin, set *plugins.Set) {
+	_, disabled, _ := set.Counts()
 	states := map[string]int{plugins.Loaded: 0, plugins.Disabled: 0, plugins.Refused: 0}
 	for _, p := range ps {
 		states[p.State]++
@@ -101,19 +136,4 @@ func (c *Chain) writePluginMetrics(w io.Writer) {
 		fmt.Fprintf(w, "ainka_plugins{state=%q} %d\n", s, states[s])
 	}
 	fmt.Fprintf(w, "# HELP ainka_plugin_disabled_total\n# TYPE ainka_plugin_disabled_total counter\nainka_plugin_disabled_total %d\n", disabled)
-	for _, f := range []struct {
-		name string
-		v    func(p *control.Plugin) float64
-	}{
-		{"ainka_plugin_calls_total", func(p *control.Plugin) float64 { return float64(p.Calls) }},
-		{"ainka_plugin_outputs_total", func(p *control.Plugin) float64 { return float64(p.Outputs) }},
-		{"ainka_plugin_cpu_seconds_total", func(p *control.Plugin) float64 { return p.CPUSec }},
-	} {
-		fmt.Fprintf(w, "# HELP %s\n# TYPE %[1]s counter\n", f.name)
-		for i := range ps {
-			if ps[i].Name != "" {
-				fmt.Fprintf(w, "%s{plugin=\"%s\",kind=\"%s\"} %g\n", f.name, labelValue(ps[i].Name), ps[i].Kind, f.v(&ps[i]))
-			}
-		}
-	}
 }

@@ -1,13 +1,9 @@
 package daemon
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 
 	"github.com/ainka/ainka/control"
 	"github.com/ainka/ainka/plugins"
@@ -110,11 +106,13 @@ func closeProbes(ps []*probe.Loaded) {
 func probeStatus(live *source.Live, refused []control.Plugin) []control.Plugin {
 	var out []control.Plugin
 	if live != nil {
-		stats := live.ProbeStats()
-		for i, p := range live.ProbePlugins() {
-			st, s := plugins.ProbeStatus(p.Plugin, plugins.Loaded), stats[i]
+		for _, s := range live.ProbeStats() {
+			st := plugins.ProbeStatus(s.Plugin, plugins.Loaded)
 			st.Probe.Seen, st.Probe.Emitted, st.Probe.Lost = s.Seen, s.Emitted, s.Lost
 			st.Probe.Read, st.Probe.Dropped = s.Read, s.Dropped
+			// The kernel's run time of the kind's programs: the CPU
+			// time a logic plugin's calls are accounted as.
+			st.CPUSec, st.Calls = s.Runtime.Seconds(), s.Runs
 			out = append(out, st)
 		}
 	}
@@ -128,47 +126,4 @@ func (c *Chain) decoded(kind uint16) uint64 {
 		return c.Decoder.ProbeCounts[kind-spec.KindBase]
 	}
 	return c.Decoder.Counts[kind]
-}
-
-// probeChanges compares the probe plugins of dirs on disk with those the
-// daemon started with (known: directory → manifest text; nil for a
-// refused one) and describes each difference. Probe plugins load only at
-// start: their kinds are built into decode, aggregate, features and
-// predict, and a reload does not rebuild those, so SIGHUP reports what a
-// restart would change instead of silently ignoring it.
-func probeChanges(dirs []string, known map[string][]byte) []string {
-	var out []string
-	now := probe.Dirs(dirs)
-	for _, d := range now {
-		old, ok := known[d]
-		text, err := os.ReadFile(filepath.Join(d, probe.ManifestFile))
-		switch {
-		case !ok:
-			out = append(out, "added "+d)
-		case err == nil && old != nil && !bytes.Equal(old, text):
-			out = append(out, "changed "+d)
-		}
-	}
-	for d := range known {
-		if !slices.Contains(now, d) {
-			out = append(out, "removed "+d)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// knownProbes are the probe plugins the daemon started with, for
-// probeChanges.
-func (c *Controller) knownProbes() map[string][]byte {
-	known := map[string][]byte{}
-	if c.live != nil {
-		for _, p := range c.live.ProbePlugins() {
-			known[p.Dir] = p.Text
-		}
-	}
-	for _, r := range c.probeRefused {
-		known[r.Path] = nil
-	}
-	return known
 }

@@ -204,28 +204,3 @@ action = "notify"
 		t.Fatalf("decisions per policy: %v", fired)
 	}
 }
-
-// TestProbeChanges: SIGHUP names the probe plugins added, changed and
-// removed on disk since the start (a refused one only when removed),
-// since probe plugins load only at start.
-func TestProbeChanges(t *testing.T) {
-	root := t.TempDir()
-	for _, n := range []string{"a", "b", "c", "e"} {
-		os.MkdirAll(filepath.Join(root, n), 0o755)
-		os.WriteFile(filepath.Join(root, n, "plugin.toml"), []byte("name = \""+n+"\"\n"), 0o644)
-	}
-	known := map[string][]byte{
-		filepath.Join(root, "a"): []byte("name = \"a\"\n"),
-		filepath.Join(root, "b"): []byte("name = \"b\"\nversion = \"0.9\"\n"),
-		filepath.Join(root, "d"): []byte("name = \"d\"\n"),
-		filepath.Join(root, "e"): nil, // refused at the start, still there
-	}
-	got := strings.Join(probeChanges([]string{root}, known), "; ")
-	want := "added " + filepath.Join(root, "c") + "; changed " + filepath.Join(root, "b") + "; removed " + filepath.Join(root, "d")
-	if got != want {
-		t.Errorf("changes:\n got %s\nwant %s", got, want)
-	}
-	if ch := probeChanges([]string{filepath.Join(root, "a")}, map[string][]byte{filepath.Join(root, "a"): []byte("name = \"a\"\n")}); len(ch) != 0 {
-		t.Errorf("unchanged: %v", ch)
-	}
-}

@@ -193,7 +193,9 @@ func runLive(ctx context.Context, o Options, live *source.Live, co ChainOptions,
 	if err := c.Predict.LoadError(); err != nil {
 		log.Warn("saved model not usable: learning from scratch", "err", err)
 	}
-	svc, err := c.services(o, NewController(c, "live", cfg.Daemon.DryRun, live, co.Kernel), ring, log, live)
+	ctl := NewController(c, "live", cfg.Daemon.DryRun, live, co.Kernel)
+	defer ctl.probes.close() // BPF run-time statistics
+	svc, err := c.services(o, ctl, ring, log, live)
 	if err != nil {
 		c.Actuate.Close()
 		return err

@@ -24,11 +24,7 @@ func (c *Chain) newView(o ChainOptions, dryRun bool) {
 	if o.Live {
 		mode = "live"
 	}
-	var probes []string
-	for _, p := range o.Probes {
-		probes = append(probes, p.Kind.Name)
-	}
-	c.View = view.NewRecorder(view.Sources{Mode: mode, DryRun: dryRun, Pipeline: c.Pipeline, Probes: probes,
+	c.View = view.NewRecorder(view.Sources{Mode: mode, DryRun: dryRun, Pipeline: c.Pipeline, ProbeNames: c.probeNames,
 		Engine: c.Decide.State, Knobs: c.Actuate.Changes, Tuners: c.Tune.Status, Policies: c.Decide.Policies})
 }
 
@@ -81,4 +77,13 @@ func (c *Chain) watchRing(live *source.Live) {
 		}
 		return out
 	})
+}
+
+// probeNames are the names of the probe plugin kinds the stages run now.
+func (c *Chain) probeNames() []string {
+	var out []string
+	for _, k := range c.ProbeKinds.Load().Kinds() {
+		out = append(out, k.Name)
+	}
+	return out
 }

@@ -107,6 +107,9 @@ func (s *Set) Reload(ctx context.Context) error {
 	var refused []Refusal
 	for _, f := range files {
 		e, err := s.load(ctx, f, old)
+		if err != nil && e != nil {
+			err = KeepsRunning(err, e.mod.Info.Version)
+		}
 		if err != nil {
 			s.opts.Logger.Warn("plugin refused", "path", f, "err", err)
 			refused = append(refused, Refusal{Path: f, Err: err})
@@ -172,6 +175,17 @@ func dedupe(mods []*entry) ([]*entry, []Refusal) {
 	}
 	slices.SortStableFunc(out, func(a, b *entry) int { return strings.Compare(a.mod.Info.Name, b.mod.Info.Name) })
 	return out, refused
+}
+
+// ErrReloadRefused is wrapped by the reason of a plugin file that a reload
+// refused while the plugin's previous version goes on running.
+var ErrReloadRefused = errors.New("reload refused")
+
+// KeepsRunning is the reason a reload gives when a plugin's new version
+// is refused and the running version is kept: the same for logic and
+// probe plugins.
+func KeepsRunning(err error, version string) error {
+	return fmt.Errorf("%w: %w; version %s keeps running", ErrReloadRefused, err, version)
 }
 
 // Dirs are the plugin directories the set scans.

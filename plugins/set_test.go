@@ -166,7 +166,8 @@ func TestReload(t *testing.T) {
 	}
 	got := s.Status()
 	if len(got) != 2 || got[0].Name != "pressure" || got[0].State != plugins.Loaded || got[0].Calls != 3 ||
-		got[1].State != plugins.Refused || !strings.Contains(got[1].Reason, "compile") {
+		got[1].State != plugins.Refused || !strings.Contains(got[1].Reason, "compile") ||
+		!strings.HasPrefix(got[1].Reason, "reload refused: ") || !strings.HasSuffix(got[1].Reason, "; version 1.0.0 keeps running") {
 		t.Fatalf("after a broken reload: %+v", got)
 	}
 	if out := p.Process(vectors(1), nil); out[0].NPlugin != 2 {

@@ -38,14 +38,17 @@ type Sources struct {
 	// Probes are the probe plugin kinds' names: their events, losses and
 	// drops are shown after the built-in kinds' (and always, so that a
 	// plugin that sees nothing says so).
-	Probes   []string
-	Ring     func() []RingStats   // live only
-	Engine   func() decide.Status // the decide stage's State
-	Knobs    func() []actuate.Change
-	Regime   func() string
-	Tuners   func() tune.Status
-	Policies func() []decide.PolicyStatus
-	Log      func() []string // recent warnings, newest last
+	Probes []string
+	// ProbeNames, when set, replaces Probes: the kinds of now (a reload
+	// may add or remove plugins).
+	ProbeNames func() []string
+	Ring       func() []RingStats   // live only
+	Engine     func() decide.Status // the decide stage's State
+	Knobs      func() []actuate.Change
+	Regime     func() string
+	Tuners     func() tune.Status
+	Policies   func() []decide.PolicyStatus
+	Log        func() []string // recent warnings, newest last
 	// RingFill is the ring buffer's peak fill (0..1) since the previous
 	// call (live only; Tick calls it once a tick).
 	RingFill func() float64
@@ -239,11 +242,15 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 
 // kindNames are the built-in kinds' names, then the probe plugins'.
 func (r *Recorder) kindNames() []string {
-	names := make([]string, 0, int(decode.NumKinds)-1+len(r.src.Probes))
+	probes := r.src.Probes
+	if r.src.ProbeNames != nil {
+		probes = r.src.ProbeNames()
+	}
+	names := make([]string, 0, int(decode.NumKinds)-1+len(probes))
 	for k := decode.Kind(1); k < decode.NumKinds; k++ {
 		names = append(names, k.String())
 	}
-	return append(names, r.src.Probes...)
+	return append(names, probes...)
 }
 
 // Tick turns the cumulative counters into rates since the previous Tick.

@@ -46,7 +46,7 @@ func writeLogic(w io.Writer, ps []control.Plugin, counts bool) {
 	for _, p := range ps {
 		row := []string{dash(p.Name), dash(p.Version), dash(p.Kind), p.State}
 		if counts {
-			row = append(row, fmt.Sprint(p.Calls), fmt.Sprint(p.Outputs), time.Duration(p.CPUSec*1e9).Round(time.Microsecond).String())
+			row = append(row, fmt.Sprint(p.Calls), fmt.Sprint(p.Outputs), cpu(p.CPUSec))
 		}
 		writeRow(w, append(row, p.Path, p.Reason))
 	}
@@ -55,7 +55,7 @@ func writeLogic(w io.Writer, ps []control.Plugin, counts bool) {
 func writeProbes(w io.Writer, ps []control.Plugin, counts bool) {
 	head := []string{"NAME", "VERSION", "KIND", "STATE", "FORM", "PROGRAMS"}
 	if counts {
-		head = append(head, "SEEN", "EMITTED", "LOST", "DROPPED")
+		head = append(head, "SEEN", "EMITTED", "LOST", "DROPPED", "RUNS", "CPU")
 	}
 	writeRow(w, append(head, "FEATURES", "PATH", "REASON"))
 	for _, p := range ps {
@@ -67,9 +67,10 @@ func writeProbes(w io.Writer, ps []control.Plugin, counts bool) {
 		switch {
 		case !counts:
 		case p.Probe != nil && p.State != control.PluginRefused:
-			row = append(row, fmt.Sprint(p.Probe.Seen), fmt.Sprint(p.Probe.Emitted), fmt.Sprint(p.Probe.Lost), fmt.Sprint(p.Probe.Dropped))
+			row = append(row, fmt.Sprint(p.Probe.Seen), fmt.Sprint(p.Probe.Emitted), fmt.Sprint(p.Probe.Lost), fmt.Sprint(p.Probe.Dropped),
+				fmt.Sprint(p.Calls), cpu(p.CPUSec))
 		default:
-			row = append(row, "-", "-", "-", "-")
+			row = append(row, "-", "-", "-", "-", "-", "-")
 		}
 		writeRow(w, append(row, dash(strings.Join(p.Features, ", ")), p.Path, p.Reason))
 	}
@@ -84,4 +85,9 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// cpu is a plugin's CPU time as both tables show it.
+func cpu(sec float64) string {
+	return time.Duration(sec * 1e9).Round(time.Microsecond).String()
 }

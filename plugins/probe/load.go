@@ -3,10 +3,13 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/ainka/ainka/plugins/probe/probebpf"
 )
@@ -24,9 +27,21 @@ type Loaded struct {
 	stats *ebpf.Map
 }
 
-// Stats are the plugin's kernel counters, summed over CPUs; zero when its
-// object keeps none.
-type Stats struct{ Seen, Emitted, Lost, Filtered uint64 }
+// Stats are the plugin's kernel counters, summed over CPUs (zero when its
+// object keeps none), and the kernel's run time and run count of its
+// programs (zero unless BPF run-time statistics are enabled: EnableRunTime).
+type Stats struct {
+	Seen, Emitted, Lost, Filtered uint64
+	Runtime                       time.Duration
+	Runs                          uint64
+}
+
+// Add returns s plus o: a kind's counters over the programs it ran, one
+// after the other, across live swaps.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Seen: s.Seen + o.Seen, Emitted: s.Emitted + o.Emitted, Lost: s.Lost + o.Lost, Filtered: s.Filtered + o.Filtered,
+		Runtime: s.Runtime + o.Runtime, Runs: s.Runs + o.Runs}
+}
 
 // Load loads p's program (the generic one, or the plugin's own object,
 // checked against the manifest first), sets its kind and the daemon's
@@ -140,6 +155,19 @@ func (l *Loaded) attachGeneric() error {
 	return nil
 }
 
+// EnableRunTime makes the kernel account the run time and run count of
+// every BPF program (BPF_STATS_RUN_TIME) until the returned Closer is
+// closed: Stats' Runtime and Runs. It costs two clock reads per program
+// run, of every program on the host, AINKA's built-in ones included, so
+// the daemon holds it only while a probe plugin is loaded.
+func EnableRunTime() (io.Closer, error) {
+	c, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		return nil, fmt.Errorf("enable BPF run-time statistics: %w", err)
+	}
+	return c, nil
+}
+
 // Events returns the plugin's ring buffer.
 func (l *Loaded) Events() *ebpf.Map { return l.ring }
 
@@ -149,9 +177,19 @@ func (l *Loaded) KindNumber() uint16 { return l.Kind.Kind }
 // Name returns the plugin's name.
 func (l *Loaded) Name() string { return l.Manifest.Name }
 
-// Stats sums the plugin's per-CPU counters.
+// Stats sums the plugin's per-CPU counters and its programs' run time.
 func (l *Loaded) Stats() (Stats, error) {
 	var s Stats
+	if l.coll != nil {
+		for _, p := range l.coll.Programs {
+			// The kernel counts run time only while someone holds BPF
+			// statistics enabled; without, both stay zero.
+			if ps, err := p.Stats(); err == nil {
+				s.Runtime += ps.Runtime
+				s.Runs += ps.RunCount
+			}
+		}
+	}
 	if l.stats == nil {
 		return s, nil
 	}

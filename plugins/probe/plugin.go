@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +19,10 @@ type Plugin struct {
 	Text     []byte // plugin.toml as read
 	Kind     spec.Kind
 	Format   *Format // the tracepoint's, declarative form only
+	// Digest is the SHA-256 of plugin.toml and, for the object form, of
+	// the object file, as Open read them: a reload tells a changed
+	// plugin by it.
+	Digest string
 }
 
 // Open reads and checks the plugin in dir as record kind k. The
@@ -31,7 +37,7 @@ func Open(dir string, k uint16, tracefsDir string) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
 	}
-	p := &Plugin{Dir: dir, Manifest: m, Text: text}
+	p := &Plugin{Dir: dir, Manifest: m, Text: text, Digest: digest(dir, m, text)}
 	if m.Tracepoint != nil {
 		if tracefsDir == "" {
 			tracefsDir = TracefsDir
@@ -58,4 +64,32 @@ func FromText(text []byte, k uint16, format *Format) (*Plugin, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// digest hashes the manifest and the object it names; an object that
+// cannot be read is left out (CheckObject says why when loading).
+func digest(dir string, m *Manifest, text []byte) string {
+	h := sha256.New()
+	h.Write(text)
+	if m.Object != nil {
+		if b, err := os.ReadFile(filepath.Join(dir, m.Object.File)); err == nil {
+			h.Write([]byte{0})
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Digest returns the digest Open would give the plugin in dir now, or an
+// error when its manifest cannot be read or parsed.
+func Digest(dir string) (string, error) {
+	text, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return "", fmt.Errorf("read probe manifest: %w", err)
+	}
+	m, err := ParseManifest(text)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return digest(dir, m, text), nil
 }

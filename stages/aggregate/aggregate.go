@@ -38,6 +38,9 @@ type Config struct {
 	// Probes are the probe plugin kinds to aggregate (nil: none); their
 	// records are folded into Window.Probe as their features need.
 	Probes *spec.Set
+	// ProbeKinds, when set, replaces Probes: the stage takes its current
+	// set at each batch (a reload may add or retire kinds).
+	ProbeKinds *spec.Registry
 	// NoEntities skips the per-task run time and per-device continuity
 	// accounting (the tuners' inputs): only for measuring their cost.
 	NoEntities bool
@@ -106,6 +109,7 @@ type Stage struct {
 	socks      sockets // TCP sockets' counters, for per-window deltas
 	noEntities bool
 	probes     *probePlan
+	probeReg   *spec.Registry
 
 	havePrevHost bool
 	prevHost     record.HostSample
@@ -142,6 +146,7 @@ func New(cfg Config) (*Stage, error) {
 
 		noEntities:    cfg.NoEntities,
 		probes:        newProbePlan(cfg.Probes),
+		probeReg:      cfg.ProbeKinds,
 		hostWatermark: cfg.HostWatermark,
 	}
 	if cfg.Metrics != nil {
@@ -165,6 +170,9 @@ const MaxEventTs = 1 << 62
 // Process folds in into the open windows and appends every window that
 // closed to out.
 func (a *Stage) Process(in []decode.Event, out []Window) []Window {
+	if a.probeReg != nil {
+		a.followProbes(a.probeReg.Load())
+	}
 	for i := range in {
 		e := &in[i]
 		if e.TsNs > MaxEventTs {
@@ -302,6 +310,9 @@ func (a *Stage) emit(out []Window) []Window {
 		out = append(out, Window{})
 	}
 	out[n] = *w
+	if a.probes != nil {
+		out[n].Probe.Set = a.probes.set
+	}
 	a.Windows++
 	a.inFirst = false
 	if a.mWindows != nil { // once per window, not per event

@@ -22,6 +22,10 @@ type ProbeKey struct {
 // plugins/probe/spec), indexed by kind - spec.KindBase: what their
 // declared features need, nothing else.
 type ProbeWindow struct {
+	// Set is the kinds the window was aggregated for, set when it is
+	// emitted: after a reload changed them, the features of a window are
+	// those of the kinds it was closed with.
+	Set    *spec.Set
 	Counts [spec.MaxKinds]uint64
 	// Sums are weighted sums of fields in two's complement: a signed
 	// field's sum is int64(Sums[..]) (SumValue).
@@ -97,7 +101,15 @@ func (p *ProbeWindow) addKey(kind uint16, key, n uint64) {
 // histogrammed and which is the key: the declared features' needs,
 // computed once.
 type probePlan struct {
+	set   *spec.Set
 	kinds [spec.MaxKinds]*kindPlan
+	// hists is what each histogram slot holds: a kind's field.
+	hists [spec.MaxHists]histOwner
+}
+
+type histOwner struct {
+	kind  uint16
+	field int
 }
 
 type kindPlan struct {
@@ -134,7 +146,7 @@ func newProbePlan(set *spec.Set) *probePlan {
 	if set == nil {
 		return nil
 	}
-	pl := &probePlan{}
+	pl := &probePlan{set: set}
 	for _, k := range set.Kinds() {
 		kp := &kindPlan{hasKey: k.Key >= 0}
 		if kp.hasKey {
@@ -146,6 +158,7 @@ func newProbePlan(set *spec.Set) *probePlan {
 				kp.sums = addSlot(kp.sums, newSlot(k.Fields[f.Field], f.Field))
 			case spec.OpQuantile:
 				kp.hists = addSlot(kp.hists, newSlot(k.Fields[f.Field], f.Hist))
+				pl.hists[f.Hist] = histOwner{kind: k.Kind, field: f.Field}
 			}
 		}
 		pl.kinds[int(k.Kind)-spec.KindBase] = kp
@@ -160,4 +173,27 @@ func addSlot(s []fieldSlot, v fieldSlot) []fieldSlot {
 		}
 	}
 	return append(s, v)
+}
+
+// followProbes makes the stage aggregate the kinds of set from now on (a
+// reload changed them). The open windows keep what they hold of the kinds
+// that stay (their slots are by kind number, which a kind keeps, and by
+// field); a histogram slot that now holds another kind's field starts
+// empty.
+func (a *Stage) followProbes(set *spec.Set) {
+	if a.probes != nil && a.probes.set == set || a.probes == nil && set == nil {
+		return
+	}
+	old := a.probes
+	a.probes = newProbePlan(set)
+	if a.probes == nil {
+		a.probes = &probePlan{} // no kinds: windows say so (an empty set)
+	}
+	for i := range spec.MaxHists {
+		if old == nil || old.hists[i] != a.probes.hists[i] {
+			for _, w := range a.w {
+				w.Probe.Hists[i].Reset()
+			}
+		}
+	}
 }

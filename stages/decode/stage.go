@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -20,8 +21,10 @@ type Stage struct {
 	// (index kind - spec.KindBase).
 	ProbeCounts [spec.MaxKinds]uint64
 
-	// probes are the probe plugin kinds this stage accepts (SetProbes).
+	// probes are the probe plugin kinds this stage accepts (SetProbes),
+	// followed in reg when the kinds change at run time (FollowProbes).
 	probes      *spec.Set
+	reg         *spec.Registry
 	probeEvents [spec.MaxKinds]*metrics.Counter
 	batchProbes [spec.MaxKinds]uint64
 	set         *metrics.Set
@@ -57,12 +60,21 @@ func (d *Stage) Process(in [][]byte, out []Event) []Event {
 		out = grown
 	}
 	out = out[:n+len(in)]
+	if d.reg != nil {
+		if set := d.reg.Load(); set != d.probes {
+			d.SetProbes(set)
+		}
+	}
 	for _, rec := range in {
 		k, reason := check(rec)
 		if reason == ReasonUnknownKind && d.probes != nil {
 			// Plugin kinds are off the built-in fast path: only records
 			// the enum does not know pay for this lookup.
-			if p := d.probes.Lookup(uint16(k)); p != nil {
+			p := d.probes.Lookup(uint16(k))
+			if p == nil {
+				p = d.probes.Retired(uint16(k)) // its plugin went while its records were in flight
+			}
+			if p != nil {
 				if len(rec) != p.Size {
 					d.batchErrors[ReasonBadLength]++
 					continue
@@ -93,9 +105,19 @@ func (d *Stage) SetProbes(set *spec.Set) {
 	if d.set == nil {
 		return
 	}
-	for _, k := range set.Kinds() {
-		d.probeEvents[k.Kind-spec.KindBase] = d.set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, k.Name))
+	for i := range spec.MaxKinds {
+		k := uint16(spec.KindBase + i)
+		if p := cmp.Or(set.Lookup(k), set.Retired(k)); p != nil {
+			d.probeEvents[i] = d.set.GetOrCreateCounter(fmt.Sprintf(`ainka_events_total{kind=%q}`, p.Name))
+		}
 	}
+}
+
+// FollowProbes makes the stage take the probe plugin kinds of reg at each
+// batch: a reload may add or retire kinds while it runs.
+func (d *Stage) FollowProbes(reg *spec.Registry) {
+	d.reg = reg
+	d.SetProbes(reg.Load())
 }
 
 func (d *Stage) publish() {

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"cmp"
 	"math"
 
 	"golang.org/x/sys/unix"
@@ -32,8 +33,10 @@ func (x *Stage) Process(in []aggregate.Window, out []Vector) []Vector {
 			out = append(out, Vector{})
 		}
 		Compute(&in[i], &out[n])
-		if x.probes != nil {
-			ComputeProbes(x.probes, &in[i], &out[n])
+		// The window's own kinds (aggregate sets them; a reload may have
+		// changed them), else the stage's.
+		if set := cmp.Or(in[i].Probe.Set, x.probes); set != nil {
+			ComputeProbes(set, &in[i], &out[n])
 		}
 	}
 	return out

@@ -184,3 +184,65 @@ func BenchmarkProbeKind(b *testing.B) {
 	// fastest batch of each is the cost itself.
 	b.ReportMetric(float64(arms[1].best)/float64(arms[0].best), "best_ratio")
 }
+
+// TestProbeKindsFollowRegistry: decode, aggregate and features follow a
+// registry whose kinds change between batches, as a SIGHUP reload changes
+// them. A kind that stays keeps what the open window holds of it; an added
+// kind is decoded and computed from its first record; a removed (retired)
+// kind's records still in flight are decoded, not unknown, and derive
+// nothing.
+func TestProbeKindsFollowRegistry(t *testing.T) {
+	pk := probeKind()
+	other := probeKind()
+	other.Kind, other.Name = spec.KindBase+3, "other"
+	first, err := spec.NewSet([]spec.Kind{pk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := spec.NewRegistry(first)
+	agg, err := aggregate.New(aggregate.Config{Interval: 100 * time.Millisecond, ProbeKinds: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &chain{dec: decode.New(nil), agg: agg, fx: features.New()}
+	c.dec.FollowProbes(reg)
+	var in [][]byte
+	for i := uint64(0); i < 6; i++ {
+		in = append(in, probeRecord(1e9+i*1e6, pk.Kind, 80, 100, 0))
+	}
+	if _, ws, _ := c.run(in, nil, nil, nil); len(ws) != 0 {
+		t.Fatalf("%d windows closed early", len(ws))
+	}
+
+	added, err := first.Next([]spec.Kind{pk, other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Store(added)
+	in = [][]byte{probeRecord(1e9+10e6, pk.Kind, 80, 100, 0), probeRecord(1e9+11e6, other.Kind, 80, 100, 0),
+		probeRecord(1e9+300e6, other.Kind, 80, 100, 0)} // closes the window
+	_, ws, vs := c.run(in, nil, nil, nil)
+	if len(ws) == 0 || vs[0].Probes != added || vs[0].NumProbe != 14 {
+		t.Fatalf("after the addition: %d windows, %d features", len(ws), vs[0].NumProbe)
+	}
+	if n, o := vs[0].Probe[1], vs[0].Probe[8]; n != 7 || o != 1 {
+		t.Errorf("counts in the window of the change: pk %v (want 6 before + 1 after), other %v (want 1)", n, o)
+	}
+
+	removed, err := added.Next([]spec.Kind{other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Store(removed)
+	in = [][]byte{probeRecord(1e9+310e6, pk.Kind, 80, 100, 0), probeRecord(1e9+320e6, other.Kind, 80, 100, 0),
+		probeRecord(1e9+700e6, other.Kind, 80, 100, 0)}
+	before := c.dec.ProbeCounts[pk.Kind-spec.KindBase]
+	_, _, vs = c.run(in, nil, nil, nil)
+	if c.dec.Errors[decode.ReasonUnknownKind] != 0 || c.dec.ProbeCounts[pk.Kind-spec.KindBase] != before+1 {
+		t.Errorf("retired kind's record: errors %v, decoded %d -> %d", c.dec.Errors, before, c.dec.ProbeCounts[pk.Kind-spec.KindBase])
+	}
+	last := vs[len(vs)-1]
+	if last.Probes != removed || last.NumProbe != 7 || last.ProbeNames()[0] != "other.per_s" {
+		t.Errorf("after the removal: %d features %v", last.NumProbe, last.ProbeNames())
+	}
+}

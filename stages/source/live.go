@@ -157,6 +157,10 @@ type Live struct {
 	ringPeak *atomic.Uint64
 	ringSize uint64
 	probes   []*probeRing
+	// changes takes ChangeProbe's requests to Run; runDone is closed when
+	// Run returns.
+	changes chan probeChange
+	runDone chan struct{}
 }
 
 // NewLive loads and attaches the eBPF object, writes the policy and opens
@@ -184,7 +188,7 @@ func NewLive(cfg Config) (*Live, error) {
 		return nil, err
 	}
 
-	l := &Live{cfg: cfg}
+	l := &Live{cfg: cfg, changes: make(chan probeChange), runDone: make(chan struct{})}
 	if len(probeKinds) > 0 {
 		p, err := bpf.Open(bpf.Options{RingBytes: cfg.RingBytes, Kinds: probeKinds})
 		if err != nil {
@@ -410,6 +414,7 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 		return ErrRunning
 	}
 	defer l.Close()
+	defer close(l.runDone)
 	r := &reader{l: l, out: out}
 	// Host samples and metric refreshes share the collection interval.
 	interval := l.cfg.HostInterval
@@ -452,6 +457,7 @@ func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 		if err := r.readProbes(); err != nil {
 			return err
 		}
+		r.applyChanges()
 	}
 
 	return l.stop(r)

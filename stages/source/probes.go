@@ -3,19 +3,26 @@ package source
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 
 	"github.com/ainka/ainka/plugins/probe"
 )
 
-// probeRing is one probe plugin's ring and its accounting, the same as a
-// built-in kind's: Emitted == Read + Lost, Read == taken + Dropped.
+// probeRing is one probe plugin kind's ring and its accounting, the same
+// as a built-in kind's: Emitted == Read + Lost, Read == taken + Dropped.
+// A live swap (Live.ChangeProbe) replaces p and rg; the kind's counters go
+// on: base holds what the programs it replaced counted.
 type probeRing struct {
 	p             *probe.Loaded
 	rg            *ring
 	read, dropped atomic.Uint64
-	last          probe.Stats // last kernel counters; final once closed
+	base          probe.Stats // the replaced programs' final counters
+	last          probe.Stats // last kernel counters of p; final once closed
+	// gen counts the records read from rg (not from the rings it
+	// replaced): a swap drains the old ring until its counters add up.
+	gen uint64
 
 	seen, emitted, lost, mDropped *metrics.Counter
 }
@@ -24,7 +31,13 @@ type probeRing struct {
 type ProbeStats struct {
 	Name string
 	Kind uint16
+	// Plugin is the plugin running now (its manifest and kind).
+	Plugin *probe.Plugin
 	KindStats
+	// Runtime and Runs are the kernel's accounting of the kind's programs
+	// (probe.Stats): zero unless BPF run-time statistics are enabled.
+	Runtime time.Duration
+	Runs    uint64
 }
 
 // openProbes opens the reader of each probe plugin's ring. Live owns the
@@ -56,6 +69,7 @@ func (r *reader) readProbes() error {
 			var err error
 			b.Buf, b.Items, err = pr.rg.read(b.Buf, b.Items, r.l.cfg.BatchRecords, maxRecord, &scratch)
 			r.probeRecs[i] += uint64(len(b.Items) - before)
+			pr.gen += uint64(len(b.Items) - before)
 			if err != nil {
 				return fmt.Errorf("read ring of probe plugin %s: %w", pr.p.Name(), err)
 			}
@@ -96,7 +110,7 @@ func (l *Live) detachProbes() error {
 func (l *Live) probesDrained() bool {
 	for _, pr := range l.probes {
 		s, err := pr.p.Stats()
-		if err == nil && s.Emitted != s.Lost+pr.read.Load() {
+		if err == nil && s.Emitted != s.Lost+pr.gen {
 			return false
 		}
 	}
@@ -127,16 +141,17 @@ func (l *Live) ProbeStats() []ProbeStats {
 				pr.last = s
 			}
 		}
-		s := pr.last
-		out[i] = ProbeStats{Name: pr.p.Name(), Kind: pr.p.KindNumber(), KindStats: KindStats{
+		s := pr.base.Add(pr.last)
+		out[i] = ProbeStats{Name: pr.p.Name(), Kind: pr.p.KindNumber(), Plugin: pr.p.Plugin, KindStats: KindStats{
 			Seen: s.Seen, Emitted: s.Emitted, Lost: s.Lost, Filtered: s.Filtered,
-			Read: pr.read.Load(), Dropped: pr.dropped.Load()}}
+			Read: pr.read.Load(), Dropped: pr.dropped.Load()}, Runtime: s.Runtime, Runs: s.Runs}
 	}
 	return out
 }
 
-// probeMetrics publishes the plugin kinds as the built-in ones, labelled
-// with the plugin's name.
+// refreshProbeMetrics publishes the plugin kinds as the built-in ones,
+// labelled with the plugin's name. Called by Run, the only goroutine that
+// changes l.probes.
 func (l *Live) refreshProbeMetrics(set *metrics.Set) {
 	for i, s := range l.ProbeStats() {
 		pr := l.probes[i]
@@ -157,6 +172,8 @@ func (l *Live) refreshProbeMetrics(set *metrics.Set) {
 // ProbePlugins returns the probe plugins the source reads, in the order
 // of Config.Probes.
 func (l *Live) ProbePlugins() []*probe.Loaded {
+	l.statsMu.Lock()
+	defer l.statsMu.Unlock()
 	out := make([]*probe.Loaded, len(l.probes))
 	for i, pr := range l.probes {
 		out[i] = pr.p

@@ -147,11 +147,12 @@ type Kind struct {
 
 // Set is the plugin kinds of a run. It is immutable once built.
 type Set struct {
-	kinds  [MaxKinds]*Kind
-	order  []*Kind // by kind number
-	names  []string
-	hists  int
-	nfeats int
+	kinds   [MaxKinds]*Kind
+	retired [MaxKinds]*Kind // kinds a reload took out (Next)
+	order   []*Kind         // by kind number
+	names   []string
+	hists   int
+	nfeats  int
 }
 
 // NewSet checks kinds and numbers their histogram slots.
