@@ -17,7 +17,7 @@ import (
 func init() {
 	register(Spec{
 		Name:    "readahead",
-		Summary: "fio buffered 4 KiB reads (psync) of a loop device (losetup --direct-io=on, 1 GiB backing file on the real disk), phases alternating sequential and random, the device's cache flushed before each phase",
+		Summary: "fio buffered 4 KiB reads (psync) of a loop device (losetup --direct-io=on, backing file on the real disk), phases alternating sequential and random, each reading a region of its own once (never wrapping into the page cache), the device's cache flushed before each phase",
 		Primary: MetricSpec{Name: "geomean_mib_s", Unit: "MiB/s", NoiseFloor: 0.25},
 		// throughput-performance raises readahead to ≥ 4096 KiB on disks.
 		TunedProfile: "throughput-performance",
@@ -27,8 +27,6 @@ func init() {
 		New:   func() Scenario { return &readahead{} },
 	})
 }
-
-const raImageMiB = 1024
 
 type readahead struct {
 	dev    string // /dev/loopN
@@ -40,35 +38,25 @@ type readahead struct {
 	// oracle 16, with the value sampled unchanged all through the run).
 	detached string
 	raFile   string
+	phaseLen time.Duration
+	regions  []raRegion // where each phase reads (ralayout.go)
 	phases   []raPhase
 	marks    []Mark
 	samples  []Point
 }
 
 type raPhase struct {
-	kind  string // read or randread
-	start float64
-	mibS  float64
-	bw    []Point
-}
-
-// raImage is the backing file, kept in the work directory across runs:
-// written once with incompressible data (a fresh sparse file would read
-// zeros without touching the disk).
-func raImage(dir string) (string, error) {
-	p := filepath.Join(filepath.Dir(dir), "readahead.img")
-	if st, err := os.Stat(p); err == nil && st.Size() == raImageMiB<<20 {
-		return p, nil
-	}
-	if _, err := run(context.Background(), "fio", "--name=fill", "--filename="+p, "--rw=write", "--bs=1M",
-		"--size="+strconv.Itoa(raImageMiB)+"M", "--refill_buffers", "--end_fsync=1", "--output=/dev/null"); err != nil {
-		return "", fmt.Errorf("readahead: write backing file: %w", err)
-	}
-	return p, nil
+	kind    string // read or randread
+	start   float64
+	mibS    float64
+	readPct float64 // of its region
+	bw      []Point
 }
 
 func (r *readahead) Setup(ctx context.Context, env *Env) error {
-	img, err := raImage(env.Dir)
+	r.phaseLen = env.Duration / time.Duration(raPhases(env.Quick))
+	r.regions = raLayout(raPhases(env.Quick), r.phaseLen)
+	img, err := raImage(ctx, env.Dir, raImageBytes(raPhases(env.Quick), r.phaseLen))
 	if err != nil {
 		return err
 	}
@@ -100,11 +88,7 @@ func (r *readahead) Setup(ctx context.Context, env *Env) error {
 // Workload runs the phases back to back and samples the device's
 // read_ahead_kb every 100 ms beside them: a change (by an arm) is a mark.
 func (r *readahead) Workload(ctx context.Context, env *Env) error {
-	n := 6
-	if env.Quick {
-		n = 4
-	}
-	phaseLen := env.Duration / time.Duration(n)
+	n := len(r.regions)
 	t0 := time.Now()
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -120,7 +104,7 @@ func (r *readahead) Workload(ctx context.Context, env *Env) error {
 		}
 		start := time.Since(t0).Seconds()
 		r.marks = append(r.marks, Mark{T: start, Label: "phase " + kind})
-		ph, err := r.phase(ctx, env, kind, i, phaseLen)
+		ph, err := r.phase(ctx, env, kind, i)
 		if err != nil {
 			return err
 		}
@@ -149,10 +133,14 @@ func (r *readahead) watchKnob(t0 time.Time, stop, done chan struct{}) {
 	})
 }
 
-func (r *readahead) phase(ctx context.Context, env *Env, kind string, i int, d time.Duration) (raPhase, error) {
+// phase reads the phase's region once, for the phase's length at most
+// (ralayout.go: never wrapping into what it has just cached).
+func (r *readahead) phase(ctx context.Context, env *Env, kind string, i int) (raPhase, error) {
 	logPrefix := filepath.Join(env.Dir, fmt.Sprintf("phase%d", i))
+	reg := r.regions[i]
 	out, err := run(ctx, "fio", "--name="+kind, "--filename="+r.dev, "--rw="+kind, "--bs=4k", "--ioengine=psync",
-		"--direct=0", "--fadvise_hint=0", "--time_based", fmt.Sprintf("--runtime=%dms", d.Milliseconds()),
+		"--direct=0", "--fadvise_hint=0", fmt.Sprintf("--offset=%d", reg.off), fmt.Sprintf("--size=%d", reg.size),
+		fmt.Sprintf("--runtime=%dms", r.phaseLen.Milliseconds()),
 		"--write_bw_log="+logPrefix, "--log_avg_msec=250", "--output-format=json")
 	if err != nil {
 		return raPhase{}, fmt.Errorf("readahead phase %d (%s): %w", i, kind, err)
@@ -161,7 +149,8 @@ func (r *readahead) phase(ctx context.Context, env *Env, kind string, i int, d t
 	if err != nil {
 		return raPhase{}, fmt.Errorf("readahead phase %d: %w", i, err)
 	}
-	ph := raPhase{kind: kind, mibS: jobs[kind].Read.BW / 1024}
+	rd := jobs[kind].Read
+	ph := raPhase{kind: kind, mibS: rd.BW / 1024, readPct: 100 * float64(rd.IOBytes) / float64(reg.size)}
 	ph.bw, err = readBWLog(logPrefix + "_bw.1.log")
 	return ph, err
 }
@@ -203,6 +192,7 @@ func (r *readahead) Metric(env *Env) (*Figures, error) {
 			f.Values[fmt.Sprintf("phase%d_time_to_steady_s", i)] = tts
 		}
 		f.Values[fmt.Sprintf("phase%d_%s_mib_s", i, ph.kind)] = ph.mibS
+		f.Values[fmt.Sprintf("phase%d_read_pct", i)] = ph.readPct
 		// Where the phase starts and ends in the series: time to best
 		// (timetobest.go) cuts the series per phase.
 		f.Values[fmt.Sprintf("phase%d_start_s", i)] = ph.start

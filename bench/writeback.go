@@ -96,8 +96,9 @@ type fioJob struct {
 }
 
 type fioDir struct {
-	BW  float64 `json:"bw"` // KiB/s
-	Lat fioLat  `json:"clat_ns"`
+	BW      float64 `json:"bw"` // KiB/s
+	IOBytes int64   `json:"io_bytes"`
+	Lat     fioLat  `json:"clat_ns"`
 }
 
 // parseFio reads fio's JSON report, skipping anything fio prints before it.
