@@ -85,9 +85,12 @@ func (m *probeManager) reload(ctx context.Context) {
 		case err != nil:
 			m.log.Warn("probe plugin refused", "path", dir, "reason", err)
 			refused = append(refused, plugins.ProbeRefused(dir, err))
-		case l != nil && isRunning && l.KindNumber() == old.kind:
+		case l != nil && isRunning && l.Name() == old.p.Manifest.Name:
+			// A swap, also to a new kind number (a new layout): the
+			// plugin's counters go on.
 			ops = append(ops, probeOp{kind: old.kind, p: l})
 		case l != nil && isRunning:
+			// Renamed: another plugin to the pipeline and the metrics.
 			ops = append(ops, probeOp{kind: old.kind}, probeOp{p: l})
 		case l != nil:
 			ops = append(ops, probeOp{p: l})
@@ -186,7 +189,7 @@ func (m *probeManager) apply(ctx context.Context, set *spec.Set, kinds []spec.Ki
 		switch {
 		case op.p == nil:
 		case op.kind != 0:
-			m.log.Info("probe plugin swapped", "name", op.p.Name(), "version", op.p.Manifest.Version, "kind", op.kind, "path", op.p.Dir)
+			m.log.Info("probe plugin swapped", "name", op.p.Name(), "version", op.p.Manifest.Version, "kind", op.p.KindNumber(), "was", op.kind, "path", op.p.Dir)
 		default:
 			m.log.Info("probe plugin loaded", "name", op.p.Name(), "version", op.p.Manifest.Version, "kind", op.p.KindNumber(), "path", op.p.Dir)
 		}

@@ -32,15 +32,14 @@ type probeChange struct {
 //   - kind 0: p, loaded and attached, is a new kind, read from now on;
 //   - p nil: kind's programs are detached, its ring drained into the
 //     pipeline and freed; the kind is read no more;
-//   - otherwise p replaces kind's plugin (a live swap, p.KindNumber() ==
-//     kind): p is attached already, so the old programs are detached
-//     only now, their ring drained, and the kind's counters go on.
+//   - otherwise p replaces kind's plugin (a live swap): p is attached
+//     already, so the old programs are detached only now, their ring
+//     drained, and the plugin's counters go on (also when p is of another
+//     kind number: a new layout of the same plugin). p must have the
+//     same name: the counters are published by name.
 //
 // On success the source owns p (Close frees it); on an error it does not.
 func (l *Live) ChangeProbe(ctx context.Context, kind uint16, p *probe.Loaded) error {
-	if kind != 0 && p != nil && p.KindNumber() != kind {
-		return fmt.Errorf("%w: a swap keeps the kind (%d), %s is kind %d", ErrNoProbeKind, kind, p.Name(), p.KindNumber())
-	}
 	req := probeChange{kind: kind, p: p, done: make(chan error, 1)}
 	select {
 	case l.changes <- req:
@@ -73,6 +72,10 @@ func (r *reader) applyChange(req probeChange) error {
 	if i < 0 {
 		return fmt.Errorf("%w: kind %d", ErrNoProbeKind, req.kind)
 	}
+	if p := req.p; p != nil && (p.Name() != l.probes[i].p.Name() || p.KindNumber() != req.kind && r.reads(p.KindNumber())) {
+		return fmt.Errorf("%w: %s (kind %d) cannot replace %s (kind %d): another name, or a kind read already", ErrNoProbeKind,
+			p.Name(), p.KindNumber(), l.probes[i].p.Name(), req.kind)
+	}
 	var rg *ring
 	if req.p != nil {
 		var err error
@@ -85,8 +88,8 @@ func (r *reader) applyChange(req probeChange) error {
 	l.statsMu.Lock()
 	defer l.statsMu.Unlock()
 	if req.p == nil {
-		// The batch's counts are by index: hand it on before the
-		// indices move.
+		// retire handed the batch on (its counts are by index), so the
+		// indices may move.
 		pr.last = final
 		l.probes = slices.Delete(l.probes, i, i+1)
 		return err
@@ -96,9 +99,14 @@ func (r *reader) applyChange(req probeChange) error {
 	return err
 }
 
+// reads reports whether the source reads kind k.
+func (r *reader) reads(k uint16) bool {
+	return slices.ContainsFunc(r.l.probes, func(pr *probeRing) bool { return pr.p.KindNumber() == k })
+}
+
 func (r *reader) addProbe(p *probe.Loaded) error {
 	l := r.l
-	if slices.ContainsFunc(l.probes, func(pr *probeRing) bool { return pr.p.KindNumber() == p.KindNumber() }) {
+	if r.reads(p.KindNumber()) {
 		return fmt.Errorf("%w: kind %d is read already", ErrNoProbeKind, p.KindNumber())
 	}
 	rg, err := newRing(p.Events(), false)
