@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,8 +35,12 @@ func TestSyscallSlotParking(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.MeasuresTime(t)
-	const sleep = 30 * time.Millisecond
+	// The sleeper is moved a tenth of its sleep in: on a loaded host
+	// (nice 10, load 12) a 30 ms sleep ended before the test's own
+	// 10 ms sleep did, and the sleeper was never moved while asleep.
+	const sleep = 300 * time.Millisecond
 	var sleeperTid int
+	var woke atomic.Bool
 	c := &collector{keep: func(rec []byte) bool {
 		id := binary.LittleEndian.Uint32(rec[40:])
 		return id == unix.SYS_CLOCK_NANOSLEEP || id == unix.SYS_GETPID
@@ -57,6 +62,7 @@ func TestSyscallSlotParking(t *testing.T) {
 			// clock_nanosleep: the Go runtime itself uses nanosleep.
 			ts := unix.NsecToTimespec(int64(sleep))
 			unix.ClockNanosleep(unix.CLOCK_MONOTONIC, 0, &ts, nil)
+			woke.Store(true)
 		}()
 		sleeperTid = <-tidc
 		stop := make(chan struct{})
@@ -76,13 +82,16 @@ func TestSyscallSlotParking(t *testing.T) {
 				getpids(100)
 			}
 		}()
-		time.Sleep(sleep / 3)
+		time.Sleep(sleep / 10)
 		var set unix.CPUSet
 		set.Set(1)
 		if err := unix.SchedSetaffinity(sleeperTid, &set); err != nil {
 			t.Errorf("move the sleeper to CPU 1: %v", err)
 		}
-		time.Sleep(sleep)
+		if woke.Load() {
+			t.Errorf("the sleeper woke before it was moved: the host delayed this thread by %s", sleep)
+		}
+		time.Sleep(30 * time.Millisecond) // getpid goes on as long as before: the ring holds it
 		close(stop)
 		wg.Wait()
 	})
