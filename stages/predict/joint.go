@@ -33,13 +33,14 @@ type joint struct {
 }
 
 // jointParams: the distance detector keeps the defaults except that the
-// sequence model (meant for one series' shape) is off and the scores are
-// graded (no Gate).
+// sequence model (meant for one series' shape) is off, the scores are
+// graded (no Gate) and the soft rest is the stage's.
 func jointParams(lr float64) anomaly.Params {
 	p := anomaly.DefaultParams()
 	p.Alpha = lr
 	p.SeqDecay = 0
 	p.Gate = 0 // graded scores for the view and the policies
+	p.RestSoft = anomaly.StageParams().RestSoft
 	return p
 }
 

@@ -8,9 +8,12 @@ import (
 	"github.com/ainka/ainka/tools/nab"
 )
 
-// cvGrid is the settings the default detector's parameters were chosen
-// among (docs/predict.md, "Cross-validated"); the first is DefaultParams
-// (spatial_tol 0.01), which must be the one chosen on all categories.
+// cvGrid is the settings the default detector's spatial tolerance is
+// chosen among (docs/predict.md, "Cross-validated"); the first is
+// DefaultParams (spatial_tol 0.01), which must be the one chosen on all
+// categories. The gate (0.675) and the soft rest (300) were fixed by
+// comparing this cross-validated score between designs; the figure with
+// them in the grid too is in docs/predict.md (75.5).
 var cvGrid = []string{"", "spatial_tol=0.005", "spatial_tol=0.015", "spatial_tol=0.02"}
 
 // TestCrossValidated guards the honest score: leave-one-category-out, the
@@ -54,7 +57,7 @@ func TestCrossValidated(t *testing.T) {
 			}
 		}
 	}
-	floor := [3]float64{74.2, 67.1, 78.3}
+	floor := [3]float64{76.3, 70.3, 80.6}
 	for k, p := range nab.Profiles {
 		t.Logf("cross-validated %s: %.2f (in sample %.2f)", p.Name, cv.Score[k], res[k].Score)
 		if !(cv.Score[k] >= floor[k]) {

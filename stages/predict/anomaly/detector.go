@@ -281,10 +281,18 @@ func (d *Detector) rest(score float64, hard bool) float64 {
 	if since <= int64(d.p.Rest) || (since <= int64(d.p.RestSoft) && !hard) {
 		score = 0
 	}
-	if score >= d.p.RestLevel {
+	alarm := score >= d.p.RestLevel
+	if alarm {
 		s.LastHigh = s.N
-	} else if d.p.Gate > 0 {
-		score = 0
+	}
+	if d.p.Gate > 0 {
+		// A near alarm (RestLevel up to Gate) is reported as 0 but has
+		// started a rest period: the same incident's likelihood rising
+		// further is not a second alarm.
+		if alarm && score >= d.p.Gate {
+			return 1
+		}
+		return 0
 	}
 	return score
 }

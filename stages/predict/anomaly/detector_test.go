@@ -154,6 +154,45 @@ func TestRestPeriod(t *testing.T) {
 	}
 }
 
+// TestGate: the default's output is its decision, 1 exactly where the
+// graded score (the same detector without the gate) reaches the gate and
+// 0 elsewhere; a near alarm (rest level up to the gate) is reported as 0
+// and, like an alarm, starts a rest period in both.
+func TestGate(t *testing.T) {
+	xs := series(20000, 7)
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 2000; i < len(xs); i += 1500 {
+		xs[i] += 3 + 6*r.Float64() // spikes of varied size
+		for j := i + 400; j < i+450; j++ {
+			xs[j] += 2 * r.NormFloat64() // bursts of noise
+		}
+	}
+	gp := DefaultParams()
+	gp.Gate = 0
+	gated, _ := New(DefaultParams())
+	graded, _ := New(gp)
+	alarms, near := 0, 0
+	for i, x := range xs {
+		g, s := gated.Update(x), graded.Update(x)
+		if g != 0 && g != 1 {
+			t.Fatalf("sample %d: gated output %v, want 0 or 1", i, g)
+		}
+		if want := s >= DefaultParams().Gate; (g == 1) != want {
+			t.Fatalf("sample %d: gated %v, graded %v", i, g, s)
+		}
+		if g == 1 {
+			alarms++
+		}
+		if s >= gp.RestLevel && s < DefaultParams().Gate {
+			near++
+		}
+	}
+	t.Logf("%d alarms, %d near alarms reported as 0", alarms, near)
+	if alarms == 0 || near == 0 {
+		t.Errorf("%d alarms and %d near alarms: the series does not exercise the gate", alarms, near)
+	}
+}
+
 func TestMissingAndFrozen(t *testing.T) {
 	d, _ := New(DefaultParams())
 	for _, x := range series(1000, 4) {
@@ -231,7 +270,7 @@ func TestParams(t *testing.T) {
 	if _, err := ParseParams(DefaultParams(), "alpha=2"); !errors.Is(err, ErrParams) {
 		t.Errorf("alpha=2: err %v, want ErrParams", err)
 	}
-	for _, bad := range []string{"z_decay=1.5", "z_decay=-0.1", "z_tol=-1", "rest_soft=-1", "season_after=-5"} {
+	for _, bad := range []string{"z_decay=1.5", "z_decay=-0.1", "z_tol=-1", "rest_soft=-1", "season_after=-5", "gate=0.6", "gate=1.5"} {
 		name, _, _ := strings.Cut(bad, "=")
 		if _, err := ParseParams(DefaultParams(), bad); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err %v, want ErrParams naming %s", bad, err, name)
