@@ -405,6 +405,7 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 		tc.ModelPath = t.ModelPath
 		tc.Cgroup1Memory = actuate.FindCgroup1("/proc/self/mountinfo", "memory")
 		tc.Tunable = tune.ProcTunable("/proc", os.Getpid())
+		tc.Streamer = tune.ProcStreamer("/proc")
 	}
 	return tc, nil
 }

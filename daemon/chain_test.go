@@ -139,7 +139,10 @@ func TestTunersLeaveKernelAndOwnTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if replay.Tunable != nil {
+	if live.Streamer == nil || live.Streamer(2) {
+		t.Error("live Streamer unset, or kthreadd (which reads nothing) a streamer")
+	}
+	if replay.Tunable != nil || replay.Streamer != nil {
 		t.Error("a replay's tuners read the host's tasks")
 	}
 }

@@ -85,6 +85,10 @@ type Config struct {
 	// sets ProcTunable; nil (replays: their pids are not this host's)
 	// takes every task. Asked once per task.
 	Tunable func(pid uint32) bool
+	// Streamer reports whether a task streams data from storage (the
+	// live daemon: ProcStreamer, 16 MiB/s or more over its life): the
+	// CPU tuner leaves it alone. nil: none does. Asked once per task.
+	Streamer func(pid uint32) bool
 	// LoopBacking names the disk that holds a loop device's backing file
 	// ("" for a device that is not a loop device, or unknown); default
 	// /sys/block/NAME/loop/backing_file resolved through stat.

@@ -151,12 +151,20 @@ func (f cpuFamily) bestJob(s *Stage, now uint64) (job *taskEnt, share float64, s
 // features (the warm-up is the job's, not each worker's: the busiest
 // workers of a job crowd each other out of a window's task table, and
 // each enters it only now and then), seen within memberNs.
+//
+// A task that streams data from storage (Config.Streamer) is none: with
+// a large readahead its pages are ready when it asks, so it runs like a
+// CPU hog (the bench's readahead reader at read_ahead_kb 8192: 0.54 CPU,
+// 97 % of its switches preemptions, 7 wakeups/s) and ioBound does not
+// see it; but its CPU is the copying of what it reads, and at SCHED_IDLE
+// the throughput its readahead won goes (a live bench run proposed
+// "sched pid:3746 = idle: cpu/fio/batch").
 func (cpuFamily) member(s *Stage, e *taskEnt, now uint64) bool {
 	if now-e.lastNs > memberNs || e.windows < 2 || s.settled(e.pid) || !s.mayTarget(e) || inReclaim(s, e) || ioBound(s, e) {
 		return false
 	}
 	c, _ := classifyTaskRaw(e)
-	return c == Batch
+	return c == Batch && !s.streaming(e)
 }
 
 // inReclaim: a task faulting like a memory hog while the host is under

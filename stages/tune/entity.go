@@ -33,8 +33,9 @@ type taskEnt struct {
 	// moving averages of the features.TaskFeatures of the same names
 	cpuShare, meanRunUs, volPerS, involPerS, wakeupsPerS, runqUs float64
 	faultsPerS                                                   float64
-	// tunable caches Config.Tunable: 0 not asked, 1 yes, -1 no.
-	tunable int8
+	// tunable and streamer cache Config.Tunable and Config.Streamer:
+	// 0 not asked, 1 yes, -1 no.
+	tunable, streamer int8
 }
 
 type devEnt struct {
@@ -80,7 +81,7 @@ func (t *tracker) observe(v *features.Vector) {
 		e := t.task(f.PID, v.EndNs)
 		first := e.windows == 0 || e.comm != f.Comm
 		if first {
-			e.tunable = 0
+			e.tunable, e.streamer = 0, 0
 		}
 		e.comm, e.lastNs = f.Comm, v.EndNs
 		e.cpuShare = ewma(e.cpuShare, f.CPUShare, first)

@@ -125,3 +125,93 @@ func (s *Stage) mayTarget(e *taskEnt) bool {
 	}
 	return e.tunable > 0
 }
+
+// streamBps: a task that has made the disk read this much per second
+// over its life (16 MiB/s) streams data; the CPU it uses is the copying
+// of what it reads.
+const streamBps = 16 << 20
+
+// clkTck is USER_HZ, the unit of /proc/PID/stat's starttime.
+const clkTck = 100
+
+// ProcStreamer is Config.Streamer on the host: the task's read_bytes
+// (/proc/PID/io: what its reads and their readahead fetched from
+// storage) over its age is streamBps or more. A task that cannot be read
+// is not a streamer (actuate still checks the target).
+func ProcStreamer(proc string) func(pid uint32) bool {
+	return func(pid uint32) bool {
+		r, err := DiskReadRate(proc, int(pid))
+		return err == nil && r >= streamBps
+	}
+}
+
+// DiskReadRate is the bytes per second pid has made storage read over its
+// life: read_bytes of /proc/PID/io over the time since its start.
+func DiskReadRate(proc string, pid int) (float64, error) {
+	dir := filepath.Join(proc, strconv.Itoa(pid))
+	io, err := os.ReadFile(filepath.Join(dir, "io"))
+	if err != nil {
+		return 0, fmt.Errorf("read task %d: %w", pid, err)
+	}
+	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("read task %d: %w", pid, err)
+	}
+	up, err := os.ReadFile(filepath.Join(proc, "uptime"))
+	if err != nil {
+		return 0, fmt.Errorf("read uptime: %w", err)
+	}
+	return diskReadRate(string(io), string(stat), string(up))
+}
+
+func diskReadRate(io, stat, uptime string) (float64, error) {
+	var bytes float64
+	found := false
+	for _, l := range strings.Split(io, "\n") {
+		if v, ok := strings.CutPrefix(l, "read_bytes:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%w: read_bytes %q", ErrProcStat, strings.TrimSpace(v))
+			}
+			bytes, found = float64(n), true
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("%w: no read_bytes in io", ErrProcStat)
+	}
+	r := strings.LastIndexByte(stat, ')')
+	f := strings.Fields(stat[r+1:])
+	if r < 0 || len(f) < 22-2 {
+		return 0, fmt.Errorf("%w: no start time in stat", ErrProcStat)
+	}
+	start, err := strconv.ParseUint(f[22-3], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: start time %q", ErrProcStat, f[22-3])
+	}
+	u := strings.Fields(uptime)
+	if len(u) == 0 {
+		return 0, fmt.Errorf("%w: empty uptime", ErrProcStat)
+	}
+	now, err := strconv.ParseFloat(u[0], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: uptime %q", ErrProcStat, u[0])
+	}
+	// At least a tick of age: a task started this instant has read little.
+	age := max(now-float64(start)/clkTck, 1.0/clkTck)
+	return bytes / age, nil
+}
+
+// streaming: the task streams data from storage (Config.Streamer, read
+// once per entry as Tunable is).
+func (s *Stage) streaming(e *taskEnt) bool {
+	if s.cfg.Streamer == nil {
+		return false
+	}
+	if e.streamer == 0 {
+		e.streamer = -1
+		if s.cfg.Streamer(e.pid) {
+			e.streamer = 1
+		}
+	}
+	return e.streamer > 0
+}

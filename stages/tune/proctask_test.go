@@ -175,47 +175,120 @@ func TestTaskOriginBoundaries(t *testing.T) {
 	}
 }
 
-// The CPU tuner never takes a kernel thread or AINKA's own task, however
-// batch-like and busy: the biggest job here is "khugepaged" (three tasks
-// at 0.9 CPU each), and Tunable refuses it; the trial is on stress-ng.
-// Tunable is asked once per task, not per window.
+// The CPU tuner never takes a kernel thread, AINKA's own task or a task
+// streaming from storage, however batch-like and busy: the biggest job
+// here (three tasks at 0.9 CPU each) is refused by the hook; the trial is
+// on stress-ng. The hook is asked once per task, not per window.
 func TestCPUTunerSkipsUntunableTasks(t *testing.T) {
+	for _, c := range []struct {
+		comm string
+		set  func(*Config, func(uint32) bool)
+	}{
+		{"khugepaged", func(c *Config, refuse func(uint32) bool) {
+			c.Tunable = func(pid uint32) bool { return !refuse(pid) }
+		}},
+		{"fio", func(c *Config, refuse func(uint32) bool) { c.Streamer = refuse }},
+	} {
+		h := newCPUHost()
+		h.jobs[c.comm], h.share[c.comm] = []uint32{30, 31, 32}, 0.9
+		asked := map[uint32]int{}
+		cfg := Config{CPU: Act, EffectWindow: time.Second, Nice: func(int) (int, error) { return 0, nil }}
+		c.set(&cfg, func(pid uint32) bool { asked[pid]++; return pid >= 30 && pid <= 32 })
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := uint64(1e12)
+		ds := runCPU(t, s, h, &now, 60)
+		if strings.Contains(dump(ds), "pid:30,31,32") {
+			t.Fatalf("%s: acted on the refused job:\n%s", c.comm, dump(ds))
+		}
+		if !strings.Contains(dump(ds), `"action":"sched pid:101,102,103,104 = idle"`) {
+			t.Fatalf("%s: no trial on stress-ng beside the refused job:\n%s", c.comm, dump(ds))
+		}
+		for pid, n := range asked {
+			if n != 1 {
+				t.Errorf("%s: asked %d times about pid %d, want once", c.comm, n, pid)
+			}
+		}
+	}
+	// Without the hooks (a replay) the bigger job is the target: the
+	// test's host does make it the choice to refuse.
+	s := newCPUStage(t, "")
 	h := newCPUHost()
-	h.jobs["khugepaged"] = []uint32{30, 31, 32}
-	h.share["khugepaged"] = 0.9
-	asked := map[uint32]int{}
-	s, err := New(Config{CPU: Act, EffectWindow: time.Second, Nice: func(int) (int, error) { return 0, nil },
-		Tunable: func(pid uint32) bool { asked[pid]++; return pid < 30 || pid > 32 }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.jobs["fio"], h.share["fio"] = []uint32{30, 31, 32}, 0.9
 	now := uint64(1e12)
-	ds := runCPU(t, s, h, &now, 60)
-	var applies int
-	for _, x := range ds {
-		if strings.Contains(x.Action.Target, "pid:30") {
-			t.Fatalf("acted on the kernel threads: %s", x.Action.String())
-		}
-		if x.Action.Target == "pid:101,102,103,104" {
-			applies++
+	if ds := runCPU(t, s, h, &now, 60); !strings.Contains(dump(ds), "pid:30,31,32") {
+		t.Errorf("without the hooks the bigger job was not the target:\n%s", dump(ds))
+	}
+}
+
+// diskReadRate at its boundaries: read_bytes over the task's age, the
+// age at least a tick, and an error naming what is missing or bad.
+func TestDiskReadRate(t *testing.T) {
+	stat := func(start string) string {
+		return "42 (fio) R 1 42 42 0 -1 4194304 0 0 0 0 10 5 0 0 20 0 1 0 " + start + " 0 0\n"
+	}
+	for _, c := range []struct {
+		name, io, stat, up string
+		want               float64
+		err                string
+	}{
+		{"16 MiB/s for 2 s: the threshold", "rchar: 1\nread_bytes: 33554432\nwrite_bytes: 0\n", stat("1000"), "12.00 3.0", streamBps, ""},
+		{"just below", "read_bytes: 33554431\n", stat("1000"), "12.00 3.0", float64(33554431) / 2, ""},
+		{"started this instant", "read_bytes: 4096\n", stat("1200"), "12.00 3.0", 4096 * clkTck, ""},
+		{"no read_bytes", "rchar: 5\n", stat("1000"), "12.00", 0, "no read_bytes"},
+		{"bad read_bytes", "read_bytes: x\n", stat("1000"), "12.00", 0, `read_bytes "x"`},
+		{"short stat", "read_bytes: 1\n", "42 (fio) R 1 42\n", "12.00", 0, "no start time"},
+		{"bad start", "read_bytes: 1\n", stat("y"), "12.00", 0, `start time "y"`},
+		{"empty uptime", "read_bytes: 1\n", stat("1000"), "", 0, "empty uptime"},
+	} {
+		got, err := diskReadRate(c.io, c.stat, c.up)
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("%s: %g, %v; want %g", c.name, got, err, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, ErrProcStat)):
+			t.Errorf("%s: error %v, want ErrProcStat naming %q", c.name, err, c.err)
 		}
 	}
-	if applies == 0 {
-		t.Fatalf("no trial on stress-ng beside the refused job:\n%s", dump(ds))
+}
+
+// ProcStreamer on this host: a child that has read 64 MiB from the disk
+// (O_DIRECT, so the page cache cannot serve it) within its first seconds
+// streams; a sleeping child does not; a pid that does not exist is an
+// error.
+func TestProcStreamerRealProc(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "data")
+	if out, err := exec.Command("dd", "if=/dev/urandom", "of="+f, "bs=1M", "count=64", "conv=fsync", "status=none").CombinedOutput(); err != nil {
+		t.Fatalf("dd: %v: %s", err, out)
 	}
-	for pid, n := range asked {
-		if n != 1 {
-			t.Errorf("Tunable asked %d times about pid %d, want once", n, pid)
+	start := func(script string) int {
+		cmd := exec.Command("sh", "-c", script)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		var ready string
+		if _, err := fmt.Fscan(out, &ready); err != nil {
+			t.Fatalf("%s: %v", script, err)
+		}
+		return cmd.Process.Pid
 	}
-	// Without the filter (a replay) the bigger job is the target: the
-	// test's host does make khugepaged the choice to refuse.
-	s2 := newCPUStage(t, "")
-	h2 := newCPUHost()
-	h2.jobs["khugepaged"], h2.share["khugepaged"] = []uint32{30, 31, 32}, 0.9
-	now = 1e12
-	ds = runCPU(t, s2, h2, &now, 60)
-	if !strings.Contains(dump(ds), "pid:30,31,32") {
-		t.Errorf("without Tunable the bigger job was not the target:\n%s", dump(ds))
+	reader := start("dd if=" + f + " of=/dev/null bs=1M iflag=direct status=none; echo ready; exec sleep 30")
+	sleeper := start("echo ready; exec sleep 30")
+	streams := ProcStreamer("/proc")
+	r, err := DiskReadRate("/proc", reader)
+	if err != nil || !streams(uint32(reader)) {
+		t.Errorf("reader of 64 MiB: %.1f MiB/s, %v; want a streamer (≥ %d MiB/s)", r/(1<<20), err, streamBps>>20)
+	}
+	if r, err := DiskReadRate("/proc", sleeper); err != nil || streams(uint32(sleeper)) {
+		t.Errorf("sleeper: %.1f MiB/s, %v; want no streamer", r/(1<<20), err)
+	}
+	if _, err := DiskReadRate("/proc", 1<<30); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a pid that does not exist: %v, want ErrNotExist", err)
 	}
 }
