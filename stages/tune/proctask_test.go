@@ -31,12 +31,11 @@ func findComm(t *testing.T, comm string) int {
 	return 0
 }
 
-// TaskOrigin on this host's real /proc: kthreadd and khugepaged are
-// kernel threads, the test process and its child and grandchild are its
-// own, init is a user's.
-func TestTaskOriginRealProc(t *testing.T) {
-	self := os.Getpid()
-	cmd := exec.Command("sh", "-c", "sleep 30 & echo $!; wait")
+// startChild starts sh -c script, killed at the test's end, and returns
+// its pid once it has printed a first word, and that word.
+func startChild(t *testing.T, script string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +44,22 @@ func TestTaskOriginRealProc(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var grandchild int
-	if _, err := fmt.Fscan(out, &grandchild); err != nil {
-		t.Fatalf("read the grandchild's pid: %v", err)
+	var first string
+	if _, err := fmt.Fscan(out, &first); err != nil {
+		t.Fatalf("%s: %v", script, err)
+	}
+	return cmd.Process.Pid, first
+}
+
+// TaskOrigin on this host's real /proc: kthreadd and khugepaged are
+// kernel threads, the test process and its child and grandchild are its
+// own, init is a user's.
+func TestTaskOriginRealProc(t *testing.T) {
+	self := os.Getpid()
+	child, first := startChild(t, "sleep 30 & echo $!; wait")
+	grandchild, err := strconv.Atoi(first)
+	if err != nil {
+		t.Fatalf("the grandchild's pid: %v", err)
 	}
 	cases := []struct {
 		name string
@@ -57,7 +69,7 @@ func TestTaskOriginRealProc(t *testing.T) {
 		{"kthreadd", 2, KernelTask},
 		{"init", 1, UserTask},
 		{"the test itself", self, OwnTask},
-		{"its child sh", cmd.Process.Pid, OwnTask},
+		{"its child sh", child, OwnTask},
 		{"its grandchild sleep", grandchild, OwnTask},
 	}
 	if p := findComm(t, "khugepaged"); p > 0 {
@@ -263,20 +275,8 @@ func TestProcStreamerRealProc(t *testing.T) {
 		t.Fatalf("dd: %v: %s", err, out)
 	}
 	start := func(script string) int {
-		cmd := exec.Command("sh", "-c", script)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		var ready string
-		if _, err := fmt.Fscan(out, &ready); err != nil {
-			t.Fatalf("%s: %v", script, err)
-		}
-		return cmd.Process.Pid
+		pid, _ := startChild(t, script)
+		return pid
 	}
 	reader := start("dd if=" + f + " of=/dev/null bs=1M iflag=direct status=none; echo ready; exec sleep 30")
 	sleeper := start("echo ready; exec sleep 30")
