@@ -158,12 +158,22 @@ func TestHostPhase(t *testing.T) {
 			t.Errorf("HostPhase %s: err %v, want ErrBadPolicy", bad, err)
 		}
 	}
-	l, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample}}, HostInterval: interval, HostPhase: phase})
+	testenv.MeasuresTime(t)
+	t.Run("go timers", func(t *testing.T) { checkHostPhase(t, Config{}, interval, phase) })
+	// The real-time thread's way: kernel sleeps and a spin before each
+	// sample.
+	t.Run("kernel wait and spin", func(t *testing.T) {
+		checkHostPhase(t, Config{KernelWait: true, WakeSpin: 200 * time.Microsecond}, interval, phase)
+	})
+}
+
+func checkHostPhase(t *testing.T, cfg Config, interval, phase time.Duration) {
+	cfg.Policy, cfg.HostInterval, cfg.HostPhase = Policy{Kinds: []record.Kind{record.KindHostSample}}, interval, phase
+	l, err := NewLive(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &collector{keep: func(rec []byte) bool { return record.RecordKind(rec) == record.KindHostSample }}
-	testenv.MeasuresTime(t)
 	capture(t, l, c, 4, func() { time.Sleep(12 * interval) })
 	var phases []time.Duration
 	for _, rec := range c.recs {

@@ -122,7 +122,11 @@ func (r *reader) readRing(deadline time.Time) error {
 	rg := r.l.rg
 	if rg == nil {
 		if d := time.Until(deadline); d > 0 {
-			time.Sleep(d)
+			if r.l.cfg.KernelWait {
+				sleepMono(monotonicNs() + uint64(d))
+			} else {
+				time.Sleep(d)
+			}
 		}
 		return nil
 	}

@@ -16,10 +16,18 @@ import (
 // records in two parts; every record must still arrive intact.
 func TestRingWrap(t *testing.T) {
 	needKernel(t)
+	t.Run("go poller", func(t *testing.T) { ringWrap(t, false) })
+	// The real-time thread's wait: the kernel's wake-ups of the ring
+	// (its fill threshold, 256 bytes here) reach the reader through its
+	// own epoll_wait.
+	t.Run("kernel wait", func(t *testing.T) { ringWrap(t, true) })
+}
+
+func ringWrap(t *testing.T, kernelWait bool) {
 	self := uint32(os.Getpid())
 	l, err := NewLive(Config{
 		Policy:    Policy{Kinds: []record.Kind{record.KindSyscall}, Pid: self, IncludeSelf: true},
-		RingBytes: os.Getpagesize(), HostInterval: -1, ReadDeadline: time.Millisecond,
+		RingBytes: os.Getpagesize(), HostInterval: -1, ReadDeadline: time.Millisecond, KernelWait: kernelWait,
 	})
 	if err != nil {
 		t.Fatal(err)
