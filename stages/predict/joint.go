@@ -40,6 +40,7 @@ func jointParams(lr float64) anomaly.Params {
 	p.Alpha = lr
 	p.SeqDecay = 0
 	p.Gate = 0 // graded scores for the view and the policies
+	p.Fatigue = 0
 	p.RestSoft = anomaly.StageParams().RestSoft
 	return p
 }

@@ -11,9 +11,10 @@ import (
 // cvGrid is the settings the default detector's spatial tolerance is
 // chosen among (docs/predict.md, "Cross-validated"); the first is
 // DefaultParams (spatial_tol 0.01), which must be the one chosen on all
-// categories. The gate (0.675) and the soft rest (300) were fixed by
-// comparing this cross-validated score between designs; the figure with
-// them in the grid too is in docs/predict.md (75.5).
+// categories. The gate (0.675), the soft rest (300) and the fatigue
+// (0.03) were fixed by comparing this cross-validated score between
+// designs; the figure with them in the grid too is in docs/predict.md
+// (76.24 / 70.08).
 var cvGrid = []string{"", "spatial_tol=0.005", "spatial_tol=0.015", "spatial_tol=0.02"}
 
 // TestCrossValidated guards the honest score: leave-one-category-out, the
@@ -57,7 +58,7 @@ func TestCrossValidated(t *testing.T) {
 			}
 		}
 	}
-	floor := [3]float64{76.3, 70.3, 80.6}
+	floor := [3]float64{77.1, 71.5, 81.2}
 	for k, p := range nab.Profiles {
 		t.Logf("cross-validated %s: %.2f (in sample %.2f)", p.Name, cv.Score[k], res[k].Score)
 		if !(cv.Score[k] >= floor[k]) {

@@ -108,6 +108,11 @@ type Detector struct {
 	frozen bool
 	// skipped counts the NaN and ±Inf values passed to UpdateAt.
 	skipped int64
+	// fatigue is the decaying count of recent likelihood alarms
+	// (Params.Fatigue). It is not in State: only a gated detector
+	// (`ainka detect`, NAB) uses it, and those are never saved; the
+	// stage's detectors are graded (Validate: fatigue needs the gate).
+	fatigue float64
 	S       State
 	// Parts are the last update's component scores, for diagnosis:
 	// fast likelihood, slow likelihood, sequence likelihood, spatial (0/1),
@@ -135,6 +140,7 @@ func (d *Detector) Init(p Params) {
 // Reset forgets everything learned, keeping the parameters.
 func (d *Detector) Reset() {
 	d.S = State{LastHigh: math.MinInt64 / 2}
+	d.fatigue = 0
 }
 
 // Skipped is the number of NaN and ±Inf values passed since Init: each
@@ -274,16 +280,26 @@ func (d *Detector) UpdateAt(x float64, bucket int32) float64 {
 
 // rest silences the detector for a while after a high score, so that one
 // anomaly is reported once: Rest samples after any, RestSoft after one
-// that broke no record.
+// that broke no record; and with Fatigue, raises the level a likelihood
+// must reach by Fatigue per recent likelihood alarm.
 func (d *Detector) rest(score float64, hard bool) float64 {
 	s := &d.S
 	since := s.N - s.LastHigh
+	if d.p.Fatigue > 0 {
+		d.fatigue *= d.p.FatigueDecay
+		if !hard {
+			score -= d.p.Fatigue * d.fatigue
+		}
+	}
 	if since <= int64(d.p.Rest) || (since <= int64(d.p.RestSoft) && !hard) {
 		score = 0
 	}
 	alarm := score >= d.p.RestLevel
 	if alarm {
 		s.LastHigh = s.N
+		if !hard {
+			d.fatigue++
+		}
 	}
 	if d.p.Gate > 0 {
 		// A near alarm (RestLevel up to Gate) is reported as 0 but has

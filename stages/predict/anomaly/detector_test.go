@@ -167,9 +167,11 @@ func TestGate(t *testing.T) {
 			xs[j] += 2 * r.NormFloat64() // bursts of noise
 		}
 	}
-	gp := DefaultParams()
+	p := DefaultParams()
+	p.Fatigue = 0 // it needs the gate; TestFatigue tests it
+	gp := p
 	gp.Gate = 0
-	gated, _ := New(DefaultParams())
+	gated, _ := New(p)
 	graded, _ := New(gp)
 	alarms, near := 0, 0
 	for i, x := range xs {
@@ -190,6 +192,37 @@ func TestGate(t *testing.T) {
 	t.Logf("%d alarms, %d near alarms reported as 0", alarms, near)
 	if alarms == 0 || near == 0 {
 		t.Errorf("%d alarms and %d near alarms: the series does not exercise the gate", alarms, near)
+	}
+}
+
+// TestFatigue: after a likelihood alarm, the next likelihood alarm needs
+// a higher score (by Fatigue per recent alarm, decaying per sample); a
+// hard rule (a new record) alarms regardless; Reset forgets it.
+func TestFatigue(t *testing.T) {
+	p := DefaultParams()
+	off := p
+	off.Fatigue = 0
+	after := int64(p.RestSoft) + 1 // past the rest period
+	for _, c := range []struct {
+		p    Params
+		want [3]float64 // a 0.70 alarm, then 0.69, then a hard 1
+	}{{p, [3]float64{1, 0, 1}}, {off, [3]float64{1, 1, 1}}} {
+		d, err := New(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.S.N = 1000
+		got := [3]float64{d.rest(0.70, false)}
+		d.S.N += after
+		got[1] = d.rest(0.69, false) // 0.69 − 0.03 × 0.999 < the gate 0.675
+		d.S.N += after
+		got[2] = d.rest(1, true)
+		if got != c.want {
+			t.Errorf("fatigue %v: outputs %v, want %v", c.p.Fatigue, got, c.want)
+		}
+		if d.Reset(); d.fatigue != 0 {
+			t.Errorf("fatigue count %v after Reset", d.fatigue)
+		}
 	}
 }
 
@@ -270,7 +303,7 @@ func TestParams(t *testing.T) {
 	if _, err := ParseParams(DefaultParams(), "alpha=2"); !errors.Is(err, ErrParams) {
 		t.Errorf("alpha=2: err %v, want ErrParams", err)
 	}
-	for _, bad := range []string{"z_decay=1.5", "z_decay=-0.1", "z_tol=-1", "rest_soft=-1", "season_after=-5", "gate=0.6", "gate=1.5"} {
+	for _, bad := range []string{"z_decay=1.5", "z_decay=-0.1", "z_tol=-1", "rest_soft=-1", "season_after=-5", "gate=0.6", "gate=1.5", "fatigue=-1", "fatigue_decay=1", "gate=0"} {
 		name, _, _ := strings.Cut(bad, "=")
 		if _, err := ParseParams(DefaultParams(), bad); !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err %v, want ErrParams naming %s", bad, err, name)

@@ -97,28 +97,40 @@ type Params struct {
 	// distribution as of the last Commit instead of the latest one (the
 	// stage commits once per training interval).
 	Deferred bool
+	// Fatigue > 0 makes a series that keeps raising likelihood alarms
+	// earn each next one: every alarm not from a hard rule (spatial or
+	// deviation record) adds 1 to a count that decays by FatigueDecay per
+	// sample, and a likelihood score is lowered by Fatigue × that count
+	// before it is compared with RestLevel and Gate. Series whose
+	// likelihoods fire again and again (NAB's Twitter volumes) alarm less;
+	// a series that alarms rarely is unaffected, and a new record still
+	// alarms at once. Requires Gate (the stage's graded detectors, which
+	// are saved in the model file, do not keep this count).
+	Fatigue, FatigueDecay float64
 }
 
 // DefaultParams returns the tuned defaults (docs/predict.md says how).
 func DefaultParams() Params {
 	return Params{
-		Alpha:       0.3,
-		SlowAlpha:   0.01,
-		Short:       10,
-		LongAlpha:   0.0005,
-		Warmup:      150,
-		Rest:        20,
-		RestSoft:    300,
-		RestLevel:   0.65,
-		SpatialTol:  0.01,
-		SpatialZ:    1,
-		SeqDecay:    0.999,
-		Season:      0.15,
-		ZDecay:      0.9999,
-		ZTol:        1.5,
-		SeasonAfter: 300,
-		Clip:        10,
-		Gate:        0.675,
+		Alpha:        0.3,
+		SlowAlpha:    0.01,
+		Short:        10,
+		LongAlpha:    0.0005,
+		Warmup:       150,
+		Rest:         20,
+		RestSoft:     300,
+		RestLevel:    0.65,
+		SpatialTol:   0.01,
+		SpatialZ:     1,
+		SeqDecay:     0.999,
+		Season:       0.15,
+		ZDecay:       0.9999,
+		ZTol:         1.5,
+		SeasonAfter:  300,
+		Clip:         10,
+		Gate:         0.675,
+		Fatigue:      0.03,
+		FatigueDecay: 0.999,
 	}
 }
 
@@ -140,6 +152,7 @@ func StageParams() Params {
 	p.SpatialZ = 2
 	p.Quiet = 0.3
 	p.Gate = 0
+	p.Fatigue = 0 // it needs the gate
 	p.RestSoft = stageRestSoft
 	p.SpatialTol = 0.02 // validated on the synthetic tests before the NAB default moved to 0.01
 	return p
@@ -178,6 +191,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: clip %v < 0", ErrParams, p.Clip)
 	case p.Gate != 0 && !(p.Gate >= p.RestLevel && p.Gate <= 1):
 		return fmt.Errorf("%w: gate %v not 0 or in [rest_level %v, 1]", ErrParams, p.Gate, p.RestLevel)
+	case !(p.Fatigue >= 0) || !(p.FatigueDecay >= 0 && p.FatigueDecay < 1):
+		return fmt.Errorf("%w: fatigue %v < 0 or fatigue_decay %v not in [0,1)", ErrParams, p.Fatigue, p.FatigueDecay)
+	case p.Fatigue > 0 && p.Gate == 0:
+		return fmt.Errorf("%w: fatigue %v needs a gate (gate=0: graded scores)", ErrParams, p.Fatigue)
 	case !(p.SpatialTol >= 0):
 		return fmt.Errorf("%w: spatial_tol %v < 0", ErrParams, p.SpatialTol)
 	}
@@ -193,6 +210,7 @@ func (p *Params) fields() map[string]any {
 		"quiet": &p.Quiet, "spatial_after": &p.SpatialAfter, "spatial_z": &p.SpatialZ, "season": &p.Season,
 		"seq_range": &p.SeqRange, "seq_decay": &p.SeqDecay, "spatial_tol": &p.SpatialTol,
 		"z_decay": &p.ZDecay, "z_tol": &p.ZTol, "season_after": &p.SeasonAfter, "clip": &p.Clip, "gate": &p.Gate,
+		"fatigue": &p.Fatigue, "fatigue_decay": &p.FatigueDecay,
 	}
 }
 
