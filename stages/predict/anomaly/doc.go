@@ -22,6 +22,10 @@
 //
 // After a detection the detector reports 0 for a rest period, and for a
 // longer soft rest only the record rules may alarm again: one alarm per
-// incident. DefaultParams are tuned on the NAB development data (see
-// docs/predict.md); StageParams are the predict stage's setting.
+// incident. With a gate (DefaultParams, `ainka detect`) the output is the
+// detector's decision, 1 or 0, and a series whose likelihoods keep
+// alarming must earn each next alarm (fatigue); the stage's detectors
+// keep graded scores. DefaultParams are chosen by leave-one-category-out
+// cross-validation on the NAB development data (see docs/predict.md);
+// StageParams are the predict stage's setting.
 package anomaly
