@@ -92,10 +92,7 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	defer unlock()
 	st := settings.Live(capture.HostInterval)
 	capture.HostPhase = st.HostPhase
-	// The real-time thread waits in the kernel, not on Go's timers
-	// (source.Config.KernelWait).
-	capture.KernelWait = cfg.Daemon.RealTimePriority > 0
-	capture.WakeSpin = time.Duration(cfg.Daemon.RealTimeWakeSpinUS) * time.Microsecond
+	capture = realTimeCapture(cfg.Daemon, capture)
 	set := metrics.NewSet()
 	capture.Metrics = set
 	defer cfg.Apply()() // thread_pool_size
@@ -140,6 +137,17 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
 		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, MaxQueuedBytes: queued,
 		RealTime: cfg.Daemon.RealTimePriority, Inline: cfg.Daemon.RealTimePriority > 0, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
+}
+
+// realTimeCapture sets how the source waits: the real-time thread
+// (realtime_priority) waits for the ring and each window's end in the
+// kernel, not on Go's poller, whose deadlines reach a thread-locked
+// goroutine through another runtime thread (source.Config.KernelWait),
+// and spins realtime_wake_spin_us before each window's end.
+func realTimeCapture(d config.Daemon, capture source.Config) source.Config {
+	capture.KernelWait = d.RealTimePriority > 0
+	capture.WakeSpin = time.Duration(d.RealTimeWakeSpinUS) * time.Microsecond
+	return capture
 }
 
 // governMemory derives the Go memory limit from max_memory_mb, the RSS
