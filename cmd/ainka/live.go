@@ -90,7 +90,7 @@ func (f *liveFlags) config() (source.Config, error) {
 	if f.ringMB <= 0 || f.ringMB&(f.ringMB-1) != 0 {
 		return cfg, daemon.Usagef("--ring-mb %d: want a power of two", f.ringMB)
 	}
-	cfg.Budget = source.DefaultBudget // bounded records of the hot kinds (docs/bench.md)
+	cfg.Budget = source.DefaultBudget // bounded records of the hot kinds (docs/bench-history.md)
 	cfg.Pid = uint32(f.pid)
 	cfg.RingBytes = f.ringMB << 20
 	cfg.HostInterval = f.interval

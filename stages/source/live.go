@@ -54,7 +54,7 @@ type Config struct {
 	// constant event rate: more, smaller batches through every stage, more
 	// batch churn for the GC (docs/performance.md), and a wakeup of the
 	// reader and every stage each time, which on 2 busy CPUs is what slows
-	// the workloads beside the daemon (docs/bench.md).
+	// the workloads beside the daemon (docs/bench-history.md).
 	ReadDeadline time.Duration
 	// BatchRecords is the most records per batch; 0 = 4096.
 	BatchRecords int

@@ -61,7 +61,7 @@ type Policy struct {
 // latency quantiles, a few percent of a CPU to read and fold, where every
 // event of a 4 KiB reader's syscalls or a memory hog's page faults took
 // 10–20 % of a CPU and made the workload measurably slower
-// (docs/bench.md).
+// (docs/bench-history.md).
 const DefaultRatePeriod = 10 * time.Millisecond
 
 // DefaultBudget is the daemon's Policy.Budget.

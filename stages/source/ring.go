@@ -39,7 +39,7 @@ type ring struct {
 	// instead of blocking a thread in epoll_wait. A goroutine blocked in a
 	// system call keeps Go's sysmon thread waking every 20 µs to retake its
 	// P: with the ring waited on 200 times a second that was half of the
-	// daemon's CPU time (docs/bench.md).
+	// daemon's CPU time (docs/bench-history.md).
 	f  *os.File
 	rc syscall.RawConn
 	// kw replaces f with the reader's own epoll_wait (Config.KernelWait).

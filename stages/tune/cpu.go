@@ -26,7 +26,7 @@ import (
 // window (about their p99 at 1000 runs/s), the mean over their runs,
 // negated (higher is better). It was their mean wait, and with one 2 s
 // trial per setting the bench's cpu-contention kept nice 10, whose
-// cyclictest p99 was 2.8× SCHED_IDLE's (docs/bench.md): a mean over
+// cyclictest p99 was 2.8× SCHED_IDLE's (docs/bench-history.md): a mean over
 // thousands of short waits hides the few long ones p99 is made of.
 type cpuFamily struct{}
 
