@@ -171,6 +171,14 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		if s.netnsBusy(tcpFamily{}, e.netns) {
 			continue
 		}
+		if e.tx < minTCPBps {
+			// Congestion control governs what a namespace sends: one that
+			// only receives (the server of an upload, whose few segments
+			// out are ACKs and control messages) is no target. The full
+			// bench's ainka arm trialled the tcp-lossy-cubic server's
+			// namespace, where no setting changes anything.
+			continue
+		}
 		c, cf := classifyNetns(e, netWarm)
 		if c == Lossy && cf < minConfidence {
 			// Names are looked up only here, for a namespace already

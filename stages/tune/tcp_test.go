@@ -23,6 +23,7 @@ type link struct {
 	lossPct float64
 	busy    float64 // the host's CPU busy % (0: 20), which moves the host regime
 	quiet   bool    // no TCP traffic in the namespace
+	rxOnly  bool    // the namespace receives the stream (its sender is elsewhere)
 	// lagWin: the throughput follows the congestion control set this
 	// many windows ago (connections opened before a change keep theirs).
 	lagWin int
@@ -48,6 +49,9 @@ func (l *link) vector(now uint64) predict.Output {
 	f.TxBytesPerS = l.mbit[cc] * 1e6 / 8
 	f.LossPct = l.lossPct
 	f.RetransPerS = f.TxBytesPerS / 1448 * l.lossPct / 100
+	if l.rxOnly { // ACKs and control messages out, a few of them retransmitted
+		f.RxBytesPerS, f.TxBytesPerS, f.RetransPerS = f.TxBytesPerS, 2e3, 1
+	}
 	f.RTTP50Us, f.RTTP99Us = 300, 900
 	return o
 }
@@ -138,6 +142,17 @@ func TestTCPTunerLossyLink(t *testing.T) {
 	clean := &link{netns: 4026533001, cc: "cubic", orig: "cubic", lossPct: 0.01, mbit: l.mbit}
 	if ds = runLink(t, tcpStage(t, Act, ""), clean, 1e9, 60); len(ds) != 0 {
 		t.Fatalf("clean link: %+v", ds)
+	}
+}
+
+// TestTCPTunerLeavesReceiver: the receiving end of a lossy stream (its
+// own few segments out retransmitted as often) is no congestion-control
+// target: the setting governs what a namespace sends.
+func TestTCPTunerLeavesReceiver(t *testing.T) {
+	rx := &link{netns: 4026533002, cc: "cubic", orig: "cubic", lossPct: 10, rxOnly: true,
+		mbit: map[string]float64{"cubic": 11, "bbr": 68}}
+	if ds := runLink(t, tcpStage(t, Act, ""), rx, 1e9, 60); len(ds) != 0 {
+		t.Fatalf("the receiving namespace was tuned: %+v", ds)
 	}
 }
 
