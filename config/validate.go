@@ -60,7 +60,7 @@ func (v *validator) daemon(d *Daemon, prometheus bool) {
 		v.bad("daemon.max_memory_mb", "%d MiB is too small for the daemon (minimum 16, or 0 for no bound)", d.MaxMemoryMB)
 	}
 	v.intRange("daemon.thread_pool_size", int64(d.ThreadPoolSize), 0, 1024)
-	v.intRange("daemon.realtime_priority", int64(d.RealTimePriority), 0, 49) // pipeline.MaxRealTime
+	v.intRange("daemon.realtime_priority", int64(d.RealTimePriority), 0, 49)         // pipeline.MaxRealTime
 	v.intRange("daemon.realtime_wake_spin_us", int64(d.RealTimeWakeSpinUS), 0, 1000) // source.MaxWakeSpin
 	if d.RealTimeWakeSpinUS > 0 && d.RealTimePriority == 0 {
 		v.bad("daemon.realtime_wake_spin_us", "%d µs needs daemon.realtime_priority: only the real-time thread waits for the window's end", d.RealTimeWakeSpinUS)
