@@ -15,6 +15,7 @@ import (
 
 	"github.com/ainka/ainka/config"
 	"github.com/ainka/ainka/control"
+	"github.com/ainka/ainka/internal/tcpcc"
 	"github.com/ainka/ainka/kmod/genl"
 	"github.com/ainka/ainka/pipeline"
 	"github.com/ainka/ainka/plugins"
@@ -191,6 +192,9 @@ func stageConfigs(o ChainOptions) (StageConfigs, error) {
 	if o.Live && o.Config != nil && !o.Config.Daemon.DryRun {
 		s.Actuate.DryRun = false
 		s.Actuate.JournalPath = JournalPath(o.Config)
+		// A congestion-control change reaches the connections open at
+		// it too (the iterator loads at the first such change).
+		s.Actuate.OpenConns = &tcpcc.Lazy{}
 	}
 	var err error
 	s.Tune, err = tuneConfig(o.Config, o.Tuners, o.Live)

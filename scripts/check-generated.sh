@@ -10,7 +10,8 @@
 #     edit without regenerating fails, whatever compiler CI has.
 #  2. The objects (bpf/ainka_bpfel, bpf/record/record_bpfel,
 #     plugins/probe/probebpf/generic_bpfel, the example probe plugin
-#     examples/plugins/probes/proclife/proclife_bpfel) are regenerated
+#     examples/plugins/probes/proclife/proclife_bpfel, the TCP socket
+#     iterator internal/tcpcc/tcpcc_bpfel) are regenerated
 #     in a temporary copy of the tree and compared.
 #     The Go bindings must match byte for byte. The .o must match byte for
 #     byte only when CI's clang is the version recorded in the stamp: another
@@ -22,7 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$root/bpf/ainka_bpfel.stamp
 
 inputs_hash() {
-	(cd "$1" && cat bpf2go.go bpf/ainka.bpf.c bpf/*.h bpf/record/record.bpf.c plugins/probe/probebpf/*.bpf.c plugins/probe/probebpf/*.h examples/plugins/probes/proclife/*.bpf.c) | sha256sum | cut -d' ' -f1
+	(cd "$1" && cat bpf2go.go bpf/ainka.bpf.c bpf/tcpcc.bpf.c bpf/*.h bpf/record/record.bpf.c plugins/probe/probebpf/*.bpf.c plugins/probe/probebpf/*.h examples/plugins/probes/proclife/*.bpf.c) | sha256sum | cut -d' ' -f1
 }
 
 clang_version() {
@@ -52,6 +53,7 @@ mkdir -p "$tmp/plugins/probe"
 cp -r "$root/plugins/probe/probebpf" "$tmp/plugins/probe/probebpf"
 mkdir -p "$tmp/examples/plugins/probes"
 cp -r "$root/examples/plugins/probes/proclife" "$tmp/examples/plugins/probes/proclife"
+mkdir -p "$tmp/internal/tcpcc"
 cp "$root/bpf2go.go" "$root/go.mod" "$root/go.sum" "$tmp/"
 cp "$root/scripts/check-generated.sh" "$tmp/scripts/"
 (cd "$tmp" && go generate . ) || fail "go generate failed"
@@ -61,7 +63,7 @@ summary() {
 	llvm-objdump -h "$1" | awk 'NR>5 {print $2}' | sort
 	bpftool btf dump file "$1" format raw | grep -E "^\[[0-9]+\] (STRUCT|ENUM|DATASEC|FUNC) " | sed 's/^\[[0-9]*\] //; s/type_id=[0-9]*//g' | sort
 }
-for obj in bpf/ainka_bpfel bpf/record/record_bpfel plugins/probe/probebpf/generic_bpfel examples/plugins/probes/proclife/proclife_bpfel; do
+for obj in bpf/ainka_bpfel bpf/record/record_bpfel plugins/probe/probebpf/generic_bpfel examples/plugins/probes/proclife/proclife_bpfel internal/tcpcc/tcpcc_bpfel; do
 	cmp -s "$root/$obj.go" "$tmp/$obj.go" ||
 		fail "$obj.go differs from a fresh generation: $(diff "$root/$obj.go" "$tmp/$obj.go" | head -20)"
 	if [ "$stamped_clang" = "$(clang_version)" ]; then
@@ -74,4 +76,4 @@ for obj in bpf/ainka_bpfel bpf/record/record_bpfel plugins/probe/probebpf/generi
 		diff -u "$tmp/want.txt" "$tmp/got.txt" >&2 || fail "programs, maps or BTF types of $obj.o differ"
 	fi
 done
-echo "check-generated: bpf/ainka_bpfel.{go,o}, bpf/record/record_bpfel.{go,o} plugins/probe/probebpf/generic_bpfel.{go,o} and examples/plugins/probes/proclife/proclife_bpfel.{go,o} are up to date"
+echo "check-generated: bpf/ainka_bpfel.{go,o}, bpf/record/record_bpfel.{go,o} plugins/probe/probebpf/generic_bpfel.{go,o} and examples/plugins/probes/proclife/proclife_bpfel.{go,o} and internal/tcpcc/tcpcc_bpfel.{go,o} are up to date"

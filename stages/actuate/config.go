@@ -39,6 +39,12 @@ type Config struct {
 	// and everything else is done from user space.
 	Kernel genl.Client
 
+	// OpenConns, when set, moves a network namespace's open TCP
+	// connections along with each write of its
+	// net.ipv4.tcp_congestion_control (conns.go); Close closes it. Nil:
+	// only connections opened afterwards follow the sysctl.
+	OpenConns OpenConns
+
 	KnobInterval  time.Duration // least real time between two writes of one knob (default 1s; <0 none)
 	MaxWritesPerS int           // writes per second over all knobs (default 20)
 	AuditInterval time.Duration // how often Process checks AINKA's knobs for outside changes (default 1s)

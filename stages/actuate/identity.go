@@ -49,7 +49,7 @@ func (s *Stage) knobForKey(key string) (*knob, error) {
 		if _, ok := action.Sysctls[rest]; !ok {
 			return nil, fmt.Errorf("%w: sysctl %q is not on the allowlist", errNotAllowed, rest)
 		}
-		return fileKnob(key, s.sysctlPath(rest)), nil
+		return s.followingCC(fileKnob(key, s.sysctlPath(rest)), rest), nil
 	case "readahead":
 		if !devName.MatchString(rest) || rest == "." || rest == ".." {
 			return nil, fmt.Errorf("%w: block device name %q", errNotAllowed, rest)

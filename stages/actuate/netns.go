@@ -33,7 +33,12 @@ func (s *Stage) netnsKnob(key string, ino uint64, name string) *knob {
 		return v, err
 	}
 	k.write = func(v string) error {
-		return s.inNetns(ino, func() error { return os.WriteFile(p, []byte(v), 0) })
+		return s.inNetns(ino, func() error {
+			if name == ccSysctl && s.cfg.OpenConns != nil {
+				return s.writeCC(key, p, v)
+			}
+			return os.WriteFile(p, []byte(v), 0)
+		})
 	}
 	k.cmd = func(v string) string {
 		ns, err := s.netnsPath(ino)

@@ -60,7 +60,7 @@ func (s *Stage) planSysctl(a action.Action) ([]plan, error) {
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("%w: sysctl %s: %s does not exist", errUnsupported, a.Target, p)
 	}
-	return []plan{{fileKnob("sysctl:"+a.Target, p), s.sysctlTarget(a, spec)}}, nil
+	return []plan{{s.followingCC(fileKnob("sysctl:"+a.Target, p), a.Target), s.sysctlTarget(a, spec)}}, nil
 }
 
 // sysctlTarget computes a sysctl's new value from its current one: the

@@ -503,11 +503,15 @@ func (s *Stage) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.rollback("exit")
-	if s.j != nil {
-		return s.j.Close()
+	s.rollback("exit") // the open connections follow the restores: OpenConns closes after
+	var err error
+	if s.cfg.OpenConns != nil {
+		err = s.cfg.OpenConns.Close()
 	}
-	return nil
+	if s.j != nil {
+		err = errors.Join(s.j.Close(), err)
+	}
+	return err
 }
 
 // JournalPath returns the journal file.

@@ -21,9 +21,11 @@ import (
 // one (bbr) paces at the bandwidth it measures. Which one wins depends on
 // the link, so the tuner tries the algorithms this kernel offers
 // (tcp_available_congestion_control, within the action allowlist), bbr
-// first. The setting applies to connections opened after it: a
-// namespace's long-lived connections keep theirs, and the objective moves
-// only as new ones come.
+// first. The sysctl applies to connections opened after it; the
+// actuator also moves the namespace's open connections that were on the
+// replaced algorithm (stages/actuate/conns.go, a TCP socket iterator)
+// when the daemon acts (not in replays or dry runs, where the objective
+// moves only as new connections come).
 //
 // The action names the namespace by its inode (sysctl netns:INODE ...;
 // actuate enters it to write), or is the plain sysctl for the daemon's
