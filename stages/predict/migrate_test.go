@@ -9,25 +9,56 @@ import (
 	"testing"
 )
 
-// A format-2 model file (before the host alarm) is migrated: everything
-// else carries over, the alarm starts afresh; it is saved as format 3.
-func TestModelV2Migrated(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "model.bin")
+// downgrade rewrites the model file at path as format version, whose
+// payload is the first size bytes of the current one (each older format is
+// a prefix of the next).
+func downgrade(t *testing.T, path string, version uint32, size int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h modelHeader
+	hs := binary.Size(&h)
+	old := b[hs : hs+size]
+	hdr := bytes.Clone(b[:hs])
+	binary.LittleEndian.PutUint32(hdr[8:], version)
+	binary.LittleEndian.PutUint64(hdr[16:], uint64(len(old)))
+	binary.LittleEndian.PutUint32(hdr[24:], crc32.Checksum(old, castagnoli))
+	if err := os.WriteFile(path, append(hdr, old...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// savedStage runs a stage with a model file over 400 windows and saves it.
+func savedStage(t *testing.T, path string) *Stage {
+	t.Helper()
 	a := newStage(t, func(c *Config) { c.ModelPath = path })
 	run(a, vectors(400, 3))
 	if err := a.Save(); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(path)
-	var h modelHeader
-	hs := binary.Size(&h)
-	v2 := b[hs : hs+binary.Size(&modelStateV2{})] // format 2 is format 3 without the trailing alarm
-	hdr := bytes.Clone(b[:hs])
-	binary.LittleEndian.PutUint32(hdr[8:], 2)
-	binary.LittleEndian.PutUint64(hdr[16:], uint64(len(v2)))
-	binary.LittleEndian.PutUint32(hdr[24:], crc32.Checksum(v2, castagnoli))
-	os.WriteFile(path, append(hdr, v2...), 0o644)
+	return a
+}
+
+// resaved checks that a migrated stage saves in the current format.
+func resaved(t *testing.T, c *Stage, path string) {
+	t.Helper()
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if mi, err := ReadModelInfo(path); err != nil || mi.Version != ModelVersion {
+		t.Errorf("saved again: %+v, %v; want format %d", mi, err, ModelVersion)
+	}
+}
+
+// A format-2 model file (before the host alarm) is migrated: everything
+// else carries over, the alarm and the neural forecasters start afresh;
+// it is saved in the current format.
+func TestModelV2Migrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.bin")
+	a := savedStage(t, path)
+	downgrade(t, path, 2, binary.Size(&modelStateV2{}))
 	c := newStage(t, func(cfg *Config) { cfg.ModelPath = path })
 	if err := c.LoadError(); err != nil {
 		t.Fatalf("format 2 not migrated: %v", err)
@@ -35,10 +66,28 @@ func TestModelV2Migrated(t *testing.T) {
 	if c.det[0].S != a.det[0].S || c.host.S.Windows != 0 || a.host.S.Windows != 400 {
 		t.Errorf("migrated: detector equal %v, alarm windows %d (want 0)", c.det[0].S == a.det[0].S, c.host.S.Windows)
 	}
-	if err := c.Save(); err != nil {
-		t.Fatal(err)
+	resaved(t, c, path)
+}
+
+// A format-3 model file (before the neural forecasters) is migrated: the
+// alarm and the statistical models carry over; each neural forecaster
+// starts afresh from its initial weights (not zero ones, which could never
+// learn: every hidden unit would stay the same).
+func TestModelV3Migrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.bin")
+	a := savedStage(t, path)
+	downgrade(t, path, 3, binary.Size(&modelStateV3{}))
+	c := newStage(t, func(cfg *Config) { cfg.ModelPath = path })
+	if err := c.LoadError(); err != nil {
+		t.Fatalf("format 3 not migrated: %v", err)
 	}
-	if mi, err := ReadModelInfo(path); err != nil || mi.Version != ModelVersion {
-		t.Errorf("saved again: %+v, %v; want format %d", mi, err, ModelVersion)
+	var fresh Stage
+	fresh.cfg = c.cfg
+	fresh.horizon = c.horizon
+	fresh.init()
+	if c.fc[0].S != a.fc[0].S || c.host.S != a.host.S || c.nn[0].S != fresh.nn[0].S || a.nn[0].S.N != 400 {
+		t.Errorf("migrated: forecaster equal %v, alarm equal %v, net fresh %v (saved one had %d values)",
+			c.fc[0].S == a.fc[0].S, c.host.S == a.host.S, c.nn[0].S == fresh.nn[0].S, a.nn[0].S.N)
 	}
+	resaved(t, c, path)
 }

@@ -23,7 +23,7 @@ import (
 // before anything is decoded.
 const (
 	modelMagic   = "AINKAMDL"
-	ModelVersion = 3
+	ModelVersion = 4
 )
 
 // Errors of Load and ReadModelInfo.
@@ -45,9 +45,17 @@ type modelHeader struct {
 	SavedUnixNs int64
 }
 
-// modelState is the payload: version 2's state and, since version 3,
-// the host alarm's.
+// modelState is the payload: version 3's state and, since version 4,
+// the neural forecasters'. Each older version's payload is a prefix of
+// this one, decoded into the embedded part; what it lacks is learned
+// afresh.
 type modelState struct {
+	modelStateV3
+	Net [features.Count]forecast.NetState
+}
+
+// modelStateV3 is version 3's payload: version 2's and the host alarm's.
+type modelStateV3 struct {
 	modelStateV2
 	Alarm alarm.State
 }
@@ -87,6 +95,9 @@ func (s *Stage) SaveTo(path string) error {
 	st.Joint = s.joint.S
 	st.JointDet = s.joint.Det.S
 	st.Alarm = s.host.S
+	for i := range s.nn {
+		st.Net[i] = s.nn[i].S
+	}
 	if s.firstDone {
 		st.FirstDone = 1
 	}
@@ -194,16 +205,21 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	if string(h.Magic[:]) != modelMagic {
 		return nil, nil, fmt.Errorf("load model %s: %w: not an AINKA model (bad magic %q)", path, ErrCorrupt, h.Magic[:])
 	}
-	if h.Version != ModelVersion && h.Version != 2 {
-		return nil, nil, fmt.Errorf("load model %s: %w: format version %d, this build reads 2 and %d", path, ErrIncompatible, h.Version, ModelVersion)
-	}
 	st := &modelState{}
-	var v2 *modelStateV2
-	want := binary.Size(st)
-	if h.Version == 2 {
-		v2 = &modelStateV2{}
-		want = binary.Size(v2)
+	// An older version's payload is decoded into the part of the state it
+	// has (migration); the rest stays zero and Load starts it afresh.
+	var dst any
+	switch h.Version {
+	case ModelVersion:
+		dst = st
+	case 3:
+		dst = &st.modelStateV3
+	case 2:
+		dst = &st.modelStateV2
+	default:
+		return nil, nil, fmt.Errorf("load model %s: %w: format version %d, this build reads 2 to %d", path, ErrIncompatible, h.Version, ModelVersion)
 	}
+	want := binary.Size(dst)
 	if h.Features != uint32(features.Count) || h.PayloadSize != uint64(want) {
 		return nil, nil, fmt.Errorf("load model %s: %w: %d features and %d bytes of state, this build has %d and %d",
 			path, ErrIncompatible, h.Features, h.PayloadSize, features.Count, want)
@@ -215,15 +231,8 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	if crc32.Checksum(payload, castagnoli) != h.CRC {
 		return nil, nil, fmt.Errorf("load model %s: %w: checksum mismatch", path, ErrCorrupt)
 	}
-	var dst any = st
-	if v2 != nil {
-		dst = v2
-	}
 	if _, err := binary.Decode(payload, binary.LittleEndian, dst); err != nil {
 		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
-	}
-	if v2 != nil {
-		st.modelStateV2 = *v2 // migrate: everything but the host alarm
 	}
 	return &h, st, nil
 }
@@ -258,10 +267,15 @@ func (s *Stage) Load(path string) error {
 		} else {
 			s.fc[i].Reset()
 		}
+		if sameHorizon && h.Version >= 4 {
+			s.nn[i].S = st.Net[i]
+		} else {
+			s.nn[i].Reset() // migrated or another horizon: learn afresh
+		}
 	}
 	s.joint.S = st.Joint
 	s.joint.Det.S = st.JointDet
-	s.host.S = st.Alarm
+	s.host.S = st.Alarm // zero from a format-2 file: the alarm relearns its warm-up
 	s.lastCommitNs = st.LastCommitNs
 	s.firstDone = st.FirstDone != 0
 	s.processed = h.Processed

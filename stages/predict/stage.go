@@ -21,9 +21,12 @@ type Stage struct {
 	horizon int
 	det     [features.Count]anomaly.Detector
 	fc      [features.Count]forecast.Forecaster
-	joint   joint
-	probes  probeModels
-	host    alarm.Host
+	// nn are the neural forecasters beside fc: each gives its forecast
+	// only while its recent error beats fc's (forecast.Net).
+	nn     [features.Count]forecast.Net
+	joint  joint
+	probes probeModels
+	host   alarm.Host
 	// Event time of the last commit of the likelihood distributions.
 	lastCommitNs uint64
 	firstDone    bool
@@ -92,6 +95,8 @@ func (s *Stage) init() {
 		s.det[i].Freeze(freeze)
 		s.fc[i].Init(fp)
 		s.fc[i].Freeze(freeze)
+		s.nn[i].Init(s.horizon, fp.Cover)
+		s.nn[i].Freeze(freeze)
 	}
 	s.probes.init(dp, fp, freeze, s.horizon)
 	jp := jointParams(s.cfg.LearningRate)
@@ -170,7 +175,7 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 		for i := range v.Values {
 			x := v.Values[i]
 			o.Score[i] = s.det[i].UpdateAt(x, b)
-			o.Forecast[i] = s.fc[i].Update(x)
+			o.Forecast[i] = s.nn[i].Update(x, s.fc[i].Update(x))
 		}
 		s.probes.update(o, b)
 		o.Joint = s.joint.update(v, learn)

@@ -54,3 +54,33 @@ func Evaluate(xs []float64, p Params, skip int) (Eval, error) {
 	}
 	return ev, nil
 }
+
+// CompareNet is one series' MASE at horizon h, online, over the targets
+// after skip samples (and where keep, if not nil, says so): the statistical
+// forecaster's alone (base) and with a Net beside it (chosen), and the
+// share of the series where the Net's forecast was the one given.
+func CompareNet(xs []float64, h, skip int, keep func(t int) bool) (base, chosen, given float64) {
+	f, _ := New(DefaultParams(h))
+	var n Net
+	n.Init(h, 0.95)
+	pb, pc := make([]float64, len(xs)), make([]float64, len(xs))
+	var sb, sc, sn float64
+	wins := 0
+	for t, x := range xs {
+		if t >= h && t >= skip && (keep == nil || keep(t)) && !math.IsNaN(x) && !math.IsNaN(xs[t-h]) && !math.IsNaN(pb[t-h]) {
+			sb += math.Abs(x - pb[t-h])
+			sc += math.Abs(x - pc[t-h])
+			sn += math.Abs(x - xs[t-h])
+		}
+		b := f.Update(x)
+		pb[t] = b.Value
+		pc[t] = n.Update(x, b).Value
+		if n.Winning() {
+			wins++
+		}
+	}
+	if sn == 0 {
+		return math.NaN(), math.NaN(), 0
+	}
+	return sb / sn, sc / sn, float64(wins) / float64(len(xs))
+}
