@@ -41,6 +41,18 @@ func savedStage(t *testing.T, path string) *Stage {
 	return a
 }
 
+// migrated rewrites the model file at path as format version (see
+// downgrade) and starts a stage from it, which must load it.
+func migrated(t *testing.T, path string, version uint32, size int) *Stage {
+	t.Helper()
+	downgrade(t, path, version, size)
+	c := newStage(t, func(cfg *Config) { cfg.ModelPath = path })
+	if err := c.LoadError(); err != nil {
+		t.Fatalf("format %d not migrated: %v", version, err)
+	}
+	return c
+}
+
 // resaved checks that a migrated stage saves in the current format.
 func resaved(t *testing.T, c *Stage, path string) {
 	t.Helper()
@@ -58,11 +70,7 @@ func resaved(t *testing.T, c *Stage, path string) {
 func TestModelV2Migrated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "model.bin")
 	a := savedStage(t, path)
-	downgrade(t, path, 2, binary.Size(&modelStateV2{}))
-	c := newStage(t, func(cfg *Config) { cfg.ModelPath = path })
-	if err := c.LoadError(); err != nil {
-		t.Fatalf("format 2 not migrated: %v", err)
-	}
+	c := migrated(t, path, 2, binary.Size(&modelStateV2{}))
 	if c.det[0].S != a.det[0].S || c.host.S.Windows != 0 || a.host.S.Windows != 400 {
 		t.Errorf("migrated: detector equal %v, alarm windows %d (want 0)", c.det[0].S == a.det[0].S, c.host.S.Windows)
 	}
@@ -76,11 +84,7 @@ func TestModelV2Migrated(t *testing.T) {
 func TestModelV3Migrated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "model.bin")
 	a := savedStage(t, path)
-	downgrade(t, path, 3, binary.Size(&modelStateV3{}))
-	c := newStage(t, func(cfg *Config) { cfg.ModelPath = path })
-	if err := c.LoadError(); err != nil {
-		t.Fatalf("format 3 not migrated: %v", err)
-	}
+	c := migrated(t, path, 3, binary.Size(&modelStateV3{}))
 	var fresh Stage
 	fresh.cfg = c.cfg
 	fresh.horizon = c.horizon

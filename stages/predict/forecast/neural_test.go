@@ -75,12 +75,7 @@ func TestNetKeptOnlyWhereItWins(t *testing.T) {
 // TestNetBadInput: NaN and ±Inf return the statistical forecast and teach
 // nothing; one absurd value does not poison the weights.
 func TestNetBadInput(t *testing.T) {
-	var n Net
-	n.Init(10, 0.95)
-	base := Forecast{Value: 1, Lo: 0, Hi: 2}
-	for i := 0; i < 500; i++ {
-		n.Update(math.Sin(float64(i)/5), base)
-	}
+	n, base := warmNet(500)
 	before := n.S
 	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
 		if got := n.Update(x, base); got != base || n.S != before {
@@ -117,13 +112,8 @@ func TestNetSize(t *testing.T) {
 // warmed up: an inference (forward pass) and a training step (forward and
 // backward), both done every window in the stage.
 func BenchmarkNetUpdate(b *testing.B) {
-	var n Net
-	n.Init(10, 0.95)
-	base := Forecast{Value: 1, Lo: 0, Hi: 2}
-	i := 0
-	for ; i < 1000; i++ {
-		n.Update(math.Sin(float64(i)/5), base)
-	}
+	n, base := warmNet(1000)
+	i := 1000
 	b.ReportAllocs()
 	for b.Loop() {
 		n.Update(math.Sin(float64(i)/5), base)
@@ -134,12 +124,7 @@ func BenchmarkNetUpdate(b *testing.B) {
 // BenchmarkNetInfer is the inference alone (inputs and a forward pass):
 // what a frozen model costs (enable_online_learning = false).
 func BenchmarkNetInfer(b *testing.B) {
-	var n Net
-	n.Init(10, 0.95)
-	base := Forecast{Value: 1, Lo: 0, Hi: 2}
-	for i := 0; i < 1000; i++ {
-		n.Update(math.Sin(float64(i)/5), base)
-	}
+	n, base := warmNet(1000)
 	n.Freeze(true)
 	b.ReportAllocs()
 	i := 0
@@ -147,4 +132,16 @@ func BenchmarkNetInfer(b *testing.B) {
 		n.Update(math.Sin(float64(i)/5), base)
 		i++
 	}
+}
+
+// warmNet is a 10-step net after k values of a sine, and the constant
+// statistical forecast it was given.
+func warmNet(k int) (*Net, Forecast) {
+	n := &Net{}
+	n.Init(10, 0.95)
+	base := Forecast{Value: 1, Lo: 0, Hi: 2}
+	for i := 0; i < k; i++ {
+		n.Update(math.Sin(float64(i)/5), base)
+	}
+	return n, base
 }
