@@ -68,10 +68,11 @@ func (t *tcpLossy) AfterArm(env *Env) []string {
 // ccFigures: which congestion control the connections ran with (iperf3's
 // sender_tcp_congestion): the share that ran with another than the run's
 // default (tuned_conns_pct), and the first of them (first_tuned_conn,
-// from 1; 0 when none did). A tuner can change the default only for
-// connections opened after it has seen the link's loss, so the first
-// connection of a run keeps the default whatever it knows: a run whose
-// tuner re-applied a known best at once has first_tuned_conn 2.
+// from 1; 0 when none did). iperf3 reads the algorithm when its test
+// starts: a connection that AINKA's actuator moved to another algorithm
+// while it ran (actuate's open-connection pass) counts as the default's,
+// so a run whose tuner re-applied a known best at once has
+// first_tuned_conn 2 although its first connection ran mostly on it.
 func (t *tcpLossy) ccFigures(f *Figures) {
 	tuned, first := 0, 0
 	for i, out := range t.outs {

@@ -199,6 +199,7 @@ func stageConfigs(o ChainOptions) (StageConfigs, error) {
 	var err error
 	s.Tune, err = tuneConfig(o.Config, o.Tuners, o.Live)
 	s.Tune.Logger = log
+	s.Tune.ConnsFollow = s.Actuate.OpenConns != nil
 	return s, err
 }
 

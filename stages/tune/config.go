@@ -95,6 +95,12 @@ type Config struct {
 	LoopBacking func(loop string) string
 	// Sysctl reads /proc/sys/NAME (act mode); default the file.
 	Sysctl func(name string) (string, error)
+	// ConnsFollow: the actuator moves a namespace's open TCP connections
+	// along with each change of its congestion control (the live daemon
+	// when it acts: actuate.Config.OpenConns). The TCP tuner then measures
+	// a step from the next window and tries bbr first on a lossy link;
+	// otherwise a step waits one effect window for new connections.
+	ConnsFollow bool
 	// NetnsSysctl reads /proc/sys/NAME inside the network namespace of
 	// inode ino (act mode); default: entered with setns (internal/netns).
 	NetnsSysctl func(ino uint32, name string) (string, error)

@@ -200,15 +200,21 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 	tg := target{key: tcpKey(name), sel: name, netns: top.netns, class: Lossy, conf: conf,
 		why: explainNetns(top, name)}
 	tg.own = name == OwnNetns // the plain sysctl: the daemon's own namespace
+	tg.follow = s.cfg.ConnsFollow
 	if s.cfg.TCP == Act {
 		avail, err := s.cfg.Sysctl("net.ipv4.tcp_available_congestion_control")
 		if err != nil {
 			return target{}, false
 		}
 		tg.avail = avail
+		// The one in place is no arm of its own (it is the original): a
+		// namespace's, unread, was tried as one under its name.
 		if tg.own {
 			tg.cur, _ = s.cfg.Sysctl(tcpCCKnob)
+		} else {
+			tg.cur, _ = s.cfg.NetnsSysctl(top.netns, tcpCCKnob)
 		}
+		tg.cur = strings.TrimSpace(tg.cur)
 	}
 	return tg, true
 }
@@ -228,6 +234,27 @@ func (tcpFamily) arms(tg *target) []string {
 		}
 	}
 	return arms
+}
+
+// order: on a lossy link whose open connections follow a change
+// (ConnsFollow), the loss-tolerant algorithm goes first, then the
+// original, then the rest. A namespace is a target only once its links
+// lose segments steadily (classifyNetns), which is where the loss-based
+// algorithms (cubic, reno) halve their window at every drop while bbr
+// paces at the bandwidth it measures; bpftune's congestion tuner moves a
+// connection to bbr outright past 1 % loss. Here it is only the first
+// arm, still measured against the original after it. Where connections
+// do not follow, the original goes first: measured right after bbr it
+// would be measured on connections bbr opened.
+func (tcpFamily) order(tg *target, n int) (o [MaxArms]int, ok bool) {
+	if !tg.follow || tg.class != Lossy || n < 2 || n > MaxArms || tg.cur == "bbr" || !hasWord(strings.Fields(tg.avail), "bbr") {
+		return o, false
+	}
+	o[0], o[1] = 1, 0 // arms: "", bbr, the others (arms)
+	for i := 2; i < n; i++ {
+		o[i] = i
+	}
+	return o, true
 }
 
 func hasWord(ws []string, w string) bool {
@@ -289,8 +316,15 @@ const settledIdleNs = 10 * 60e9
 // both reverted as harmful, and the trial kept cubic, which the model
 // then re-applied in every later run (12 Mbit/s where bbr gives 70). A
 // step is measured from one effect window after the change: the harm
-// bound's time counts from when the setting reaches connections.
-func (tcpFamily) lag(s *Stage) uint64 { return uint64(s.cfg.EffectWindow.Nanoseconds()) }
+// bound's time counts from when the setting reaches connections. When
+// the open connections follow the change (ConnsFollow), it reaches them
+// at once: a step is measured from the next window, as other tuners'.
+func (tcpFamily) lag(s *Stage) uint64 {
+	if s.cfg.ConnsFollow {
+		return s.windowNs
+	}
+	return uint64(s.cfg.EffectWindow.Nanoseconds())
+}
 
 func (tcpFamily) workload(tg *target) string {
 	return "network namespace " + tg.sel + "/" + tg.class.String()

@@ -1,6 +1,7 @@
 package tune
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,12 @@ func tcpStage(t *testing.T, mode Mode, model string) *Stage {
 				return "reno bbr cubic", nil
 			}
 			return "cubic", nil
+		},
+		NetnsSysctl: func(ino uint32, name string) (string, error) {
+			if name == tcpCCKnob {
+				return "cubic\n", nil
+			}
+			return "", fmt.Errorf("no %s in the fake namespace %d", name, ino)
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -257,5 +264,42 @@ func TestTCPTunerWaitsForNewConnections(t *testing.T) {
 			t.Logf("%v %s", d.Kind, d.Reason)
 		}
 		t.Fatalf("settled on %s, want bbr", l.cc)
+	}
+}
+
+// TestTCPTunerConnsFollow: when open connections follow a change
+// (ConnsFollow), the trial's first step is bbr, applied within 1 s of the
+// namespace's traffic, the original is measured after it, each step is
+// measured from the next window (no effect window of lag), and the trial
+// settles on bbr within three effect windows of the first step.
+func TestTCPTunerConnsFollow(t *testing.T) {
+	l := &link{netns: 4026532999, cc: "cubic", orig: "cubic", lossPct: 10,
+		mbit: map[string]float64{"cubic": 4, "reno": 6, "bbr": 78}}
+	s := tcpStage(t, Act, "")
+	s.cfg.ConnsFollow = true
+	ds := runLink(t, s, l, 1e9, 150)
+	for _, d := range ds {
+		t.Logf("%v %s", d.Kind, d.Reason)
+	}
+	if len(ds) < 2 || ds[0].Kind != decide.Apply || ds[0].Action.Value != "bbr" || !strings.Contains(ds[0].Reason, "trial 1 of") {
+		t.Fatalf("first step is not bbr")
+	}
+	if d := time.Duration(ds[0].TimeNs - 1e9); d > time.Second {
+		t.Fatalf("bbr tried %v after the traffic began, want within 1 s", d)
+	}
+	if ds[1].Kind != decide.Revert || !strings.Contains(ds[1].Reason, "re-measuring the original") {
+		t.Fatalf("the original is not measured second: %s %s", ds[1].Kind, ds[1].Reason)
+	}
+	for _, d := range ds {
+		if d.Kind == decide.Apply && d.Action.Value == "cubic" {
+			t.Fatalf("the namespace's own cubic tried as a setting of its own: %s", d.Reason)
+		}
+	}
+	last := ds[len(ds)-1]
+	if l.cc != "bbr" || !strings.Contains(last.Reason, "settled") {
+		t.Fatalf("settled on %s, want bbr", l.cc)
+	}
+	if d := time.Duration(last.TimeNs - ds[0].TimeNs); d > 3*time.Second+3*time.Duration(win) {
+		t.Fatalf("settled %v after the first step, want within three effect windows (bbr, the original, the rest)", d)
 	}
 }

@@ -171,7 +171,10 @@ func (tcpBufFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, 
 	return tcpFamily{}.measure(s, v, tg)
 }
 
-func (tcpBufFamily) lag(s *Stage) uint64 { return tcpFamily{}.lag(s) }
+// lag: one effect window, as the congestion-control tuner's without
+// ConnsFollow (the actuator moves open connections' congestion control,
+// not their buffers).
+func (tcpBufFamily) lag(s *Stage) uint64 { return uint64(s.cfg.EffectWindow.Nanoseconds()) }
 
 func (tcpBufFamily) workload(tg *target) string { return tcpFamily{}.workload(tg) }
 

@@ -27,6 +27,7 @@ type target struct {
 	// the congestion controls the kernel offers and the one in place.
 	netns      uint32
 	own        bool
+	follow     bool // tcp: its open connections follow a change (Config.ConnsFollow)
 	avail, cur string
 	class      Class
 	conf       float64
