@@ -187,9 +187,27 @@ func (b *bandit) seMean(arm int) float64 {
 // and sepSE standard errors (the rewards are relative to the original's
 // measured mean, whose error adds in: one unlucky measurement of the
 // original makes every setting look better), those within sepSE standard
-// errors of the best one's gain tie, and the one rank puts highest wins (then the
-// higher mean). None beats the original: 0.
+// errors of the best one's gain tie (tied), and the one rank puts
+// highest wins (then the higher mean). None beats the original: 0.
 func (b *bandit) preferred(rank func(arm int) int) (int, float64) {
+	var buf [MaxArms]int
+	ties := b.tied(buf[:0])
+	if len(ties) == 0 {
+		return 0, 0
+	}
+	pick := ties[0]
+	for _, i := range ties[1:] {
+		if r, rp := rank(i), rank(pick); r > rp || r == rp && b.mean(i) > b.mean(pick) {
+			pick = i
+		}
+	}
+	return pick, b.mean(pick)
+}
+
+// tied appends to out the arms that beat the original and whose gains
+// are within sepSE standard errors of the best such gain, the best
+// first: the trial cannot tell them apart.
+func (b *bandit) tied(out []int) []int {
 	top := -1
 	for i := 1; i < b.n; i++ {
 		if b.beatsOriginal(i) && (top < 0 || b.mean(i) > b.mean(top)) {
@@ -197,18 +215,15 @@ func (b *bandit) preferred(rank func(arm int) int) (int, float64) {
 		}
 	}
 	if top < 0 {
-		return 0, 0
+		return out
 	}
-	pick := top
+	out = append(out, top)
 	for i := 1; i < b.n; i++ {
-		if i == pick || !b.beatsOriginal(i) || b.mean(top)-b.mean(i) > sepSE*math.Hypot(b.seMean(top), b.seMean(i)) {
-			continue
-		}
-		if r, rp := rank(i), rank(pick); r > rp || r == rp && b.mean(i) > b.mean(pick) {
-			pick = i
+		if i != top && b.beatsOriginal(i) && b.mean(top)-b.mean(i) <= sepSE*math.Hypot(b.seMean(top), b.seMean(i)) {
+			out = append(out, i)
 		}
 	}
-	return pick, b.mean(pick)
+	return out
 }
 
 // beatsOriginal: the arm's mean reward is at least minGain and clear of

@@ -33,6 +33,7 @@ type cpuHost struct {
 	psiIO   float64         // PSI io some, %
 	vol     float64         // voluntary switches/s of each task of the jobs (blocking on I/O)
 	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
+	starved map[string]bool // jobs that get only what others leave: short runs, little CPU
 }
 
 func newCPUHost() *cpuHost {
@@ -79,6 +80,9 @@ func (h *cpuHost) vector(now uint64) predict.Output {
 	for comm, ps := range h.jobs {
 		for _, p := range ps {
 			f := features.TaskFeatures{Runs: 30, CPUShare: h.share[comm], MeanRunUs: 3000, InvoluntaryPerS: 300, VoluntaryPerS: h.vol, FaultsPerS: h.faults}
+			if h.starved[comm] {
+				f = features.TaskFeatures{Runs: 30, CPUShare: 0.03, MeanRunUs: 300, InvoluntaryPerS: 100, VoluntaryPerS: 100}
+			}
 			if h.calm[p] {
 				f = features.TaskFeatures{Runs: 100, CPUShare: 0.04, MeanRunUs: 40, VoluntaryPerS: 900, WakeupsPerS: 900, FaultsPerS: h.faults}
 			}
@@ -297,6 +301,21 @@ func TestCPUTunerDisplacedByBiggerJob(t *testing.T) {
 	}
 }
 
+// A job settled at a low priority on a busy host gets only the CPU others
+// leave, and its workers no longer look like batch; a smaller job (other
+// sessions' compilers) does not displace it for that: it took 2 CPUs
+// when it was chosen. Judged by its CPU now (the tuner until
+// 2026-11-28), it was displaced and put back at full weight.
+func TestCPUTunerLoweredJobNotDisplaced(t *testing.T) {
+	h, s, now := settledIdle(t)
+	h.starved = map[string]bool{"stress-ng-cpu": true}
+	h.jobs["compile"], h.share["compile"] = []uint32{300, 301}, 0.35
+	ds := runCPU(t, s, h, &now, 30)
+	if h.setting[101] != "idle" || h.setting[300] != "" || len(ds) > 0 {
+		t.Errorf("stress-ng at %q, the compilers at %q, want idle kept and no decision:\n%s", h.setting[101], h.setting[300], dump(ds))
+	}
+}
+
 // A task of the settled job that turns latency-sensitive (the bench's
 // toucher: it fills its working set at full CPU, then touches a few
 // pages a millisecond) leaves the job: its own knob alone is restored,
@@ -357,22 +376,25 @@ func TestCPUTunerJudgesByTheTail(t *testing.T) {
 }
 
 // When the measured gains of several settings are within noise of each
-// other, the one that yields most is kept (SCHED_IDLE before nice 19 and
-// 10); when none stands out of the noise against the original, the
-// original stays. Each window's waits vary by ±40 %; five seeds each.
-// Judged by the best mean alone (the tuner until 2026-11-28), noise chose
-// between idle, 19 and 10, and kept a setting no better than the
-// original whenever one step measured ≥ 3 % better by chance.
+// other, the runoff that follows keeps one of them, never the original
+// nor the harmful SCHED_BATCH: the one it keeps is within 15 % of the
+// best one's true longest wait (nice 10's 0.28 here, SCHED_IDLE's 0.31);
+// when none stands out of the noise against the original, the original
+// stays. Each window's waits vary by ±40 %; five seeds each. Judged by
+// the best mean alone (the tuner until 2026-11-28), noise kept a setting
+// no better than the original whenever one step measured ≥ 3 % better
+// by chance.
 func TestCPUTunerWithinNoise(t *testing.T) {
 	for _, c := range []cpuCase{
-		{"tied gains", "idle", map[string]float64{"": 1, "idle": 0.31, "batch": 1, "10": 0.28, "19": 0.30}},
+		{"tied gains", "10", map[string]float64{"": 1, "idle": 0.31, "batch": 1, "10": 0.28, "19": 0.30}},
 		{"no gain", "", map[string]float64{"": 1, "idle": 1, "batch": 1, "10": 1, "19": 1}},
 	} {
 		for seed := uint64(1); seed <= 5; seed++ {
 			h := newCPUHost()
 			h.tail, h.noise, h.rng = c.factor, 0.4, rand.New(rand.NewPCG(seed, 9))
-			if got, ds := settleCPU(t, h); got != c.want {
-				t.Errorf("%s, seed %d: settled at %q, want %q:\n%s", c.name, seed, got, c.want, dump(ds))
+			got, ds := settleCPU(t, h)
+			if c.want == "" && got != "" || c.want != "" && (got == "" || c.factor[got] > 1.15*c.factor[c.want]) {
+				t.Errorf("%s, seed %d: settled at %q, want %q or one within 15 %% of it:\n%s", c.name, seed, got, c.want, dump(ds))
 			}
 		}
 	}

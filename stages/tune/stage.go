@@ -31,6 +31,17 @@ type Best struct {
 	Value  string  `json:"value"` // "" = the original setting
 	Gain   float64 `json:"gain"`  // relative gain of the objective measured
 	Trials int     `json:"trials"`
+	// Runoff lists the settings the trial could not tell from Value (its
+	// gain within noise of theirs), Value first: measured against each
+	// other when the target returns (runoff.go). Empty once decided.
+	Runoff []Contender `json:"runoff,omitempty"`
+}
+
+// Contender is a setting in a runoff, with its gain over the original
+// measured in the trial.
+type Contender struct {
+	Value string  `json:"value"`
+	Gain  float64 `json:"gain"`
 }
 
 // Stage is the tune stage's processor. Process runs on the pipeline's
@@ -246,8 +257,8 @@ func (s *Stage) best(regime uint32, key string) (Best, bool) {
 
 // remember stores a best setting; the model file is written at once
 // (settling is rare: a few times per regime and target).
-func (s *Stage) remember(regime uint32, key, value string, gain float64, trials int) {
-	s.keep(Best{Regime: regime, Target: key, Value: value, Gain: gain, Trials: trials})
+func (s *Stage) remember(b Best) {
+	s.keep(b)
 	s.save()
 }
 

@@ -10,7 +10,7 @@ import (
 type TunerStatus struct {
 	Name      string  `json:"name"`
 	Mode      string  `json:"mode"`
-	State     string  `json:"state"` // idle, exploring, settled, advising
+	State     string  `json:"state"` // idle, exploring, runoff, settled, advising
 	Objective string  `json:"objective"`
 	Target    string  `json:"target,omitempty"`
 	Selector  string  `json:"selector,omitempty"`
@@ -77,6 +77,8 @@ func (s *Stage) Status() Status {
 			switch {
 			case t.mode == Advise:
 				ts.State = "advising"
+			case t.ro.on:
+				ts.State = "runoff"
 			case t.exploit:
 				ts.State = "settled"
 			default:

@@ -32,6 +32,7 @@ type target struct {
 	class      Class
 	conf       float64
 	why        string
+	share      float64 // a cpu target's CPU in all when it was chosen
 }
 
 // family is one knob family: how to find a target, the settings to try,
@@ -113,6 +114,7 @@ type tuner struct {
 	lastR   float64 // the last reward given
 	harm    string  // why the setting in place was harmful, undone by the next write
 	drift   drifted // drifting families: the arm waiting for the original after it
+	ro      runoff  // preferrers: settings the trial could not tell apart, measured in turns
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -153,6 +155,10 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	}
 	if !t.active {
 		t.start(s, now)
+		return
+	}
+	if t.ro.on {
+		t.runoffStep(s, v)
 		return
 	}
 	if t.exploit || t.mode != Act {
@@ -214,6 +220,7 @@ func (t *tuner) start(s *Stage, now uint64) {
 		}
 		t.lg.on = false // one write, from the last phase's value to this one's
 		t.apply(s, now, best.Value, why)
+		t.beginRunoff(s, now, best)
 		return
 	}
 	if t.mode == Advise {
@@ -390,7 +397,8 @@ func (t *tuner) settle(s *Stage, now uint64) {
 	t.exploit = true
 	arm, gain := t.choose()
 	t.gain = gain
-	s.remember(t.regime, t.tg.key, t.arms[arm], gain, t.steps)
+	b := Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps, Runoff: t.contenders(arm)}
+	s.remember(b)
 	why := fmt.Sprintf("best of %d trials: %+.0f%% %s", t.steps, 100*gain, t.fam.objective())
 	t.arm = arm
 	if arm == 0 {
@@ -398,6 +406,7 @@ func (t *tuner) settle(s *Stage, now uint64) {
 		return
 	}
 	t.apply(s, now, t.arms[arm], t.because("settled: "+why))
+	t.beginRunoff(s, now, b)
 }
 
 // preferrer is a family whose settings differ in how much they give up
@@ -438,6 +447,9 @@ func (t *tuner) end(s *Stage, now uint64, why string) {
 // window each: a workload shorter than a whole trial still teaches its
 // regime something, and its return gets that setting at once.
 func (t *tuner) keepPartial(s *Stage) bool {
+	if t.active && t.ro.on {
+		return t.keepRunoff(s)
+	}
 	if _, ok := t.fam.(phased); ok || !t.active || t.exploit || t.mode != Act || t.b.pulls[0] == 0 {
 		return false // a phased trial is paused instead, and goes on when its phase returns
 	}
@@ -445,7 +457,7 @@ func (t *tuner) keepPartial(s *Stage) bool {
 	if arm <= 0 {
 		return false
 	}
-	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps})
+	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps, Runoff: t.contenders(arm)})
 	return true
 }
 
