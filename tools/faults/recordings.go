@@ -144,3 +144,28 @@ func WideGrid() []alarm.Params {
 	}
 	return g
 }
+
+// SustainedGrid is the grid of the sustained-deviation rule
+// (alarm.Params.Sustained): how many windows a deviation must last
+// (Smooth), the record factor, the least deviation, the baseline's
+// learning rate, the record's decay and direction. The default comes
+// first.
+func SustainedGrid() []alarm.Params {
+	g := []alarm.Params{alarm.DefaultParams()}
+	for _, smooth := range []int{5, 8, 10, 15} {
+		for _, factor := range []float64{1.5, 2, 3} {
+			for _, minZ := range []float64{1, 3} {
+				for _, a := range []float64{0.01, 0.003} {
+					for _, decay := range []float64{0.9995, 0.9999} {
+						for _, one := range []bool{false, true} {
+							p := alarm.DefaultParams()
+							p.Sustained, p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided = true, smooth, factor, minZ, a, decay, one
+							g = append(g, p)
+						}
+					}
+				}
+			}
+		}
+	}
+	return g
+}

@@ -59,6 +59,14 @@ type Params struct {
 	// Hold: a feature alarms only after its persistent deviation has
 	// exceeded its record for Hold windows in a row (1: at once).
 	Hold int
+	// Sustained: the persistent deviation is the one every window of the
+	// last Smooth reached (the smallest of their deviations, 0 when they
+	// lie on both sides of the baseline or one is missing), not their
+	// average. A burst of a few windows, however large, does not move it;
+	// a fault that lasts Smooth windows does, by its whole size. The
+	// record then learns sustained deviations only, which on clean
+	// windows are small.
+	Sustained bool
 }
 
 // DefaultParams are the cross-validated settings (docs/predict.md).
@@ -223,7 +231,12 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 		s.Gaps++
 	}
 	sd := s.scale(p)
-	z := s.dev((s.level(p)-s.Mean)/sd, sign)
+	var z float64
+	if p.Sustained {
+		z = s.sustained(p, sd, sign)
+	} else {
+		z = s.dev((s.level(p)-s.Mean)/sd, sign)
+	}
 	ratio := 0.0
 	if s.Seen > int64(p.Smooth) {
 		// A feature that has never deviated (an idle interface) has no
@@ -256,6 +269,24 @@ func (s *Series) dev(z, sign float64) float64 {
 		return math.Abs(z)
 	}
 	return z * sign
+}
+
+// sustained is the deviation (in noise units, in the direction that may
+// alarm) that every one of the last Smooth windows reached; a missing
+// window holds the baseline, so it is 0 then.
+func (s *Series) sustained(p *Params, sd, sign float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range s.Ring[:p.Smooth] {
+		z := (v - s.Mean) / sd
+		lo, hi = math.Min(lo, z), math.Max(hi, z)
+	}
+	switch {
+	case sign > 0 || (sign == 0 && lo > 0):
+		return lo
+	case sign < 0 || (sign == 0 && hi < 0):
+		return -hi
+	}
+	return 0
 }
 
 // level is the persistent level: the mean, or the median, of the ring's

@@ -197,3 +197,19 @@ func TestMedianAllocs(t *testing.T) {
 		t.Errorf("%v allocations per update with the median of %d", n, MaxSmooth)
 	}
 }
+
+// Sustained: a one-window burst of 200 sd never alarms (one window of the
+// last Smooth is at the baseline); a lasting shift of 12 sd does once it
+// has lasted Smooth windows, and not before.
+func TestSustainedIgnoresBursts(t *testing.T) {
+	p := DefaultParams()
+	p.Sustained = true
+	first, bursts := shiftAlarm(t, p, true)
+	if bursts != 0 || first != p.Smooth-1 {
+		t.Errorf("sustained: %d burst alarms, shift alarmed at window %d; want 0 and at window %d", bursts, first, p.Smooth-1)
+	}
+	p.OneSided = true // a rise of syscalls is the harmful direction
+	if first, bursts = shiftAlarm(t, p, true); bursts != 0 || first != p.Smooth-1 {
+		t.Errorf("sustained, one-sided: %d burst alarms, shift alarmed at window %d; want 0 and %d", bursts, first, p.Smooth-1)
+	}
+}
