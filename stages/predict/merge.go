@@ -13,7 +13,7 @@ import (
 type ModelMerge struct {
 	// Created: there was no model at the path; the other one is it now.
 	Created bool
-	// Features are the features whose detector (and forecaster) came from
+	// Features are the features whose detector (and forecasters) came from
 	// the other model, out of features.Count.
 	Features int
 	// Joint: the joint detector came from the other model.
@@ -23,7 +23,8 @@ type ModelMerge struct {
 // MergeModel merges the model file src (its bytes, from another host)
 // into the model file at path, which the daemon then resumes from. Per
 // feature, the detector that has learned from more samples wins, with its
-// forecaster when both were saved with the same horizon; so does the
+// forecaster and neural forecaster when both were saved with the same
+// horizon; so does the
 // joint detector. What this host has learned longer is kept, what it has
 // not learned yet is seeded. A missing file at path becomes src. src is
 // checked as a model file is at start (ErrCorrupt, ErrIncompatible);
@@ -46,6 +47,7 @@ func MergeModel(path string, src []byte) (ModelMerge, error) {
 			ds.Det[i] = ss.Det[i]
 			if sh.Horizon == dh.Horizon {
 				ds.Fc[i] = ss.Fc[i]
+				ds.Net[i] = ss.Net[i] // it learned that forecaster's errors
 			}
 			m.Features++
 		}

@@ -95,3 +95,40 @@ func TestModelV3Migrated(t *testing.T) {
 	}
 	resaved(t, c, path)
 }
+
+// MergeModel carries a feature's neural forecaster with its forecaster,
+// and a migrated format-3 file's nets start from their initial weights
+// (a merge writes them out, so zero ones would stay zero for good).
+func TestMergeCarriesNets(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src.bin"), filepath.Join(dir, "dst.bin")
+	a := savedStage(t, src)
+	b := newStage(t, func(c *Config) { c.ModelPath = dst })
+	run(b, vectors(50, 4))
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+	srcBytes, _ := os.ReadFile(src)
+	if m, err := MergeModel(dst, srcBytes); err != nil || m.Features == 0 {
+		t.Fatalf("merge: %+v, %v", m, err)
+	}
+	c := newStage(t, func(cfg *Config) { cfg.ModelPath = dst })
+	if c.nn[0].S != a.nn[0].S {
+		t.Errorf("merged: the net did not come with its forecaster (N %d, want %d)", c.nn[0].S.N, a.nn[0].S.N)
+	}
+	downgrade(t, src, 3, binary.Size(&modelStateV3{}))
+	srcBytes, _ = os.ReadFile(src)
+	if err := b.SaveTo(dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MergeModel(dst, srcBytes); err != nil {
+		t.Fatal(err)
+	}
+	d := newStage(t, func(cfg *Config) { cfg.ModelPath = dst })
+	var fresh Stage
+	fresh.cfg, fresh.horizon = d.cfg, d.horizon
+	fresh.init()
+	if d.nn[0].S != fresh.nn[0].S {
+		t.Errorf("merged from format 3: net N %d, W2[0] %v; want the initial state (W2[0] %v)", d.nn[0].S.N, d.nn[0].S.W2[0], fresh.nn[0].S.W2[0])
+	}
+}

@@ -234,6 +234,16 @@ func decodeModel(path string, b []byte) (*modelHeader, *modelState, error) {
 	if _, err := binary.Decode(payload, binary.LittleEndian, dst); err != nil {
 		return nil, nil, fmt.Errorf("load model %s: %w: %v", path, ErrCorrupt, err)
 	}
+	if h.Version < 4 {
+		// Migrated: the neural forecasters start from their initial
+		// weights. Zero weights could never learn (every hidden unit
+		// would stay the same), and a merge writes this state out.
+		var n forecast.Net
+		n.Reset()
+		for i := range st.Net {
+			st.Net[i] = n.S
+		}
+	}
 	return &h, st, nil
 }
 
