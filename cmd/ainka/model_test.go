@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func TestModelInfo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	norm := strings.Join(strings.Fields(stdout.String()), " ")
-	for _, want := range []string{"processed 50 windows", "cpu_busy_pct 50", "horizon 10 windows (1s)", "version 3"} {
+	for _, want := range []string{"processed 50 windows", "cpu_busy_pct 50", "horizon 10 windows (1s)", fmt.Sprintf("version %d", predict.ModelVersion)} {
 		if !strings.Contains(norm, want) {
 			t.Errorf("model info output lacks %q:\n%s", want, stdout.String())
 		}
