@@ -25,7 +25,7 @@ ainka=${AINKA:-bin/ainka}
 LEAD_S=${LEAD_S:-40} CLEAN_S=${CLEAN_S:-30} FAULT_S=${FAULT_S:-12}
 # Sampling of the most frequent kinds (1 in N): the trace must stay under
 # 20 MiB; how much each kind brings depends on what else the host does.
-SCHED=${SCHED:-32} PGFAULT=${PGFAULT:-128} BLOCK=${BLOCK:-8}
+SCHED=${SCHED:-32} PGFAULT=${PGFAULT:-128} BLOCK=${BLOCK:-8} SYSCALL=${SYSCALL:-512}
 [ "$(id -u)" = 0 ] || { echo "record.sh: needs root (ainka record)" >&2; exit 3; }
 for t in stress-ng fio python3 "$ainka"; do
 	command -v "$t" >/dev/null || { echo "record.sh: $t not found" >&2; exit 3; }
@@ -115,9 +115,9 @@ stress-ng --cpu 1 --cpu-load 25 --timeout "$((total + 10))s" -q & pids+=($!)
 sleep 2
 
 "$ainka" record -o "$trace" --duration "${total}s" \
-	--sample syscall=512 --sample sched_switch="$SCHED" --sample sched_wakeup="$SCHED" \
+	--sample syscall="$SYSCALL" --sample sched_switch="$SCHED" --sample sched_wakeup="$SCHED" \
 	--sample page_fault="$PGFAULT" --sample net_rx=64 --sample block_io="$BLOCK" \
-	--note "faults: background stress-ng --cpu 1 --cpu-load 25 + 64k fsync writes every 200ms; sched 1 in $SCHED, page faults 1 in $PGFAULT, block 1 in $BLOCK; faults ${faults[*]} for ${FAULT_S}s each after ${CLEAN_S}s clean, ${LEAD_S}s lead (scripts/faults/record.sh)" &
+	--note "faults: background stress-ng --cpu 1 --cpu-load 25 + 64k fsync writes every 200ms; syscalls 1 in $SYSCALL, sched 1 in $SCHED, page faults 1 in $PGFAULT, block 1 in $BLOCK; faults ${faults[*]} for ${FAULT_S}s each after ${CLEAN_S}s clean, ${LEAD_S}s lead (scripts/faults/record.sh)" &
 rec=$!
 sleep "$LEAD_S"
 {
