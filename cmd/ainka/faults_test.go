@@ -36,26 +36,27 @@ func TestFaultBenchmark(t *testing.T) {
 		t.Logf("%s: %d/%d faults detected (median delay %v); %d false alarms in %.1f clean minutes (%.1f per 10 min); clean p99 %.3f; NAB standard %.2f",
 			h.Name, detected, inTrace, delays[len(delays)/2].Round(time.Millisecond), r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, r.CleanP99, r.NAB)
 		// Regression guards at what was measured (docs/predict.md).
-		if want := map[string]int{"joint": 2, "max-feature": inTrace, "alarm": 5}[h.Name]; detected < want {
+		if want := map[string]int{"joint": 2, "max-feature": inTrace, "alarm": 2}[h.Name]; detected < want {
 			t.Errorf("%s: %d faults detected, want at least %d", h.Name, detected, want)
 		}
 		if h.Name == "alarm" {
 			checkAlarm(t, r)
 		}
 	}
-	checkAlarmCV(t, ws, names, labels, o)
+	checkStageAlarm(t, ws, names)
 }
 
-// checkAlarm guards the host alarm's figures (docs/predict.md, "Host-level
-// alarm"): at most the one false alarm measured (a 1.6 s network burst
-// from outside the benchmark), and the three faults it catches early
-// caught within 3 s, named by the feature that shows them.
+// checkAlarm guards the host alarm's figures on R1 (docs/predict.md,
+// "Ten clean minutes"): on this recording of a busy host the sustained
+// rule finds only the two faults that stand out of the other jobs' load
+// (IO saturation, the network flood), within 3 s and named by the feature
+// that shows them, and raises no false alarm.
 func checkAlarm(t *testing.T, r faults.Report) {
 	t.Helper()
-	if r.FalseAlarms > 1 {
-		t.Errorf("alarm: %d false alarms in %.1f clean minutes, want at most 1", r.FalseAlarms, r.CleanMinutes)
+	if r.FalseAlarms > 0 {
+		t.Errorf("alarm: %d false alarms in %.1f clean minutes, want none", r.FalseAlarms, r.CleanMinutes)
 	}
-	early := map[string]string{"failing-open": "syscall_errors_per_s", "io-saturation": "blk_iops", "net-flood": "net_rx_pps"}
+	early := map[string]string{"io-saturation": "blk_iops", "net-flood": "net_rx_bytes_per_s"}
 	for _, f := range r.Faults {
 		d, ok := early[f.Name]
 		if ok && (!f.Detected || f.Delay > 3*time.Second || !slices.Contains(f.AlarmDrivers, d)) {
@@ -64,13 +65,12 @@ func checkAlarm(t *testing.T, r faults.Report) {
 	}
 }
 
-// checkAlarmCV: the stage's alarm is the setting leave-one-fault-out
-// cross-validation chooses in every fold, and what the stage wrote is
-// what that setting computes from the same values.
-func checkAlarmCV(t *testing.T, ws []faults.Window, names []string, labels []faults.Fault, o faults.Options) {
+// checkStageAlarm: what the stage wrote is what the default setting
+// computes from the same values (faults.RunAlarm, which the selection
+// runs every setting through).
+func checkStageAlarm(t *testing.T, ws []faults.Window, names []string) {
 	t.Helper()
-	def := alarm.DefaultParams()
-	run, err := faults.RunAlarm(ws, names, def)
+	run, err := faults.RunAlarm(ws, names, alarm.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,22 +79,45 @@ func checkAlarmCV(t *testing.T, ws []faults.Window, names []string, labels []fau
 			t.Fatalf("window %d: the stage's alarm %v, the default setting over its values %v", i, ws[i].Alarm, run[i].Alarm)
 		}
 	}
-	folds, err := faults.CrossValidate(ws, names, labels, faults.Grid(), o)
+}
+
+// TestFaultBenchmarkAcross: the default is the setting that
+// leave-one-recording-out selection (faults.CrossRecordings over
+// faults.SustainedGrid) picks on the committed recordings (faults, clean,
+// quiet), and chosen without the quiet-host recording it holds there:
+// ≥ 6 of its 7 faults, median delay ≤ 2 s, ≤ 1 false alarm.
+func TestFaultBenchmarkAcross(t *testing.T) {
+	var recs []faults.Recording
+	for _, name := range []string{"faults", "clean", "quiet"} {
+		ws, names, labels := replayFaults(t, name)
+		recs = append(recs, faults.Recording{Name: name, Ws: ws, Names: names, Labels: labels})
+	}
+	grid := faults.SustainedGrid()
+	o := faults.Options{Warmup: 300, Recovery: 10 * time.Second}
+	folds, all, err := faults.CrossRecordings(recs, grid, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := 0
-	for _, f := range folds {
-		t.Logf("cross-validated: without %-14s chosen %+v; held out detected %v after %v", f.HeldOut, f.Chosen, f.Result.Detected, f.Result.Delay.Round(time.Millisecond))
-		if f.Chosen != def {
-			t.Errorf("without %s the procedure chooses %+v, not the default %+v", f.HeldOut, f.Chosen, def)
-		}
-		if f.Result.Detected {
-			held++
-		}
+	if grid[all] != alarm.DefaultParams() {
+		t.Errorf("chosen on all recordings %+v, not the default", grid[all])
 	}
-	if held < 5 {
-		t.Errorf("cross-validated: %d held-out faults detected, want 5", held)
+	for _, f := range folds {
+		var delays []time.Duration
+		for _, fr := range f.Result.Faults {
+			if fr.Detected {
+				delays = append(delays, fr.Delay)
+			}
+		}
+		slices.Sort(delays)
+		med := time.Duration(-1)
+		if len(delays) > 0 {
+			med = delays[len(delays)/2]
+		}
+		t.Logf("held out %s: chosen %+v; %d/%d detected, median delay %v, %d false alarms in %.2f clean minutes",
+			f.HeldOut, f.Chosen, len(delays), len(f.Result.Faults), med, f.Result.FalseAlarms, f.Result.CleanMinutes)
+		if f.HeldOut == "quiet" && (f.Chosen != alarm.DefaultParams() || len(delays) < 6 || med > 2*time.Second || f.Result.FalseAlarms > 1) {
+			t.Errorf("quiet held out: want the default chosen, ≥ 6 detected, median ≤ 2s, ≤ 1 false alarm")
+		}
 	}
 }
 
@@ -124,11 +147,10 @@ func replayFaults(t *testing.T, name string) ([]faults.Window, []string, []fault
 // the replay path. It guards the figures of docs/predict.md ("Ten clean
 // minutes"): the recording has ≥ 10 clean minutes; the leak is real
 // memory pressure (PSI memory stalls inside it, none on the clean
-// windows); the host alarm finds it within 2 s and the joint score's
-// maximum inside it is ≥ 2× its clean p99; the default alarm's false
-// alarms stay at most the 37 measured (it is far from the goal of 1 per
-// 10 minutes: the doc says why), and the sustained rule's strictest
-// setting at most 1.
+// windows); the host alarm finds it (within 4 s) with no false alarm, and
+// the joint score's maximum inside it is ≥ 2× its clean p99; the earlier
+// mean rule (alarm.MeanParams) found it at once but raised 37 false
+// alarms.
 func TestFaultBenchmarkClean(t *testing.T) {
 	ws, names, labels := replayFaults(t, "clean")
 	o := faults.Options{Warmup: 300, Recovery: 10 * time.Second}
@@ -136,8 +158,8 @@ func TestFaultBenchmarkClean(t *testing.T) {
 	r := faults.Score(ws, names, labels, faults.Alarm, o)
 	leak := r.Faults[0]
 	t.Logf("alarm: memory-leak detected %v after %v by %v; %d false alarms in %.2f clean minutes", leak.Detected, leak.Delay, leak.AlarmDrivers, r.FalseAlarms, r.CleanMinutes)
-	if r.CleanMinutes < 10 || leak.Name != "memory-leak" || !leak.Detected || leak.Delay > 2*time.Second || r.FalseAlarms > 37 {
-		t.Errorf("alarm: %.2f clean minutes, %s detected %v after %v, %d false alarms; want ≥ 10, the memory leak within 2s, ≤ 37",
+	if r.CleanMinutes < 10 || leak.Name != "memory-leak" || !leak.Detected || leak.Delay > 4*time.Second || r.FalseAlarms > 0 {
+		t.Errorf("alarm: %.2f clean minutes, %s detected %v after %v, %d false alarms; want ≥ 10, the memory leak within 4s, none",
 			r.CleanMinutes, leak.Name, leak.Detected, leak.Delay, r.FalseAlarms)
 	}
 	o.Threshold = 0.65
@@ -147,17 +169,15 @@ func TestFaultBenchmarkClean(t *testing.T) {
 		t.Errorf("joint: max inside the leak %.3f < 2 × clean p99 %.3f", j.Faults[0].MaxScore, j.CleanP99)
 	}
 	checkPressure(t, ws, names, labels[0])
-	p := alarm.DefaultParams()
-	p.Sustained, p.Smooth, p.Factor, p.Alpha, p.Decay, p.OneSided = true, 8, 3, 0.003, 0.9999, true
-	run, err := faults.RunAlarm(ws, names, p)
+	run, err := faults.RunAlarm(ws, names, alarm.MeanParams())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Threshold = alarm.Enter
-	s := faults.Score(run, names, labels, faults.Alarm, o)
-	t.Logf("sustained %+v: memory-leak detected %v after %v; %d false alarms", p, s.Faults[0].Detected, s.Faults[0].Delay, s.FalseAlarms)
-	if s.FalseAlarms > 1 || !s.Faults[0].Detected {
-		t.Errorf("sustained: %d false alarms, leak detected %v; want ≤ 1 and detected", s.FalseAlarms, s.Faults[0].Detected)
+	m := faults.Score(run, names, labels, faults.Alarm, o)
+	t.Logf("mean rule: memory-leak detected %v after %v; %d false alarms", m.Faults[0].Detected, m.Faults[0].Delay, m.FalseAlarms)
+	if m.FalseAlarms > 37 || !m.Faults[0].Detected {
+		t.Errorf("mean rule: %d false alarms, leak detected %v; want ≤ 37 and detected", m.FalseAlarms, m.Faults[0].Detected)
 	}
 }
 

@@ -112,8 +112,8 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// Grid is the settings CrossValidate chooses from: the default with its
-// persistence (windows averaged), record factor, record decay, noise
+// Grid is the settings CrossValidate chooses from: the default, then the
+// mean rule (alarm.MeanParams) with its persistence (windows averaged), record factor, record decay, noise
 // floor, direction and density varied. The default comes first: an exact tie
 // (same detections, false alarms and median delay) keeps it.
 func Grid() []alarm.Params {
@@ -124,7 +124,7 @@ func Grid() []alarm.Params {
 				for _, floor := range []float64{0, 0.01, 0.05} {
 					for _, one := range []bool{false, true} {
 						for _, dense := range []bool{false, true} {
-							p := alarm.DefaultParams()
+							p := alarm.MeanParams()
 							p.Smooth, p.Factor, p.Decay, p.Floor, p.OneSided, p.Dense = smooth, factor, decay, floor, one, dense
 							if p != g[0] {
 								g = append(g, p)

@@ -112,7 +112,7 @@ func detected(r Report) int {
 	return n
 }
 
-// WideGrid is Grid's neighbourhood along the axes that set the false
+// WideGrid is Grid's neighbourhood (the mean rule's) along the axes that set the false
 // alarm rate across recordings: persistence (Smooth), the record factor,
 // the least deviation (MinZ), the baseline's learning rate (a slower one
 // keeps a wider noise scale after a quiet stretch), the record's decay,
@@ -130,7 +130,7 @@ func WideGrid() []alarm.Params {
 					for _, a := range []float64{0.01, 0.003, 0.001} {
 						for _, decay := range []float64{0.9995, 0.9999} {
 							for _, one := range []bool{false, true} {
-								p := alarm.DefaultParams()
+								p := alarm.MeanParams()
 								p.Median, p.Hold, p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided = rule.median, rule.hold, smooth, factor, minZ, a, decay, one
 								if p != g[0] {
 									g = append(g, p)

@@ -69,8 +69,19 @@ type Params struct {
 	Sustained bool
 }
 
-// DefaultParams are the cross-validated settings (docs/predict.md).
+// DefaultParams are the settings chosen across recordings
+// (docs/predict.md, "Ten clean minutes"): a deviation in the harmful
+// direction that lasted 8 windows (0.8 s), 3 times its record, which
+// decays slowly (half-life about 12 minutes of 100 ms windows).
 func DefaultParams() Params {
+	return Params{Smooth: 8, Factor: 3, Decay: 0.9999, MinZ: 3, Floor: 0, Alpha: 0.003, Warmup: 300, OneSided: true, Dense: true, Hold: 1, Sustained: true}
+}
+
+// MeanParams are the earlier default, chosen on one recording (R1): the
+// mean of 5 windows, 1.5 times a faster-decaying record, both
+// directions. It catches bursts the sustained rule ignores, and alarms
+// far more often on clean windows.
+func MeanParams() Params {
 	return Params{Smooth: 5, Factor: 1.5, Decay: 0.9995, MinZ: 3, Floor: 0, Alpha: 0.01, Warmup: 300, OneSided: false, Dense: true, Hold: 1}
 }
 

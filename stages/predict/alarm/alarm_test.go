@@ -161,7 +161,7 @@ func shiftAlarm(t *testing.T, p Params, burst bool) (first, bursts int) {
 // Median: a one-window burst never moves the median of 5, a lasting shift
 // does within 3 windows; the mean alarms on the first burst.
 func TestMedianIgnoresBursts(t *testing.T) {
-	p := DefaultParams()
+	p := MeanParams()
 	if _, bursts := shiftAlarm(t, p, true); bursts == 0 {
 		t.Errorf("mean: no burst alarmed; the test shows nothing")
 	}
@@ -174,7 +174,7 @@ func TestMedianIgnoresBursts(t *testing.T) {
 
 // Hold delays an alarm by Hold-1 windows and nothing else.
 func TestHold(t *testing.T) {
-	p := DefaultParams()
+	p := MeanParams()
 	p.Smooth = 10 // a ratio that stays >= 1 for several windows
 	at1, _ := shiftAlarm(t, p, false)
 	p.Hold = 3

@@ -41,7 +41,7 @@ func TestCrossRecordingsCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"held out " + at + ": chosen on the others", "held out " + bt + ":",
-		"chosen on all: smooth", "default: smooth 5 factor 1.5", "  on " + at + ": 1/1 detected", "false alarms in"} {
+		"chosen on all: smooth", "default: smooth 8 factor 3", "  on " + at + ": 1/1 detected", "false alarms in"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
