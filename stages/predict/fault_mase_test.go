@@ -24,7 +24,7 @@ func TestFaultTraceMASENet(t *testing.T) {
 	if _, err := os.Stat(dir + "faults.trace"); err != nil {
 		t.Skip("no testdata/faults/faults.trace")
 	}
-	for _, name := range []string{"faults", "clean"} {
+	for _, name := range []string{"faults", "clean", "quiet"} {
 		if _, err := os.Stat(dir + name + ".trace"); err != nil {
 			continue
 		}
