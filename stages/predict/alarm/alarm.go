@@ -286,11 +286,16 @@ func (s *Series) dev(z, sign float64) float64 {
 // alarm) that every one of the last Smooth windows reached; a missing
 // window holds the baseline, so it is 0 then.
 func (s *Series) sustained(p *Params, sd, sign float64) float64 {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range s.Ring[:p.Smooth] {
-		z := (v - s.Mean) / sd
-		lo, hi = math.Min(lo, z), math.Max(hi, z)
+	lo, hi := s.Ring[0], s.Ring[0]
+	for _, v := range s.Ring[1:p.Smooth] {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
 	}
+	lo, hi = (lo-s.Mean)/sd, (hi-s.Mean)/sd
 	switch {
 	case sign > 0 || (sign == 0 && lo > 0):
 		return lo

@@ -110,6 +110,24 @@ func TestAlarmAllocs(t *testing.T) {
 
 func BenchmarkUpdate(b *testing.B) {
 	h, x := warmHost()
+	b.ReportAllocs()
+	for b.Loop() {
+		x[0] += 0.001
+		h.Update(x)
+	}
+}
+
+// BenchmarkUpdateMean is the mean rule (alarm.MeanParams), the earlier
+// default, for the ratio with BenchmarkUpdate in one run.
+func BenchmarkUpdateMean(b *testing.B) {
+	h, x := warmHost()
+	h.Init(MeanParams())
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 400; k++ {
+		noise(r, x)
+		h.Update(x)
+	}
+	b.ReportAllocs()
 	for b.Loop() {
 		x[0] += 0.001
 		h.Update(x)
