@@ -148,6 +148,36 @@ func TestNextAligned(t *testing.T) {
 	}
 }
 
+// TestNextHostAfter: a sample on time schedules the next one an interval
+// on; a late one re-aligns to the phase from the clocks read at that
+// moment, so that the schedule keeps its phase however long the late
+// sample's own work took (the run loop's earlier reading of the clock put
+// every later sample that much early, for good).
+func TestNextHostAfter(t *testing.T) {
+	const interval, phase = 50 * time.Millisecond, 5 * time.Millisecond
+	due := time.Now().Add(time.Millisecond)
+	if got := nextHostAfter(due, interval, phase); !got.Equal(due.Add(interval)) {
+		t.Errorf("on time: next %s after the due time, want %s", got.Sub(due), interval)
+	}
+	late := time.Now().Add(-3 * interval)
+	time.Sleep(20 * time.Millisecond) // the late sample's own work
+	got := nextHostAfter(late, interval, phase)
+	mono := monotonicNs()
+	ahead := time.Until(got)
+	if ahead <= 0 || ahead > interval {
+		t.Fatalf("late: next sample %s from now, want within (0, %s]", ahead, interval)
+	}
+	// ahead was read after mono: the true phase is at most that much
+	// later than the one computed here, never earlier.
+	off := time.Duration((mono+uint64(ahead))%uint64(interval)) - phase
+	if off < -time.Millisecond || off > 5*time.Millisecond {
+		t.Errorf("late: next sample %s off its phase %s", off, phase)
+	}
+	if got := nextHostAfter(late, interval, 0); time.Until(got) <= interval/2 {
+		t.Errorf("late without a phase: next sample %s from now, want about %s", time.Until(got), interval)
+	}
+}
+
 // TestHostPhase checks that with HostPhase the host samples are taken just
 // after multiples of the interval (CLOCK_MONOTONIC), and that a phase
 // outside [0, interval) is refused.
