@@ -220,10 +220,18 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 }
 
 // arms: the original, then bbr, then the other algorithms the kernel
-// offers that the allowlist names (advice: bbr alone).
+// offers that the allowlist names (advice: bbr alone). A lossy link
+// already on bbr gets no trial: the loss-based algorithms halve their
+// window at every drop and cannot beat it there, and since open
+// connections follow a change (actuate's pass), each such step would
+// cost every connection of the namespace an effect window at a fraction
+// of its rate (tcp-lossy, one connection on this host's default bbr).
 func (tcpFamily) arms(tg *target) []string {
 	if tg.avail == "" {
 		return []string{"", "bbr"}
+	}
+	if tg.class == Lossy && tg.cur == "bbr" {
+		return nil
 	}
 	have := strings.Fields(tg.avail)
 	arms := []string{""}

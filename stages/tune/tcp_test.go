@@ -77,17 +77,23 @@ func (l *link) apply(t *testing.T, ds []decide.Decision) {
 
 func tcpStage(t *testing.T, mode Mode, model string) *Stage {
 	t.Helper()
+	return tcpStageOn(t, mode, model, "cubic")
+}
+
+// tcpStageOn is tcpStage on a host whose namespaces run cc.
+func tcpStageOn(t *testing.T, mode Mode, model, cc string) *Stage {
+	t.Helper()
 	s, err := New(Config{TCP: mode, EffectWindow: time.Second, ModelPath: model,
 		NetnsName: func(ino uint32) string { return "ainka-bench-srv" },
 		Sysctl: func(name string) (string, error) {
 			if name == "net.ipv4.tcp_available_congestion_control" {
 				return "reno bbr cubic", nil
 			}
-			return "cubic", nil
+			return cc, nil
 		},
 		NetnsSysctl: func(ino uint32, name string) (string, error) {
 			if name == tcpCCKnob {
-				return "cubic\n", nil
+				return cc + "\n", nil
 			}
 			return "", fmt.Errorf("no %s in the fake namespace %d", name, ino)
 		}})
@@ -301,5 +307,18 @@ func TestTCPTunerConnsFollow(t *testing.T) {
 	}
 	if d := time.Duration(last.TimeNs - ds[0].TimeNs); d > 3*time.Second+3*time.Duration(win) {
 		t.Fatalf("settled %v after the first step, want within three effect windows (bbr, the original, the rest)", d)
+	}
+}
+
+// TestTCPTunerLeavesLossTolerant: a lossy namespace already on bbr gets
+// no trial of the loss-based algorithms, whose steps would now hit its
+// open connections (they follow a change).
+func TestTCPTunerLeavesLossTolerant(t *testing.T) {
+	l := &link{netns: 4026532999, cc: "bbr", orig: "bbr", lossPct: 10,
+		mbit: map[string]float64{"cubic": 10, "reno": 12, "bbr": 70}}
+	s := tcpStageOn(t, Act, "", "bbr")
+	s.cfg.ConnsFollow = true
+	if ds := runLink(t, s, l, 1e9, 100); len(ds) != 0 || l.cc != "bbr" {
+		t.Fatalf("a lossy link on bbr was trialled (now %s): %+v", l.cc, ds)
 	}
 }
