@@ -3,6 +3,7 @@ package faults
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ainka/ainka/stages/predict/alarm"
 )
@@ -148,8 +149,8 @@ func WideGrid() []alarm.Params {
 // SustainedGrid is the grid of the sustained-deviation rule
 // (alarm.Params.Sustained): how many windows a deviation must last
 // (Smooth), the record factor, the least deviation, the baseline's
-// learning rate, the record's decay and direction. The default comes
-// first.
+// learning rate, the record's decay and direction, without the quick
+// path. The default comes first.
 func SustainedGrid() []alarm.Params {
 	g := []alarm.Params{alarm.DefaultParams()}
 	for _, smooth := range []int{5, 8, 10, 15} {
@@ -159,10 +160,34 @@ func SustainedGrid() []alarm.Params {
 					for _, decay := range []float64{0.9995, 0.9999} {
 						for _, one := range []bool{false, true} {
 							p := alarm.DefaultParams()
+							p.Quick, p.QuickFactor = 0, 0
 							p.Sustained, p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided = true, smooth, factor, minZ, a, decay, one
 							g = append(g, p)
 						}
 					}
+				}
+			}
+		}
+	}
+	return g
+}
+
+// QuickGrid is the default sustained rule with its two optional paths
+// varied: the quick path (alarm.Params.Quick windows at QuickFactor
+// times the record) and the PSI floor (alarm.Params.PSIFloor). The
+// default comes first.
+func QuickGrid() []alarm.Params {
+	g := []alarm.Params{alarm.DefaultParams()}
+	for _, floor := range []float64{0, 0.25, 0.5, 1} {
+		for _, quick := range []int{0, 2, 3, 4, 5} {
+			for _, qf := range []float64{4, 6, 9, 12} {
+				p := alarm.DefaultParams()
+				p.PSIFloor, p.Quick, p.QuickFactor = floor, 0, 0
+				if quick > 0 {
+					p.Quick, p.QuickFactor = quick, qf
+				}
+				if !slices.Contains(g, p) {
+					g = append(g, p)
 				}
 			}
 		}

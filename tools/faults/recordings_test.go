@@ -3,6 +3,7 @@ package faults
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ainka/ainka/stages/predict/alarm"
@@ -74,9 +75,21 @@ func TestCrossRecordingsBadInput(t *testing.T) {
 	if _, _, err := CrossRecordings([]Recording{bad, recording("b")}, Grid(), o); !errors.Is(err, ErrFeature) {
 		t.Errorf("unknown feature: %v, want ErrFeature", err)
 	}
-	for _, p := range WideGrid() {
-		if err := p.Validate(); err != nil {
-			t.Fatalf("wide grid: %+v: %v", p, err)
+	for name, g := range map[string][]alarm.Params{"wide": WideGrid(), "sustained": SustainedGrid(), "quick": QuickGrid()} {
+		if g[0] != alarm.DefaultParams() {
+			t.Errorf("%s grid: the default is not first", name)
 		}
+		for _, p := range g {
+			if err := p.Validate(); err != nil {
+				t.Fatalf("%s grid: %+v: %v", name, p, err)
+			}
+		}
+	}
+	// QuickGrid holds the sustained rule without both paths (the earlier
+	// default), for the comparison.
+	plain := alarm.DefaultParams()
+	plain.Quick, plain.QuickFactor = 0, 0
+	if !slices.Contains(QuickGrid(), plain) {
+		t.Error("quick grid lacks the sustained rule without the quick path")
 	}
 }

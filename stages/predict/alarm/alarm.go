@@ -67,14 +67,28 @@ type Params struct {
 	// record then learns sustained deviations only, which on clean
 	// windows are small.
 	Sustained bool
+	// Quick (0: off) is a second, faster path of the sustained rule: a
+	// deviation that every one of the last Quick windows (< Smooth)
+	// reached alarms when it exceeds QuickFactor times the same record.
+	// A large, abrupt fault is flagged before it has lasted Smooth
+	// windows; a burst shorter than Quick windows still is not.
+	Quick       int
+	QuickFactor float64
+	// PSIFloor (0: off) is the least noise scale of the PSI stall shares,
+	// in percentage points, and with it a record of at least one such
+	// unit: a stall share that was 0 in every earlier window has no
+	// noise scale of its own, yet a share of several % is pressure
+	// whatever the history (0 means healthy).
+	PSIFloor float64
 }
 
 // DefaultParams are the settings chosen across recordings
-// (docs/predict.md, "Ten clean minutes"): a deviation in the harmful
-// direction that lasted 8 windows (0.8 s), 3 times its record, which
-// decays slowly (half-life about 12 minutes of 100 ms windows).
+// (docs/predict.md, "Ten clean minutes" and "A quick path"): a deviation
+// in the harmful direction that lasted 8 windows (0.8 s), 3 times its
+// record, which decays slowly (half-life about 12 minutes of 100 ms
+// windows), or one that lasted 4 windows, 6 times its record.
 func DefaultParams() Params {
-	return Params{Smooth: 8, Factor: 3, Decay: 0.9999, MinZ: 3, Floor: 0, Alpha: 0.003, Warmup: 300, OneSided: true, Dense: true, Hold: 1, Sustained: true}
+	return Params{Smooth: 8, Factor: 3, Decay: 0.9999, MinZ: 3, Floor: 0, Alpha: 0.003, Warmup: 300, OneSided: true, Dense: true, Hold: 1, Sustained: true, Quick: 4, QuickFactor: 6}
 }
 
 // MeanParams are the earlier default, chosen on one recording (R1): the
@@ -102,7 +116,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: warmup %d < 0", ErrParams, p.Warmup)
 	case p.Hold < 1 || p.Hold > MaxSmooth:
 		return fmt.Errorf("%w: hold %d not in [1,%d]", ErrParams, p.Hold, MaxSmooth)
-
+	case p.Quick != 0 && (!p.Sustained || p.Quick < 1 || p.Quick >= p.Smooth || !(p.QuickFactor >= p.Factor) || math.IsInf(p.QuickFactor, 0)):
+		return fmt.Errorf("%w: quick %d (factor %v) needs the sustained rule, 1 <= quick < smooth %d and a finite quick factor >= factor %v", ErrParams, p.Quick, p.QuickFactor, p.Smooth, p.Factor)
+	case !(p.PSIFloor >= 0) || math.IsInf(p.PSIFloor, 0):
+		return fmt.Errorf("%w: psi floor %v must be finite and >= 0", ErrParams, p.PSIFloor)
 	}
 	return nil
 }
@@ -139,6 +156,14 @@ var harm = func() (h [features.Count]float64) {
 	}
 	h[features.MemAvailableMB] = -1
 	return h
+}()
+
+// psi marks the PSI stall shares (Params.PSIFloor).
+var psi = func() (m [features.Count]bool) {
+	for _, id := range []features.ID{features.PSIMemSomePct, features.PSIMemFullPct} {
+		m[id] = true
+	}
+	return m
 }()
 
 // Host is the alarm over one feature vector per window. The zero value
@@ -190,7 +215,11 @@ func (h *Host) Update(x *[features.Count]float64) Result {
 		if p.OneSided {
 			sign = harm[i]
 		}
-		h.ratio[i] = h.S.S[i].update(x[i], slot, sign, p, !h.frozen)
+		floor := 0.0
+		if psi[i] {
+			floor = p.PSIFloor
+		}
+		h.ratio[i] = h.S.S[i].update(x[i], slot, sign, floor, p, !h.frozen)
 		if !armed {
 			h.ratio[i] = 0
 		}
@@ -217,7 +246,7 @@ func (h *Host) hold(i int, ratio float64) float64 {
 // update is one feature's window: the ratio of its persistent deviation
 // to Factor × its record (≥ 1 alarms; 0 when it may not alarm). The
 // deviation is measured against the baseline before x is learned.
-func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool) float64 {
+func (s *Series) update(x float64, slot int, sign, floor float64, p *Params, learn bool) float64 {
 	missing := math.IsNaN(x) || math.IsInf(x, 0)
 	switch {
 	case missing && s.Seen == 0, !learn && s.Seen == 0:
@@ -241,24 +270,16 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 	if s.Gap[slot] = missing; missing {
 		s.Gaps++
 	}
-	sd := s.scale(p)
+	sd := math.Max(s.scale(p), floor)
 	var z float64
 	if p.Sustained {
-		z = s.sustained(p, sd, sign)
+		z = s.sustained(p.Smooth, slot, p, sd, sign)
 	} else {
 		z = s.dev((s.level(p)-s.Mean)/sd, sign)
 	}
 	ratio := 0.0
 	if s.Seen > int64(p.Smooth) {
-		// A feature that has never deviated (an idle interface) has no
-		// noise scale yet: its first activity teaches it one, it does
-		// not alarm (that would be every first packet).
-		// Dense: a feature with a gap in its average (a latency
-		// quantile of a window without samples) is one or two real
-		// values, not a lasting deviation.
-		if z > p.MinZ && s.Record > 0 && !(p.Dense && s.Gaps > 0) {
-			ratio = z / (p.Factor * s.Record)
-		}
+		ratio = s.judge(z, slot, floor, p, sd, sign)
 		// The record learns every deviation, alarming ones too (a record
 		// kept from learning them, so that a lasting fault would stay in
 		// alarm, made the alarm fire 37 to 40 times in 2.5 clean minutes
@@ -274,6 +295,33 @@ func (s *Series) update(x float64, slot int, sign float64, p *Params, learn bool
 	return ratio
 }
 
+// judge is the ratio of the persistent deviation z to its alarm point
+// (0 when it may not alarm), the quick path's when that is higher.
+func (s *Series) judge(z float64, slot int, floor float64, p *Params, sd, sign float64) float64 {
+	record := s.Record
+	if floor > 0 {
+		record = math.Max(record, 1) // a floored scale: at least one unit
+	}
+	// A feature that has never deviated (an idle interface) has no
+	// noise scale yet: its first activity teaches it one, it does not
+	// alarm (that would be every first packet). Dense: a feature with a
+	// gap in its average (a latency quantile of a window without
+	// samples) is one or two real values, not a lasting deviation.
+	if record <= 0 || (p.Dense && s.Gaps > 0) {
+		return 0
+	}
+	ratio := 0.0
+	if z > p.MinZ {
+		ratio = z / (p.Factor * record)
+	}
+	if p.Quick > 0 {
+		if q := s.sustained(p.Quick, slot, p, sd, sign); q > p.MinZ {
+			ratio = math.Max(ratio, q/(p.QuickFactor*record))
+		}
+	}
+	return ratio
+}
+
 // dev is a deviation in the direction that may alarm.
 func (s *Series) dev(z, sign float64) float64 {
 	if sign == 0 {
@@ -283,11 +331,12 @@ func (s *Series) dev(z, sign float64) float64 {
 }
 
 // sustained is the deviation (in noise units, in the direction that may
-// alarm) that every one of the last Smooth windows reached; a missing
-// window holds the baseline, so it is 0 then.
-func (s *Series) sustained(p *Params, sd, sign float64) float64 {
-	lo, hi := s.Ring[0], s.Ring[0]
-	for _, v := range s.Ring[1:p.Smooth] {
+// alarm) that every one of the last n windows (the ring's, ending at
+// slot) reached; a missing window holds the baseline, so it is 0 then.
+func (s *Series) sustained(n, slot int, p *Params, sd, sign float64) float64 {
+	lo, hi := s.Ring[slot], s.Ring[slot]
+	for k := 1; k < n; k++ {
+		v := s.Ring[(slot-k+p.Smooth)%p.Smooth]
 		if v < lo {
 			lo = v
 		}

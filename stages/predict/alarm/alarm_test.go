@@ -98,6 +98,20 @@ func TestAlarmParams(t *testing.T) {
 	if err := bad.Validate(); !errors.Is(err, ErrParams) {
 		t.Errorf("NaN floor: %v", err)
 	}
+	for _, f := range []func(p *Params){
+		func(p *Params) { p.Quick = p.Smooth },           // not faster than the sustained path
+		func(p *Params) { p.QuickFactor = p.Factor / 2 }, // below the sustained path's factor
+		func(p *Params) { p.Sustained = false },          // the quick path belongs to the sustained rule
+		func(p *Params) { p.QuickFactor = math.Inf(1) },
+		func(p *Params) { p.PSIFloor = -1 },
+		func(p *Params) { p.PSIFloor = math.NaN() },
+	} {
+		p := DefaultParams()
+		f(&p)
+		if err := p.Validate(); !errors.Is(err, ErrParams) {
+			t.Errorf("%+v: %v, want ErrParams", p, err)
+		}
+	}
 }
 
 // Update is allocation-free (it runs every window for every feature).
@@ -221,7 +235,7 @@ func TestMedianAllocs(t *testing.T) {
 // has lasted Smooth windows, and not before.
 func TestSustainedIgnoresBursts(t *testing.T) {
 	p := DefaultParams()
-	p.Sustained = true
+	p.Sustained, p.Quick, p.QuickFactor = true, 0, 0 // the quick path: TestQuickPath
 	first, bursts := shiftAlarm(t, p, true)
 	if bursts != 0 || first != p.Smooth-1 {
 		t.Errorf("sustained: %d burst alarms, shift alarmed at window %d; want 0 and at window %d", bursts, first, p.Smooth-1)
@@ -229,5 +243,66 @@ func TestSustainedIgnoresBursts(t *testing.T) {
 	p.OneSided = true // a rise of syscalls is the harmful direction
 	if first, bursts = shiftAlarm(t, p, true); bursts != 0 || first != p.Smooth-1 {
 		t.Errorf("sustained, one-sided: %d burst alarms, shift alarmed at window %d; want 0 and %d", bursts, first, p.Smooth-1)
+	}
+}
+
+// The quick path: a large shift (12 sd) alarms after Quick windows, not
+// Smooth; one-window bursts and a burst one window shorter than Quick,
+// however large, still do not alarm.
+func TestQuickPath(t *testing.T) {
+	p := DefaultParams()
+	if p.Quick == 0 {
+		t.Fatal("the default has no quick path")
+	}
+	first, bursts := shiftAlarm(t, p, true)
+	if bursts != 0 || first != p.Quick-1 {
+		t.Errorf("quick %d: %d burst alarms, shift alarmed at window %d; want 0 and window %d", p.Quick, bursts, first, p.Quick-1)
+	}
+	slow := p
+	slow.Quick, slow.QuickFactor = 0, 0
+	if first, _ = shiftAlarm(t, slow, false); first != p.Smooth-1 {
+		t.Errorf("without the quick path the shift alarmed at window %d, want %d", first, p.Smooth-1)
+	}
+	h, x := warmHost()
+	for k := 0; k < p.Quick-1; k++ {
+		x[features.SyscallsPerS] = 100 + 1000
+		if res := h.Update(x); res.Level >= Enter {
+			t.Errorf("a burst of %d windows alarmed at its window %d", p.Quick-1, k)
+		}
+	}
+}
+
+// PSIFloor: a stall share that was 0 in every window has no noise scale
+// and cannot alarm; with the floor, a lasting 5 % stall does, and a
+// lasting 0.2 % does not.
+func TestPSIFloor(t *testing.T) {
+	for _, c := range []struct {
+		floor, stall float64
+		want         bool
+	}{{0, 5, false}, {0.5, 5, true}, {0.5, 0.2, false}} {
+		p := DefaultParams()
+		p.PSIFloor = c.floor
+		var h Host
+		h.Init(p)
+		x := &[features.Count]float64{}
+		r := rand.New(rand.NewPCG(9, 10))
+		fired := false
+		for k := 0; k < 3000; k++ {
+			noise(r, x)
+			x[features.PSIMemSomePct] = 0
+			if k >= 2980 {
+				x[features.PSIMemSomePct] = c.stall
+			}
+			if res := h.Update(x); res.Level >= Enter {
+				if k < 2980 {
+					t.Errorf("floor %v: clean window %d alarmed (%v)", c.floor, k, res.Names())
+					break
+				}
+				fired = fired || res.Drivers[0] == features.PSIMemSomePct
+			}
+		}
+		if fired != c.want {
+			t.Errorf("floor %v, a stall of %v%% for 20 windows: alarm %v, want %v", c.floor, c.stall, fired, c.want)
+		}
 	}
 }

@@ -11,7 +11,9 @@
 // in units of the feature's own noise, must exceed Factor times the
 // largest such deviation the feature has shown before (a record that
 // decays, so the alarm recalibrates itself to each host's and each
-// feature's noise without a threshold per feature). The default was
+// feature's noise without a threshold per feature). A quick path
+// (Params.Quick) flags a deviation of twice that size after fewer
+// windows. The default was
 // chosen across the recordings in testdata/faults, leaving one out at a
 // time (docs/predict.md, "Ten clean minutes").
 package alarm

@@ -41,15 +41,15 @@ func main() {
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("faultcv", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) or sustained (faults.SustainedGrid)")
+	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) sustained (faults.SustainedGrid) or quick (faults.QuickGrid)")
 	warmup := fs.Int("warmup", 300, "windows at the start that are neither fault nor clean")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	grids := map[string]func() []alarm.Params{"wide": faults.WideGrid, "narrow": faults.Grid, "sustained": faults.SustainedGrid}
+	grids := map[string]func() []alarm.Params{"wide": faults.WideGrid, "narrow": faults.Grid, "sustained": faults.SustainedGrid, "quick": faults.QuickGrid}
 	mk, ok := grids[*gridName]
 	if !ok || fs.NArg() < 4 || fs.NArg()%2 != 0 {
-		return fmt.Errorf("%w: faultcv [-grid wide|narrow|sustained] TAP LABELS TAP LABELS [TAP LABELS...]", errUsage)
+		return fmt.Errorf("%w: faultcv [-grid wide|narrow|sustained|quick] TAP LABELS TAP LABELS [TAP LABELS...]", errUsage)
 	}
 	recs, err := load(fs.Args())
 	if err != nil {
@@ -112,8 +112,8 @@ func score(r faults.Recording, p alarm.Params, o faults.Options) (faults.Report,
 }
 
 func describe(p alarm.Params) string {
-	return fmt.Sprintf("smooth %d factor %g min_z %g alpha %g decay %g one_sided %v median %v hold %d sustained %v",
-		p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided, p.Median, p.Hold, p.Sustained)
+	return fmt.Sprintf("smooth %d factor %g min_z %g alpha %g decay %g one_sided %v median %v hold %d sustained %v quick %d quick_factor %g psi_floor %g",
+		p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided, p.Median, p.Hold, p.Sustained, p.Quick, p.QuickFactor, p.PSIFloor)
 }
 
 // summary: detections, false alarms (per 10 clean minutes), median delay
