@@ -84,21 +84,7 @@ type Report struct {
 // Score evaluates host over the windows against the faults.
 func Score(ws []Window, names []string, faults []Fault, host Host, o Options) Report {
 	var r Report
-	label := make([]int, len(ws)) // fault index, -1 clean, -2 neither
-	for i := range ws {
-		label[i] = -1
-		if i < o.Warmup {
-			label[i] = -2
-		}
-		for k, f := range faults {
-			switch end := ws[i].EndNs; {
-			case end > f.StartNs && end <= f.EndNs:
-				label[i] = k
-			case end > f.EndNs && end <= f.EndNs+uint64(o.Recovery):
-				label[i] = -2
-			}
-		}
-	}
+	label := labelWindows(ws, faults, o)
 	var clean []float64
 	prev := 0.0
 	for i := range ws {
@@ -202,4 +188,25 @@ func nabScore(ws []Window, faults []Fault, host Host, t float64) float64 {
 	null, _, _ := nab.FileScore(f, make([]float64, len(scores)), nab.Standard, 1.1)
 	perfect := nab.Standard.TP * float64(len(f.Windows))
 	return 100 * (raw - null) / (perfect - null)
+}
+
+// labelWindows labels each window: the index of the fault it lies in, -1
+// clean, -2 neither (warm-up, or a fault's recovery).
+func labelWindows(ws []Window, faults []Fault, o Options) []int {
+	label := make([]int, len(ws))
+	for i := range ws {
+		label[i] = -1
+		if i < o.Warmup {
+			label[i] = -2
+		}
+		for k, f := range faults {
+			switch end := ws[i].EndNs; {
+			case end > f.StartNs && end <= f.EndNs:
+				label[i] = k
+			case end > f.EndNs && end <= f.EndNs+uint64(o.Recovery):
+				label[i] = -2
+			}
+		}
+	}
+	return label
 }

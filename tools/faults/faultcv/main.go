@@ -43,6 +43,7 @@ func run(args []string, out io.Writer) error {
 	fs.SetOutput(io.Discard)
 	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) sustained (faults.SustainedGrid) or quick (faults.QuickGrid)")
 	warmup := fs.Int("warmup", 300, "windows at the start that are neither fault nor clean")
+	headroom := fs.Bool("headroom", false, "also report, per fault, the feature whose lasting deviation (default setting) stood furthest above its clean maximum")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -63,6 +64,11 @@ func run(args []string, out io.Writer) error {
 	for _, f := range folds {
 		fmt.Fprintf(out, "held out %s: chosen on the others %s (there %d detected, %d false alarms)\n  on %s: %s\n",
 			f.HeldOut, describe(f.Chosen), f.TrainDetected, f.TrainFalseAlarms, f.HeldOut, summary(f.Result))
+	}
+	if *headroom {
+		if err := headrooms(out, recs, o); err != nil {
+			return err
+		}
 	}
 	for _, c := range []struct {
 		name string
@@ -143,4 +149,24 @@ func summary(r faults.Report) string {
 	}
 	return fmt.Sprintf("%d/%d detected, median delay %s; %d false alarms in %.2f clean minutes (%.1f per 10 min) [%s]",
 		len(delays), n, med, r.FalseAlarms, r.CleanMinutes, 10*float64(r.FalseAlarms)/r.CleanMinutes, strings.Join(each, ", "))
+}
+
+// headrooms prints each recording's faults' headroom (faults.Headrooms):
+// how far the best feature's lasting deviation inside the fault stood
+// above its largest on the clean windows.
+func headrooms(out io.Writer, recs []faults.Recording, o faults.Options) error {
+	for _, r := range recs {
+		hs, err := faults.Headrooms(r.Ws, r.Names, r.Labels, alarm.DefaultParams(), o)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if h.Feature == "" {
+				fmt.Fprintf(out, "headroom %s %s: no feature\n", r.Name, h.Fault)
+				continue
+			}
+			fmt.Fprintf(out, "headroom %s %s: %s %.1f inside, %.1f clean max (%.2f×)\n", r.Name, h.Fault, h.Feature, h.Inside, h.Clean, h.Ratio)
+		}
+	}
+	return nil
 }

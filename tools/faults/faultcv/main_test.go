@@ -48,6 +48,22 @@ func TestCrossRecordingsCommand(t *testing.T) {
 	}
 }
 
+// -grid quick -headroom: the quick grid runs, and each fault's headroom
+// is reported (which feature stood out: faults.TestHeadrooms).
+func TestHeadroomCommand(t *testing.T) {
+	at, al := writeRec(t, "quiet")
+	bt, bl := writeRec(t, "bursty", 400, 850)
+	var out bytes.Buffer
+	if err := run([]string{"-grid", "quick", "-headroom", at, al, bt, bl}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"headroom " + at + " rise: ", "headroom " + bt + " rise: ", "quick 4 quick_factor 6"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBadCommandLine(t *testing.T) {
 	at, al := writeRec(t, "a")
 	for _, args := range [][]string{nil, {at, al}, {at, al, at}, {"-grid", "huge", at, al, at, al}, {"-nope"}} {
