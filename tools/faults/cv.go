@@ -18,32 +18,43 @@ var ErrFeature = errors.New("unknown feature")
 // the predict stage would have (the stage runs the same alarm.Host on the
 // same vectors): a copy of ws with Alarm and AlarmDrivers replaced.
 func RunAlarm(ws []Window, names []string, p alarm.Params) ([]Window, error) {
+	out := slices.Clone(ws)
+	err := replayAlarm(ws, names, p, func(k int, _ *alarm.Host, r alarm.Result) {
+		out[k].Alarm, out[k].AlarmDrivers = r.Level, r.Names()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("run alarm: %w", err)
+	}
+	return out, nil
+}
+
+// replayAlarm runs a host alarm with p over the windows' values and
+// calls each after every window's update.
+func replayAlarm(ws []Window, names []string, p alarm.Params, each func(k int, h *alarm.Host, r alarm.Result)) error {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	ids := make([]features.ID, len(names))
 	for i, n := range names {
 		id, ok := features.Lookup(n)
 		if !ok {
-			return nil, fmt.Errorf("run alarm: %w %q", ErrFeature, n)
+			return fmt.Errorf("%w %q", ErrFeature, n)
 		}
 		ids[i] = id
 	}
 	var h alarm.Host
 	h.Init(p)
-	out := slices.Clone(ws)
 	var x [features.Count]float64
-	for k := range out {
+	for k := range ws {
 		for i := range x {
 			x[i] = math.NaN()
 		}
 		for i, id := range ids {
-			x[id] = out[k].Values[i]
+			x[id] = ws[k].Values[i]
 		}
-		r := h.Update(&x)
-		out[k].Alarm, out[k].AlarmDrivers = r.Level, r.Names()
+		each(k, &h, h.Update(&x))
 	}
-	return out, nil
+	return nil
 }
 
 // Fold is one fold of the leave-one-fault-out cross-validation.

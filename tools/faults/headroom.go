@@ -32,34 +32,17 @@ type Headroom struct {
 // per-feature rule with this baseline can flag the fault without also
 // flagging the clean windows.
 func Headrooms(ws []Window, names []string, faults []Fault, p alarm.Params, o Options) ([]Headroom, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	ids := make([]features.ID, len(names))
-	for i, n := range names {
-		id, ok := features.Lookup(n)
-		if !ok {
-			return nil, fmt.Errorf("headroom: %w %q", ErrFeature, n)
-		}
-		ids[i] = id
-	}
 	label := labelWindows(ws, faults, o)
 	clean := make([]float64, len(names))
 	inside := make([][]float64, len(faults))
 	for k := range inside {
 		inside[k] = make([]float64, len(names))
 	}
-	var h alarm.Host
-	h.Init(p)
-	var x [features.Count]float64
-	for w := range ws {
-		for i := range x {
-			x[i] = math.NaN()
-		}
-		for i, id := range ids {
-			x[id] = ws[w].Values[i]
-		}
-		h.Update(&x)
+	ids := make([]features.ID, len(names))
+	for i, n := range names {
+		ids[i], _ = features.Lookup(n) // replayAlarm rejects unknown names first
+	}
+	err := replayAlarm(ws, names, p, func(w int, h *alarm.Host, _ alarm.Result) {
 		// The alarm leaves this window's deviation in the series' lag
 		// ring, at the window's slot, for its record to learn later.
 		slot := int((h.S.Windows - 1) % int64(p.Smooth))
@@ -72,6 +55,9 @@ func Headrooms(ws []Window, names []string, faults []Fault, p alarm.Params, o Op
 				inside[l][i] = math.Max(inside[l][i], z)
 			}
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("headroom: %w", err)
 	}
 	out := make([]Headroom, len(faults))
 	for k, f := range faults {
