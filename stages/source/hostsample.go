@@ -3,7 +3,9 @@ package source
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
+	"time"
 
 	"github.com/ainka/ainka/bpf/record"
 	"golang.org/x/sys/unix"
@@ -104,8 +106,43 @@ func (s *hostSampler) sample(h *record.HostSample) {
 	}
 }
 
-// monotonicNs is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+// monotonicNs is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns, read
+// through Go's clock: no system call (x/sys/unix's ClockGettime is one,
+// not the vDSO), of which the real-time reader made two per ring wait. On
+// Linux Go's monotonic clock is CLOCK_MONOTONIC (from the vDSO), so the
+// two differ by a constant, taken once by monoCalibrate.
 func monotonicNs() uint64 {
+	return monoBase + uint64(time.Since(monoEpoch))
+}
+
+// monoOf is t (read from Go's clock) on CLOCK_MONOTONIC, without reading
+// a clock.
+func monoOf(t time.Time) uint64 {
+	return monoBase + uint64(t.Sub(monoEpoch))
+}
+
+var monoEpoch, monoBase, monoSpread = monoCalibrate()
+
+// monoCalibrate returns a Go time and CLOCK_MONOTONIC read just after it,
+// from the closest of a few tries, and how far apart the two reads may
+// be. monotonicNs is then ahead of CLOCK_MONOTONIC by at most that, never
+// behind: a deadline read from it has passed when it says so.
+func monoCalibrate() (time.Time, uint64, time.Duration) {
+	var epoch time.Time
+	var base uint64
+	spread := time.Duration(math.MaxInt64)
+	for range 8 {
+		t0 := time.Now()
+		c := clockMonotonic()
+		if d := time.Since(t0); d < spread {
+			epoch, base, spread = t0, c, d
+		}
+	}
+	return epoch, base, spread
+}
+
+// clockMonotonic reads CLOCK_MONOTONIC by a system call.
+func clockMonotonic() uint64 {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		panic(fmt.Sprintf("clock_gettime(CLOCK_MONOTONIC): %v", err)) // cannot fail on Linux

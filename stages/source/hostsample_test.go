@@ -3,14 +3,16 @@ package source
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/ainka/ainka/internal/testenv"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/ainka/ainka/internal/testenv"
+
 	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/pipeline"
 )
 
 func writeProc(t *testing.T, files map[string]string) string {
@@ -204,7 +206,11 @@ func checkHostPhase(t *testing.T, cfg Config, interval, phase time.Duration) {
 		t.Fatal(err)
 	}
 	c := &collector{keep: func(rec []byte) bool { return record.RecordKind(rec) == record.KindHostSample }}
-	capture(t, l, c, 4, func() { time.Sleep(12 * interval) })
+	opts := pipeline.Options{QueueLen: 4}
+	if cfg.KernelWait {
+		opts = realTime
+	}
+	captureWith(t, l, c, opts, func() { time.Sleep(12 * interval) })
 	var phases []time.Duration
 	for _, rec := range c.recs {
 		ts := binary.LittleEndian.Uint64(rec[0:])

@@ -3,6 +3,7 @@ package source
 import (
 	"fmt"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +21,12 @@ import (
 type kernelWait struct {
 	ep, tfd int
 	ev      [2]unix.EpollEvent
+	// armed is the time the timerfd is set to and fired whether its
+	// expiry has been taken since: waiting again for the same deadline,
+	// as the reader does after each early wake by the ring, needs no
+	// timerfd_settime, and none at all once it has passed.
+	armed uint64
+	fired bool
 }
 
 // newKernelWait watches fd (edge-triggered: a ring that holds data stays
@@ -30,7 +37,7 @@ func newKernelWait(fd int) (*kernelWait, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel wait: epoll_create1: %w", err)
 	}
-	k := &kernelWait{ep: ep, tfd: -1}
+	k := &kernelWait{ep: ep, tfd: -1, armed: ^uint64(0)} // not armed
 	k.tfd, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_CLOEXEC|unix.TFD_NONBLOCK)
 	if err != nil {
 		k.close()
@@ -48,17 +55,35 @@ func newKernelWait(fd int) (*kernelWait, error) {
 }
 
 // until blocks until the watched fd is woken or CLOCK_MONOTONIC reaches t
-// (ns), whichever comes first. A time already past returns at once.
-func (k *kernelWait) until(t uint64) error {
-	if t <= monotonicNs() {
-		return nil
+// (ns), whichever comes first, and says whether t has passed. It reads no
+// clock (a time already past fires the timer at once) and arms the timer
+// only for a new deadline: a wait is one epoll_wait, plus a
+// timerfd_settime per deadline, where it was five system calls (two
+// clock_gettime, timerfd_settime, epoll_wait, the timer's read). Each is
+// an eBPF record when the process traces itself, as the tests do, and on
+// a guest whose clock source has no vDSO path (the 6.1 VM's hpet) each of
+// Go's clock reads is a system call too.
+func (k *kernelWait) until(t uint64) (bool, error) {
+	if t != k.armed || !k.fired {
+		if t != k.armed {
+			// Setting the timer also clears an expiry left from a wait
+			// that the fd ended, which would otherwise end this one.
+			its := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(t))}
+			if err := timerfdSetAbs(k.tfd, &its); err != nil {
+				return false, fmt.Errorf("kernel wait: timerfd_settime: %w", err)
+			}
+			k.armed, k.fired = t, false
+		}
+		if err := k.wait(); err != nil {
+			return false, err
+		}
 	}
-	// Setting the timer also clears an expiry left from a wait that the
-	// fd ended, which would otherwise end the next wait at once.
-	its := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(t))}
-	if err := unix.TimerfdSettime(k.tfd, unix.TFD_TIMER_ABSTIME, &its, nil); err != nil {
-		return fmt.Errorf("kernel wait: timerfd_settime: %w", err)
-	}
+	return k.fired, nil
+}
+
+// wait is one epoll_wait on the fd and the timer; it takes the timer's
+// expiry, if any.
+func (k *kernelWait) wait() error {
 	for {
 		n, err := unix.EpollWait(k.ep, k.ev[:], -1)
 		if err == unix.EINTR { // Go's preemption signal, for one
@@ -69,12 +94,50 @@ func (k *kernelWait) until(t uint64) error {
 		}
 		for _, e := range k.ev[:n] {
 			if int(e.Fd) == k.tfd {
-				var b [8]byte
-				unix.Read(k.tfd, b[:]) // the expiry count; EAGAIN if already taken
+				drainTimerfd(k.tfd) // the expiry count; EAGAIN if already taken
+				k.fired = true
 			}
 		}
 		return nil
 	}
+}
+
+// onRealTimeThread refuses Config.KernelWait on a thread that is not
+// SCHED_FIFO or SCHED_RR. The kernel wait ties the reader to the thread in
+// epoll_wait: on a real-time thread the kernel runs it as soon as the ring
+// or the timer wakes it; on an ordinary one it waits for a CPU behind the
+// tasks it should be reading, while Go's poller would have run the reader
+// on whichever thread was running. Measured in the 6.1 VM (two vCPUs on
+// one emulating host thread, every clock read a traced system call): on
+// an ordinary thread the kernel wait read 166-920 of TestRingWrap's 2000
+// records where Go's poller read 1 411-2 000; on a SCHED_FIFO thread, as
+// the daemon runs it, 1 911-2 045 (docs/reliability.md).
+func onRealTimeThread() error {
+	a, err := unix.SchedGetAttr(0, 0)
+	if err != nil {
+		return fmt.Errorf("%w: sched_getattr: %v", ErrKernelWaitThread, err)
+	}
+	if a.Policy != unix.SCHED_FIFO && a.Policy != unix.SCHED_RR {
+		return fmt.Errorf("%w: Run's thread has scheduling policy %d; run it on a locked SCHED_FIFO thread (pipeline.Options.RealTime with Inline)", ErrKernelWaitThread, a.Policy)
+	}
+	return nil
+}
+
+// timerfdSetAbs arms tfd at an absolute time, and drainTimerfd reads its
+// expiry count, as raw system calls: neither blocks (the timerfd is
+// non-blocking), so Go's scheduler need not hear of them, as it must of
+// the epoll_wait that does block.
+func timerfdSetAbs(tfd int, its *unix.ItimerSpec) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(tfd), unix.TFD_TIMER_ABSTIME, uintptr(unsafe.Pointer(its)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func drainTimerfd(tfd int) {
+	var b [8]byte
+	unix.RawSyscall(unix.SYS_READ, uintptr(tfd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 }
 
 func (k *kernelWait) close() {

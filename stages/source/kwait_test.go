@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"sort"
@@ -10,6 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ainka/ainka/internal/testenv"
+
+	"github.com/ainka/ainka/bpf/record"
+	"github.com/ainka/ainka/pipeline"
 )
 
 // pipeFds returns a non-blocking pipe, closed at the test's end.
@@ -43,7 +47,7 @@ func TestKernelWait(t *testing.T) {
 	k := newTestKernelWait(t, rfd)
 
 	start := monotonicNs()
-	if err := k.until(start + 20e6); err != nil {
+	if _, err := k.until(start + 20e6); err != nil {
 		t.Fatal(err)
 	}
 	if d := monotonicNs() - start; d < 20e6 {
@@ -52,7 +56,7 @@ func TestKernelWait(t *testing.T) {
 
 	go func() { time.Sleep(10 * time.Millisecond); unix.Write(wfd, []byte{1}) }()
 	start = monotonicNs()
-	if err := k.until(start + uint64(5*time.Second)); err != nil {
+	if _, err := k.until(start + uint64(5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Duration(monotonicNs() - start); d > 2*time.Second {
@@ -63,19 +67,19 @@ func TestKernelWait(t *testing.T) {
 	// last its own 30 ms, neither ended by the unread byte nor by a stale
 	// expiry (sleep past a short wait's deadline first to leave one).
 	start = monotonicNs()
-	if err := k.until(start + 1e6); err != nil {
+	if _, err := k.until(start + 1e6); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
 	start = monotonicNs()
-	if err := k.until(start + 30e6); err != nil {
+	if _, err := k.until(start + 30e6); err != nil {
 		t.Fatal(err)
 	}
 	if d := monotonicNs() - start; d < 30e6 {
 		t.Errorf("with a byte left unread the wait ended after %v, before its 30 ms deadline", time.Duration(d))
 	}
 
-	if err := k.until(monotonicNs() - 1); err != nil {
+	if _, err := k.until(monotonicNs() - 1); err != nil {
 		t.Errorf("a deadline in the past: %v", err)
 	}
 }
@@ -277,4 +281,70 @@ func threadCPUNs() uint64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
 	return uint64(ts.Nano())
+}
+
+// Waiting again for the same deadline, as the reader does after each early
+// wake by the ring, waits out the rest of it and then says it has passed;
+// once passed, it returns at once. Re-arming on every wait was one of the
+// reader's system calls per wake.
+func TestKernelWaitSameDeadline(t *testing.T) {
+	testenv.MeasuresTime(t)
+	rfd, wfd := pipeFds(t)
+	k := newTestKernelWait(t, rfd)
+	start := monotonicNs()
+	deadline := start + 40e6
+	unix.Write(wfd, []byte{1})
+	if passed, err := k.until(deadline); err != nil || passed {
+		t.Fatalf("woken by the fd: passed %v, err %v; want not passed", passed, err)
+	}
+	if d := monotonicNs() - start; d >= 40e6 {
+		t.Fatalf("a pending byte did not end the wait early (%v)", time.Duration(d))
+	}
+	if passed, err := k.until(deadline); err != nil || !passed {
+		t.Fatalf("second wait for the same deadline: passed %v, err %v; want passed", passed, err)
+	}
+	if now := monotonicNs(); now < deadline {
+		t.Errorf("the second wait ended %v before its deadline", time.Duration(deadline-now))
+	}
+	again := monotonicNs()
+	if passed, err := k.until(deadline); err != nil || !passed {
+		t.Fatalf("a passed deadline: passed %v, err %v", passed, err)
+	}
+	if d := time.Duration(monotonicNs() - again); d > 20*time.Millisecond {
+		t.Errorf("waiting for a passed deadline took %v", d)
+	}
+}
+
+// The calibrated clock is CLOCK_MONOTONIC: never behind a clock_gettime
+// read before it, ahead of one read after it by at most the calibration's
+// spread.
+func TestMonotonicNs(t *testing.T) {
+	for range 1000 {
+		before := clockMonotonic()
+		m := monotonicNs()
+		after := clockMonotonic()
+		if m < before || m > after+uint64(monoSpread) {
+			t.Fatalf("monotonicNs %d outside [%d, %d + spread %v]", m, before, after, monoSpread)
+		}
+	}
+	if d := time.Now().Add(time.Second); monoOf(d)-monotonicNs() > uint64(time.Second) {
+		t.Errorf("monoOf(now + 1 s) is %v ahead", time.Duration(monoOf(d)-monotonicNs()))
+	}
+}
+
+// Run refuses Config.KernelWait on an ordinary thread: there the reader
+// waits for a CPU behind the tasks it reads (onRealTimeThread).
+func TestKernelWaitNeedsRealTime(t *testing.T) {
+	needKernel(t)
+	l, err := NewLive(Config{Policy: Policy{Kinds: []record.Kind{record.KindHostSample}}, KernelWait: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline.New(pipeline.Options{})
+	pipeline.AddSource[[]byte](p, "source", l)
+	err = p.Run(context.Background())
+	if !errors.Is(err, ErrKernelWaitThread) {
+		t.Fatalf("Run with KernelWait on an ordinary thread: %v, want ErrKernelWaitThread", err)
+	}
+	t.Log(err)
 }

@@ -78,9 +78,10 @@ type Config struct {
 	// time in the kernel, on the thread that calls Run: epoll_wait on the
 	// ring and a timerfd set to the absolute deadline, instead of Go's
 	// poller and its timers, which wake a thread-locked goroutine late on
-	// an idle host (kwait.go). For the real-time pipeline
-	// (pipeline.Options.RealTime with Inline, whose thread runs Run); a
-	// goroutine that is not locked to its thread holds one in epoll_wait.
+	// an idle host (kwait.go). Only for the real-time pipeline
+	// (pipeline.Options.RealTime with Inline, whose thread runs Run): Run
+	// fails with ErrKernelWaitThread on a thread that is not SCHED_FIFO or
+	// SCHED_RR (onRealTimeThread says why).
 	KernelWait bool
 	// WakeSpin, with HostPhase, wakes the reader this long before each
 	// aligned host sample and keeps it on its CPU until the sample's time,
@@ -408,13 +409,19 @@ func (l *Live) Close() error {
 // programs, drains what is left in the ring, hands it on, reads the final
 // (exact) counters and closes. It never blocks on the pipeline while the
 // programs are attached: a full pipeline drops the batch and counts its
-// records per kind.
+// records per kind. With Config.KernelWait it must be called on a
+// real-time thread (ErrKernelWaitThread).
 func (l *Live) Run(ctx context.Context, out *pipeline.Emitter[[]byte]) error {
 	if !l.ran.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	defer l.Close()
 	defer close(l.runDone)
+	if l.cfg.KernelWait {
+		if err := onRealTimeThread(); err != nil {
+			return err
+		}
+	}
 	r := &reader{l: l, out: out}
 	// Host samples and metric refreshes share the collection interval.
 	interval := l.cfg.HostInterval

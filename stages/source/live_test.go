@@ -66,7 +66,21 @@ func (c *collector) Process(in [][]byte, out []struct{}) []struct{} {
 // what the collector saw.
 func capture(t *testing.T, l *Live, c *collector, queueLen int, work func()) {
 	t.Helper()
-	p := pipeline.New(pipeline.Options{QueueLen: queueLen})
+	captureWith(t, l, c, pipeline.Options{QueueLen: queueLen}, work)
+}
+
+// realTime is how the daemon runs the source with Config.KernelWait
+// (realtime_priority): every stage on one SCHED_FIFO thread.
+var realTime = pipeline.Options{RealTime: 10, Inline: true}
+
+// captureWith is capture with the pipeline's options; a pipeline refused
+// real-time priority skips the test.
+func captureWith(t *testing.T, l *Live, c *collector, opts pipeline.Options, work func()) {
+	t.Helper()
+	if opts.RealTime > 0 && os.Geteuid() != 0 {
+		t.Skip("SCHED_FIFO needs root (CAP_SYS_NICE)")
+	}
+	p := pipeline.New(opts)
 	src := pipeline.AddSource[[]byte](p, "source", l)
 	pipeline.AddStage[[]byte, struct{}](p, "collect", src, c)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -75,7 +89,9 @@ func capture(t *testing.T, l *Live, c *collector, queueLen int, work func()) {
 	// Deferred, so that a t.Fatal inside work still stops the pipeline.
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := <-done; errors.Is(err, pipeline.ErrRealTime) {
+			t.Skipf("the kernel refused SCHED_FIFO here: %v", err)
+		} else if err != nil {
 			t.Errorf("pipeline: %v", err)
 		}
 		if c.badLen != 0 {

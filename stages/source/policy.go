@@ -20,6 +20,9 @@ var (
 	ErrInjectFull      = errors.New("injection queue full")
 	ErrRunning         = errors.New("source already ran")
 	ErrStopped         = errors.New("source has stopped")
+	// ErrKernelWaitThread: Run with Config.KernelWait on a thread that is
+	// not real-time (kwait.go, onRealTimeThread).
+	ErrKernelWaitThread = errors.New("kernel wait needs a real-time thread")
 )
 
 // Policy is what the kernel records, changeable at run time (policies_map).

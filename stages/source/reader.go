@@ -130,6 +130,7 @@ func (r *reader) readRing(deadline time.Time) error {
 		}
 		return nil
 	}
+	passed := false
 	for {
 		if r.full() {
 			r.send()
@@ -152,14 +153,12 @@ func (r *reader) readRing(deadline time.Time) error {
 		if len(b.Items) > 0 {
 			r.send()
 		}
-		if deadline.IsZero() {
+		if deadline.IsZero() || passed {
 			return nil
 		}
-		d := time.Until(deadline)
-		if d <= 0 {
-			return nil
-		}
-		if err := rg.wait(d); err != nil {
+		// No clock read here: the wait says when the deadline has passed
+		// (kernelWait.until counts the reader's system calls).
+		if passed, err = rg.await(deadline); err != nil {
 			return err
 		}
 	}

@@ -122,18 +122,25 @@ func pollable(fd int) (*os.File, syscall.RawConn, error) {
 	return f, rc, nil
 }
 
-// wait blocks until the kernel wakes the reader or d passes. The poller
-// is edge-triggered: the ring polls readable whenever it holds data, so a
-// level-triggered wait would return at once and the reader would spin on a
-// few records at a time; edge-triggered, it sleeps until the kernel
-// actually wakes it (fill threshold crossed) or its deadline. The first
-// call of the callback comes before any wait: it asks to wait.
+// wait blocks until the kernel wakes the reader or d passes (await).
 func (r *ring) wait(d time.Duration) error {
+	_, err := r.await(time.Now().Add(d))
+	return err
+}
+
+// await blocks until the kernel wakes the reader or deadline passes, and
+// says whether it has passed. The poller is edge-triggered: the ring polls
+// readable whenever it holds data, so a level-triggered wait would return
+// at once and the reader would spin on a few records at a time;
+// edge-triggered, it sleeps until the kernel actually wakes it (fill
+// threshold crossed) or its deadline. The first call of the callback comes
+// before any wait: it asks to wait.
+func (r *ring) await(deadline time.Time) (bool, error) {
 	if r.kw != nil {
-		return r.kw.until(monotonicNs() + uint64(max(d, 0)))
+		return r.kw.until(monoOf(deadline))
 	}
-	if err := r.f.SetReadDeadline(time.Now().Add(d)); err != nil {
-		return fmt.Errorf("ring deadline: %w", err)
+	if err := r.f.SetReadDeadline(deadline); err != nil {
+		return false, fmt.Errorf("ring deadline: %w", err)
 	}
 	waited := false
 	err := r.rc.Read(func(uintptr) bool {
@@ -141,10 +148,13 @@ func (r *ring) wait(d time.Duration) error {
 		waited = true
 		return done
 	})
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("wait for ring: %w", err)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("wait for ring: %w", err)
+	}
+	return false, nil
 }
 
 // read copies committed records into buf's spare capacity, appending one
