@@ -16,7 +16,28 @@ import (
 // host's. A knob that cannot be read now is left to be claimed by its
 // first change, as before. In dry-run it does nothing. It returns the
 // keys it claimed.
+//
+// The stage's lock is held only to read the knobs, not through the
+// journal's fsync: a reload's claim must not stall the pipeline's changes
+// (journal.Journal.Claim).
 func (s *Stage) Claim(as []decide.PolicyAction) ([]string, error) {
+	j, cs := s.claims(as)
+	if j == nil {
+		return nil, nil
+	}
+	keys, err := j.Claim(cs)
+	if err != nil {
+		s.log.Warn("claim knobs ahead of their first change; that change journals them instead", "err", err)
+	}
+	if len(keys) > 0 {
+		s.log.Info("knobs claimed: their originals are journaled before any change", "knobs", keys)
+	}
+	return keys, err
+}
+
+// claims reads the current values of the file knobs the actions write,
+// under the stage's lock.
+func (s *Stage) claims(as []decide.PolicyAction) (*journal.Journal, []journal.Claim) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.j == nil || s.closed {
@@ -45,12 +66,5 @@ func (s *Stage) Claim(as []decide.PolicyAction) ([]string, error) {
 			cs = append(cs, journal.Claim{Key: p.k.key, Type: p.k.typ, Path: p.k.path, Orig: cur, Policy: a.Policy})
 		}
 	}
-	keys, err := s.j.Claim(cs)
-	if err != nil {
-		s.log.Warn("claim knobs ahead of their first change; that change journals them instead", "err", err)
-	}
-	if len(keys) > 0 {
-		s.log.Info("knobs claimed: their originals are journaled before any change", "knobs", keys)
-	}
-	return keys, err
+	return s.j, cs
 }

@@ -92,6 +92,8 @@ type Journal struct {
 	// current file holds for it: a set record that carries that original
 	// again need not be synced (see Intent).
 	durable map[string]string
+	// syncHook, if set, replaces Claim's fsync (tests).
+	syncHook func(*os.File) error
 }
 
 // Skipped is a journal line that could not be read and was set aside.
@@ -347,10 +349,15 @@ type Claim struct{ Key, Type, Path, Orig, Policy string }
 // rest (Entry.Resting): it holds no change, a restart or Close closes it
 // and leaves the knob alone, and an outside value ends it. Knobs open or
 // yielded already are left as they are. It returns the keys it claimed.
+//
+// The fsync runs without the journal's lock: a policy reload claims while
+// the pipeline goes on, and a change of a knob claimed before (Intent)
+// must not wait behind this fsync (1 to 50 ms on a shared disk). A change
+// of a knob of this very claim made meanwhile finds it not yet durable and
+// fsyncs its own record, as a first change always did.
 func (j *Journal) Claim(cs []Claim) ([]string, error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	var keys []string
+	var keys, origs []string
 	for _, c := range cs {
 		if _, ok := j.open[c.Key]; ok {
 			continue
@@ -360,20 +367,40 @@ func (j *Journal) Claim(cs []Claim) ([]string, error) {
 		}
 		r := Record{Op: OpSet, Key: c.Key, Type: c.Type, Path: c.Path, Orig: c.Orig, New: c.Orig, Policy: c.Policy, Why: "claimed before its first change"}
 		if err := j.append(r, false); err != nil {
+			j.mu.Unlock()
 			return keys, err
 		}
-		keys = append(keys, c.Key)
+		keys, origs = append(keys, c.Key), append(origs, c.Orig)
 	}
+	f := j.f
+	j.mu.Unlock()
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	if err := j.f.Sync(); err != nil {
+	if err := j.sync(f); err != nil {
 		return keys, fmt.Errorf("fsync journal %s: %w", j.path, err)
 	}
-	for _, k := range keys {
-		j.durable[k] = j.open[k].Orig
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f != f {
+		// Rewritten (or closed) meanwhile: a rewrite fsyncs the open
+		// knobs' originals itself and marks them durable.
+		return keys, nil
+	}
+	for i, k := range keys {
+		if e := j.open[k]; e != nil && e.Orig == origs[i] {
+			j.durable[k] = origs[i]
+		}
 	}
 	return keys, nil
+}
+
+// sync is f.Sync, or a test's stand-in (syncHook).
+func (j *Journal) sync(f *os.File) error {
+	if j.syncHook != nil {
+		return j.syncHook(f)
+	}
+	return f.Sync()
 }
 
 // Synced reports whether the next Intent for key with original orig would

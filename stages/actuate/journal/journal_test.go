@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -307,5 +308,55 @@ func TestClaimSyncedOnce(t *testing.T) {
 	_, open, _ := Open(p)
 	if len(open) != 1 || open[0].Orig != "3" || open[0].Written != "4" {
 		t.Errorf("after the rewrite: %+v", open)
+	}
+}
+
+// TestClaimSyncsWithoutLock: a claim's fsync holds no lock, so a change of
+// a knob claimed before goes on meanwhile (a policy reload must not stall
+// the pipeline's writes); a change of a knob of the pending claim fsyncs
+// its own record; once the claim's fsync is done its knobs are durable.
+func TestClaimSyncsWithoutLock(t *testing.T) {
+	j, _, err := Open(filepath.Join(t.TempDir(), "j"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.Claim([]Claim{{Key: "old", Type: "file", Orig: "1"}}); err != nil || !j.Synced("old", "1") {
+		t.Fatalf("first claim: err %v, synced %v", err, j.Synced("old", "1"))
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	j.syncHook = func(f *os.File) error {
+		close(entered)
+		<-release
+		return f.Sync()
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := j.Claim([]Claim{{Key: "new", Type: "file", Orig: "5"}, {Key: "new2", Type: "file", Orig: "7"}})
+		done <- err
+	}()
+	<-entered
+	changed := make(chan error, 1)
+	go func() { changed <- j.Intent("old", "file", "", "1", "2", "", "") }()
+	select {
+	case err := <-changed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a change of a claimed knob waited for another claim's fsync")
+	}
+	if j.Synced("new", "5") {
+		t.Error("a claim counted durable before its fsync")
+	}
+	if err := j.Intent("new2", "file", "", "7", "8", "", ""); err != nil || !j.Synced("new2", "7") {
+		t.Errorf("a change of a knob whose claim is pending: err %v, synced %v; want fsynced itself", err, j.Synced("new2", "7"))
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !j.Synced("new", "5") || !j.Synced("new2", "7") {
+		t.Errorf("after the claim's fsync: new synced %v, new2 %v", j.Synced("new", "5"), j.Synced("new2", "7"))
 	}
 }
