@@ -521,3 +521,13 @@ func (s *Stage) JournalPath() string {
 	}
 	return filepath.Clean(s.j.Path())
 }
+
+// JournalSyncs is how many fsyncs the journal has made (0 without one):
+// the closed-loop probe checks that none is on the path from a window to
+// the write of a claimed knob.
+func (s *Stage) JournalSyncs() uint64 {
+	if s.j == nil {
+		return 0
+	}
+	return s.j.Syncs()
+}

@@ -390,6 +390,7 @@ type report struct {
 	OffP99, OnP99      []float64
 	OffMax, OnMax      []float64
 	ActLatencyUs       []float64 // window end -> write applied, per actuation
+	JournalSyncs       uint64    // fsyncs of the journal during the latency run (0: none on the path)
 	StageLatencyUs     []float64 // actuate took the decision -> write applied
 	WindowToDecideUs   []float64 `json:"-"`
 	WindowToCloseUs    []float64 `json:"-"`
@@ -531,8 +532,11 @@ revert_after = "1ns"
 		}
 		cpu0, wall0 := cpuTime(), time.Now()
 		l := runAINKA(t, probe, work, -1)
+		syncs := l.act.JournalSyncs() // the claim at policy load
 		time.Sleep(*latFor)
+		rep.JournalSyncs = l.act.JournalSyncs() - syncs
 		l.stop(t)
+		t.Logf("journal fsyncs during the latency run: %d (the probe's knob was claimed at policy load: %d before)", rep.JournalSyncs, syncs)
 		t.Logf("this process's CPU during the latency run: %.1f %% of one CPU (the pipeline's, with -wake-spin its spin)",
 			100*(cpuTime()-cpu0).Seconds()/time.Since(wall0).Seconds())
 		if *hogs > 0 {

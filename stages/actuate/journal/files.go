@@ -186,7 +186,7 @@ func (j *Journal) rewrite() error {
 	}
 	_, err = f.Write(buf)
 	if err == nil {
-		err = f.Sync()
+		err = j.sync(f)
 	}
 	if err == nil {
 		err = os.Rename(tmp, j.path)
