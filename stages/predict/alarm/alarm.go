@@ -271,15 +271,15 @@ func (s *Series) update(x float64, slot int, sign, floor float64, p *Params, lea
 		s.Gaps++
 	}
 	sd := math.Max(s.scale(p), floor)
-	var z float64
+	var z, quick float64
 	if p.Sustained {
-		z = s.sustained(p.Smooth, slot, p, sd, sign)
+		z, quick = s.sustained(slot, p, sd, sign)
 	} else {
 		z = s.dev((s.level(p)-s.Mean)/sd, sign)
 	}
 	ratio := 0.0
 	if s.Seen > int64(p.Smooth) {
-		ratio = s.judge(z, slot, floor, p, sd, sign)
+		ratio = s.judge(z, quick, floor, p)
 		// The record learns every deviation, alarming ones too (a record
 		// kept from learning them, so that a lasting fault would stay in
 		// alarm, made the alarm fire 37 to 40 times in 2.5 clean minutes
@@ -296,8 +296,9 @@ func (s *Series) update(x float64, slot int, sign, floor float64, p *Params, lea
 }
 
 // judge is the ratio of the persistent deviation z to its alarm point
-// (0 when it may not alarm), the quick path's when that is higher.
-func (s *Series) judge(z float64, slot int, floor float64, p *Params, sd, sign float64) float64 {
+// (0 when it may not alarm), or of the quick path's deviation to its
+// own when that is higher.
+func (s *Series) judge(z, quick, floor float64, p *Params) float64 {
 	record := s.Record
 	if floor > 0 {
 		record = math.Max(record, 1) // a floored scale: at least one unit
@@ -314,10 +315,8 @@ func (s *Series) judge(z float64, slot int, floor float64, p *Params, sd, sign f
 	if z > p.MinZ {
 		ratio = z / (p.Factor * record)
 	}
-	if p.Quick > 0 {
-		if q := s.sustained(p.Quick, slot, p, sd, sign); q > p.MinZ {
-			ratio = math.Max(ratio, q/(p.QuickFactor*record))
-		}
+	if p.Quick > 0 && quick > p.MinZ {
+		ratio = math.Max(ratio, quick/(p.QuickFactor*record))
 	}
 	return ratio
 }
@@ -331,19 +330,37 @@ func (s *Series) dev(z, sign float64) float64 {
 }
 
 // sustained is the deviation (in noise units, in the direction that may
-// alarm) that every one of the last n windows (the ring's, ending at
-// slot) reached; a missing window holds the baseline, so it is 0 then.
-func (s *Series) sustained(n, slot int, p *Params, sd, sign float64) float64 {
+// alarm) that every one of the last Smooth windows reached, and the one
+// every one of the last Quick reached (0 without the quick path); a
+// missing window holds the baseline, so it is 0 then. One pass over the
+// ring, newest first.
+func (s *Series) sustained(slot int, p *Params, sd, sign float64) (all, quick float64) {
 	lo, hi := s.Ring[slot], s.Ring[slot]
-	for k := 1; k < n; k++ {
-		v := s.Ring[(slot-k+p.Smooth)%p.Smooth]
-		if v < lo {
-			lo = v
+	qlo, qhi := lo, hi
+	for k, i := 1, slot; k < p.Smooth; k++ {
+		if k == p.Quick {
+			qlo, qhi = lo, hi
 		}
-		if v > hi {
+		if i--; i < 0 {
+			i = p.Smooth - 1
+		}
+		if v := s.Ring[i]; v < lo {
+			lo = v
+		} else if v > hi {
 			hi = v
 		}
 	}
+	all = s.oneWay(lo, hi, sd, sign)
+	if p.Quick > 0 {
+		quick = s.oneWay(qlo, qhi, sd, sign)
+	}
+	return all, quick
+}
+
+// oneWay is the deviation of a range of values [lo, hi] from the
+// baseline, in noise units, in the direction that may alarm: 0 when the
+// range straddles the baseline.
+func (s *Series) oneWay(lo, hi, sd, sign float64) float64 {
 	lo, hi = (lo-s.Mean)/sd, (hi-s.Mean)/sd
 	switch {
 	case sign > 0 || (sign == 0 && lo > 0):
