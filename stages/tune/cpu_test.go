@@ -3,6 +3,7 @@ package tune
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,13 @@ type cpuHost struct {
 	vol     float64         // voluntary switches/s of each task of the jobs (blocking on I/O)
 	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
 	starved map[string]bool // jobs that get only what others leave: short runs, little CPU
+	// bound makes nice writes act as actuate's do: at most
+	// action.NiceSpec.MaxStepAbs from the task's nice per write, and
+	// one write per task per second (rate limited).
+	bound bool
+	nice  map[uint32]int
+	wrote map[uint32]uint64
+	now   uint64
 }
 
 func newCPUHost() *cpuHost {
@@ -49,6 +57,7 @@ func newCPUHost() *cpuHost {
 func (h *cpuHost) vector(now uint64) predict.Output {
 	var o predict.Output
 	v := &o.Vector
+	h.now = now
 	v.StartNs, v.EndNs = now-win, now
 	v.Values[features.CPUBusyPct] = 100
 	v.Values[features.BlkIOPS] = h.iops
@@ -107,13 +116,40 @@ func (h *cpuHost) apply(t *testing.T, ds []decide.Decision) {
 			for _, c := range id {
 				p = p*10 + uint32(c-'0')
 			}
-			if x.Kind == decide.Revert {
+			switch {
+			case x.Kind == decide.Revert:
 				h.setting[p] = ""
-			} else if x.Kind == decide.Apply {
+				delete(h.nice, p)
+			case x.Kind == decide.Apply && h.bound && x.Action.Kind == action.Nice:
+				h.setting[p] = h.boundedNice(p, x.Action.Value)
+			case x.Kind == decide.Apply:
 				h.setting[p] = x.Action.Value
 			}
 		}
 	}
+}
+
+// boundedNice is what actuate makes of a write of nice value to pid:
+// clamped to ±MaxStepAbs from its nice, refused within a second of the
+// last write.
+func (h *cpuHost) boundedNice(p uint32, value string) string {
+	if h.nice == nil {
+		h.nice, h.wrote = map[uint32]int{}, map[uint32]uint64{}
+	}
+	cur := h.nice[p]
+	if last, ok := h.wrote[p]; ok && h.now-last < 1e9 {
+		return h.setting[p]
+	}
+	want, _ := strconv.Atoi(value)
+	step := int(action.NiceSpec.MaxStepAbs)
+	n := max(cur-step, min(cur+step, want))
+	if n != cur {
+		h.nice[p], h.wrote[p] = n, h.now
+	}
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 func newCPUStage(t *testing.T, model string) *Stage {
