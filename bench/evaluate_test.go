@@ -102,15 +102,28 @@ func TestNoiseBandFromUntunedSpread(t *testing.T) {
 
 func TestQuickBracketsWithUntuned(t *testing.T) {
 	spec, _ := Lookup("readahead")
-	got := expandArms(spec, []string{ArmUntuned, ArmAinka}, true)
+	got := expandArms(spec, []string{ArmUntuned, ArmAinka}, true, nil)
 	if len(got) != 3 || got[0].arm != ArmUntuned || got[1].arm != ArmAinka || got[2].arm != ArmUntuned {
 		t.Fatalf("quick arms = %v, want untuned, ainka, untuned", got)
 	}
-	if got := expandArms(spec, []string{ArmUntuned, ArmAinka}, false); len(got) != 2 {
+	if got := expandArms(spec, []string{ArmUntuned, ArmAinka}, false, nil); len(got) != 2 {
 		t.Fatalf("full arms = %v, want one run per arm per repeat", got)
 	}
-	if got := expandArms(spec, []string{ArmAinka}, true); len(got) != 1 {
+	if got := expandArms(spec, []string{ArmAinka}, true, nil); len(got) != 1 {
 		t.Fatalf("quick without untuned = %v, want no bracket", got)
+	}
+}
+
+// --oracle restricts the oracle arm to the values asked for, in their
+// order; without it every value of the knob runs.
+func TestOracleValuesRestrictTheSweep(t *testing.T) {
+	spec, _ := Lookup("cpu-contention")
+	got := expandArms(spec, []string{ArmUntuned, ArmOracle}, false, []string{"idle", "nice19"})
+	if len(got) != 3 || got[1] != (armValue{ArmOracle, "idle"}) || got[2] != (armValue{ArmOracle, "nice19"}) {
+		t.Fatalf("arms = %v, want untuned, oracle=idle, oracle=nice19", got)
+	}
+	if got := expandArms(spec, []string{ArmOracle}, false, nil); len(got) != len(spec.Knob.Values) {
+		t.Fatalf("arms = %v, want every knob value", got)
 	}
 }
 

@@ -159,7 +159,23 @@ func resolve(opt Options) ([]Spec, []string, error) {
 	if opt.Repeats < 1 {
 		return nil, nil, fmt.Errorf("repeats must be at least 1, not %d", opt.Repeats)
 	}
+	if err := checkOracleValues(specs, opt.OracleValues); err != nil {
+		return nil, nil, err
+	}
 	return specs, arms, nil
+}
+
+// checkOracleValues: each value asked for must be one of every
+// scenario's knob values.
+func checkOracleValues(specs []Spec, vals []string) error {
+	for _, v := range vals {
+		for _, s := range specs {
+			if !contains(s.Knob.Values, v) {
+				return fmt.Errorf("%w oracle value %q for %s (its %s: %s)", ErrUnknown, v, s.Name, s.Knob.Name, strings.Join(s.Knob.Values, ", "))
+			}
+		}
+	}
+	return nil
 }
 
 func scenarioNames() []string {

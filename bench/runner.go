@@ -11,18 +11,23 @@ import (
 
 // Options configure a suite run.
 type Options struct {
-	Scenarios   []string      // names; empty = all
-	Arms        []string      // names; empty = all
-	Repeats     int           // runs of each (scenario, arm[, knob value])
-	Duration    time.Duration // workload length per run; 0 = the scenario's default
-	Quick       bool          // short runs, the oracle sweeps its quick values
-	OutDir      string        // results.json, plots, daemon logs
-	WorkDir     string        // scratch files on the real disk (loop device backing, writeback files)
-	AinkaBin    string        // the ainka binary
-	AinkaConfig string        // the ainka arms' configuration ("" = defaults)
-	Policies    string        // the policy file of the ainka+policies arm
-	Self        string        // this executable (helper workloads)
-	Log         io.Writer
+	Scenarios []string      // names; empty = all
+	Arms      []string      // names; empty = all
+	Repeats   int           // runs of each (scenario, arm[, knob value])
+	Duration  time.Duration // workload length per run; 0 = the scenario's default
+	Quick     bool          // short runs, the oracle sweeps its quick values
+	// OracleValues, when set, are the only knob values the oracle arm
+	// runs (each a value of every scenario's knob): a focused run of one
+	// scenario against the settings that matter fits a short hold of the
+	// live lock.
+	OracleValues []string
+	OutDir       string // results.json, plots, daemon logs
+	WorkDir      string // scratch files on the real disk (loop device backing, writeback files)
+	AinkaBin     string // the ainka binary
+	AinkaConfig  string // the ainka arms' configuration ("" = defaults)
+	Policies     string // the policy file of the ainka+policies arm
+	Self         string // this executable (helper workloads)
+	Log          io.Writer
 }
 
 // Run is one measured run.
@@ -103,13 +108,13 @@ func Execute(ctx context.Context, opt Options) (*Report, error) {
 func (r *runner) loop(ctx context.Context, specs []Spec, arms []string) error {
 	total := 0
 	for _, s := range specs {
-		total += len(expandArms(s, arms, r.opt.Quick))
+		total += len(expandArms(s, arms, r.opt.Quick, r.opt.OracleValues))
 	}
 	total *= r.opt.Repeats
 	n := 0
 	for rep := 0; rep < r.opt.Repeats; rep++ {
 		for _, s := range specs {
-			for _, a := range expandArms(s, arms, r.opt.Quick) {
+			for _, a := range expandArms(s, arms, r.opt.Quick, r.opt.OracleValues) {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -136,15 +141,15 @@ type armValue struct{ arm, value string }
 // brackets the other arms with a second untuned run, so that the drift
 // of the host over the scenario is measured in the same run and serves
 // as the noise band of the ainka verdict (one run per arm has no IQR).
-func expandArms(s Spec, arms []string, quick bool) []armValue {
-	out := expandEach(s, arms, quick)
+func expandArms(s Spec, arms []string, quick bool, only []string) []armValue {
+	out := expandEach(s, arms, quick, only)
 	if quick && len(out) > 1 && contains(arms, ArmUntuned) {
 		out = append(out, armValue{arm: ArmUntuned})
 	}
 	return out
 }
 
-func expandEach(s Spec, arms []string, quick bool) []armValue {
+func expandEach(s Spec, arms []string, quick bool, only []string) []armValue {
 	var out []armValue
 	for _, a := range arms {
 		if a != ArmOracle {
@@ -154,6 +159,9 @@ func expandEach(s Spec, arms []string, quick bool) []armValue {
 		vals := s.Knob.Values
 		if quick && len(s.Knob.QuickValues) > 0 {
 			vals = s.Knob.QuickValues
+		}
+		if len(only) > 0 {
+			vals = only
 		}
 		for _, v := range vals {
 			out = append(out, armValue{arm: a, value: v})

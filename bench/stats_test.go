@@ -69,6 +69,10 @@ func TestResolveRejectsUnknownNames(t *testing.T) {
 		{Options{Scenarios: []string{"cpu-contention", "disk-party"}, Repeats: 1}, `unknown scenario "disk-party" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, tcp-lossy-cubic, writeback)`},
 		{Options{Arms: []string{"untuned", "magic"}, Repeats: 1}, `unknown arm "magic"`},
 		{Options{Repeats: 0}, "repeats must be at least 1"},
+		{Options{Scenarios: []string{"cpu-contention"}, OracleValues: []string{"idle", "nice5"}, Repeats: 1},
+			`unknown oracle value "nice5" for cpu-contention (its hog scheduling: nice0, nice10, nice19, batch, idle)`},
+		{Options{Scenarios: []string{"cpu-contention", "tcp-lossy"}, OracleValues: []string{"idle"}, Repeats: 1},
+			`unknown oracle value "idle" for tcp-lossy`},
 	} {
 		_, _, err := resolve(tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

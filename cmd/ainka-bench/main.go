@@ -31,7 +31,7 @@ const (
 	exitInterrupted = 130
 )
 
-const synopsis = "ainka-bench [--replot RESULTS.json] [--quick] [--scenario S,...] [--arm A,...] [--repeats N] [--duration D] [--out DIR] [--json FILE] [--work-dir DIR] [--ainka PATH] [--ainka-config FILE] [--policies FILE] [--no-plots] [--list]"
+const synopsis = "ainka-bench [--replot RESULTS.json] [--quick] [--scenario S,...] [--arm A,...] [--oracle V,...] [--repeats N] [--duration D] [--out DIR] [--json FILE] [--work-dir DIR] [--ainka PATH] [--ainka-config FILE] [--policies FILE] [--no-plots] [--list]"
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "internal" {
@@ -42,7 +42,7 @@ func main() {
 
 type flags struct {
 	quick, noPlots, list            bool
-	scenarios, arms                 string
+	scenarios, arms, oracle         string
 	repeats                         int
 	duration                        time.Duration
 	out, jsonPath, workDir          string
@@ -58,6 +58,7 @@ func parse(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.quick, "quick", false, "every scenario once, short runs, the oracle's quick values (CI)")
 	fs.StringVar(&f.scenarios, "scenario", "", "comma-separated scenarios (default: all; --list names them)")
 	fs.StringVar(&f.arms, "arm", "", "comma-separated arms: "+strings.Join(bench.Arms, ", ")+" (default: all)")
+	fs.StringVar(&f.oracle, "oracle", "", "comma-separated knob values the oracle arm runs (default: all of each scenario's; --list shows them)")
 	fs.IntVar(&f.repeats, "repeats", 5, "runs of each scenario × arm, interleaved (--quick: 1)")
 	fs.DurationVar(&f.duration, "duration", 0, "workload length per run (default 30s, --quick 8s; at most 60s)")
 	fs.StringVar(&f.out, "out", "bench-out", "directory for results.json, plots and daemon logs")
@@ -151,7 +152,7 @@ func options(f *flags, stderr io.Writer) (bench.Options, error) {
 		return bench.Options{}, err
 	}
 	opt := bench.Options{Scenarios: split(f.scenarios), Arms: split(f.arms), Repeats: f.repeats, Duration: f.duration,
-		Quick: f.quick, OutDir: f.out, WorkDir: f.workDir, AinkaConfig: f.ainkaConfig, Self: self, Log: stderr}
+		Quick: f.quick, OracleValues: split(f.oracle), OutDir: f.out, WorkDir: f.workDir, AinkaConfig: f.ainkaConfig, Self: self, Log: stderr}
 	opt.AinkaBin = f.ainkaBin
 	if opt.AinkaBin == "" {
 		opt.AinkaBin = findAinka(self)

@@ -33,6 +33,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{"--scenario", "nosuch"}, exitUsage, `unknown scenario "nosuch" (known: cpu-contention, memory-pressure, readahead, tcp-lossy, tcp-lossy-cubic, writeback)`},
 		{[]string{"--arm", "untuned,autotune"}, exitUsage, `unknown arm "autotune" (known: untuned, tuned, ainka, ainka+policies, oracle)`},
+		{[]string{"--scenario", "cpu-contention", "--oracle", "idle,chill"}, exitUsage, `unknown oracle value "chill" for cpu-contention (its hog scheduling: nice0, nice10, nice19, batch, idle)`},
 		{[]string{"--duration", "2m"}, exitUsage, "--duration 2m0s: must be in 0..60s"},
 		{[]string{"--repeats", "0"}, exitUsage, "repeats must be at least 1"},
 		{[]string{"extra"}, exitUsage, `unexpected argument "extra"`},
