@@ -37,7 +37,7 @@ var metricHelp = map[string]string{
 	"ainka_aggregate_late_events_total":     "Events that arrived after their window had closed.",
 	"ainka_aggregate_bad_timestamps_total":  "Events with a timestamp too far from the stream's to be placed.",
 	"ainka_anomaly_score":                   "A feature's anomaly score in the last window, 0 to 1 (0.5 is about a 1e-5 tail probability).",
-	"ainka_joint_anomaly_score":             "The whole feature vector's anomaly score in the last window, 0 to 1.",
+	"ainka_joint_anomaly_score":             "The joint anomaly score in the last window, in alarm points (1: one feature's lasting deviation at its alarm point).",
 	"ainka_host_alarm":                      "The host-level alarm in the last window: 0.8 and above is an alarm (a feature's lasting deviation 1.5 times any earlier one), below 0.5 none.",
 	"ainka_host_alarm_driver":               "1 when the feature drove the host alarm in the last window, else 0.",
 	"ainka_forecast":                        "A feature's value forecast one prediction window ahead.",

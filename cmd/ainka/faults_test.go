@@ -215,3 +215,36 @@ func checkPressure(t *testing.T, ws []faults.Window, names []string, leak faults
 		t.Errorf("memory pressure in %d of %d leak windows and %d before it; want most and none", stalled, in, cleanStalled)
 	}
 }
+
+// TestFaultBenchmarkJoint guards issue 15's joint-score goal per fault:
+// its maximum inside a fault at least twice its 99th percentile on the
+// clean windows of the same recording. The joint score is built from
+// the host alarm's lasting deviations, each over its own alarm point
+// (alarm.Result.Joint); the cluster model's surprise that it replaced
+// reached that for 3 of the quiet host's 7 faults. On the quiet host
+// (testdata/faults/quiet) every fault but the CPU hog must; the hog
+// moves no feature beyond what the clean windows do (docs/predict.md,
+// "Headroom"). On the busy host (faults) the IO saturation and the
+// network flood must, and on the long clean recording the leak.
+func TestFaultBenchmarkJoint(t *testing.T) {
+	want := map[string][]string{
+		"quiet":  {"fork-storm", "memory-leak", "failing-open", "io-saturation", "net-flood", "sched-latency"},
+		"faults": {"io-saturation", "net-flood"},
+		"clean":  {"memory-leak"},
+	}
+	o := faults.Options{Threshold: faults.JointAlarm, Warmup: 300, Recovery: 10 * time.Second}
+	for _, name := range []string{"quiet", "faults", "clean"} {
+		ws, names, labels := replayFaults(t, name)
+		r := faults.Score(ws, names, labels, faults.Joint, o)
+		for _, f := range r.Faults {
+			if f.Windows == 0 {
+				continue
+			}
+			ratio := f.MaxScore / r.CleanP99
+			t.Logf("%s %-14s joint max %.3f, clean p99 %.3f: %.2f×", name, f.Name, f.MaxScore, r.CleanP99, ratio)
+			if slices.Contains(want[name], f.Name) && !(ratio >= 2) {
+				t.Errorf("%s %s: joint max %.3f < 2 × clean p99 %.3f", name, f.Name, f.MaxScore, r.CleanP99)
+			}
+		}
+	}
+}

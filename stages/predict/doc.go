@@ -24,10 +24,14 @@
 //	           feature i predicted for the window ending HorizonNs after
 //	           Vector.EndNs, with its prediction interval (Lo/Hi are ±Inf
 //	           until the forecaster has seen its own errors); NaN when missing
-//	Joint      the joint (multivariate) anomaly score in [0,1]: how far the
-//	           whole standardised vector lies from the nearest of the
-//	           streaming k-means centroids of past vectors, run through the
-//	           same likelihood calibration as the per-feature scores
+//	Joint      the joint anomaly score, ≥ 0, in alarm points: the
+//	           root-sum-square of the host alarm's three largest lasting
+//	           deviations, each over its feature's alarm point
+//	           (alarm.Result.Joint), and of the cluster model's surprise
+//	           (how far the standardised vector lies from the nearest of
+//	           the streaming k-means centroids of past vectors, calibrated
+//	           like the per-feature scores) beyond 0.5, in units of 0.15;
+//	           1 is one feature at its alarm point; NaN without features
 //	HorizonNs  the forecast horizon (prediction_window_sec) in nanoseconds
 //	Plugin[:NPlugin]
 //	           scores of detector plugins ("PLUGIN.SCORE", in [0,1] or NaN),

@@ -7,6 +7,32 @@ import (
 	"github.com/ainka/ainka/stages/predict/anomaly"
 )
 
+// The cluster model's surprise (a detector score in [0, 1]) enters the
+// joint score from clusterFrom, and counts as one alarm point at
+// clusterAlarm: on the kernel-fault recordings its 99th percentile on
+// clean windows is 0.24–0.33 (docs/predict.md), so it adds nothing there.
+const (
+	clusterFrom  = 0.5
+	clusterAlarm = 0.65
+)
+
+// jointScore is the host's joint score: the root-sum-square of the host
+// alarm's per-feature lasting deviations in units of their alarm points
+// (alarm.Result.Joint) and of the cluster model's surprise in the same
+// units. The first grows with every feature a fault moves, judged on the
+// alarm's persistence and each feature's own record, so that a fault
+// stands apart from clean windows by a ratio (issue 15: its maximum
+// inside a fault at least twice its clean 99th percentile); the second
+// catches a combination no feature shows alone (a broken correlation).
+// NaN when no feature was present.
+func jointScore(alarmJoint, cluster float64) float64 {
+	if math.IsNaN(cluster) {
+		return cluster
+	}
+	c := math.Max(0, cluster-clusterFrom) / (clusterAlarm - clusterFrom)
+	return math.Sqrt(alarmJoint*alarmJoint + c*c)
+}
+
 // jointClip bounds, in robust sd, the deviation one value teaches a
 // feature's joint baseline. A real level shift is still learned: each
 // clipped step widens the deviation, and with it the bound, geometrically.
@@ -15,7 +41,7 @@ const jointClip = 100
 // clusters is the number of streaming k-means centroids of the joint model.
 const clusters = 8
 
-// jointState is the multivariate model: each feature is standardised by a
+// jointState is the cluster model: each feature is standardised by a
 // slow baseline, the standardised vector is assigned to the nearest of up
 // to `clusters` centroids (which follow their members, as in Netdata's
 // k-means), and the distance to that centroid is the raw joint surprise.

@@ -178,8 +178,9 @@ func (s *Stage) Process(in []features.Vector, out []Output) []Output {
 			o.Forecast[i] = s.nn[i].Update(x, s.fc[i].Update(x))
 		}
 		s.probes.update(o, b)
-		o.Joint = s.joint.update(v, learn)
+		cluster := s.joint.update(v, learn)
 		o.Alarm = s.host.Update(&v.Values)
+		o.Joint = jointScore(o.Alarm.Joint, cluster)
 		attribute(v, &o.Alarm, &o.Entities)
 		s.processed++
 		// Re-estimate the calibration once per training interval of event

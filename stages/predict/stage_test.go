@@ -79,7 +79,7 @@ func TestProcess(t *testing.T) {
 				t.Fatalf("window %d feature %d: score %v", k, i, sc)
 			}
 		}
-		if !(o.Joint >= 0 && o.Joint <= 1) {
+		if !(o.Joint >= 0) || math.IsInf(o.Joint, 0) {
 			t.Fatalf("window %d: joint %v", k, o.Joint)
 		}
 		if o.HorizonNs != 1e9 {
@@ -102,7 +102,8 @@ func TestProcess(t *testing.T) {
 
 // The joint score catches a combination that no feature shows alone: every
 // feature follows the same daily-like cycle, and for a while half of them
-// run against it, each staying inside its usual range.
+// run against it, each staying inside its usual range. The cluster model
+// sees it; the host alarm's deviations alone do not reach an alarm point.
 func TestJointCatchesBrokenCorrelation(t *testing.T) {
 	in := vectors(3000, 14)
 	breakCorrelation(in, 2500, 2540)
@@ -112,12 +113,19 @@ func TestJointCatchesBrokenCorrelation(t *testing.T) {
 		t.Errorf("joint: first detection at %d, want within [2500, 2520]", first)
 	}
 	for k := 1000; k < 2500; k++ {
-		if out[k].Joint >= 0.65 {
-			t.Errorf("joint false alarm at %d", k)
+		if out[k].Joint >= jointAlarm {
+			t.Errorf("joint false alarm at %d: %v", k, out[k].Joint)
+			break
+		}
+		if out[k].Alarm.Joint >= jointAlarm {
+			t.Errorf("window %d: the alarm's deviations alone reach %v", k, out[k].Alarm.Joint)
 			break
 		}
 	}
 }
+
+// jointAlarm is a joint score of one alarm point.
+const jointAlarm = 1
 
 // breakCorrelation makes half of the features run against the common
 // cycle in windows [from, to), each staying inside its usual range.
@@ -134,7 +142,7 @@ func breakCorrelation(in []features.Vector, from, to int) {
 // alarm, or -1.
 func firstJoint(out []Output, from, to int) int {
 	for k := from; k < to; k++ {
-		if out[k].Joint >= 0.65 {
+		if out[k].Joint >= jointAlarm {
 			return k
 		}
 	}

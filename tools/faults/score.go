@@ -26,11 +26,16 @@ type Scored struct {
 }
 
 // HostScores are the host-level scores the benchmark reports: the joint
-// score and the highest feature score at the detectors' alarm level
-// (0.65), and the host alarm at its own (alarm.Enter).
+// score at one alarm point (JointAlarm), the highest feature score at
+// the detectors' alarm level (0.65), and the host alarm at its own
+// (alarm.Enter).
 func HostScores() []Scored {
-	return []Scored{{"joint", Joint, 0.65}, {"max-feature", MaxFeature, 0.65}, {"alarm", Alarm, alarm.Enter}}
+	return []Scored{{"joint", Joint, JointAlarm}, {"max-feature", MaxFeature, 0.65}, {"alarm", Alarm, alarm.Enter}}
 }
+
+// JointAlarm is the joint score of one feature's lasting deviation at
+// its alarm point (alarm.Result.Joint's unit).
+const JointAlarm = 1.0
 
 // MaxFeature is the highest feature score.
 func MaxFeature(w *Window) float64 {

@@ -306,3 +306,64 @@ func TestPSIFloor(t *testing.T) {
 		}
 	}
 }
+
+// Result.Joint: 0 on clean noise's warm-up, small after it; a lasting
+// shift of one feature gives that feature's deviation over its alarm
+// point; the same shift in two features √2 times as much, in five only
+// √3 times (the three largest count); Joint never exceeds √3 × maxNorm.
+func TestJoint(t *testing.T) {
+	shifted := func(n int) float64 {
+		r := rand.New(rand.NewPCG(5, 6))
+		var h Host
+		h.Init(DefaultParams())
+		var x [features.Count]float64
+		var clean float64
+		for k := 0; k < 3000; k++ {
+			noise(r, &x)
+			res := h.Update(&x)
+			if k < DefaultParams().Warmup && res.Joint != 0 {
+				t.Fatalf("window %d (warm-up): joint %v", k, res.Joint)
+			}
+			clean = math.Max(clean, res.Joint)
+		}
+		if clean >= 1 {
+			t.Errorf("clean noise: joint up to %v, want < 1 (no alarm point)", clean)
+		}
+		var res Result
+		for k := 0; k < 10; k++ {
+			noise(r, &x)
+			for i := 0; i < n; i++ {
+				x[i] += 40
+			}
+			res = h.Update(&x)
+		}
+		return res.Joint
+	}
+	one, two, five := shifted(1), shifted(2), shifted(5)
+	if one < 1 {
+		t.Errorf("one feature shifted by 8 sd: joint %v, want ≥ 1 (past its alarm point)", one)
+	}
+	if r := two / one; math.Abs(r-math.Sqrt2) > 0.25 {
+		t.Errorf("two features shifted: joint %v = %.2f × one's, want about √2", two, r)
+	}
+	if r := five / one; math.Abs(r-math.Sqrt(3)) > 0.3 {
+		t.Errorf("five features shifted: joint %v = %.2f × one's, want about √3 (three largest)", five, r)
+	}
+	var h Host
+	h.Init(Params{Smooth: 2, Factor: 1, Decay: 1, Alpha: 1, Hold: 1, Sustained: true})
+	var x [features.Count]float64
+	for k := 0; k < 50; k++ {
+		for i := range x {
+			x[i] = float64(k%2) * 1e-6 // a tiny noise scale, then an absurd value
+		}
+		if k > 40 {
+			x = [features.Count]float64{}
+			for i := range x {
+				x[i] = 1e300
+			}
+		}
+		if res := h.Update(&x); res.Joint > math.Sqrt(3)*maxNorm+1e-9 || math.IsNaN(res.Joint) {
+			t.Fatalf("window %d: joint %v, want ≤ √3 × %v", k, res.Joint, float64(maxNorm))
+		}
+	}
+}

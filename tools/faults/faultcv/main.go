@@ -44,6 +44,8 @@ func run(args []string, out io.Writer) error {
 	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) sustained (faults.SustainedGrid) or quick (faults.QuickGrid)")
 	warmup := fs.Int("warmup", 300, "windows at the start that are neither fault nor clean")
 	headroom := fs.Bool("headroom", false, "also report, per fault, the feature whose lasting deviation (default setting) stood furthest above its clean maximum")
+	evid := fs.Bool("evidence", false, "also report, per fault, how far the raw values of the features the faults should move rose above their clean maximum")
+	joints := fs.Bool("joint", false, "also report, per fault, the joint score's maximum over its clean 99th percentile")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -69,6 +71,14 @@ func run(args []string, out io.Writer) error {
 		if err := headrooms(out, recs, o); err != nil {
 			return err
 		}
+	}
+	if *evid {
+		if err := evidence(out, recs, o); err != nil {
+			return err
+		}
+	}
+	if *joints {
+		joint(out, recs, o)
 	}
 	for _, c := range []struct {
 		name string

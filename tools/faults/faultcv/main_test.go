@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ainka/ainka/tools/faults"
 )
 
 // writeRec writes a tap of 1000 windows (a rise at 60–70 s, bursts at
@@ -79,5 +81,26 @@ func TestBadCommandLine(t *testing.T) {
 	}
 	if err := run([]string{at + ".missing", al, at, al}, &bytes.Buffer{}); err == nil {
 		t.Error("a missing tap accepted")
+	}
+}
+
+// -joint prints each recording's joint separation; -evidence the
+// probes' levels (faults.TestLevels checks the figures).
+func TestEvidenceCommand(t *testing.T) {
+	at, al := writeRec(t, "quiet")
+	bt, bl := writeRec(t, "bursty", 400, 850)
+	var out bytes.Buffer
+	if err := run([]string{"-grid", "quick", "-joint", at, al, bt, bl}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"joint " + at + ": clean p99", "of 1 ≥ 2×"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The test taps have syscalls_per_s only: the probes' features are
+	// not there, and that is an error naming the feature.
+	if err := run([]string{"-grid", "quick", "-evidence", at, al, bt, bl}, &out); !errors.Is(err, faults.ErrFeature) || !strings.Contains(err.Error(), "cpu_busy_pct") {
+		t.Errorf("probes on a tap without their features: %v, want ErrFeature naming cpu_busy_pct", err)
 	}
 }
