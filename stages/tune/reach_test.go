@@ -60,3 +60,33 @@ func TestCPUTunerMeasuresNiceWhenReached(t *testing.T) {
 		t.Errorf("nice 19 never measured:\n%s", dump(ds))
 	}
 }
+
+// A job whose known setting is applied 0.2 s into its return is chosen
+// on the CPU its workers' moving averages show by then (0.6 of the 1.8
+// it takes at SCHED_IDLE on a quiet host); another session's compile
+// that comes later and takes 1.4 CPU from the lowered job does not
+// displace it: the job is judged by the most it took since it was
+// chosen. Judged by the CPU it showed when chosen (the tuner until
+// 2026-11-28), it was displaced 11.5 s into a bench run (the
+// cpu-contention run of 20:56, "displaced by compile (1.52 CPU in all
+// against 0.74)") and put back at full weight.
+func TestCPUTunerJobJudgedByItsPeak(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	regimeStage(t, model, Best{Target: "cpu/stress-ng-cpu/batch", Value: "idle", Gain: 0.6, Trials: 5})
+	h := newCPUHost()
+	h.share["stress-ng-cpu"] = 0.15
+	s := newCPUStage(t, model)
+	now := uint64(2e12)
+	ds := runCPU(t, s, h, &now, 6)
+	if h.setting[101] != "idle" {
+		t.Fatalf("%q 0.6 s after the job's return, want idle:\n%s", h.setting[101], dump(ds))
+	}
+	h.share["stress-ng-cpu"] = 0.45
+	runCPU(t, s, h, &now, 20)
+	h.starved = map[string]bool{"stress-ng-cpu": true}
+	h.jobs["compile"], h.share["compile"] = []uint32{300, 301}, 0.7
+	ds = runCPU(t, s, h, &now, 30)
+	if h.setting[101] != "idle" || h.setting[300] != "" || len(ds) > 0 {
+		t.Errorf("stress-ng at %q, the compile at %q, want idle kept and no decision:\n%s", h.setting[101], h.setting[300], dump(ds))
+	}
+}
