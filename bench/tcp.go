@@ -40,6 +40,10 @@ type tcpLossy struct {
 	netns  bool
 	server *background
 	outs   [][]byte // iperf3 -J reports, one per connection
+	// starts: when each connection's client started, from the workload's
+	// start (the throughput series' time base).
+	starts []time.Duration
+	begin  time.Time // the workload's start (wall clock: the daemon's log is)
 	// The tcp-lossy-cubic variant (tcp_cubic.go): the host's default
 	// congestion control during the run, and connections of connSecs
 	// one after another (0: one connection for the whole run).
@@ -89,18 +93,21 @@ func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
 
 func (t *tcpLossy) Workload(ctx context.Context, env *Env) error {
 	secs := int(env.Duration.Seconds())
+	start := time.Now()
+	t.begin = start
 	if t.connSecs == 0 {
+		t.starts = append(t.starts, 0)
 		out, err := t.iperf(ctx, env, secs)
 		t.outs = append(t.outs, out)
 		return err
 	}
-	start := time.Now()
 	for time.Since(start) < env.Duration-time.Duration(t.connSecs)*time.Second/2 {
+		at := time.Since(start)
 		out, err := t.iperf(ctx, env, t.connSecs)
 		if err != nil {
 			return err
 		}
-		t.outs = append(t.outs, out)
+		t.outs, t.starts = append(t.outs, out), append(t.starts, at)
 	}
 	t.elapsed = time.Since(start)
 	return nil
@@ -108,7 +115,9 @@ func (t *tcpLossy) Workload(ctx context.Context, env *Env) error {
 
 // iperf runs one iperf3 client connection of secs seconds.
 func (t *tcpLossy) iperf(ctx context.Context, env *Env, secs int) ([]byte, error) {
-	args := []string{"-c", tcpPeerAddr, "-t", strconv.Itoa(secs), "-J"}
+	// Intervals of 0.25 s: the series shows the first fraction of a
+	// second of each connection, where a tuner's change lands.
+	args := []string{"-c", tcpPeerAddr, "-t", strconv.Itoa(secs), "-J", "-i", "0.25"}
 	if env.KnobValue != "" {
 		args = append(args, "-C", env.KnobValue)
 	}
@@ -146,6 +155,11 @@ func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
 		return nil, errors.New("iperf3: no report")
 	}
 	f := newFigures()
+	t.series(f)
+	if !t.begin.IsZero() {
+		// To read the arm's daemon log against (its times are wall clock).
+		f.Values["workload_start_unix_s"] = float64(t.begin.UnixMilli()) / 1e3
+	}
 	f.Values["throughput_mbit_s"] = bps / n / 1e6
 	if t.connSecs > 0 && t.elapsed > 0 {
 		// Connections one after another: what the client got over the
@@ -162,7 +176,28 @@ func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
 	return f, nil
 }
 
+// series puts the connections' throughput over time in f ("sent
+// Mbit/s": what the client wrote in each of iperf3's intervals, placed
+// at its connection's start in the workload).
+func (t *tcpLossy) series(f *Figures) {
+	for i, out := range t.outs {
+		r, err := parseIperf(out)
+		if err != nil || i >= len(t.starts) {
+			continue
+		}
+		for _, iv := range r.Intervals {
+			f.Series["sent Mbit/s"] = append(f.Series["sent Mbit/s"], Point{T: t.starts[i].Seconds() + iv.Sum.End, V: iv.Sum.BPS / 1e6})
+		}
+	}
+}
+
 type iperfReport struct {
+	Intervals []struct {
+		Sum struct {
+			End float64 `json:"end"` // seconds from the connection's test start
+			BPS float64 `json:"bits_per_second"`
+		} `json:"sum"`
+	} `json:"intervals"`
 	End struct {
 		Sent struct {
 			BPS         float64 `json:"bits_per_second"`

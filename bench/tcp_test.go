@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 )
@@ -36,5 +37,36 @@ func TestTCPCubicFigures(t *testing.T) {
 	tc.outs = append(tc.outs, []byte(`{"error":"the server is busy"}`))
 	if _, err := tc.Metric(&Env{}); err == nil {
 		t.Error("a failed connection's report gave no error")
+	}
+}
+
+// TestTCPSeries: each connection's intervals are placed at its start in
+// the workload, in order.
+func TestTCPSeries(t *testing.T) {
+	conn := func(bps ...float64) []byte {
+		iv := ""
+		for i, b := range bps {
+			if i > 0 {
+				iv += ","
+			}
+			iv += fmt.Sprintf(`{"sum":{"end":%g,"bits_per_second":%g}}`, 0.25*float64(i+1), b)
+		}
+		return []byte(`{"intervals":[` + iv + `],"end":{"sum_received":{"bits_per_second":1,"bytes":1}}}`)
+	}
+	tc := &tcpLossy{hostCC: "cubic", connSecs: 2, elapsed: 5 * time.Second,
+		outs: [][]byte{conn(11e6, 60e6), conn(70e6)}, starts: []time.Duration{0, 2300 * time.Millisecond}}
+	f, err := tc.Metric(&Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Point{{T: 0.25, V: 11}, {T: 0.5, V: 60}, {T: 2.55, V: 70}}
+	got := f.Series["sent Mbit/s"]
+	if len(got) != len(want) {
+		t.Fatalf("series %v, want %v", got, want)
+	}
+	for i := range want {
+		if math.Abs(got[i].T-want[i].T) > 1e-9 || got[i].V != want[i].V {
+			t.Fatalf("series %v, want %v", got, want)
+		}
 	}
 }

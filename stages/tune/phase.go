@@ -173,9 +173,22 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 // link pays for every effect window it spends on a loss-based
 // congestion control (the first run of tcp-lossy-cubic settled on bbr
 // after 4 trials, 13 s, when it had been clearly the best after 3).
-// Other families run their MaxSteps.
+// Other families run their MaxSteps. A dominator's trial is also clear
+// once the arms it has not measured cannot win (dominated).
 func (t *tuner) clear() bool {
-	return ownScope(t.fam) && t.b.separated()
+	if !ownScope(t.fam) {
+		return false
+	}
+	if d, ok := t.fam.(dominator); ok && d.dominated(&t.tg, t.arms, &t.b) {
+		return true
+	}
+	return t.b.separated()
+}
+
+// dominator is a family that can tell from the arms measured so far that
+// the ones not measured yet cannot beat the best of them.
+type dominator interface {
+	dominated(tg *target, arms []string, b *bandit) bool
 }
 
 // lingering is a setting a phased trial left in place when its phase

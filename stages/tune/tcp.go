@@ -61,6 +61,13 @@ type netEnt struct {
 	retrans float64 // retransmissions/s
 	loss    float64 // % of segments retransmitted
 	rttUs   float64 // median smoothed RTT
+	// lossSeen: loss has had a sample in this streak (a window with
+	// segments sent). Until then e.loss is no estimate: a streak's first
+	// window often has none (a socket's first record only sets its
+	// counters' baseline), and an average started at 0 there took 4-6
+	// windows to reach minLossPct on a link losing 1.5-2.5 % (the re-applied
+	// runs of tcp-lossy-cubic acted 0.5-0.8 s after their traffic began).
+	lossSeen bool
 	// tcp_wmem and tcp_rmem ("min default max") as the buffer tuner read
 	// them once in this streak (bufs[i][2] == 0: not read or unreadable).
 	bufs    [2][3]int64
@@ -92,7 +99,8 @@ func (nt *netTable) observe(v *features.Vector) {
 		e.tx = ewma(e.tx, f.TxBytesPerS, first)
 		e.retrans = ewma(e.retrans, f.RetransPerS, first)
 		if !math.IsNaN(f.LossPct) {
-			e.loss = ewma(e.loss, f.LossPct, first)
+			e.loss = ewma(e.loss, f.LossPct, !e.lossSeen)
+			e.lossSeen = true
 		}
 		if !math.IsNaN(f.RTTP50Us) {
 			e.rttUs = ewma(e.rttUs, f.RTTP50Us, first)
@@ -133,7 +141,7 @@ func (nt *netTable) find(netns uint32, now uint64) *netEnt {
 // estimate, with the confidence of how clear the verdict is and how many
 // windows it rests on (need for full confidence).
 func classifyNetns(e *netEnt, need int) (Class, float64) {
-	if e.bps < minTCPBps {
+	if e.bps < minTCPBps || !e.lossSeen {
 		return Unknown, 0
 	}
 	w := warm(e.windows, need)
@@ -154,10 +162,14 @@ func explainNetns(e *netEnt, name string) string {
 // Windows of evidence a namespace needs to be classified with full
 // confidence: netWarm, or netKnownWarm when a best congestion control is
 // known for it (its links were classified in the trials that found it,
-// and each window without it is a window of the original's crawl).
+// and each window without it is a window of the original's crawl). One
+// window of loss then decides: at minLossPct of the segments of a
+// window carrying minTCPBps, that is a burst of retransmissions, not a
+// stray one. Wrong, it costs one clean classification (netAlive's over:
+// three windows) before the original is back.
 const (
 	netWarm      = 5
-	netKnownWarm = 2
+	netKnownWarm = 1
 )
 
 func tcpKey(name string) string { return "tcp/" + name + "/lossy/congestion_control" }
