@@ -119,7 +119,14 @@ type Config struct {
 	// keys and messages: OwnNetns for the daemon's own, its name under
 	// /run/netns, else "netns-INODE"; default: read from the host.
 	NetnsName func(ino uint32) string
-	Logger    *slog.Logger
+	// NetnsInode finds the namespace NetnsName named name (OwnNetns or a
+	// name under /run/netns; an error for "netns-INODE", an inode being
+	// no name that lasts); default: stat on the host.
+	NetnsInode func(name string) (uint32, error)
+	// BootID names this boot of the host (event times restart with it);
+	// default /proc/sys/kernel/random/boot_id, "" when unreadable.
+	BootID func() string
+	Logger *slog.Logger
 }
 
 // Defaults of Config.
@@ -172,6 +179,12 @@ func (c *Config) defaults() error {
 	}
 	if c.NetnsName == nil {
 		c.NetnsName = netnsName
+	}
+	if c.NetnsInode == nil {
+		c.NetnsInode = netnsInode
+	}
+	if c.BootID == nil {
+		c.BootID = bootID
 	}
 	if c.MemCgroup == nil {
 		c.MemCgroup = procMemCgroup

@@ -34,7 +34,13 @@ func MergeModel(path string, src []byte) (ModelMerge, error) {
 	}
 	// Trials are this host's own unfinished measures: another host's
 	// are not taken (its bests are).
-	in.Trials = nil
+	// Nor when its workloads were last seen: its event times are another
+	// host's, and its links (a namespace named "host" is another path)
+	// are not this host's.
+	in.Trials, in.Boot = nil, ""
+	for i := range in.Best {
+		in.Best[i].SeenNs = 0
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ModelMerge{Created: true, Regimes: len(in.Regimes), Bests: len(in.Best)}, writeModel(path, in)

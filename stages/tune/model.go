@@ -44,6 +44,9 @@ type modelState struct {
 	Regimes    []regimeCentre `json:"regimes"`
 	Best       []Best         `json:"best"`
 	Trials     []Trial        `json:"trials,omitempty"` // version 2
+	// Boot is the boot of the host the bests' SeenNs belong to (optional;
+	// a file without it, or of another boot, has none that hold).
+	Boot string `json:"boot,omitempty"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -64,7 +67,7 @@ func (s *Stage) Save() error {
 // saveTo writes crash-safely: temporary file, fsync, rename, fsync of the
 // directory. Bests of regimes that were forgotten are dropped.
 func (s *Stage) saveTo(path string) error {
-	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list, Trials: s.trials()}
+	st := modelState{NextRegime: s.reg.nextID, Regimes: s.reg.list, Trials: s.trials(), Boot: s.boot}
 	for _, b := range s.bests {
 		if b.Regime == phaseRegime { // a phased family's: every regime's
 			st.Best = append(st.Best, b)
@@ -142,6 +145,13 @@ func (s *Stage) load(path string) error {
 	s.reg.nextID = st.NextRegime
 	s.reg.list = append(s.reg.list[:0], st.Regimes...)
 	s.bests = st.Best
+	if st.Boot == "" || st.Boot != s.boot {
+		// Event times restarted with the host: a workload seen at some
+		// event time of another boot was not seen that long ago.
+		for i := range s.bests {
+			s.bests[i].SeenNs = 0
+		}
+	}
 	s.restore(st.Trials)
 	if ver == modelV1 {
 		s.loadNote = s.migrate(path, b)

@@ -35,6 +35,11 @@ type Best struct {
 	// gain within noise of theirs), Value first: measured against each
 	// other when the target returns (runoff.go). Empty once decided.
 	Runoff []Contender `json:"runoff,omitempty"`
+	// SeenNs is the event time its target's workload was last seen with
+	// Value in place (the TCP tuner's, tcprestart.go), 0 when unknown or
+	// when it ended on another class (links turned clean). Event times
+	// are this boot's: the model file names the boot (modelState.Boot).
+	SeenNs uint64 `json:"seen_ns,omitempty"`
 }
 
 // Contender is a setting in a runoff, with its gain over the original
@@ -62,6 +67,7 @@ type Stage struct {
 	ttb      []uint64
 	now      uint64 // the last window's end (event time)
 	loadErr  error
+	boot     string // Config.BootID, read once
 	loadNote string
 	// origs are the settings targets had before AINKA first changed them
 	// (by selector): read once, so that a value AINKA itself wrote, or
@@ -81,6 +87,7 @@ func New(cfg Config) (*Stage, error) {
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead},
 		{fam: memoryFamily{}, mode: cfg.Memory}, {fam: writebackFamily{}, mode: cfg.Writeback},
 		{fam: tcpFamily{}, mode: cfg.TCP}, {fam: tcpBufFamily{}, mode: cfg.TCP}}
+	s.boot = cfg.BootID()
 	if cfg.ModelPath != "" {
 		s.loadErr = s.load(cfg.ModelPath)
 	}

@@ -128,6 +128,16 @@ func (nt *netTable) get(netns uint32, now uint64) *netEnt {
 	return &nt.ents[old]
 }
 
+// has reports whether the namespace has an entry, however old.
+func (nt *netTable) has(netns uint32) bool {
+	for i := 0; i < nt.n; i++ {
+		if nt.ents[i].netns == netns {
+			return true
+		}
+	}
+	return false
+}
+
 func (nt *netTable) find(netns uint32, now uint64) *netEnt {
 	for i := 0; i < nt.n; i++ {
 		if e := &nt.ents[i]; e.netns == netns && now-e.lastNs <= goneNs {
@@ -206,11 +216,17 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		}
 	}
 	if top == nil {
-		return target{}, false
+		return restartTarget(s, now)
 	}
 	name := s.cfg.NetnsName(top.netns)
-	tg := target{key: tcpKey(name), sel: name, netns: top.netns, class: Lossy, conf: conf,
-		why: explainNetns(top, name)}
+	return ccTarget(s, top.netns, name, conf, explainNetns(top, name))
+}
+
+// ccTarget is the lossy namespace ino (named name) as a target: in act
+// mode with the congestion controls the kernel offers and the one in
+// place (false when they cannot be read).
+func ccTarget(s *Stage, ino uint32, name string, conf float64, why string) (target, bool) {
+	tg := target{key: tcpKey(name), sel: name, netns: ino, class: Lossy, conf: conf, why: why}
 	tg.own = name == OwnNetns // the plain sysctl: the daemon's own namespace
 	tg.follow = s.cfg.ConnsFollow
 	if s.cfg.TCP == Act {
@@ -224,7 +240,7 @@ func (tcpFamily) find(s *Stage, now uint64) (target, bool) {
 		if tg.own {
 			tg.cur, _ = s.cfg.Sysctl(tcpCCKnob)
 		} else {
-			tg.cur, _ = s.cfg.NetnsSysctl(top.netns, tcpCCKnob)
+			tg.cur, _ = s.cfg.NetnsSysctl(ino, tcpCCKnob)
 		}
 		tg.cur = strings.TrimSpace(tg.cur)
 	}
@@ -303,11 +319,27 @@ func (tcpFamily) action(tg *target, value string) string {
 // turn clean: the connections of the namespace's next burst then open
 // with it, instead of with the original until the namespace is found
 // lossy again.
+//
+// The best's SeenNs follows the namespace's traffic while it is settled
+// (restartTarget), and is cleared when the links turn clean. A setting
+// put back at the daemon's start, before the namespace's traffic,
+// lives as long as a running daemon would have kept it (restartAlive).
 func (tcpFamily) alive(s *Stage, tg *target, now uint64) bool {
-	return netAlive(s, tg, now, func(e *netEnt) bool {
+	settled := s.settledOn(tg.key)
+	if settled && !s.tr.nets.has(tg.netns) {
+		return restartAlive(s, tg, now)
+	}
+	alive := netAlive(s, tg, now, func(e *netEnt) bool {
 		c, cf := classifyNetns(e, netWarm)
 		return c == Clean && cf >= minConfidence
 	})
+	switch e := s.tr.nets.find(tg.netns, now); {
+	case settled && !alive:
+		s.seen(tg.key, 0)
+	case settled && e != nil && e.lastNs == now:
+		s.seen(tg.key, now)
+	}
+	return alive
 }
 
 // netAlive: an exploring trial's namespace carries TCP traffic; a
@@ -350,14 +382,15 @@ func (tcpFamily) workload(tg *target) string {
 	return "network namespace " + tg.sel + "/" + tg.class.String()
 }
 
-// workStart: when the namespace's present streak of traffic began.
+// workStart: when the namespace's present streak of traffic began (0:
+// none seen yet, as for a setting put back at the daemon's start).
 func (tcpFamily) workStart(s *Stage, tg *target, now uint64) uint64 {
 	for i := 0; i < s.tr.nets.n; i++ {
 		if e := &s.tr.nets.ents[i]; e.netns == tg.netns {
 			return e.startNs
 		}
 	}
-	return now
+	return 0
 }
 
 func (tcpFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {

@@ -92,6 +92,13 @@ func tcpStageOn(t *testing.T, mode Mode, model, cc string) *Stage {
 	t.Helper()
 	s, err := New(Config{TCP: mode, EffectWindow: time.Second, ModelPath: model,
 		NetnsName: func(ino uint32) string { return "ainka-bench-srv" },
+		NetnsInode: func(name string) (uint32, error) {
+			if name != "ainka-bench-srv" {
+				return 0, fmt.Errorf("no namespace %s", name)
+			}
+			return 4026532999, nil // settleLink's
+		},
+		BootID: func() string { return "boot-1" },
 		Sysctl: func(name string) (string, error) {
 			if name == "net.ipv4.tcp_available_congestion_control" {
 				return "reno bbr cubic", nil
@@ -380,5 +387,85 @@ func TestTCPTunerSkipsDominated(t *testing.T) {
 		if d := time.Duration(last.TimeNs - ds[0].TimeNs); !tc.renoTried && d > 2*time.Second+2*time.Duration(win) {
 			t.Fatalf("settled %v after the first step, want within two effect windows (bbr, the original)", d)
 		}
+	}
+}
+
+// restartAfterSettle settles bbr on a lossy link, runs 1 s more of its
+// traffic and saves the model (the daemon's exit, which restores cubic),
+// and returns the event time of the end.
+func restartAfterSettle(t *testing.T, model string) (*link, uint64) {
+	t.Helper()
+	s, l, _ := settleLink(t, model)
+	end := uint64(1e9) + 150*win
+	runLink(t, s, l, end, 10)
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	l.cc, l.quiet, l.past = "cubic", true, nil
+	return l, end + 10*win
+}
+
+// TestTCPTunerBackAfterRestart: a daemon restarted 3 s after its lossy
+// namespace's traffic, with bbr settled on it, puts bbr back in its first
+// window, before the namespace's traffic returns (the bench restarts
+// the daemon for each run: its first connection crawled on cubic until
+// the link had lost segments again), and keeps it without a trial when
+// the lossy traffic comes.
+func TestTCPTunerBackAfterRestart(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	l, end := restartAfterSettle(t, model)
+	s := tcpStage(t, Act, model)
+	start := end + 3e9
+	ds := runLink(t, s, l, start, 5)
+	if len(ds) != 1 || ds[0].Kind != decide.Apply || ds[0].Action.Value != "bbr" || ds[0].TimeNs != start ||
+		!strings.Contains(ds[0].Reason, "before the daemon restarted") || l.cc != "bbr" {
+		t.Fatalf("bbr not put back in the first window after the restart: %+v", ds)
+	}
+	l.quiet = false
+	ds = runLink(t, s, l, start+5*win, 50)
+	for _, d := range ds {
+		if d.Kind != decide.Effect {
+			t.Fatalf("a decision after the traffic returned: %s %s", d.Kind, d.Reason)
+		}
+	}
+	if l.cc != "bbr" {
+		t.Fatalf("now %s, want bbr", l.cc)
+	}
+}
+
+// TestTCPTunerRestartBounds: nothing is put back before traffic after a
+// reboot (event times restarted), later than a settled setting outlives
+// its traffic, or once the links were seen clean; and one put back goes
+// when the links turn out clean.
+func TestTCPTunerRestartBounds(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	l, end := restartAfterSettle(t, model)
+	rebooted := tcpStage(t, Act, model)
+	rebooted.boot = "boot-2"
+	rebooted.bests = nil
+	if err := rebooted.load(model); err != nil {
+		t.Fatal(err)
+	}
+	if ds := runLink(t, rebooted, l, end+3e9, 5); len(ds) != 0 {
+		t.Fatalf("put back after a reboot: %+v", ds)
+	}
+	if ds := runLink(t, tcpStage(t, Act, model), l, end+settledIdleNs+win, 5); len(ds) != 0 {
+		t.Fatalf("put back %v after the traffic: %+v", time.Duration(settledIdleNs+win), ds)
+	}
+	s := tcpStage(t, Act, model)
+	if ds := runLink(t, s, l, end+3e9, 2); len(ds) != 1 || l.cc != "bbr" {
+		t.Fatalf("not put back: %+v", ds)
+	}
+	l.quiet, l.lossPct = false, 0.01
+	ds := runLink(t, s, l, end+3e9+2*win, 10)
+	if len(ds) != 1 || ds[0].Kind != decide.Revert || l.cc != "cubic" {
+		t.Fatalf("clean links kept %s: %+v", l.cc, ds)
+	}
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	l.quiet = true
+	if ds := runLink(t, tcpStage(t, Act, model), l, end+6e9, 5); len(ds) != 0 {
+		t.Fatalf("put back after the links were seen clean: %+v", ds)
 	}
 }
