@@ -500,3 +500,23 @@ func TestTCPTunerKnownBestAtBurst(t *testing.T) {
 		t.Fatalf("re-applied %v after the loss began, want in its first window", time.Duration(at-1e9-5*win))
 	}
 }
+
+// TestTCPSettledNoAlloc: a window of a settled lossy namespace's traffic
+// (its best's SeenNs followed) costs no allocation.
+func TestTCPSettledNoAlloc(t *testing.T) {
+	s, l, _ := settleLink(t, "")
+	now := uint64(1e9) + 150*win
+	in := []predict.Output{l.vector(now)}
+	out := make([]Window, 0, 1)
+	allocs := testing.AllocsPerRun(100, func() {
+		now += win
+		in[0].Vector.StartNs, in[0].Vector.EndNs = now-win, now
+		out = s.Process(in, out[:0])
+	})
+	if allocs != 0 || l.cc != "bbr" {
+		t.Fatalf("%v allocations per window (now %s)", allocs, l.cc)
+	}
+	if b, ok := s.best(phaseRegime, tcpKey("ainka-bench-srv")); !ok || b.SeenNs != now {
+		t.Fatalf("best %+v: SeenNs not the last window %d", b, now)
+	}
+}
