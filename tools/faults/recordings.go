@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict/alarm"
 )
 
@@ -189,6 +190,27 @@ func QuickGrid() []alarm.Params {
 				if !slices.Contains(g, p) {
 					g = append(g, p)
 				}
+			}
+		}
+	}
+	return g
+}
+
+// SmoothGrid is the default with the sampled syscall counters averaged
+// before they are judged (alarm.Params.Smoothed: none, the error count,
+// both counts) over 3 to 20 windows. The default comes first.
+func SmoothGrid() []alarm.Params {
+	errs := uint64(1) << features.SyscallErrorsPerS
+	g := []alarm.Params{alarm.DefaultParams()}
+	for _, set := range []uint64{0, errs, errs | 1<<features.SyscallsPerS} {
+		for _, span := range []int{3, 5, 10, 20} {
+			p := alarm.DefaultParams()
+			p.Smoothed, p.Span = set, span
+			if set == 0 {
+				p.Span = 0
+			}
+			if !slices.Contains(g, p) {
+				g = append(g, p)
 			}
 		}
 	}

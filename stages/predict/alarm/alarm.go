@@ -11,6 +11,9 @@ import (
 // MaxSmooth bounds Params.Smooth (the ring of recent values per feature).
 const MaxSmooth = 32
 
+// MaxSpan bounds Params.Span.
+const MaxSpan = 1000
+
 // MaxDrivers is how many driving features one window names.
 const MaxDrivers = 3
 
@@ -80,15 +83,27 @@ type Params struct {
 	// noise scale of its own, yet a share of several % is pressure
 	// whatever the history (0 means healthy).
 	PSIFloor float64
+	// Smoothed (bit i: features.ID i) are features whose values are
+	// first averaged, exponentially over about Span windows, and then
+	// judged like any other. A sampled counter (1 in 512 syscalls, with
+	// the kernel's adaptive sampling on top) arrives as lone heavy
+	// samples: a storm of them leaves empty windows between them, so
+	// the sustained rule's minimum never moves; their average moves for
+	// as long as the storm lasts.
+	Smoothed uint64
+	Span     int
 }
 
 // DefaultParams are the settings chosen across recordings
-// (docs/predict.md, "Ten clean minutes" and "A quick path"): a deviation
-// in the harmful direction that lasted 8 windows (0.8 s), 3 times its
-// record, which decays slowly (half-life about 12 minutes of 100 ms
-// windows), or one that lasted 4 windows, 6 times its record.
+// (docs/predict.md, "Ten clean minutes", "A quick path" and "Sampled
+// counters"): a deviation in the harmful direction that lasted 8
+// windows (0.8 s), 3 times its record, which decays slowly (half-life
+// about 12 minutes of 100 ms windows), or one that lasted 4 windows, 6
+// times its record; the sampled syscall error count averaged over about
+// 10 windows first.
 func DefaultParams() Params {
-	return Params{Smooth: 8, Factor: 3, Decay: 0.9999, MinZ: 3, Floor: 0, Alpha: 0.003, Warmup: 300, OneSided: true, Dense: true, Hold: 1, Sustained: true, Quick: 4, QuickFactor: 6}
+	return Params{Smooth: 8, Factor: 3, Decay: 0.9999, MinZ: 3, Floor: 0, Alpha: 0.003, Warmup: 300, OneSided: true, Dense: true, Hold: 1, Sustained: true, Quick: 4, QuickFactor: 6,
+		Smoothed: 1 << features.SyscallErrorsPerS, Span: 10}
 }
 
 // MeanParams are the earlier default, chosen on one recording (R1): the
@@ -120,6 +135,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: quick %d (factor %v) needs the sustained rule, 1 <= quick < smooth %d and a finite quick factor >= factor %v", ErrParams, p.Quick, p.QuickFactor, p.Smooth, p.Factor)
 	case !(p.PSIFloor >= 0) || math.IsInf(p.PSIFloor, 0):
 		return fmt.Errorf("%w: psi floor %v must be finite and >= 0", ErrParams, p.PSIFloor)
+	case p.Smoothed>>features.Count != 0, p.Smoothed != 0 && (p.Span < 1 || p.Span > MaxSpan):
+		return fmt.Errorf("%w: smoothed set %#x (span %d) needs features below %d and a span in [1,%d]", ErrParams, p.Smoothed, p.Span, features.Count, MaxSpan)
 	}
 	return nil
 }
@@ -237,8 +254,12 @@ func (h *Host) Update(x *[features.Count]float64) Result {
 		if psi[i] {
 			floor = p.PSIFloor
 		}
+		v := x[i]
+		if p.Smoothed&(1<<i) != 0 {
+			v = h.S.S[i].smooth(v, slot, p)
+		}
 		var norm float64
-		h.ratio[i], norm = h.S.S[i].update(x[i], slot, sign, floor, p, !h.frozen)
+		h.ratio[i], norm = h.S.S[i].update(v, slot, sign, floor, p, !h.frozen)
 		if !armed {
 			h.ratio[i], norm = 0, 0
 		}
@@ -256,6 +277,18 @@ func (h *Host) Update(x *[features.Count]float64) Result {
 	}
 	r.Joint = math.Sqrt(r.Joint)
 	return r
+}
+
+// smooth is a Params.Smoothed feature's average after x: the ring's
+// previous value is the previous average (or the baseline after a
+// missing window), so the average needs no state of its own and a saved
+// model resumes it exactly. A missing x stays missing.
+func (s *Series) smooth(x float64, slot int, p *Params) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) || s.Seen == 0 {
+		return x
+	}
+	prev := s.Ring[(slot+p.Smooth-1)%p.Smooth]
+	return prev + (x-prev)/float64(p.Span)
 }
 
 // hold keeps a feature's ratio under 1 until it has been ≥ 1 for Hold

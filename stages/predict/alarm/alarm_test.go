@@ -367,3 +367,59 @@ func TestJoint(t *testing.T) {
 		}
 	}
 }
+
+// A sampled counter arrives as lone heavy samples (1 in 512 syscalls:
+// 0, or 5120/s and more, in a 100 ms window). A storm of 17 times the
+// rate (samples more frequent and heavier, as the kernel's adaptive
+// sampling gives) still leaves empty windows between them, so the
+// sustained rule's minimum stays at 0 for its 3 s; averaged first (the
+// default's Smoothed syscall_errors_per_s) it alarms within them, and
+// the same counter's clean lumps never do.
+func TestSmoothedCounter(t *testing.T) {
+	run := func(p Params) (clean, first int) {
+		r := rand.New(rand.NewPCG(11, 12))
+		var h Host
+		h.Init(p)
+		var x [features.Count]float64
+		lumpy := func(prob, weight float64) float64 {
+			if r.Float64() < prob {
+				return weight * 5120 * float64(int(1)<<r.IntN(3))
+			}
+			return 0
+		}
+		for k := 0; k < 6000; k++ {
+			noise(r, &x)
+			x[features.SyscallErrorsPerS] = lumpy(0.3, 1)
+			if h.Update(&x).Level >= Enter {
+				clean++
+			}
+		}
+		first = -1
+		for k := 0; k < 30 && first < 0; k++ {
+			noise(r, &x)
+			x[features.SyscallErrorsPerS] = lumpy(0.5, 10)
+			if res := h.Update(&x); res.Level >= Enter && res.Drivers[0] == features.SyscallErrorsPerS {
+				first = k
+			}
+		}
+		return clean, first
+	}
+	p := DefaultParams()
+	if p.Smoothed != 1<<features.SyscallErrorsPerS || p.Span != 10 {
+		t.Fatalf("default smoothed %#x span %d, want syscall_errors_per_s over 10", p.Smoothed, p.Span)
+	}
+	if clean, first := run(p); clean != 0 || first < 0 {
+		t.Errorf("smoothed: %d clean alarms, storm alarmed at window %d; want 0 and within 30", clean, first)
+	}
+	p.Smoothed, p.Span = 0, 0
+	if clean, first := run(p); clean != 0 || first >= 0 {
+		t.Errorf("not smoothed: %d clean alarms, storm alarmed at window %d; want 0 and never", clean, first)
+	}
+	for _, bad := range [][2]int{{int(features.Count), 10}, {int(features.SyscallErrorsPerS), 0}, {int(features.SyscallErrorsPerS), MaxSpan + 1}} {
+		q := DefaultParams()
+		q.Smoothed, q.Span = 1<<bad[0], bad[1]
+		if err := q.Validate(); !errors.Is(err, ErrParams) {
+			t.Errorf("smoothed bit %d span %d: %v, want ErrParams", bad[0], bad[1], err)
+		}
+	}
+}

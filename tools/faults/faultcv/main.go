@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ainka/ainka/stages/features"
 	"github.com/ainka/ainka/stages/predict/alarm"
 	"github.com/ainka/ainka/tools/faults"
 )
@@ -41,7 +42,7 @@ func main() {
 func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("faultcv", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) sustained (faults.SustainedGrid) or quick (faults.QuickGrid)")
+	gridName := fs.String("grid", "wide", "settings to choose from: wide (faults.WideGrid), narrow (faults.Grid) sustained (faults.SustainedGrid), quick (faults.QuickGrid) or smooth (faults.SmoothGrid)")
 	warmup := fs.Int("warmup", 300, "windows at the start that are neither fault nor clean")
 	headroom := fs.Bool("headroom", false, "also report, per fault, the feature whose lasting deviation (default setting) stood furthest above its clean maximum")
 	evid := fs.Bool("evidence", false, "also report, per fault, how far the raw values of the features the faults should move rose above their clean maximum")
@@ -49,10 +50,10 @@ func run(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	grids := map[string]func() []alarm.Params{"wide": faults.WideGrid, "narrow": faults.Grid, "sustained": faults.SustainedGrid, "quick": faults.QuickGrid}
+	grids := map[string]func() []alarm.Params{"wide": faults.WideGrid, "narrow": faults.Grid, "sustained": faults.SustainedGrid, "quick": faults.QuickGrid, "smooth": faults.SmoothGrid}
 	mk, ok := grids[*gridName]
 	if !ok || fs.NArg() < 4 || fs.NArg()%2 != 0 {
-		return fmt.Errorf("%w: faultcv [-grid wide|narrow|sustained|quick] TAP LABELS TAP LABELS [TAP LABELS...]", errUsage)
+		return fmt.Errorf("%w: faultcv [-grid wide|narrow|sustained|quick|smooth] TAP LABELS TAP LABELS [TAP LABELS...]", errUsage)
 	}
 	recs, err := load(fs.Args())
 	if err != nil {
@@ -128,8 +129,22 @@ func score(r faults.Recording, p alarm.Params, o faults.Options) (faults.Report,
 }
 
 func describe(p alarm.Params) string {
-	return fmt.Sprintf("smooth %d factor %g min_z %g alpha %g decay %g one_sided %v median %v hold %d sustained %v quick %d quick_factor %g psi_floor %g",
-		p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided, p.Median, p.Hold, p.Sustained, p.Quick, p.QuickFactor, p.PSIFloor)
+	return fmt.Sprintf("smooth %d factor %g min_z %g alpha %g decay %g one_sided %v median %v hold %d sustained %v quick %d quick_factor %g psi_floor %g smoothed %s span %d",
+		p.Smooth, p.Factor, p.MinZ, p.Alpha, p.Decay, p.OneSided, p.Median, p.Hold, p.Sustained, p.Quick, p.QuickFactor, p.PSIFloor, featureSet(p.Smoothed), p.Span)
+}
+
+// featureSet names the features of a bit set ("-": none).
+func featureSet(m uint64) string {
+	var names []string
+	for i := features.ID(0); i < features.Count; i++ {
+		if m&(1<<i) != 0 {
+			names = append(names, i.String())
+		}
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ",")
 }
 
 // summary: detections, false alarms (per 10 clean minutes), median delay
