@@ -93,3 +93,22 @@ func TestCrossRecordingsBadInput(t *testing.T) {
 		t.Error("quick grid lacks the sustained rule without the quick path")
 	}
 }
+
+// SmoothGrid starts with the default, holds the rule without any
+// averaging, and every setting is valid.
+func TestSmoothGrid(t *testing.T) {
+	g := SmoothGrid()
+	if g[0] != alarm.DefaultParams() {
+		t.Errorf("first setting %+v, not the default", g[0])
+	}
+	plain := false
+	for _, p := range g {
+		if err := p.Validate(); err != nil {
+			t.Errorf("%+v: %v", p, err)
+		}
+		plain = plain || p.Smoothed == 0
+	}
+	if !plain || len(g) < 9 {
+		t.Errorf("%d settings, one without averaging %v; want ≥ 9 and true", len(g), plain)
+	}
+}
