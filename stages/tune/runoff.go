@@ -37,6 +37,9 @@ type runoff struct {
 	sum  [MaxArms]float64 // sums of the contenders' step means
 	k    [MaxArms]int     // steps measured per contender
 	base int              // the trials the kept best came from
+	// the contenders' window samples: their noise decides what is a tie
+	ws, wsq [MaxArms]float64
+	nw      [MaxArms]int
 }
 
 // runoffRounds is how many effect windows each contender is measured.
@@ -123,14 +126,18 @@ func (t *tuner) runoffStep(s *Stage, v *features.Vector) {
 	if now < t.since+s.windowNs { // the change settles for one window
 		return
 	}
+	r := &t.ro
 	if x, ok := t.fam.measure(s, v, &t.tg); ok {
 		t.sum += x
 		t.n++
+		i := r.at % r.n
+		r.ws[i] += x
+		r.wsq[i] += x * x
+		r.nw[i]++
 	}
 	if now-t.since < uint64(s.cfg.EffectWindow.Nanoseconds()) {
 		return
 	}
-	r := &t.ro
 	if t.n > 0 { // else the same contender again
 		i := r.at % r.n
 		r.sum[i] += t.sum / float64(t.n)
@@ -148,8 +155,14 @@ func (t *tuner) runoffStep(s *Stage, v *features.Vector) {
 }
 
 // leader is the contender with the best mean objective over its turns;
-// contenders within minGain of it tie, and the family's rank decides
-// among them. ok is false until every contender has had a turn.
+// contenders within minGain of it, or within sepSE standard errors of
+// their windows (the trial's rule, bandit.tied), tie, and the family's
+// rank decides among them. ok is false until every contender has had a
+// turn. Judged by minGain alone (the runoff until 2026-11-28), two
+// turns of 2 s each kept nice 19 over SCHED_IDLE for a gap of 8 %
+// (b2, docs/bench.md) and 18 % (19:49) where the windows' noise was
+// several times that, and the oracle's SCHED_IDLE was as good or better
+// in both runs.
 func (t *tuner) leader() (int, bool) {
 	r := &t.ro
 	best := -1
@@ -164,7 +177,8 @@ func (t *tuner) leader() (int, bool) {
 	p, _ := t.fam.(preferrer)
 	pick := best
 	for i := 0; i < r.n; i++ {
-		if i == best || r.mean(best)-r.mean(i) >= minGain*math.Abs(r.mean(best)) {
+		d := r.mean(best) - r.mean(i)
+		if i == best || d >= minGain*math.Abs(r.mean(best)) && d > sepSE*math.Hypot(r.se(best), r.se(i)) {
 			continue
 		}
 		if p != nil && p.yield(t.arms[r.arms[i]]) > p.yield(t.arms[r.arms[pick]]) {
@@ -175,6 +189,17 @@ func (t *tuner) leader() (int, bool) {
 }
 
 func (r *runoff) mean(i int) float64 { return r.sum[i] / float64(r.k[i]) }
+
+// se is the standard error of contender i's mean objective, from its
+// windows (infinite with fewer than two).
+func (r *runoff) se(i int) float64 {
+	n := float64(r.nw[i])
+	if n < 2 {
+		return math.Inf(1)
+	}
+	m := r.ws[i] / n
+	return math.Sqrt(math.Max(0, r.wsq[i]/n-m*m) / (n - 1))
+}
 
 // endRunoff keeps the leader, remembers it (the runoff is decided: the
 // next return applies it with no runoff) and says why.

@@ -21,15 +21,21 @@ var quietHost = map[string]float64{"": 1, "idle": 0.40, "19": 0.32, "10": 0.63, 
 // of its longest waits), by gains the trial often cannot tell apart in
 // its noise (±40 % per window); the rank alone (the tuner until
 // 2026-11-28) then kept SCHED_IDLE, whose longest waits are 25 % longer.
-// The runoff measures the two in turns and keeps nice 19, on every seed.
+// The runoff measures the two in turns and keeps nice 19, on all seeds
+// but one at most: its 1 s turns here (2 s in the daemon) leave a gap of
+// 20 % near three standard errors of their windows, and within them the
+// rank keeps SCHED_IDLE.
 func TestCPUTunerRunoffKeepsTheBetterOfTied(t *testing.T) {
-	ties := 0
+	ties, misses := 0, 0
 	for seed := uint64(1); seed <= 20; seed++ {
 		h := newCPUHost()
 		h.tail, h.noise, h.rng = quietHost, 0.4, rand.New(rand.NewPCG(seed, 3))
 		got, ds := settleCPU(t, h)
-		if got != "19" {
-			t.Errorf("seed %d: settled at %q, want 19:\n%s", seed, got, dump(ds))
+		if got == "idle" {
+			misses++
+		}
+		if got != "19" && (got != "idle" || misses > 1) {
+			t.Errorf("seed %d: settled at %q, want 19 (idle on one seed at most):\n%s", seed, got, dump(ds))
 		}
 		for _, x := range ds {
 			if strings.Contains(x.Reason, "runoff decided") {
@@ -40,6 +46,35 @@ func TestCPUTunerRunoffKeepsTheBetterOfTied(t *testing.T) {
 	}
 	if ties < 3 {
 		t.Errorf("%d of 20 trials tied idle and nice 19: the test no longer tests the runoff", ties)
+	}
+}
+
+// A runoff whose contenders differ by less than the noise of their
+// windows keeps the one the rank puts first, SCHED_IDLE, on every seed:
+// here nice 19's longest waits are 8 % shorter and each window's vary by
+// ±90 %. Judged by minGain alone (the runoff until 2026-11-28) it kept
+// whichever the noise favoured (nice 19 over SCHED_IDLE by 8 % in the
+// bench run b2, whose oracle SCHED_IDLE was 1.32× better).
+func TestCPUTunerRunoffTieKeepsTheRank(t *testing.T) {
+	runoffs := 0
+	for seed := uint64(1); seed <= 10; seed++ {
+		h := newCPUHost()
+		h.tail = map[string]float64{"": 1, "idle": 0.40, "19": 0.37, "10": 0.63, "batch": 1.11}
+		h.noise, h.rng = 0.9, rand.New(rand.NewPCG(seed, 5))
+		got, ds := settleCPU(t, h)
+		ran := false
+		for _, x := range ds {
+			ran = ran || strings.Contains(x.Reason, "runoff decided")
+		}
+		if ran {
+			runoffs++
+			if got != "idle" {
+				t.Errorf("seed %d: the runoff kept %q, want idle (a gap within noise):\n%s", seed, got, dump(ds))
+			}
+		}
+	}
+	if runoffs < 3 {
+		t.Errorf("%d of 10 trials ran a runoff: the test no longer tests it", runoffs)
 	}
 }
 
