@@ -321,7 +321,9 @@ func TestPrintRoundTrip(t *testing.T) {
 // The shipped configuration is the built-in defaults but for the tuners
 // the installed service acts with (the safe set: the CPU tuner only lowers
 // priorities; the TCP tuners change a lossy or buffer-limited namespace's
-// defaults for new connections only, within the admin's socket limits);
+// defaults for new connections only, within the admin's socket limits;
+// the memory tuner lowers only a swappiness nobody chose, of the cgroup of
+// a task losing its pages to reclaim beside a hog);
 // `ainka run` without a configuration only advises.
 func TestShippedConfigMatchesDefaults(t *testing.T) {
 	c, err := Load("../packaging/config.toml")
@@ -334,7 +336,10 @@ func TestShippedConfigMatchesDefaults(t *testing.T) {
 	if c.Tuners.TCP != "act" || Default().Tuners.TCP != "advise" {
 		t.Errorf("tuners.tcp: shipped %q, default %q; want act and advise", c.Tuners.TCP, Default().Tuners.TCP)
 	}
-	c.Tuners.CPU, c.Tuners.TCP = Default().Tuners.CPU, Default().Tuners.TCP
+	if c.Tuners.Memory != "act" || Default().Tuners.Memory != "advise" {
+		t.Errorf("tuners.memory: shipped %q, default %q; want act and advise", c.Tuners.Memory, Default().Tuners.Memory)
+	}
+	c.Tuners.CPU, c.Tuners.TCP, c.Tuners.Memory = Default().Tuners.CPU, Default().Tuners.TCP, Default().Tuners.Memory
 	if !reflect.DeepEqual(c, Default()) {
 		t.Fatalf("packaging/config.toml differs from Default():\n%+v\n%+v", c, Default())
 	}

@@ -112,6 +112,11 @@ type Config struct {
 	// swap (memory.stat under Cgroup1Memory), or of the host for ""
 	// (/proc/meminfo), in act mode.
 	Swapped func(cgroup string) (uint64, error)
+	// Reclaimed reads a counter of the pages reclaim has taken from a
+	// memory cgroup (act mode): v1 memory.stat total_pgpgout under
+	// Cgroup1Memory, v2 memory.stat pgsteal under /sys/fs/cgroup. Its
+	// rate is the memory tuner's objective.
+	Reclaimed func(cgroup string, v1 bool) (uint64, error)
 	// Cgroup1Memory is the mount of the cgroup v1 memory hierarchy ("" =
 	// none: the memory tuner writes vm.swappiness).
 	Cgroup1Memory string
@@ -192,6 +197,10 @@ func (c *Config) defaults() error {
 	if c.Swapped == nil {
 		root := c.Cgroup1Memory
 		c.Swapped = func(cg string) (uint64, error) { return readSwapped(root, cg) }
+	}
+	if c.Reclaimed == nil {
+		root := c.Cgroup1Memory
+		c.Reclaimed = func(cg string, v1 bool) (uint64, error) { return readReclaimed(root, cgroup2Root, cg, v1) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

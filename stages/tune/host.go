@@ -138,6 +138,27 @@ func readSwapped(root, cgroup string) (uint64, error) {
 	return (total - min(free, total)) << 10, nil
 }
 
+// cgroup2Root is where the cgroup v2 hierarchy is mounted.
+const cgroup2Root = "/sys/fs/cgroup"
+
+// readReclaimed reads the pages reclaim has taken from a memory cgroup so
+// far. v1: memory.stat total_pgpgout, the pages uncharged from the cgroup
+// and its children; a swap-out uncharges one, and so does a page-cache
+// page dropped, while a resident working set frees none. v2: memory.stat
+// pgsteal, the pages reclaimed from it (the memory controller must be
+// enabled there).
+func readReclaimed(root1, root2, cgroup string, v1 bool) (uint64, error) {
+	p, field := filepath.Join(root1, cgroup, "memory.stat"), "total_pgpgout "
+	if !v1 {
+		p, field = filepath.Join(root2, cgroup, "memory.stat"), "pgsteal "
+	}
+	v, err := statField(p, field)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", p, err)
+	}
+	return v, nil
+}
+
 // errNoField: a statistics file lacks the field asked for.
 var errNoField = errors.New("no such field")
 

@@ -28,11 +28,23 @@ import (
 // not a tuner's call. Advice (and replays) never read the host, so they
 // name vm.swappiness.
 //
-// Objective: the protected task's page faults per second, negated: a
-// resident working set does not fault; every page reclaim took from it
-// faults back in (a major fault from swap). PSI memory and the hog's
-// faults decide whether there is pressure at all, not the score: the
-// hog stalls more when it swaps in the task's place, which is the point.
+// Objective: the pages reclaim takes from the protected task's memory
+// cgroup per second, negated (memory.stat, read every window in act
+// mode: readReclaimed). Every page taken from a working set faults back
+// in later (a major fault from swap), so this is the cause of the task's
+// stalls, and it answers a setting at once: the task's own faults lag
+// it by the time the pages already evicted take to come back (~3 s on
+// the bench's toucher, longer than an effect window), and scored every
+// setting as the one before it. Where no cgroup counter can be read the
+// task's page faults are the objective. PSI memory and the hog's faults
+// decide whether there is pressure at all, not the score: the hog stalls
+// more when it swaps in the task's place, which is the point.
+//
+// Never against a value someone chose: a v1 cgroup whose
+// memory.swappiness differs from its parent's was set for it (a cgroup
+// inherits its parent's at creation), and on cgroup v2 a vm.swappiness
+// other than the kernel's 60 was set by an administrator; both are left
+// alone.
 type memoryFamily struct{}
 
 func (memoryFamily) drifting() {}
@@ -51,7 +63,7 @@ func (memoryFamily) workload(tg *target) string {
 func (memoryFamily) workStart(*Stage, *target, uint64) uint64 { return 0 }
 
 func (memoryFamily) name() string      { return "memory" }
-func (memoryFamily) objective() string { return "protected task's page faults" }
+func (memoryFamily) objective() string { return "reclaim of the protected task" }
 
 // Evidence of pressure: the protected task faults at least minVictimFaults
 // times a second and PSI memory some is at least minPSIMemPct. Acting also
@@ -129,6 +141,9 @@ func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, boo
 			return target{}, false
 		}
 		tg.why += besideHog(hogs[0]) + fmt.Sprintf("; %.0f MiB of the host in swap", float64(swapped)/(1<<20))
+		if cg, v1, err := s.cfg.MemCgroup(e.pid); err == nil && !v1 {
+			s.reclaimOf(&tg, cg, false)
+		}
 		return s.sysSwappiness(tg)
 	}
 	// On v1 a task in the root memory cgroup is left alone: vm.swappiness
@@ -166,8 +181,22 @@ func (s *Stage) cgroupSwappiness(tg target, comm, cg string) (target, bool) {
 	if err != nil {
 		return target{}, false
 	}
+	// Inherited, or chosen for this cgroup: a value other than its
+	// parent's was written by someone, whose choice stands.
+	if up, err := readInt(filepath.Join(filepath.Dir(dir), "memory.swappiness")); err != nil || int(up) != n {
+		return target{}, false
+	}
 	tg.orig = n
+	s.reclaimOf(&tg, cg, true)
 	return tg, true
+}
+
+// reclaimOf makes cg's reclaim counter tg's objective when it can be
+// read; otherwise the task's faults stay the objective.
+func (s *Stage) reclaimOf(tg *target, cg string, v1 bool) {
+	if _, err := s.cfg.Reclaimed(cg, v1); err == nil {
+		tg.memcg, tg.memV1 = cg, v1
+	}
 }
 
 // sharedLimit finds the cgroup whose limit the hog's growth and the
@@ -205,12 +234,15 @@ func (s *Stage) sysSwappiness(tg target) (target, bool) {
 		}
 		return strconv.Atoi(v)
 	})
-	if err != nil {
-		return target{}, false
+	if err != nil || n != defaultSwappiness {
+		return target{}, false // an administrator's choice: left alone
 	}
 	tg.orig = n
 	return tg, true
 }
+
+// defaultSwappiness is the kernel's vm.swappiness.
+const defaultSwappiness = 60
 
 // arms are the target's floor (0, or 1 under a limit of the task's own)
 // and 10, when below the original: the strongest first, because it is
@@ -243,10 +275,30 @@ func (memoryFamily) alive(s *Stage, tg *target, now uint64) bool {
 }
 
 func (memoryFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {
+	if tg.memcg != "" {
+		return s.reclaimRate(v, tg)
+	}
 	for i := 0; i < v.NumTasks; i++ {
 		if f := &v.Tasks[i]; f.PID == tg.pid {
 			return -f.FaultsPerS, f.Runs > 0
 		}
 	}
 	return 0, false
+}
+
+// reclaimRate reads tg's reclaim counter and gives the pages taken per
+// second since the window before, negated. The first reading of a step
+// (none from the window just before: the counter was last read in the
+// previous step, or never) only starts the count.
+func (s *Stage) reclaimRate(v *features.Vector, tg *target) (float64, bool) {
+	n, err := s.cfg.Reclaimed(tg.memcg, tg.memV1)
+	if err != nil {
+		return 0, false
+	}
+	prev, at := tg.ctr, tg.ctrNs
+	tg.ctr, tg.ctrNs = n, v.EndNs
+	if at == 0 || v.EndNs <= at || v.EndNs-at > s.windowNs*3/2 || n < prev {
+		return 0, false
+	}
+	return -float64(n-prev) * 1e9 / float64(v.EndNs-at), true
 }

@@ -2,6 +2,7 @@ package tune
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +32,32 @@ type pressHost struct {
 	drift float64
 	start uint64
 	iops  float64 // other work's block I/O: moves the host regime
+	// stat: the protected task's v1 memory.stat, written every window:
+	// reclaim[swappiness] pages a second are taken from its cgroup under
+	// the setting in place, while its faults follow the setting that was
+	// in place lag earlier (the pages evicted before come back first).
+	stat    string
+	reclaim map[int]float64
+	pgpgout float64
+	lag     uint64
+	hist    []swapAt
+}
+
+// swapAt is a swappiness the tuner set, and when.
+type swapAt struct {
+	at   uint64
+	swap int
+}
+
+// swapAt is the swappiness in place at event time at.
+func (h *pressHost) swapAt(at uint64) int {
+	sw := h.origSwap
+	for _, x := range h.hist {
+		if x.at <= at {
+			sw = x.swap
+		}
+	}
+	return sw
 }
 
 func (h *pressHost) vector(now uint64) predict.Output {
@@ -49,8 +76,16 @@ func (h *pressHost) vector(now uint64) predict.Output {
 		h.start = now
 	}
 	grown := 1 + h.drift*float64(now-h.start)/1e9
+	sw := h.swap
+	if h.lag > 0 {
+		sw = h.swapAt(now - h.lag)
+	}
+	if h.stat != "" {
+		h.pgpgout += h.reclaim[h.swap] * float64(win) / 1e9
+		os.WriteFile(h.stat, fmt.Appendf(nil, "swap 52428800\npgpgout 7\ntotal_swap 52428800\ntotal_pgpgout %d\n", int64(h.pgpgout)), 0o644)
+	}
 	v.Tasks[1] = features.TaskFeatures{PID: 42, Runs: 100, CPUShare: 0.02, MeanRunUs: 20, VoluntaryPerS: 1000, WakeupsPerS: 1000, RunqUs: 15,
-		FaultsPerS: h.faults[h.swap] * grown}
+		FaultsPerS: h.faults[sw] * grown}
 	copy(v.Tasks[1].Comm[:], "touch")
 	if h.otherHog {
 		v.NumTasks = 3
@@ -84,6 +119,9 @@ func (h *pressHost) apply(t *testing.T, ds []decide.Decision) {
 		case x.Kind == decide.Revert:
 			h.swap = h.origSwap
 		}
+		if !wb {
+			h.hist = append(h.hist, swapAt{x.TimeNs, h.swap})
+		}
 	}
 }
 
@@ -105,6 +143,7 @@ func memcg(t *testing.T, limit string) string {
 	dir := filepath.Join(root, "bench", "lat")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "memory.swappiness"), []byte("60\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "bench", "memory.swappiness"), []byte("60\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "memory.limit_in_bytes"), []byte(limit+"\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "bench", "memory.limit_in_bytes"), []byte("536870912\n"), 0o644)
 	return root

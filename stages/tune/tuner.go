@@ -33,6 +33,13 @@ type target struct {
 	conf       float64
 	why        string
 	share      float64 // a cpu target's CPU in all when it was chosen
+	// memory: the protected task's memory cgroup whose reclaim is the
+	// objective ("" = none readable: the task's faults are), and the
+	// reclaim counter's last reading (at event time ctrNs).
+	memcg string
+	memV1 bool
+	ctr   uint64
+	ctrNs uint64
 }
 
 // family is one knob family: how to find a target, the settings to try,
