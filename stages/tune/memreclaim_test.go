@@ -40,6 +40,9 @@ func TestMemoryTunerScoresReclaimNotLaggedFaults(t *testing.T) {
 	if h.swap != 0 {
 		t.Fatalf("settled at swappiness %d, want 0:\n%s", h.swap, dump(ds))
 	}
+	if ds[0].Kind != decide.Apply || ds[0].Action.Value != "0" {
+		t.Errorf("first step %s, want 0 (the strongest first: the task is protected from the trial's start)", ds[0].Reason)
+	}
 	var zero float64
 	for _, x := range ds {
 		if x.Kind == decide.Effect && x.Action.Value == "0" {
