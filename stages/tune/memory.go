@@ -305,8 +305,12 @@ func (memoryFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, 
 
 // reclaimRate reads tg's reclaim counter and gives the pages taken per
 // second since the window before, negated. The first reading of a step
-// (none from the window just before: the counter was last read in the
-// previous step, or never) only starts the count.
+// (none from the end of the window just before: the counter was last
+// read in the previous step, or never) only starts the count. "Just
+// before" is judged by this window's own length, not the interval the
+// stage learned from its first window, which a live source's partial
+// first window makes short: against it no two readings were ever close
+// enough, and a live trial never measured its first step.
 func (s *Stage) reclaimRate(v *features.Vector, tg *target) (float64, bool) {
 	n, err := s.cfg.Reclaimed(tg.memcg, tg.memV1)
 	if err != nil {
@@ -314,7 +318,7 @@ func (s *Stage) reclaimRate(v *features.Vector, tg *target) (float64, bool) {
 	}
 	prev, at := tg.ctr, tg.ctrNs
 	tg.ctr, tg.ctrNs = n, v.EndNs
-	if at == 0 || v.EndNs <= at || v.EndNs-at > s.windowNs*3/2 || n < prev {
+	if at == 0 || v.EndNs <= at || at+(v.EndNs-v.StartNs)/2 < v.StartNs || n < prev {
 		return 0, false
 	}
 	return -float64(n-prev) * 1e9 / float64(v.EndNs-at), true
