@@ -523,6 +523,29 @@ func TestMemoryTunerScoresReclaimNotLaggedFaults(t *testing.T) {
 	}
 }
 
+// In act mode the proof that reclaim hits the task is read from its
+// cgroup (pages in swap, a limit shared with the hog), so a task whose
+// faults have only begun to rise (20/s: the first pages evicted coming
+// back) is protected at once; advice, which reads nothing from the host,
+// still waits for 50 faults/s.
+func TestMemoryTunerActsOnFirstFaults(t *testing.T) {
+	root := memcg(t, "9223372036854771712")
+	h := lagHost(t, root)
+	h.faults = map[int]float64{60: 20, 10: 15, 0: 1}
+	now := uint64(1e12)
+	ds := h.run(t, memStage(t, "", root), &now, 10)
+	if len(ds) == 0 || ds[0].Kind != decide.Apply || ds[0].Action.Value != "0" {
+		t.Fatalf("no protection within 1 s of 20 faults/s under pressure:\n%s", dump(ds))
+	}
+	s, err := New(Config{Memory: Advise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds := h.run(t, s, &now, 20); len(ds) != 0 {
+		t.Fatalf("advice at 20 faults/s:\n%s", dump(ds))
+	}
+}
+
 // A cgroup whose memory.swappiness is not its parent's was set for it by
 // someone: the tuner leaves it alone. On cgroup v2, a vm.swappiness other
 // than the kernel's 60 is an administrator's, also left alone.
