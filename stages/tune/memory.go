@@ -70,11 +70,15 @@ func (memoryFamily) objective() string { return "reclaim of the protected task" 
 // needs the kernel to have swapped out at least minSwapped bytes where the
 // knob acts - the task's memory cgroup (memory.stat swap), or the host for
 // vm.swappiness: a task that faults because it allocates (a linker, a
-// compiler) is no victim of reclaim. With that proof read from the host,
-// acting needs only minActFaults: the task's faults are the pages reclaim
-// took coming back, which lag the reclaim itself; in the bench's runs the
-// toucher reached 50 faults/s 6 s after the pressure began, and had 0
-// set only for the last 3 s of a 12 s run (p99 0.78x untuned's).
+// compiler) is no victim of reclaim - or, on v1, the limit the task
+// shares with the hog to be at least nearLimitPct used: reclaim is next.
+// With that proof read from the host, acting needs only minActFaults, or
+// none where the task's cgroup shares an ancestor with a hog's (suffers):
+// the task's faults are the pages reclaim took coming back, which lag the
+// reclaim itself; in the bench's runs the toucher reached 50 faults/s
+// 6 s after the pressure began, and had 0 set only for the last 3 s of a
+// 12 s run (p99 0.78x untuned's), while its cgroup at 0 from the start
+// made it 8x better (no OOM kill).
 const (
 	minVictimFaults = 50
 	minActFaults    = 5
@@ -88,21 +92,17 @@ func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 		return target{}, false
 	}
 	var victims, hogs [maxVictims]*taskEnt
-	nv, nh, least := 0, 0, float64(minVictimFaults)
-	if s.cfg.Memory == Act {
-		least = minActFaults
+	nv, nh := 0, 0
+	for i := 0; i < s.tr.nTasks; i++ {
+		e := &s.tr.tasks[i]
+		if c, _ := classifyTask(e); c != Latency && e.faultsPerS >= minVictimFaults && s.current(e, now) {
+			nh = insertByFaults(hogs[:], nh, e)
+		}
 	}
 	for i := 0; i < s.tr.nTasks; i++ {
 		e := &s.tr.tasks[i]
-		if now-e.lastNs > 2*s.windowNs || !s.mayTarget(e) {
-			continue
-		}
-		c, conf := classifyTask(e)
-		switch {
-		case c == Latency && conf >= minConfidence && e.faultsPerS >= least:
+		if c, conf := classifyTask(e); c == Latency && conf >= minConfidence && s.current(e, now) && m.suffers(s, e, hogs[:nh], now) {
 			nv = insertByFaults(victims[:], nv, e)
-		case c != Latency && e.faultsPerS >= minVictimFaults:
-			nh = insertByFaults(hogs[:], nh, e)
 		}
 	}
 	for _, v := range victims[:nv] {
@@ -111,6 +111,29 @@ func (m memoryFamily) find(s *Stage, now uint64) (target, bool) {
 		}
 	}
 	return target{}, false
+}
+
+// current: e was seen in the last two windows and may be tuned.
+func (s *Stage) current(e *taskEnt, now uint64) bool {
+	return now-e.lastNs <= 2*s.windowNs && s.mayTarget(e)
+}
+
+// suffers says whether latency-sensitive task e may be a victim of the
+// hogs' reclaim: it faults minVictimFaults times a second; in act mode,
+// minActFaults, or not at all if its memory cgroup shares an ancestor
+// with a hog's (victim then checks that reclaim is about to reach it):
+// protected before it has lost pages, not after, since the pages lost
+// come back one fault at a time, for seconds.
+func (memoryFamily) suffers(s *Stage, e *taskEnt, hogs []*taskEnt, now uint64) bool {
+	switch {
+	case e.faultsPerS >= minVictimFaults:
+		return true
+	case s.cfg.Memory != Act:
+		return false
+	case e.faultsPerS >= minActFaults:
+		return true
+	}
+	return s.besideHog(e, hogs, now)
 }
 
 // insertByFaults keeps vs[:n] sorted by faults, most first, bounded.
@@ -129,7 +152,7 @@ func insertByFaults(vs []*taskEnt, n int, e *taskEnt) int {
 // victim makes the target protecting e from the first of hogs (the
 // busiest faulting tasks that are not latency-sensitive) whose reclaim
 // reaches it; in act mode it picks the knob and checks that reclaim
-// really takes e's memory there.
+// takes e's memory there, or is about to.
 func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, bool) {
 	_, conf := classifyTask(e)
 	comm := decode.CommString(&e.comm)
@@ -145,7 +168,7 @@ func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, boo
 		// No v1 memory hierarchy (cgroup v2): vm.swappiness reaches
 		// every cgroup, the task's among them.
 		swapped, err := s.cfg.Swapped("")
-		if err != nil || swapped < minSwapped || len(hogs) == 0 {
+		if err != nil || swapped < minSwapped || len(hogs) == 0 || e.faultsPerS < minActFaults {
 			return target{}, false
 		}
 		tg.why += besideHog(hogs[0]) + fmt.Sprintf("; %.0f MiB of the host in swap", float64(swapped)/(1<<20))
@@ -161,12 +184,20 @@ func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, boo
 		return target{}, false
 	}
 	swapped, err := s.cfg.Swapped(cg)
-	if err != nil || swapped < minSwapped {
+	if err != nil {
 		return target{}, false
 	}
 	for _, h := range hogs {
-		if anc, ok := s.sharedLimit(h, cg); ok {
+		anc, lim, ok := s.sharedLimit(h, cg)
+		if !ok {
+			continue
+		}
+		if swapped >= minSwapped {
 			tg.why += besideHog(h) + fmt.Sprintf("; %.0f MiB of %s in swap; both under the limit of %s", float64(swapped)/(1<<20), cg, anc)
+			return s.cgroupSwappiness(tg, comm, cg)
+		}
+		if pct, near := s.nearLimit(anc, lim); near {
+			tg.why += besideHog(h) + fmt.Sprintf("; both under the limit of %s, %.0f%% used: reclaim is next", anc, pct)
 			return s.cgroupSwappiness(tg, comm, cg)
 		}
 	}
@@ -209,28 +240,24 @@ func (s *Stage) reclaimOf(tg *target, cg string, v1 bool) {
 
 // sharedLimit finds the cgroup whose limit the hog's growth and the
 // victim's memory (in v1 cgroup cg) share: their closest common ancestor,
-// if it has a limit. Only that limit's reclaim, which scans each child
-// cgroup with its own swappiness, is what lowering cg's swappiness turns
-// from the victim to the hog; a hog elsewhere (or in cg itself) is not.
-func (s *Stage) sharedLimit(hog *taskEnt, cg string) (string, bool) {
+// if it has a limit (returned). Only that limit's reclaim, which scans
+// each child cgroup with its own swappiness, is what lowering cg's
+// swappiness turns from the victim to the hog; a hog elsewhere (or in cg
+// itself) is not.
+func (s *Stage) sharedLimit(hog *taskEnt, cg string) (string, int64, bool) {
 	hp, v1, err := s.cfg.MemCgroup(hog.pid)
 	if err != nil || !v1 {
-		return "", false
+		return "", 0, false
 	}
-	a, b := strings.Split(strings.Trim(cg, "/"), "/"), strings.Split(strings.Trim(hp, "/"), "/")
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
+	anc, ok := commonParent(cg, hp)
+	if !ok {
+		return "", 0, false
 	}
-	if n == 0 || n == len(a) || n == len(b) {
-		return "", false // root, or one inside the other: one swappiness reaches both
-	}
-	anc := "/" + strings.Join(a[:n], "/")
 	lim, err := readInt(filepath.Join(s.cfg.Cgroup1Memory, anc, "memory.limit_in_bytes"))
 	if err != nil || lim >= 1<<60 {
-		return "", false
+		return "", 0, false
 	}
-	return anc, true
+	return anc, lim, true
 }
 
 // sysSwappiness targets vm.swappiness, reading its original value.

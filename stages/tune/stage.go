@@ -74,6 +74,8 @@ type Stage struct {
 	// whose revert is still on its way to actuate, is never taken for
 	// an original.
 	origs map[string]int
+	// memcgs caches tasks' memory cgroups for the memory tuner (memcg.go).
+	memcgs map[uint32]memcgEnt
 }
 
 // New builds the stage and loads Config.ModelPath when it exists.
@@ -81,7 +83,7 @@ func New(cfg Config) (*Stage, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}, backs: map[string]string{}, origs: map[string]int{}}
+	s := &Stage{cfg: cfg, windowNs: 100e6, names: map[uint32]string{}, backs: map[string]string{}, origs: map[string]int{}, memcgs: map[uint32]memcgEnt{}}
 	s.reg.list = make([]regimeCentre, 0, MaxRegimes)
 	s.pending = make([]decide.Decision, 0, 32)
 	s.tuners = []*tuner{{fam: cpuFamily{}, mode: cfg.CPU}, {fam: readaheadFamily{}, mode: cfg.Readahead},
