@@ -298,6 +298,32 @@ func (memoryFamily) arms(tg *target) []string {
 	return arms
 }
 
+// strongFirst is a family whose arms after the original go from the
+// strongest setting to the gentlest, and which keeps the strongest of
+// those measured within minGain of the best: the memory tuner's 0 and
+// 10 both scored +100 % in a live trial (the task lost no page under
+// either while it was measured), and the kernel's memcg reclaim leaves a
+// cgroup's anonymous memory alone only at 0 - at 10 it still scans it,
+// at a twentieth of the file rate, which for a task with no page cache
+// is still its own pages.
+type strongFirst interface{ strongFirst() }
+
+func (memoryFamily) strongFirst() {}
+
+// strongest is arm (with its gain) or, for a strongFirst family, the
+// first arm measured within minGain of it.
+func (t *tuner) strongest(arm int, gain float64) (int, float64) {
+	if _, ok := t.fam.(strongFirst); !ok || arm <= 1 {
+		return arm, gain
+	}
+	for a := 1; a < arm; a++ {
+		if t.b.pulls[a] > 0 && t.b.mean(a) >= gain-minGain {
+			return a, t.b.mean(a)
+		}
+	}
+	return arm, gain
+}
+
 // order tries the strongest setting first, before the original, where
 // the objective is the cgroup's reclaim: it answers within the step, so
 // a setting measured before the original is scored true, and the task

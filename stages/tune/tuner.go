@@ -436,7 +436,7 @@ func (t *tuner) choose() (int, float64) {
 	if p, ok := t.fam.(preferrer); ok {
 		return t.b.preferred(func(i int) int { return p.yield(t.arms[i]) })
 	}
-	arm, gain := t.b.best()
+	arm, gain := t.strongest(t.b.best())
 	if arm <= 0 || gain < minGain {
 		return 0, 0
 	}
