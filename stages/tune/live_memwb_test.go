@@ -126,12 +126,13 @@ func TestLiveMemoryTunerProtectsTask(t *testing.T) {
 	t.Logf("settled: %s (setting %s, gain %.0f%%); hog oom: %s", st.Last, st.Setting, st.GainPct,
 		strings.ReplaceAll(readTrimmed(cg+"/hog/memory.oom_control"), "\n", " "))
 	// The objective (the pages reclaim takes from the task's cgroup a
-	// second) answers a setting within its effect window: at 0 reclaim
-	// leaves the task's anonymous memory alone, so 0 is kept by a wide
-	// margin, on a busy host too. (Scored by the task's faults, which lag
-	// a setting by ~3 s, the tuner kept the original in one run of two.)
-	if st.Setting != "0" || st.GainPct < 50 {
-		t.Errorf("settled on %q with %+.0f%% %s, want 0 with at least +50%%", st.Setting, st.GainPct, st.Objective)
+	// second) answers a setting within its effect window, so a lower
+	// swappiness is kept by a wide margin, on a busy host too. (Scored by
+	// the task's faults, which lag a setting by ~3 s, the tuner kept the
+	// original in one run of two.) Which of 0 and 10 wins depends on when
+	// the hog began to press: a step measured before it scores a tie.
+	if (st.Setting != "0" && st.Setting != "10") || st.GainPct < 50 {
+		t.Errorf("settled on %q with %+.0f%% %s, want 0 or 10 with at least +50%%", st.Setting, st.GainPct, st.Objective)
 	}
 	l.stop(t)
 	if got := readTrimmed(cg + "/lat/memory.swappiness"); got != orig {
