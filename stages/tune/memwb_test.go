@@ -488,6 +488,16 @@ func lagHost(t *testing.T, root string) *pressHost {
 		stat:    filepath.Join(root, "bench", "lat", "memory.stat")}
 }
 
+// lagRun runs the memory tuner for n windows on a lagHost changed by edit.
+func lagRun(t *testing.T, edit func(*pressHost), n int) (*pressHost, uint64, []decide.Decision) {
+	root := memcg(t, "9223372036854771712")
+	h := lagHost(t, root)
+	edit(h)
+	now := uint64(1e12)
+	ds := h.run(t, memStage(t, "", root), &now, n)
+	return h, now, ds
+}
+
 // The objective answers the setting within its effect window: scored by
 // the pages reclaim takes from the toucher's cgroup, swappiness 0 is
 // measured at its true gain (~+100 %) and kept. Scored by the toucher's
@@ -529,11 +539,7 @@ func TestMemoryTunerScoresReclaimNotLaggedFaults(t *testing.T) {
 // back) is protected at once; advice, which reads nothing from the host,
 // still waits for 50 faults/s.
 func TestMemoryTunerActsOnFirstFaults(t *testing.T) {
-	root := memcg(t, "9223372036854771712")
-	h := lagHost(t, root)
-	h.faults = map[int]float64{60: 20, 10: 15, 0: 1}
-	now := uint64(1e12)
-	ds := h.run(t, memStage(t, "", root), &now, 10)
+	h, now, ds := lagRun(t, func(h *pressHost) { h.faults = map[int]float64{60: 20, 10: 15, 0: 1} }, 10)
 	if len(ds) == 0 || ds[0].Kind != decide.Apply || ds[0].Action.Value != "0" {
 		t.Fatalf("no protection within 1 s of 20 faults/s under pressure:\n%s", dump(ds))
 	}
@@ -583,11 +589,7 @@ func TestMemoryTunerProtectsBeforeEviction(t *testing.T) {
 // the strongest, 0, is kept - the only one at which memcg reclaim leaves
 // a cgroup's anonymous memory alone.
 func TestMemoryTunerKeepsStrongestOfTies(t *testing.T) {
-	root := memcg(t, "9223372036854771712")
-	h := lagHost(t, root)
-	h.reclaim = map[int]float64{60: 3000, 10: 0, 0: 5}
-	now := uint64(1e12)
-	ds := h.run(t, memStage(t, "", root), &now, 150)
+	h, _, ds := lagRun(t, func(h *pressHost) { h.reclaim = map[int]float64{60: 3000, 10: 0, 0: 5} }, 150)
 	if h.swap != 0 {
 		t.Fatalf("settled at %d, want 0:\n%s", h.swap, dump(ds))
 	}
