@@ -521,19 +521,24 @@ cooldown = "0s"
 	if *latFor > 0 {
 		probe := fmt.Sprintf(`[[policy]]
 name = "latency-probe"
-condition = "runq_latency_p99_us > forecast(runq_latency_p99_us)"
+condition = "%s"
 action = "cgroup %s cpu.weight = 10"
 cooldown = "0s"
 revert_after = "1ns"
-`, g.probe)
+`, probeCondition(), g.probe)
 		hog := g.start(t, g.hogs, "stress-ng", "--cpu", strconv.Itoa(*hogs), "--timeout", strconv.Itoa(int(latFor.Seconds())+10)+"s", "--quiet")
 		if *hogs > 0 { // stress-ng --cpu 0 is one hog per CPU
 			hog.Start()
 		}
+		if tg := g.startToggler(t, g.rt); tg != nil {
+			defer func() { tg.Process.Kill(); tg.Wait() }()
+		}
 		cpu0, wall0 := cpuTime(), time.Now()
 		l := runAINKA(t, probe, work, -1)
 		syncs := l.act.JournalSyncs() // the claim at policy load
+		gc0 := gcStats()
 		time.Sleep(*latFor)
+		t.Logf("Go GC during the latency run: %s", gcStats().since(gc0))
 		rep.JournalSyncs = l.act.JournalSyncs() - syncs
 		l.stop(t)
 		t.Logf("journal fsyncs during the latency run: %d (the probe's knob was claimed at policy load: %d before)", rep.JournalSyncs, syncs)

@@ -2,6 +2,7 @@ package closedloop
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -95,4 +96,29 @@ func cpuTime() time.Duration {
 	var ru unix.Rusage
 	unix.Getrusage(unix.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gcs are the Go runtime's collection counters.
+type gcs struct {
+	n     uint32
+	pause time.Duration
+	ms    runtime.MemStats
+}
+
+func gcStats() gcs {
+	var g gcs
+	runtime.ReadMemStats(&g.ms)
+	g.n, g.pause = g.ms.NumGC, time.Duration(g.ms.PauseTotalNs)
+	return g
+}
+
+// since says how many collections ran after g0, their total and longest
+// stop-the-world pause (of the last 256).
+func (g gcs) since(g0 gcs) string {
+	n := g.n - g0.n
+	var longest uint64
+	for i := uint32(0); i < min(n, 256); i++ {
+		longest = max(longest, g.ms.PauseNs[(g.n-1-i)%256])
+	}
+	return fmt.Sprintf("%d collections, stop-the-world %v in all, longest %v", n, g.pause-g0.pause, time.Duration(longest))
 }

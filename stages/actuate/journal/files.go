@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -165,19 +164,7 @@ func setAside(dir, path string, data []byte) (string, error) {
 // open and the yielded knobs), atomically: a new file, fsynced, renamed
 // over the old one, the directory fsynced.
 func (j *Journal) rewrite() error {
-	var buf []byte
-	add := func(r Record) {
-		j.seq++
-		r.Seq = j.seq
-		b, _ := json.Marshal(r)
-		buf = append(append(buf, b...), '\n')
-	}
-	for _, e := range sorted(j.open) {
-		add(Record{Op: OpSet, Key: e.Key, Type: e.Type, Path: e.Path, Orig: e.Orig, Prev: e.Prev, New: e.Written, Policy: e.Policy, Why: e.Why, Wall: e.Since})
-	}
-	for _, e := range sorted(j.yielded) {
-		add(Record{Op: OpYielded, Key: e.Key, Type: e.Type, Path: e.Path, Orig: e.Orig, Prev: e.Written, New: e.Outside, Policy: e.Policy, Wall: e.Since})
-	}
+	buf, _ := j.state()
 	tmp := j.path + ".new"
 	os.Remove(tmp) // a leftover of a crash in here; the directory is ours (locked)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -196,16 +183,11 @@ func (j *Journal) rewrite() error {
 		os.Remove(tmp)
 		return fmt.Errorf("rewrite journal %s: %w (the old one is intact)", j.path, err)
 	}
-	if d, err := os.Open(filepath.Dir(j.path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	j.syncDir()
 	j.f.Close()
 	j.f, j.size = f, int64(len(buf))
-	// The new file holds (fsynced) the originals of the open knobs only.
-	clear(j.durable)
-	for k, e := range j.open {
-		j.durable[k] = e.Orig
-	}
+	j.behind.gen++
+	j.behind.dirPending = false
+	j.markDurable(nil, true) // the new file holds (fsynced) the originals of the open knobs only
 	return nil
 }
