@@ -147,3 +147,50 @@ func TestRewriteBehindGivesWay(t *testing.T) {
 		t.Errorf("after a restart: %+v, %v; want nothing open", open, err)
 	}
 }
+
+// TestProcessClaimNotSynced: the first change of a process's priority or
+// of a kernel recommendation is journaled without an fsync (neither
+// outlives the reboot that a lost record needs), and a restart after the
+// daemon's kill still finds its original: the record is in the file. A
+// file knob's first change is fsynced as before.
+func TestProcessClaimNotSynced(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "j")
+	j, _, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key, typ string
+		syncs    uint64
+	}{
+		{"nice:4242:777", "nice", 0},
+		{"ioprio:4242:777", "ioprio", 0},
+		{"sched:4242:777", "sched", 0},
+		{"kernel:recommend:x", "kernel", 0},
+		{"sysctl:vm.swappiness", "file", 1},
+	} {
+		n := j.Syncs()
+		if err := j.Intent(c.key, c.typ, "", "0", "5", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := j.Syncs() - n; got != c.syncs {
+			t.Errorf("first change of %s (%s): %d fsyncs, want %d", c.key, c.typ, got, c.syncs)
+		}
+	}
+	// a kill -9: the file is not closed (Close would fsync it)
+	j.f.Close()
+	j.f = nil
+	j.unlock()
+	_, open, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 5 {
+		t.Errorf("after a restart: %d knobs open, want 5: %+v", len(open), open)
+	}
+	for _, e := range open {
+		if e.Orig != "0" {
+			t.Errorf("%s: original %q, want 0", e.Key, e.Orig)
+		}
+	}
+}

@@ -346,8 +346,26 @@ func (j *Journal) Intent(key, typ, path, cur, newVal, policy, why string) error 
 		orig = e.Orig
 	}
 	o, ok := j.durable[key]
-	sync := !ok || o != orig
+	sync := (!ok || o != orig) && !diesWithBoot(typ)
 	return j.append(Record{Op: OpSet, Key: key, Type: typ, Path: path, Orig: orig, Prev: cur, New: newVal, Policy: policy, Why: why}, sync)
+}
+
+// diesWithBoot reports whether a knob of this type cannot outlive a reboot
+// of the host: a process's priority (nice, ioprio, sched; its key holds
+// the process's start time since boot) and the kernel module's
+// recommendations (a table in the module's memory). An fsync guards a
+// record against a power loss or a kernel crash only, after which such a
+// knob no longer exists, so its claim is not fsynced: a process matched
+// by a policy's selector is claimed by its first change (its matches come
+// and go, so policy load cannot claim it), and that change then waits for
+// no fsync (issue 16, user-space reaction). A kill -9 of the daemon
+// leaves the record in the page cache, where the next start reads it.
+func diesWithBoot(typ string) bool {
+	switch typ {
+	case "nice", "ioprio", "sched", "kernel":
+		return true
+	}
+	return false
 }
 
 // Claim is a knob to claim before any change: Key, Type and Path as in
