@@ -102,6 +102,14 @@ type Daemon struct {
 	// when the thread's wake-up is late. It costs that much CPU per
 	// window. 0: off.
 	RealTimeWakeSpinUS int `toml:"realtime_wake_spin_us"`
+	// LatencyMode is the configuration measured to react within the
+	// user-space goal (issue 16: p99 <= 1 ms from a window's end to the
+	// write, docs/performance.md): the real-time thread at
+	// LatencyModePriority and a LatencyModeSpinUS spin before each
+	// window's end, unless realtime_priority or realtime_wake_spin_us
+	// say otherwise. Off by default for its CPU cost (the spin: 2 % of a
+	// CPU at 10 ms windows) and its need of CAP_SYS_NICE.
+	LatencyMode bool `toml:"latency_mode"`
 	// SocketPath is the control API's unix socket.
 	SocketPath string `toml:"socket_path"`
 	// SocketGroup, when set, lets this group's members use the control
@@ -268,6 +276,29 @@ func ParseLogLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return slog.LevelInfo, fmt.Errorf("%w: log level %q: want debug, info, warn or error", ErrBadValue, s)
+}
+
+// Defaults of latency_mode: the real-time priority and the wake spin the
+// probe measured it with (docs/performance.md).
+const (
+	LatencyModePriority = 10
+	LatencyModeSpinUS   = 200
+)
+
+// RealTime returns the pipeline's SCHED_FIFO priority (0: none) and its
+// wake spin in µs: realtime_priority and realtime_wake_spin_us, each
+// defaulted by latency_mode when it is on and the key is 0.
+func (d Daemon) RealTime() (prio, spinUS int) {
+	prio, spinUS = d.RealTimePriority, d.RealTimeWakeSpinUS
+	if d.LatencyMode {
+		if prio == 0 {
+			prio = LatencyModePriority
+		}
+		if spinUS == 0 {
+			spinUS = LatencyModeSpinUS
+		}
+	}
+	return prio, spinUS
 }
 
 // MemoryGoal returns max_memory_mb in bytes (0 = no goal set by AINKA).

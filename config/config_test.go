@@ -72,6 +72,7 @@ max_memory_mb = 512
 thread_pool_size = 2
 realtime_priority = 10
 realtime_wake_spin_us = 200
+latency_mode = true
 socket_path = "/tmp/x/ainka.sock"
 socket_group = "0"
 metrics_addr = "127.0.0.1:9999"
@@ -209,7 +210,8 @@ func TestErrors(t *testing.T) {
 		{"threads", "[daemon]\nthread_pool_size = -2\n", ErrBadValue, "daemon.thread_pool_size", 2, "outside 0..1024"},
 		{"realtime priority", "[daemon]\nrealtime_priority = 50\n", ErrBadValue, "daemon.realtime_priority", 2, "outside 0..49"},
 		{"wake spin", "[daemon]\nrealtime_priority = 10\nrealtime_wake_spin_us = 5000\n", ErrBadValue, "daemon.realtime_wake_spin_us", 3, "outside 0..1000"},
-		{"wake spin without real time", "[daemon]\nrealtime_wake_spin_us = 200\n", ErrBadValue, "daemon.realtime_wake_spin_us", 2, "needs daemon.realtime_priority"},
+		{"wake spin without real time", "[daemon]\nrealtime_wake_spin_us = 200\n", ErrBadValue, "daemon.realtime_wake_spin_us", 2, "needs daemon.realtime_priority or daemon.latency_mode"},
+		{"latency mode type", "[daemon]\nlatency_mode = \"on\"\n", ErrBadValue, "daemon.latency_mode", 2, "incompatible types"},
 		{"empty work_dir", "[daemon]\nwork_dir = \"\"\n", ErrBadValue, "daemon.work_dir", 2, "a path is required"},
 		{"empty socket", "[daemon]\nsocket_path = \"\"\n", ErrBadValue, "daemon.socket_path", 2, "a path is required"},
 		{"long socket", "[daemon]\nsocket_path = \"" + long + "\"\n", ErrBadValue, "daemon.socket_path", 2, "longer than a unix socket path"},
@@ -563,5 +565,29 @@ func TestAllErrorsAtOnceInFileOrder(t *testing.T) {
 	}
 	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrBadValue) {
 		t.Errorf("joined error does not match both sentinels")
+	}
+}
+
+// latency_mode defaults the real-time priority and the wake spin it was
+// measured with; explicit keys win; a spin with latency_mode alone is
+// accepted (the mode brings the real-time thread it needs).
+func TestLatencyMode(t *testing.T) {
+	for _, tc := range []struct {
+		text       string
+		prio, spin int
+	}{
+		{"", 0, 0},
+		{"[daemon]\nlatency_mode = true\n", LatencyModePriority, LatencyModeSpinUS},
+		{"[daemon]\nlatency_mode = true\nrealtime_priority = 20\nrealtime_wake_spin_us = 50\n", 20, 50},
+		{"[daemon]\nlatency_mode = true\nrealtime_wake_spin_us = 500\n", LatencyModePriority, 500},
+		{"[daemon]\nrealtime_priority = 5\n", 5, 0},
+	} {
+		c, err := Parse("t.toml", []byte(tc.text))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.text, err)
+		}
+		if p, s := c.Daemon.RealTime(); p != tc.prio || s != tc.spin {
+			t.Errorf("%q: RealTime() = %d, %d; want %d, %d", tc.text, p, s, tc.prio, tc.spin)
+		}
 	}
 }

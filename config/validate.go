@@ -62,8 +62,8 @@ func (v *validator) daemon(d *Daemon, prometheus bool) {
 	v.intRange("daemon.thread_pool_size", int64(d.ThreadPoolSize), 0, 1024)
 	v.intRange("daemon.realtime_priority", int64(d.RealTimePriority), 0, 49)         // pipeline.MaxRealTime
 	v.intRange("daemon.realtime_wake_spin_us", int64(d.RealTimeWakeSpinUS), 0, 1000) // source.MaxWakeSpin
-	if d.RealTimeWakeSpinUS > 0 && d.RealTimePriority == 0 {
-		v.bad("daemon.realtime_wake_spin_us", "%d µs needs daemon.realtime_priority: only the real-time thread waits for the window's end", d.RealTimeWakeSpinUS)
+	if d.RealTimeWakeSpinUS > 0 && d.RealTimePriority == 0 && !d.LatencyMode {
+		v.bad("daemon.realtime_wake_spin_us", "%d µs needs daemon.realtime_priority or daemon.latency_mode: only the real-time thread waits for the window's end", d.RealTimeWakeSpinUS)
 	}
 	if v.path("daemon.socket_path", d.SocketPath, true) && len(d.SocketPath) > maxSocketPath {
 		v.bad("daemon.socket_path", "%d bytes is longer than a unix socket path can be (%d)", len(d.SocketPath), maxSocketPath)

@@ -21,3 +21,17 @@ func TestRealTimeCapture(t *testing.T) {
 		t.Errorf("no realtime_priority: KernelWait %v, WakeSpin %v; want Go's poller, no spin", got.KernelWait, got.WakeSpin)
 	}
 }
+
+// latency_mode turns on the real-time thread's kernel wait and the wake
+// spin it was measured with; an explicit spin wins.
+func TestLatencyModeCapture(t *testing.T) {
+	in := source.Config{HostInterval: 10 * time.Millisecond}
+	got := realTimeCapture(config.Daemon{LatencyMode: true}, in)
+	if !got.KernelWait || got.WakeSpin != config.LatencyModeSpinUS*time.Microsecond {
+		t.Errorf("latency_mode: KernelWait %v, WakeSpin %v; want the kernel wait and %d µs", got.KernelWait, got.WakeSpin, config.LatencyModeSpinUS)
+	}
+	got = realTimeCapture(config.Daemon{LatencyMode: true, RealTimeWakeSpinUS: 500}, in)
+	if !got.KernelWait || got.WakeSpin != 500*time.Microsecond {
+		t.Errorf("latency_mode, spin 500 µs: KernelWait %v, WakeSpin %v", got.KernelWait, got.WakeSpin)
+	}
+}

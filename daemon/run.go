@@ -133,20 +133,23 @@ func Run(ctx context.Context, o Options, capture source.Config) error {
 		defer kernel.Close()
 	}
 	hdr := captureHeader(live, st.Interval, "")
+	rtPrio, _ := cfg.Daemon.RealTime()
 	st.Kinds, st.BootOffsetNs = hdr.Kinds, max(hdr.BootOffsetNs, 0)
 	return runLive(ctx, o, live, ChainOptions{Settings: st, Config: cfg, Live: true, Kernel: kernel,
 		PolicyFile: o.PolicyFile, Tuners: o.Tuners, Logger: log, QueueLen: liveQueueLen, MaxQueuedBytes: queued,
-		RealTime: cfg.Daemon.RealTimePriority, Inline: cfg.Daemon.RealTimePriority > 0, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
+		RealTime: rtPrio, Inline: rtPrio > 0, Metrics: set, Probes: hdr.Probes, ProbeRefused: probeRefused}, ring)
 }
 
 // realTimeCapture sets how the source waits: the real-time thread
-// (realtime_priority) waits for the ring and each window's end in the
-// kernel, not on Go's poller, whose deadlines reach a thread-locked
-// goroutine through another runtime thread (source.Config.KernelWait),
-// and spins realtime_wake_spin_us before each window's end.
+// (realtime_priority, or latency_mode) waits for the ring and each
+// window's end in the kernel, not on Go's poller, whose deadlines reach a
+// thread-locked goroutine through another runtime thread
+// (source.Config.KernelWait), and spins realtime_wake_spin_us (or
+// latency_mode's) before each window's end.
 func realTimeCapture(d config.Daemon, capture source.Config) source.Config {
-	capture.KernelWait = d.RealTimePriority > 0
-	capture.WakeSpin = time.Duration(d.RealTimeWakeSpinUS) * time.Microsecond
+	prio, spin := d.RealTime()
+	capture.KernelWait = prio > 0
+	capture.WakeSpin = time.Duration(spin) * time.Microsecond
 	return capture
 }
 

@@ -120,5 +120,6 @@ func (g gcs) since(g0 gcs) string {
 	for i := uint32(0); i < min(n, 256); i++ {
 		longest = max(longest, g.ms.PauseNs[(g.n-1-i)%256])
 	}
-	return fmt.Sprintf("%d collections, stop-the-world %v in all, longest %v", n, g.pause-g0.pause, time.Duration(longest))
+	return fmt.Sprintf("%d collections, stop-the-world %v in all, longest %v; %.1f MB allocated, heap %.1f MB", n, g.pause-g0.pause, time.Duration(longest),
+		float64(g.ms.TotalAlloc-g0.ms.TotalAlloc)/1e6, float64(g.ms.HeapAlloc)/1e6)
 }
