@@ -27,20 +27,18 @@ func fill(t *testing.T, j *Journal) {
 	}
 }
 
-// TestRewriteBehind: the change that grows the journal past maxSize does
-// not wait for the rewrite's fsync (before, Applied rewrote the file and
-// fsynced it twice on the pipeline's thread: 1 to 50 ms on a shared disk
-// added to the next windows' reactions). The changes made while the new
-// file is being fsynced, a first change with an fsync of its own among
-// them, are in the new file, durable, and a restart reads them.
-func TestRewriteBehind(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "j")
+// fullJournal opens a journal one record short of maxSize whose rewrite
+// stops in its new file's fsync: wait is closed once it is there, and it
+// goes on once release is closed.
+func fullJournal(t *testing.T) (p string, j *Journal, wait, release chan struct{}) {
+	p = filepath.Join(t.TempDir(), "j")
 	j, _, err := Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fill(t, j)
-	entered, release := make(chan struct{}), make(chan struct{})
+	entered := make(chan struct{})
+	wait, release = entered, make(chan struct{})
 	j.syncHook = func(f *os.File) error {
 		if strings.HasSuffix(f.Name(), ".new") && entered != nil {
 			close(entered)
@@ -49,7 +47,18 @@ func TestRewriteBehind(t *testing.T) {
 		}
 		return f.Sync()
 	}
-	wait, done := entered, make(chan struct{})
+	return p, j, wait, release
+}
+
+// TestRewriteBehind: the change that grows the journal past maxSize does
+// not wait for the rewrite's fsync (before, Applied rewrote the file and
+// fsynced it twice on the pipeline's thread: 1 to 50 ms on a shared disk
+// added to the next windows' reactions). The changes made while the new
+// file is being fsynced, a first change with an fsync of its own among
+// them, are in the new file, durable, and a restart reads them.
+func TestRewriteBehind(t *testing.T) {
+	p, j, wait, release := fullJournal(t)
+	done := make(chan struct{})
 	go func() {
 		for j.sizeNow() <= maxSize {
 			j.Intent("c", "file", "", "4", "5", "", "")
@@ -109,22 +118,7 @@ func TestRewriteBehind(t *testing.T) {
 // its new file (every knob restored) keeps its empty file; the rewrite's
 // is dropped.
 func TestRewriteBehindGivesWay(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "j")
-	j, _, err := Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, j)
-	entered, release := make(chan struct{}), make(chan struct{})
-	j.syncHook = func(f *os.File) error {
-		if strings.HasSuffix(f.Name(), ".new") && entered != nil {
-			close(entered)
-			entered = nil
-			<-release
-		}
-		return f.Sync()
-	}
-	wait := entered
+	p, j, wait, release := fullJournal(t)
 	for j.sizeNow() <= maxSize {
 		j.Intent("c", "file", "", "4", "5", "", "")
 		j.Applied("c", "5")
