@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,12 +23,30 @@ var ErrAlreadyRunning = errors.New("already running")
 // and for a daemon that reloads its configuration. daemon.max_memory_mb is
 // an RSS goal, not a Go limit: the daemon derives its Go memory limit from
 // it (internal/rssgoal), knowing the ring and the binary.
+//
+// With latency_mode and a memory goal it also turns off the collector's
+// proportional pacing (GOGC): the heap is then collected only as it nears
+// the Go memory limit the daemon derives from the goal, a few times less
+// often. Each collection stops the world, the real-time thread with it,
+// until every other thread of the process has stopped, and those wait for
+// a CPU behind the host's tasks: the probe measured stops of up to 2.5 to
+// 3.5 ms on this busy 2-vCPU VM (docs/performance.md). Without a goal there
+// is no limit, and the pacing stays.
 func (c *Config) Apply() (restore func()) {
 	prevProcs := runtime.GOMAXPROCS(0)
 	if c.Daemon.ThreadPoolSize > 0 {
 		runtime.GOMAXPROCS(c.Daemon.ThreadPoolSize)
 	}
-	return func() { runtime.GOMAXPROCS(prevProcs) }
+	prevGC := -2 // unchanged
+	if c.Daemon.LatencyMode && c.Daemon.MaxMemoryMB > 0 {
+		prevGC = debug.SetGCPercent(-1)
+	}
+	return func() {
+		runtime.GOMAXPROCS(prevProcs)
+		if prevGC != -2 {
+			debug.SetGCPercent(prevGC)
+		}
+	}
 }
 
 // OpenLogOutput returns where the structured log goes: daemon.log_file,

@@ -568,16 +568,16 @@ func TestAllErrorsAtOnceInFileOrder(t *testing.T) {
 	}
 }
 
-// latency_mode defaults the real-time priority and the wake spin it was
-// measured with; explicit keys win; a spin with latency_mode alone is
-// accepted (the mode brings the real-time thread it needs).
+// latency_mode defaults the real-time priority it was measured with;
+// explicit keys win; a spin with latency_mode alone is accepted (the mode
+// brings the real-time thread it needs).
 func TestLatencyMode(t *testing.T) {
 	for _, tc := range []struct {
 		text       string
 		prio, spin int
 	}{
 		{"", 0, 0},
-		{"[daemon]\nlatency_mode = true\n", LatencyModePriority, LatencyModeSpinUS},
+		{"[daemon]\nlatency_mode = true\n", LatencyModePriority, 0},
 		{"[daemon]\nlatency_mode = true\nrealtime_priority = 20\nrealtime_wake_spin_us = 50\n", 20, 50},
 		{"[daemon]\nlatency_mode = true\nrealtime_wake_spin_us = 500\n", LatencyModePriority, 500},
 		{"[daemon]\nrealtime_priority = 5\n", 5, 0},
@@ -588,6 +588,27 @@ func TestLatencyMode(t *testing.T) {
 		}
 		if p, s := c.Daemon.RealTime(); p != tc.prio || s != tc.spin {
 			t.Errorf("%q: RealTime() = %d, %d; want %d, %d", tc.text, p, s, tc.prio, tc.spin)
+		}
+	}
+}
+
+// latency_mode with a memory goal collects only near the Go memory limit
+// (GOGC off); without a goal, or without the mode, the pacing stays.
+func TestApplyLatencyModeGC(t *testing.T) {
+	for _, tc := range []struct {
+		mode   bool
+		goal   int64
+		wantGC int
+	}{{true, 48, -1}, {true, 0, 100}, {false, 48, 100}} {
+		before := debug.SetGCPercent(100)
+		c := Default()
+		c.Daemon.LatencyMode, c.Daemon.MaxMemoryMB = tc.mode, tc.goal
+		restore := c.Apply()
+		got := debug.SetGCPercent(-1)
+		debug.SetGCPercent(got)
+		restore()
+		if after := debug.SetGCPercent(before); got != tc.wantGC || after != 100 {
+			t.Errorf("latency_mode %v, max_memory_mb %d: GOGC %d under Apply, %d after restore; want %d, 100", tc.mode, tc.goal, got, after, tc.wantGC)
 		}
 	}
 }
