@@ -57,7 +57,10 @@ func (j *Journal) rewriteConcurrent() error {
 	f0, off0, gen0, synced0 := j.f, j.size, j.behind.gen, j.behind.synced
 	j.mu.Unlock()
 
-	tmp := j.path + ".new"
+	// Not rewrite's ".new": that one runs under the lock (a compaction, a
+	// corrupt journal at Open) and may rename its file while this one is
+	// being written.
+	tmp := j.path + ".behind"
 	os.Remove(tmp) // a leftover of a crash in here; the directory is ours (locked)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {

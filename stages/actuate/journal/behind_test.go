@@ -40,7 +40,7 @@ func fullJournal(t *testing.T) (p string, j *Journal, wait, release chan struct{
 	entered := make(chan struct{})
 	wait, release = entered, make(chan struct{})
 	j.syncHook = func(f *os.File) error {
-		if strings.HasSuffix(f.Name(), ".new") && entered != nil {
+		if strings.HasSuffix(f.Name(), ".behind") && entered != nil {
 			close(entered)
 			entered = nil
 			<-release
@@ -96,7 +96,7 @@ func TestRewriteBehind(t *testing.T) {
 		t.Errorf("after the rewrite: c synced %v, d synced %v; want both (d's record was fsynced in the tail)", j.Synced("c", "3"), j.Synced("d", "7"))
 	}
 	j.Close()
-	if _, err := os.Stat(p + ".new"); !os.IsNotExist(err) {
+	if _, err := os.Stat(p + ".behind"); !os.IsNotExist(err) {
 		t.Errorf("temporary file left: %v", err)
 	}
 	_, open, err := Open(p)
@@ -134,7 +134,7 @@ func TestRewriteBehindGivesWay(t *testing.T) {
 		t.Errorf("journal %d bytes, want 0", n)
 	}
 	j.Close()
-	if _, err := os.Stat(p + ".new"); !os.IsNotExist(err) {
+	if _, err := os.Stat(p + ".behind"); !os.IsNotExist(err) {
 		t.Errorf("temporary file left: %v", err)
 	}
 	if _, open, err := Open(p); err != nil || len(open) != 0 {
