@@ -38,6 +38,31 @@ func TestNiceTargetNeverRaisesPriority(t *testing.T) {
 	}
 }
 
+// Nice 0 → 19 is one write, unclamped: nice has no step bound since
+// 2026-11-28 (its far end, CFS weight 15, yields less than SCHED_IDLE's
+// 3, also one write). With ±10 the CPU tuner's nice 19 took two writes
+// 1.2 s apart, the hogs at nice 10 in between. A raise stays refused.
+func TestNiceOneWrite(t *testing.T) {
+	a, err := action.Parse("nice pid:2 = 19")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, why, err := niceTarget(a, "0", "0")
+	if err != nil || got != "19" || why != "" {
+		t.Errorf("= 19 from 0: %q (%q), %v; want 19 in one write, not clamped", got, why, err)
+	}
+	if got, _, err := niceTarget(a, "19", "19"); err != nil || got != "19" {
+		t.Errorf("= 19 at 19: %q, %v", got, err)
+	}
+	down, err := action.Parse("nice pid:2 = 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := niceTarget(down, "19", "19"); !errors.Is(err, errRaisesPriority) {
+		t.Errorf("= 0 from an original 19: %v, want refused", err)
+	}
+}
+
 // On a real process at nice 15, "= 5" is refused and leaves it at 15; a
 // change down towards its original after AINKA raised it is allowed.
 // Before the fix a policy took it 15 → 5 → 0.

@@ -36,8 +36,8 @@ type cpuHost struct {
 	calm    map[uint32]bool // tasks of a job that now run like latency-sensitive ones
 	starved map[string]bool // jobs that get only what others leave: short runs, little CPU
 	// bound makes nice writes act as actuate's do: at most
-	// action.NiceSpec.MaxStepAbs from the task's nice per write, and
-	// one write per task per second (rate limited).
+	// action.NiceSpec.MaxStepAbs (if any) from the task's nice per
+	// write, and one write per task per second (rate limited).
 	bound bool
 	nice  map[uint32]int
 	wrote map[uint32]uint64
@@ -141,8 +141,10 @@ func (h *cpuHost) boundedNice(p uint32, value string) string {
 		return h.setting[p]
 	}
 	want, _ := strconv.Atoi(value)
-	step := int(action.NiceSpec.MaxStepAbs)
-	n := max(cur-step, min(cur+step, want))
+	n := want
+	if step := int(action.NiceSpec.MaxStepAbs); step > 0 {
+		n = max(cur-step, min(cur+step, want))
+	}
 	if n != cur {
 		h.nice[p], h.wrote[p] = n, h.now
 	}

@@ -173,9 +173,14 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 // link pays for every effect window it spends on a loss-based
 // congestion control (the first run of tcp-lossy-cubic settled on bbr
 // after 4 trials, 13 s, when it had been clearly the best after 3).
-// Other families run their MaxSteps. A dominator's trial is also clear
-// once the arms it has not measured cannot win (dominated).
+// A dominator's trial is also clear once the arms it has not measured
+// cannot win (dominated). A preferrer's (the CPU tuner's) is clear when
+// separated too, or when only ties are left (bandit.onlyTies: its runoff
+// decides them, quick.go). Other families run their MaxSteps.
 func (t *tuner) clear() bool {
+	if _, ok := t.fam.(preferrer); ok {
+		return t.b.separated() || t.b.onlyTies()
+	}
 	if !ownScope(t.fam) {
 		return false
 	}

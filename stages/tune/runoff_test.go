@@ -50,13 +50,18 @@ func TestCPUTunerRunoffKeepsTheBetterOfTied(t *testing.T) {
 }
 
 // A runoff whose contenders differ by less than the noise of their
-// windows keeps the one the rank puts first, SCHED_IDLE, on every seed:
-// here nice 19's longest waits are 8 % shorter and each window's vary by
-// ±90 %. Judged by minGain alone (the runoff until 2026-11-28) it kept
-// whichever the noise favoured (nice 19 over SCHED_IDLE by 8 % in the
-// bench run b2, whose oracle SCHED_IDLE was 1.32× better).
+// windows keeps the one the rank puts first, SCHED_IDLE, on every seed
+// but one at most: here nice 19's longest waits are 8 % shorter and each
+// window's vary by ±90 %. Judged by minGain alone (the runoff until
+// 2026-11-28) it kept whichever the noise favoured (nice 19 over
+// SCHED_IDLE by 8 % in the bench run b2, whose oracle SCHED_IDLE was
+// 1.32× better). One seed: since session 8 a runoff whose answer is not
+// clear after two turns each goes on to up to four, and looks at its
+// answer after each round; at three standard errors per look, about one
+// runoff in ten separates a gap this far inside the noise (seed 2 here
+// kept nice 19, the better one by 8 %).
 func TestCPUTunerRunoffTieKeepsTheRank(t *testing.T) {
-	runoffs := 0
+	runoffs, other := 0, 0
 	for seed := uint64(1); seed <= 10; seed++ {
 		h := newCPUHost()
 		h.tail = map[string]float64{"": 1, "idle": 0.40, "19": 0.37, "10": 0.63, "batch": 1.11}
@@ -69,7 +74,10 @@ func TestCPUTunerRunoffTieKeepsTheRank(t *testing.T) {
 		if ran {
 			runoffs++
 			if got != "idle" {
-				t.Errorf("seed %d: the runoff kept %q, want idle (a gap within noise):\n%s", seed, got, dump(ds))
+				other++
+			}
+			if got != "idle" && (got != "19" || other > 1) {
+				t.Errorf("seed %d: the runoff kept %q, want idle (a gap within noise; 19 on one seed at most):\n%s", seed, got, dump(ds))
 			}
 		}
 	}
@@ -120,7 +128,7 @@ func TestCPUTunerRunoffOnReturn(t *testing.T) {
 	if st := s.Status().Tuners[0].State; st != "runoff" {
 		t.Errorf("state %s, want runoff", st)
 	}
-	more := runCPU(t, s, h, &now, 80) // nice 19's turns take two writes, 1.2 s apart
+	more := runCPU(t, s, h, &now, 80)
 	for _, x := range more {
 		if x.Kind == decide.Apply && x.Action.Kind != action.Notify && !slices.Contains([]string{"idle", "19"}, x.Action.Value) {
 			t.Errorf("the runoff applied %s", x.Action.String())
@@ -136,20 +144,23 @@ func TestCPUTunerRunoffOnReturn(t *testing.T) {
 	h.setting = map[uint32]string{}
 	s3 := newCPUStage(t, model)
 	ds = runCPU(t, s3, h, &now, 60)
-	// Two writes: the actuator moves nice by at most 10 per write.
-	if h.setting[102] != "19" || len(ds) != 2 {
-		t.Errorf("next daemon: %q, %d decisions, want 19 at once in two writes and nothing else:\n%s", h.setting[102], len(ds), dump(ds))
+	if h.setting[102] != "19" || len(ds) != 1 {
+		t.Errorf("next daemon: %q, %d decisions, want 19 at once in one write and nothing else:\n%s", h.setting[102], len(ds), dump(ds))
 	}
 }
 
-// A runoff cut short (the daemon stops) after each contender had a turn
-// keeps the leader, with the runoff still to decide; one stopped before
-// that keeps what it had.
+// A runoff cut short (the daemon stops) is decided with what it
+// measured: after each contender had a turn, the leader (nice 19 here);
+// before that, the contender in place first (SCHED_IDLE). Either is
+// remembered with no runoff left, and the next daemon applies it at once
+// and runs none. Until 2026-11-28 (session 8) the contenders were kept
+// and the runoff ran again at the next return: on the bench, the whole
+// second run (p99 353 µs, against 164-279 for the runs after it).
 func TestCPUTunerRunoffCutShort(t *testing.T) {
 	for _, c := range []struct {
 		windows int
 		want    string
-	}{{40, "19"}, {8, "idle"}} { // nice 19's turn: two writes 1.2 s apart, then 1 s measured
+	}{{30, "19"}, {8, "idle"}} { // a turn is 1 s here: 30 windows see two, 8 windows part of one
 		model, h, s, now := tiedReturn(t)
 		runCPU(t, s, h, &now, c.windows)
 		if err := s.Save(); err != nil {
@@ -157,8 +168,13 @@ func TestCPUTunerRunoffCutShort(t *testing.T) {
 		}
 		s2 := newCPUStage(t, model)
 		b, ok := s2.best(1, tiedBest.Target)
-		if !ok || b.Value != c.want || len(b.Runoff) != 2 || b.Runoff[0].Value != c.want {
-			t.Errorf("stopped after %d windows: kept %+v, want %s first, runoff still to decide", c.windows, b, c.want)
+		if !ok || b.Value != c.want || len(b.Runoff) != 0 {
+			t.Errorf("stopped after %d windows: kept %+v, want %s, decided", c.windows, b, c.want)
+		}
+		h.setting = map[uint32]string{}
+		ds := runCPU(t, s2, h, &now, 40)
+		if h.setting[101] != c.want || len(ds) != 1 {
+			t.Errorf("stopped after %d windows; the next daemon: %q, %d decisions, want %s at once and nothing else:\n%s", c.windows, h.setting[101], len(ds), c.want, dump(ds))
 		}
 	}
 }

@@ -32,8 +32,10 @@ type Best struct {
 	Gain   float64 `json:"gain"`  // relative gain of the objective measured
 	Trials int     `json:"trials"`
 	// Runoff lists the settings the trial could not tell from Value (its
-	// gain within noise of theirs), Value first: measured against each
-	// other when the target returns (runoff.go). Empty once decided.
+	// gain within noise of theirs), Value first, while their runoff runs
+	// (saved at the trial's end): a daemon killed before the runoff's
+	// end runs it when the target returns (runoff.go). Empty once
+	// decided, or cut short.
 	Runoff []Contender `json:"runoff,omitempty"`
 	// SeenNs is the event time its target's workload was last seen with
 	// Value in place (the TCP tuner's, tcprestart.go), 0 when unknown or

@@ -117,12 +117,11 @@ type tuner struct {
 	base    float64
 	haveB   bool
 	steps   int
-	done    uint64   // event time of this arm's effect window measured before a pause
-	lastR   float64  // the last reward given
-	harm    string   // why the setting in place was harmful, undone by the next write
-	drift   drifted  // drifting families: the arm waiting for the original after it
-	ro      runoff   // preferrers: settings the trial could not tell apart, measured in turns
-	rc      reaching // bounders: a setting on its way in bounded steps
+	done    uint64  // event time of this arm's effect window measured before a pause
+	lastR   float64 // the last reward given
+	harm    string  // why the setting in place was harmful, undone by the next write
+	drift   drifted // drifting families: the arm waiting for the original after it
+	ro      runoff  // preferrers: settings the trial could not tell apart, measured in turns
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -165,12 +164,6 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.start(s, now)
 		return
 	}
-	if t.rc.on && now >= t.rc.next {
-		t.stepReach(s, now)
-	}
-	if t.rc.on { // a setting is measured once it is in place
-		return
-	}
 	if t.ro.on {
 		t.runoffStep(s, v)
 		return
@@ -190,7 +183,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.sq += x * x
 		t.n++
 	}
-	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds())+settle-s.windowNs {
+	if now-t.since+t.done >= uint64(s.cfg.EffectWindow.Nanoseconds())+settle-s.windowNs || t.answered(now) {
 		t.finishStep(s, now)
 	}
 }
@@ -471,7 +464,9 @@ func (t *tuner) keepPartial(s *Stage) bool {
 	if arm <= 0 {
 		return false
 	}
-	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps, Runoff: t.contenders(arm)})
+	// No contenders: a runoff spilling into the next return took that
+	// whole run (keepRunoff says what holds instead).
+	s.keep(Best{Regime: t.regime, Target: t.tg.key, Value: t.arms[arm], Gain: gain, Trials: t.steps})
 	return true
 }
 
@@ -493,9 +488,7 @@ func (t *tuner) apply(s *Stage, now uint64, value, why string) {
 		d.Action = action.Action{Kind: action.Notify, Source: "notify"}
 		d.Reason = "advice: would set " + line
 	} else {
-		from := t.inPlace()
 		t.applied, t.setting = true, value
-		t.startReach(now, from, value)
 	}
 	t.last, t.changes = d.Reason, t.changes+1
 	s.emit(d)
@@ -509,7 +502,7 @@ func (t *tuner) revert(s *Stage, now uint64, why string) {
 	if err != nil {
 		return
 	}
-	t.applied, t.setting, t.rc = false, "", reaching{}
+	t.applied, t.setting = false, ""
 	line := fmt.Sprintf("restore %s of %s: %s", a.Key(), t.tg.key, why)
 	t.last, t.changes = line, t.changes+1
 	s.emit(decide.Decision{TimeNs: now, Kind: decide.Revert, Policy: "tuner:" + t.fam.name(), Action: a, Reason: line})
@@ -582,5 +575,4 @@ func (t *tuner) growMembers(s *Stage, g grower, now uint64) {
 	t.tg.npids += copy(t.tg.pids[t.tg.npids:], add[:n])
 	slices.Sort(t.tg.pids[:t.tg.npids])
 	t.tg.pid, t.tg.sel = t.tg.pids[0], pidSelector(t.tg.pids[:t.tg.npids])
-	t.reachGrown(now)
 }

@@ -103,7 +103,16 @@ var ReadaheadSpec = Spec{Name: "read_ahead_kb", Form: Int, Min: 0, Max: 16384, M
 // NiceSpec bounds nice values. Raising a process above normal priority
 // (negative nice) is not something a policy engine should do to arbitrary
 // processes: only de-prioritizing is allowed.
-var NiceSpec = Spec{Name: "nice", Form: Int, Min: 0, Max: 19, MaxStepAbs: 10, Why: "CPU priority"}
+//
+// A change is not bounded to a step (it was ±10 until 2026-11-28): a
+// step bound limits how far one write moves a knob, and here the far end
+// is nice 19 (CFS weight 15), less than the SCHED_IDLE (weight 3) that
+// `sched SEL = idle` already sets in one write. What bounds a nice change
+// is the range (never below the process's own nice, actuate's floor),
+// one write per knob per second, the journal and the restore. The bound
+// cost the CPU tuner a second write 1.2 s after every nice 19 it applied
+// (the hogs at nice 10 meanwhile: docs/bench.md, session 8).
+var NiceSpec = Spec{Name: "nice", Form: Int, Min: 0, Max: 19, Why: "CPU priority"}
 
 // StateNames are the names of the engine's states (the design's state
 // machine), in the order of decide.State, which String()s to them. They are
