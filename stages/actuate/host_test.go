@@ -391,8 +391,8 @@ func TestMain(m *testing.M) {
 // niceAside is a nice value that differs from base, the one the test's
 // victims inherit from the suite (0, or 10 under make test's nice -n 10),
 // so that setting it is a change the journal must revert.
-// (The stage moves nice by at most 10 per change, and only up: AINKA never
-// raises a priority, so a suite run at nice 19 has nothing to change.)
+// (The stage moves nice only up: AINKA never raises a priority, so a
+// suite run at nice 19 has nothing to change.)
 func niceAside(base int) int {
 	return min(base+5, 19)
 }
