@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,8 +36,10 @@ const (
 )
 
 type tcpLossy struct {
-	netns  bool
-	server *background
+	netns bool
+	// server: the present connection's iperf3 server; next: the next
+	// connection's, started while the present one runs (tcpserver.go).
+	server, next *background
 	outs   [][]byte // iperf3 -J reports, one per connection
 	// starts: when each connection's client started, from the workload's
 	// start (the throughput series' time base).
@@ -71,7 +72,7 @@ func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
 		// connection starts, whatever the congestion control, and in
 		// tcp-lossy-cubic's runs of 2 s connections such gaps (1-2.5 s,
 		// in every arm) moved a run's figure by up to 20 %.
-		append(ns, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "5201", "!", "--syn", "-m", "statistic", "--mode", "random",
+		append(ns, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", tcpPortRange, "!", "--syn", "-m", "statistic", "--mode", "random",
 			"--probability", tcpLoss, "-j", "DROP"),
 	}
 	for _, s := range steps {
@@ -82,11 +83,7 @@ func (t *tcpLossy) Setup(ctx context.Context, env *Env) error {
 	if err := t.setHostCC(); err != nil {
 		return err
 	}
-	server := []string{"iperf3", "-s", "-B", tcpPeerAddr}
-	if t.connSecs == 0 {
-		server = append(server, "-1") // one test, then exit
-	}
-	srv, err := startBackground(command("ip", append(ns[1:], server...)...))
+	srv, err := startServer(0)
 	if err != nil {
 		return err
 	}
@@ -101,13 +98,13 @@ func (t *tcpLossy) Workload(ctx context.Context, env *Env) error {
 	t.begin = start
 	if t.connSecs == 0 {
 		t.starts = append(t.starts, 0)
-		out, err := t.iperf(ctx, env, secs)
+		out, err := t.conn(ctx, env, 0, secs, false)
 		t.outs = append(t.outs, out)
 		return err
 	}
-	for time.Since(start) < env.Duration-time.Duration(t.connSecs)*time.Second/2 {
+	for i := 0; time.Since(start) < env.Duration-time.Duration(t.connSecs)*time.Second/2; i++ {
 		at := time.Since(start)
-		out, err := t.iperf(ctx, env, t.connSecs)
+		out, err := t.conn(ctx, env, i, t.connSecs, true)
 		if err != nil {
 			return err
 		}
@@ -117,30 +114,44 @@ func (t *tcpLossy) Workload(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// iperf runs one iperf3 client connection of secs seconds.
-func (t *tcpLossy) iperf(ctx context.Context, env *Env, secs int) ([]byte, error) {
+// conn runs connection i, of secs seconds, against its own server; when
+// more may follow, it starts the next connection's server first.
+func (t *tcpLossy) conn(ctx context.Context, env *Env, i, secs int, more bool) ([]byte, error) {
+	if more {
+		next, err := startServer(i + 1)
+		if err != nil {
+			return nil, err
+		}
+		t.next = next
+	}
+	srv := t.server
+	out, err := t.iperf(ctx, env, connPort(i), secs)
+	if err != nil {
+		select {
+		case e := <-srv.done:
+			srv.done <- e
+			err = fmt.Errorf("%w; its server on port %d had exited (%v): %s", err, connPort(i), e, tail(srv.errb.String(), 300))
+		default:
+		}
+	}
+	srv.kill()
+	t.server, t.next = t.next, nil
+	return out, err
+}
+
+// iperf runs one iperf3 client connection of secs seconds to port.
+func (t *tcpLossy) iperf(ctx context.Context, env *Env, port, secs int) ([]byte, error) {
 	// Intervals of 0.25 s: the series shows the first fraction of a
 	// second of each connection, where a tuner's change lands.
-	args := []string{"-c", tcpPeerAddr, "-t", strconv.Itoa(secs), "-J", "-i", "0.25"}
+	args := []string{"-c", tcpPeerAddr, "-p", strconv.Itoa(port), "-t", strconv.Itoa(secs), "-J", "-i", "0.25"}
 	if env.KnobValue != "" {
 		args = append(args, "-C", env.KnobValue)
 	}
-	var out []byte
-	var err error
-	// The server may not listen yet, or still be finishing the previous
-	// connection's test (its end exchange crosses the lossy link too, and
-	// a lost segment there waits for a retransmission timeout, backed
-	// off: 2 s of retries failed 2 of 25 tcp-lossy-cubic runs of a full
-	// suite with "the server is busy running a test"). 6 s at most; the
-	// time waited counts against the run's throughput, in every arm.
-	for i := 0; i < 30; i++ {
-		out, err = run(ctx, "iperf3", args...)
-		if err == nil || ctx.Err() != nil || !bytes.Contains(out, []byte("Connection refused")) && !bytes.Contains(out, []byte("server is busy")) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return out, err
+	// The server may not listen yet (the first connection's, started at
+	// the setup): retried.
+	return retryIperf(ctx, iperfRetryFor, iperfRetryPause, func() ([]byte, error) {
+		return run(ctx, "iperf3", args...)
+	})
 }
 
 func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
@@ -173,6 +184,7 @@ func (t *tcpLossy) Metric(env *Env) (*Figures, error) {
 	}
 	if t.connSecs > 0 {
 		t.ccFigures(f)
+		t.gapFigures(f)
 	}
 	f.Values["sent_mbit_s"] = sent / n / 1e6
 	f.Values["retransmits"] = retrans
@@ -208,8 +220,9 @@ type iperfReport struct {
 			Retransmits float64 `json:"retransmits"`
 		} `json:"sum_sent"`
 		Received struct {
-			BPS   float64 `json:"bits_per_second"`
-			Bytes float64 `json:"bytes"`
+			BPS     float64 `json:"bits_per_second"`
+			Bytes   float64 `json:"bytes"`
+			Seconds float64 `json:"seconds"`
 		} `json:"sum_received"`
 		CPU struct {
 			Host float64 `json:"host_total"`
@@ -232,8 +245,10 @@ func parseIperf(out []byte) (*iperfReport, error) {
 }
 
 func (t *tcpLossy) Teardown(ctx context.Context, env *Env) error {
-	if t.server != nil {
-		t.server.stop()
+	for _, srv := range []*background{t.server, t.next} {
+		if srv != nil {
+			srv.kill()
+		}
 	}
 	if !t.netns {
 		return nil

@@ -88,3 +88,24 @@ func (t *tcpLossy) ccFigures(f *Figures) {
 	f.Values["tuned_conns_pct"] = 100 * float64(tuned) / float64(len(t.outs))
 	f.Values["first_tuned_conn"] = float64(first)
 }
+
+// gapFigures splits a run of connections into its connections' own
+// rate (in_conn_mbit_s: the bytes received over the seconds the server
+// measured them) and the time between and around them (gaps_s: the
+// run's length less those seconds: starting iperf3, the test's set-up
+// and end exchanges over the lossy link, waits for a server). The run's
+// figure is the first diluted by the second; two arms can differ by
+// either.
+func (t *tcpLossy) gapFigures(f *Figures) {
+	var bytes, secs float64
+	for _, out := range t.outs {
+		if r, err := parseIperf(out); err == nil {
+			bytes, secs = bytes+r.End.Received.Bytes, secs+r.End.Received.Seconds
+		}
+	}
+	if secs <= 0 || t.elapsed <= 0 {
+		return
+	}
+	f.Values["in_conn_mbit_s"] = 8 * bytes / secs / 1e6
+	f.Values["gaps_s"] = t.elapsed.Seconds() - secs
+}

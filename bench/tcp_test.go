@@ -9,7 +9,7 @@ import (
 
 func iperfOut(cc string, bytes float64) []byte {
 	return []byte(fmt.Sprintf(`{"start":{},"end":{"sum_sent":{"bits_per_second":%g,"retransmits":3},`+
-		`"sum_received":{"bits_per_second":%g,"bytes":%g},"cpu_utilization_percent":{"host_total":2},"sender_tcp_congestion":%q}}`,
+		`"sum_received":{"bits_per_second":%g,"bytes":%g,"seconds":1.5},"cpu_utilization_percent":{"host_total":2},"sender_tcp_congestion":%q}}`,
 		8*bytes/2, 8*bytes/2, bytes, cc))
 }
 
@@ -29,6 +29,11 @@ func TestTCPCubicFigures(t *testing.T) {
 	}
 	if f.Values["first_tuned_conn"] != 2 || f.Values["tuned_conns_pct"] != 50 || f.Values["connections"] != 4 {
 		t.Errorf("figures %v", f.Values)
+	}
+	// 4 connections of 1.5 s measured in a run of 8 s: 2 s of gaps; 32e6
+	// bytes in 6 s inside them.
+	if f.Values["gaps_s"] != 2 || math.Abs(f.Values["in_conn_mbit_s"]-8*32e6/6/1e6) > 1e-9 {
+		t.Errorf("gaps %v s, in-connection rate %v Mbit/s, want 2 and %v", f.Values["gaps_s"], f.Values["in_conn_mbit_s"], 8*32e6/6/1e6)
 	}
 	tc.outs = tc.outs[:1]
 	if f, _ = tc.Metric(&Env{}); f.Values["first_tuned_conn"] != 0 || f.Values["tuned_conns_pct"] != 0 {
