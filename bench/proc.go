@@ -108,14 +108,22 @@ func (b *background) wait(ctx context.Context) error {
 
 // stop ends the process group (SIGTERM, then SIGKILL) and reaps it.
 func (b *background) stop() {
-	select {
-	case err := <-b.done:
-		b.done <- err
+	if gone, _ := b.exited(); gone {
 		return
-	default:
 	}
 	err := stopGroup(b.cmd, b.done, syscall.SIGTERM, 5*time.Second)
 	b.done <- err
+}
+
+// exited reports whether the process has exited, and how.
+func (b *background) exited() (bool, error) {
+	select {
+	case err := <-b.done:
+		b.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
 }
 
 func tail(s string, n int) string {

@@ -126,13 +126,8 @@ func (t *tcpLossy) conn(ctx context.Context, env *Env, i, secs int, more bool) (
 	}
 	srv := t.server
 	out, err := t.iperf(ctx, env, connPort(i), secs)
-	if err != nil {
-		select {
-		case e := <-srv.done:
-			srv.done <- e
-			err = fmt.Errorf("%w; its server on port %d had exited (%v): %s", err, connPort(i), e, tail(srv.errb.String(), 300))
-		default:
-		}
+	if gone, e := srv.exited(); err != nil && gone {
+		err = fmt.Errorf("%w; its server on port %d had exited (%v): %s", err, connPort(i), e, tail(srv.errb.String(), 300))
 	}
 	srv.kill()
 	t.server, t.next = t.next, nil

@@ -42,11 +42,8 @@ func startServer(i int) (*background, error) {
 // kill ends a process group at once and reaps it: its sockets are
 // closed when this returns.
 func (b *background) kill() {
-	select {
-	case err := <-b.done:
-		b.done <- err
+	if gone, _ := b.exited(); gone {
 		return
-	default:
 	}
 	if b.cmd.Process != nil {
 		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
