@@ -57,6 +57,10 @@ type Options struct {
 	// Recovery after a fault's end is not clean either (the host and the
 	// baselines settle).
 	Recovery time.Duration
+	// Exclude (nil: none) takes clean windows out of the count, by their
+	// end: seconds in which other jobs ran (Foreign.At), whose load the
+	// labels would otherwise call clean.
+	Exclude func(endNs uint64) bool
 }
 
 // FaultResult is how one fault was seen.
@@ -196,7 +200,7 @@ func nabScore(ws []Window, faults []Fault, host Host, t float64) float64 {
 }
 
 // labelWindows labels each window: the index of the fault it lies in, -1
-// clean, -2 neither (warm-up, or a fault's recovery).
+// clean, -2 neither (warm-up, a fault's recovery, or excluded).
 func labelWindows(ws []Window, faults []Fault, o Options) []int {
 	label := make([]int, len(ws))
 	for i := range ws {
@@ -211,6 +215,9 @@ func labelWindows(ws []Window, faults []Fault, o Options) []int {
 			case end > f.EndNs && end <= f.EndNs+uint64(o.Recovery):
 				label[i] = -2
 			}
+		}
+		if label[i] == -1 && o.Exclude != nil && o.Exclude(ws[i].EndNs) {
+			label[i] = -2
 		}
 	}
 	return label
