@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// A fault at 10–12 s that the alarm catches 500 ms in, driven by b, and
-// one clean alarm at 25 s (after the 10 s of recovery).
-func TestScores(t *testing.T) {
+// testTap is 30 s of windows: a fault at 10–12 s that the alarm catches
+// 500 ms in, driven by b, and one clean alarm at 25 s (after the 10 s of
+// recovery).
+func testTap() *strings.Builder {
 	var tap strings.Builder
 	for i := 1; i <= 300; i++ {
 		end, a := uint64(i)*100e6, "0.1"
@@ -21,6 +22,11 @@ func TestScores(t *testing.T) {
 		tap.WriteString(`{"end_ns":` + strconv.FormatUint(end, 10) + `,"joint_score":0.1,"alarm":` + a +
 			`,"drivers":["b"],"features":{"b":{"value":1,"score":0.2}}}` + "\n")
 	}
+	return &tap
+}
+
+func TestScores(t *testing.T) {
+	tap := testTap()
 	p := t.TempDir() + "/l.json"
 	os.WriteFile(p, []byte(`{"faults":[{"name":"f","start_ns":10000000000,"end_ns":12000000000}]}`), 0o644)
 	var out bytes.Buffer
@@ -55,15 +61,7 @@ func TestBadCommandLine(t *testing.T) {
 // ran are counted, and the clean alarm at 25 s, inside that second, is
 // not a false alarm without them.
 func TestForeign(t *testing.T) {
-	var tap strings.Builder
-	for i := 1; i <= 300; i++ {
-		end, a := uint64(i)*100e6, "0.1"
-		if (end > 10500e6 && end <= 12000e6) || end == 25000e6 {
-			a = "0.9"
-		}
-		tap.WriteString(`{"end_ns":` + strconv.FormatUint(end, 10) + `,"joint_score":0.1,"alarm":` + a +
-			`,"drivers":["b"],"features":{"b":{"value":1,"score":0.2}}}` + "\n")
-	}
+	tap := testTap()
 	dir := t.TempDir()
 	os.WriteFile(dir+"/l.json", []byte(`{"faults":[{"name":"f","start_ns":10000000000,"end_ns":12000000000}]}`), 0o644)
 	dec := `{"kind":"host_sample","ts_ns":100000000,"comm":"host"}` + "\n"
