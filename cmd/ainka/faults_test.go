@@ -337,3 +337,32 @@ func onsets(ws []faults.Window, warmup int, end uint64) int {
 	}
 	return n
 }
+
+// TestFaultBenchmarkForeign guards docs/predict.md's "Other jobs in every
+// recording": every host false alarm on the recordings with few other
+// jobs (quiet, r5, r6, clean2) lies in a second in which another job's
+// tasks ran (faults.ReadForeign over `--tap decode`), so without those
+// seconds none is left, on at least 2.5 clean minutes of each.
+func TestFaultBenchmarkForeign(t *testing.T) {
+	const dir = "../../testdata/faults/"
+	o := faults.Options{Threshold: alarm.Enter, Warmup: 300, Recovery: 10 * time.Second}
+	for name, sched := range map[string]int{"quiet": 48, "r5": 48, "r6": 48, "clean2": 96} {
+		ws, names, labels := replayFaults(t, name)
+		dec, stderr, code := ainka("replay", dir+name+".trace", "--tap", "decode")
+		if code != 0 {
+			t.Fatalf("replay %s: exit %d: %s", name, code, stderr)
+		}
+		f, err := faults.ReadForeign(strings.NewReader(dec), sched, faults.ForeignRate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := faults.Score(ws, names, labels, faults.Alarm, o)
+		x := o
+		x.Exclude = f.At
+		r := faults.Score(ws, names, labels, faults.Alarm, x)
+		t.Logf("%s: %d false alarms in %.2f clean minutes; without other jobs' seconds %d in %.2f", name, all.FalseAlarms, all.CleanMinutes, r.FalseAlarms, r.CleanMinutes)
+		if r.FalseAlarms > 0 || r.CleanMinutes < 2.5 {
+			t.Errorf("%s: without other jobs' seconds %d false alarms in %.2f clean minutes; want none in ≥ 2.5", name, r.FalseAlarms, r.CleanMinutes)
+		}
+	}
+}
