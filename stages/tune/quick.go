@@ -21,6 +21,8 @@ import (
 //     settings that all beat the original (bandit.onlyTies): that is
 //     the runoff's to decide, in turns, without the original or the
 //     weak settings again.
+//   - A sticky family's trial goes on through a change of regime that
+//     lasts less than one effect window (excursion).
 
 // quicker is a family whose objective answers a setting within a window
 // or two: the scheduler weighs a task by its new nice or policy at its
@@ -84,4 +86,24 @@ func (b *bandit) onlyTies() bool {
 		}
 	}
 	return true
+}
+
+// excursion reports whether a sticky family's trial (act mode) goes on
+// although the host's regime is not the trial's: for one effect window
+// after it left. The target is a job, and the regime is the whole
+// host's: other sessions' disk writes flip it for a few windows, and the
+// trial ended and started over, the original measured again (a bench run
+// of 2026-11-28 23:46 lost 2.3 s of a 12 s run to a flip that lasted
+// under half a second; run b3 of session 7 lost its trial after two
+// steps). The windows of the excursion are measured as any others: a
+// step's length, and so the harm bound, are unchanged. A regime that
+// stays away longer ends the trial as before.
+func (t *tuner) excursion(s *Stage, now uint64) bool {
+	if !isSticky(t.fam) || t.mode != Act {
+		return false
+	}
+	if t.away == 0 {
+		t.away = now
+	}
+	return now-t.away < uint64(s.cfg.EffectWindow.Nanoseconds())
 }

@@ -156,3 +156,39 @@ func TestBanditOnlyTies(t *testing.T) {
 		t.Error("an arm not measured yet: want false")
 	}
 }
+
+// Other work moves the host's regime for half a second in the middle of
+// a trial: the trial goes on (no "regime ended", no second measure of
+// the original) and settles. A change that lasts three seconds ends it,
+// the original restored, as before.
+func TestCPUTunerTrialSurvivesExcursion(t *testing.T) {
+	for _, c := range []struct {
+		windows int
+		ends    bool
+	}{{5, false}, {30, true}} {
+		h := newCPUHost()
+		s := newCPUStage(t, "")
+		now := uint64(1e12)
+		ds := runCPU(t, s, h, &now, 25) // the original measured, SCHED_IDLE in place
+		if h.setting[101] != "idle" {
+			t.Fatalf("at %q after 2.5 s, want the trial's SCHED_IDLE:\n%s", h.setting[101], dump(ds))
+		}
+		h.iops = 5000
+		ds = append(ds, runCPU(t, s, h, &now, c.windows)...)
+		h.iops = 0
+		ds = append(ds, runCPU(t, s, h, &now, 120)...)
+		ended, originals := false, 0
+		for _, x := range ds {
+			ended = ended || strings.Contains(x.Reason, "regime r1 ended")
+			if strings.Contains(x.Reason, "; trial 2 of ") {
+				originals++
+			}
+		}
+		if ended != c.ends || !c.ends && originals != 1 {
+			t.Errorf("regime away %d windows: ended %v (want %v), the trial began %d times:\n%s", c.windows, ended, c.ends, originals, dump(ds))
+		}
+		if st := s.Status().Tuners[0].State; st != "settled" || h.setting[101] != "idle" {
+			t.Errorf("regime away %d windows: %s at %q, want settled at idle", c.windows, st, h.setting[101])
+		}
+	}
+}

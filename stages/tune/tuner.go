@@ -122,6 +122,7 @@ type tuner struct {
 	harm    string  // why the setting in place was harmful, undone by the next write
 	drift   drifted // drifting families: the arm waiting for the original after it
 	ro      runoff  // preferrers: settings the trial could not tell apart, measured in turns
+	away    uint64  // sticky families: event time the regime left the trial's (0: it has not)
 
 	paused []pausedTrial // phased families: trials whose phase ended
 	lg     lingering     // phased families: a setting left in place for the next phase
@@ -146,7 +147,10 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 		t.end(s, now, "target gone")
 		return
 	}
-	if t.active && t.regime != t.scope(s) && !(t.exploit && t.mode == Act && isSticky(t.fam)) {
+	if t.regime == t.scope(s) {
+		t.away = 0
+	}
+	if t.active && t.regime != t.scope(s) && !(t.exploit && t.mode == Act && isSticky(t.fam)) && !t.excursion(s, now) {
 		t.end(s, now, fmt.Sprintf("regime r%d ended", t.regime))
 	}
 	if d, ok := t.fam.(displacer); ok && t.active && t.mode == Act {
