@@ -19,6 +19,9 @@ type Recording struct {
 	Ws     []Window
 	Names  []string
 	Labels []Fault
+	// Exclude (nil: none) takes its clean windows out of the count, as
+	// Options.Exclude (the seconds in which other jobs ran: Foreign.At).
+	Exclude func(endNs uint64) bool
 }
 
 // RecordingFold is one fold of the leave-one-recording-out selection.
@@ -74,6 +77,7 @@ func reports(recs []Recording, grid []alarm.Params, o Options) ([][]Report, erro
 	o.Threshold = alarm.Enter
 	reps := make([][]Report, len(recs))
 	for r, rec := range recs {
+		o.Exclude = rec.Exclude
 		for g, p := range grid {
 			run, err := RunAlarm(rec.Ws, rec.Names, p)
 			if err != nil {

@@ -29,6 +29,7 @@ var probes = []struct {
 // clean stretch did.
 func evidence(out io.Writer, recs []faults.Recording, o faults.Options) error {
 	for _, r := range recs {
+		o.Exclude = r.Exclude
 		for _, p := range probes {
 			e, err := faults.Levels(r.Ws, r.Names, r.Labels, o, p.feature, p.level, p.span)
 			if err != nil {
@@ -51,6 +52,7 @@ func evidence(out io.Writer, recs []faults.Recording, o faults.Options) error {
 func joint(out io.Writer, recs []faults.Recording, o faults.Options) {
 	o.Threshold = faults.JointAlarm
 	for _, r := range recs {
+		o.Exclude = r.Exclude
 		rep := faults.Score(r.Ws, r.Names, r.Labels, faults.Joint, o)
 		var each []string
 		n, twice := 0, 0

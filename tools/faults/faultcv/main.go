@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ func run(args []string, out io.Writer) error {
 	headroom := fs.Bool("headroom", false, "also report, per fault, the feature whose lasting deviation (default setting) stood furthest above its clean maximum")
 	evid := fs.Bool("evidence", false, "also report, per fault, how far the raw values of the features the faults should move rose above their clean maximum")
 	joints := fs.Bool("joint", false, "also report, per fault, the joint score's maximum over its clean 99th percentile")
+	var decodes []string
+	fs.Func("decode", "DECODE:SCHED, once per recording in order: its --tap decode output and sched_switch sampling; clean windows in seconds in which other jobs ran are then left out (faults.ReadForeign)", func(v string) error {
+		decodes = append(decodes, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -57,6 +63,9 @@ func run(args []string, out io.Writer) error {
 	}
 	recs, err := load(fs.Args())
 	if err != nil {
+		return err
+	}
+	if err := exclude(recs, decodes); err != nil {
 		return err
 	}
 	grid, o := mk(), faults.Options{Warmup: *warmup, Recovery: 10 * time.Second}
@@ -97,6 +106,35 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
+// exclude reads each recording's DECODE:SCHED (none, or one per
+// recording) and sets its Exclude to the seconds in which other jobs ran.
+func exclude(recs []faults.Recording, decodes []string) error {
+	if len(decodes) == 0 {
+		return nil
+	}
+	if len(decodes) != len(recs) {
+		return fmt.Errorf("%w: %d -decode for %d recordings: give one per recording, in order", errUsage, len(decodes), len(recs))
+	}
+	for i, d := range decodes {
+		path, n, ok := strings.Cut(d, ":")
+		sched, err := strconv.Atoi(n)
+		if !ok || err != nil || sched < 1 {
+			return fmt.Errorf("%w: -decode %q: want DECODE:SCHED with SCHED ≥ 1", errUsage, d)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("read decode tap: %w", err)
+		}
+		fr, err := faults.ReadForeign(f, sched, faults.ForeignRate)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		recs[i].Exclude = fr.At
+	}
+	return nil
+}
+
 // load reads TAP LABELS pairs.
 func load(args []string) ([]faults.Recording, error) {
 	var recs []faults.Recording
@@ -124,7 +162,7 @@ func score(r faults.Recording, p alarm.Params, o faults.Options) (faults.Report,
 	if err != nil {
 		return faults.Report{}, err
 	}
-	o.Threshold = alarm.Enter
+	o.Threshold, o.Exclude = alarm.Enter, r.Exclude
 	return faults.Score(run, r.Names, r.Labels, faults.Alarm, o), nil
 }
 
@@ -181,6 +219,7 @@ func summary(r faults.Report) string {
 // above its largest on the clean windows.
 func headrooms(out io.Writer, recs []faults.Recording, o faults.Options) error {
 	for _, r := range recs {
+		o.Exclude = r.Exclude
 		hs, err := faults.Headrooms(r.Ws, r.Names, r.Labels, alarm.DefaultParams(), o)
 		if err != nil {
 			return err
