@@ -192,3 +192,71 @@ func TestCPUTunerTrialSurvivesExcursion(t *testing.T) {
 		}
 	}
 }
+
+// A trial cut by the job's end with nothing clear to keep (here: only the
+// original measured, SCHED_IDLE in place) goes on when the job returns
+// to a new daemon with the same model: SCHED_IDLE is put back at once,
+// "resumed", the original is not measured again, and the trial settles
+// with fewer steps than a new one. Until 2026-11-28 (session 8) the
+// next run started over.
+func TestCPUTunerTrialGoesOnInNextRun(t *testing.T) {
+	for _, restart := range []bool{true, false} {
+		trialGoesOn(t, restart)
+	}
+}
+
+// trialGoesOn: the daemon stops with the job (restart), or the trial is
+// ended in the running daemon (as a job gone or a regime that stayed
+// away end it) and the job is found again.
+func trialGoesOn(t *testing.T, restart bool) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	h := newCPUHost()
+	s := newCPUStage(t, model)
+	now := uint64(1e12)
+	ds := runCPU(t, s, h, &now, 22) // warm-up, the original, SCHED_IDLE just in place
+	if h.setting[101] != "idle" {
+		t.Fatalf("at %q, want the trial's SCHED_IDLE:\n%s", h.setting[101], dump(ds))
+	}
+	s2 := s
+	if restart {
+		if err := s.Save(); err != nil { // the daemon stops: nothing clear to keep
+			t.Fatal(err)
+		}
+		s2 = newCPUStage(t, model)
+		h.setting = map[uint32]string{}
+	} else {
+		s.tuners[0].end(s, now, "the job ended")
+		if p := s.tuners[0].paused; len(p) != 1 || p[0].reg != 1 || p[0].arm == 0 {
+			t.Fatalf("ended trial kept as %+v, want one paused trial of regime r1 at SCHED_IDLE", p)
+		}
+	}
+	if b, ok := s2.best(1, "cpu/stress-ng-cpu/batch"); ok {
+		t.Fatalf("restart %v: kept %+v, want no best (only the original measured)", restart, b)
+	}
+	ds = runCPU(t, s2, h, &now, 120)
+	for i, x := range ds {
+		if strings.Contains(x.Reason, "resumed") {
+			ds = ds[i:] // what the regime's trial did from its return
+			break
+		}
+	}
+	var first string
+	trials := 0
+	for _, x := range ds {
+		if x.Kind == decide.Apply && x.Action.Kind != action.Notify && first == "" {
+			first = x.Reason
+		}
+		if strings.Contains(x.Reason, "UCB1") {
+			trials++
+		}
+	}
+	if !strings.Contains(first, "= idle") || !strings.Contains(first, "resumed: its workload returned") {
+		t.Errorf("restart %v: first change of the next run: %q, want SCHED_IDLE resumed:\n%s", restart, first, dump(ds))
+	}
+	if st := s2.Status().Tuners[0].State; st != "settled" || h.setting[101] != "idle" {
+		t.Errorf("restart %v: next run: %s at %q, want settled at idle:\n%s", restart, st, h.setting[101], dump(ds))
+	}
+	if trials > 4 { // SCHED_IDLE resumed, nice 19, nice 10, SCHED_BATCH
+		t.Errorf("restart %v: %d trial steps in the next run, want at most 4 (the original not again):\n%s", restart, trials, dump(ds))
+	}
+}
