@@ -83,7 +83,7 @@ const reclaimFaults = 1000
 
 func (f cpuFamily) find(s *Stage, now uint64) (target, bool) {
 	var tg target
-	job, share, suffer := f.bestJob(s, now)
+	job, share, suffer := f.bestJob(s, now, true)
 	if job == nil {
 		return tg, false
 	}
@@ -126,8 +126,17 @@ func (f cpuFamily) find(s *Stage, now uint64) (target, bool) {
 // most CPU in all, at least minJobShare, of which one task at least is
 // confidently batch (or warm enough, for a job the current regime has a
 // best setting for); and whether a latency-sensitive task suffers.
-func (f cpuFamily) bestJob(s *Stage, now uint64) (job *taskEnt, share float64, suffer bool) {
+//
+// With preferKnown (choosing a target), a job the current regime has a
+// best setting for goes before bigger jobs it has none for: its setting
+// is one write, at once, and a trial on the other would keep the tuner
+// (one target at a time) from it. A busy-host bench run (2026-11-29
+// 00:14, session 8) began a trial on another session's compile 0.2 s
+// after the hogs started, their moving averages still low, and applied
+// the hogs' known SCHED_IDLE 3.8 s after their start instead of 0.4 s.
+func (f cpuFamily) bestJob(s *Stage, now uint64, preferKnown bool) (job *taskEnt, share float64, suffer bool) {
 	share = minJobShare
+	known := false
 	for i := 0; i < s.tr.nTasks; i++ {
 		e := &s.tr.tasks[i]
 		if now-e.lastNs > 2*s.windowNs || e.pid <= 1 {
@@ -139,8 +148,16 @@ func (f cpuFamily) bestJob(s *Stage, now uint64) (job *taskEnt, share float64, s
 		case c == Latency && conf >= minConfidence && e.runqUs >= minRunqUs:
 			suffer = true
 		case c == Batch && f.confident(s, e, conf, now) && (job == nil || e.comm != job.comm):
-			if sh := f.jobShare(s, e, now); sh >= share {
-				job, share = e, sh
+			sh := f.jobShare(s, e, now)
+			if sh < minJobShare {
+				continue
+			}
+			k := false
+			if preferKnown {
+				_, k = s.best(s.reg.cur, "cpu/"+decode.CommString(&e.comm)+"/batch")
+			}
+			if job == nil || k && !known || k == known && sh >= share {
+				job, share, known = e, sh, k
 			}
 		}
 	}
@@ -231,7 +248,7 @@ func (f cpuFamily) displaced(s *Stage, tg *target, now uint64) (string, bool) {
 		return "", false
 	}
 	tg.share = max(tg.share, f.jobShare(s, cur, now))
-	job, share, _ := f.bestJob(s, now)
+	job, share, _ := f.bestJob(s, now, false)
 	if job == nil || job.comm == cur.comm {
 		return "", false
 	}

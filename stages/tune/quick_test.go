@@ -260,3 +260,23 @@ func trialGoesOn(t *testing.T, restart bool) {
 		t.Errorf("restart %v: %d trial steps in the next run, want at most 4 (the original not again):\n%s", restart, trials, dump(ds))
 	}
 }
+
+// A job whose setting the regime knows is chosen before a bigger job it
+// knows none for: here another session's compile (1.4 CPU) runs when
+// stress-ng returns (0.6 CPU in its first windows, moving averages still
+// low). SCHED_IDLE goes to stress-ng at once; before, the tuner began a
+// trial on the compile and reached stress-ng 3.8 s after it began (bench
+// run of 2026-11-29 00:14, session 8).
+func TestCPUTunerKnownJobFirst(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "tuners.model")
+	regimeStage(t, model, Best{Target: "cpu/stress-ng-cpu/batch", Value: "idle", Gain: 0.6, Trials: 5})
+	h := newCPUHost()
+	h.share["stress-ng-cpu"] = 0.15
+	h.jobs["compile"], h.share["compile"] = []uint32{300, 301}, 0.7
+	s := newCPUStage(t, model)
+	now := uint64(2e12)
+	ds := runCPU(t, s, h, &now, 8)
+	if h.setting[101] != "idle" || h.setting[300] != "" {
+		t.Errorf("stress-ng at %q, the compile at %q, want idle on stress-ng at once and the compile untouched:\n%s", h.setting[101], h.setting[300], dump(ds))
+	}
+}
