@@ -31,6 +31,10 @@ const lossTolerant = "bbr"
 // switched back mid-flight) is too noisy for the bandit's three
 // standard errors (a first run with bbr at +482 % still tried reno).
 // Wrong, it costs nothing against the original: bbr is kept.
+// The original must be measured: a model bound in its place (Mathis
+// et al.'s MSS/RTT x 1.22/sqrt(p) from the loss and RTT) is 3-8x above
+// what cubic does at tcp-lossy-cubic's 10 % loss, and bbr never measured
+// even twice it (docs/bench.md, session 8).
 func (tcpFamily) dominated(tg *target, arms []string, b *bandit) bool {
 	if tg.class != Lossy || tg.cur == lossTolerant || b.pulls[0] == 0 {
 		return false
