@@ -41,7 +41,6 @@ const maxPaused = 8
 // pausedTrial is what a trial had measured when its phase ended.
 type pausedTrial struct {
 	key   string
-	reg   uint32 // the regime it belongs to (phaseRegime for phased families)
 	at    uint64 // event time it was paused
 	arms  []string
 	b     bandit
@@ -138,7 +137,7 @@ func (t *tuner) pause(s *Stage, now uint64) bool {
 // on: the step it was measuring is put back in place.
 func (t *tuner) resume(s *Stage, now uint64) bool {
 	i := 0
-	for ; i < len(t.paused) && (t.paused[i].key != t.tg.key || t.paused[i].reg != t.regime); i++ {
+	for ; i < len(t.paused) && t.paused[i].key != t.tg.key; i++ {
 	}
 	if i == len(t.paused) {
 		return false
@@ -160,7 +159,7 @@ func (t *tuner) resume(s *Stage, now uint64) bool {
 	}
 	if t.arm != 0 {
 		t.lg.on = false
-		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: its workload returned", t.steps+1, s.cfg.MaxSteps))
+		t.apply(s, now, t.arms[t.arm], fmt.Sprintf("trial %d of %d (UCB1), resumed: the phase returned", t.steps+1, s.cfg.MaxSteps))
 	} else {
 		t.dropLinger(s, now)
 	}

@@ -23,9 +23,6 @@ import (
 //     weak settings again.
 //   - A sticky family's trial goes on through a change of regime that
 //     lasts less than one effect window (excursion).
-//   - A sticky family's trial cut short with nothing clear to keep goes
-//     on when its job returns (goesOn), as a phased family's paused
-//     trial does when its phase returns.
 
 // quicker is a family whose objective answers a setting within a window
 // or two: the scheduler weighs a task by its new nice or policy at its
@@ -109,25 +106,4 @@ func (t *tuner) excursion(s *Stage, now uint64) bool {
 		t.away = now
 	}
 	return now-t.away < uint64(s.cfg.EffectWindow.Nanoseconds())
-}
-
-// keepsTrials: the family's trials cut short are kept, in the model file
-// too, and go on where they were: a phased family's when its phase
-// returns, a sticky family's (the CPU tuner's) when its job returns to
-// the regime the trial began in.
-func keepsTrials(f family) bool {
-	_, p := f.(phased)
-	return p || isSticky(f)
-}
-
-// goesOn reports whether the trial ending now is kept to go on at its
-// job's return: a sticky family's, in act mode, that had measured the
-// original and kept nothing (keepPartial). Two bench runs of 2026-11-28
-// 23:46 and 23:56 learned in their first two runs of five: each first
-// run's trial was cut by the workload's end with nothing clear of the
-// original's noise, and the second started over, measuring the original
-// and every setting again. Its steps are as before, so the harm bound
-// holds: no step lasts longer than one effect window.
-func (t *tuner) goesOn() bool {
-	return isSticky(t.fam) && t.active && !t.exploit && t.mode == Act && !t.ro.on && t.b.pulls[0] > 0
 }

@@ -15,8 +15,7 @@ import (
 // best.
 type Trial struct {
 	Target string    `json:"target"`
-	Regime uint32    `json:"regime,omitempty"` // the CPU tuner's (sticky): the host regime it began in
-	Arms   []string  `json:"arms"`             // checked on resume: another original means other arms
+	Arms   []string  `json:"arms"` // checked on resume: another original means other arms
 	Order  []int     `json:"order,omitempty"`
 	Pulls  []int     `json:"pulls"`
 	Reward []float64 `json:"reward"`
@@ -42,7 +41,7 @@ const maxTrials = 4 * maxPaused
 
 // snapshot is what the active trial has measured by now.
 func (t *tuner) snapshot(s *Stage, now uint64) pausedTrial {
-	p := pausedTrial{key: t.tg.key, reg: t.regime, at: now, arms: t.arms, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB,
+	p := pausedTrial{key: t.tg.key, at: now, arms: t.arms, b: t.b, arm: t.arm, base: t.base, haveB: t.haveB,
 		steps: t.steps, sum: t.sum, sq: t.sq, n: t.n, done: t.done}
 	if now > t.since+s.windowNs {
 		p.done = t.done + now - t.since - s.windowNs
@@ -54,7 +53,7 @@ func (t *tuner) snapshot(s *Stage, now uint64) pausedTrial {
 // target, else the least recently paused when full.
 func (t *tuner) store(p pausedTrial) {
 	i := 0
-	for ; i < len(t.paused) && (t.paused[i].key != p.key || t.paused[i].reg != p.reg); i++ {
+	for ; i < len(t.paused) && t.paused[i].key != p.key; i++ {
 	}
 	switch {
 	case i < len(t.paused):
@@ -77,13 +76,10 @@ func (t *tuner) store(p pausedTrial) {
 func (s *Stage) trials() []Trial {
 	var out []Trial
 	for _, t := range s.tuners {
-		if !keepsTrials(t.fam) {
+		if _, ok := t.fam.(phased); !ok {
 			continue
 		}
 		running := t.active && !t.exploit && t.mode == Act
-		if _, known := s.best(t.regime, t.tg.key); running && known {
-			running = false // kept a best as the daemon stopped (keepPartial): no trial to go on with
-		}
 		for i := range t.paused {
 			if !running || t.paused[i].key != t.tg.key {
 				out = append(out, t.paused[i].export())
@@ -101,7 +97,7 @@ func (s *Stage) trials() []Trial {
 func (s *Stage) restore(trials []Trial) {
 	for _, tr := range trials {
 		for _, t := range s.tuners {
-			if keepsTrials(t.fam) && strings.HasPrefix(tr.Target, t.fam.name()+"/") && len(t.paused) < maxPaused {
+			if _, ok := t.fam.(phased); ok && strings.HasPrefix(tr.Target, t.fam.name()+"/") && len(t.paused) < maxPaused {
 				t.paused = append(t.paused, tr.paused())
 			}
 		}
@@ -110,7 +106,7 @@ func (s *Stage) restore(trials []Trial) {
 
 func (p *pausedTrial) export() Trial {
 	n := p.b.n
-	tr := Trial{Target: p.key, Regime: p.reg, Arms: p.arms, Pulls: make([]int, n), Reward: make([]float64, n), SE2: make([]float64, n),
+	tr := Trial{Target: p.key, Arms: p.arms, Pulls: make([]int, n), Reward: make([]float64, n), SE2: make([]float64, n),
 		Arm: p.arm, Base: p.base, HaveB: p.haveB, Steps: p.steps, Sum: p.sum, Sq: p.sq, N: p.n, DoneNs: p.done, AtNs: p.at}
 	for a := 0; a < n; a++ {
 		tr.Pulls[a], tr.Reward[a], tr.SE2[a] = p.b.pulls[a], p.b.reward[a], finite(p.b.se2[a])
@@ -137,7 +133,7 @@ func finite(x float64) float64 {
 // paused is the trial as the tuner runs it (tr checked).
 func (tr *Trial) paused() pausedTrial {
 	n := len(tr.Arms)
-	p := pausedTrial{key: tr.Target, reg: tr.Regime, at: tr.AtNs, arms: tr.Arms, arm: tr.Arm, base: tr.Base, haveB: tr.HaveB,
+	p := pausedTrial{key: tr.Target, at: tr.AtNs, arms: tr.Arms, arm: tr.Arm, base: tr.Base, haveB: tr.HaveB,
 		steps: tr.Steps, sum: tr.Sum, sq: tr.Sq, n: tr.N, done: tr.DoneNs}
 	p.b.n = n
 	for a := 0; a < n; a++ {

@@ -445,9 +445,6 @@ func (t *tuner) choose() (int, float64) {
 func (t *tuner) end(s *Stage, now uint64, why string) {
 	if t.keepPartial(s) {
 		s.save()
-	} else if t.goesOn() {
-		t.store(t.snapshot(s, now))
-		s.save()
 	}
 	// A target that has gone is restored too: actuate finds nothing to
 	// restore for an exited process and says so.
