@@ -176,22 +176,31 @@ func touch(args []string, stdout io.Writer) error {
 // each new page half random (zram compresses it about 2:1), and all of
 // it rewritten over and over (one word a page) so that it stays in use.
 // Every 100 ms it writes the MiB it has touched so far to FILE: its
-// progress survives an OOM kill.
+// progress survives an OOM kill. With MAX_MIB it stops growing there and
+// goes on rewriting what it has (a bounded hog: the VM's swap is small).
 func grow(args []string) error {
-	if len(args) != 2 {
-		return errors.New("grow RATE_MIB_S PROGRESS_FILE")
+	if len(args) != 2 && len(args) != 3 {
+		return errors.New("grow RATE_MIB_S PROGRESS_FILE [MAX_MIB]")
 	}
 	rate, err := strconv.Atoi(args[0])
 	if err != nil || rate <= 0 {
 		return fmt.Errorf("grow: bad rate %q", args[0])
 	}
 	const chunk = 4 << 20
+	maxChunks := int(^uint(0) >> 1)
+	if len(args) == 3 {
+		m, err := strconv.Atoi(args[2])
+		if err != nil || m < chunk>>20 {
+			return fmt.Errorf("grow: bad MAX_MIB %q (at least %d)", args[2], chunk>>20)
+		}
+		maxChunks = m / (chunk >> 20)
+	}
 	var chunks [][]byte
 	rng := rand.New(rand.NewPCG(3, 4))
 	var touched float64
 	start, lastReport := time.Now(), time.Now()
 	for {
-		for want := int(time.Since(start).Seconds() * float64(rate) * (1 << 20) / chunk); len(chunks) < want; {
+		for want := min(maxChunks, int(time.Since(start).Seconds()*float64(rate)*(1<<20)/chunk)); len(chunks) < want; {
 			c := make([]byte, chunk)
 			for p := 0; p < chunk; p += 4096 {
 				for i := p; i < p+2048; i += 8 {

@@ -409,6 +409,7 @@ func tuneConfig(conf *config.Config, override string, live bool) (tune.Config, e
 	if live {
 		tc.ModelPath = t.ModelPath
 		tc.Cgroup1Memory = actuate.FindCgroup1("/proc/self/mountinfo", "memory")
+		tc.Cgroup2, _ = actuate.FindCgroup2("/proc/self/mountinfo") // "": the default
 		tc.Tunable = tune.ProcTunable("/proc", os.Getpid())
 		tc.Streamer = tune.ProcStreamer("/proc")
 	}

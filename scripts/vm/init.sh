@@ -18,7 +18,9 @@ result() { echo "AINKA-VM-RESULT: $*"; sync; poweroff -f; sleep 5; }
 fail() { dmesg | tail -40; result "FAIL $*"; }
 
 echo "guest: $(uname -r), $(nproc) cpus, $(grep MemTotal /proc/meminfo)"
-insmod /ainka/brd.ko rd_nr=1 rd_size=16384 || fail "insmod brd"
+# ram0 for the block tests; ram1 the swap of the memory tuner's test
+# (stages/tune TestLiveMemoryTunerBoundsV2Hog). brd allocates as written.
+insmod /ainka/brd.ko rd_nr=2 rd_size=131072 || fail "insmod brd"
 
 # A bad parameter must fail the insertion with a clear message.
 if insmod /ainka/ainka_core.ko sample_interval_ms=0 2>/dev/null; then

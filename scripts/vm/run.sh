@@ -9,9 +9,9 @@
 # built with CGO_ENABLED=0 `go test -c` and run as root with AINKA_VM=1,
 # after ainka_core (default 10 ms sampler), ainka_enhanced and the test
 # consumer are inserted. The guest has /proc, /sys, devtmpfs, tracefs,
-# debugfs, bpffs, cgroup2 at /sys/fs/cgroup, /sys/kernel/btf/vmlinux, /tmp,
-# a 16 MiB /dev/ram0 and
-# unlimited memlock.
+# debugfs, bpffs, cgroup2 at /sys/fs/cgroup (with the memory controller),
+# /sys/kernel/btf/vmlinux, /tmp, /dev/ram0 and /dev/ram1 (128 MiB each,
+# allocated as written; ram1 is a test's swap) and unlimited memlock.
 #
 # Environment:
 #   KDIR              kernel headers (default: newest /usr/src/linux-headers-*-amd64)

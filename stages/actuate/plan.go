@@ -97,7 +97,38 @@ func (s *Stage) planCgroup(a action.Action) ([]plan, error) {
 		return s.planShares(a, spec, p), nil
 	}
 	k := fileKnob("cgroup:"+a.Target+":"+a.Knob, p)
+	if a.Knob == "memory.high" {
+		return []plan{{k, memHighTarget(spec, a, filepath.Join(filepath.Dir(p), "memory.current"))}}, nil
+	}
 	return []plan{{k, func(cur string) (string, string, error) { return numeric(spec, a, cur) }}}, nil
+}
+
+// memHighTarget computes memory.high's new value, never below
+// action.MemoryHighFloorPct of the cgroup's usage read from usageFile
+// (a cut to a given limit goes in steps, each a quarter of the usage at
+// most). An unreadable usage leaves the value as computed.
+func memHighTarget(spec action.Spec, a action.Action, usageFile string) func(cur string) (string, string, error) {
+	return func(cur string) (string, string, error) {
+		v, why, err := numeric(spec, a, cur)
+		n, perr := strconv.ParseFloat(v, 64)
+		b, uerr := os.ReadFile(usageFile)
+		if err != nil || perr != nil || uerr != nil {
+			return v, why, err
+		}
+		use, uerr := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		floor := math.Ceil(use*action.MemoryHighFloorPct/100/pageSize) * pageSize
+		if c, err := strconv.ParseFloat(cur, 64); err == nil {
+			floor = min(floor, c) // a cut never raises the limit in place
+		}
+		if uerr != nil || n >= floor {
+			return v, why, nil
+		}
+		if why != "" {
+			why += "; "
+		}
+		return itoa(floor), why + fmt.Sprintf("bounded to %d%% of the cgroup's usage (%s bytes) per step: below it the cgroup stalls in reclaim",
+			action.MemoryHighFloorPct, itoa(use)), nil
+	}
 }
 
 // planProcs plans nice, ioprio or sched: one knob per selected process.
@@ -300,6 +331,25 @@ func bound(spec action.Spec, cur, target float64) (float64, string) {
 
 func itoa(v float64) string { return strconv.FormatInt(int64(v), 10) }
 
+// pageBytes formats a bound value; a byte count (memory.high) goes down
+// to a whole page: the kernel keeps the limit in pages and reads back
+// the rounded value, which the stage would take for someone else's write
+// and yield the knob. Min is a whole number of pages, so rounding down
+// stays in range.
+func pageBytes(spec action.Spec, t float64, why string) (string, string, error) {
+	if spec.Form != action.Bytes || math.Mod(t, pageSize) == 0 {
+		return itoa(t), why, nil
+	}
+	t -= math.Mod(t, pageSize)
+	if why != "" {
+		why += "; "
+	}
+	return itoa(t), why + "rounded down to a page", nil
+}
+
+// pageSize is the unit the kernel keeps memory limits in.
+var pageSize = float64(os.Getpagesize())
+
 // numeric computes a knob's new value from its current one.
 func numeric(spec action.Spec, a action.Action, cur string) (string, string, error) {
 	switch spec.Form {
@@ -317,10 +367,10 @@ func numeric(spec action.Spec, a action.Action, cur string) (string, string, err
 			}
 			// from "max" any limit is a first step
 			t, why := bound(action.Spec{Min: spec.Min, Max: spec.Max}, 0, a.Num)
-			return itoa(t), why, nil
+			return pageBytes(spec, t, why)
 		}
 		t, why := bound(spec, c, applyOp(a.Op, c, a.Num))
-		return itoa(t), why, nil
+		return pageBytes(spec, t, why)
 	case action.IOWeight:
 		f := strings.Fields(cur)
 		c, err := strconv.ParseFloat(f[len(f)-1], 64)

@@ -114,12 +114,16 @@ type Config struct {
 	Swapped func(cgroup string) (uint64, error)
 	// Reclaimed reads a counter of the pages reclaim has taken from a
 	// memory cgroup (act mode): v1 memory.stat total_pgpgout under
-	// Cgroup1Memory, v2 memory.stat pgsteal under /sys/fs/cgroup. Its
+	// Cgroup1Memory, v2 memory.stat pgsteal under Cgroup2. Its
 	// rate is the memory tuner's objective.
 	Reclaimed func(cgroup string, v1 bool) (uint64, error)
 	// Cgroup1Memory is the mount of the cgroup v1 memory hierarchy ("" =
-	// none: the memory tuner writes vm.swappiness).
+	// none: the memory tuner bounds a hog's cgroup v2 memory.high, or
+	// writes vm.swappiness).
 	Cgroup1Memory string
+	// Cgroup2 is the mount of the cgroup v2 hierarchy (default
+	// /sys/fs/cgroup), where the memory tuner reads v2 memory cgroups.
+	Cgroup2 string
 	// NetnsName names a network namespace (its inode) for the tuners'
 	// keys and messages: OwnNetns for the daemon's own, its name under
 	// /run/netns, else "netns-INODE"; default: read from the host.
@@ -198,9 +202,12 @@ func (c *Config) defaults() error {
 		root := c.Cgroup1Memory
 		c.Swapped = func(cg string) (uint64, error) { return readSwapped(root, cg) }
 	}
+	if c.Cgroup2 == "" {
+		c.Cgroup2 = cgroup2Root
+	}
 	if c.Reclaimed == nil {
-		root := c.Cgroup1Memory
-		c.Reclaimed = func(cg string, v1 bool) (uint64, error) { return readReclaimed(root, cgroup2Root, cg, v1) }
+		root, root2 := c.Cgroup1Memory, c.Cgroup2
+		c.Reclaimed = func(cg string, v1 bool) (uint64, error) { return readReclaimed(root, root2, cg, v1) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -39,16 +39,17 @@ func (s *Stage) memcgOf(pid uint32, now uint64) (string, bool, error) {
 	return p, v1, nil
 }
 
-// besideHog reports whether e's v1 memory cgroup and one of the hogs'
-// are siblings under a common ancestor (not checked for a limit here:
-// victim reads it).
+// besideHog reports whether e's memory cgroup and one of the hogs' are
+// siblings under a common ancestor in the same hierarchy (v1, or v2 with
+// no v1 memory hierarchy: memory.high of the hog), not checked for a
+// limit here: victim reads it.
 func (s *Stage) besideHog(e *taskEnt, hogs []*taskEnt, now uint64) bool {
 	cg, v1, err := s.memcgOf(e.pid, now)
-	if err != nil || !v1 {
+	if err != nil || !v1 && s.cfg.Cgroup1Memory != "" {
 		return false
 	}
 	for _, h := range hogs {
-		if hp, v1, err := s.memcgOf(h.pid, now); err == nil && v1 {
+		if hp, hv1, err := s.memcgOf(h.pid, now); err == nil && hv1 == v1 {
 			if _, ok := commonParent(cg, hp); ok {
 				return true
 			}

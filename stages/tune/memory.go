@@ -23,7 +23,8 @@ import (
 // OOM-killed. 0 is tried only when the task's cgroup has no limit of its
 // own (at 0 that limit could OOM-kill the task itself); the floor is 1
 // otherwise. Without a v1 memory hierarchy (cgroup v2, where the kernel
-// applies vm.swappiness to every cgroup) vm.swappiness itself, never
+// applies vm.swappiness to every cgroup) the hog's memory.high, where the
+// memory controller is on (memhigh.go); else vm.swappiness itself, never
 // below 10: at 0 the hog cannot swap and is OOM-killed, which is
 // not a tuner's call. Advice (and replays) never read the host, so they
 // name vm.swappiness.
@@ -165,8 +166,12 @@ func (m memoryFamily) victim(s *Stage, e *taskEnt, hogs []*taskEnt) (target, boo
 		return tg, true
 	}
 	if s.cfg.Cgroup1Memory == "" {
-		// No v1 memory hierarchy (cgroup v2): vm.swappiness reaches
-		// every cgroup, the task's among them.
+		// No v1 memory hierarchy (cgroup v2): the hog beside the task is
+		// bounded (memory.high) where the memory controller is on; else
+		// vm.swappiness, which reaches every cgroup, the task's among them.
+		if tg, ok := s.hogHigh(tg, e, comm, hogs); ok {
+			return tg, true
+		}
 		swapped, err := s.cfg.Swapped("")
 		if err != nil || swapped < minSwapped || len(hogs) == 0 || e.faultsPerS < minActFaults {
 			return target{}, false
@@ -288,6 +293,9 @@ const defaultSwappiness = 60
 // bench measured it no better than the original for an all-anonymous
 // task, and each arm costs a drifting trial two steps.
 func (memoryFamily) arms(tg *target) []string {
+	if tg.high > 0 {
+		return highArmsOf(tg)
+	}
 	arms := []string{""}
 	for _, n := range []int{0, 10} {
 		n = max(n, tg.limit)
@@ -342,6 +350,9 @@ func (memoryFamily) order(tg *target, n int) (o [MaxArms]int, ok bool) {
 }
 
 func (memoryFamily) action(tg *target, value string) string {
+	if tg.high > 0 {
+		return highAction(tg, value)
+	}
 	if tg.sel == "vm.swappiness" {
 		return "sysctl vm.swappiness = " + value
 	}
@@ -349,7 +360,7 @@ func (memoryFamily) action(tg *target, value string) string {
 }
 
 func (memoryFamily) alive(s *Stage, tg *target, now uint64) bool {
-	return s.tr.findTask(tg.pid, now) != nil
+	return s.tr.findTask(tg.pid, now) != nil && (tg.high == 0 || s.hogUsage(tg))
 }
 
 func (memoryFamily) measure(s *Stage, v *features.Vector, tg *target) (float64, bool) {

@@ -126,6 +126,18 @@ func (h *pressHost) apply(t *testing.T, ds []decide.Decision) {
 }
 
 func (h *pressHost) run(t *testing.T, s *Stage, now *uint64, n int) []decide.Decision {
+	return runFake(t, h, s, now, n)
+}
+
+// fakeHost is a host faked at the kernel boundary: the vector of each
+// window, and what the tuners' decisions do to it.
+type fakeHost interface {
+	vector(now uint64) predict.Output
+	apply(t *testing.T, ds []decide.Decision)
+}
+
+// runFake runs s for n windows of h, from event time *now.
+func runFake(t *testing.T, h fakeHost, s *Stage, now *uint64, n int) []decide.Decision {
 	var all []decide.Decision
 	for i := 0; i < n; i++ {
 		*now += win

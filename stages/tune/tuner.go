@@ -38,6 +38,9 @@ type target struct {
 	// reclaim counter's last reading (at event time ctrNs).
 	memcg string
 	memV1 bool
+	// memory.high: the hog's usage (bytes) when found, which its settings
+	// are shares of (0 for the swappiness knobs), and its latest usage.
+	high, hogUse int64
 	ctr   uint64
 	ctrNs uint64
 }

@@ -82,6 +82,13 @@ var Couplings = []Coupling{
 	{Low: "vm.dirty_background_ratio", High: "vm.dirty_ratio", Why: "background writeback must start before throttling"},
 }
 
+// MemoryHighFloorPct bounds one write of memory.high: never below this
+// share of the cgroup's usage (memory.current). A limit under the usage
+// makes the writer reclaim the difference at once and throttles the
+// cgroup's tasks until they are back under it; a quarter at a time keeps
+// that bounded (memory.high itself never invokes the OOM killer).
+const MemoryHighFloorPct = 75
+
 // CgroupFiles are the cgroup interface files AINKA may write: v2's, and
 // memory.swappiness, which only cgroup v1 has (v2 applies vm.swappiness).
 var CgroupFiles = map[string]Spec{
