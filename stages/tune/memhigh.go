@@ -163,4 +163,3 @@ func highAction(tg *target, value string) string {
 	n -= n % 4096
 	return fmt.Sprintf("cgroup %s memory.high = %d", tg.sel, n)
 }
-

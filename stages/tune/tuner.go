@@ -41,8 +41,8 @@ type target struct {
 	// memory.high: the hog's usage (bytes) when found, which its settings
 	// are shares of (0 for the swappiness knobs), and its latest usage.
 	high, hogUse int64
-	ctr   uint64
-	ctrNs uint64
+	ctr          uint64
+	ctrNs        uint64
 }
 
 // family is one knob family: how to find a target, the settings to try,
