@@ -28,7 +28,7 @@ import (
 // action.MemoryHighFloorPct (75 %) of the cgroup's usage at the time
 // (below it the writer reclaims the difference at once and the hog is
 // throttled until it is under), so a hog that grew since it was found is
-// brought down in steps (reach), a quarter of its usage at most each. A
+// brought down in steps (restep), a quarter of its usage at most each. A
 // hog cgroup whose memory.high is not "max" has one someone chose, and
 // is left alone. Settings are listed gentlest first: among settings
 // measured within minGain of the best the tuner keeps the one listed
@@ -128,20 +128,53 @@ func (s *Stage) hogUsage(tg *target) bool {
 	return true
 }
 
-// reach: actuate writes memory.high no lower than
-// action.MemoryHighFloorPct of the hog's usage, so a setting further down
-// is reached in steps, each written after the hog has come down to the
-// one before (the floor is named as a share of the same base).
-func (memoryFamily) reach(tg *target, from, value string) string {
-	p, err := strconv.Atoi(strings.TrimSuffix(value, "%"))
-	if tg.high <= 0 || err != nil {
-		return value
+// stepper is a family whose actuator bounds each write (memory.high:
+// no lower than action.MemoryHighFloorPct of the cgroup's usage), so a
+// setting further down is reached by writing it again once the cgroup
+// has come down to the last write: short says whether it is still short.
+type stepper interface {
+	short(s *Stage, tg *target, setting string) bool
+}
+
+// stepGapNs is the event time between two writes of a setting on its
+// way: actuate writes a knob at most once a second of real time, and
+// event time trails its clock by the pipeline's lateness.
+const stepGapNs = 1.2e9
+
+// restep writes the setting in place again when its family says the
+// last write fell short; the arm is measured again from the new write
+// (the windows before measured a setting on its way).
+func (t *tuner) restep(s *Stage, now uint64) {
+	st, ok := t.fam.(stepper)
+	switch {
+	case !ok || t.mode != Act:
+		return
+	case !t.active || !t.applied:
+		t.tg.stepFor = ""
+		return
+	case t.tg.stepFor != t.setting:
+		t.tg.stepFor, t.tg.stepNs = t.setting, now // written just now
+		return
+	case now < t.tg.stepNs+stepGapNs || !st.short(s, &t.tg, t.setting):
+		return
 	}
-	floor := tg.hogUse * action.MemoryHighFloorPct / 100
-	if tg.high*int64(p)/100 >= floor {
-		return value
+	t.tg.stepNs = now
+	t.apply(s, now, t.setting, fmt.Sprintf("the next step to %s: actuate writes it no lower than %d%% of the usage a step",
+		t.fam.action(&t.tg, t.setting), action.MemoryHighFloorPct))
+	t.sum, t.sq, t.n, t.since = 0, 0, 0, now
+}
+
+// short: the hog's memory.high is above the setting, and the hog has
+// come down far enough for one more write to get closer (actuate's floor,
+// a share of its usage, is below the limit in place).
+func (memoryFamily) short(s *Stage, tg *target, setting string) bool {
+	if tg.high <= 0 {
+		return false
 	}
-	return strconv.FormatInt((100*floor+tg.high-1)/tg.high, 10) + "%"
+	in, err := readInt(filepath.Join(s.cfg.Cgroup2, tg.sel, "memory.high"))
+	p, _ := strconv.Atoi(strings.TrimSuffix(setting, "%"))
+	want := tg.high * int64(p) / 100 &^ 4095
+	return err == nil && in > want && tg.hogUse*action.MemoryHighFloorPct/100 < in
 }
 
 // highArmsOf are the original and the memory.high settings of tg.

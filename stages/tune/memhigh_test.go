@@ -154,11 +154,11 @@ func TestMemoryTunerBoundsV2Hog(t *testing.T) {
 		t.Errorf("first change's why: %s", ds[0].Reason)
 	}
 	st := s.Status().Tuners[2]
-	if st.State != "settled" || st.Setting != "90%" || st.GainPct < 90 || !strings.Contains(st.Last, "reclaim of the protected task") {
+	if st.State != "settled" || st.Setting != "90%" || st.GainPct < 90 || st.Objective != "reclaim of the protected task" {
 		t.Fatalf("status %+v, want settled at 90%% with ≥ +90%%:\n%s", st, dump(ds))
 	}
 	if want := strconv.FormatInt(base*90/100&^4095, 10); h.high() != want {
-		t.Errorf("memory.high %s at the end, want 90%% of %d: %s", h.high(), base, want)
+		t.Errorf("memory.high %s at the end, want 90%% of %d: %s\n%s", h.high(), base, want, dump(ds))
 	}
 }
 

@@ -41,6 +41,8 @@ type target struct {
 	// memory.high: the hog's usage (bytes) when found, which its settings
 	// are shares of (0 for the swappiness knobs), and its latest usage.
 	high, hogUse int64
+	stepFor      string // the setting stepNs is the last write of (stepper)
+	stepNs       uint64
 	ctr          uint64
 	ctrNs        uint64
 }
@@ -167,6 +169,7 @@ func (t *tuner) step(s *Stage, v *features.Vector) {
 	if g, ok := t.fam.(grower); ok && t.active && t.exploit && t.applied && t.mode == Act {
 		t.growMembers(s, g, now)
 	}
+	t.restep(s, now)
 	if !t.active {
 		t.start(s, now)
 		return
