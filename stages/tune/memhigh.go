@@ -118,7 +118,7 @@ func (s *Stage) unbounded(cg string) (int64, bool) {
 
 // hogUsage reads the hog's usage (memory.current) into tg.hogUse, every
 // window of a trial: what one write of a setting may reach depends on
-// it (reach). False when the hog's cgroup is gone (its job ended).
+// it (short). False when the hog's cgroup is gone (its job ended).
 func (s *Stage) hogUsage(tg *target) bool {
 	n, err := readInt(filepath.Join(s.cfg.Cgroup2, tg.sel, "memory.current"))
 	if err != nil {
@@ -141,6 +141,12 @@ type stepper interface {
 // event time trails its clock by the pipeline's lateness.
 const stepGapNs = 1.2e9
 
+// maxResteps bounds the writes after the first of one setting: 6 cuts of
+// a quarter reach a fifth of the usage, further than any setting from a
+// hog that regrew; a knob someone else wrote since (actuate yields it,
+// and the tuner is not told) is not asked for again and again.
+const maxResteps = 6
+
 // restep writes the setting in place again when its family says the
 // last write fell short; the arm is measured again from the new write
 // (the windows before measured a setting on its way).
@@ -153,12 +159,12 @@ func (t *tuner) restep(s *Stage, now uint64) {
 		t.tg.stepFor = ""
 		return
 	case t.tg.stepFor != t.setting:
-		t.tg.stepFor, t.tg.stepNs = t.setting, now // written just now
+		t.tg.stepFor, t.tg.stepNs, t.tg.steps = t.setting, now, 0 // written just now
 		return
-	case now < t.tg.stepNs+stepGapNs || !st.short(s, &t.tg, t.setting):
+	case t.tg.steps >= maxResteps || now < t.tg.stepNs+stepGapNs || !st.short(s, &t.tg, t.setting):
 		return
 	}
-	t.tg.stepNs = now
+	t.tg.stepNs, t.tg.steps = now, t.tg.steps+1
 	t.apply(s, now, t.setting, fmt.Sprintf("the next step to %s: actuate writes it no lower than %d%% of the usage a step",
 		t.fam.action(&t.tg, t.setting), action.MemoryHighFloorPct))
 	t.sum, t.sq, t.n, t.since = 0, 0, 0, now

@@ -28,6 +28,8 @@ type v2Host struct {
 	steal float64
 	// cuts: every memory.high asked for, with the hog's usage just before
 	cuts [][2]int64
+	// yielded: someone else wrote memory.high; actuate no longer does
+	yielded bool
 }
 
 func newV2Host(t *testing.T, parentUse, hogHigh string) *v2Host {
@@ -89,6 +91,9 @@ func (h *v2Host) apply(t *testing.T, ds []decide.Decision) {
 		}
 		if strings.Trim(a.Target, "/") != "bench/hog" {
 			t.Fatalf("memory.high of %q", a.Target)
+		}
+		if h.yielded {
+			continue
 		}
 		v := "max"
 		if x.Kind == decide.Apply {
@@ -211,5 +216,30 @@ func TestMemoryTunerV2HogGone(t *testing.T) {
 	}
 	if st := s.Status().Tuners[2]; st.State == "trying" {
 		t.Errorf("still trying: %+v", st)
+	}
+}
+
+// Someone writes the hog's memory.high while the tuner holds it: actuate
+// yields the knob without telling the tuner, whose setting now looks
+// short of the one asked for; it asks again at most maxResteps times.
+func TestMemoryTunerV2RestepBounded(t *testing.T) {
+	h := newV2Host(t, "260046848", "max")
+	s := h.stage(t)
+	now := uint64(1e12)
+	h.run(t, s, &now, 150)
+	if st := s.Status().Tuners[2]; st.State != "settled" {
+		t.Fatalf("not settled: %+v", st)
+	}
+	h.yielded = true
+	os.WriteFile(filepath.Join(h.root, "bench/hog/memory.high"), []byte("1073741824\n"), 0o644)
+	h.write("bench/hog/memory.current", 100<<20)
+	n := 0
+	for _, x := range h.run(t, s, &now, 200) {
+		if x.Kind == decide.Apply {
+			n++
+		}
+	}
+	if n > maxResteps {
+		t.Errorf("%d writes asked for after someone else's write, bound %d", n, maxResteps)
 	}
 }

@@ -43,6 +43,7 @@ type target struct {
 	high, hogUse int64
 	stepFor      string // the setting stepNs is the last write of (stepper)
 	stepNs       uint64
+	steps        int // writes of stepFor after its first
 	ctr          uint64
 	ctrNs        uint64
 }
