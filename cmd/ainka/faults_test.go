@@ -240,7 +240,8 @@ func checkPressure(t *testing.T, ws []faults.Window, names []string, leak faults
 // (recorded after the joint score was designed) all but the fork storm
 // (other jobs' load at the time) and the CPU hog; on r6 (other sessions'
 // shells through its fork storm) the leak, the failing opens, the IO
-// saturation and the network flood, on clean2 the leak.
+// saturation and the network flood, on clean2 the leak; on r7 (the idle
+// host, held out) all seven, the CPU hog at 3.9× a clean p99 of 0.019.
 func TestFaultBenchmarkJoint(t *testing.T) {
 	want := map[string][]string{
 		"quiet":  {"fork-storm", "memory-leak", "failing-open", "io-saturation", "net-flood", "sched-latency"},
@@ -249,9 +250,10 @@ func TestFaultBenchmarkJoint(t *testing.T) {
 		"r5":     {"memory-leak", "failing-open", "io-saturation", "net-flood", "sched-latency"},
 		"r6":     {"memory-leak", "failing-open", "io-saturation", "net-flood"},
 		"clean2": {"memory-leak"},
+		"r7":     {"fork-storm", "cpu-hog", "memory-leak", "failing-open", "io-saturation", "net-flood", "sched-latency"},
 	}
 	o := faults.Options{Threshold: faults.JointAlarm, Warmup: 300, Recovery: 10 * time.Second}
-	for _, name := range []string{"quiet", "faults", "clean", "r5", "r6", "clean2"} {
+	for _, name := range []string{"quiet", "faults", "clean", "r5", "r6", "clean2", "r7"} {
 		ws, names, labels := replayFaults(t, name)
 		r := faults.Score(ws, names, labels, faults.Joint, o)
 		for _, f := range r.Faults {
@@ -323,6 +325,34 @@ func TestFaultBenchmarkIdle(t *testing.T) {
 	t.Logf("r6: %d false alarms in %.2f clean minutes, %d of them before the fork storm", r.FalseAlarms, r.CleanMinutes, before)
 	if r.FalseAlarms > 2 || before != r.FalseAlarms {
 		t.Errorf("r6: %d false alarms, %d before the fork storm; want ≤ 2, all before it", r.FalseAlarms, before)
+	}
+}
+
+// TestFaultBenchmarkHeldOut guards r7, the one recording of all seven
+// faults on an idle host, made after every detector setting was chosen
+// (testdata/faults/README.md; docs/predict.md, "R7"): the host alarm
+// finds six of the seven within 2 s (the fork storm 1.01 s, the leak
+// 1.83 s, the failing opens 0.91 s, the IO saturation 0.78 s, the
+// network flood 1.15 s, the scheduling-latency spike 0.60 s) with no
+// false alarm in its 3.19 clean minutes. The CPU hog is missed: its
+// lasting rise of cpu_busy_pct shows over 30 windows, not over the 8
+// the sustained rule takes (docs/predict.md).
+func TestFaultBenchmarkHeldOut(t *testing.T) {
+	o := faults.Options{Threshold: alarm.Enter, Warmup: 300, Recovery: 10 * time.Second}
+	ws, names, labels := replayFaults(t, "r7")
+	r := faults.Score(ws, names, labels, faults.Alarm, o)
+	found := 0
+	for _, f := range r.Faults {
+		t.Logf("r7 %-14s detected %-5v after %-7v by %v", f.Name, f.Detected, f.Delay.Round(time.Millisecond), f.AlarmDrivers)
+		if f.Detected && f.Delay <= 2*time.Second {
+			found++
+		} else if f.Name != "cpu-hog" {
+			t.Errorf("r7 %s: detected %v after %v; want within 2s", f.Name, f.Detected, f.Delay)
+		}
+	}
+	t.Logf("r7: %d of %d within 2 s; %d false alarms in %.2f clean minutes", found, len(r.Faults), r.FalseAlarms, r.CleanMinutes)
+	if len(r.Faults) != 7 || r.FalseAlarms > 0 || r.CleanMinutes < 3 {
+		t.Errorf("r7: %d faults, %d false alarms in %.2f clean minutes; want 7, none in ≥ 3", len(r.Faults), r.FalseAlarms, r.CleanMinutes)
 	}
 }
 
