@@ -13,7 +13,7 @@ import (
 // original, then SCHED_BATCH, 2 s each), went back through UCB1 steps
 // over settings the trial had already found tied, and the runoff that
 // was to decide them spilled into the next run (docs/bench.md, session
-// 8). Two rules make it cheaper, each within the trial's harm bound:
+// 8). Three rules make it cheaper, each within the trial's harm bound:
 //
 //   - A step of a quicker family ends once what it measured is sure
 //     enough (answered), not at the end of its effect window.
