@@ -336,7 +336,8 @@ func TestFaultBenchmarkIdle(t *testing.T) {
 // network flood 1.15 s, the scheduling-latency spike 0.60 s) with no
 // false alarm in its 3.19 clean minutes. The CPU hog is missed: its
 // lasting rise of cpu_busy_pct shows over 30 windows, not over the 8
-// the sustained rule takes (docs/predict.md).
+// the sustained rule takes, and the fork storm before it set the
+// records it is judged against (docs/predict.md, "R7").
 func TestFaultBenchmarkHeldOut(t *testing.T) {
 	o := faults.Options{Threshold: alarm.Enter, Warmup: 300, Recovery: 10 * time.Second}
 	ws, names, labels := replayFaults(t, "r7")
