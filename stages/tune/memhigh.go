@@ -178,9 +178,7 @@ func (memoryFamily) short(s *Stage, tg *target, setting string) bool {
 		return false
 	}
 	in, err := readInt(filepath.Join(s.cfg.Cgroup2, tg.sel, "memory.high"))
-	p, _ := strconv.Atoi(strings.TrimSuffix(setting, "%"))
-	want := tg.high * int64(p) / 100 &^ 4095
-	return err == nil && in > want && tg.hogUse*action.MemoryHighFloorPct/100 < in
+	return err == nil && in > highBytes(tg, setting) && tg.hogUse*action.MemoryHighFloorPct/100 < in
 }
 
 // highArmsOf are the original and the memory.high settings of tg.
@@ -195,10 +193,15 @@ func highArmsOf(tg *target) []string {
 }
 
 // highAction is the action setting tg's hog to value (a share of its
-// usage), in whole pages.
+// usage).
 func highAction(tg *target, value string) string {
-	p, _ := strconv.Atoi(strings.TrimSuffix(value, "%"))
+	return fmt.Sprintf("cgroup %s memory.high = %d", tg.sel, highBytes(tg, value))
+}
+
+// highBytes is setting ("90%": a share of the hog's usage when found) in
+// bytes, in whole pages: the kernel keeps the limit in pages.
+func highBytes(tg *target, setting string) int64 {
+	p, _ := strconv.Atoi(strings.TrimSuffix(setting, "%"))
 	n := tg.high * int64(p) / 100
-	n -= n % 4096
-	return fmt.Sprintf("cgroup %s memory.high = %d", tg.sel, n)
+	return n - n%4096
 }
