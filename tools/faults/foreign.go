@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -17,10 +18,11 @@ var ErrDecode = errors.New("bad decode tap line")
 const ForeignRate = 480
 
 // ownTasks are the benchmark's tasks (scripts/faults/record.sh: the
-// script and its subshells, the background dd and stress-ng, the faults'
-// sh/true/timeout, python3, fio and stress-ng, sleep); kernelTasks the
-// prefixes of kernel threads and of the host's own daemons. Any other
-// task is another job on the host.
+// script and its subshells, the background dd, the faults'
+// sh/true/timeout, python3, fio, sleep); kernelTasks the prefixes of
+// kernel threads, of the host's own daemons, and of the benchmark's
+// stress-ng and its workers (stress-ng-cpu, ...). Any other task is
+// another job on the host.
 var (
 	ownTasks    = map[string]bool{"record.sh": true, "dd": true, "sh": true, "true": true, "timeout": true, "python3": true, "fio": true, "sleep": true, "ainka": true}
 	kernelTasks = []string{"kworker", "rcu_", "ksoftirqd", "migration", "swapper", "kcompactd", "kswapd", "jbd2",
@@ -138,4 +140,18 @@ func ForeignWindows(ws []Window, faults []Fault, o Options, f Foreign) []Foreign
 		}
 	}
 	return out
+}
+
+// ReadForeignFile is ReadForeign of the decode tap at path.
+func ReadForeignFile(path string, sched, rate int) (Foreign, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Foreign{}, fmt.Errorf("read decode tap: %w", err)
+	}
+	defer f.Close()
+	fr, err := ReadForeign(f, sched, rate)
+	if err != nil {
+		return Foreign{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return fr, nil
 }

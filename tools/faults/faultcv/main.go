@@ -121,14 +121,9 @@ func exclude(recs []faults.Recording, decodes []string) error {
 		if !ok || err != nil || sched < 1 {
 			return fmt.Errorf("%w: -decode %q: want DECODE:SCHED with SCHED ≥ 1", errUsage, d)
 		}
-		f, err := os.Open(path)
+		fr, err := faults.ReadForeignFile(path, sched, faults.ForeignRate)
 		if err != nil {
-			return fmt.Errorf("read decode tap: %w", err)
-		}
-		fr, err := faults.ReadForeign(f, sched, faults.ForeignRate)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return err
 		}
 		recs[i].Exclude = fr.At
 	}

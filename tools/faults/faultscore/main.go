@@ -68,7 +68,7 @@ func run(args []string, in io.Reader, out io.Writer) error {
 	o := faults.Options{Warmup: *warmup, Recovery: 10 * time.Second}
 	var foreign *faults.Foreign
 	if *decode != "" {
-		f, err := readForeign(*decode, *sched, *rate)
+		f, err := faults.ReadForeignFile(*decode, *sched, *rate)
 		if err != nil {
 			return err
 		}
@@ -104,19 +104,6 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func readForeign(path string, sched, rate int) (faults.Foreign, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return faults.Foreign{}, fmt.Errorf("read decode tap: %w", err)
-	}
-	defer f.Close()
-	fr, err := faults.ReadForeign(f, sched, rate)
-	if err != nil {
-		return faults.Foreign{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return fr, nil
 }
 
 // printForeign prints how many windows of each label lay in seconds in
